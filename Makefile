@@ -1,0 +1,46 @@
+# make run   - set up .venv, write var/config.toml if missing, initialise the database, serve
+# make test  - set up .venv with the test extras and run the whole suite
+# make lint  - ruff + mypy
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CONFIG ?= var/config.toml
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint init bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,lint]'
+	touch $@
+
+$(CONFIG): | $(VENV)/.installed
+	$(PY) -m bot.devconfig config.example.toml $(CONFIG)
+
+init: $(VENV)/.installed $(CONFIG)
+	$(VENV)/bin/yishiting init --config $(CONFIG)
+
+run: init
+	$(VENV)/bin/yishiting serve --config $(CONFIG) --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check bot handlers models migrations tests bench
+	$(VENV)/bin/ruff format --check bot handlers models migrations tests bench
+	$(VENV)/bin/mypy
+
+bench: $(VENV)/.installed
+	$(PY) bench/webhook.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,17 @@
+"""The `yishiting` command. Every subcommand takes `--config PATH` as its own option."""
+
+from __future__ import annotations
+
+import click
+
+from . import serve, simulate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """议事厅 Yishiting: a residents' committee's WeChat Official Account back end."""
+
+
+main.add_command(serve.init)
+main.add_command(serve.serve)
+main.add_command(simulate.simulate)

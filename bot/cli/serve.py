@@ -1,0 +1,42 @@
+"""`init` (create or migrate the database) and `serve` (run everything in one process)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from ..db import Database
+from .common import config_option, settings_from
+
+log = logging.getLogger(__name__)
+
+
+@click.command()
+@config_option
+def init(config_path: str | None) -> None:
+    """Create or migrate the database and seed what is missing. Safe to run again."""
+    settings = settings_from(config_path)
+    db = Database(settings)
+    db.migrate()
+    db.dispose()
+    click.echo(f"database ready: {db.url}")
+
+
+@click.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve(config_path: str | None, host: str, port: int, threads: int) -> None:
+    """Run the web server (waitress) in this process, on the embedded default set-up."""
+    import waitress
+
+    from .. import create_app
+
+    settings = settings_from(config_path)
+    app = create_app(settings)
+    db = app.extensions["yishiting"].db
+    db.migrate()  # a server never runs on an older schema than its code expects
+    log.info("serving on http://%s:%d (mode %s)", host, port, settings.app.mode)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="yishiting")

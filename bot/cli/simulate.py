@@ -1,0 +1,67 @@
+"""`simulate`: send a message to a running server exactly as WeChat would, print the reply."""
+
+from __future__ import annotations
+
+import sys
+import urllib.error
+import urllib.request
+
+import click
+
+from ..wechat.simulator import Signer, message_xml
+from .common import config_option, settings_from
+
+
+@click.command()
+@config_option
+@click.option("--url", help="The server's root (default: [app] public_url, else :5000).")
+@click.option(
+    "--as", "openid", default="o_simulated_resident", show_default=True, help="The sender's openid."
+)
+@click.option("--event", help="Send an event (subscribe, unsubscribe, click, ...) instead.")
+@click.option("--key", "event_key", help="The event's EventKey (for click events).")
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait.")
+@click.argument("text", required=False)
+def simulate(
+    config_path: str | None,
+    url: str | None,
+    openid: str,
+    event: str | None,
+    event_key: str | None,
+    timeout: float,
+    text: str | None,
+) -> None:
+    """Sign (and in safe mode encrypt) TEXT as WeChat does, post it, print the reply."""
+    settings = settings_from(config_path)
+    if not event and text is None:
+        raise click.UsageError("give a TEXT to send, or --event NAME")
+    if not settings.wechat.token:
+        raise click.ClickException("config: [wechat] token is empty; the server would refuse")
+    base = url or settings.app.public_url or "http://127.0.0.1:5000"
+    signer = Signer(settings.wechat.token, settings.wechat.encoding_aes_key, settings.wechat.app_id)
+    xml = message_xml(openid, text=text, event=event, event_key=event_key)
+    signed = signer.sign(xml, openid=openid)
+    endpoint = f"{base.rstrip('/')}/wechat?{signed.query_string}"
+    request = urllib.request.Request(
+        endpoint,
+        data=signed.body,
+        method="POST",
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace").strip()
+        raise click.ClickException(f"the server answered {exc.code}: {detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise click.ClickException(
+            f"cannot reach {base}: {reason} (is the server running? `make run`)"
+        ) from None
+    reply = signer.read_reply(body)
+    if reply is None:
+        click.echo("(no reply: the server answered success)", err=True)
+        return
+    click.echo(reply)
+    sys.stdout.flush()

@@ -1,0 +1,243 @@
+"""Settings: defaults, then the TOML file, then `YISHITING_SECTION_KEY` environment variables.
+
+Everything is validated once, at load time; a bad value raises `ConfigError` naming the key.
+Unknown keys (in the file or the environment) are logged as warnings naming the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import logging
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "YISHITING_"
+CONFIG_ENV = "YISHITING_CONFIG"  # reserved: names the config file, not a key
+EXAMPLE_SECRET_KEY = "change-me"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or has a value we cannot use; the message names the key."""
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    database_url: str = "sqlite:///yishiting.db"
+    secret_key: str = EXAMPLE_SECRET_KEY
+    mode: str = "production"
+    public_url: str = ""
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+    db_busy_timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class WechatSettings:
+    token: str = ""
+    app_id: str = ""
+    app_secret: str = ""
+    encoding_aes_key: str = ""
+    api_base_url: str = "https://api.weixin.qq.com/"
+
+
+@dataclass(frozen=True)
+class WecomSettings:
+    corp_id: str = ""
+    agent_id: str = ""
+    secret: str = ""
+    api_base_url: str = "https://qyapi.weixin.qq.com/"
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    max_body_bytes: int = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    app: AppSettings = field(default_factory=AppSettings)
+    wechat: WechatSettings = field(default_factory=WechatSettings)
+    wecom: WecomSettings = field(default_factory=WecomSettings)
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    source: str = ""  # the file the settings came from ("" = defaults only)
+
+    @property
+    def development(self) -> bool:
+        return self.app.mode == "development"
+
+    @property
+    def safe_mode(self) -> bool:
+        """True when an EncodingAESKey is set: encrypted messages can be decrypted."""
+        return bool(self.wechat.encoding_aes_key)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.app.timezone)
+
+    def replace(self, **sections: Mapping[str, Any]) -> Settings:
+        """A copy with some keys changed, e.g. `replace(app={"mode": "development"})`."""
+        changed = {
+            name: dataclasses.replace(getattr(self, name), **values)
+            for name, values in sections.items()
+        }
+        return validate(dataclasses.replace(self, **changed))
+
+
+SECTIONS: dict[str, type] = {
+    "app": AppSettings,
+    "wechat": WechatSettings,
+    "wecom": WecomSettings,
+    "webhook": WebhookSettings,
+}
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Load settings from `path` (or `$YISHITING_CONFIG`) and the environment."""
+    environ = os.environ if environ is None else environ
+    if path is None:
+        path = environ.get(CONFIG_ENV) or None
+    raw: dict[str, Any] = {}
+    source = ""
+    if path is not None:
+        source = str(Path(path).resolve())
+        try:
+            with open(path, "rb") as fh:
+                raw = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    values = _from_file(raw)
+    _apply_environment(values, environ)
+    sections = {name: cls(**values.get(name, {})) for name, cls in SECTIONS.items()}
+    settings = Settings(**sections, source=source)
+    settings = _resolve_sqlite_path(settings)
+    return validate(settings)
+
+
+def _from_file(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    values: dict[str, dict[str, Any]] = {}
+    for section, table in raw.items():
+        if section not in SECTIONS:
+            log.warning("config: unknown section [%s] ignored", section)
+            continue
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{section}] must be a table")
+        known = _field_types(SECTIONS[section])
+        for key, value in table.items():
+            if key not in known:
+                log.warning("config: unknown key [%s] %s ignored", section, key)
+                continue
+            values.setdefault(section, {})[key] = _coerce(section, key, value, known[key])
+    return values
+
+
+def _apply_environment(values: dict[str, dict[str, Any]], environ: Mapping[str, str]) -> None:
+    for name, text in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        for section, cls in SECTIONS.items():
+            if rest.startswith(section + "_"):
+                key = rest[len(section) + 1 :]
+                known = _field_types(cls)
+                if key in known:
+                    values.setdefault(section, {})[key] = _coerce(section, key, text, known[key])
+                    break
+        else:
+            log.warning("config: unknown environment variable %s ignored", name)
+
+
+def _field_types(cls: type) -> dict[str, type]:
+    return {f.name: type(f.default) for f in dataclasses.fields(cls)}
+
+
+def _coerce(section: str, key: str, value: Any, kind: type) -> Any:
+    """Turn a TOML or environment value into the key's type, or say why not."""
+    where = f"[{section}] {key}"
+    if kind is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+    return number
+
+
+def _resolve_sqlite_path(settings: Settings) -> Settings:
+    """A relative SQLite path is relative to the config file's folder, not the cwd."""
+    if not settings.source:
+        return settings
+    try:
+        url = make_url(settings.app.database_url)
+    except ArgumentError:
+        return settings  # validate() reports it
+    db = url.database
+    if url.get_backend_name() != "sqlite" or not db or db == ":memory:" or Path(db).is_absolute():
+        return settings
+    absolute = Path(settings.source).parent / db
+    new_url = url.set(database=str(absolute)).render_as_string(hide_password=False)
+    return dataclasses.replace(
+        settings, app=dataclasses.replace(settings.app, database_url=new_url)
+    )
+
+
+def validate(settings: Settings) -> Settings:
+    """Check every value once; raise ConfigError naming the first bad key."""
+    app, wechat = settings.app, settings.wechat
+    if app.mode not in ("production", "development"):
+        raise ConfigError(f'[app] mode: must be "production" or "development", got {app.mode!r}')
+    try:
+        make_url(app.database_url)
+    except ArgumentError:
+        raise ConfigError(f"[app] database_url: not a database URL: {app.database_url!r}") from None
+    try:
+        ZoneInfo(app.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"[app] timezone: unknown time zone {app.timezone!r}") from None
+    if app.public_url and not app.public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"[app] public_url: must start with https:// (got {app.public_url!r})")
+    if logging.getLevelName(app.log_level.upper()) not in (10, 20, 30, 40, 50):
+        raise ConfigError(f"[app] log_level: unknown level {app.log_level!r}")
+    if not app.secret_key:
+        raise ConfigError("[app] secret_key: must not be empty")
+    if app.db_busy_timeout_seconds <= 0:
+        raise ConfigError("[app] db_busy_timeout_seconds: must be positive")
+    if wechat.encoding_aes_key:
+        _check_aes_key(wechat.encoding_aes_key)
+    if not wechat.api_base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"[wechat] api_base_url: not an http(s) URL: {wechat.api_base_url!r}")
+    if settings.webhook.max_body_bytes < 1024:
+        raise ConfigError("[webhook] max_body_bytes: must be at least 1024")
+    return settings
+
+
+def _check_aes_key(key: str) -> None:
+    where = "[wechat] encoding_aes_key"
+    if len(key) != 43:
+        raise ConfigError(f"{where}: must be 43 characters (got {len(key)}); empty = plain mode")
+    try:
+        decoded = base64.b64decode(key + "=", validate=True)
+    except binascii.Error:
+        raise ConfigError(f"{where}: not base64 (letters, digits, + and / only)") from None
+    if len(decoded) != 32:
+        raise ConfigError(f"{where}: does not decode to a 32-byte AES key")

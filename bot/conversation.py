@@ -1,0 +1,137 @@
+"""One inbound message, handled exactly once: dedupe, person, route, store the reply.
+
+Everything a message causes happens in one database transaction that begins by inserting the
+message's dedupe key. A retry of the same message (same process or another) collides with that
+unique key: the database makes it wait until the first transaction ends, and it then answers
+with the stored reply. If the first attempt failed, its rollback frees the key and the retry
+does the work instead, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from handlers import Context, Message, Router
+from handlers import texts as handler_texts
+from models import InboundMessage, dedupe_key, find_inbound, touch_person
+
+from .db import Database
+
+log = logging.getLogger(__name__)
+
+
+class _Duplicate(Exception):
+    """The dedupe key is taken: this delivery is a retry."""
+
+
+class Busy(Exception):
+    """The database stayed locked longer than the busy timeout; the message was not stored."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reply: str | None  # None: nothing to say ("success")
+    duplicate: bool = False  # a retry answered from the stored reply
+
+
+def person_tag(openid: str) -> str:
+    """A short, stable tag for logs: lets an admin follow one person without the openid."""
+    return hashlib.sha256(openid.encode()).hexdigest()[:10]
+
+
+class Conversation:
+    def __init__(self, db: Database, router: Router, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.router = router
+        self.clock = clock
+
+    def handle(self, message: Message) -> Outcome:
+        """Handle `message` once; a repeated delivery gets the first one's reply."""
+        key = dedupe_key(
+            msg_id=message.msg_id,
+            openid=message.sender,
+            create_time=int(message.created_at.timestamp()),
+            event=message.event,
+        )
+        try:
+            return self._process(key, message)
+        except _Duplicate:
+            return self._stored(key)
+        except OperationalError as exc:
+            if _is_lock_timeout(exc):
+                return self._stored(key, busy=True)
+            raise
+        except Exception:
+            log.exception("handling %s from %s failed", message.kind, person_tag(message.sender))
+            return self._record_failure(key, message)
+
+    def _process(self, key: str, message: Message) -> Outcome:
+        with self.db.session() as db:
+            now = self.clock()
+            record = self._new_record(key, message, now)
+            db.add(record)
+            try:
+                db.flush()  # a retry's insert stops here, after the first one commits
+            except IntegrityError:
+                raise _Duplicate(key) from None
+            person = touch_person(db, message.sender, now, wrote=message.kind != "event")
+            db.flush()
+            record.person_id = person.id
+            ctx = Context(db=db, person=person, message=message, now=now, router=self.router)
+            reply = self.router.dispatch(ctx)
+            record.reply = reply
+        log.info(
+            "handled %s from %s (reply %s)",
+            record.kind,
+            person_tag(message.sender),
+            "text" if reply else "none",
+        )
+        return Outcome(reply)
+
+    def _stored(self, key: str, *, busy: bool = False) -> Outcome:
+        with self.db.session(read_only=True) as db:
+            record = find_inbound(db, key)
+            reply = record.reply if record is not None else None
+        if record is None:
+            if busy:
+                raise Busy(key)
+            raise RuntimeError(f"dedupe key {key} conflicted but no row was found")
+        log.info("duplicate delivery %s answered from the stored reply", key)
+        return Outcome(reply, duplicate=True)
+
+    def _record_failure(self, key: str, message: Message) -> Outcome:
+        """Keep the message and an apology, so retries and staff both see what happened."""
+        try:
+            with self.db.session() as db:
+                record = self._new_record(key, message, self.clock())
+                record.status = "failed"
+                record.reply = handler_texts.SORRY
+                record.error = "handler raised; see the log"
+                db.add(record)
+        except IntegrityError:
+            return self._stored(key)
+        return Outcome(handler_texts.SORRY)
+
+    @staticmethod
+    def _new_record(key: str, message: Message, now: datetime) -> InboundMessage:
+        kind = f"event:{message.event}" if message.kind == "event" else message.kind
+        content = message.text if message.text is not None else message.event_key
+        return InboundMessage(
+            dedupe_key=key,
+            openid=message.sender,
+            kind=kind[:32],
+            msg_id=message.msg_id,
+            content=content,
+            received_at=now,
+            status="done",
+        )
+
+
+def _is_lock_timeout(exc: OperationalError) -> bool:
+    return "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()

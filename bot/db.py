@@ -1,0 +1,122 @@
+"""The database: a lazily created engine per app, sessions per request or job, migrations.
+
+SQLite follows DESIGN.md "Database habits": WAL, a busy timeout, synchronous=NORMAL, and
+write transactions begun with BEGIN IMMEDIATE so concurrent writers wait instead of failing.
+The engine is created on first use and its pool is discarded in a forked child, so gunicorn
+`--preload` workers never share a connection with the master.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+import migrations
+
+from .config import Settings
+
+
+class Database:
+    """Owns one engine and its session factory; created once per app or CLI command."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.url = settings.app.database_url
+        self.busy_timeout = settings.app.db_busy_timeout_seconds
+        self._engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+        self._read_sessions: sessionmaker[Session] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.url).get_backend_name() == "sqlite"
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    engine = self._create_engine()
+                    self._sessions = sessionmaker(engine, expire_on_commit=False)
+                    self._read_sessions = sessionmaker(
+                        engine.execution_options(yishiting_read_only=True),
+                        expire_on_commit=False,
+                    )
+                    self._engine = engine
+        return self._engine
+
+    def _create_engine(self) -> Engine:
+        url = make_url(self.url)
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": self.busy_timeout, "check_same_thread": False}
+        engine = create_engine(url, pool_pre_ping=not self.is_sqlite, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(engine, self.busy_timeout)
+        # A forked child must open its own connections, never reuse the parent's.
+        os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+        return engine
+
+    @contextmanager
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any exception.
+
+        A read-only session on SQLite begins a deferred transaction, so it does not wait
+        for (or hold up) writers.
+        """
+        self.engine  # noqa: B018 - creates the session factories
+        factory = self._read_sessions if read_only else self._sessions
+        assert factory is not None
+        with factory() as session, session.begin():
+            yield session
+
+    def ping(self) -> None:
+        with self.session(read_only=True) as session:
+            session.execute(text("SELECT 1"))
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest migration (idempotent)."""
+        with self.engine.begin() as conn:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def alembic_config() -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    return cfg
+
+
+def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("yishiting_read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

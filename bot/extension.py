@@ -1,0 +1,25 @@
+"""The per-app state (`app.extensions["yishiting"]`): never module globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+from .config import Settings
+from .conversation import Conversation
+from .db import Database
+from .wechat.protocol import SafeMode
+
+
+@dataclass
+class Yishiting:
+    settings: Settings
+    db: Database
+    conversation: Conversation
+    safe_mode: SafeMode | None
+
+
+def yishiting(app: Flask) -> Yishiting:
+    ext: Yishiting = app.extensions["yishiting"]
+    return ext

@@ -1,0 +1,1 @@
+"""The WeChat edge: the webhook, its protocol (signatures, crypto, replies) and parsing."""

@@ -1,0 +1,134 @@
+"""Turn the bytes WeChat posts into a `Message`, or say exactly why not.
+
+wechatpy's parser raises many kinds of exceptions on bad input and converts fields lazily,
+so a "successful" parse can still fail when a field is read. Here every field is read once,
+inside the guard, and anything odd becomes `BadMessage` (a 400), never a 500.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from wechatpy import parse_message
+
+from handlers import Message
+
+# DOCTYPE and entity declarations have no place in a WeChat message; refuse them before any
+# parser sees them (billion laughs, external entities).
+_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_MAX_INT64 = 2**63 - 1
+
+_DETAIL_FIELDS = {
+    "image": ("PicUrl", "MediaId"),
+    "voice": ("MediaId", "Format"),
+    "video": ("MediaId", "ThumbMediaId"),
+    "shortvideo": ("MediaId", "ThumbMediaId"),
+    "location": ("Location_X", "Location_Y", "Scale", "Label"),
+    "link": ("Title", "Description", "Url"),
+}
+
+
+class BadMessage(ValueError):
+    """The body is not a WeChat message we can read; the text is the reason (for the log)."""
+
+
+def reject_declarations(body: bytes) -> None:
+    if _DECLARATION.search(body):
+        raise BadMessage("XML declares a DOCTYPE or ENTITY")
+
+
+def parse_xml_message(body: bytes) -> Message:
+    """Parse and fully validate one plain-text WeChat XML message."""
+    reject_declarations(body)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadMessage("body is not UTF-8") from None
+    try:
+        parsed = parse_message(text)
+    except KeyError as exc:
+        raise BadMessage(f"missing <{exc.args[0] if exc.args else '?'}>") from None
+    except Exception as exc:  # wechatpy raises ExpatError, KeyError, TypeError, ...
+        raise BadMessage(f"not a WeChat message ({type(exc).__name__})") from None
+    if parsed is None:
+        raise BadMessage("empty body")
+    data = getattr(parsed, "_data", None)
+    if not isinstance(data, dict):
+        raise BadMessage("not a WeChat message (no fields)")
+    return _to_message(data)
+
+
+def _to_message(data: dict[str, Any]) -> Message:
+    for key, value in data.items():
+        if isinstance(value, list):
+            raise BadMessage(f"repeated element <{key}>")
+    kind_raw = _required(data, "MsgType").lower()
+    sender = _required(data, "FromUserName")
+    account = _required(data, "ToUserName")
+    create_time = _integer(data, "CreateTime")
+    if create_time is None:
+        raise BadMessage("missing <CreateTime>")
+    try:
+        created_at = datetime.fromtimestamp(create_time, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise BadMessage("CreateTime out of range") from None
+    msg_id = _integer(data, "MsgId")
+    kind = kind_raw if kind_raw in _DETAIL_FIELDS or kind_raw in ("text", "event") else "unknown"
+    text: str | None = None
+    event: str | None = None
+    event_key: str | None = None
+    if kind == "text":
+        text = _text(data, "Content") or ""
+    elif kind == "voice":
+        text = _text(data, "Recognition") or None
+    elif kind == "event":
+        event = _required(data, "Event").lower()
+        event_key = _text(data, "EventKey")
+        if event == "subscribe" and (event_key or "").startswith("qrscene_"):
+            event = "subscribe_scan"
+    details = {
+        name.lower(): value for name in _DETAIL_FIELDS.get(kind, ()) if (value := _text(data, name))
+    }
+    if kind == "unknown":
+        details["msgtype"] = kind_raw[:32]
+    return Message(
+        kind=kind,
+        sender=sender,
+        account=account,
+        created_at=created_at,
+        msg_id=str(msg_id) if msg_id is not None else None,
+        text=text,
+        event=event,
+        event_key=event_key,
+        details=details,
+    )
+
+
+def _text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadMessage(f"<{key}> is not text")
+    return value if key == "Content" else value.strip()
+
+
+def _required(data: dict[str, Any], key: str) -> str:
+    value = _text(data, key)
+    if not value:
+        raise BadMessage(f"missing or empty <{key}>")
+    return value
+
+
+def _integer(data: dict[str, Any], key: str) -> int | None:
+    raw = _text(data, key)
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit():
+        raise BadMessage(f"<{key}> is not a number")
+    value = int(raw)
+    if value > _MAX_INT64:
+        raise BadMessage(f"<{key}> out of range")
+    return value

@@ -1,0 +1,85 @@
+"""WeChat's server protocol: signatures, safe-mode crypto and passive replies.
+
+Separate from parsing (inbound.py) and from the HTTP view (webhook.py), as wechatpy keeps
+crypto apart from parsing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.replies import TextReply
+
+from .inbound import BadMessage, reject_declarations
+
+# Characters XML 1.0 cannot carry at all; a reply containing them would be refused by WeChat.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_MAX_REPLY_CHARS = 600  # WeChat cuts passive text replies at 2048 bytes; stay well inside
+
+
+def signature(token: str, timestamp: str, nonce: str, *extra: str) -> str:
+    """sha1 of the sorted, joined parts, as WeChat computes it."""
+    parts = sorted([token, timestamp, nonce, *extra])
+    return hashlib.sha1("".join(parts).encode("utf-8")).hexdigest()
+
+
+def signature_ok(token: str, timestamp: str, nonce: str, given: str, *extra: str) -> bool:
+    expected = signature(token, timestamp, nonce, *extra)
+    return hmac.compare_digest(expected, given.lower().encode("ascii", "replace").decode())
+
+
+class SafeMode:
+    """Decrypts inbound safe-mode messages and encrypts passive replies."""
+
+    def __init__(self, token: str, encoding_aes_key: str, app_id: str) -> None:
+        self._crypto = WeChatCrypto(token, encoding_aes_key, app_id)
+
+    def decrypt(self, body: bytes, msg_signature: str, timestamp: str, nonce: str) -> bytes:
+        """The plain XML inside an encrypted body; InvalidSignature or BadMessage otherwise."""
+        reject_declarations(body)
+        try:
+            plain = self._crypto.decrypt_message(
+                body.decode("utf-8"), msg_signature, timestamp, nonce
+            )
+        except InvalidSignatureException:
+            raise InvalidSignature("msg_signature does not match") from None
+        except Exception as exc:  # bad XML, no <Encrypt>, bad base64, wrong app id, padding...
+            raise BadMessage(f"cannot decrypt ({type(exc).__name__})") from None
+        return plain.encode("utf-8") if isinstance(plain, str) else plain
+
+    def encrypt(self, reply_xml: str, nonce: str, timestamp: str) -> str:
+        return str(self._crypto.encrypt_message(reply_xml, nonce, timestamp))
+
+
+class InvalidSignature(Exception):
+    """The request was not signed with our token."""
+
+
+def cdata_safe(text: str) -> str:
+    """Text safe inside CDATA: no `]]>` break-out, no characters XML cannot hold."""
+    text = _XML_ILLEGAL.sub("", text)
+    # Close the CDATA section before '>' and open a new one: the text reads the same.
+    return text.replace("]]>", "]]]]><![CDATA[>")
+
+
+def clean_reply_text(text: str) -> str:
+    """A reply's text: CDATA-safe and short enough for WeChat to show whole."""
+    if len(text) > _MAX_REPLY_CHARS:
+        text = text[: _MAX_REPLY_CHARS - 1] + "…"
+    return cdata_safe(text)
+
+
+def text_reply_xml(text: str, *, to_user: str, from_account: str) -> str:
+    """The passive reply XML for a text answer."""
+    reply = TextReply(
+        content=clean_reply_text(text),
+        target=cdata_safe(to_user),
+        source=cdata_safe(from_account),
+        time=int(time.time()),
+    )
+    return str(reply.render())

@@ -1,0 +1,27 @@
+"""What a person sent, as the handlers see it: no XML, no wechatpy, already validated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    """One inbound message or event.
+
+    `kind` is WeChat's MsgType (text, image, voice, video, shortvideo, location, link, event)
+    or "unknown". `text` is the words a person wrote: a text message's content, or a voice
+    message's speech recognition when the account has it enabled.
+    """
+
+    kind: str
+    sender: str  # the person's openid
+    account: str  # the Official Account's id (ToUserName)
+    created_at: datetime
+    msg_id: str | None = None
+    text: str | None = None
+    event: str | None = None  # lower case: subscribe, unsubscribe, click, ...
+    event_key: str | None = None
+    details: Mapping[str, str] = field(default_factory=dict)  # kind-specific fields

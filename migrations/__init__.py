@@ -1,0 +1,1 @@
+"""Alembic migrations; `yishiting init` (and `serve`) run them to the newest revision."""

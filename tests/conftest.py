@@ -1,0 +1,166 @@
+"""Fixtures: `settings` (a temp SQLite database), `app`, `client`, `wechat` (a signed-message
+builder posting to the app), `chat` (a resident's side of a conversation), `live_server`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+from werkzeug.test import TestResponse
+
+from bot import create_app
+from bot.config import Settings, load_settings
+from bot.db import Database
+from bot.wechat.simulator import Signer, message_xml
+from models import InboundMessage
+
+TOKEN = "test-token-5f2c"
+# A valid 43-character EncodingAESKey (any 32 bytes, base64 without the trailing '=').
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+APP_ID = "wx_test_app_id"
+
+
+def write_config(path: Path, **sections: dict[str, Any]) -> Path:
+    """A TOML config file: `write_config(p, app={"mode": "development"})`."""
+    lines = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {value!r}" if not isinstance(value, str) else f'{key} = "{value}"')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    return write_config(
+        tmp_path / "config.toml",
+        app={"database_url": "sqlite:///test.db", "secret_key": "s3cret-for-tests",
+             "mode": "development"},
+        wechat={"token": TOKEN, "app_id": APP_ID},
+    )
+
+
+@pytest.fixture
+def settings(config_path: Path) -> Settings:
+    return load_settings(config_path, environ={})
+
+
+@pytest.fixture
+def safe_settings(settings: Settings) -> Settings:
+    return settings.replace(wechat={"encoding_aes_key": AES_KEY})
+
+
+def make_app(settings: Settings, **kwargs: Any) -> Flask:
+    app = create_app(settings, **kwargs)
+    app.extensions["yishiting"].db.migrate()
+    return app
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    app = make_app(settings)
+    yield app
+    app.extensions["yishiting"].db.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class WeChat:
+    """Posts messages to the app exactly as WeChat's servers would, and reads the replies."""
+
+    def __init__(self, client: FlaskClient, settings: Settings) -> None:
+        self.client = client
+        self.signer = Signer(
+            settings.wechat.token, settings.wechat.encoding_aes_key, settings.wechat.app_id
+        )
+
+    def post_xml(self, xml: str, *, encrypt: bool | None = None) -> TestResponse:
+        """Sign (and in safe mode encrypt) `xml` and post it."""
+        signed = self.signer.sign(xml, encrypt=encrypt)
+        return self.client.post(
+            "/wechat", query_string=signed.query, data=signed.body, content_type="text/xml"
+        )
+
+    def post_raw(self, body: bytes, **query: str) -> TestResponse:
+        """Post `body` as it is, with a valid plain-mode signature (extra query args win)."""
+        signed = self.signer.sign("", encrypt=False)
+        return self.client.post(
+            "/wechat", query_string={**signed.query, **query}, data=body, content_type="text/xml"
+        )
+
+    def send(self, sender: str, text: str | None = None, **kwargs: Any) -> str | None:
+        """Send a message; return the reply text (None for "success")."""
+        response = self.post_xml(message_xml(sender, text=text, **kwargs))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return self.signer.read_reply(response.get_data())
+
+
+@pytest.fixture
+def wechat(client: FlaskClient, settings: Settings) -> WeChat:
+    return WeChat(client, settings)
+
+
+class Chat:
+    """One resident's side of the conversation: `chat.say("帮助")` returns the bot's answer."""
+
+    def __init__(self, wechat: WeChat, openid: str) -> None:
+        self.wechat = wechat
+        self.openid = openid
+
+    def say(self, text: str) -> str | None:
+        return self.wechat.send(self.openid, text)
+
+    def follow(self) -> str | None:
+        return self.wechat.send(self.openid, event="subscribe")
+
+    def do(self, event: str, key: str | None = None) -> str | None:
+        return self.wechat.send(self.openid, event=event, event_key=key)
+
+    def send(self, msg_type: str, **fields: str) -> str | None:
+        return self.wechat.send(self.openid, msg_type=msg_type, fields=fields)
+
+
+@pytest.fixture
+def chat(wechat: WeChat) -> Chat:
+    return Chat(wechat, "o_resident_wang")
+
+
+def inbound_count(settings: Settings) -> int:
+    db = Database(settings)
+    try:
+        with db.session(read_only=True) as s:
+            return s.scalar(select(func.count()).select_from(InboundMessage)) or 0
+    finally:
+        db.dispose()
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    with LiveServer(app) as server:
+        yield server
