@@ -33,7 +33,9 @@ def write_config(path: Path, **sections: dict[str, Any]) -> Path:
     for section, values in sections.items():
         lines.append(f"[{section}]")
         for key, value in values.items():
-            lines.append(f"{key} = {value!r}" if not isinstance(value, str) else f'{key} = "{value}"')
+            lines.append(
+                f"{key} = {value!r}" if not isinstance(value, str) else f'{key} = "{value}"'
+            )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -42,8 +44,11 @@ def write_config(path: Path, **sections: dict[str, Any]) -> Path:
 def config_path(tmp_path: Path) -> Path:
     return write_config(
         tmp_path / "config.toml",
-        app={"database_url": "sqlite:///test.db", "secret_key": "s3cret-for-tests",
-             "mode": "development"},
+        app={
+            "database_url": "sqlite:///test.db",
+            "secret_key": "s3cret-for-tests",
+            "mode": "development",
+        },
         wechat={"token": TOKEN, "app_id": APP_ID},
     )
 

@@ -87,6 +87,5 @@ def test_first_registered_handler_wins(settings: Settings) -> None:
     assert chat.send("image", PicUrl="p", MediaId="m") == "first"
 
 
-def test_a_command_word_inside_a_sentence_is_not_a_command(client: FlaskClient,
-                                                            chat: Chat) -> None:
+def test_a_command_word_inside_a_sentence_is_not_a_command(client: FlaskClient, chat: Chat) -> None:
     assert chat.say("请问帮助在哪里") == texts.TEXT_RECEIVED

@@ -61,8 +61,14 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:
 
 
 def _text_xml(**override: str) -> bytes:
-    fields = {"ToUserName": "gh_1", "FromUserName": "o_1", "CreateTime": "1700000000",
-              "MsgType": "text", "Content": "你好", "MsgId": "1234567890123456"}
+    fields = {
+        "ToUserName": "gh_1",
+        "FromUserName": "o_1",
+        "CreateTime": "1700000000",
+        "MsgType": "text",
+        "Content": "你好",
+        "MsgId": "1234567890123456",
+    }
     fields.update(override)
     return ("<xml>" + "".join(f"<{k}>{v}</{k}>" for k, v in fields.items()) + "</xml>").encode()
 
@@ -77,8 +83,10 @@ def _text_xml(**override: str) -> bytes:
         (b"", "empty body"),
         (BILLION_LAUGHS, "DOCTYPE or ENTITY"),
         (EXTERNAL_ENTITY, "DOCTYPE or ENTITY"),
-        (_text_xml().replace(b"<MsgType>text</MsgType>", b"<MsgType>text</MsgType>" * 2),
-         "not a WeChat message"),
+        (
+            _text_xml().replace(b"<MsgType>text</MsgType>", b"<MsgType>text</MsgType>" * 2),
+            "not a WeChat message",
+        ),
         (_text_xml().replace(b"<Content>", b"<Content>a</Content><Content>"), "repeated"),
         (_text_xml(CreateTime="abc"), "CreateTime"),
         (_text_xml(CreateTime="9" * 30), "CreateTime"),
@@ -136,8 +144,11 @@ def test_message_content_never_reaches_the_logs_at_info(
 def test_reply_text_cannot_break_out_of_cdata(wechat: WeChat) -> None:
     label = "X]]><MsgType><![CDATA[news]]></MsgType><Evil>1</Evil>"
     response = wechat.post_xml(
-        message_xml("o_1", msg_type="location",
-                    fields={"Location_X": "1", "Location_Y": "2", "Label": label})
+        message_xml(
+            "o_1",
+            msg_type="location",
+            fields={"Location_X": "1", "Location_Y": "2", "Label": label},
+        )
     )
     assert response.status_code == 200
     reply = xmltodict.parse(response.get_data(as_text=True))["xml"]

@@ -1,0 +1,123 @@
+"""The `yishiting` command: init, simulate; --config on every subcommand; clean stdout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import AES_KEY, LiveServer, inbound_count, make_app
+from sqlalchemy import inspect
+
+from bot.cli import main
+from bot.config import Settings, load_settings
+from bot.db import Database
+from handlers import texts
+
+
+def test_init_creates_the_database_and_is_idempotent(config_path: Path, settings: Settings) -> None:
+    runner = CliRunner()
+    for _ in range(2):
+        result = runner.invoke(main, ["init", "--config", str(config_path)])
+        assert result.exit_code == 0, result.output
+        assert "database ready" in result.stdout
+    db = Database(settings)
+    assert {"person", "inbound_message", "alembic_version"} <= set(
+        inspect(db.engine).get_table_names()
+    )
+    db.dispose()
+
+
+def test_init_reads_yishiting_config(config_path: Path) -> None:
+    result = CliRunner().invoke(main, ["init"], env={"YISHITING_CONFIG": str(config_path)})
+    assert result.exit_code == 0, result.output
+
+
+def test_commands_without_a_config_say_how_to_give_one() -> None:
+    result = CliRunner().invoke(main, ["init"], env={"YISHITING_CONFIG": ""})
+    assert result.exit_code == 2
+    assert "--config" in result.stderr
+
+
+def test_a_bad_config_is_refused_naming_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[app]\nmode = "staging"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["init", "--config", str(path)])
+    assert result.exit_code == 1
+    assert "[app] mode" in result.stderr
+    assert result.stdout == ""
+
+
+def test_simulate_prints_the_reply_and_nothing_else(
+    config_path: Path, live_server: LiveServer, settings: Settings
+) -> None:
+    result = CliRunner().invoke(
+        main, ["simulate", "--config", str(config_path), "--url", live_server.url, "帮助"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("议事厅可以为您办理")
+    assert inbound_count(settings) == 1
+
+
+def test_simulate_sends_events(config_path: Path, live_server: LiveServer) -> None:
+    runner = CliRunner()
+    args = ["simulate", "--config", str(config_path), "--url", live_server.url]
+    welcome = runner.invoke(main, [*args, "--event", "subscribe", "--as", "o_new"])
+    assert welcome.stdout.strip() == texts.WELCOME
+    leave = runner.invoke(main, [*args, "--event", "unsubscribe", "--as", "o_new"])
+    assert leave.exit_code == 0
+    assert leave.stdout == ""
+    assert "no reply" in leave.stderr
+
+
+def test_simulate_in_safe_mode_encrypts_and_reads_the_encrypted_reply(
+    tmp_path: Path, config_path: Path
+) -> None:
+    safe_path = tmp_path / "safe.toml"
+    safe_path.write_text(
+        config_path.read_text(encoding="utf-8") + f'encoding_aes_key = "{AES_KEY}"\n',
+        encoding="utf-8",
+    )
+    safe = load_settings(safe_path, environ={})
+    assert safe.safe_mode
+    with LiveServer(make_app(safe)) as server:
+        result = CliRunner().invoke(
+            main, ["simulate", "--config", str(safe_path), "--url", server.url, "帮助"]
+        )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("议事厅可以为您办理")
+
+
+def test_simulate_defaults_to_public_url(
+    tmp_path: Path, config_path: Path, live_server: LiveServer
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["simulate", "--config", str(config_path), "你好"],
+        env={"YISHITING_APP_PUBLIC_URL": live_server.url},
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == texts.TEXT_RECEIVED.strip()
+
+
+def test_simulate_explains_an_unreachable_server(config_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["simulate", "--config", str(config_path), "--url", "http://127.0.0.1:9", "你好"]
+    )
+    assert result.exit_code == 1
+    assert "cannot reach http://127.0.0.1:9" in result.stderr
+    assert result.stdout == ""
+
+
+def test_simulate_reports_a_refusal(
+    tmp_path: Path, config_path: Path, live_server: LiveServer
+) -> None:
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(
+        config_path.read_text(encoding="utf-8").replace("test-token-5f2c", "another-token"),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["simulate", "--config", str(wrong), "--url", live_server.url, "你好"]
+    )
+    assert result.exit_code == 1
+    assert "answered 403" in result.stderr

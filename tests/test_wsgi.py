@@ -1,0 +1,80 @@
+"""The deployment contract: gunicorn 'bot.wsgi:app' with YISHITING_CONFIG, preloaded workers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.wechat.simulator import Signer, message_xml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode() if proc.stderr else "exited")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("server did not become healthy")
+
+
+def test_gunicorn_serves_the_webhook_with_preloaded_workers(config_path: Path) -> None:
+    assert CliRunner().invoke(main, ["init", "--config", str(config_path)]).exit_code == 0
+    port = _free_port()
+    env = {**os.environ, "YISHITING_CONFIG": str(config_path)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--preload",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "bot.wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        from bot.config import load_settings
+
+        signer = Signer(load_settings(config_path, environ={}).wechat.token)
+        replies = set()
+        for i in range(6):  # spread over both workers
+            signed = signer.sign(message_xml(f"o_{i}", text="帮助"))
+            request = urllib.request.Request(
+                f"{url}/wechat?{signed.query_string}", data=signed.body, method="POST"
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                replies.add(signer.read_reply(response.read()))
+        assert len(replies) == 1
+        assert next(iter(replies)).startswith("议事厅可以为您办理")  # type: ignore[union-attr]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
