@@ -18,6 +18,7 @@ from .conversation import Conversation
 from .db import Database
 from .extension import Yishiting
 from .nlp import load_segmenter
+from .sessions import ConsoleOnlySessions
 from .wechat.protocol import SafeMode
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=https,
     )
+    app.session_interface = ConsoleOnlySessions()
     if https:
         # Behind the TLS reverse proxy that a public https address implies: trust one hop of
         # X-Forwarded-* so URLs and cookies know they are HTTPS.

@@ -16,12 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from handlers import Context, Message, Router
 from handlers import texts as handler_texts
-from models import InboundMessage, dedupe_key, find_inbound, touch_person
+from models import (
+    InboundMessage,
+    claim_inbound,
+    dedupe_key,
+    find_inbound,
+    record_reply,
+    touch_person,
+)
 
-from .db import Database
+from .db import Database, DatabaseBusy
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +71,8 @@ class Conversation:
             return self._process(key, message)
         except _Duplicate:
             return self._stored(key)
+        except DatabaseBusy:
+            return self._stored(key, busy=True)
         except OperationalError as exc:
             if _is_lock_timeout(exc):
                 return self._stored(key, busy=True)
@@ -72,23 +82,43 @@ class Conversation:
             return self._record_failure(key, message)
 
     def _process(self, key: str, message: Message) -> Outcome:
-        with self.db.session() as db:
-            now = self.clock()
-            record = self._new_record(key, message, now)
-            db.add(record)
+        now = self.clock()
+        with self.db.transaction() as conn:
             try:
-                db.flush()  # a retry's insert stops here, after the first one commits
+                # A retry's insert stops here, until the first delivery's transaction ends.
+                inbound_id = claim_inbound(
+                    conn,
+                    key=key,
+                    openid=message.sender,
+                    kind=_kind(message),
+                    msg_id=message.msg_id,
+                    content=_content(message),
+                    now=now,
+                )
             except IntegrityError:
                 raise _Duplicate(key) from None
-            person = touch_person(db, message.sender, now, wrote=message.kind != "event")
-            db.flush()
-            record.person_id = person.id
-            ctx = Context(db=db, person=person, message=message, now=now, router=self.router)
+            person = touch_person(conn, message.sender, now, wrote=message.kind != "event")
+            sessions: list[Session] = []
+
+            def open_session() -> Session:
+                sessions.append(self.db.session_on(conn))
+                return sessions[0]
+
+            ctx = Context(
+                person=person,
+                message=message,
+                now=now,
+                router=self.router,
+                open_session=open_session,
+            )
             reply = self.router.dispatch(ctx)
-            record.reply = reply
+            for session in sessions:
+                session.flush()  # whatever the handler changed, before the reply is recorded
+                session.close()
+            record_reply(conn, inbound_id, person_id=person.id, reply=reply)
         log.info(
             "handled %s from %s (reply %s)",
-            record.kind,
+            _kind(message),
             person_tag(message.sender),
             "text" if reply else "none",
         )
@@ -109,28 +139,31 @@ class Conversation:
         """Keep the message and an apology, so retries and staff both see what happened."""
         try:
             with self.db.session() as db:
-                record = self._new_record(key, message, self.clock())
-                record.status = "failed"
-                record.reply = handler_texts.SORRY
-                record.error = "handler raised; see the log"
-                db.add(record)
+                db.add(
+                    InboundMessage(
+                        dedupe_key=key,
+                        openid=message.sender,
+                        kind=_kind(message),
+                        msg_id=message.msg_id,
+                        content=_content(message),
+                        received_at=self.clock(),
+                        status="failed",
+                        reply=handler_texts.SORRY,
+                        error="handler raised; see the log",
+                    )
+                )
         except IntegrityError:
             return self._stored(key)
         return Outcome(handler_texts.SORRY)
 
-    @staticmethod
-    def _new_record(key: str, message: Message, now: datetime) -> InboundMessage:
-        kind = f"event:{message.event}" if message.kind == "event" else message.kind
-        content = message.text if message.text is not None else message.event_key
-        return InboundMessage(
-            dedupe_key=key,
-            openid=message.sender,
-            kind=kind[:32],
-            msg_id=message.msg_id,
-            content=content,
-            received_at=now,
-            status="done",
-        )
+
+def _content(message: Message) -> str | None:
+    return message.text if message.text is not None else message.event_key
+
+
+def _kind(message: Message) -> str:
+    kind = f"event:{message.event}" if message.kind == "event" else message.kind
+    return kind[:32]
 
 
 def _is_lock_timeout(exc: OperationalError) -> bool:

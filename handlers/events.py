@@ -13,14 +13,14 @@ router = Router("events")
 @router.event("subscribe", "subscribe_scan")
 def welcome(ctx: Context) -> str:
     """A new (or returning) follower gets the welcome."""
-    set_following(ctx.person, True)
+    set_following(ctx.db, ctx.person.id, True)
     return texts.WELCOME
 
 
 @router.event("unsubscribe")
 def farewell(ctx: Context) -> None:
     """WeChat shows nothing after an unfollow; we only note it."""
-    set_following(ctx.person, False)
+    set_following(ctx.db, ctx.person.id, False)
 
 
 @router.event("scan")

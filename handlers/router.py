@@ -11,25 +11,42 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from models import Person, Role
+from models import PersonRef, Role
 
 from . import texts
 from .message import Message
 
 
-@dataclass
 class Context:
-    """What a handler may use: built by the application for each message."""
+    """What a handler may use: built by the application for each message.
 
-    db: Session
-    person: Person
-    message: Message
-    now: datetime
-    router: Router
+    `db` is an ORM session inside the message's transaction, opened on first use (most
+    replies need none); handlers may flush, never commit.
+    """
+
+    def __init__(
+        self,
+        *,
+        person: PersonRef,
+        message: Message,
+        now: datetime,
+        router: Router,
+        open_session: Callable[[], Session],
+    ) -> None:
+        self.person = person
+        self.message = message
+        self.now = now
+        self.router = router
+        self._open_session = open_session
+
+    @cached_property
+    def db(self) -> Session:
+        return self._open_session()
 
 
 Reply = str | None

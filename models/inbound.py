@@ -9,8 +9,19 @@ and answers with the reply stored here.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy import (
+    Connection,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
@@ -42,3 +53,48 @@ def dedupe_key(*, msg_id: str | None, openid: str, create_time: int, event: str 
 
 def find_inbound(db: Session, key: str) -> InboundMessage | None:
     return db.scalars(select(InboundMessage).where(InboundMessage.dedupe_key == key)).one_or_none()
+
+
+# Plain Core statements, compiled once: they run for every message WeChat sends.
+_TABLE = cast(Table, InboundMessage.__table__)
+_CLAIM = insert(_TABLE).returning(_TABLE.c.id)
+_REPLY = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("inbound_id"))
+    .values(person_id=bindparam("person_id"), reply=bindparam("reply"))
+)
+
+
+def claim_inbound(
+    conn: Connection,
+    *,
+    key: str,
+    openid: str,
+    kind: str,
+    msg_id: str | None,
+    content: str | None,
+    now: datetime,
+) -> int:
+    """Insert the message under its unique dedupe key; return its id. IntegrityError if taken.
+
+    On the database's side, a second insert of the same key waits until the first insert's
+    transaction ends: that is what makes a concurrent retry wait for the first delivery.
+    """
+    values = {
+        "dedupe_key": key,
+        "openid": openid,
+        "person_id": None,
+        "kind": kind,
+        "msg_id": msg_id,
+        "content": content,
+        "received_at": now,
+        "status": "done",
+        "reply": None,
+        "error": None,
+    }
+    return int(conn.execute(_CLAIM, values).scalar_one())
+
+
+def record_reply(conn: Connection, inbound_id: int, *, person_id: int, reply: str | None) -> None:
+    """Store the reply, so a retry of the same message gets the same answer."""
+    conn.execute(_REPLY, {"inbound_id": inbound_id, "person_id": person_id, "reply": reply})

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Boolean, Enum, String, select
+from sqlalchemy import Boolean, Connection, Enum, String, Table, bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
@@ -42,18 +45,58 @@ class Person(Base):
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-def touch_person(db: Session, openid: str, now: datetime, *, wrote: bool) -> Person:
-    """The person behind `openid`, created on first contact, with their last-seen times."""
-    person = db.scalars(select(Person).where(Person.openid == openid)).one_or_none()
-    if person is None:
-        person = Person(openid=openid, role=Role.RESIDENT, first_seen_at=now, last_seen_at=now)
-        db.add(person)
-    person.last_seen_at = now
+@dataclass(frozen=True)
+class PersonRef:
+    """Who sent a message: enough for routing and roles, without loading the ORM object."""
+
+    id: int
+    openid: str
+    role: Role
+    following: bool
+
+
+_TABLE = cast(Table, Person.__table__)
+
+
+def _upsert(dialect: Any, *, wrote: bool) -> Any:
+    """INSERT a new person, or UPDATE their last-seen times; RETURNING who they are."""
+    changes: dict[str, Any] = {"last_seen_at": bindparam("now")}
     if wrote:
-        person.last_message_at = now
-    return person
+        changes["last_message_at"] = bindparam("now")
+    return (
+        dialect.insert(_TABLE)
+        .values(
+            openid=bindparam("openid"),
+            role=Role.RESIDENT,
+            following=True,
+            first_seen_at=bindparam("now"),
+            last_seen_at=bindparam("now"),
+            last_message_at=bindparam("now") if wrote else None,
+        )
+        .on_conflict_do_update(index_elements=[_TABLE.c.openid], set_=changes)
+        .returning(_TABLE.c.id, _TABLE.c.role, _TABLE.c.following)
+    )
 
 
-def set_following(person: Person, following: bool) -> None:
+# Built once: this runs for every inbound message.
+_UPSERTS = {
+    (name, wrote): _upsert(module, wrote=wrote)
+    for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
+    for wrote in (True, False)
+}
+
+
+def touch_person(conn: Connection, openid: str, now: datetime, *, wrote: bool) -> PersonRef:
+    """The person behind `openid`, created on first contact, with their last-seen times.
+
+    One upsert (INSERT ... ON CONFLICT DO UPDATE ... RETURNING), so two concurrent first
+    messages from one person cannot collide.
+    """
+    statement = _UPSERTS[(conn.dialect.name, wrote)]
+    row = conn.execute(statement, {"openid": openid, "now": now}).one()
+    return PersonRef(id=row.id, openid=openid, role=row.role, following=row.following)
+
+
+def set_following(db: Session, person_id: int, following: bool) -> None:
     """Record a follow (subscribe) or an unfollow (unsubscribe)."""
-    person.following = following
+    db.execute(update(Person).where(Person.id == person_id).values(following=following))

@@ -1,0 +1,44 @@
+-- wrk script: POST signed WeChat text messages, each with a unique MsgId.
+-- WRK_QUERY carries a valid signature (it covers token, timestamp and nonce, not the body).
+local query = os.getenv("WRK_QUERY")
+local base = (os.time() % 100000) * 1000000000
+local threads = {}
+local next_id = 1
+
+local texts = {
+  "3号楼2单元的楼道灯坏了一个星期了，晚上下楼很不安全，麻烦物业尽快来修一下。",
+  "小区东门口每天晚上都有车乱停，把消防通道堵住了，希望社区管一管。",
+  "16号楼的电梯这两天老是停在半路，家里有老人，上下楼很担心，请尽快安排检修。",
+  "楼上装修从早上七点就开始打电钻，周末也不停，噪音太大了，孩子没法休息。",
+}
+
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  counter = 0
+end
+
+function request()
+  counter = counter + 1
+  local body = string.format(
+    "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>" ..
+    "<FromUserName><![CDATA[o_bench_%d_%d]]></FromUserName>" ..
+    "<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..
+    "<Content><![CDATA[%s]]></Content><MsgId>%d</MsgId></xml>",
+    tid, counter % 250, os.time(), texts[counter % #texts + 1],
+    base + tid * 100000000 + counter)
+  return wrk.format("POST", "/wechat?" .. query, {["Content-Type"] = "text/xml"}, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, ' ..
+    '"non_2xx": %d, "socket_errors": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end

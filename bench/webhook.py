@@ -1,0 +1,181 @@
+"""Benchmark the webhook against a bare Flask endpoint, under the same gunicorn, in one run.
+
+Starts gunicorn (2 sync workers) twice on this machine — first `bench/bare_app.py`, which only
+answers "success", then `bot.wsgi:app` on a fresh SQLite database — and drives each with wrk
+(16 connections, signed text messages with unique MsgIds). Prints requests/s and p50/p99
+latency of both and the ratio. Needs Debian's `wrk` package.
+
+    .venv/bin/python bench/webhook.py [--duration 20] [--connections 16] [--rounds 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.wechat.protocol import signature  # noqa: E402
+
+TOKEN = "bench-token"
+TARGET_RATIO = 0.40
+TARGET_P99_MS = 50.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(
+    app: str, env: dict[str, str], log: Path, preload: bool
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        "2",
+        "-k",
+        "sync",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
+    if preload:
+        cmd.append("--preload")
+    proc = subprocess.Popen(
+        [*cmd, app], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb")
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn for {app} exited; see {log}")
+        try:
+            urllib.request.urlopen(f"{url}/wechat", timeout=1).read()
+            return proc, url
+        except urllib.error.HTTPError:
+            return proc, url  # up (403 without a signature)
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"gunicorn for {app} did not start")
+
+
+def run_wrk(url: str, duration: int, connections: int) -> dict[str, float]:
+    ts, nonce = str(int(time.time())), "20261122"
+    query = f"signature={signature(TOKEN, ts, nonce)}&timestamp={ts}&nonce={nonce}"
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(ROOT / "bench" / "webhook.lua"),
+            url,
+        ],
+        env={**os.environ, "WRK_QUERY": query},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    seconds = result["duration_us"] / 1e6
+    return {
+        "rps": result["requests"] / seconds,
+        "p50_ms": result["p50_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "non_2xx": result["non_2xx"],
+        "socket_errors": result["socket_errors"],
+        "requests": result["requests"],
+    }
+
+
+def measure(
+    app: str, env: dict[str, str], log: Path, args: argparse.Namespace, preload: bool
+) -> dict[str, float]:
+    proc, url = start_gunicorn(app, env, log, preload)
+    try:
+        run_wrk(url, 2, args.connections)  # warm up: imports, first connections, page cache
+        return run_wrk(url, args.duration, args.connections)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("needs wrk: apt-get install wrk")
+
+    work = Path(tempfile.mkdtemp(prefix="yishiting-bench-"))
+    config = work / "config.toml"
+    config.write_text(
+        '[app]\ndatabase_url = "sqlite:///bench.db"\nsecret_key = "bench"\n'
+        f'[wechat]\ntoken = "{TOKEN}"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "YISHITING_CONFIG": str(config)}
+    yishiting = Path(sys.executable).parent / "yishiting"
+    subprocess.run(
+        [str(yishiting), "init", "--config", str(config)], check=True, capture_output=True
+    )
+
+    bare_runs, full_runs = [], []
+    for _ in range(args.rounds):
+        bare_runs.append(measure("bench.bare_app:app", env, work / "bare.log", args, False))
+        full_runs.append(measure("bot.wsgi:app", env, work / "full.log", args, True))
+
+    def med(runs: list[dict[str, float]], key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    print(
+        f"gunicorn 2 sync workers, wrk -t2 -c{args.connections} -d{args.duration}s, "
+        f"{args.rounds} round(s), {os.cpu_count()} cores"
+    )
+    print(f"{'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for name, runs in (
+        ("bare Flask 'success'", bare_runs),
+        ("webhook (verify+parse+dedupe+reply)", full_runs),
+    ):
+        errors = sum(r["non_2xx"] + r["socket_errors"] for r in runs)
+        print(
+            f"{name:<34}{med(runs, 'rps'):>9.0f}{med(runs, 'p50_ms'):>9.1f}"
+            f"{med(runs, 'p99_ms'):>9.1f}{errors:>8.0f}"
+        )
+    ratio = med(full_runs, "rps") / med(bare_runs, "rps")
+    p99 = med(full_runs, "p99_ms")
+    ok = ratio >= TARGET_RATIO and p99 < TARGET_P99_MS
+    print(
+        f"ratio webhook/bare = {ratio:.2f} (target >= {TARGET_RATIO}); "
+        f"webhook p99 = {p99:.1f} ms (target < {TARGET_P99_MS:.0f}) -> "
+        f"{'met' if ok else 'MISSED'}"
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
