@@ -29,7 +29,8 @@ from models import (
     touch_person,
 )
 
-from .db import Database, DatabaseBusy
+from .db import Database
+from .writelock import DatabaseBusy
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class Conversation:
                 session.flush()  # whatever the handler changed, before the reply is recorded
                 session.close()
             record_reply(conn, inbound_id, person_id=person.id, reply=reply)
-        log.info(
+        log.debug(
             "handled %s from %s (reply %s)",
             _kind(message),
             person_tag(message.sender),

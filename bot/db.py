@@ -8,9 +8,9 @@ The engine is created on first use and its pool is discarded in a forked child, 
 
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,10 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import migrations
 
 from .config import Settings
-
-
-class DatabaseBusy(Exception):
-    """Another writer held the database longer than the busy timeout."""
+from .writelock import WriterQueue
 
 
 class Database:
@@ -41,7 +38,9 @@ class Database:
         self._sessions: sessionmaker[Session] | None = None
         self._read_sessions: sessionmaker[Session] | None = None
         self._lock = threading.Lock()
-        self._writer_lock_path = _sqlite_lock_path(self.url)
+        self._idle: deque[Connection] = deque()  # see transaction()
+        lock_path = _sqlite_lock_path(self.url)
+        self._writers = WriterQueue(lock_path, self.busy_timeout) if lock_path else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -70,7 +69,7 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(engine, self.busy_timeout)
         # A forked child must open its own connections, never reuse the parent's.
-        os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+        os.register_at_fork(after_in_child=self._forget_connections)
         return engine
 
     @contextmanager
@@ -93,8 +92,32 @@ class Database:
         Commits when the block ends, rolls back on an exception. Pair it with
         `session_on(conn)` where ORM work has to join the same transaction.
         """
-        with self._writer_turn(False), self.engine.begin() as conn:
-            yield conn
+        conn = self._take_connection()
+        try:
+            with self._writer_turn(False), conn.begin():
+                yield conn
+        finally:
+            self._put_back(conn)
+
+    def _take_connection(self) -> Connection:
+        """A Connection kept from an earlier transaction, else a new one from the pool.
+
+        Checking a connection out of SQLAlchemy's pool and back in costs more than the
+        per-message statements themselves on SQLite, so the hot path keeps a few open.
+        """
+        while True:
+            try:
+                conn = self._idle.pop()
+            except IndexError:
+                return self.engine.connect()
+            if not (conn.closed or conn.invalidated):
+                return conn
+
+    def _put_back(self, conn: Connection) -> None:
+        if conn.closed or conn.invalidated or conn.in_transaction() or len(self._idle) >= 8:
+            conn.close()
+        else:
+            self._idle.append(conn)
 
     @staticmethod
     def session_on(conn: Connection) -> Session:
@@ -103,22 +126,12 @@ class Database:
 
     @contextmanager
     def _writer_turn(self, read_only: bool) -> Iterator[None]:
-        """On SQLite, queue writers on a file lock before BEGIN IMMEDIATE.
-
-        SQLite's own busy handler sleeps 1, 2, 5, 10 ... ms between tries, so two busy
-        processes spend much of their time asleep. A file lock polled at a fine grain hands
-        the database to the next writer within a fraction of a millisecond. SQLite's locks
-        still guard correctness; this only shortens the wait.
-        """
-        if read_only or self._writer_lock_path is None:
+        """On SQLite, wait for the write turn before BEGIN IMMEDIATE (see writelock.py)."""
+        if read_only or self._writers is None:
             yield
             return
-        fd = os.open(self._writer_lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            _lock_file(fd, self.busy_timeout)
+        with self._writers.turn():
             yield
-        finally:
-            os.close(fd)  # releases the lock
 
     def ping(self) -> None:
         with self.session(read_only=True) as session:
@@ -131,7 +144,15 @@ class Database:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def _forget_connections(self) -> None:
+        """In a forked child: drop (without closing) every connection the parent opened."""
+        self._idle = deque()
+        if self._engine is not None:
+            self._engine.dispose(close=False)
+
     def dispose(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
         if self._engine is not None:
             self._engine.dispose()
 
@@ -141,53 +162,6 @@ def _sqlite_lock_path(url: str) -> str | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return f"{parsed.database}.writer-lock"
-
-
-def _lock_file(fd: int, timeout: float) -> None:
-    """Take the exclusive lock on `fd`, waiting at most `timeout` seconds.
-
-    Uncontended, one non-blocking call. Contended, a helper thread waits in the kernel, so
-    the lock passes to us the moment its holder lets go (polling wakes late and burns the
-    CPU the holder needs); the helper lets us give up after `timeout`.
-    """
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return
-    except BlockingIOError:
-        pass
-    waiter = _LockWaiter(fd)
-    if not waiter.wait(timeout):
-        raise DatabaseBusy(f"no write turn within {timeout:g} s")
-
-
-class _LockWaiter:
-    def __init__(self, fd: int) -> None:
-        # The helper locks its own duplicate of the descriptor: it shares the open file
-        # description (and so the lock) with `fd`, and stays valid if we give up first.
-        self._fd = os.dup(fd)
-        self._done = threading.Event()
-        self._abandoned = False
-        self._mutex = threading.Lock()
-        threading.Thread(target=self._run, name="sqlite-writer-lock", daemon=True).start()
-
-    def _run(self) -> None:
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            with self._mutex:
-                if self._abandoned:
-                    fcntl.flock(self._fd, fcntl.LOCK_UN)
-                self._done.set()
-        finally:
-            os.close(self._fd)
-
-    def wait(self, timeout: float) -> bool:
-        if self._done.wait(timeout):
-            return True
-        with self._mutex:
-            if self._done.is_set():
-                return True
-            self._abandoned = True
-            return False
 
 
 def alembic_config() -> AlembicConfig:
@@ -205,6 +179,9 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Read the file through memory maps: fewer system calls when another process's
+        # commit has invalidated this connection's page cache.
+        cursor.execute("PRAGMA mmap_size=268435456")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

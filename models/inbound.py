@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
+from .prepared import Prepared
 
 
 class InboundMessage(Base):
@@ -57,8 +58,17 @@ def find_inbound(db: Session, key: str) -> InboundMessage | None:
 
 # Plain Core statements, compiled once: they run for every message WeChat sends.
 _TABLE = cast(Table, InboundMessage.__table__)
-_CLAIM = insert(_TABLE).returning(_TABLE.c.id)
-_REPLY = (
+_CLAIM_KEYS = [
+    "dedupe_key",
+    "openid",
+    "kind",
+    "msg_id",
+    "content",
+    "received_at",
+    "status",
+]
+_CLAIM = Prepared(insert(_TABLE).returning(_TABLE.c.id), keys=_CLAIM_KEYS)
+_REPLY = Prepared(
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("inbound_id"))
     .values(person_id=bindparam("person_id"), reply=bindparam("reply"))
@@ -83,18 +93,16 @@ def claim_inbound(
     values = {
         "dedupe_key": key,
         "openid": openid,
-        "person_id": None,
         "kind": kind,
         "msg_id": msg_id,
         "content": content,
         "received_at": now,
         "status": "done",
-        "reply": None,
-        "error": None,
     }
-    return int(conn.execute(_CLAIM, values).scalar_one())
+    [(inbound_id,)] = _CLAIM.run(conn, values)
+    return int(inbound_id)
 
 
 def record_reply(conn: Connection, inbound_id: int, *, person_id: int, reply: str | None) -> None:
     """Store the reply, so a retry of the same message gets the same answer."""
-    conn.execute(_REPLY, {"inbound_id": inbound_id, "person_id": person_id, "reply": reply})
+    _REPLY.run(conn, {"inbound_id": inbound_id, "person_id": person_id, "reply": reply})

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
+from .prepared import Prepared
 
 
 class Role(enum.IntEnum):
@@ -80,7 +81,7 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
 
 # Built once: this runs for every inbound message.
 _UPSERTS = {
-    (name, wrote): _upsert(module, wrote=wrote)
+    (name, wrote): Prepared(_upsert(module, wrote=wrote))
     for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
     for wrote in (True, False)
 }
@@ -93,8 +94,8 @@ def touch_person(conn: Connection, openid: str, now: datetime, *, wrote: bool) -
     messages from one person cannot collide.
     """
     statement = _UPSERTS[(conn.dialect.name, wrote)]
-    row = conn.execute(statement, {"openid": openid, "now": now}).one()
-    return PersonRef(id=row.id, openid=openid, role=row.role, following=row.following)
+    [(person_id, role, following)] = statement.run(conn, {"openid": openid, "now": now})
+    return PersonRef(id=person_id, openid=openid, role=role, following=following)
 
 
 def set_following(db: Session, person_id: int, following: bool) -> None:
