@@ -99,11 +99,11 @@ class Conversation:
             except IntegrityError:
                 raise _Duplicate(key) from None
             person = touch_person(conn, message.sender, now, wrote=message.kind != "event")
-            sessions: list[Session] = []
+            opened: list[Session] = []  # the handler's ORM session, if it asked for one
 
             def open_session() -> Session:
-                sessions.append(self.db.session_on(conn))
-                return sessions[0]
+                opened.append(self.db.session_on(conn))
+                return opened[-1]
 
             ctx = Context(
                 person=person,
@@ -112,10 +112,13 @@ class Conversation:
                 router=self.router,
                 open_session=open_session,
             )
-            reply = self.router.dispatch(ctx)
-            for session in sessions:
-                session.flush()  # whatever the handler changed, before the reply is recorded
-                session.close()
+            try:
+                reply = self.router.dispatch(ctx)
+                for session in opened:
+                    session.flush()  # what the handler changed, before the reply is recorded
+            finally:
+                for session in opened:
+                    session.close()
             record_reply(conn, inbound_id, person_id=person.id, reply=reply)
         log.debug(
             "handled %s from %s (reply %s)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,8 +69,10 @@ class Database:
         engine = create_engine(url, pool_pre_ping=not self.is_sqlite, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(engine, self.busy_timeout)
-        # A forked child must open its own connections, never reuse the parent's.
-        os.register_at_fork(after_in_child=self._forget_connections)
+        # A forked child must open its own connections, never reuse the parent's. (A weak
+        # reference: fork hooks cannot be unregistered, and Databases come and go in tests.)
+        this = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _forget_connections(this()))
         return engine
 
     @contextmanager
@@ -144,17 +147,19 @@ class Database:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
-    def _forget_connections(self) -> None:
-        """In a forked child: drop (without closing) every connection the parent opened."""
-        self._idle = deque()
-        if self._engine is not None:
-            self._engine.dispose(close=False)
-
     def dispose(self) -> None:
         while self._idle:
             self._idle.pop().close()
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _forget_connections(db: Database | None) -> None:
+    """In a forked child: drop (without closing) every connection the parent opened."""
+    if db is not None:
+        db._idle = deque()
+        if db._engine is not None:
+            db._engine.dispose(close=False)
 
 
 def _sqlite_lock_path(url: str) -> str | None:

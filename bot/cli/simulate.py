@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import urllib.error
 import urllib.request
 
@@ -64,4 +63,3 @@ def simulate(
         click.echo("(no reply: the server answered success)", err=True)
         return
     click.echo(reply)
-    sys.stdout.flush()
