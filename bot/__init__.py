@@ -11,8 +11,9 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from handlers import Router, build_router
+from handlers import Options, Router, build_router
 
+from .classify import RuleBook
 from .config import Settings, load_settings
 from .conversation import Conversation
 from .db import Database
@@ -58,10 +59,24 @@ def create_app(
         if settings.safe_mode
         else None
     )
+    rulebook = RuleBook(
+        db,
+        threshold=settings.classifier.threshold,
+        margin=settings.classifier.margin,
+        reload_seconds=settings.classifier.reload_seconds,
+    )
+    options = Options(
+        min_chars=settings.tickets.min_chars,
+        same_text_minutes=settings.tickets.same_text_minutes,
+        attach_minutes=settings.tickets.attach_minutes,
+        choice_minutes=settings.tickets.choice_minutes,
+    )
+    conversation = Conversation(db, router or build_router(), clock, rulebook, options, settings.tz)
     app.extensions["yishiting"] = Yishiting(
         settings=settings,
         db=db,
-        conversation=Conversation(db, router or build_router(), clock),
+        conversation=conversation,
+        rulebook=rulebook,
         safe_mode=safe_mode,
     )
 

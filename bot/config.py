@@ -66,11 +66,28 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class ClassifierSettings:
+    threshold: float = 2.0
+    margin: float = 1.0
+    reload_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class TicketSettings:
+    min_chars: int = 4
+    same_text_minutes: int = 10
+    attach_minutes: int = 10
+    choice_minutes: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     app: AppSettings = field(default_factory=AppSettings)
     wechat: WechatSettings = field(default_factory=WechatSettings)
     wecom: WecomSettings = field(default_factory=WecomSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
+    tickets: TicketSettings = field(default_factory=TicketSettings)
     source: str = ""  # the file the settings came from ("" = defaults only)
 
     @property
@@ -100,6 +117,8 @@ SECTIONS: dict[str, type] = {
     "wechat": WechatSettings,
     "wecom": WecomSettings,
     "webhook": WebhookSettings,
+    "classifier": ClassifierSettings,
+    "tickets": TicketSettings,
 }
 
 
@@ -228,6 +247,12 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError(f"[wechat] api_base_url: not an http(s) URL: {wechat.api_base_url!r}")
     if settings.webhook.max_body_bytes < 1024:
         raise ConfigError("[webhook] max_body_bytes: must be at least 1024")
+    for key in ("threshold", "margin", "reload_seconds"):
+        if getattr(settings.classifier, key) < 0:
+            raise ConfigError(f"[classifier] {key}: must not be negative")
+    for key in ("min_chars", "same_text_minutes", "attach_minutes", "choice_minutes"):
+        if getattr(settings.tickets, key) < 0:
+            raise ConfigError(f"[tickets] {key}: must not be negative")
     return settings
 
 

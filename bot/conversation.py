@@ -13,14 +13,15 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from handlers import Context, Message, Router
+from handlers import Context, Message, Options, Router
 from handlers import texts as handler_texts
 from models import (
+    Classification,
     InboundMessage,
     claim_inbound,
     dedupe_key,
@@ -29,6 +30,7 @@ from models import (
     touch_person,
 )
 
+from .classify import RuleBook, render_explanation
 from .db import Database
 from .writelock import DatabaseBusy
 
@@ -55,10 +57,21 @@ def person_tag(openid: str) -> str:
 
 
 class Conversation:
-    def __init__(self, db: Database, router: Router, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        router: Router,
+        clock: Callable[[], datetime],
+        rulebook: RuleBook,
+        options: Options,
+        tz: tzinfo,
+    ) -> None:
         self.db = db
         self.router = router
         self.clock = clock
+        self.rulebook = rulebook
+        self.options = options
+        self.tz = tz
 
     def handle(self, message: Message) -> Outcome:
         """Handle `message` once; a repeated delivery gets the first one's reply."""
@@ -84,6 +97,7 @@ class Conversation:
 
     def _process(self, key: str, message: Message) -> Outcome:
         now = self.clock()
+        classify = self._classifier_for(message)
         with self.db.transaction() as conn:
             try:
                 # A retry's insert stops here, until the first delivery's transaction ends.
@@ -111,6 +125,10 @@ class Conversation:
                 now=now,
                 router=self.router,
                 open_session=open_session,
+                classify=classify,
+                explain=lambda text: render_explanation(self.rulebook.current().explain(text)),
+                options=self.options,
+                tz=self.tz,
             )
             try:
                 reply = self.router.dispatch(ctx)
@@ -127,6 +145,25 @@ class Conversation:
             "text" if reply else "none",
         )
         return Outcome(reply)
+
+    def _classifier_for(self, message: Message) -> Callable[[str], Classification]:
+        """`classify`, with the message's own text classified before the write transaction.
+
+        Segmenting is the costliest step of filing a request; done here, it does not hold up
+        other writers. Texts that are commands are not classified at all.
+        """
+        classifier = self.rulebook.current()
+        done: dict[str, Classification] = {}
+        text = message.text
+        if text and message.kind in ("text", "voice") and not self.router.find_command(text):
+            done[text] = classifier.classify(text)
+
+        def classify(text: str) -> Classification:
+            if text not in done:
+                done[text] = classifier.classify(text)
+            return done[text]
+
+        return classify
 
     def _stored(self, key: str, *, busy: bool = False) -> Outcome:
         with self.db.session(read_only=True) as db:

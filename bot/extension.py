@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from .classify import RuleBook
 from .config import Settings
 from .conversation import Conversation
 from .db import Database
@@ -17,6 +18,7 @@ class Yishiting:
     settings: Settings
     db: Database
     conversation: Conversation
+    rulebook: RuleBook
     safe_mode: SafeMode | None
 
 

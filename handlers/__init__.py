@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from . import events, fallback, help
+from . import admin, events, fallback, help, mine, report
 from .message import Message
-from .router import Command, Context, Reply, Router
+from .router import PASS, Command, Context, Options, Pass, Reply, Router
 
-__all__ = ["Command", "Context", "Message", "Reply", "Router", "build_router"]
+__all__ = [
+    "PASS",
+    "Command",
+    "Context",
+    "Message",
+    "Options",
+    "Pass",
+    "Reply",
+    "Router",
+    "build_router",
+]
 
 
 def build_router() -> Router:
     """The bot's router: feature routers first, the catch-all fallbacks last."""
     root = Router("root")
-    root.include(help.router, events.router, fallback.router)
+    root.include(
+        help.router, mine.router, admin.router, events.router, report.router, fallback.router
+    )
     return root

@@ -8,35 +8,6 @@ from .router import Context, Reply, Router
 router = Router("fallback")
 
 
-@router.message("text")
-def on_text(ctx: Context) -> str:
-    return texts.TEXT_RECEIVED
-
-
-@router.message("voice")
-def on_voice(ctx: Context) -> str:
-    """A recognised voice message is treated as the words it carries."""
-    if ctx.message.text:
-        return on_text(ctx)
-    return texts.VOICE_UNRECOGNISED
-
-
-@router.message("image")
-def on_image(ctx: Context) -> str:
-    return texts.IMAGE
-
-
-@router.message("video", "shortvideo")
-def on_video(ctx: Context) -> str:
-    return texts.VIDEO
-
-
-@router.message("location")
-def on_location(ctx: Context) -> str:
-    label = ctx.message.details.get("label")
-    return texts.LOCATION.format(label=label) if label else texts.LOCATION_NO_LABEL
-
-
 @router.message("link")
 def on_link(ctx: Context) -> str:
     return texts.LINK

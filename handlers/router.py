@@ -1,8 +1,9 @@
 """The Router and the Context that every handler is written against.
 
 A handler is a predicate plus a callback. Registration is explicit and ordered; the first
-match wins, in this order across all included routers: commands, events, message kinds, then
-the fallback for anything else. Roles are declared with a command and checked here, once.
+match wins, in this order across all included routers: a pending conversation state (the most
+recent first), commands, events, message kinds, then the fallback for anything else. Roles
+are declared with a command and checked here, once.
 """
 
 from __future__ import annotations
@@ -10,23 +11,35 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from functools import cached_property
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from models import PersonRef, Role
+from models import Classification, ConversationState, PersonRef, Role, pending_states
 
 from . import texts
 from .message import Message
+
+
+@dataclass(frozen=True)
+class Options:
+    """Settings the conversation needs (from the config's [tickets] section)."""
+
+    min_chars: int = 4  # shorter texts are asked for more detail, not filed
+    same_text_minutes: int = 10  # the same text again within this is the same ticket
+    attach_minutes: int = 10  # an image or location within this joins the last ticket
+    choice_minutes: int = 30  # how long the "which topic?" question waits for an answer
 
 
 class Context:
     """What a handler may use: built by the application for each message.
 
     `db` is an ORM session inside the message's transaction, opened on first use (most
-    replies need none); handlers may flush, never commit.
+    replies need none); handlers may flush, never commit. `classify` is the keyword
+    classifier. `notices` are lines put before the reply (e.g. what became of an unanswered
+    question).
     """
 
     def __init__(
@@ -37,23 +50,48 @@ class Context:
         now: datetime,
         router: Router,
         open_session: Callable[[], Session],
+        classify: Callable[[str], Classification],
+        explain: Callable[[str], str],
+        options: Options | None = None,
+        tz: tzinfo = UTC,
     ) -> None:
         self.person = person
         self.message = message
         self.now = now
         self.router = router
+        self.classify = classify
+        self.explain = explain  # the classifier's reasoning on a text, for admins
+        self.options = options or Options()
+        self.tz = tz  # the community's time zone, for times a person reads
+        self.notices: list[str] = []
         self._open_session = open_session
 
     @cached_property
     def db(self) -> Session:
         return self._open_session()
 
+    def pending_states(self) -> list[ConversationState]:
+        """The questions waiting for this person's answer, the most recent first."""
+        expires = self.person.state_expires_at
+        if expires is None or expires <= self.now:
+            return []  # nothing pending: no query at all
+        return pending_states(self.db, self.person.id, self.now)
+
+
+class Pass:
+    """A state handler's answer when the message is not for it: routing goes on."""
+
+
+PASS = Pass()
+
 
 Reply = str | None
 CommandFunc = Callable[[Context, str], Reply]
 HandlerFunc = Callable[[Context], Reply]
+StateFunc = Callable[[Context, ConversationState], Reply | Pass]
 C = TypeVar("C", bound=CommandFunc)
 H = TypeVar("H", bound=HandlerFunc)
+S = TypeVar("S", bound=StateFunc)
 
 
 @dataclass(frozen=True)
@@ -77,6 +115,7 @@ class Router:
         self._events: list[tuple[frozenset[str], HandlerFunc]] = []
         self._kinds: list[tuple[frozenset[str], HandlerFunc]] = []
         self._fallbacks: list[HandlerFunc] = []
+        self._states: dict[str, StateFunc] = {}
         self._children: list[Router] = []
 
     # -- registration -------------------------------------------------------------------
@@ -89,6 +128,15 @@ class Router:
 
         def register(func: C) -> C:
             self._commands.append(Command(name, help, role, func, tuple(aliases)))
+            return func
+
+        return register
+
+    def state(self, kind: str) -> Callable[[S], S]:
+        """The handler of a pending conversation state of `kind`; it may return PASS."""
+
+        def register(func: S) -> S:
+            self._states[kind] = func
             return func
 
         return register
@@ -138,7 +186,20 @@ class Router:
 
     def dispatch(self, ctx: Context) -> Reply:
         """Run the first matching handler and return its reply (None = nothing to say)."""
+        reply = self._route(ctx)
+        if ctx.notices:
+            return "\n\n".join([*ctx.notices, *([reply] if reply else [])])
+        return reply
+
+    def _route(self, ctx: Context) -> Reply:
         message = ctx.message
+        states = {k: f for r in self._walk() for k, f in r._states.items()}
+        for state in ctx.pending_states():
+            handler = states.get(state.kind)
+            if handler is not None:
+                answer = handler(ctx, state)
+                if not isinstance(answer, Pass):
+                    return answer
         if message.text is not None and message.kind in ("text", "voice"):
             found = self.find_command(message.text)
             if found is not None:

@@ -15,7 +15,6 @@ SCAN = "您好，欢迎回到议事厅！回复“帮助”查看可以办理的
 HELP_HEADER = "议事厅可以为您办理："
 HELP_FOOTER = "也可以直接用文字描述您遇到的问题或建议，我们会转给社区工作人员。"
 
-TEXT_RECEIVED = "您好，议事厅已收到您的消息。\n回复“帮助”查看可以办理的事项。"
 
 IMAGE = "已收到您的图片。如需反映问题，请再发一段文字，说明地点和情况，方便工作人员处理。"
 VOICE_UNRECOGNISED = "抱歉，这条语音暂时无法识别为文字，请改用文字描述，方便工作人员处理。"
@@ -30,3 +29,59 @@ NOT_ALLOWED = "抱歉，该指令仅限社区工作人员使用。"
 
 # Shown when handling a message failed unexpectedly: the message itself is kept.
 SORRY = "抱歉，系统刚才出了点问题，您的消息已保存，工作人员会尽快查看。请稍后再试。"
+
+# -- 集 collect: requests become tickets (handlers/report.py, handlers/mine.py) ---------------
+
+GREETING = (
+    "您好！请直接用文字描述您遇到的问题或建议，比如：“3号楼2单元楼道灯坏了”。回复“帮助”查看更多。"
+)
+TOO_SHORT = "请再多说几句：在什么地方、遇到了什么情况？这样工作人员才能帮您处理。"
+FILED = (
+    "已登记您反映的问题，编号 #{number}，类别：{topic}。\n"
+    "我们会尽快安排工作人员处理。回复【我的】查看进度。"
+)
+FILED_UNSURE = "已登记您反映的问题，编号 #{number}。\n请问属于哪一类？回复数字：\n{options}"
+SAME_AGAIN = "您刚才反映的问题已登记为 #{number}（{topic}），无需重复发送。回复【我的】查看进度。"
+TOPIC_CHOSEN = "好的，#{number} 已归入【{topic}】。回复【我的】查看进度。"
+TOPIC_OTHER = "好的，#{number} 已转交工作人员分类处理。回复【我的】查看进度。"
+CHOICE_OUT_OF_RANGE = "请回复 1 到 {last} 之间的数字。"
+CHOICE_LEFT = "您之前反映的 #{number} 已转交工作人员分类处理。"
+OTHER = "其他"
+NO_TOPIC = "待分类"
+
+ATTACHED = "已将{what}补充到诉求 #{number}。"
+ATTACHMENT_NAMES = {
+    "image": "图片",
+    "location": "位置",
+    "voice": "语音",
+    "video": "视频",
+    "shortvideo": "视频",
+}
+
+MINE_EMPTY = "您目前没有办理中的诉求。直接发文字即可反映新的问题。"
+MINE_HEADER = "您办理中的诉求："
+MINE_LINE = "#{number} {topic} · {status} · {date}"
+MINE_FOOTER = "回复“查询 编号”查看详情，如：查询 {number}"
+QUERY_USAGE = "请回复“查询 编号”，如：查询 12"
+QUERY_NOT_FOUND = "没有找到编号为 #{number} 的诉求，请核对编号。"
+QUERY_DETAIL = "诉求 #{number}\n类别：{topic}\n状态：{status}\n登记时间：{created}\n内容：{text}"
+QUERY_ATTACHMENTS = "附件：{count} 个"
+
+STATUS_NAMES = {
+    "new": "待受理",
+    "accepted": "已受理",
+    "in_progress": "处理中",
+    "resolved": "已办结",
+    "closed": "已关闭",
+    "reopened": "重新办理",
+    "rejected": "不予受理",
+}
+
+GREETINGS = frozenset(
+    "你好 您好 在吗 在不在 有人吗 hi hello 哈喽 嗨 早 早上好 中午好 下午好 晚上好 谢谢 "
+    "谢谢你 谢谢您 多谢 感谢 好的 好 嗯 嗯嗯 ok 收到 知道了 明白了 辛苦了 再见 拜拜".split()
+)
+
+# -- the classifier, explained (handlers/admin.py) --------------------------------------------
+
+EXPLAIN_USAGE = "请回复“分类 要测试的文字”，如：分类 电梯又坏了"

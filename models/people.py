@@ -44,6 +44,8 @@ class Person(Base):
     # The last message the person wrote (not an event): it opens WeChat's 48-hour
     # customer-service window, so the delivery channel reads it.
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The latest expiry of the person's pending conversation states (see states.py).
+    state_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class PersonRef:
     openid: str
     role: Role
     following: bool
+    state_expires_at: datetime | None = None
 
 
 _TABLE = cast(Table, Person.__table__)
@@ -75,7 +78,7 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
             last_message_at=bindparam("now") if wrote else None,
         )
         .on_conflict_do_update(index_elements=[_TABLE.c.openid], set_=changes)
-        .returning(_TABLE.c.id, _TABLE.c.role, _TABLE.c.following)
+        .returning(_TABLE.c.id, _TABLE.c.role, _TABLE.c.following, _TABLE.c.state_expires_at)
     )
 
 
@@ -94,8 +97,10 @@ def touch_person(conn: Connection, openid: str, now: datetime, *, wrote: bool) -
     messages from one person cannot collide.
     """
     statement = _UPSERTS[(conn.dialect.name, wrote)]
-    [(person_id, role, following)] = statement.run(conn, {"openid": openid, "now": now})
-    return PersonRef(id=person_id, openid=openid, role=role, following=following)
+    [(person_id, role, following, state_expires)] = statement.run(
+        conn, {"openid": openid, "now": now}
+    )
+    return PersonRef(person_id, openid, role, following, state_expires)
 
 
 def set_following(db: Session, person_id: int, following: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from bot import create_app
+from bot.classify import seed_default_topics
 from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.wechat.simulator import Signer, message_xml
@@ -63,15 +65,37 @@ def safe_settings(settings: Settings) -> Settings:
     return settings.replace(wechat={"encoding_aes_key": AES_KEY})
 
 
+class Clock:
+    """The app's clock in tests: real time until a test moves it on."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
 def make_app(settings: Settings, **kwargs: Any) -> Flask:
+    """The app on a migrated database with the default topics seeded, as `init` leaves it."""
     app = create_app(settings, **kwargs)
-    app.extensions["yishiting"].db.migrate()
+    db = app.extensions["yishiting"].db
+    db.migrate()
+    with db.session() as session:
+        seed_default_topics(session, datetime.now(UTC))
     return app
 
 
 @pytest.fixture
-def app(settings: Settings) -> Iterator[Flask]:
-    app = make_app(settings)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(settings: Settings, clock: Clock) -> Iterator[Flask]:
+    app = make_app(settings, clock=clock)
     yield app
     app.extensions["yishiting"].db.dispose()
 

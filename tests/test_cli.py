@@ -96,7 +96,7 @@ def test_simulate_defaults_to_public_url(
         env={"YISHITING_APP_PUBLIC_URL": live_server.url},
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.strip() == texts.TEXT_RECEIVED.strip()
+    assert result.stdout.strip() == texts.GREETING
 
 
 def test_simulate_explains_an_unreachable_server(config_path: Path) -> None:

@@ -28,13 +28,13 @@ def test_help_is_understood_in_full_width_and_english(chat: Chat) -> None:
     assert chat.say("帮助\u3000") == expected  # an ideographic space, as Chinese IMEs type
 
 
-def test_free_text_is_acknowledged_not_ignored(chat: Chat) -> None:
+def test_free_text_becomes_a_numbered_request(chat: Chat) -> None:
     reply = chat.say("3号楼楼道的灯坏了好几天了")
-    assert reply == texts.TEXT_RECEIVED
+    assert reply is not None and reply.startswith("已登记您反映的问题，编号 #1")
 
 
 def test_empty_text_still_gets_an_answer(chat: Chat) -> None:
-    assert chat.say("") == texts.TEXT_RECEIVED
+    assert chat.say("") == texts.TOO_SHORT
 
 
 def test_voice_with_recognition_is_read_as_the_words_spoken(chat: Chat) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import serve, simulate
+from . import classify, rules, serve, simulate, tickets
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,3 +15,6 @@ def main() -> None:
 main.add_command(serve.init)
 main.add_command(serve.serve)
 main.add_command(simulate.simulate)
+main.add_command(classify.classify)
+main.add_command(rules.rules)
+main.add_command(tickets.tickets)

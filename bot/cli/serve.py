@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import click
 
+from ..classify import seed_default_topics
 from ..db import Database
 from .common import config_option, settings_from
 
@@ -19,7 +21,11 @@ def init(config_path: str | None) -> None:
     settings = settings_from(config_path)
     db = Database(settings)
     db.migrate()
+    with db.session() as session:
+        seeded = seed_default_topics(session, datetime.now(UTC))
     db.dispose()
+    if seeded:
+        click.echo(f"seeded {len(seeded)} topics with starter keyword rules: {'、'.join(seeded)}")
     click.echo(f"database ready: {db.url}")
 
 

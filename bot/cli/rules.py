@@ -1,0 +1,117 @@
+"""`rules export|import|suggest|backtest`: the keyword rules as files an admin can edit."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from models import load_specs, plan_sync, sync_topics
+
+from ..classify import RulesFileError, dump_rules, load_rules_file
+from ..classify.evaluate import Labeled, backtest, read_labeled, render_report, suggest
+from ..db import Database
+from .classify import build_classifier
+from .common import config_option, settings_from
+
+
+@click.group()
+def rules() -> None:
+    """Keyword rules: export, import, suggest from labeled texts, backtest."""
+
+
+@rules.command("export")
+@config_option
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+def export_rules(config_path: str | None, file: str) -> None:
+    """Write every topic and its rules to FILE (TOML; - for stdout)."""
+    db = Database(settings_from(config_path))
+    with db.session(read_only=True) as session:
+        text = dump_rules(load_specs(session))
+    db.dispose()
+    _write(file, text)
+
+
+@rules.command("import")
+@config_option
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
+@click.option("--actor", default="cli", show_default=True, help="Recorded in the audit log.")
+def import_rules(config_path: str | None, file: str, dry_run: bool, actor: str) -> None:
+    """Make the topics in FILE and their rules as written there (others are left alone)."""
+    try:
+        specs = load_rules_file(file)
+    except RulesFileError as exc:
+        raise click.ClickException(f"{file}: {exc} (nothing imported)") from None
+    db = Database(settings_from(config_path))
+    with db.session() as session:
+        if dry_run:
+            changes = plan_sync(session, specs)
+        else:
+            changes = sync_topics(session, specs, actor=actor, now=datetime.now(UTC))
+    db.dispose()
+    for change in changes:
+        click.echo(change.describe())
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{len(changes)} change(s) {verb}" if changes else "no changes", err=True)
+
+
+@rules.command("suggest")
+@click.argument("labeled", type=click.Path(dir_okay=False, exists=True))
+@click.option(
+    "--top",
+    "top",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1, 500),
+    help="Keywords per label.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    help="The rules file to write (default: stdout).",
+)
+def suggest_rules(labeled: str, top: int, output: str) -> None:
+    """Mine the keywords that best separate the labels in LABELED.jsonl, as a rules file."""
+    items = _read(labeled)
+    _write(output, dump_rules(suggest(items, top)))
+
+
+@rules.command("backtest")
+@config_option
+@click.argument("labeled", type=click.Path(dir_okay=False, exists=True))
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False), help="A rules file.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def backtest_rules(
+    config_path: str | None, labeled: str, rules_file: str | None, as_json: bool
+) -> None:
+    """Precision, recall, F1 per topic, accuracy, the share unsure, the confusions."""
+    items = _read(labeled)
+    classifier = build_classifier(config_path, rules_file)
+    show = len(items) >= 200 and sys.stderr.isatty()
+    with click.progressbar(items, label="classifying", file=sys.stderr, hidden=not show) as bar:
+        report = backtest(classifier, bar)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_report(report))
+
+
+def _read(path: str) -> list[Labeled]:
+    try:
+        return read_labeled(Path(path))
+    except ValueError as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+
+
+def _write(file: str, text: str) -> None:
+    if file == "-":
+        sys.stdout.write(text)
+    else:
+        Path(file).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {file}", err=True)

@@ -1,0 +1,17 @@
+"""分类: an admin asks the classifier to explain itself on a text, in the chat."""
+
+from __future__ import annotations
+
+from models import Role
+
+from . import texts
+from .router import Context, Router
+
+router = Router("admin")
+
+
+@router.command("分类", help="分类 <文字>：查看分类器如何判断这段文字", role=Role.ADMIN)
+def explain(ctx: Context, args: str) -> str:
+    if not args.strip():
+        return texts.EXPLAIN_USAGE
+    return ctx.explain(args)

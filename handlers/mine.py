@@ -1,0 +1,57 @@
+"""我的 / 查询: a resident follows their own tickets."""
+
+from __future__ import annotations
+
+from models import Role, Ticket, open_tickets_of, ticket_by_number
+
+from . import texts
+from .router import Context, Router
+
+router = Router("mine")
+
+
+@router.command("我的", help="我的：查看我反映的、正在办理的诉求", aliases=("我的诉求",))
+def my_tickets(ctx: Context, args: str) -> str:
+    tickets = open_tickets_of(ctx.db, ctx.person.id)
+    if not tickets:
+        return texts.MINE_EMPTY
+    lines = [texts.MINE_HEADER]
+    for ticket in tickets:
+        lines.append(
+            texts.MINE_LINE.format(
+                number=ticket.number,
+                topic=_topic(ticket),
+                status=texts.STATUS_NAMES.get(ticket.status, ticket.status),
+                date=ticket.created_at.astimezone(ctx.tz).strftime("%m-%d %H:%M"),
+            )
+        )
+    lines.append(texts.MINE_FOOTER.format(number=tickets[0].number))
+    return "\n".join(lines)
+
+
+@router.command("查询", help="查询 <编号>：查看一条诉求的详情和进度")
+def show_ticket(ctx: Context, args: str) -> str:
+    number = args.strip().lstrip("#＃").strip()
+    if not (number.isascii() and number.isdigit()):
+        return texts.QUERY_USAGE
+    ticket = ticket_by_number(ctx.db, int(number))
+    # Someone else's ticket looks exactly like a missing one: numbers reveal nothing.
+    if ticket is None or (ticket.person_id != ctx.person.id and ctx.person.role < Role.STAFF):
+        return texts.QUERY_NOT_FOUND.format(number=number)
+    text = ticket.text if len(ticket.text) <= 120 else ticket.text[:119] + "…"
+    lines = [
+        texts.QUERY_DETAIL.format(
+            number=ticket.number,
+            topic=_topic(ticket),
+            status=texts.STATUS_NAMES.get(ticket.status, ticket.status),
+            created=ticket.created_at.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M"),
+            text=text,
+        )
+    ]
+    if ticket.attachments:
+        lines.append(texts.QUERY_ATTACHMENTS.format(count=len(ticket.attachments)))
+    return "\n".join(lines)
+
+
+def _topic(ticket: Ticket) -> str:
+    return ticket.topic.name if ticket.topic is not None else texts.NO_TOPIC

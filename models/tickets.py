@@ -1,0 +1,145 @@
+"""Tickets (诉求): what a resident asked for, numbered, under a topic or in triage."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from . import counters
+from .base import Base, UTCDateTime
+from .topics import Topic
+
+OPEN_STATUSES = ("new", "accepted", "in_progress", "reopened")
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    # The normalised text, to recognise the same request sent twice.
+    text_key: Mapped[str] = mapped_column(String(64), index=True)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unsure: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A person (staff or admin) has set or kept the topic: the ticket is labeled data.
+    topic_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    topic: Mapped[Topic | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="ticket", order_by="Attachment.id"
+    )
+
+
+class Attachment(Base):
+    """An image, location, voice or video sent shortly after a ticket, joined to it."""
+
+    __tablename__ = "ticket_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    data: Mapped[str] = mapped_column(Text)  # JSON: pic_url, media_id, label, ...
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+
+
+def open_ticket(
+    db: Session,
+    *,
+    person_id: int,
+    text: str,
+    text_key: str,
+    topic: Topic | None,
+    score: float | None,
+    unsure: bool,
+    now: datetime,
+) -> Ticket:
+    """File a new ticket with the next number."""
+    ticket = Ticket(
+        number=counters.bump(db, counters.TICKET_NUMBER),
+        person_id=person_id,
+        text=text,
+        text_key=text_key,
+        topic=topic,
+        score=score,
+        unsure=unsure,
+        status="new",
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(ticket)
+    db.flush()
+    return ticket
+
+
+def recent_same_text(db: Session, person_id: int, text_key: str, since: datetime) -> Ticket | None:
+    """The person's ticket with the same normalised text filed after `since`, if any."""
+    return db.scalars(
+        select(Ticket)
+        .where(Ticket.person_id == person_id, Ticket.text_key == text_key)
+        .where(Ticket.created_at >= since)
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    ).first()
+
+
+def latest_ticket(db: Session, person_id: int, since: datetime) -> Ticket | None:
+    """The person's newest ticket filed after `since` (attachments join it)."""
+    return db.scalars(
+        select(Ticket)
+        .where(Ticket.person_id == person_id, Ticket.created_at >= since)
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    ).first()
+
+
+def attach(db: Session, ticket: Ticket, kind: str, data: dict[str, Any], now: datetime) -> None:
+    db.add(
+        Attachment(
+            ticket=ticket, kind=kind, data=json.dumps(data, ensure_ascii=False), created_at=now
+        )
+    )
+    ticket.updated_at = now
+
+
+def set_topic(
+    db: Session, ticket: Ticket, topic: Topic | None, *, confirmed: bool, now: datetime
+) -> None:
+    """Put the ticket under `topic` (None: triage); `confirmed` when a person decided it."""
+    ticket.topic = topic
+    ticket.topic_confirmed = confirmed and topic is not None
+    ticket.updated_at = now
+
+
+def ticket_by_number(db: Session, number: int) -> Ticket | None:
+    return db.scalars(select(Ticket).where(Ticket.number == number)).one_or_none()
+
+
+def open_tickets_of(db: Session, person_id: int, limit: int = 10) -> list[Ticket]:
+    return list(
+        db.scalars(
+            select(Ticket)
+            .where(Ticket.person_id == person_id, Ticket.status.in_(OPEN_STATUSES))
+            .order_by(Ticket.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def confirmed_tickets(db: Session) -> list[Ticket]:
+    return list(
+        db.scalars(
+            select(Ticket)
+            .where(Ticket.topic_confirmed, Ticket.topic_id.is_not(None))
+            .order_by(Ticket.id)
+        )
+    )
