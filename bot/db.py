@@ -17,13 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-
-import migrations
 
 from .config import Settings
 from .writelock import WriterQueue
@@ -142,6 +138,8 @@ class Database:
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest migration (idempotent)."""
+        from alembic import command  # here: only init and serve need Alembic
+
         with self.engine.begin() as conn:
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
@@ -169,7 +167,12 @@ def _sqlite_lock_path(url: str) -> str | None:
     return f"{parsed.database}.writer-lock"
 
 
-def alembic_config() -> AlembicConfig:
+def alembic_config() -> Any:
+    """Alembic's config for the migrations package (an alembic.config.Config)."""
+    from alembic.config import Config as AlembicConfig
+
+    import migrations
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
     return cfg

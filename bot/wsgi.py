@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import create_app
+from .app import create_app
 from .config import load_settings
 from .logs import configure_logging
 

@@ -7,33 +7,56 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from functools import lru_cache
 
 # Control and invisible characters (zero-width spaces and joiners, BOM, bidi marks).
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_INVISIBLE_CHARS = "".join(
+    chr(c)
+    for lo, hi in (
+        (0x00, 0x08),
+        (0x0B, 0x1F),
+        (0x7F, 0x7F),
+        (0x200B, 0x200F),
+        (0x2028, 0x202E),
+        (0x2060, 0x2064),
+        (0xFEFF, 0xFEFF),
+    )
+    for c in range(lo, hi + 1)
+)
+_INVISIBLE = re.compile(f"[{re.escape(_INVISIBLE_CHARS)}]")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
 @lru_cache(maxsize=1)
-def _to_simplified() -> dict[int, str]:
-    """A character table from zhconv's traditional → simplified dictionary.
+def _fold_table() -> dict[int, str | None]:
+    """One character table for all the folding, so folding is a single str.translate (in C).
 
-    Character by character (str.translate, in C) rather than zhconv's phrase matching: it is
-    ~4x faster and phrase-level differences do not matter for keyword matching.
+    Full-width forms → ASCII (ＡＢＣ１２３，→ abc123,), the ideographic space → a space,
+    upper → lower case, traditional → simplified characters character by character (from
+    zhconv's dictionary; phrase-level differences do not matter for keyword matching), and
+    invisible characters deleted. Measured ~4x faster than NFKC + lower + zhconv.convert.
     """
     from zhconv import zhconv
 
     zhconv.loaddict()
-    table = zhconv.getdict("zh-hans")
-    return {ord(k): v for k, v in table.items() if len(k) == 1 and len(v) == 1 and k != v}
+    table: dict[int, str | None] = {
+        ord(k): v
+        for k, v in zhconv.getdict("zh-hans").items()
+        if len(k) == 1 and len(v) == 1 and k != v
+    }
+    for code in range(0xFF01, 0xFF5F):  # full-width ASCII
+        table[code] = chr(code - 0xFEE0).lower()
+    table[0x3000] = " "
+    for code in range(ord("A"), ord("Z") + 1):
+        table[code] = chr(code).lower()
+    for char in _INVISIBLE_CHARS:
+        table[ord(char)] = None
+    return table
 
 
 def fold(text: str) -> str:
     """The form both keywords and messages are matched in."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text).lower()
-    return text.translate(_to_simplified())
+    return text.translate(_fold_table())
 
 
 def clean(text: str) -> str:

@@ -78,31 +78,59 @@ class Classifier:
                         )
         self.index = dict(self.index)
         self.longest = max((len(k) for k in self.index), default=0)
+        # The lengths keywords come in, longest first: the only sizes worth looking up
+        # inside a long token.
+        self.part_sizes = sorted({len(k) for k in self.index if len(k) > 1}, reverse=True)
+        # Each keyword's rules, and whether a run of tokens reading so far can still grow
+        # into a longer keyword: one lookup per token answers both.
+        prefixes = {k[:n] for k in self.index for n in range(1, len(k))}
+        self.lookup: dict[str, tuple[tuple[Rule, ...], bool]] = {
+            k: (tuple(self.index.get(k, ())), k in prefixes) for k in {*self.index, *prefixes}
+        }
+        # Keywords found inside each long token, remembered per token (a vocabulary is
+        # finite, and this is the costliest lookup): the same work is never done twice.
+        self._parts: dict[str, tuple[Rule, ...]] = {}
         teach_jieba(k for k in self.index if len(k) > 1)
 
     def tokens(self, folded: str) -> list[str]:
-        return [t for t in jieba.lcut(folded, HMM=False) if t.strip()]
+        """jieba's tokens (HMM off: every keyword is in the dictionary, and it is faster)."""
+        return list(jieba.lcut(folded, HMM=False))
 
     def matches(self, tokens: list[str]) -> list[Match]:
         found: dict[Rule, str] = {}
-        index, longest = self.index, self.longest
+        lookup = self.lookup
+        nothing: tuple[tuple[Rule, ...], bool] = ((), False)
         for i, token in enumerate(tokens):
-            for rule in index.get(token, ()):
+            rules, grows = lookup.get(token, nothing)
+            for rule in rules:
                 found.setdefault(rule, "token")
             if len(token) > 2:
-                # Keywords inside a longer token jieba kept whole (电梯 in 电梯间).
-                for size in range(min(len(token) - 1, longest), 1, -1):
-                    for start in range(len(token) - size + 1):
-                        for rule in index.get(token[start : start + size], ()):
-                            found.setdefault(rule, "part")
+                for rule in self._inside(token):
+                    found.setdefault(rule, "part")
             joined = token
             for nxt in tokens[i + 1 : i + MAX_SPAN]:
-                joined += nxt
-                if len(joined) > longest:
+                if not grows:
                     break
-                for rule in index.get(joined, ()):
+                joined += nxt
+                rules, grows = lookup.get(joined, nothing)
+                for rule in rules:
                     found.setdefault(rule, "phrase")
         return [Match(rule, via) for rule, via in found.items()]
+
+    def _inside(self, token: str) -> tuple[Rule, ...]:
+        """Rules whose keyword is a part of `token` (电梯 in 电梯间)."""
+        hits = self._parts.get(token)
+        if hits is None:
+            found: list[Rule] = []
+            length = len(token)
+            for size in self.part_sizes:
+                if size < length:
+                    for start in range(length - size + 1):
+                        found.extend(self.index.get(token[start : start + size], ()))
+            hits = tuple(found)
+            if len(self._parts) < 200_000:
+                self._parts[token] = hits
+        return hits
 
     def decide(self, matches: list[Match]) -> tuple[Classification, dict[str, float], list[str]]:
         scores: dict[str, float] = defaultdict(float)
@@ -131,6 +159,7 @@ class Classifier:
         tokens = self.tokens(folded)
         matches = self.matches(tokens)
         result, scores, vetoed = self.decide(matches)
+        shown = [t for t in tokens if t.strip()]
         return Explanation(
-            text, folded, tokens, matches, scores, vetoed, result, self.threshold, self.margin
+            text, folded, shown, matches, scores, vetoed, result, self.threshold, self.margin
         )

@@ -48,10 +48,11 @@ class _Lines:
         self.lines = text.splitlines()
 
     def find(self, key: str, value: str, after: int = 0) -> int:
-        quoted = json.dumps(value, ensure_ascii=False)
-        pattern = re.compile(rf"\b{key}\s*=\s*(?:{re.escape(quoted)}|'{re.escape(value)}')")
+        """The 1-based number of the first line from `after` (0-based) with `key = value`."""
+        quoted, single = json.dumps(value, ensure_ascii=False), f"'{value}'"
         for number in range(after, len(self.lines)):
-            if pattern.search(self.lines[number]):
+            line = self.lines[number]
+            if (quoted in line or single in line) and key in line:
                 return number + 1
         return after + 1 if after else 0
 

@@ -7,7 +7,6 @@ import urllib.request
 
 import click
 
-from ..wechat.simulator import Signer, message_xml
 from .common import config_option, settings_from
 
 
@@ -31,6 +30,8 @@ def simulate(
     text: str | None,
 ) -> None:
     """Sign (and in safe mode encrypt) TEXT as WeChat does, post it, print the reply."""
+    from ..wechat.simulator import Signer, message_xml
+
     settings = settings_from(config_path)
     if not event and text is None:
         raise click.UsageError("give a TEXT to send, or --event NAME")

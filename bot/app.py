@@ -1,0 +1,100 @@
+"""Yishiting's application: `create_app(settings)` builds everything; importing does nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import Flask, Response
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from handlers import Options, Router, build_router
+
+from .classify import RuleBook
+from .config import Settings, load_settings
+from .conversation import Conversation
+from .db import Database
+from .extension import Yishiting
+from .nlp import load_segmenter
+from .sessions import ConsoleOnlySessions
+from .wechat.protocol import SafeMode
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    router: Router | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Flask:
+    """Build the web application. The database engine is created on first use."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    https = settings.app.public_url.startswith("https://")
+    app.config.update(
+        SECRET_KEY=settings.app.secret_key,
+        MAX_CONTENT_LENGTH=settings.webhook.max_body_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+    )
+    app.session_interface = ConsoleOnlySessions()
+    if https:
+        # Behind the TLS reverse proxy that a public https address implies: trust one hop of
+        # X-Forwarded-* so URLs and cookies know they are HTTPS.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    load_segmenter()
+    db = Database(settings)
+    safe_mode = (
+        SafeMode(settings.wechat.token, settings.wechat.encoding_aes_key, settings.wechat.app_id)
+        if settings.safe_mode
+        else None
+    )
+    rulebook = RuleBook(
+        db,
+        threshold=settings.classifier.threshold,
+        margin=settings.classifier.margin,
+        reload_seconds=settings.classifier.reload_seconds,
+    )
+    options = Options(
+        min_chars=settings.tickets.min_chars,
+        same_text_minutes=settings.tickets.same_text_minutes,
+        attach_minutes=settings.tickets.attach_minutes,
+        choice_minutes=settings.tickets.choice_minutes,
+    )
+    conversation = Conversation(db, router or build_router(), clock, rulebook, options, settings.tz)
+    app.extensions["yishiting"] = Yishiting(
+        settings=settings,
+        db=db,
+        conversation=conversation,
+        rulebook=rulebook,
+        safe_mode=safe_mode,
+    )
+
+    from . import health
+    from .wechat import webhook
+
+    app.register_blueprint(webhook.bp)
+    app.register_blueprint(health.bp)
+    _register_error_handlers(app)
+    return app
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        return Response(f"{exc.code} {exc.name}\n", status=exc.code or 500, mimetype="text/plain")
+
+    @app.errorhandler(OperationalError)
+    def database_down(exc: OperationalError) -> Response:
+        log.error("database unavailable: %s", type(exc.orig).__name__)
+        return Response("503 database unavailable\n", status=503, mimetype="text/plain")
