@@ -159,43 +159,44 @@ def sync_topics(db: Session, specs: list[TopicSpec], *, actor: str, now: datetim
         return changes
     topics = {t.name: t for t in db.scalars(select(Topic)).all()}
     specs_by_name = {s.name: s for s in specs}
-    for change in changes:
-        spec = specs_by_name[change.topic]
-        topic = topics.get(change.topic)
+    for change in changes:  # topics first, so their rules have somewhere to go
         if change.keyword is None:
+            spec = specs_by_name[change.topic]
+            topic = topics.get(change.topic)
             if topic is None:
-                topic = Topic(name=spec.name, **_topic_values(spec))
+                topics[spec.name] = topic = Topic(name=spec.name, rules=[])
                 db.add(topic)
-                topics[spec.name] = topic
-            else:
-                for key, value in _topic_values(spec).items():
-                    setattr(topic, key, value)
-            continue
-        assert topic is not None
-        db.flush()
-        rule = next((r for r in topic.rules if r.keyword == change.keyword), None)
-        if change.action == "delete" and rule is not None:
-            topic.rules.remove(rule)
-        elif change.action in ("create", "update"):
-            if rule is None:
-                rule = KeywordRule(keyword=change.keyword)
-                topic.rules.append(rule)
-            for key, value in (change.after or {}).items():
-                setattr(rule, key, value)
-            rule.updated_by = actor
-            rule.updated_at = now
+            for key, value in _topic_values(spec).items():
+                setattr(topic, key, value)
+    rules = {(t.name, r.keyword): r for t in topics.values() for r in t.rules}
     for change in changes:
-        db.add(
-            RuleAudit(
-                at=now,
-                actor=actor,
-                action=change.action,
-                topic=change.topic,
-                keyword=change.keyword,
-                before=json.dumps(change.before, ensure_ascii=False) if change.before else None,
-                after=json.dumps(change.after, ensure_ascii=False) if change.after else None,
-            )
+        if change.keyword is None:
+            continue
+        topic = topics[change.topic]
+        rule = rules.get((change.topic, change.keyword))
+        if change.action == "delete":
+            if rule is not None:
+                topic.rules.remove(rule)
+            continue
+        if rule is None:
+            rule = KeywordRule(keyword=change.keyword)
+            topic.rules.append(rule)
+        for key, value in (change.after or {}).items():
+            setattr(rule, key, value)
+        rule.updated_by = actor
+        rule.updated_at = now
+    db.add_all(
+        RuleAudit(
+            at=now,
+            actor=actor,
+            action=change.action,
+            topic=change.topic,
+            keyword=change.keyword,
+            before=json.dumps(change.before, ensure_ascii=False) if change.before else None,
+            after=json.dumps(change.after, ensure_ascii=False) if change.after else None,
         )
+        for change in changes
+    )
     db.flush()
     counters.bump(db, counters.RULES_VERSION)
     return changes

@@ -3,6 +3,7 @@ builder posting to the app), `chat` (a resident's side of a conversation), `live
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -42,10 +43,9 @@ def write_config(path: Path, **sections: dict[str, Any]) -> Path:
     return path
 
 
-@pytest.fixture
-def config_path(tmp_path: Path) -> Path:
+def _write_test_config(folder: Path) -> Path:
     return write_config(
-        tmp_path / "config.toml",
+        folder / "config.toml",
         app={
             "database_url": "sqlite:///test.db",
             "secret_key": "s3cret-for-tests",
@@ -53,6 +53,32 @@ def config_path(tmp_path: Path) -> Path:
         },
         wechat={"token": TOKEN, "app_id": APP_ID},
     )
+
+
+@pytest.fixture(scope="session")
+def initialised_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database as `yishiting init` leaves it, built once; each test gets a copy."""
+    folder = tmp_path_factory.mktemp("template")
+    settings = load_settings(_write_test_config(folder), environ={})
+    db = Database(settings)
+    db.migrate()
+    with db.session() as session:
+        seed_default_topics(session, datetime.now(UTC))
+    db.dispose()
+    return folder / "test.db"
+
+
+@pytest.fixture
+def empty_config_path(tmp_path: Path) -> Path:
+    """A config whose database does not exist yet (for tests of `init` itself)."""
+    return _write_test_config(tmp_path)
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, initialised_database: Path) -> Path:
+    """A config whose database is migrated and seeded (a copy of the session's template)."""
+    shutil.copyfile(initialised_database, tmp_path / "test.db")
+    return _write_test_config(tmp_path)
 
 
 @pytest.fixture

@@ -14,7 +14,10 @@ from bot.db import Database
 from handlers import texts
 
 
-def test_init_creates_the_database_and_is_idempotent(config_path: Path, settings: Settings) -> None:
+def test_init_creates_the_database_and_is_idempotent(empty_config_path: Path) -> None:
+    config_path = empty_config_path
+    settings = load_settings(config_path, environ={})
+    assert not (config_path.parent / "test.db").exists()
     runner = CliRunner()
     for _ in range(2):
         result = runner.invoke(main, ["init", "--config", str(config_path)])
