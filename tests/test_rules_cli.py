@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.classify import RuleBook, load_rules_file
 from bot.cli import main
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.db import Database
 from models import KeywordRule, RuleAudit, Topic
 
