@@ -5,12 +5,15 @@ local base = (os.time() % 100000) * 1000000000
 local threads = {}
 local next_id = 1
 
-local texts = {
+-- WRK_TEXTS=help sends the 帮助 command (the webhook path alone: nothing is filed);
+-- otherwise residents' requests, each of which becomes a ticket.
+local requests = {
   "3号楼2单元的楼道灯坏了一个星期了，晚上下楼很不安全，麻烦物业尽快来修一下。",
   "小区东门口每天晚上都有车乱停，把消防通道堵住了，希望社区管一管。",
   "16号楼的电梯这两天老是停在半路，家里有老人，上下楼很担心，请尽快安排检修。",
   "楼上装修从早上七点就开始打电钻，周末也不停，噪音太大了，孩子没法休息。",
 }
+local texts = os.getenv("WRK_TEXTS") == "help" and {"帮助"} or requests
 
 function setup(thread)
   thread:set("tid", next_id)
@@ -28,8 +31,10 @@ function request()
     "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>" ..
     "<FromUserName><![CDATA[o_bench_%d_%d]]></FromUserName>" ..
     "<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..
-    "<Content><![CDATA[%s]]></Content><MsgId>%d</MsgId></xml>",
+    "<Content><![CDATA[%s%s]]></Content><MsgId>%d</MsgId></xml>",
     tid, counter % 250, os.time(), texts[counter % #texts + 1],
+    -- a different room each time, so no two requests are the same text
+    #texts > 1 and string.format("（%d室）", counter) or "",
     base + tid * 100000000 + counter)
   return wrk.format("POST", "/wechat?" .. query, {["Content-Type"] = "text/xml"}, body)
 end

@@ -2,8 +2,10 @@
 
 Starts gunicorn (2 sync workers) twice on this machine — first `bench/bare_app.py`, which only
 answers "success", then `bot.wsgi:app` on a fresh SQLite database — and drives each with wrk
-(16 connections, signed text messages with unique MsgIds). Prints requests/s and p50/p99
-latency of both and the ratio. Needs Debian's `wrk` package.
+(16 connections, signed text messages with unique MsgIds): the 帮助 command (the webhook path
+of issue #2: verify, parse, dedupe insert, route, reply) and residents' requests (each filed
+as a ticket: classify, number, store). Prints requests/s and p50/p99 latency and the ratios.
+Needs Debian's `wrk` package.
 
     .venv/bin/python bench/webhook.py [--duration 20] [--connections 16] [--rounds 1]
 """
@@ -77,7 +79,7 @@ def start_gunicorn(
     raise SystemExit(f"gunicorn for {app} did not start")
 
 
-def run_wrk(url: str, duration: int, connections: int) -> dict[str, float]:
+def run_wrk(url: str, duration: int, connections: int, texts: str) -> dict[str, float]:
     ts, nonce = str(int(time.time())), "20261122"
     query = f"signature={signature(TOKEN, ts, nonce)}&timestamp={ts}&nonce={nonce}"
     out = subprocess.run(
@@ -143,10 +145,11 @@ def main() -> int:
         [str(yishiting), "init", "--config", str(config)], check=True, capture_output=True
     )
 
-    bare_runs, full_runs = [], []
+    bare_runs, full_runs, report_runs = [], [], []
     for _ in range(args.rounds):
-        bare_runs.append(measure("bench.bare_app:app", env, work / "bare.log", args, False))
-        full_runs.append(measure("bot.wsgi:app", env, work / "full.log", args, True))
+        bare_runs.append(measure("bench.bare_app:app", env, work / "bare.log", args, False, "help"))
+        full_runs.append(measure("bot.wsgi:app", env, work / "full.log", args, True, "help"))
+        report_runs.append(measure("bot.wsgi:app", env, work / "full.log", args, True, "requests"))
 
     def med(runs: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in runs)

@@ -174,6 +174,25 @@ def test_classify_reads_jsonl_and_echoes_ids(tmp_path: Path) -> None:
     ]
 
 
+def test_classify_explains_on_request(tmp_path: Path) -> None:
+    rules = tmp_path / "small.toml"
+    rules.write_text(SMALL, encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        ["classify", "--rules", str(rules), "--explain"],
+        input='{"id": 1, "text": "電梯廣告又貼滿了"}\n',
+        env={"YISHITING_CONFIG": ""},
+    )
+    assert result.exit_code == 0, result.stderr
+    line = json.loads(result.stdout)
+    assert "电梯广告" in line["tokens"]
+    assert {(m["keyword"], m["kind"]) for m in line["matches"]} == {
+        ("电梯广告", "exclude"),
+        ("电梯", "include"),
+    }
+    assert (line["topic"], line["vetoed"]) == (None, ["电梯设施"])
+
+
 def test_classify_reports_bad_lines_by_number(tmp_path: Path) -> None:
     rules = tmp_path / "small.toml"
     rules.write_text(SMALL, encoding="utf-8")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..classify import Classifier, RulesFileError, load_rules_file
+from ..classify import Classifier, Explanation, RulesFileError, load_rules_file
 from ..config import ClassifierSettings, Settings
 from ..db import Database
 from ..nlp import load_segmenter
@@ -48,7 +48,10 @@ def _specs_from_database(settings: Settings | None) -> list[Any]:
 @click.command()
 @config_option
 @click.option("--rules", "rules", type=click.Path(dir_okay=False), help="Use this rules file.")
-def classify(config_path: str | None, rules: str | None) -> None:
+@click.option(
+    "--explain", is_flag=True, help="Add tokens, matched rules, scores and vetoes to each line."
+)
+def classify(config_path: str | None, rules: str | None, explain: bool) -> None:
     """Read {"id","text"} JSON lines on stdin; write {"id","topic","score","unsure"} lines."""
     classifier = build_classifier(config_path, rules)
     out = sys.stdout
@@ -64,14 +67,40 @@ def classify(config_path: str | None, rules: str | None) -> None:
             click.echo(f"stdin line {number}: {exc}", err=True)
             bad += 1
             continue
-        verdict = classifier.classify(item["text"])
-        record = {
-            "id": item.get("id"),
-            "topic": verdict.topic,
-            "score": verdict.score,
-            "unsure": verdict.unsure,
-        }
+        if explain:
+            record = _explained(item.get("id"), classifier.explain(item["text"]))
+        else:
+            verdict = classifier.classify(item["text"])
+            record = {
+                "id": item.get("id"),
+                "topic": verdict.topic,
+                "score": verdict.score,
+                "unsure": verdict.unsure,
+            }
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.flush()
     if bad:
         raise click.ClickException(f"{bad} line(s) could not be read (see above)")
+
+
+def _explained(item_id: Any, exp: Explanation) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "topic": exp.result.topic,
+        "score": exp.result.score,
+        "unsure": exp.result.unsure,
+        "tokens": exp.tokens,
+        "matches": [
+            {
+                "keyword": m.rule.keyword,
+                "topic": m.rule.topic,
+                "weight": m.rule.weight,
+                "kind": m.rule.kind,
+                "via": m.via,
+            }
+            for m in exp.matches
+        ],
+        "scores": exp.scores,
+        "vetoed": exp.vetoed,
+        "candidates": [list(c) for c in exp.result.candidates],
+    }
