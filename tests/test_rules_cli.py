@@ -205,6 +205,24 @@ def test_classify_reports_bad_lines_by_number(tmp_path: Path) -> None:
     assert "stdin line 2" in result.stderr and "stdin line 3" in result.stderr
 
 
+def test_classify_in_parallel_keeps_the_order_and_the_line_numbers(tmp_path: Path) -> None:
+    rules = tmp_path / "small.toml"
+    rules.write_text(SMALL, encoding="utf-8")
+    lines = [json.dumps({"id": i, "text": "电梯坏了" if i % 2 else "你好"}) for i in range(2500)]
+    lines[1499] = "{broken"
+    result = CliRunner().invoke(
+        main,
+        ["classify", "--rules", str(rules), "--jobs", "2"],
+        input="\n".join(lines) + "\n",
+        env={"YISHITING_CONFIG": ""},
+    )
+    assert result.exit_code == 1
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == [i for i in range(2500) if i != 1499]
+    assert all((o["topic"] == "电梯设施") == bool(o["id"] % 2) for o in out)
+    assert "stdin line 1500:" in result.stderr
+
+
 def test_classify_uses_the_database_rules(seeded: Path) -> None:
     result = CliRunner().invoke(
         main,

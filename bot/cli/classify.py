@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import multiprocessing
+import os
 import sys
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import click
@@ -51,12 +55,59 @@ def _specs_from_database(settings: Settings | None) -> list[Any]:
 @click.option(
     "--explain", is_flag=True, help="Add tokens, matched rules, scores and vetoes to each line."
 )
-def classify(config_path: str | None, rules: str | None, explain: bool) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="CPUs",
+    help="Processes classifying in parallel on long inputs (1: none).",
+)
+def classify(config_path: str | None, rules: str | None, explain: bool, jobs: int) -> None:
     """Read {"id","text"} JSON lines on stdin; write {"id","topic","score","unsure"} lines."""
-    classifier = build_classifier(config_path, rules)
-    out = sys.stdout
-    bad = 0
-    for number, line in enumerate(sys.stdin, start=1):
+    global _classifier, _explain
+    _classifier, _explain = build_classifier(config_path, rules), explain
+    chunks = _chunks(sys.stdin, CHUNK_LINES)
+    first = next(chunks, None)
+    second = next(chunks, None)
+    pending = itertools.chain([c for c in (first, second) if c is not None], chunks)
+    if jobs > 1 and second is not None:
+        # Forked after the classifier (and jieba's dictionary) is loaded: the workers share
+        # it, and imap keeps the output in the input's order.
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            bad = _write(pool.imap(_classify_chunk, pending))
+    else:
+        bad = _write(map(_classify_chunk, pending))
+    if bad:
+        raise click.ClickException(f"{bad} line(s) could not be read (see above)")
+
+
+CHUNK_LINES = 1000
+_classifier: Classifier | None = None
+_explain = False
+Chunk = tuple[int, list[str]]  # the number of the chunk's first line, and its lines
+
+
+def _chunks(lines: Iterable[str], size: int) -> Iterator[Chunk]:
+    chunk: list[str] = []
+    start = 1
+    for number, line in enumerate(lines, start=1):
+        if not chunk:
+            start = number
+        chunk.append(line)
+        if len(chunk) == size:
+            yield start, chunk
+            chunk = []
+    if chunk:
+        yield start, chunk
+
+
+def _classify_chunk(chunk: Chunk) -> tuple[str, list[str]]:
+    """The chunk's output lines, and its problems (with their line numbers)."""
+    assert _classifier is not None
+    start, lines = chunk
+    out: list[str] = []
+    problems: list[str] = []
+    for number, line in enumerate(lines, start=start):
         if not line.strip():
             continue
         try:
@@ -64,23 +115,31 @@ def classify(config_path: str | None, rules: str | None, explain: bool) -> None:
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):
                 raise ValueError('expected an object with a "text" string')
         except ValueError as exc:
-            click.echo(f"stdin line {number}: {exc}", err=True)
-            bad += 1
+            problems.append(f"stdin line {number}: {exc}")
             continue
-        if explain:
-            record = _explained(item.get("id"), classifier.explain(item["text"]))
+        if _explain:
+            record = _explained(item.get("id"), _classifier.explain(item["text"]))
         else:
-            verdict = classifier.classify(item["text"])
+            verdict = _classifier.classify(item["text"])
             record = {
                 "id": item.get("id"),
                 "topic": verdict.topic,
                 "score": verdict.score,
                 "unsure": verdict.unsure,
             }
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    out.flush()
-    if bad:
-        raise click.ClickException(f"{bad} line(s) could not be read (see above)")
+        out.append(json.dumps(record, ensure_ascii=False) + "\n")
+    return "".join(out), problems
+
+
+def _write(results: Iterable[tuple[str, list[str]]]) -> int:
+    bad = 0
+    for text, problems in results:
+        sys.stdout.write(text)
+        for problem in problems:
+            click.echo(problem, err=True)
+        bad += len(problems)
+    sys.stdout.flush()
+    return bad
 
 
 def _explained(item_id: Any, exp: Explanation) -> dict[str, Any]:
