@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, select, update
+from sqlalchemy import Integer, String, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base
@@ -18,14 +18,18 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# Built once: bumping runs for every ticket filed.
+_BUMP = (
+    update(Counter)
+    .where(Counter.name == bindparam("counter_name"))
+    .values(value=Counter.value + 1)
+    .returning(Counter.value)
+)
+
+
 def bump(db: Session, name: str) -> int:
     """Add one and return the new value (the row lock serialises concurrent bumps)."""
-    value = db.scalar(
-        update(Counter)
-        .where(Counter.name == name)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    )
+    value = db.scalar(_BUMP, {"counter_name": name})
     if value is None:
         db.add(Counter(name=name, value=1))
         db.flush()

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, select
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from . import counters
@@ -81,25 +81,25 @@ def open_ticket(
     return ticket
 
 
+# Built once (with bound parameters): these run for every request a resident sends.
+_LATEST = (
+    select(Ticket)
+    .where(Ticket.person_id == bindparam("person_id"), Ticket.created_at >= bindparam("since"))
+    .order_by(Ticket.id.desc())
+    .limit(1)
+)
+_LATEST_SAME_TEXT = _LATEST.where(Ticket.text_key == bindparam("text_key"))
+
+
 def recent_same_text(db: Session, person_id: int, text_key: str, since: datetime) -> Ticket | None:
     """The person's ticket with the same normalised text filed after `since`, if any."""
-    return db.scalars(
-        select(Ticket)
-        .where(Ticket.person_id == person_id, Ticket.text_key == text_key)
-        .where(Ticket.created_at >= since)
-        .order_by(Ticket.id.desc())
-        .limit(1)
-    ).first()
+    params = {"person_id": person_id, "since": since, "text_key": text_key}
+    return db.scalars(_LATEST_SAME_TEXT, params).first()
 
 
 def latest_ticket(db: Session, person_id: int, since: datetime) -> Ticket | None:
     """The person's newest ticket filed after `since` (attachments join it)."""
-    return db.scalars(
-        select(Ticket)
-        .where(Ticket.person_id == person_id, Ticket.created_at >= since)
-        .order_by(Ticket.id.desc())
-        .limit(1)
-    ).first()
+    return db.scalars(_LATEST, {"person_id": person_id, "since": since}).first()
 
 
 def attach(db: Session, ticket: Ticket, kind: str, data: dict[str, Any], now: datetime) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -202,8 +203,11 @@ def sync_topics(db: Session, specs: list[TopicSpec], *, actor: str, now: datetim
     return changes
 
 
+_TOPIC_BY_NAME = select(Topic).where(Topic.name == bindparam("topic_name"))
+
+
 def topic_by_name(db: Session, name: str) -> Topic | None:
-    return db.scalars(select(Topic).where(Topic.name == name)).one_or_none()
+    return db.scalars(_TOPIC_BY_NAME, {"topic_name": name}).one_or_none()
 
 
 def enabled_topics(db: Session) -> list[Topic]:
