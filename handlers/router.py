@@ -8,7 +8,6 @@ are declared with a command and checked here, once.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from models import Classification, ConversationState, PersonRef, Role, pending_states
 
 from . import texts
+from .folding import fold
 from .message import Message
 
 
@@ -220,5 +220,5 @@ class Router:
 
 
 def _fold(text: str) -> str:
-    """Full-width forms and ideographic spaces folded, Latin letters lower-cased."""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+    """A command word as matched: folded like all text (fold), runs of spaces made one."""
+    return " ".join(fold(text).split())
