@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from handlers import Context, Message, Options, Router
 from handlers import texts as handler_texts
+from handlers.folding import clean
 from models import (
     Classification,
     InboundMessage,
@@ -154,14 +155,16 @@ class Conversation:
         """
         classifier = self.rulebook.current()
         done: dict[str, Classification] = {}
-        text = message.text
-        if text and message.kind in ("text", "voice") and not self.router.find_command(text):
-            done[text] = classifier.classify(text)
 
         def classify(text: str) -> Classification:
-            if text not in done:
-                done[text] = classifier.classify(text)
-            return done[text]
+            key = clean(text)  # what the report handler files (and so classifies)
+            if key not in done:
+                done[key] = classifier.classify(key)
+            return done[key]
+
+        text = message.text
+        if text and message.kind in ("text", "voice") and not self.router.find_command(text):
+            classify(text)
 
         return classify
 
