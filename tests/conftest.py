@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from postgres import Cluster, Unavailable
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
@@ -66,6 +67,32 @@ def initialised_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
         seed_default_topics(session, datetime.now(UTC))
     db.dispose()
     return folder / "test.db"
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    try:
+        cluster = Cluster()
+        cluster.start()
+    except Unavailable as why:
+        pytest.skip(f"PostgreSQL unavailable: {why}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """The test settings on SQLite, then on a fresh PostgreSQL database (migrated, seeded)."""
+    if request.param == "sqlite":
+        return settings
+    cluster: Cluster = request.getfixturevalue("postgres_cluster")
+    pg = settings.replace(app={"database_url": cluster.new_database()})
+    db = Database(pg)
+    db.migrate()
+    with db.session() as session:
+        seed_default_topics(session, datetime.now(UTC))
+    db.dispose()
+    return pg
 
 
 @pytest.fixture

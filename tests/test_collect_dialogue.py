@@ -188,3 +188,17 @@ def test_a_disabled_topic_is_never_offered(settings: Settings) -> None:
         s.execute(update(Topic).where(Topic.name == "物业服务").values(enabled=False))
     reply = Chat(WeChat(app.test_client(), settings), "o_1").say("那个事情到底什么时候能有个说法啊")
     assert "物业服务" not in (reply or "")
+
+
+def test_filing_and_choosing_a_topic_work_on_both_databases(backend_settings: Settings) -> None:
+    app = make_app(backend_settings)
+    chat = Chat(WeChat(app.test_client(), backend_settings), "o_both")
+    assert "编号 #1，类别：电梯设施" in (
+        chat.say("16号楼的电梯又坏了，早上卡在5楼半天才出来") or ""
+    )
+    assert (chat.say("那个事情到底什么时候能有个说法啊") or "").startswith(
+        "已登记您反映的问题，编号 #2。"
+    )
+    assert chat.say("2") == "好的，#2 已归入【环境卫生】。回复【我的】查看进度。"
+    assert (chat.say("我的") or "").splitlines()[1].startswith("#2 环境卫生 · 待受理")
+    app.extensions["yishiting"].db.dispose()

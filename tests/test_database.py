@@ -17,8 +17,8 @@ from models import Base
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_migrations_build_exactly_the_models_schema(settings: Settings) -> None:
-    db = Database(settings)
+def test_migrations_build_exactly_the_models_schema(backend_settings: Settings) -> None:
+    db = Database(backend_settings)
     db.migrate()
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)

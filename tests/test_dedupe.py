@@ -32,8 +32,10 @@ def _count(settings: Settings, model: type) -> int:
 
 
 def test_a_retried_message_is_handled_once_and_answered_the_same(
-    wechat: WeChat, settings: Settings
+    backend_settings: Settings,
 ) -> None:
+    settings = backend_settings
+    wechat = WeChat(make_app(settings).test_client(), settings)
     xml = message_xml("o_retry", text="帮助", msg_id=6054768590064713728)
     first = wechat.post_xml(xml)
     second = wechat.post_xml(xml)
@@ -91,7 +93,10 @@ def _post(url: str, query: str, body: bytes, out: list[bytes]) -> None:
         out.append(response.read())
 
 
-def test_concurrent_retries_wait_for_the_first_and_get_its_reply(settings: Settings) -> None:
+def test_concurrent_retries_wait_for_the_first_and_get_its_reply(
+    backend_settings: Settings,
+) -> None:
+    settings = backend_settings
     slow = SlowCounter(0.8)
     app = make_app(settings, router=slow.router)
     signer = Signer(settings.wechat.token)
@@ -140,14 +145,19 @@ print(json.dumps({"status": response.status_code, "body": response.get_data(as_t
 
 
 def test_retries_on_other_processes_are_handled_once(
-    settings: Settings, config_path: Path, tmp_path: Path
+    backend_settings: Settings, config_path: Path, tmp_path: Path
 ) -> None:
-    make_app(settings)  # migrate
+    settings = backend_settings
     calls = tmp_path / "calls.txt"
     signer = Signer(settings.wechat.token)
     signed = signer.sign(message_xml("o_many", text="电梯又坏了", msg_id=42))
     start_at = time.time() + 4.0  # after every child has imported and loaded jieba
-    env = {**os.environ, "CALLS": str(calls), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "CALLS": str(calls),
+        "PYTHONPATH": str(ROOT),
+        "YISHITING_APP_DATABASE_URL": settings.app.database_url,
+    }
     children = [
         subprocess.Popen(
             [sys.executable, "-c", CHILD, str(config_path), str(start_at), signed.query_string],
@@ -170,7 +180,8 @@ def test_retries_on_other_processes_are_handled_once(
     assert inbound_count(settings) == 1
 
 
-def test_a_failing_handler_keeps_the_message_and_apologises(settings: Settings) -> None:
+def test_a_failing_handler_keeps_the_message_and_apologises(backend_settings: Settings) -> None:
+    settings = backend_settings
     router = Router("broken")
 
     @router.fallback
