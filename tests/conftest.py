@@ -218,13 +218,18 @@ def chat(wechat: WeChat) -> Chat:
     return Chat(wechat, "o_resident_wang")
 
 
-def inbound_count(settings: Settings) -> int:
+def count_rows(settings: Settings, model: type) -> int:
+    """How many rows `model`'s table holds now."""
     db = Database(settings)
     try:
         with db.session(read_only=True) as s:
-            return s.scalar(select(func.count()).select_from(InboundMessage)) or 0
+            return s.scalar(select(func.count()).select_from(model)) or 0
     finally:
         db.dispose()
+
+
+def inbound_count(settings: Settings) -> int:
+    return count_rows(settings, InboundMessage)
 
 
 class LiveServer:

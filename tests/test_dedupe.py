@@ -11,8 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from conftest import LiveServer, WeChat, inbound_count, make_app
-from sqlalchemy import func, select
+from conftest import LiveServer, WeChat, count_rows, inbound_count, make_app
+from sqlalchemy import select
 
 from bot.config import Settings
 from bot.db import Database
@@ -21,14 +21,6 @@ from handlers import Context, Router, texts
 from models import InboundMessage, Person
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _count(settings: Settings, model: type) -> int:
-    db = Database(settings)
-    with db.session(read_only=True) as s:
-        n = s.scalar(select(func.count()).select_from(model)) or 0
-    db.dispose()
-    return n
 
 
 def test_a_retried_message_is_handled_once_and_answered_the_same(
@@ -117,7 +109,7 @@ def test_concurrent_retries_wait_for_the_first_and_get_its_reply(
     assert slow.calls == 1
     assert [signer.read_reply(r) for r in replies] == ["第1次处理"] * 4
     assert inbound_count(settings) == 1
-    assert _count(settings, Person) == 1
+    assert count_rows(settings, Person) == 1
 
 
 CHILD = """

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import Chat, Clock, WeChat, make_app
+from conftest import Chat, Clock, WeChat, count_rows, make_app
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.classify import RuleBook, load_rules_file
 from bot.cli import main
@@ -39,22 +39,14 @@ def seeded(config_path: Path, settings: Settings) -> Path:
     return config_path
 
 
-def _count(settings: Settings, model: type) -> int:
-    db = Database(settings)
-    with db.session(read_only=True) as s:
-        n = s.scalar(select(func.count()).select_from(model)) or 0
-    db.dispose()
-    return n
-
-
 def test_init_seeds_twelve_topics_with_dozens_of_rules_once(
     seeded: Path, settings: Settings
 ) -> None:
-    assert _count(settings, Topic) == 12
-    assert _count(settings, KeywordRule) >= 12 * 24
+    assert count_rows(settings, Topic) == 12
+    assert count_rows(settings, KeywordRule) >= 12 * 24
     again = CliRunner().invoke(main, ["init", "--config", str(seeded)])
     assert "seeded" not in again.stdout
-    assert _count(settings, Topic) == 12
+    assert count_rows(settings, Topic) == 12
 
 
 def test_export_then_import_changes_nothing(
@@ -66,12 +58,12 @@ def test_export_then_import_changes_nothing(
         runner.invoke(main, ["rules", "export", "--config", str(seeded), str(out)]).exit_code == 0
     )
     assert len(load_rules_file(out)) == 12
-    audits = _count(settings, RuleAudit)
+    audits = count_rows(settings, RuleAudit)
     result = runner.invoke(main, ["rules", "import", "--config", str(seeded), str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert "no changes" in result.stderr
-    assert _count(settings, RuleAudit) == audits
+    assert count_rows(settings, RuleAudit) == audits
 
 
 def test_dry_run_prints_the_diff_and_changes_nothing(
@@ -79,7 +71,7 @@ def test_dry_run_prints_the_diff_and_changes_nothing(
 ) -> None:
     path = tmp_path / "small.toml"
     path.write_text(SMALL, encoding="utf-8")
-    rules_before = _count(settings, KeywordRule)
+    rules_before = count_rows(settings, KeywordRule)
     result = CliRunner().invoke(
         main, ["rules", "import", "--config", str(seeded), "--dry-run", str(path)]
     )
@@ -88,7 +80,7 @@ def test_dry_run_prints_the_diff_and_changes_nothing(
     assert "~ 电梯设施 (description: '电梯故障、困人、异响、维保年检、加装电梯' → '')" in lines
     assert any(line.startswith("- 电梯设施 / ") for line in lines)  # starter rules dropped
     assert "would change" in result.stderr
-    assert _count(settings, KeywordRule) == rules_before
+    assert count_rows(settings, KeywordRule) == rules_before
 
 
 def test_import_applies_audits_and_bumps_the_version(
@@ -109,7 +101,7 @@ def test_import_applies_audits_and_bumps_the_version(
             select(RuleAudit).where(RuleAudit.action == "delete", RuleAudit.actor == "admin_wang")
         ).all()
         assert dropped and all(a.before and not a.after for a in dropped)
-        assert _count(settings, Topic) == 12  # topics not in the file are left alone
+        assert count_rows(settings, Topic) == 12  # topics not in the file are left alone
     db.dispose()
 
 
@@ -118,11 +110,11 @@ def test_an_invalid_file_is_refused_whole(seeded: Path, tmp_path: Path, settings
     path.write_text(
         SMALL.replace("weight = 3", 'weight = 3 }, { keyword = "", weight = 1'), encoding="utf-8"
     )
-    before = _count(settings, KeywordRule)
+    before = count_rows(settings, KeywordRule)
     result = CliRunner().invoke(main, ["rules", "import", "--config", str(seeded), str(path)])
     assert result.exit_code == 1
     assert "a rule without a keyword" in result.stderr and "nothing imported" in result.stderr
-    assert _count(settings, KeywordRule) == before
+    assert count_rows(settings, KeywordRule) == before
 
 
 def test_a_rule_change_reaches_a_running_process_within_seconds(
