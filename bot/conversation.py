@@ -125,6 +125,7 @@ class Conversation:
                 message=message,
                 now=now,
                 router=self.router,
+                conn=conn,
                 open_session=open_session,
                 classify=classify,
                 explain=lambda text: render_explanation(self.rulebook.current().explain(text)),

@@ -14,14 +14,14 @@ from typing import Any
 
 from models import (
     ConversationState,
-    Ticket,
+    Filed,
     attach,
     drop_state,
     enabled_topics,
+    file_ticket,
     latest_ticket,
-    open_ticket,
     push_state,
-    recent_same_text,
+    same_text_ticket,
     set_topic,
     ticket_by_number,
     topic_by_name,
@@ -74,30 +74,33 @@ def on_location(ctx: Context) -> Reply:
 
 
 def file_request(ctx: Context, text: str) -> str:
-    """File `text` as a ticket (or find the same one sent moments ago) and say so."""
+    """File `text` as a ticket (or find the same one sent moments ago) and say so.
+
+    The common case runs on `ctx.conn` without the ORM: it is the costliest thing a
+    message does inside the write transaction.
+    """
     key = text_key(text)
     window = timedelta(minutes=ctx.options.same_text_minutes)
-    same = recent_same_text(ctx.db, ctx.person.id, key, ctx.now - window)
+    same = same_text_ticket(ctx.conn, ctx.person.id, key, ctx.now - window)
     if same is not None:
-        return texts.SAME_AGAIN.format(number=same.number, topic=_topic_name(same))
+        return texts.SAME_AGAIN.format(number=same.number, topic=same.topic or texts.NO_TOPIC)
     verdict = ctx.classify(text)
-    topic = topic_by_name(ctx.db, verdict.topic) if verdict.topic and not verdict.unsure else None
-    ticket = open_ticket(
-        ctx.db,
+    ticket = file_ticket(
+        ctx.conn,
         person_id=ctx.person.id,
         text=text,
         text_key=key,
-        topic=topic if topic is not None and topic.enabled else None,
+        topic=verdict.topic if not verdict.unsure else None,
         score=verdict.score if verdict.topic else None,
         unsure=verdict.unsure,
         now=ctx.now,
     )
     if ticket.topic is not None:
-        return texts.FILED.format(number=ticket.number, topic=ticket.topic.name)
+        return texts.FILED.format(number=ticket.number, topic=ticket.topic)
     return _ask_for_topic(ctx, ticket, [name for name, _ in verdict.candidates])
 
 
-def _ask_for_topic(ctx: Context, ticket: Ticket, candidates: list[str]) -> str:
+def _ask_for_topic(ctx: Context, ticket: Filed, candidates: list[str]) -> str:
     enabled = [t.name for t in enabled_topics(ctx.db)]
     options = [name for name in candidates if name in enabled][:3] or enabled
     push_state(
@@ -151,7 +154,3 @@ def _attach(ctx: Context) -> str | None:
     return texts.ATTACHED.format(
         what=texts.ATTACHMENT_NAMES.get(kind, "附件"), number=ticket.number
     )
-
-
-def _topic_name(ticket: Ticket) -> str:
-    return ticket.topic.name if ticket.topic is not None else texts.NO_TOPIC

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, tzinfo
 from functools import cached_property
 from typing import TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from models import Classification, ConversationState, PersonRef, Role, pending_states
@@ -49,6 +50,7 @@ class Context:
         message: Message,
         now: datetime,
         router: Router,
+        conn: Connection,
         open_session: Callable[[], Session],
         classify: Callable[[str], Classification],
         explain: Callable[[str], str],
@@ -59,6 +61,7 @@ class Context:
         self.message = message
         self.now = now
         self.router = router
+        self.conn = conn  # the message's transaction, for Core statements on hot paths
         self.classify = classify
         self.explain = explain  # the classifier's reasoning on a text, for admins
         self.options = options or Options()

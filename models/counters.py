@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, bindparam, select, update
+from typing import cast
+
+from sqlalchemy import Connection, Integer, String, Table, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base
+from .prepared import Prepared
 
 TICKET_NUMBER = "ticket_number"
 RULES_VERSION = "rules_version"
@@ -18,22 +21,23 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-# Built once: bumping runs for every ticket filed.
-_BUMP = (
-    update(Counter)
-    .where(Counter.name == bindparam("counter_name"))
-    .values(value=Counter.value + 1)
-    .returning(Counter.value)
+_TABLE = cast(Table, Counter.__table__)
+# Run on the driver's cursor (see prepared.py): bumping runs for every ticket filed.
+_BUMP = Prepared(
+    update(_TABLE)
+    .where(_TABLE.c.name == bindparam("counter_name"))
+    .values(value=_TABLE.c.value + 1)
+    .returning(_TABLE.c.value)
 )
 
 
-def bump(db: Session, name: str) -> int:
-    """Add one and return the new value (the row lock serialises concurrent bumps)."""
-    value = db.scalar(_BUMP, {"counter_name": name})
-    if value is None:
-        db.add(Counter(name=name, value=1))
-        db.flush()
-        return 1
+def bump(db: Session | Connection, name: str) -> int:
+    """Add one and return the new value (the row lock serialises concurrent bumps).
+
+    The rows exist from the first migration on, so this is always one UPDATE.
+    """
+    conn = db.connection() if isinstance(db, Session) else db
+    [(value,)] = _BUMP.run(conn, {"counter_name": name})
     return int(value)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.selectable import Select
 
 Processor = Callable[[Any], Any] | None
 
@@ -33,9 +34,11 @@ class _Compiled:
 
 
 class Prepared:
-    """One INSERT / UPDATE statement, its SQL compiled once per dialect."""
+    """One INSERT / UPDATE / SELECT statement, its SQL compiled once per dialect."""
 
-    def __init__(self, statement: UpdateBase, keys: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, statement: UpdateBase | Select[Any], keys: Sequence[str] | None = None
+    ) -> None:
         self.statement = statement
         self.keys = list(keys) if keys is not None else None
         self._by_dialect: dict[str, _Compiled] = {}

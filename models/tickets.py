@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, bindparam, select
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from . import counters
 from .base import Base, UTCDateTime
+from .prepared import Prepared
 from .topics import Topic
 
 OPEN_STATUSES = ("new", "accepted", "in_progress", "reopened")
@@ -52,49 +66,96 @@ class Attachment(Base):
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")
 
 
-def open_ticket(
-    db: Session,
+@dataclass(frozen=True)
+class Filed:
+    """A ticket as the chat needs it right after filing: its number and topic."""
+
+    id: int
+    number: int
+    topic: str | None
+
+
+# Filing runs for every request a resident sends: these statements run on the driver's
+# cursor inside the message's transaction (see prepared.py), without the ORM.
+_T = cast(Table, Ticket.__table__)
+_TOPIC = cast(Table, Topic.__table__)
+_SAME_TEXT = Prepared(
+    select(_T.c.id, _T.c.number, _TOPIC.c.name)
+    .select_from(_T.outerjoin(_TOPIC, _T.c.topic_id == _TOPIC.c.id))
+    .where(
+        _T.c.person_id == bindparam("person_id"),
+        _T.c.text_key == bindparam("text_key"),
+        _T.c.created_at >= bindparam("since"),
+    )
+    .order_by(_T.c.id.desc())
+    .limit(1)
+)
+_ENABLED_TOPIC = Prepared(
+    select(_TOPIC.c.id).where(_TOPIC.c.name == bindparam("topic_name"), _TOPIC.c.enabled)
+)
+_INSERT_KEYS = [
+    "number",
+    "person_id",
+    "text",
+    "text_key",
+    "topic_id",
+    "score",
+    "unsure",
+    "topic_confirmed",
+    "status",
+    "created_at",
+    "updated_at",
+]
+_INSERT = Prepared(insert(_T).returning(_T.c.id), keys=_INSERT_KEYS)
+
+
+def same_text_ticket(
+    conn: Connection, person_id: int, text_key: str, since: datetime
+) -> Filed | None:
+    """The person's ticket with the same normalised text filed after `since`, if any."""
+    rows = _SAME_TEXT.run(conn, {"person_id": person_id, "text_key": text_key, "since": since})
+    return Filed(*rows[0]) if rows else None
+
+
+def file_ticket(
+    conn: Connection,
     *,
     person_id: int,
     text: str,
     text_key: str,
-    topic: Topic | None,
+    topic: str | None,
     score: float | None,
     unsure: bool,
     now: datetime,
-) -> Ticket:
-    """File a new ticket with the next number."""
-    ticket = Ticket(
-        number=counters.bump(db, counters.TICKET_NUMBER),
-        person_id=person_id,
-        text=text,
-        text_key=text_key,
-        topic=topic,
-        score=score,
-        unsure=unsure,
-        status="new",
-        created_at=now,
-        updated_at=now,
-    )
-    db.add(ticket)
-    db.flush()
-    return ticket
+) -> Filed:
+    """File a new ticket with the next number, under `topic` if it exists and is enabled."""
+    found = _ENABLED_TOPIC.run(conn, {"topic_name": topic}) if topic else []
+    topic_id = found[0][0] if found else None
+    number = counters.bump(conn, counters.TICKET_NUMBER)
+    values = {
+        "number": number,
+        "person_id": person_id,
+        "text": text,
+        "text_key": text_key,
+        "topic_id": topic_id,
+        "score": score,
+        "unsure": unsure,
+        "topic_confirmed": False,
+        "status": "new",
+        "created_at": now,
+        "updated_at": now,
+    }
+    [(ticket_id,)] = _INSERT.run(conn, values)
+    return Filed(ticket_id, number, topic if topic_id is not None else None)
 
 
-# Built once (with bound parameters): these run for every request a resident sends.
+# Built once (with bound parameters): this runs for every attachment a resident sends.
 _LATEST = (
     select(Ticket)
     .where(Ticket.person_id == bindparam("person_id"), Ticket.created_at >= bindparam("since"))
     .order_by(Ticket.id.desc())
     .limit(1)
 )
-_LATEST_SAME_TEXT = _LATEST.where(Ticket.text_key == bindparam("text_key"))
-
-
-def recent_same_text(db: Session, person_id: int, text_key: str, since: datetime) -> Ticket | None:
-    """The person's ticket with the same normalised text filed after `since`, if any."""
-    params = {"person_id": person_id, "since": since, "text_key": text_key}
-    return db.scalars(_LATEST_SAME_TEXT, params).first()
 
 
 def latest_ticket(db: Session, person_id: int, since: datetime) -> Ticket | None:
