@@ -105,8 +105,13 @@ class Command:
     func: CommandFunc
     aliases: tuple[str, ...] = ()
 
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The name and aliases as typed words are matched (folded once)."""
+        return frozenset(_fold(w) for w in (self.name, *self.aliases))
+
     def matches(self, word: str) -> bool:
-        return word == _fold(self.name) or word in (_fold(a) for a in self.aliases)
+        return word in self.words
 
 
 class Router:
