@@ -85,7 +85,7 @@ def _text_xml(**override: str) -> bytes:
         (EXTERNAL_ENTITY, "DOCTYPE or ENTITY"),
         (
             _text_xml().replace(b"<MsgType>text</MsgType>", b"<MsgType>text</MsgType>" * 2),
-            "not a WeChat message",
+            "repeated element <MsgType>",
         ),
         (_text_xml().replace(b"<Content>", b"<Content>a</Content><Content>"), "repeated"),
         (_text_xml(CreateTime="abc"), "CreateTime"),
