@@ -77,7 +77,6 @@ class Classifier:
                             Rule(topic.name, spec.keyword, spec.weight, spec.kind)
                         )
         self.index = dict(self.index)
-        self.longest = max((len(k) for k in self.index), default=0)
         # The lengths keywords come in, longest first: the only sizes worth looking up
         # inside a long token.
         self.part_sizes = sorted({len(k) for k in self.index if len(k) > 1}, reverse=True)
