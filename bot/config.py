@@ -50,6 +50,8 @@ class WechatSettings:
     app_secret: str = ""
     encoding_aes_key: str = ""
     api_base_url: str = "https://api.weixin.qq.com/"
+    # Template messages: "kind=TEMPLATE_ID" pairs, comma-separated (see delivery/templates.py).
+    templates: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,28 @@ class TicketSettings:
 
 
 @dataclass(frozen=True)
+class DeliverySettings:
+    poll_seconds: float = 1.0
+    batch_size: int = 50
+    retry_base_seconds: float = 1.0
+    retry_max_seconds: float = 30.0
+    max_attempts: int = 10
+    timeout_seconds: float = 5.0
+    lease_seconds: float = 60.0
+    cs_window_hours: float = 48.0
+    cs_budget: int = 5
+    serve_workers: int = 1
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    sweep_seconds: float = 5.0
+    misfire_grace_seconds: int = 600
+    housekeeping_at: str = "03:30"
+    keep_days: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     app: AppSettings = field(default_factory=AppSettings)
     wechat: WechatSettings = field(default_factory=WechatSettings)
@@ -88,6 +112,8 @@ class Settings:
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
     classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     source: str = ""  # the file the settings came from ("" = defaults only)
 
     @property
@@ -102,6 +128,20 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.app.timezone)
+
+    @property
+    def templates(self) -> dict[str, str]:
+        """Push kind -> WeChat template id, from `[wechat] templates`."""
+        return parse_templates(self.wechat.templates)
+
+    @property
+    def console_pushes(self) -> bool:
+        """No app secret: pushes go to the console channel (log + simulator)."""
+        return not self.wechat.app_secret
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return bool(self.wecom.corp_id and self.wecom.agent_id and self.wecom.secret)
 
     def replace(self, **sections: Mapping[str, Any]) -> Settings:
         """A copy with some keys changed, e.g. `replace(app={"mode": "development"})`."""
@@ -119,6 +159,8 @@ SECTIONS: dict[str, type] = {
     "webhook": WebhookSettings,
     "classifier": ClassifierSettings,
     "tickets": TicketSettings,
+    "delivery": DeliverySettings,
+    "scheduler": SchedulerSettings,
 }
 
 
@@ -250,10 +292,59 @@ def validate(settings: Settings) -> Settings:
     for key in ("threshold", "margin", "reload_seconds"):
         if getattr(settings.classifier, key) < 0:
             raise ConfigError(f"[classifier] {key}: must not be negative")
+    if not settings.wecom.api_base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"[wecom] api_base_url: not an http(s) URL: {settings.wecom.api_base_url!r}"
+        )
+    parse_templates(wechat.templates)
+    _check_delivery(settings.delivery)
+    if settings.scheduler.sweep_seconds <= 0:
+        raise ConfigError("[scheduler] sweep_seconds: must be positive")
+    try:
+        from .schedule.jobs import parse_time_of_day
+
+        parse_time_of_day(settings.scheduler.housekeeping_at)
+    except ValueError as exc:
+        raise ConfigError(f"[scheduler] housekeeping_at: {exc}") from None
+    if settings.scheduler.keep_days < 1:
+        raise ConfigError("[scheduler] keep_days: must be at least 1")
+    if settings.scheduler.misfire_grace_seconds < 0:
+        raise ConfigError("[scheduler] misfire_grace_seconds: must not be negative")
     for key in ("min_chars", "same_text_minutes", "attach_minutes", "choice_minutes"):
         if getattr(settings.tickets, key) < 0:
             raise ConfigError(f"[tickets] {key}: must not be negative")
     return settings
+
+
+def _check_delivery(delivery: DeliverySettings) -> None:
+    for key in ("poll_seconds", "retry_base_seconds", "timeout_seconds", "lease_seconds"):
+        if getattr(delivery, key) <= 0:
+            raise ConfigError(f"[delivery] {key}: must be positive")
+    if delivery.retry_max_seconds < delivery.retry_base_seconds:
+        raise ConfigError("[delivery] retry_max_seconds: must be at least retry_base_seconds")
+    for key in ("batch_size", "max_attempts", "serve_workers"):
+        if getattr(delivery, key) < 1:
+            raise ConfigError(f"[delivery] {key}: must be at least 1")
+    if delivery.serve_workers > 16:
+        raise ConfigError("[delivery] serve_workers: at most 16")
+    if delivery.cs_window_hours < 0 or delivery.cs_budget < 0:
+        raise ConfigError("[delivery] cs_window_hours and cs_budget: must not be negative")
+    if delivery.lease_seconds < 2 * delivery.timeout_seconds:
+        raise ConfigError("[delivery] lease_seconds: must be at least twice timeout_seconds")
+
+
+def parse_templates(text: str) -> dict[str, str]:
+    """`"notice=ID1, ticket.assigned=ID2"` -> {"notice": "ID1", "ticket.assigned": "ID2"}."""
+    templates: dict[str, str] = {}
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        kind, sep, template_id = (piece.strip() for piece in part.partition("="))
+        if not sep or not kind or not template_id:
+            raise ConfigError(f"[wechat] templates: expected kind=TEMPLATE_ID pairs, got {part!r}")
+        templates[kind] = template_id
+    return templates
 
 
 def _check_aes_key(key: str) -> None:

@@ -30,9 +30,11 @@ from models import (
     record_reply,
     touch_person,
 )
+from models.outbox import take_held
 
 from .classify import RuleBook, render_explanation
 from .db import Database
+from .delivery.templates import with_held
 from .writelock import DatabaseBusy
 
 log = logging.getLogger(__name__)
@@ -139,6 +141,9 @@ class Conversation:
             finally:
                 for session in opened:
                     session.close()
+            held, more = take_held(conn, person.id, now)
+            if held:
+                reply = with_held(reply, held, more)
             record_reply(conn, inbound_id, person_id=person.id, reply=reply)
         log.debug(
             "handled %s from %s (reply %s)",

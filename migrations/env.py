@@ -26,9 +26,19 @@ def run() -> None:
         _migrate(connection)
 
 
+def _include(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    # APScheduler's job store creates and owns its own table.
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def _migrate(connection) -> None:  # type: ignore[no-untyped-def]
     # render_as_batch: SQLite cannot ALTER most things, batch mode copies the table.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_object=_include,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,8 +1,11 @@
 """Typed SQLAlchemy models and the domain operations on them. Imports SQLAlchemy only."""
 
+from .announcements import Announced, Announcement, announce
 from .base import Base, UTCDateTime
 from .counters import Counter
 from .inbound import InboundMessage, claim_inbound, dedupe_key, find_inbound, record_reply
+from .jobs import JobRun
+from .outbox import OutboxMessage, Push, enqueue
 from .people import Person, PersonRef, Role, set_following, touch_person
 from .rules import EXCLUDE, INCLUDE, KINDS, Classification, RuleSpec, TopicSpec
 from .states import ConversationState, drop_state, pending_states, push_state
@@ -19,6 +22,7 @@ from .tickets import (
     set_topic,
     ticket_by_number,
 )
+from .tokens import AccessToken
 from .topics import (
     Change,
     KeywordRule,
@@ -32,6 +36,14 @@ from .topics import (
 )
 
 __all__ = [
+    "AccessToken",
+    "Announced",
+    "Announcement",
+    "JobRun",
+    "OutboxMessage",
+    "Push",
+    "announce",
+    "enqueue",
     "EXCLUDE",
     "INCLUDE",
     "KINDS",

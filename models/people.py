@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Connection, Enum, String, Table, bindparam, update
+from sqlalchemy import Boolean, Connection, Enum, Integer, String, Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -44,6 +44,10 @@ class Person(Base):
     # The last message the person wrote (not an event): it opens WeChat's 48-hour
     # customer-service window, so the delivery channel reads it.
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Customer-service messages sent since the person last wrote (WeChat allows a few).
+    cs_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # A WeCom (企业微信) user id: staff pushes go there when WeCom is configured.
+    wecom_user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The latest expiry of the person's pending conversation states (see states.py).
     state_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -66,7 +70,9 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
     """INSERT a new person, or UPDATE their last-seen times; RETURNING who they are."""
     changes: dict[str, Any] = {"last_seen_at": bindparam("now")}
     if wrote:
+        # A new message opens a new customer-service window with a fresh budget.
         changes["last_message_at"] = bindparam("now")
+        changes["cs_sent"] = 0
     return (
         dialect.insert(_TABLE)
         .values(
@@ -76,6 +82,7 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
             first_seen_at=bindparam("now"),
             last_seen_at=bindparam("now"),
             last_message_at=bindparam("now") if wrote else None,
+            cs_sent=0,
         )
         .on_conflict_do_update(index_elements=[_TABLE.c.openid], set_=changes)
         .returning(_TABLE.c.id, _TABLE.c.role, _TABLE.c.following, _TABLE.c.state_expires_at)

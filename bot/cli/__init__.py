@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import classify, rules, serve, simulate, tickets
+from . import classify, delivery, rules, serve, simulate, tickets
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,3 +18,7 @@ main.add_command(simulate.simulate)
 main.add_command(classify.classify)
 main.add_command(rules.rules)
 main.add_command(tickets.tickets)
+main.add_command(delivery.worker)
+main.add_command(delivery.scheduler)
+main.add_command(delivery.outbox)
+main.add_command(delivery.notify)

@@ -34,15 +34,37 @@ def init(config_path: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve(config_path: str | None, host: str, port: int, threads: int) -> None:
-    """Run the web server (waitress) in this process, on the embedded default set-up."""
+@click.option(
+    "--web-only",
+    is_flag=True,
+    help="Do not run the outbox worker and the scheduler here (they run elsewhere).",
+)
+def serve(config_path: str | None, host: str, port: int, threads: int, web_only: bool) -> None:
+    """Run everything in this process: the web server (waitress), the outbox worker(s) and the
+    scheduler, as threads. The embedded default set-up."""
     import waitress
 
     from .. import create_app
+    from ..delivery.worker import Worker, run_workers
+    from ..schedule import Timekeeper
 
     settings = settings_from(config_path)
     app = create_app(settings)
     db = app.extensions["yishiting"].db
     db.migrate()  # a server never runs on an older schema than its code expects
+    workers: list[Worker] = []
+    keeper: Timekeeper | None = None
+    if not web_only:
+        workers, _threads = run_workers(settings, db, settings.delivery.serve_workers)
+        keeper = Timekeeper(settings, db)
+        keeper.start()
+    if settings.console_pushes:
+        log.info("no [wechat] app_secret: pushes go to the console channel (this log)")
     log.info("serving on http://%s:%d (mode %s)", host, port, settings.app.mode)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="yishiting")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="yishiting")
+    finally:
+        for worker in workers:
+            worker.stop()
+        if keeper is not None:
+            keeper.stop()

@@ -1,0 +1,198 @@
+"""The ways a push reaches a person, and the order they are tried in.
+
+For one person (see `Channels.route`):
+1. no WeChat app secret configured (development): the console channel, for everyone;
+2. staff with a WeCom user id, when WeCom is configured: WeCom app messages (no window);
+3. inside WeChat's customer-service window (the person wrote within `cs_window_hours`) and
+   under its budget (`cs_budget` messages since they wrote): a customer-service message;
+4. a template message, where `[wechat] templates` names one for the push's kind;
+5. none of these: the push is held and shown at the top of the next reply the person gets.
+A broadcast (群发) goes through WeChat's mass send by openid list.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from models import Role
+
+from ..config import Settings
+from ..db import Database
+from .api import Api, HttpJson, fetch_wechat_token, fetch_wecom_token
+from .templates import Rendered
+from .tokens import SharedToken
+
+log = logging.getLogger(__name__)
+console_log = logging.getLogger("yishiting.console")
+
+CONSOLE = "console"
+CUSTOMER_SERVICE = "cs"
+TEMPLATE = "template"
+WECOM = "wecom"
+MASS = "mass"
+
+
+@dataclass
+class Recipient:
+    """What channel choice needs to know about a person (read once per batch)."""
+
+    id: int
+    openid: str
+    role: Role
+    following: bool
+    last_message_at: datetime | None
+    cs_sent: int
+    wecom_user_id: str | None
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, person: Recipient, kind: str, rendered: Rendered) -> None: ...
+
+
+class ConsoleChannel:
+    """Development and tests: the push is logged (and the simulator shows it)."""
+
+    name = CONSOLE
+
+    def send(self, person: Recipient, kind: str, rendered: Rendered) -> None:
+        console_log.info("push %s to %s: %s", kind, person.openid, rendered.text)
+
+    def broadcast(self, openids: list[str], rendered: Rendered) -> None:
+        console_log.info("broadcast to %d people: %s", len(openids), rendered.text)
+
+
+class CustomServiceChannel:
+    name = CUSTOMER_SERVICE
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def send(self, person: Recipient, kind: str, rendered: Rendered) -> None:
+        self.api.post(
+            "cgi-bin/message/custom/send",
+            {"touser": person.openid, "msgtype": "text", "text": {"content": rendered.text}},
+        )
+
+
+class TemplateChannel:
+    name = TEMPLATE
+
+    def __init__(self, api: Api, template_id: str) -> None:
+        self.api = api
+        self.template_id = template_id
+
+    def send(self, person: Recipient, kind: str, rendered: Rendered) -> None:
+        data: dict[str, Any] = {"first": {"value": rendered.title}}
+        for number, value in enumerate(rendered.fields, start=1):
+            data[f"keyword{number}"] = {"value": value}
+        data["remark"] = {"value": rendered.remark or rendered.text}
+        self.api.post(
+            "cgi-bin/message/template/send",
+            {"touser": person.openid, "template_id": self.template_id, "data": data},
+        )
+
+
+class WecomChannel:
+    name = WECOM
+
+    def __init__(self, api: Api, agent_id: str) -> None:
+        self.api = api
+        self.agent_id = agent_id
+
+    def send(self, person: Recipient, kind: str, rendered: Rendered) -> None:
+        assert person.wecom_user_id
+        self.api.post(
+            "cgi-bin/message/send",
+            {
+                "touser": person.wecom_user_id,
+                "msgtype": "text",
+                "agentid": int(self.agent_id) if self.agent_id.isdigit() else self.agent_id,
+                "text": {"content": rendered.text},
+            },
+        )
+
+
+class MassChannel:
+    name = MASS
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def broadcast(self, openids: list[str], rendered: Rendered) -> None:
+        self.api.post(
+            "cgi-bin/message/mass/send",
+            {"touser": openids, "msgtype": "text", "text": {"content": rendered.text}},
+        )
+
+
+class Channels:
+    """The channels of one worker (each worker has its own HTTP sessions)."""
+
+    def __init__(self, settings: Settings, db: Database, clock: Callable[[], datetime]) -> None:
+        self.settings = settings
+        self.console = ConsoleChannel()
+        self.window = timedelta(hours=settings.delivery.cs_window_hours)
+        self.budget = settings.delivery.cs_budget
+        self.templates = settings.templates
+        self._closers: list[HttpJson] = []
+        wechat = settings.wechat
+        timeout = settings.delivery.timeout_seconds
+        self.wechat: Api | None = None
+        self.wecom: Api | None = None
+        if not settings.console_pushes:
+            http = HttpJson(wechat.api_base_url, timeout)
+            self._closers.append(http)
+            token = SharedToken(
+                db,
+                "wechat",
+                lambda force: fetch_wechat_token(http, wechat.app_id, wechat.app_secret, force),
+                clock,
+            )
+            self.wechat = Api(http, token)
+        if settings.wecom_enabled and not settings.console_pushes:
+            wecom = settings.wecom
+            http_wecom = HttpJson(wecom.api_base_url, timeout)
+            self._closers.append(http_wecom)
+            wecom_token = SharedToken(
+                db,
+                "wecom",
+                lambda _force: fetch_wecom_token(http_wecom, wecom.corp_id, wecom.secret),
+                clock,
+            )
+            self.wecom = Api(http_wecom, wecom_token)
+        self.cs = CustomServiceChannel(self.wechat) if self.wechat else None
+        self.mass = MassChannel(self.wechat) if self.wechat else None
+        self.wecom_channel = (
+            WecomChannel(self.wecom, settings.wecom.agent_id) if self.wecom else None
+        )
+
+    def route(self, person: Recipient, kind: str, now: datetime) -> Iterator[Channel]:
+        """The channels to try for this push, best first (see the module docstring)."""
+        if self.wechat is None:
+            yield self.console
+            return
+        if self.wecom_channel is not None and person.wecom_user_id and person.role >= Role.STAFF:
+            yield self.wecom_channel
+            return
+        if self.cs is not None and self.in_window(person, now):
+            yield self.cs
+        template_id = self.templates.get(kind)
+        if template_id:
+            yield TemplateChannel(self.wechat, template_id)
+
+    def in_window(self, person: Recipient, now: datetime) -> bool:
+        return (
+            person.last_message_at is not None
+            and now - person.last_message_at < self.window
+            and person.cs_sent < self.budget
+        )
+
+    def close(self) -> None:
+        for http in self._closers:
+            http.close()

@@ -1,0 +1,6 @@
+"""Time: the scheduler's few fixed jobs, the lock that keeps one scheduler active, the sweeps."""
+
+from .jobs import SWEEPS, register_sweep
+from .runner import SchedulerLock, Timekeeper
+
+__all__ = ["SWEEPS", "SchedulerLock", "Timekeeper", "register_sweep"]

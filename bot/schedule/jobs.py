@@ -1,0 +1,171 @@
+"""The scheduler's jobs. Each only changes state or queues outbox rows, idempotently.
+
+Timers live in the domain tables (DESIGN.md "Time"): the `sweep` job, every few seconds, runs
+every registered sweep function, and each acts on whatever is due by then. A later feature
+adds its own with `@register_sweep("name")`. The daily `housekeeping` job trims old rows.
+
+A run is recorded in `job_run` under its slot (the sweep's interval slot, the housekeeping's
+day) before it starts; the slot is unique, so a run can never happen twice, even with two
+schedulers or a restart in the middle of a run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models.jobs import JobRun
+from models.outbox import CANCELLED, SENT, OutboxMessage
+from models.states import ConversationState
+
+from ..config import Settings
+from ..db import Database
+
+log = logging.getLogger(__name__)
+
+SWEEP_ID = "sweep"
+HOUSEKEEPING_ID = "housekeeping"
+
+# A sweep function: (session, now, settings) -> a short summary of what it did, or None.
+SweepFunc = Callable[[Session, datetime, Settings], str | None]
+SWEEPS: dict[str, SweepFunc] = {}
+
+
+def register_sweep(name: str) -> Callable[[SweepFunc], SweepFunc]:
+    def add(func: SweepFunc) -> SweepFunc:
+        SWEEPS[name] = func
+        return func
+
+    return add
+
+
+@dataclass
+class Runtime:
+    """What the jobs need; set by the scheduler process before it starts (jobs are stored in
+    the database by reference, so they take no arguments)."""
+
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime]
+
+
+RUNTIME: Runtime | None = None
+
+
+def _runner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+def _claim_slot(db: Database, job: str, slot: datetime, now: datetime) -> int | None:
+    """Record the run of `job` for `slot`; None when that slot already ran."""
+    try:
+        with db.session() as session:
+            run = JobRun(job=job, scheduled_for=slot, started_at=now, runner=_runner())
+            session.add(run)
+            session.flush()
+            return run.id
+    except IntegrityError:
+        return None
+
+
+def _finish(db: Database, run_id: int, now: datetime, summary: str) -> None:
+    with db.session() as session:
+        run = session.get(JobRun, run_id)
+        if run is not None:
+            run.finished_at = now
+            run.summary = summary[:1000]
+
+
+def sweep() -> None:
+    """Every `[scheduler] sweep_seconds`: run each sweep function on what is due."""
+    runtime = _runtime()
+    now = runtime.clock()
+    interval = runtime.settings.scheduler.sweep_seconds
+    slot = datetime.fromtimestamp(now.timestamp() // interval * interval, UTC)
+    run_id = _claim_slot(runtime.db, SWEEP_ID, slot, now)
+    if run_id is None:
+        log.info("sweep for %s already ran; skipped", slot.isoformat())
+        return
+    summaries = []
+    for name, func in SWEEPS.items():
+        try:
+            with runtime.db.session() as session:
+                summary = func(session, now, runtime.settings)
+        except Exception:
+            # One failing sweep must not stop the others; it runs again next time.
+            log.exception("sweep %s failed", name)
+            summaries.append(f"{name}: failed")
+            continue
+        if summary:
+            summaries.append(f"{name}: {summary}")
+    _finish(runtime.db, run_id, runtime.clock(), "; ".join(summaries) or "nothing due")
+
+
+def housekeeping_slot(now: datetime, at: str, tz: ZoneInfo) -> datetime:
+    """The latest scheduled housekeeping time not after `now` (today's or yesterday's)."""
+    hour, minute, second = parse_time_of_day(at)
+    local = now.astimezone(tz)
+    slot = local.replace(hour=hour, minute=minute, second=second, microsecond=0)
+    if slot > local:
+        slot -= timedelta(days=1)
+    return slot.astimezone(UTC)
+
+
+def parse_time_of_day(text: str) -> tuple[int, int, int]:
+    """ "HH:MM" or "HH:MM:SS" -> (h, m, s); ValueError when it is not a time of day."""
+    parts = text.strip().split(":")
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        raise ValueError(f"not a time of day (HH:MM or HH:MM:SS): {text!r}")
+    numbers = [int(p) for p in parts] + ([0] if len(parts) == 2 else [])
+    hour, minute, second = numbers
+    if not (0 <= hour < 24 and 0 <= minute < 60 and 0 <= second < 60):
+        raise ValueError(f"not a time of day: {text!r}")
+    return hour, minute, second
+
+
+def housekeeping() -> None:
+    """Daily: drop sent pushes and job records past `[scheduler] keep_days`."""
+    runtime = _runtime()
+    settings = runtime.settings
+    now = runtime.clock()
+    slot = housekeeping_slot(now, settings.scheduler.housekeeping_at, settings.tz)
+    run_id = _claim_slot(runtime.db, HOUSEKEEPING_ID, slot, now)
+    if run_id is None:
+        log.info("housekeeping for %s already ran; skipped", slot.isoformat())
+        return
+    cutoff = now - timedelta(days=settings.scheduler.keep_days)
+    with runtime.db.session() as session:
+        pushes = session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.status.in_((SENT, CANCELLED)), OutboxMessage.created_at < cutoff
+            )
+        ).rowcount  # type: ignore[attr-defined]
+        runs = session.execute(
+            delete(JobRun).where(JobRun.started_at < cutoff, JobRun.id != run_id)
+        ).rowcount  # type: ignore[attr-defined]
+    _finish(runtime.db, run_id, runtime.clock(), f"removed {pushes} old pushes, {runs} job records")
+    log.info("housekeeping: removed %d old pushes and %d job records", pushes, runs)
+
+
+@register_sweep("conversation_states")
+def drop_expired_states(session: Session, now: datetime, settings: Settings) -> str | None:
+    """Questions nobody answered in time ("which topic?") are forgotten."""
+    removed = session.execute(
+        delete(ConversationState).where(ConversationState.expires_at <= now)
+    ).rowcount  # type: ignore[attr-defined]
+    return f"{removed} expired questions" if removed else None
+
+
+def _runtime() -> Runtime:
+    if RUNTIME is None:
+        raise RuntimeError("the scheduler's runtime is not set (run `yishiting scheduler`)")
+    return RUNTIME

@@ -1,0 +1,106 @@
+"""Announcements (通知): a committee's notice to residents, queued as one push per person."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .base import Base, UTCDateTime
+from .outbox import Push, enqueue
+from .people import Person
+
+NOTICE = "notice"
+MASS_NOTICE = "notice.mass"
+# WeChat's mass send takes at most this many openids per call.
+MASS_CHUNK = 10_000
+
+
+class Announcement(Base):
+    __tablename__ = "announcement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Given by the sender to make a repeated command a no-op (unique when set).
+    key: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(200))  # "all", "openid:…", "grid:…"
+    broadcast: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@dataclass(frozen=True)
+class Announced:
+    announcement_id: int
+    queued: int  # pushes newly queued by this call
+    recipients: int  # people the announcement is for
+    repeated: bool  # the key was used before: nothing new was created
+
+
+def announce(
+    db: Session,
+    *,
+    text: str,
+    people: Sequence[Person],
+    audience: str,
+    now: datetime,
+    actor: str,
+    key: str | None = None,
+    broadcast: bool = False,
+) -> Announced:
+    """Queue `text` for `people`: one push each, or mass-send chunks when `broadcast`.
+
+    Idempotent per announcement and recipient: the pushes' dedupe keys are
+    `notice:<announcement>:<person>`; with the same `key`, a second call queues only the
+    people not yet queued (e.g. someone who followed since).
+    """
+    existing = (
+        db.scalars(select(Announcement).where(Announcement.key == key)).one_or_none()
+        if key
+        else None
+    )
+    if existing is None:
+        existing = Announcement(
+            key=key,
+            text=text,
+            audience=audience,
+            broadcast=broadcast,
+            created_by=actor,
+            created_at=now,
+            recipients=0,
+        )
+        db.add(existing)
+        db.flush()
+        repeated = False
+    else:
+        repeated = True
+    announcement = existing
+    queued = 0
+    payload = {"announcement": announcement.id, "text": announcement.text}
+    if broadcast:
+        openids = sorted(p.openid for p in people if p.following)
+        for start in range(0, len(openids), MASS_CHUNK):
+            chunk = openids[start : start + MASS_CHUNK]
+            push = Push(
+                MASS_NOTICE,
+                None,
+                {**payload, "openids": chunk},
+                f"notice.mass:{announcement.id}:{start // MASS_CHUNK}",
+            )
+            queued += len(chunk) if enqueue(db, push, now) is not None else 0
+        recipients = len(openids)
+    else:
+        recipients = 0
+        for person in people:
+            if not person.following:
+                continue
+            recipients += 1
+            push = Push(NOTICE, person.id, payload, f"notice:{announcement.id}:{person.id}")
+            if enqueue(db, push, now) is not None:
+                queued += 1
+    announcement.recipients = max(announcement.recipients, recipients)
+    return Announced(announcement.id, queued, recipients, repeated)
