@@ -84,13 +84,13 @@ def list_command(config_path: str | None, status: str | None, limit: int, as_jso
     with db.session(read_only=True) as session:
         rows = list_outbox(session, status=status, limit=limit)
         counts = counts_by_status(session)
-        openids = dict(
-            session.execute(
-                select(Person.id, Person.openid).where(
-                    Person.id.in_({r.person_id for r in rows if r.person_id})
-                )
-            ).tuples()
-        )
+        wanted = {r.person_id for r in rows if r.person_id}
+        openids = {
+            person_id: openid
+            for person_id, openid in session.execute(
+                select(Person.id, Person.openid).where(Person.id.in_(wanted))
+            )
+        }
     db.dispose()
     for row in rows:
         item = {

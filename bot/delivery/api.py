@@ -7,7 +7,8 @@ pitfalls 2-4), so delivery talks to the four endpoints it needs itself, over one
 - `TokenRejected` (40001, 42001, 40014): refresh the shared token once and retry at once;
 - `WindowClosed` (45015, 45047): the customer-service window is shut, try the next channel;
 - `Permanent` (43004 not following, and any code waiting cannot fix): the row goes dead;
-- `Transient` (network errors, timeouts, 5xx, -1, 45009 quota): retry later with backoff.
+- `Transient` (network errors, timeouts, 5xx, -1): retry later with backoff; 45009 (the
+  daily quota) waits the longest backoff at once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import requests
 TOKEN_ERRORS = frozenset({40001, 42001, 40014})
 WINDOW_ERRORS = frozenset({45015, 45047})
 NOT_FOLLOWING = 43004
-RETRY_ERRORS = frozenset({-1, 45009, 45011})
+QUOTA = 45009
+RETRY_ERRORS = frozenset({-1, 45011})
 
 
 class ApiFailure(Exception):
@@ -34,6 +36,10 @@ class ApiFailure(Exception):
 
 class Transient(ApiFailure):
     """Worth retrying later."""
+
+
+class QuotaReached(Transient):
+    """45009, the daily API quota: retry, but only after the longest backoff."""
 
 
 class Permanent(ApiFailure):
@@ -54,6 +60,8 @@ def classify_errcode(errcode: int, errmsg: str) -> ApiFailure:
         return TokenRejected(reason, errcode)
     if errcode in WINDOW_ERRORS:
         return WindowClosed(reason, errcode)
+    if errcode == QUOTA:
+        return QuotaReached(reason, errcode)
     if errcode in RETRY_ERRORS:
         return Transient(reason, errcode)
     return Permanent(reason, errcode)

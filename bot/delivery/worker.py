@@ -41,7 +41,7 @@ from models.outbox import (
 
 from ..config import Settings
 from ..db import Database
-from .api import Permanent, Transient, WindowClosed
+from .api import Permanent, QuotaReached, Transient, WindowClosed
 from .channels import Channels, Recipient
 from .templates import UnknownKind, render
 
@@ -196,14 +196,21 @@ class Worker:
                 # 43004 (does not follow), a bad openid, an unauthorised API: not retried.
                 return Result(row.id, DEAD, channel=channel.name, error=exc.reason)
             except Transient as exc:
-                return self._retry(row, exc.reason, now, channel=channel.name)
+                slow = isinstance(exc, QuotaReached)
+                return self._retry(row, exc.reason, now, channel=channel.name, slow=slow)
             if channel.name == "cs":
                 cs_used[person.id] = person.cs_sent + 1
             return Result(row.id, SENT, channel=channel.name)
         return Result(row.id, HELD, error="no channel open: shown with the next reply")
 
     def _retry(
-        self, row: Claimed, reason: str, now: datetime, *, channel: str | None = None
+        self,
+        row: Claimed,
+        reason: str,
+        now: datetime,
+        *,
+        channel: str | None = None,
+        slow: bool = False,
     ) -> Result:
         if row.attempts >= self.delivery.max_attempts:
             return Result(
@@ -217,12 +224,15 @@ class Worker:
             PENDING,
             channel=channel,
             error=reason[:500],
-            next_attempt_at=now + timedelta(seconds=self.backoff(row.attempts)),
+            next_attempt_at=now + timedelta(seconds=self.backoff(row.attempts, slow=slow)),
         )
 
-    def backoff(self, attempts: int) -> float:
-        """Seconds before the next try: base, doubling per try, capped, with ±20% jitter."""
+    def backoff(self, attempts: int, *, slow: bool = False) -> float:
+        """Seconds before the next try: base, doubling per try, capped, with ±20% jitter;
+        `slow` (the daily quota is used up) starts at the cap."""
         base = self.delivery.retry_base_seconds * 2 ** max(0, attempts - 1)
+        if slow:
+            base = self.delivery.retry_max_seconds
         delay = min(self.delivery.retry_max_seconds, base)
         return min(self.delivery.retry_max_seconds, delay * self._random.uniform(0.8, 1.2))
 
