@@ -7,12 +7,15 @@ from .inbound import InboundMessage, claim_inbound, dedupe_key, find_inbound, re
 from .jobs import JobRun
 from .outbox import OutboxMessage, Push, enqueue
 from .people import Person, PersonRef, Role, set_following, touch_person
+from .places import Binding, Building, Grid, Household
 from .rules import EXCLUDE, INCLUDE, KINDS, Classification, RuleSpec, TopicSpec
+from .staff import StaffCode, StaffGrid, StaffTopic
 from .states import ConversationState, drop_state, pending_states, push_state
 from .tickets import (
     Attachment,
     Filed,
     Ticket,
+    TicketEvent,
     attach,
     confirmed_tickets,
     file_ticket,
@@ -36,6 +39,14 @@ from .topics import (
 )
 
 __all__ = [
+    "Binding",
+    "Building",
+    "Grid",
+    "Household",
+    "StaffCode",
+    "StaffGrid",
+    "StaffTopic",
+    "TicketEvent",
     "AccessToken",
     "Announced",
     "Announcement",

@@ -48,6 +48,9 @@ class Person(Base):
     cs_sent: Mapped[int] = mapped_column(Integer, default=0)
     # A WeCom (企业微信) user id: staff pushes go there when WeCom is configured.
     wecom_user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Staff: the name residents and colleagues see, and the escalation level (staff.py).
+    name: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    staff_level: Mapped[int] = mapped_column(Integer, default=0)
     # The latest expiry of the person's pending conversation states (see states.py).
     state_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -83,6 +86,7 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
             last_seen_at=bindparam("now"),
             last_message_at=bindparam("now") if wrote else None,
             cs_sent=0,
+            staff_level=0,
         )
         .on_conflict_do_update(index_elements=[_TABLE.c.openid], set_=changes)
         .returning(_TABLE.c.id, _TABLE.c.role, _TABLE.c.following, _TABLE.c.state_expires_at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import classify, delivery, fake, rules, serve, simulate, tickets
+from . import classify, delivery, fake, people, report, rules, serve, simulate, tickets
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,6 +18,10 @@ main.add_command(simulate.simulate)
 main.add_command(classify.classify)
 main.add_command(rules.rules)
 main.add_command(tickets.tickets)
+main.add_command(people.places)
+main.add_command(people.residents)
+main.add_command(people.staff)
+main.add_command(report.report)
 main.add_command(delivery.worker)
 main.add_command(delivery.scheduler)
 main.add_command(delivery.outbox)
