@@ -70,6 +70,10 @@ def create_app(
         same_text_minutes=settings.tickets.same_text_minutes,
         attach_minutes=settings.tickets.attach_minutes,
         choice_minutes=settings.tickets.choice_minutes,
+        triage_sla_hours=settings.tickets.triage_sla_hours,
+        rating_days=settings.tickets.rating_days,
+        followup_days=settings.tickets.followup_days,
+        ladder=settings.ladder,
     )
     conversation = Conversation(db, router or build_router(), clock, rulebook, options, settings.tz)
     app.extensions["yishiting"] = Yishiting(

@@ -80,6 +80,12 @@ class TicketSettings:
     same_text_minutes: int = 10
     attach_minutes: int = 10
     choice_minutes: int = 30
+    # The deadline (hours) of a ticket no topic fits; topics have their own (sla_hours).
+    triage_sla_hours: float = 24.0
+    warn_before_hours: float = 2.0
+    rating_days: float = 3.0
+    followup_days: float = 28.0
+    ladder: str = "网格员,社区,街道"
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,7 @@ class SchedulerSettings:
     sweep_seconds: float = 5.0
     misfire_grace_seconds: int = 600
     housekeeping_at: str = "03:30"
+    digest_at: str = "08:00"
     keep_days: int = 30
 
 
@@ -128,6 +135,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.app.timezone)
+
+    @property
+    def ladder(self) -> tuple[str, ...]:
+        """The escalation levels' names, level 1 first (`[tickets] ladder`)."""
+        return tuple(n.strip() for n in self.tickets.ladder.split(",") if n.strip())
 
     @property
     def templates(self) -> dict[str, str]:
@@ -306,6 +318,10 @@ def validate(settings: Settings) -> Settings:
         parse_time_of_day(settings.scheduler.housekeeping_at)
     except ValueError as exc:
         raise ConfigError(f"[scheduler] housekeeping_at: {exc}") from None
+    try:
+        parse_time_of_day(settings.scheduler.digest_at)
+    except ValueError as exc:
+        raise ConfigError(f"[scheduler] digest_at: {exc}") from None
     if settings.scheduler.keep_days < 1:
         raise ConfigError("[scheduler] keep_days: must be at least 1")
     if settings.scheduler.misfire_grace_seconds < 0:
@@ -313,6 +329,16 @@ def validate(settings: Settings) -> Settings:
     for key in ("min_chars", "same_text_minutes", "attach_minutes", "choice_minutes"):
         if getattr(settings.tickets, key) < 0:
             raise ConfigError(f"[tickets] {key}: must not be negative")
+    for key in ("triage_sla_hours", "rating_days", "followup_days"):
+        if getattr(settings.tickets, key) <= 0:
+            raise ConfigError(f"[tickets] {key}: must be positive")
+    if settings.tickets.warn_before_hours < 0:
+        raise ConfigError("[tickets] warn_before_hours: must not be negative")
+    if not 1 <= len(settings.ladder) <= 3:
+        raise ConfigError(
+            "[tickets] ladder: one to three level names, comma-separated "
+            '(default "网格员,社区,街道")'
+        )
     return settings
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import admin, events, fallback, help, mine, report
+from . import admin, events, fallback, help, mine, people, rating, report, staff
 from .message import Message
 from .router import PASS, Command, Context, Options, Pass, Reply, Router
 
@@ -23,6 +23,14 @@ def build_router() -> Router:
     """The bot's router: feature routers first, the catch-all fallbacks last."""
     root = Router("root")
     root.include(
-        help.router, mine.router, admin.router, events.router, report.router, fallback.router
+        help.router,
+        mine.router,
+        people.router,
+        staff.router,
+        rating.router,
+        admin.router,
+        events.router,
+        report.router,
+        fallback.router,
     )
     return root

@@ -94,6 +94,8 @@ def file_request(ctx: Context, text: str) -> str:
         score=verdict.score if verdict.topic else None,
         unsure=verdict.unsure,
         now=ctx.now,
+        triage_hours=ctx.options.triage_sla_hours,
+        tz=ctx.tz,
     )
     if ticket.topic is not None:
         return texts.FILED.format(number=ticket.number, topic=ticket.topic)

@@ -32,6 +32,10 @@ class Options:
     same_text_minutes: int = 10  # the same text again within this is the same ticket
     attach_minutes: int = 10  # an image or location within this joins the last ticket
     choice_minutes: int = 30  # how long the "which topic?" question waits for an answer
+    triage_sla_hours: float = 24  # the deadline of a ticket no topic fits
+    rating_days: float = 3  # how long a rating question waits before its one reminder
+    followup_days: float = 28  # 回头看: when a resolved ticket's follow-up question is due
+    ladder: tuple[str, ...] = ("网格员", "社区", "街道")  # escalation levels' names, 1 first
 
 
 class Context:

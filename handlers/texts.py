@@ -75,6 +75,7 @@ STATUS_NAMES = {
     "closed": "已关闭",
     "reopened": "重新办理",
     "rejected": "不予受理",
+    "escalated": "已升级督办",
 }
 
 GREETINGS = frozenset(
@@ -85,3 +86,55 @@ GREETINGS = frozenset(
 # -- the classifier, explained (handlers/admin.py) --------------------------------------------
 
 EXPLAIN_USAGE = "请回复“分类 要测试的文字”，如：分类 电梯又坏了"
+
+# -- 办·督·评: staff commands and the resident's rating (handlers/staff.py, handlers/rating.py) --
+
+TICKET_USAGE = "请在指令后写上诉求编号，如：{command} 12"
+TICKET_NOT_FOUND = "没有找到编号为 #{number} 的诉求，请核对编号。"
+TODO_EMPTY = "您目前没有待办的诉求。"
+TODO_HEADER = "您的待办诉求（按时限排序）："
+TODO_LINE = "#{number} {topic} · {status} · 时限 {due}{late}"
+TODO_LATE = "（已逾期）"
+TODO_FOOTER = "回复“接单 编号”“备注 编号 内容”“办结 编号 处理结果”“退回 编号 理由”处理。"
+ACCEPTED = "已接单 #{number}（{topic}），办理时限 {due}。处理完毕请回复“办结 {number} 处理结果”。"
+TAKEN = "#{number} 已由{holder}接单，无需重复接单。"
+NOT_YOURS = "#{number} 目前由{holder}负责，如需转给您，请联系对方或社区负责人转派。"
+SOMEONE = "其他工作人员"
+ILLEGAL = "#{number} 当前状态为“{status}”，不能{action}。"
+ACTION_NAMES = {
+    "accept": "接单",
+    "progress": "添加备注",
+    "resolve": "办结",
+    "reject": "退回",
+    "reassign": "转派",
+    "close": "关闭",
+    "reopen": "重新打开",
+}
+NOTE_USAGE = "请回复“备注 编号 内容”，如：备注 12 已上门查看，明天维修"
+NOTED = "已在 #{number} 的办理记录中添加备注。"
+RESOLVE_USAGE = "请回复“办结 编号 处理结果”，如：办结 12 已更换楼道灯泡"
+RESOLVED = "#{number} 已办结，处理结果已告知居民，并请居民评价。"
+REJECT_USAGE = (
+    "请回复“退回 编号 理由”，理由会告知居民（如应向哪个部门反映），"
+    "如：退回 12 属于供电公司业务，请拨打95598"
+)
+REJECTED = "#{number} 已退回，理由已告知居民。"
+REASSIGN_USAGE = "请回复“转派 编号 类别或工作人员姓名”，如：转派 12 环境卫生"
+REASSIGN_UNKNOWN = "没有叫“{target}”的类别或工作人员。可转派的类别：{topics}"
+REASSIGNED_TOPIC = "#{number} 已转派至【{topic}】，由{holder}办理。"
+REASSIGNED_TRIAGE = "#{number} 已转派至【{topic}】，暂无对应工作人员，已进入待分派队列。"
+REASSIGNED_PERSON = "#{number} 已转派给{holder}。"
+
+RATE_USAGE = "请回复“评价 编号 数字”，如：评价 12 1（1 满意，2 基本满意，3 不满意）"
+RATE_NOT_YOURS = "没有找到您可以评价的诉求 #{number}，请核对编号。"
+RATE_NOT_NOW = "#{number} 目前不在待评价状态，感谢您的关注。"
+RATE_CHOICES = "请回复 1、2 或 3：1 满意，2 基本满意，3 不满意。"
+RATED_GOOD = "感谢您的评价！#{number} 已办结归档。如问题再次出现，欢迎随时反映。"
+RATED_BAD = (
+    "抱歉让您不满意。#{number} 已重新打开，并已通知办理人员和社区负责人。\n"
+    "请直接回复还有哪些问题没有解决，我们会一并转给办理人员。"
+)
+REOPEN_DETAIL_NOTED = "已将您的补充说明转给 #{number} 的办理人员，我们会尽快处理。"
+FOLLOWUP_GOOD = "太好了，感谢您的反馈！"
+FOLLOWUP_BAD = "抱歉问题仍未解决，#{number} 已重新打开，并已通知办理人员。"
+FOLLOWUP_CHOICES = "请回复 1 或 2：1 已解决，2 问题还在。"

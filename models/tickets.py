@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -24,10 +24,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from . import counters
 from .base import Base, UTCDateTime
+from .outbox import Push, enqueue
 from .prepared import Prepared
 from .topics import Topic
 
-OPEN_STATUSES = ("new", "accepted", "in_progress", "reopened")
+OPEN_STATUSES = ("new", "accepted", "in_progress", "reopened", "escalated")
 
 
 class Ticket(Base):
@@ -47,10 +48,56 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(16), default="new")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # 办 handle: who has it, why them, and where the resident lives (at filing time).
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id"), nullable=True, index=True
+    )
+    assigned_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), nullable=True)
+    place: Mapped[str | None] = mapped_column(String(64), nullable=True)  # "16-2-501"
+    # 督 supervise: the deadline, the warning before it, the escalation level (staff.py).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Whether it was done by the deadline (set when resolved), for the on-time rate.
+    on_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # 评 evaluate: 1 满意, 2 基本满意, 3 不满意; the question, its reminder, the follow-up.
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    rating_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    rating_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    followup_due_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, index=True
+    )
+    followup_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     topic: Mapped[Topic | None] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="ticket", order_by="Attachment.id"
     )
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id"
+    )
+
+
+class TicketEvent(Base):
+    """One change in a ticket's life: its timeline."""
+
+    __tablename__ = "ticket_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(16))  # filed, assigned, accepted, note, ...
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
 
 
 class Attachment(Base):
@@ -73,6 +120,7 @@ class Filed:
     id: int
     number: int
     topic: str | None
+    assignee_id: int | None = None
 
 
 # Filing runs for every request a resident sends: these statements run on the driver's
@@ -91,9 +139,18 @@ _SAME_TEXT = Prepared(
     .limit(1)
 )
 _ENABLED_TOPIC = Prepared(
-    select(_TOPIC.c.id).where(_TOPIC.c.name == bindparam("topic_name"), _TOPIC.c.enabled)
+    select(_TOPIC.c.id, _TOPIC.c.sla_hours).where(
+        _TOPIC.c.name == bindparam("topic_name"), _TOPIC.c.enabled
+    )
 )
 _INSERT_KEYS = [
+    "assignee_id",
+    "assigned_reason",
+    "grid_id",
+    "place",
+    "due_at",
+    "level",
+    "reopen_count",
     "number",
     "person_id",
     "text",
@@ -107,6 +164,10 @@ _INSERT_KEYS = [
     "updated_at",
 ]
 _INSERT = Prepared(insert(_T).returning(_T.c.id), keys=_INSERT_KEYS)
+_EVENT = Prepared(
+    insert(cast(Table, TicketEvent.__table__)),
+    keys=["ticket_id", "at", "actor_id", "action", "from_status", "to_status", "note"],
+)
 
 
 def same_text_ticket(
@@ -127,12 +188,27 @@ def file_ticket(
     score: float | None,
     unsure: bool,
     now: datetime,
+    triage_hours: float = 24,
+    tz: tzinfo = UTC,
 ) -> Filed:
-    """File a new ticket with the next number, under `topic` if it exists and is enabled."""
+    """File a new ticket with the next number, under `topic` if it exists and is enabled,
+    routed to its assignee (routing.py), with its deadline, its first timeline entry and the
+    push to the assignee."""
+    from .routing import route
+
     found = _ENABLED_TOPIC.run(conn, {"topic_name": topic}) if topic else []
-    topic_id = found[0][0] if found else None
+    topic_id, sla_hours = found[0] if found else (None, triage_hours)
     number = counters.bump(conn, counters.TICKET_NUMBER)
+    routed = route(conn, person_id=person_id, topic_id=topic_id)
+    due_at = now + timedelta(hours=float(sla_hours))
     values = {
+        "assignee_id": routed.assignee_id,
+        "assigned_reason": routed.reason,
+        "grid_id": routed.place.grid_id if routed.place else None,
+        "place": routed.place.label if routed.place else None,
+        "due_at": due_at,
+        "level": 1,
+        "reopen_count": 0,
         "number": number,
         "person_id": person_id,
         "text": text,
@@ -146,7 +222,68 @@ def file_ticket(
         "updated_at": now,
     }
     [(ticket_id,)] = _INSERT.run(conn, values)
-    return Filed(ticket_id, number, topic if topic_id is not None else None)
+    _EVENT.run(
+        conn,
+        {
+            "ticket_id": ticket_id,
+            "at": now,
+            "actor_id": person_id,
+            "action": "filed",
+            "from_status": None,
+            "to_status": "new",
+            "note": f"assigned: {routed.reason}",
+        },
+    )
+    topic_name = topic if topic_id is not None else None
+    if routed.assignee_id is not None:
+        enqueue(
+            conn,
+            assigned_push(
+                ticket_id=ticket_id,
+                number=number,
+                assignee_id=routed.assignee_id,
+                topic=topic_name,
+                place=routed.place.label if routed.place else None,
+                phone=routed.place.phone if routed.place else None,
+                text=text,
+                due_at=due_at,
+                tz=tz,
+                event="filed",
+            ),
+            now,
+        )
+    return Filed(ticket_id, number, topic_name, routed.assignee_id)
+
+
+def assigned_push(
+    *,
+    ticket_id: int,
+    number: int,
+    assignee_id: int,
+    topic: str | None,
+    place: str | None,
+    phone: str | None,
+    text: str,
+    due_at: datetime | None,
+    tz: tzinfo,
+    event: str,
+    kind: str = "ticket.assigned",
+    extra: dict[str, Any] | None = None,
+) -> Push:
+    """The push that tells staff a ticket is now theirs (filed, reassigned, escalated)."""
+    from .places import mask_phone
+
+    payload: dict[str, Any] = {
+        "ticket": ticket_id,
+        "number": number,
+        "topic": topic,
+        "place": place,
+        "phone": mask_phone(phone),
+        "text": text,
+        "due_at": due_at.astimezone(tz).isoformat() if due_at else None,
+        **(extra or {}),
+    }
+    return Push(kind, assignee_id, payload, f"{kind}:{ticket_id}:{event}:{assignee_id}")
 
 
 # Built once (with bound parameters): this runs for every attachment a resident sends.

@@ -377,3 +377,21 @@ def test_the_daily_quota_backs_off_longest(settings: Settings, fake: FakeWeChat)
     assert row.status == "pending" and "45009" in (row.last_error or "")
     assert (row.next_attempt_at - before).total_seconds() > 20
     db.dispose()
+
+
+def test_every_push_kind_the_code_queues_has_a_template() -> None:
+    """A kind without a renderer would go dead: check every kind named in the sources."""
+    import re
+    from pathlib import Path
+
+    from bot.delivery.templates import RENDERERS
+
+    root = Path(__file__).resolve().parent.parent
+    queued: set[str] = set()
+    for folder in ("models", "handlers", "bot"):
+        for path in (root / folder).rglob("*.py"):
+            source = path.read_text(encoding="utf-8")
+            queued |= set(re.findall(r'Push\(\s*"([a-z_.]+)"', source))
+            queued |= set(re.findall(r'kind="(ticket\.[a-z_.]+)"', source))
+    assert queued, "no push kinds found: the pattern is stale"
+    assert queued <= set(RENDERERS), sorted(queued - set(RENDERERS))

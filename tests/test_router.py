@@ -30,9 +30,9 @@ def test_a_command_without_help_cannot_be_registered() -> None:
 def _staff_router() -> Router:
     staff = Router("staff")
 
-    @staff.command("接单", help="接单 <编号>：接手一条诉求", role=Role.STAFF)
+    @staff.command("巡查", help="巡查 <地点>：记录一次巡查", role=Role.STAFF)
     def take(ctx: Context, args: str) -> str:
-        return f"已接单 {args}"
+        return f"已记录巡查 {args}"
 
     root = build_router()
     root.include(staff)
@@ -57,16 +57,16 @@ def test_staff_commands_are_refused_to_residents_and_hidden_from_their_help(
     app = make_app(settings, router=_staff_router())
     wechat = WeChat(app.test_client(), settings)
     resident = Chat(wechat, "o_resident")
-    assert resident.say("接单 12") == texts.NOT_ALLOWED
-    assert "接单" not in (resident.say("帮助") or "")
+    assert resident.say("巡查 12") == texts.NOT_ALLOWED
+    assert "巡查" not in (resident.say("帮助") or "")
 
 
 def test_staff_commands_work_for_staff_and_appear_in_their_help(settings: Settings) -> None:
     app = make_app(settings, router=_staff_router())
     _with_role(settings, "o_grid_worker", Role.STAFF)
     staff = Chat(WeChat(app.test_client(), settings), "o_grid_worker")
-    assert staff.say("接单 12") == "已接单 12"
-    assert "接单 <编号>：接手一条诉求" in (staff.say("帮助") or "")
+    assert staff.say("巡查 12") == "已记录巡查 12"
+    assert "巡查 <地点>：记录一次巡查" in (staff.say("帮助") or "")
 
 
 def test_first_registered_handler_wins(settings: Settings) -> None:

@@ -1,28 +1,63 @@
-"""`tickets show|retopic|export`: tickets from the command line."""
+"""`tickets list|show|retopic|export`: tickets from the command line."""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, object_session, selectinload
 
-from models import Ticket, confirmed_tickets, set_topic, ticket_by_number, topic_by_name
+from models import (
+    Person,
+    Ticket,
+    TicketEvent,
+    confirmed_tickets,
+    set_topic,
+    ticket_by_number,
+    topic_by_name,
+)
+from models.places import grid_by_name
+from models.tickets import OPEN_STATUSES
 
 from ..db import Database
 from .common import config_option, settings_from
 
+STATUSES = (
+    "new",
+    "accepted",
+    "in_progress",
+    "resolved",
+    "closed",
+    "reopened",
+    "escalated",
+    "rejected",
+)
+
 
 @click.group()
 def tickets() -> None:
-    """Tickets (诉求): show one, set its topic, export the confirmed ones."""
+    """Tickets (诉求): list them, show one, set its topic, export the confirmed ones."""
 
 
-def ticket_json(ticket: Ticket) -> dict[str, Any]:
-    return {
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _person(db: Session | None, person_id: int | None) -> Person | None:
+    # Session.get answers from the identity map after the first time: one query per person.
+    return db.get(Person, person_id) if db is not None and person_id is not None else None
+
+
+def ticket_json(ticket: Ticket, *, events: bool = True) -> dict[str, Any]:
+    """A ticket as `tickets show --json` prints it (`events=False`: as `tickets list`)."""
+    db = object_session(ticket)
+    assignee = _person(db, ticket.assignee_id)
+    data: dict[str, Any] = {
         "number": ticket.number,
         "status": ticket.status,
         "topic": ticket.topic.name if ticket.topic is not None else None,
@@ -36,7 +71,56 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
             {"kind": a.kind, **json.loads(a.data), "created_at": a.created_at.isoformat()}
             for a in ticket.attachments
         ],
+        "assignee": (
+            {"openid": assignee.openid, "name": assignee.name} if assignee is not None else None
+        ),
+        "assigned_reason": ticket.assigned_reason,
+        "due_at": _iso(ticket.due_at),
+        "level": ticket.level,
+        "place": ticket.place,
+        "outcome": ticket.outcome,
+        "rating": ticket.rating,
     }
+    if events:
+        data["events"] = [_event_json(db, event) for event in ticket.events]
+    return data
+
+
+def _event_json(db: Session | None, event: TicketEvent) -> dict[str, Any]:
+    actor = _person(db, event.actor_id)
+    return {
+        "at": event.at.isoformat(),
+        "actor": actor.openid if actor is not None else None,
+        "action": event.action,
+        "from": event.from_status,
+        "to": event.to_status,
+        "note": event.note,
+    }
+
+
+def _local(iso: str | None, tz: tzinfo) -> str:
+    """An ISO time from ticket_json as local "YYYY-MM-DD HH:MM", or "-"."""
+    if iso is None:
+        return "-"
+    return datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _print_ticket(data: dict[str, Any], tz: tzinfo) -> None:
+    click.echo(f"#{data['number']}  {data['topic'] or '(triage)'}  {data['status']}")
+    click.echo(f"created {data['created_at']}  confirmed topic: {data['topic_confirmed']}")
+    click.echo(data["text"])
+    assignee = data["assignee"]
+    who = f"{assignee['name'] or ''} {assignee['openid']}".strip() if assignee else "-"
+    reason = f" ({data['assigned_reason']})" if data["assigned_reason"] else ""
+    click.echo(f"assignee: {who}{reason}  level: {data['level']}  place: {data['place'] or '-'}")
+    click.echo(f"due: {_local(data['due_at'], tz)}  rating: {data['rating'] or '-'}")
+    if data["outcome"]:
+        click.echo(f"outcome: {data['outcome']}")
+    for event in data["events"]:
+        change = f"  {event['from'] or ''}→{event['to']}" if event["to"] else ""
+        note = f"  {event['note']}" if event["note"] else ""
+        actor = event["actor"] or "system"
+        click.echo(f"  {_local(event['at'], tz)}  {event['action']}  {actor}{change}{note}")
 
 
 @tickets.command("show")
@@ -44,8 +128,9 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
 @click.argument("number", type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def show(config_path: str | None, number: int, as_json: bool) -> None:
-    """Show ticket #NUMBER."""
-    db = Database(settings_from(config_path))
+    """Show ticket #NUMBER and its timeline."""
+    settings = settings_from(config_path)
+    db = Database(settings)
     with db.session(read_only=True) as session:
         ticket = ticket_by_number(session, number)
         data = ticket_json(ticket) if ticket is not None else None
@@ -55,9 +140,100 @@ def show(config_path: str | None, number: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
-    click.echo(f"#{data['number']}  {data['topic'] or '(triage)'}  {data['status']}")
-    click.echo(f"created {data['created_at']}  confirmed topic: {data['topic_confirmed']}")
-    click.echo(data["text"])
+    _print_ticket(data, settings.tz)
+
+
+def _list_query(
+    session: Session,
+    *,
+    statuses: tuple[str, ...],
+    topic: str | None,
+    grid: str | None,
+    assignee: str | None,
+    overdue: bool,
+    now: datetime,
+) -> Select[Ticket]:
+    """The tickets matching the filters: newest first, or oldest deadline first if overdue."""
+    query = select(Ticket).options(selectinload(Ticket.topic), selectinload(Ticket.attachments))
+    if statuses:
+        query = query.where(Ticket.status.in_(statuses))
+    if topic is not None:
+        found = topic_by_name(session, topic)
+        if found is None:
+            raise click.ClickException(f"no topic named {topic!r}")
+        query = query.where(Ticket.topic_id == found.id)
+    if grid is not None:
+        found_grid = grid_by_name(session, grid)
+        if found_grid is None:
+            raise click.ClickException(f"no grid named {grid!r}")
+        query = query.where(Ticket.grid_id == found_grid.id)
+    if assignee is not None:
+        person = session.scalars(select(Person).where(Person.openid == assignee)).one_or_none()
+        if person is None:
+            raise click.ClickException(f"no person with openid {assignee!r}")
+        query = query.where(Ticket.assignee_id == person.id)
+    if overdue:
+        query = query.where(Ticket.status.in_(OPEN_STATUSES), Ticket.due_at < now)
+        return query.order_by(Ticket.due_at, Ticket.number)
+    return query.order_by(Ticket.number.desc())
+
+
+def _list_line(data: dict[str, Any], tz: tzinfo) -> str:
+    assignee = data["assignee"]
+    who = (assignee["name"] or assignee["openid"]) if assignee else "-"
+    text = " ".join(data["text"].split())[:30]
+    due = _local(data["due_at"], tz)
+    return (
+        f"#{data['number']}  {data['status']}  {data['topic'] or '(triage)'}  {who}  {due}  {text}"
+    )
+
+
+@tickets.command("list")
+@config_option
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(STATUSES),
+    help="Only tickets in this status (repeat for several).",
+)
+@click.option("--topic", help="Only tickets under this topic.")
+@click.option("--grid", help="Only tickets from this grid.")
+@click.option("--assignee", metavar="OPENID", help="Only tickets assigned to this person.")
+@click.option("--overdue", is_flag=True, help="Only open tickets past their deadline.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, as `show --json` less events.")
+def list_tickets(
+    config_path: str | None,
+    statuses: tuple[str, ...],
+    topic: str | None,
+    grid: str | None,
+    assignee: str | None,
+    overdue: bool,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """List tickets, newest first (with --overdue: the oldest deadline first)."""
+    settings = settings_from(config_path)
+    db = Database(settings)
+    try:
+        with db.session(read_only=True) as session:
+            query = _list_query(
+                session,
+                statuses=statuses,
+                topic=topic,
+                grid=grid,
+                assignee=assignee,
+                overdue=overdue,
+                now=datetime.now(UTC),
+            )
+            found = [ticket_json(t, events=False) for t in session.scalars(query.limit(limit))]
+    finally:
+        db.dispose()
+    for data in found:
+        click.echo(
+            json.dumps(data, ensure_ascii=False) if as_json else _list_line(data, settings.tz)
+        )
 
 
 @tickets.command("retopic")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -58,6 +59,151 @@ def register(kind: str) -> Callable[[Callable[[dict[str, Any]], Rendered]], Any]
         return func
 
     return add
+
+
+# -- 办·督·评: tickets ------------------------------------------------------------------------
+
+RATE_QUESTION = "请您评价办理结果，回复数字：\n1 满意\n2 基本满意\n3 不满意"
+NO_TOPIC = "待分类"
+
+
+def _when(iso: str | None) -> str:
+    """A deadline as staff read it: 11月23日 18:00 (in the community's time zone)."""
+    if not iso:
+        return "无"
+    moment = datetime.fromisoformat(iso)
+    return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+def _ticket_lines(payload: dict[str, Any]) -> list[str]:
+    lines = [f"编号：#{payload['number']}", f"类别：{payload.get('topic') or NO_TOPIC}"]
+    if payload.get("place"):
+        who = f"（居民电话 {payload['phone']}）" if payload.get("phone") else ""
+        lines.append(f"地点：{payload['place']}{who}")
+    lines.append(f"内容：{shorten(str(payload.get('text', '')), 200)}")
+    lines.append(f"办理时限：{_when(payload.get('due_at'))}")
+    return lines
+
+
+def _staff(title: str, footer: str) -> Callable[[dict[str, Any]], Rendered]:
+    def render_it(payload: dict[str, Any]) -> Rendered:
+        lines = _ticket_lines(payload)
+        text = "\n".join([f"【{title.format(**payload)}】", *lines, footer.format(**payload)])
+        return Rendered(
+            title=title.format(**payload),
+            text=text,
+            fields=(
+                f"#{payload['number']}",
+                payload.get("topic") or NO_TOPIC,
+                _when(payload.get("due_at")),
+            ),
+            remark=footer.format(**payload),
+        )
+
+    return render_it
+
+
+RENDERERS["ticket.assigned"] = _staff("新诉求待办", "请回复“接单 {number}”接单。")
+RENDERERS["ticket.escalated"] = _staff(
+    "逾期升级至{level_name}", "该诉求已超过办理时限，请回复“接单 {number}”接手处理。"
+)
+RENDERERS["ticket.reopened"] = _staff(
+    "诉求重新打开", "居民对办理结果不满意或问题仍在，请回复“接单 {number}”继续处理。"
+)
+RENDERERS["ticket.due_soon"] = _staff(
+    "诉求即将到期", "请在时限前办结：回复“办结 {number} 处理结果”。"
+)
+RENDERERS["ticket.overdue"] = _staff("诉求已逾期", "请尽快处理并回复“办结 {number} 处理结果”。")
+
+
+@register("ticket.resident_note")
+def _resident_note(payload: dict[str, Any]) -> Rendered:
+    text = f"【居民补充】#{payload['number']}：{shorten(str(payload['text']), 300)}"
+    return Rendered("居民补充说明", text, (f"#{payload['number']}",), text)
+
+
+@register("ticket.escalated_away")
+def _escalated_away(payload: dict[str, Any]) -> Rendered:
+    text = f"您名下的诉求 #{payload['number']} 已逾期，已升级至{payload['level_name']}处理。"
+    return Rendered("诉求已升级", text, (f"#{payload['number']}",), text)
+
+
+def _resident(title: str, body: str) -> Callable[[dict[str, Any]], Rendered]:
+    def render_it(payload: dict[str, Any]) -> Rendered:
+        text = body.format(**payload)
+        return Rendered(title, text, (f"#{payload['number']}", title), text)
+
+    return render_it
+
+
+RENDERERS["ticket.accepted"] = _resident(
+    "诉求已受理",
+    "您反映的问题 #{number} 已由社区工作人员受理，正在处理中。回复“查询 {number}”查看进度。",
+)
+RENDERERS["ticket.transferred"] = _resident(
+    "诉求已转办", "您反映的问题 #{number} 已转至“{topic}”类别的工作人员办理。"
+)
+RENDERERS["ticket.rejected"] = _resident(
+    "诉求已退回",
+    "您反映的问题 #{number} 不属于社区居委会的办理范围，已退回。\n说明：{reason}",
+)
+RENDERERS["ticket.rating_reminder"] = _resident(
+    "请评价办理结果", "您反映的问题 #{number} 已办结，还没收到您的评价。\n" + RATE_QUESTION
+)
+RENDERERS["ticket.followup"] = _resident(
+    "回头看",
+    "回头看：您之前反映的问题 #{number} 已办结一段时间了，问题还有吗？"
+    "\n回复数字：\n1 已解决\n2 问题还在",
+)
+
+
+@register("ticket.resolved")
+def _resolved(payload: dict[str, Any]) -> Rendered:
+    text = (
+        f"您反映的问题 #{payload['number']} 已办结。\n处理结果：{payload['outcome']}\n"
+        + RATE_QUESTION
+    )
+    return Rendered("诉求已办结", text, (f"#{payload['number']}", str(payload["outcome"])), text)
+
+
+# -- people and places ------------------------------------------------------------------------
+
+
+@register("binding.requested")
+def _binding_requested(payload: dict[str, Any]) -> Rendered:
+    who = payload.get("person", "居民")
+    text = f"【住户绑定待审核】{who} 申请绑定 {payload['place']}。回复“审核”查看并处理。"
+    return Rendered("住户绑定待审核", text, (str(payload["place"]),), text)
+
+
+@register("binding.approved")
+def _binding_approved(payload: dict[str, Any]) -> Rendered:
+    text = f"您绑定的住址 {payload['place']} 已通过审核。"
+    return Rendered("住址绑定已通过", text, (str(payload["place"]),), text)
+
+
+@register("binding.rejected")
+def _binding_rejected(payload: dict[str, Any]) -> Rendered:
+    text = (
+        f"您申请绑定的住址 {payload['place']} 未通过审核。"
+        "如有疑问，请联系所在网格的网格员，或重新发送“绑定 楼号-单元-房号”。"
+    )
+    return Rendered("住址绑定未通过", text, (str(payload["place"]),), text)
+
+
+@register("staff.digest")
+def _digest(payload: dict[str, Any]) -> Rendered:
+    lines = [
+        f"【今日待办 {payload['date']}】您有 {payload['open']} 件诉求在办，"
+        f"其中 {payload['overdue']} 件已逾期。"
+    ]
+    for item in payload.get("tickets", []):
+        late = "（已逾期）" if item.get("overdue") else ""
+        topic = item.get("topic") or NO_TOPIC
+        lines.append(f"#{item['number']} {topic} 时限 {_when(item.get('due_at'))}{late}")
+    lines.append("回复“待办”查看全部。")
+    text = "\n".join(lines)
+    return Rendered("今日待办", text, (str(payload["date"]), str(payload["open"])), text)
 
 
 def render(kind: str, payload: dict[str, Any]) -> Rendered:

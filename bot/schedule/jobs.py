@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_ID = "sweep"
 HOUSEKEEPING_ID = "housekeeping"
+DIGEST_ID = "digest"
 
 # A sweep function: (session, now, settings) -> a short summary of what it did, or None.
 SweepFunc = Callable[[Session, datetime, Settings], str | None]
@@ -154,6 +155,23 @@ def housekeeping() -> None:
         ).rowcount  # type: ignore[attr-defined]
     _finish(runtime.db, run_id, runtime.clock(), f"removed {pushes} old pushes, {runs} job records")
     log.info("housekeeping: removed %d old pushes and %d job records", pushes, runs)
+
+
+def morning_digest() -> None:
+    """Daily at `[scheduler] digest_at`: each staff member's open and overdue tickets."""
+    from models.digest import queue_morning_digest
+
+    runtime = _runtime()
+    settings = runtime.settings
+    now = runtime.clock()
+    slot = housekeeping_slot(now, settings.scheduler.digest_at, settings.tz)
+    run_id = _claim_slot(runtime.db, DIGEST_ID, slot, now)
+    if run_id is None:
+        log.info("digest for %s already ran; skipped", slot.isoformat())
+        return
+    with runtime.db.session() as session:
+        queued = queue_morning_digest(session, now, settings.tz)
+    _finish(runtime.db, run_id, runtime.clock(), f"{queued} digests queued")
 
 
 @register_sweep("conversation_states")

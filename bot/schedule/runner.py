@@ -163,7 +163,14 @@ class Timekeeper:
 
         options = self.settings.scheduler
         hour, minute, second = jobs.parse_time_of_day(options.housekeeping_at)
+        d_hour, d_minute, d_second = jobs.parse_time_of_day(options.digest_at)
         wanted = {
+            jobs.DIGEST_ID: (
+                jobs.morning_digest,
+                CronTrigger(
+                    hour=d_hour, minute=d_minute, second=d_second, timezone=self.settings.tz
+                ),
+            ),
             jobs.SWEEP_ID: (jobs.sweep, IntervalTrigger(seconds=options.sweep_seconds)),
             jobs.HOUSEKEEPING_ID: (
                 jobs.housekeeping,

@@ -1,0 +1,130 @@
+"""`report`: the key figures (考核指标) of the tickets filed in a period."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import asdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import click
+
+from models.kpi import GROUPINGS, KpiRow, kpis
+
+from ..db import Database
+from .common import config_option, settings_from
+
+DEFAULT_DAYS = 30
+GROUP_HEADERS = {"topic": "类别", "grid": "网格", "all": "范围"}
+HEADERS = ("诉求数", "响应", "平均响应(小时)", "解决率", "按时率", "满意率", "重开率", "退回")
+UNDEFINED = "—"
+
+
+def _percent(rate: float | None) -> str:
+    return UNDEFINED if rate is None else f"{rate * 100:.1f}%"
+
+
+def _hours(hours: float | None) -> str:
+    return UNDEFINED if hours is None else f"{hours:.1f}"
+
+
+def _width(text: str) -> int:
+    """Columns on a terminal: CJK and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _cells(row: KpiRow) -> list[str]:
+    return [
+        row.group,
+        str(row.tickets),
+        str(row.responded),
+        _hours(row.mean_response_hours),
+        _percent(row.resolution_rate),
+        _percent(row.on_time_rate),
+        _percent(row.satisfaction_rate),
+        _percent(row.reopen_rate),
+        str(row.rejected),
+    ]
+
+
+def table(rows: list[KpiRow], by: str) -> str:
+    """An aligned text table: the group left-aligned, the figures right-aligned."""
+    lines = [[GROUP_HEADERS[by], *HEADERS], *(_cells(row) for row in rows)]
+    widths = [max(_width(line[i]) for line in lines) for i in range(len(lines[0]))]
+    out = []
+    for line in lines:
+        cells = [line[0] + " " * (widths[0] - _width(line[0]))]
+        cells += [" " * (w - _width(c)) + c for c, w in zip(line[1:], widths[1:], strict=True)]
+        out.append("  ".join(cells).rstrip())
+    return "\n".join(out)
+
+
+def _row_json(row: KpiRow) -> dict[str, Any]:
+    data = asdict(row)
+    del data["total"]
+    for key in ("mean_response_hours", "median_response_hours"):
+        if data[key] is not None:
+            data[key] = round(data[key], 2)
+    for key in ("resolution_rate", "on_time_rate", "satisfaction_rate", "reopen_rate"):
+        if data[key] is not None:
+            data[key] = round(data[key], 4)
+    return data
+
+
+def _period(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    end = end or today
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise click.UsageError(f"--from {start} is after --to {end}")
+    return start, end
+
+
+@click.command()
+@config_option
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help=f"First day (default: {DEFAULT_DAYS} days up to --to).",
+)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: today).")
+@click.option("--by", type=click.Choice(GROUPINGS), default="topic", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def report(
+    config_path: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    by: str,
+    as_json: bool,
+) -> None:
+    """Response, resolution, on-time, satisfaction and reopen rates of tickets filed from
+    --from to --to (both included, days in [app] timezone), per topic, per grid or overall."""
+    settings = settings_from(config_path)
+    tz = settings.tz
+    first, last = _period(
+        start.date() if start else None,
+        end.date() if end else None,
+        datetime.now(UTC).astimezone(tz).date(),
+    )
+    since = datetime.combine(first, time(), tzinfo=tz)
+    until = datetime.combine(last + timedelta(days=1), time(), tzinfo=tz)
+    db = Database(settings)
+    try:
+        with db.session(read_only=True) as session:
+            rows = kpis(session, since=since, until=until, by=by)
+    finally:
+        db.dispose()
+    groups, total = [r for r in rows if not r.total], next(r for r in rows if r.total)
+    if as_json:
+        data = {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "by": by,
+            "rows": [_row_json(r) for r in groups],
+            "total": _row_json(total),
+        }
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    click.echo(f"诉求统计 {first.isoformat()} 至 {last.isoformat()}")
+    click.echo(table([*groups, total], by))

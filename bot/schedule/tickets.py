@@ -1,0 +1,212 @@
+"""督·评 in time: the sweeps that watch tickets' deadlines, ratings and follow-ups.
+
+Each runs inside the scheduler's sweep (jobs.py), acts on what is due by `now`, and records
+what it did on the ticket (warned_at, rating_reminded_at, followup_asked_at, the state), so
+running it again does nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from models import Ticket, TicketEvent, push_state
+from models.lifecycle import SYSTEM, IllegalMove, _move, escalate
+from models.outbox import Push, enqueue
+from models.tickets import OPEN_STATUSES, assigned_push
+
+from ..config import Settings
+from .jobs import register_sweep
+
+BATCH = 200  # tickets per sweep and kind; the rest wait for the next sweep
+
+
+def _sla_hours(ticket: Ticket, settings: Settings) -> float:
+    if ticket.topic is not None and ticket.topic.sla_hours:
+        return float(ticket.topic.sla_hours)
+    return settings.tickets.triage_sla_hours
+
+
+def _staff_push(
+    session: Session, ticket: Ticket, kind: str, now: datetime, settings: Settings, event: str
+) -> None:
+    if ticket.assignee_id is None:
+        return
+    enqueue(
+        session,
+        assigned_push(
+            ticket_id=ticket.id,
+            number=ticket.number,
+            assignee_id=ticket.assignee_id,
+            topic=ticket.topic.name if ticket.topic else None,
+            place=ticket.place,
+            phone=None,
+            text=ticket.text,
+            due_at=ticket.due_at,
+            tz=settings.tz,
+            event=event,
+            kind=kind,
+        ),
+        now,
+    )
+
+
+def _note(session: Session, ticket: Ticket, action: str, now: datetime, note: str) -> None:
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            actor_id=None,
+            action=action,
+            from_status=ticket.status,
+            to_status=ticket.status,
+            note=note,
+        )
+    )
+
+
+@register_sweep("ticket_deadlines")
+def deadlines(session: Session, now: datetime, settings: Settings) -> str | None:
+    """Warn before a deadline; on a breach, escalate one level (or, at the top, say so once)."""
+    warn_before = timedelta(hours=settings.tickets.warn_before_hours)
+    soon = session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.status.in_(OPEN_STATUSES),
+            Ticket.due_at > now,
+            Ticket.due_at <= now + warn_before,
+            Ticket.warned_at.is_(None),
+        )
+        .limit(BATCH)
+    ).all()
+    for ticket in soon:
+        ticket.warned_at = now
+        _staff_push(session, ticket, "ticket.due_soon", now, settings, f"due:{ticket.due_at}")
+        _note(session, ticket, "warned", now, "临近办理时限，已提醒")
+    late = session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.status.in_(OPEN_STATUSES),
+            Ticket.due_at <= now,
+            or_(Ticket.warned_at.is_(None), Ticket.warned_at < Ticket.due_at),
+        )
+        .order_by(Ticket.due_at)
+        .limit(BATCH)
+    ).all()
+    escalated = stuck = 0
+    for ticket in late:
+        if escalate(
+            session,
+            ticket,
+            now,
+            settings.tz,
+            ladder=settings.ladder,
+            sla_hours=_sla_hours(ticket, settings),
+        ):
+            escalated += 1
+            continue
+        stuck += 1
+        ticket.warned_at = now
+        _staff_push(session, ticket, "ticket.overdue", now, settings, f"overdue:{ticket.due_at}")
+        _note(session, ticket, "warned", now, "已逾期，无更高一级可升级")
+    done = []
+    if soon:
+        done.append(f"{len(soon)} warned")
+    if escalated:
+        done.append(f"{escalated} escalated")
+    if stuck:
+        done.append(f"{stuck} overdue at the top level")
+    return ", ".join(done) or None
+
+
+@register_sweep("ticket_ratings")
+def ratings(session: Session, now: datetime, settings: Settings) -> str | None:
+    """No rating after `rating_days`: one reminder; after as long again: closed unrated."""
+    wait = timedelta(days=settings.tickets.rating_days)
+    remind = session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.status == "resolved",
+            Ticket.rating_asked_at <= now - wait,
+            Ticket.rating_reminded_at.is_(None),
+        )
+        .limit(BATCH)
+    ).all()
+    for ticket in remind:
+        ticket.rating_reminded_at = now
+        enqueue(
+            session,
+            Push(
+                "ticket.rating_reminder",
+                ticket.person_id,
+                {"ticket": ticket.id, "number": ticket.number},
+                f"ticket.rating_reminder:{ticket.id}:{ticket.rating_asked_at}",
+            ),
+            now,
+        )
+        push_state(session, ticket.person_id, "rate", {"ticket": ticket.number}, now=now, ttl=wait)
+        _note(session, ticket, "reminded", now, "提醒居民评价")
+    close = session.scalars(
+        select(Ticket)
+        .where(Ticket.status == "resolved", Ticket.rating_reminded_at <= now - wait)
+        .limit(BATCH)
+    ).all()
+    closed = 0
+    for ticket in close:
+        try:
+            _move(
+                session,
+                ticket,
+                "close",
+                SYSTEM,
+                now,
+                note="未评价，自动关闭",
+                values={"closed_at": now},
+            )
+            closed += 1
+        except IllegalMove:
+            continue  # rated in the meantime
+    done = []
+    if remind:
+        done.append(f"{len(remind)} reminded to rate")
+    if closed:
+        done.append(f"{closed} closed unrated")
+    return ", ".join(done) or None
+
+
+@register_sweep("ticket_followups")
+def followups(session: Session, now: datetime, settings: Settings) -> str | None:
+    """回头看: weeks after a ticket closed, ask the resident whether the problem is back."""
+    due = session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.status == "closed",
+            Ticket.followup_due_at <= now,
+            Ticket.followup_asked_at.is_(None),
+        )
+        .limit(BATCH)
+    ).all()
+    for ticket in due:
+        ticket.followup_asked_at = now
+        enqueue(
+            session,
+            Push(
+                "ticket.followup",
+                ticket.person_id,
+                {"ticket": ticket.id, "number": ticket.number},
+                f"ticket.followup:{ticket.id}:{ticket.followup_due_at}",
+            ),
+            now,
+        )
+        push_state(
+            session,
+            ticket.person_id,
+            "followup",
+            {"ticket": ticket.number},
+            now=now,
+            ttl=timedelta(days=7),
+        )
+        _note(session, ticket, "followup", now, "回头看：已询问居民")
+    return f"{len(due)} follow-ups asked" if due else None

@@ -1,0 +1,186 @@
+"""办 handle: the staff's chat commands on tickets.
+
+`待办` lists the sender's open tickets, nearest deadline first; `接单 N`, `备注 N 文本`,
+`办结 N 处理结果`, `退回 N 理由` and `转派 N 类别|姓名` move a ticket through its life
+(models/lifecycle.py has the table of moves). The router refuses these to anyone who is not
+staff; the domain refuses a move the ticket's state does not allow, and a change to a ticket
+someone else holds (supervisors and admins may act on any).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+
+from models import Person, Role, Ticket, ticket_by_number, topic_by_name
+from models.lifecycle import (
+    IllegalMove,
+    NotYours,
+    Taken,
+    accept,
+    actor_for,
+    add_note,
+    open_tickets_for,
+    reassign_to_person,
+    reassign_to_topic,
+    reject,
+    resolve,
+)
+from models.topics import enabled_topics
+
+from . import texts
+from .router import Context, Router
+
+router = Router("staff")
+
+
+def _number_and_rest(args: str) -> tuple[int | None, str]:
+    head, _, rest = args.strip().partition(" ")
+    head = head.lstrip("#＃").strip()
+    if not (head.isascii() and head.isdigit()):
+        return None, ""
+    return int(head), rest.strip()
+
+
+def _when(ctx: Context, moment: datetime | None) -> str:
+    if moment is None:
+        return "无"
+    local = moment.astimezone(ctx.tz)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def _holder(person: Person | None) -> str:
+    return person.name if person is not None and person.name else texts.SOMEONE
+
+
+def _topic(ticket: Ticket) -> str:
+    return ticket.topic.name if ticket.topic is not None else texts.NO_TOPIC
+
+
+def _on_ticket(
+    ctx: Context,
+    args: str,
+    command: str,
+    usage: str | None,
+    needs_text: bool,
+    act: Callable[[Ticket, str], str],
+) -> str:
+    number, rest = _number_and_rest(args)
+    if number is None:
+        return usage or texts.TICKET_USAGE.format(command=command)
+    if needs_text and not rest:
+        return usage or texts.TICKET_USAGE.format(command=command)
+    ticket = ticket_by_number(ctx.db, number)
+    if ticket is None:
+        return texts.TICKET_NOT_FOUND.format(number=number)
+    try:
+        return act(ticket, rest)
+    except Taken as exc:
+        return texts.TAKEN.format(number=number, holder=_holder(exc.holder))
+    except NotYours as exc:
+        return texts.NOT_YOURS.format(number=number, holder=_holder(exc.holder))
+    except IllegalMove as exc:
+        return texts.ILLEGAL.format(
+            number=number,
+            status=texts.STATUS_NAMES.get(exc.ticket.status, exc.ticket.status),
+            action=texts.ACTION_NAMES.get(exc.action, exc.action),
+        )
+
+
+@router.command("待办", help="待办：查看我负责的诉求（工作人员）", role=Role.STAFF)
+def todo(ctx: Context, args: str) -> str:
+    tickets = open_tickets_for(ctx.db, ctx.person.id)
+    if not tickets:
+        return texts.TODO_EMPTY
+    lines = [texts.TODO_HEADER]
+    for ticket in tickets:
+        late = ticket.due_at is not None and ticket.due_at < ctx.now
+        lines.append(
+            texts.TODO_LINE.format(
+                number=ticket.number,
+                topic=_topic(ticket),
+                status=texts.STATUS_NAMES.get(ticket.status, ticket.status),
+                due=_when(ctx, ticket.due_at),
+                late=texts.TODO_LATE if late else "",
+            )
+        )
+    lines.append(texts.TODO_FOOTER)
+    return "\n".join(lines)
+
+
+@router.command("接单", help="接单 编号：接手办理一件诉求（工作人员）", role=Role.STAFF)
+def take(ctx: Context, args: str) -> str:
+    def act(ticket: Ticket, _rest: str) -> str:
+        accept(ctx.db, ticket, actor_for(ctx.db, ctx.person.id), ctx.now)
+        return texts.ACCEPTED.format(
+            number=ticket.number, topic=_topic(ticket), due=_when(ctx, ticket.due_at)
+        )
+
+    return _on_ticket(ctx, args, "接单", None, False, act)
+
+
+@router.command("备注", help="备注 编号 内容：记录处理情况或上门走访（工作人员）", role=Role.STAFF)
+def note(ctx: Context, args: str) -> str:
+    def act(ticket: Ticket, text: str) -> str:
+        add_note(ctx.db, ticket, actor_for(ctx.db, ctx.person.id), text, ctx.now)
+        return texts.NOTED.format(number=ticket.number)
+
+    return _on_ticket(ctx, args, "备注", texts.NOTE_USAGE, True, act)
+
+
+@router.command(
+    "办结", help="办结 编号 处理结果：办理完毕，结果告知居民（工作人员）", role=Role.STAFF
+)
+def finish(ctx: Context, args: str) -> str:
+    def act(ticket: Ticket, outcome: str) -> str:
+        resolve(
+            ctx.db,
+            ticket,
+            actor_for(ctx.db, ctx.person.id),
+            outcome,
+            ctx.now,
+            rating_days=ctx.options.rating_days,
+            followup_days=ctx.options.followup_days,
+        )
+        return texts.RESOLVED.format(number=ticket.number)
+
+    return _on_ticket(ctx, args, "办结", texts.RESOLVE_USAGE, True, act)
+
+
+@router.command(
+    "退回", help="退回 编号 理由：不属于社区办理范围，理由告知居民（工作人员）", role=Role.STAFF
+)
+def send_back(ctx: Context, args: str) -> str:
+    def act(ticket: Ticket, reason: str) -> str:
+        reject(ctx.db, ticket, actor_for(ctx.db, ctx.person.id), reason, ctx.now)
+        return texts.REJECTED.format(number=ticket.number)
+
+    return _on_ticket(ctx, args, "退回", texts.REJECT_USAGE, True, act)
+
+
+@router.command(
+    "转派", help="转派 编号 类别或姓名：转给其他类别或工作人员（工作人员）", role=Role.STAFF
+)
+def hand_over(ctx: Context, args: str) -> str:
+    def act(ticket: Ticket, target: str) -> str:
+        actor = actor_for(ctx.db, ctx.person.id)
+        topic = topic_by_name(ctx.db, target)
+        if topic is not None and topic.enabled:
+            holder = reassign_to_topic(ctx.db, ticket, actor, topic, ctx.now, ctx.tz)
+            if holder is None:
+                return texts.REASSIGNED_TRIAGE.format(number=ticket.number, topic=topic.name)
+            return texts.REASSIGNED_TOPIC.format(
+                number=ticket.number, topic=topic.name, holder=_holder(holder)
+            )
+        person = ctx.db.scalars(
+            select(Person).where(Person.name == target, Person.staff_level >= 1)
+        ).first()
+        if person is None:
+            names = "、".join(t.name for t in enabled_topics(ctx.db))
+            return texts.REASSIGN_UNKNOWN.format(target=target, topics=names)
+        reassign_to_person(ctx.db, ticket, actor, person, ctx.now, ctx.tz)
+        return texts.REASSIGNED_PERSON.format(number=ticket.number, holder=_holder(person))
+
+    return _on_ticket(ctx, args, "转派", texts.REASSIGN_USAGE, True, act)

@@ -1,0 +1,148 @@
+"""Key figures (考核指标) over the tickets filed in a period, per topic, per grid or overall.
+
+Counts are aggregated in the database (one GROUP BY query, one for the total); response times
+are computed in Python from the (created_at, accepted_at) pairs, because the median has no
+portable SQL and date arithmetic differs between SQLite and PostgreSQL.
+
+Definitions (a rate is None when its denominator is 0 — undefined, not 0 %):
+- responded: accepted_at is set (the first response); response time = accepted_at − created_at;
+- resolved: status resolved, or closed after being resolved (resolved_at set);
+  解决率 = resolved / (tickets − rejected);
+- 按时率 = on_time true / on_time set (set when a ticket is resolved);
+- 满意率 = rating 1 (满意) or 2 (基本满意) / rated;
+- 重开率 = reopened (reopen_count > 0) / ever resolved (resolved_at set, or reopened — a
+  ticket can only be reopened after it was resolved, whatever became of resolved_at since).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, null, or_, select
+from sqlalchemy.orm import Session
+
+from .places import Grid
+from .tickets import Ticket
+from .topics import Topic
+
+GROUPINGS = ("topic", "grid", "all")
+NO_TOPIC = "（未分类）"
+NO_GRID = "（未分网格）"
+TOTAL = "合计"
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    """The figures of one group (a topic, a grid) or of all tickets (`total`)."""
+
+    group: str
+    tickets: int
+    responded: int
+    mean_response_hours: float | None
+    median_response_hours: float | None
+    resolved: int
+    resolution_rate: float | None
+    on_time_rate: float | None
+    satisfaction_rate: float | None
+    reopen_rate: float | None
+    rejected: int
+    total: bool = False
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    # CASE without ELSE is NULL, which COUNT skips: portable across SQLite and PostgreSQL.
+    return func.count(case((condition, 1)))
+
+
+def _measures() -> list[Any]:
+    resolved = or_(
+        Ticket.status == "resolved",
+        and_(Ticket.status == "closed", Ticket.resolved_at.is_not(None)),
+    )
+    reopened = Ticket.reopen_count > 0
+    ever_resolved = or_(Ticket.resolved_at.is_not(None), reopened)
+    return [
+        func.count(Ticket.id).label("tickets"),
+        _count_if(Ticket.accepted_at.is_not(None)).label("responded"),
+        _count_if(resolved).label("resolved"),
+        _count_if(Ticket.status == "rejected").label("rejected"),
+        _count_if(Ticket.on_time.is_(True)).label("on_time"),
+        _count_if(Ticket.on_time.is_not(None)).label("timed"),
+        _count_if(Ticket.rating.in_((1, 2))).label("satisfied"),
+        _count_if(Ticket.rating.is_not(None)).label("rated"),
+        _count_if(reopened).label("reopened"),
+        _count_if(ever_resolved).label("ever_resolved"),
+    ]
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _row(group: str, counts: Any, hours: Sequence[float], *, total: bool = False) -> KpiRow:
+    return KpiRow(
+        group=group,
+        tickets=counts.tickets,
+        responded=counts.responded,
+        mean_response_hours=statistics.fmean(hours) if hours else None,
+        median_response_hours=statistics.median(hours) if hours else None,
+        resolved=counts.resolved,
+        resolution_rate=_rate(counts.resolved, counts.tickets - counts.rejected),
+        on_time_rate=_rate(counts.on_time, counts.timed),
+        satisfaction_rate=_rate(counts.satisfied, counts.rated),
+        reopen_rate=_rate(counts.reopened, counts.ever_resolved),
+        rejected=counts.rejected,
+        total=total,
+    )
+
+
+def _grouping(by: str) -> tuple[Any, Any, Any, str] | None:
+    """The name column, its table, the join condition and the unnamed group's label."""
+    if by == "topic":
+        return Topic.name, Topic, Ticket.topic_id == Topic.id, NO_TOPIC
+    if by == "grid":
+        return Grid.name, Grid, Ticket.grid_id == Grid.id, NO_GRID
+    if by == "all":
+        return None
+    raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
+
+
+def kpis(db: Session, *, since: datetime, until: datetime, by: str = "topic") -> list[KpiRow]:
+    """The figures of tickets created in [since, until): one row per group, then the total.
+
+    `by`: "topic" (the unnamed group is 「（未分类）」), "grid" (「（未分网格）」) or "all"
+    (the total only). Groups without tickets are left out; the biggest come first.
+    """
+    grouping = _grouping(by)
+    in_period = and_(Ticket.created_at >= since, Ticket.created_at < until)
+    name, table, join_on, unnamed = grouping or (null(), None, None, TOTAL)
+
+    responses = select(name, Ticket.created_at, Ticket.accepted_at).select_from(Ticket)
+    if table is not None:
+        responses = responses.outerjoin(table, join_on)
+    hours: defaultdict[str, list[float]] = defaultdict(list)
+    for group, created, accepted in db.execute(
+        responses.where(in_period, Ticket.accepted_at.is_not(None))
+    ):
+        hours[group or unnamed].append((accepted - created).total_seconds() / 3600)
+    all_hours = [h for group_hours in hours.values() for h in group_hours]
+
+    total = db.execute(select(*_measures()).where(in_period)).one()
+    total_row = _row(TOTAL, total, all_hours, total=True)
+    if table is None:
+        return [total_row]
+    grouped = db.execute(
+        select(name.label("group_name"), *_measures())
+        .select_from(Ticket)
+        .outerjoin(table, join_on)
+        .where(in_period)
+        .group_by(name)
+    ).all()
+    rows = [_row(r.group_name or unnamed, r, hours[r.group_name or unnamed]) for r in grouped]
+    rows.sort(key=lambda r: (-r.tickets, r.group == unnamed, r.group))
+    return [*rows, total_row]

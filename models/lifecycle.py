@@ -1,0 +1,537 @@
+"""The life of a ticket: its states, the moves between them, and who is told what.
+
+| move     | from                               | to          | by                      |
+|----------|------------------------------------|-------------|-------------------------|
+| accept   | new, reopened, escalated           | accepted    | 接单 N                  |
+| progress | accepted                           | in_progress | 备注 N 文本             |
+| resolve  | accepted, in_progress              | resolved    | 办结 N 处理结果         |
+| close    | resolved                           | closed      | 评价 1 / 2, or no answer |
+| reopen   | resolved (不满意), closed (回头看) | reopened    | the resident            |
+| escalate | any open state                     | escalated   | the deadline sweep      |
+| reject   | new, accepted                      | rejected    | 退回 N 理由             |
+
+Open states: new, accepted, in_progress, reopened, escalated. 转派 (reassign) changes who
+holds an open ticket (and its topic); the new holder accepts it afresh.
+
+Every move is a compare-and-set UPDATE (the row changes only if it is still in a `from` state,
+and for `accept` only if nobody else holds it), so two staff who accept at once cannot both
+win: the loser gets `Taken` with the winner's id. Every change is a `TicketEvent` — the
+ticket's timeline. The pushes a change causes are queued in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from .outbox import Push, enqueue
+from .people import Person, Role
+from .routing import duty_at_level, route
+from .staff import LEVEL_COMMUNITY
+from .tickets import OPEN_STATUSES, Ticket, TicketEvent, assigned_push
+from .topics import Topic
+
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "accept": (frozenset({"new", "reopened", "escalated"}), "accepted"),
+    "progress": (frozenset({"accepted"}), "in_progress"),
+    "resolve": (frozenset({"accepted", "in_progress"}), "resolved"),
+    "close": (frozenset({"resolved"}), "closed"),
+    "reopen": (frozenset({"resolved", "closed"}), "reopened"),
+    "escalate": (frozenset(OPEN_STATUSES), "escalated"),
+    "reject": (frozenset({"new", "accepted"}), "rejected"),
+}
+
+SATISFIED, FAIRLY_SATISFIED, DISSATISFIED = 1, 2, 3
+RATINGS = (SATISFIED, FAIRLY_SATISFIED, DISSATISFIED)
+
+
+class IllegalMove(Exception):
+    """The ticket is not in a state this move starts from."""
+
+    def __init__(self, ticket: Ticket, action: str) -> None:
+        super().__init__(f"#{ticket.number}: cannot {action} a ticket that is {ticket.status}")
+        self.ticket = ticket
+        self.action = action
+
+
+class Taken(Exception):
+    """Someone else holds the ticket."""
+
+    def __init__(self, ticket: Ticket, holder: Person | None) -> None:
+        super().__init__(f"#{ticket.number} is held by another person")
+        self.ticket = ticket
+        self.holder = holder
+
+
+class NotYours(Exception):
+    """The actor may not do this to the ticket (it is assigned to someone else)."""
+
+    def __init__(self, ticket: Ticket, holder: Person | None) -> None:
+        super().__init__(f"#{ticket.number} is assigned to another person")
+        self.ticket = ticket
+        self.holder = holder
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a person (staff, admin or the resident), or the system (id None)."""
+
+    id: int | None
+    role: Role = Role.RESIDENT
+    level: int = 0
+
+    @property
+    def overrides(self) -> bool:
+        """Supervisors and admins may act on tickets assigned to others."""
+        return self.role >= Role.ADMIN or self.level >= LEVEL_COMMUNITY
+
+
+SYSTEM = Actor(None, Role.ADMIN, 99)
+
+
+def actor_for(db: Session, person_id: int) -> Actor:
+    person = db.get(Person, person_id)
+    if person is None:
+        return Actor(person_id)
+    return Actor(person.id, person.role, person.staff_level)
+
+
+def _event(
+    db: Session,
+    ticket: Ticket,
+    action: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    before: str | None = None,
+    note: str | None = None,
+) -> None:
+    db.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            actor_id=actor.id,
+            action=action,
+            from_status=before,
+            to_status=ticket.status,
+            note=note,
+        )
+    )
+
+
+def _move(
+    db: Session,
+    ticket: Ticket,
+    action: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    note: str | None = None,
+    values: dict[str, Any] | None = None,
+    holder_must_be: int | None = None,
+    event: str | None = None,
+) -> str:
+    """Compare-and-set the ticket from one of the move's `from` states to its `to` state.
+
+    Returns the state it left. Raises IllegalMove, or Taken when `holder_must_be` is given
+    and someone else holds the ticket now.
+    """
+    sources, target = TRANSITIONS[action]
+    before = ticket.status
+    conditions = [Ticket.id == ticket.id, Ticket.status.in_(sources)]
+    if holder_must_be is not None:
+        conditions.append(or_(Ticket.assignee_id.is_(None), Ticket.assignee_id == holder_must_be))
+    result = db.execute(
+        update(Ticket)
+        .where(*conditions)
+        .values(status=target, updated_at=now, **(values or {}))
+        .execution_options(synchronize_session=False)
+    )
+    db.refresh(ticket)
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        if holder_must_be is not None and ticket.status in sources:
+            raise Taken(ticket, _person(db, ticket.assignee_id))
+        if holder_must_be is not None and ticket.status == target:
+            raise Taken(ticket, _person(db, ticket.assignee_id))
+        raise IllegalMove(ticket, action)
+    _event(db, ticket, event or action, actor, now, before=before, note=note)
+    return before
+
+
+def _person(db: Session, person_id: int | None) -> Person | None:
+    return db.get(Person, person_id) if person_id is not None else None
+
+
+def _check_holder(db: Session, ticket: Ticket, actor: Actor) -> None:
+    if ticket.assignee_id not in (None, actor.id) and not actor.overrides:
+        raise NotYours(ticket, _person(db, ticket.assignee_id))
+
+
+def _tell_resident(db: Session, ticket: Ticket, kind: str, now: datetime, **values: Any) -> None:
+    payload = {"ticket": ticket.id, "number": ticket.number, **values}
+    key = f"{kind}:{ticket.id}:{now.timestamp():.6f}"
+    enqueue(db, Push(kind, ticket.person_id, payload, key), now)
+
+
+def _topic_name(ticket: Ticket) -> str | None:
+    return ticket.topic.name if ticket.topic is not None else None
+
+
+def _push_assignee(
+    db: Session, ticket: Ticket, now: datetime, tz: tzinfo, event: str, **extra: Any
+) -> None:
+    if ticket.assignee_id is None:
+        return
+    phone = None
+    from .places import approved_binding
+
+    binding = approved_binding(db, ticket.person_id)
+    if binding is not None:
+        phone = binding.phone
+    kind = extra.pop("kind", "ticket.assigned")
+    enqueue(
+        db,
+        assigned_push(
+            ticket_id=ticket.id,
+            number=ticket.number,
+            assignee_id=ticket.assignee_id,
+            topic=_topic_name(ticket),
+            place=ticket.place,
+            phone=phone,
+            text=ticket.text,
+            due_at=ticket.due_at,
+            tz=tz,
+            event=f"{event}:{now.timestamp():.6f}",
+            kind=kind,
+            extra=extra or None,
+        ),
+        now,
+    )
+
+
+# -- the staff's moves --------------------------------------------------------------------
+
+
+def accept(db: Session, ticket: Ticket, actor: Actor, now: datetime) -> None:
+    """接单: the actor takes the ticket. Someone else's (or a concurrent winner's) → Taken."""
+    if ticket.assignee_id not in (None, actor.id) and not actor.overrides:
+        if ticket.status in TRANSITIONS["accept"][0]:
+            raise Taken(ticket, _person(db, ticket.assignee_id))
+    values: dict[str, Any] = {"assignee_id": actor.id}
+    if ticket.accepted_at is None:
+        values["accepted_at"] = now
+    _move(
+        db,
+        ticket,
+        "accept",
+        actor,
+        now,
+        values=values,
+        holder_must_be=None if actor.overrides else actor.id,
+    )
+    _tell_resident(db, ticket, "ticket.accepted", now)
+
+
+def add_note(db: Session, ticket: Ticket, actor: Actor, text: str, now: datetime) -> None:
+    """备注: a note or a visit on the timeline; an accepted ticket is then in progress."""
+    if ticket.status not in OPEN_STATUSES:
+        raise IllegalMove(ticket, "progress")
+    _check_holder(db, ticket, actor)
+    if ticket.status == "accepted":
+        _move(db, ticket, "progress", actor, now, note=text, event="note")
+    else:
+        _event(db, ticket, "note", actor, now, before=ticket.status, note=text)
+        ticket.updated_at = now
+
+
+def resolve(
+    db: Session,
+    ticket: Ticket,
+    actor: Actor,
+    outcome: str,
+    now: datetime,
+    *,
+    rating_days: float,
+    followup_days: float,
+) -> None:
+    """办结: done, with the outcome; the resident is told it and asked to rate."""
+    _check_holder(db, ticket, actor)
+    on_time = ticket.due_at is not None and now <= ticket.due_at and ticket.level == 1
+    _move(
+        db,
+        ticket,
+        "resolve",
+        actor,
+        now,
+        note=outcome,
+        values={
+            "resolved_at": now,
+            "outcome": outcome,
+            "on_time": on_time,
+            "rating_asked_at": now,
+            "rating_reminded_at": None,
+            "followup_due_at": now + timedelta(days=followup_days),
+            "followup_asked_at": None,
+        },
+    )
+    _tell_resident(db, ticket, "ticket.resolved", now, outcome=outcome, topic=_topic_name(ticket))
+    from .states import push_state
+
+    push_state(
+        db,
+        ticket.person_id,
+        "rate",
+        {"ticket": ticket.number},
+        now=now,
+        ttl=timedelta(days=2 * rating_days),
+    )
+
+
+def reject(db: Session, ticket: Ticket, actor: Actor, reason: str, now: datetime) -> None:
+    """退回: not the committee's business; the resident is told why and where to go."""
+    _check_holder(db, ticket, actor)
+    _move(db, ticket, "reject", actor, now, note=reason, values={"closed_at": now})
+    _tell_resident(db, ticket, "ticket.rejected", now, reason=reason)
+
+
+def reassign_to_topic(
+    db: Session, ticket: Ticket, actor: Actor, topic: Topic, now: datetime, tz: tzinfo
+) -> Person | None:
+    """转派 to another topic (department): re-routed; the resident is told."""
+    if ticket.status not in OPEN_STATUSES:
+        raise IllegalMove(ticket, "reassign")
+    _check_holder(db, ticket, actor)
+    conn = db.connection()
+    routed = route(conn, person_id=ticket.person_id, topic_id=topic.id)
+    before_topic = _topic_name(ticket)
+    ticket.topic = topic
+    ticket.topic_confirmed = True
+    ticket.assignee_id = routed.assignee_id
+    ticket.assigned_reason = routed.reason
+    ticket.updated_at = now
+    if topic.sla_hours:
+        ticket.due_at = now + timedelta(hours=topic.sla_hours)
+        ticket.warned_at = None
+    if ticket.status != "new":
+        before = ticket.status
+        ticket.status = "new"  # the new holder accepts it afresh
+        note = f"{before_topic or '（未分类）'} → {topic.name}"
+        _event(db, ticket, "reassigned", actor, now, before=before, note=note)
+    else:
+        _event(
+            db,
+            ticket,
+            "reassigned",
+            actor,
+            now,
+            before="new",
+            note=f"{before_topic or '（未分类）'} → {topic.name}",
+        )
+    db.flush()
+    _push_assignee(db, ticket, now, tz, "reassigned")
+    _tell_resident(db, ticket, "ticket.transferred", now, topic=topic.name)
+    return _person(db, ticket.assignee_id)
+
+
+def reassign_to_person(
+    db: Session, ticket: Ticket, actor: Actor, person: Person, now: datetime, tz: tzinfo
+) -> None:
+    """转派 to a named staff member: they hold it now and must accept it."""
+    if ticket.status not in OPEN_STATUSES:
+        raise IllegalMove(ticket, "reassign")
+    _check_holder(db, ticket, actor)
+    before = ticket.status
+    ticket.assignee_id = person.id
+    ticket.assigned_reason = "reassigned"
+    ticket.status = "new" if before in ("accepted", "in_progress") else before
+    ticket.updated_at = now
+    _event(db, ticket, "reassigned", actor, now, before=before, note=f"→ {person.name or ''}")
+    db.flush()
+    _push_assignee(db, ticket, now, tz, "reassigned")
+
+
+# -- the resident's say ---------------------------------------------------------------------
+
+
+def resident_note(db: Session, ticket: Ticket, resident_id: int, text: str, now: datetime) -> None:
+    """What the resident adds (e.g. what is still wrong): on the timeline, and to the holder."""
+    _event(db, ticket, "note", Actor(resident_id), now, before=ticket.status, note=text)
+    ticket.updated_at = now
+    if ticket.assignee_id is not None:
+        enqueue(
+            db,
+            Push(
+                "ticket.resident_note",
+                ticket.assignee_id,
+                {"ticket": ticket.id, "number": ticket.number, "text": text},
+                f"ticket.resident_note:{ticket.id}:{now.timestamp():.6f}",
+            ),
+            now,
+        )
+
+
+def rate(
+    db: Session,
+    ticket: Ticket,
+    resident_id: int,
+    score: int,
+    now: datetime,
+    tz: tzinfo,
+    *,
+    sla_hours: float,
+) -> None:
+    """评价: 1 满意 / 2 基本满意 close the ticket; 3 不满意 reopens it and tells the
+    assignee and their supervisor."""
+    if score not in RATINGS:
+        raise ValueError(f"a rating is 1, 2 or 3, not {score}")
+    actor = Actor(resident_id)
+    values: dict[str, Any] = {"rating": score, "rated_at": now}
+    if score in (SATISFIED, FAIRLY_SATISFIED):
+        values["closed_at"] = now
+        _move(db, ticket, "close", actor, now, note=f"rating {score}", values=values, event="rated")
+        return
+    values.update(
+        reopen_count=Ticket.reopen_count + 1,
+        due_at=now + timedelta(hours=sla_hours),
+        warned_at=None,
+        resolved_at=None,
+    )
+    _move(db, ticket, "reopen", actor, now, note="rating 3", values=values, event="reopened")
+    _push_assignee(db, ticket, now, tz, "reopened", kind="ticket.reopened")
+    supervisor = duty_at_level(db.connection(), LEVEL_COMMUNITY)
+    if supervisor is not None and supervisor != ticket.assignee_id:
+        enqueue(
+            db,
+            Push(
+                "ticket.reopened",
+                supervisor,
+                {
+                    "ticket": ticket.id,
+                    "number": ticket.number,
+                    "topic": _topic_name(ticket),
+                    "text": ticket.text,
+                    "supervisor": True,
+                },
+                f"ticket.reopened:{ticket.id}:{now.timestamp():.6f}:supervisor",
+            ),
+            now,
+        )
+
+
+def reopen_by_followup(
+    db: Session, ticket: Ticket, resident_id: int, now: datetime, tz: tzinfo, *, sla_hours: float
+) -> None:
+    """回头看 says the problem is back: reopened, the assignee told."""
+    _move(
+        db,
+        ticket,
+        "reopen",
+        Actor(resident_id),
+        now,
+        note="回头看",
+        values={
+            "reopen_count": Ticket.reopen_count + 1,
+            "due_at": now + timedelta(hours=sla_hours),
+            "warned_at": None,
+            "closed_at": None,
+            "resolved_at": None,
+        },
+        event="reopened",
+    )
+    _push_assignee(db, ticket, now, tz, "followup", kind="ticket.reopened")
+
+
+# -- the sweeps' moves --------------------------------------------------------------------
+
+
+def escalate(
+    db: Session,
+    ticket: Ticket,
+    now: datetime,
+    tz: tzinfo,
+    *,
+    ladder: tuple[str, ...],
+    sla_hours: float,
+) -> bool:
+    """The deadline passed: up one level (to the least loaded person there). False when
+    there is no level above with anyone on it."""
+    for level in range(ticket.level + 1, len(ladder) + 1):
+        holder = duty_at_level(db.connection(), level)
+        if holder is None:
+            continue
+        previous = ticket.assignee_id
+        _move(
+            db,
+            ticket,
+            "escalate",
+            SYSTEM,
+            now,
+            note=f"逾期升级至{ladder[level - 1]}",
+            values={
+                "level": level,
+                "assignee_id": holder,
+                "assigned_reason": "escalated",
+                "due_at": now + timedelta(hours=sla_hours),
+                "warned_at": None,
+            },
+        )
+        _push_assignee(
+            db,
+            ticket,
+            now,
+            tz,
+            "escalated",
+            kind="ticket.escalated",
+            level_name=ladder[level - 1],
+        )
+        if previous is not None and previous != holder:
+            enqueue(
+                db,
+                Push(
+                    "ticket.escalated_away",
+                    previous,
+                    {"ticket": ticket.id, "number": ticket.number, "level_name": ladder[level - 1]},
+                    f"ticket.escalated_away:{ticket.id}:{level}",
+                ),
+                now,
+            )
+        return True
+    return False
+
+
+def open_tickets_for(db: Session, person_id: int, limit: int = 20) -> list[Ticket]:
+    """待办: the person's open tickets, the nearest deadline first."""
+    return list(
+        db.scalars(
+            select(Ticket)
+            .where(Ticket.assignee_id == person_id, Ticket.status.in_(OPEN_STATUSES))
+            .order_by(Ticket.due_at.is_(None), Ticket.due_at, Ticket.id)
+            .limit(limit)
+        )
+    )
+
+
+__all__ = [
+    "SYSTEM",
+    "TRANSITIONS",
+    "Actor",
+    "IllegalMove",
+    "NotYours",
+    "Taken",
+    "accept",
+    "actor_for",
+    "add_note",
+    "escalate",
+    "open_tickets_for",
+    "rate",
+    "reassign_to_person",
+    "reassign_to_topic",
+    "reject",
+    "reopen_by_followup",
+    "resident_note",
+    "resolve",
+]
