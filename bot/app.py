@@ -53,7 +53,7 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     load_segmenter()
-    db = Database(settings)
+    db = Database(settings, background_checkpoints=True)
     safe_mode = (
         SafeMode(settings.wechat.token, settings.wechat.encoding_aes_key, settings.wechat.app_id)
         if settings.safe_mode

@@ -28,8 +28,12 @@ from .writelock import WriterQueue
 class Database:
     """Owns one engine and its session factory; created once per app or CLI command."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, background_checkpoints: bool = False) -> None:
         self.url = settings.app.database_url
+        # SQLite: move WAL checkpoints out of the requests (see Checkpointer).
+        self._checkpointer: Checkpointer | None = None
+        if background_checkpoints and _sqlite_file(self.url):
+            self._checkpointer = Checkpointer(_sqlite_file(self.url) or "")
         self.busy_timeout = settings.app.db_busy_timeout_seconds
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
@@ -64,7 +68,7 @@ class Database:
             kwargs["connect_args"] = {"timeout": self.busy_timeout, "check_same_thread": False}
         engine = create_engine(url, pool_pre_ping=not self.is_sqlite, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(engine, self.busy_timeout)
+            _configure_sqlite(engine, self.busy_timeout, self._checkpointer is None)
         # A forked child must open its own connections, never reuse the parent's. (A weak
         # reference: fork hooks cannot be unregistered, and Databases come and go in tests.)
         this = weakref.ref(self)
@@ -91,6 +95,8 @@ class Database:
         Commits when the block ends, rolls back on an exception. Pair it with
         `session_on(conn)` where ORM work has to join the same transaction.
         """
+        if self._checkpointer is not None:
+            self._checkpointer.ensure_running()
         conn = self._take_connection()
         try:
             with self._writer_turn(False), conn.begin():
@@ -146,6 +152,8 @@ class Database:
             command.upgrade(cfg, "head")
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         while self._idle:
             self._idle.pop().close()
         if self._engine is not None:
@@ -160,11 +168,64 @@ def _forget_connections(db: Database | None) -> None:
             db._engine.dispose(close=False)
 
 
-def _sqlite_lock_path(url: str) -> str | None:
+def _sqlite_file(url: str) -> str | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    return f"{parsed.database}.writer-lock"
+    return parsed.database
+
+
+def _sqlite_lock_path(url: str) -> str | None:
+    database = _sqlite_file(url)
+    return f"{database}.writer-lock" if database else None
+
+
+class Checkpointer:
+    """Copies SQLite's write-ahead log back into the database from a background thread.
+
+    By default SQLite checkpoints inside the commit that fills the log past 1,000 pages: that
+    request then copies the log and syncs the file, which made it the slowest of all (the p99
+    of the webhook). The web app turns automatic checkpoints off on its connections and runs
+    a PASSIVE checkpoint every `interval` seconds from its own connection instead; PASSIVE
+    never blocks writers or readers. One thread per process, started on first use (so a
+    forked gunicorn worker starts its own).
+    """
+
+    def __init__(self, path: str, interval: float = 1.0) -> None:
+        self.path = path
+        self.interval = interval
+        self._pid: int | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def ensure_running(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._stop = threading.Event()
+            thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        import sqlite3
+
+        stop = self._stop
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout=1000")
+            while not stop.wait(self.interval):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    continue  # busy or briefly unavailable: the next round catches up
+        finally:
+            conn.close()
 
 
 def alembic_config() -> Any:
@@ -178,7 +239,7 @@ def alembic_config() -> Any:
     return cfg
 
 
-def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout: float, auto_checkpoint: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
@@ -190,6 +251,8 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         # Read the file through memory maps: fewer system calls when another process's
         # commit has invalidated this connection's page cache.
         cursor.execute("PRAGMA mmap_size=268435456")
+        if not auto_checkpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # a Checkpointer thread does it
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -23,13 +23,24 @@ from sqlalchemy.sql.selectable import Select
 Processor = Callable[[Any], Any] | None
 
 
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class _Bind:
+    """Where one placeholder's value comes from: a parameter, else the statement's own."""
+
+    name: str
+    key: str
+    default: Any
+    process: Processor
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
     positional: bool
-    order: tuple[str, ...]
-    compiled: Any
-    bind_processors: dict[str, Processor]
+    binds: tuple[_Bind, ...]  # in placeholder order when positional
     result_processors: tuple[Processor, ...]
 
 
@@ -49,17 +60,24 @@ class Prepared:
             return found
         compiled = self.statement.compile(dialect=dialect, column_keys=self.keys)
         names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
+        binds = []
+        for name in names:
+            bind = compiled.binds[name]
+            default = _MISSING if bind.required else bind.effective_value
+            binds.append(
+                _Bind(
+                    name=name,
+                    key=bind.key,
+                    default=default,
+                    # The dialect's own implementation of each type: e.g. SQLite's DATETIME,
+                    # which renders every datetime as the same fixed-width text the ORM writes.
+                    process=bind.type.dialect_impl(dialect).bind_processor(dialect),
+                )
+            )
         found = _Compiled(
             sql=compiled.string,
             positional=compiled.positional,
-            order=names,
-            compiled=compiled,
-            # The dialect's own implementation of each type: e.g. SQLite's DATETIME, which
-            # renders every datetime as the same fixed-width text the ORM writes.
-            bind_processors={
-                name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                for name, bind in compiled.binds.items()
-            },
+            binds=tuple(binds),
             result_processors=tuple(
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in self.statement.exported_columns
@@ -70,12 +88,18 @@ class Prepared:
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Execute with `params` in `conn`'s transaction; return the RETURNING rows."""
-        c = self._compile(conn.dialect)
-        values = c.compiled.construct_params(params)
-        for name, process in c.bind_processors.items():
-            if process is not None and name in values:
-                values[name] = process(values[name])
-        args: Any = tuple(values[n] for n in c.order) if c.positional else values
+        c = self._by_dialect.get(conn.dialect.name) or self._compile(conn.dialect)
+        values = []
+        for bind in c.binds:
+            value = params.get(bind.key, bind.default)
+            if value is _MISSING:
+                raise KeyError(f"no value for the parameter {bind.key!r}")
+            values.append(bind.process(value) if bind.process is not None else value)
+        args: Any = (
+            tuple(values)
+            if c.positional
+            else {b.name: v for b, v in zip(c.binds, values, strict=True)}
+        )
         dbapi = conn.dialect.loaded_dbapi
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
