@@ -141,9 +141,10 @@ class Conversation:
             finally:
                 for session in opened:
                     session.close()
-            held, more = take_held(conn, person.id, now)
-            if held:
-                reply = with_held(reply, held, more)
+            if person.held_pushes:
+                held, more = take_held(conn, person.id, now)
+                if held:
+                    reply = with_held(reply, held, more)
             record_reply(conn, inbound_id, person_id=person.id, reply=reply)
         log.debug(
             "handled %s from %s (reply %s)",

@@ -38,6 +38,7 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -77,7 +78,13 @@ class OutboxMessage(Base):
         # The worker's question: which rows are due?
         Index("ix_outbox_due", "status", "next_attempt_at"),
         # The conversation's question: does this person have pushes waiting for a reply?
-        Index("ix_outbox_person_status", "person_id", "status"),
+        # Only held rows are in it, so queuing a push does not write this index.
+        Index(
+            "ix_outbox_held",
+            "person_id",
+            sqlite_where=text("status = 'held'"),
+            postgresql_where=text("status = 'held'"),
+        ),
     )
 
 
@@ -267,9 +274,16 @@ def take_held(
     Call it in the transaction that records the reply, so a push is shown exactly once.
     """
     rows = _HELD.run(conn, {"person_id": person_id, "limit": limit + 1})
+    more = len(rows) > limit
+    from .people import Person
+
+    conn.execute(
+        update(cast(Table, Person.__table__))
+        .where(Person.id == person_id)
+        .values(held_pushes=1 if more else 0)
+    )
     if not rows:
         return [], False
-    more = len(rows) > limit
     rows = rows[:limit]
     ids = [row[0] for row in rows]
     conn.execute(

@@ -46,6 +46,8 @@ class Person(Base):
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Customer-service messages sent since the person last wrote (WeChat allows a few).
     cs_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # Pushes held for the person's next reply (outbox.py): when 0, replying skips the look.
+    held_pushes: Mapped[int] = mapped_column(Integer, default=0)
     # A WeCom (企业微信) user id: staff pushes go there when WeCom is configured.
     wecom_user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Staff: the name residents and colleagues see, and the escalation level (staff.py).
@@ -64,6 +66,7 @@ class PersonRef:
     role: Role
     following: bool
     state_expires_at: datetime | None = None
+    held_pushes: int = 0
 
 
 _TABLE = cast(Table, Person.__table__)
@@ -86,10 +89,17 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
             last_seen_at=bindparam("now"),
             last_message_at=bindparam("now") if wrote else None,
             cs_sent=0,
+            held_pushes=0,
             staff_level=0,
         )
         .on_conflict_do_update(index_elements=[_TABLE.c.openid], set_=changes)
-        .returning(_TABLE.c.id, _TABLE.c.role, _TABLE.c.following, _TABLE.c.state_expires_at)
+        .returning(
+            _TABLE.c.id,
+            _TABLE.c.role,
+            _TABLE.c.following,
+            _TABLE.c.state_expires_at,
+            _TABLE.c.held_pushes,
+        )
     )
 
 
@@ -108,10 +118,10 @@ def touch_person(conn: Connection, openid: str, now: datetime, *, wrote: bool) -
     messages from one person cannot collide.
     """
     statement = _UPSERTS[(conn.dialect.name, wrote)]
-    [(person_id, role, following, state_expires)] = statement.run(
+    [(person_id, role, following, state_expires, held)] = statement.run(
         conn, {"openid": openid, "now": now}
     )
-    return PersonRef(person_id, openid, role, following, state_expires)
+    return PersonRef(person_id, openid, role, following, state_expires, held)
 
 
 def set_following(db: Session, person_id: int, following: bool) -> None:

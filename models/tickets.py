@@ -12,6 +12,7 @@ from sqlalchemy import (
     Connection,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from . import counters
@@ -36,10 +38,10 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     text: Mapped[str] = mapped_column(Text)
     # The normalised text, to recognise the same request sent twice.
-    text_key: Mapped[str] = mapped_column(String(64), index=True)
+    text_key: Mapped[str] = mapped_column(String(64))
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"), nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     unsure: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -49,9 +51,7 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # 办 handle: who has it, why them, and where the resident lives (at filing time).
-    assignee_id: Mapped[int | None] = mapped_column(
-        ForeignKey("person.id"), nullable=True, index=True
-    )
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
     assigned_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), nullable=True)
     place: Mapped[str | None] = mapped_column(String(64), nullable=True)  # "16-2-501"
@@ -70,9 +70,7 @@ class Ticket(Base):
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     rating_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     rating_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    followup_due_at: Mapped[datetime | None] = mapped_column(
-        UTCDateTime(), nullable=True, index=True
-    )
+    followup_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     followup_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     topic: Mapped[Topic | None] = relationship()
@@ -81,6 +79,21 @@ class Ticket(Base):
     )
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id"
+    )
+
+    # Every index is a page written by each filing's commit: one composite index serves
+    # "this person's tickets" and "the same text again", and the follow-up index holds only
+    # the tickets that have one.
+    __table_args__ = (
+        Index("ix_ticket_person_text", "person_id", "text_key"),
+        # A holder's open tickets (待办, routing's load) are counted from the index alone.
+        Index("ix_ticket_assignee_status", "assignee_id", "status"),
+        Index(
+            "ix_ticket_followup_due_at",
+            "followup_due_at",
+            sqlite_where=sql_text("followup_due_at IS NOT NULL"),
+            postgresql_where=sql_text("followup_due_at IS NOT NULL"),
+        ),
     )
 
 

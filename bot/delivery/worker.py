@@ -140,6 +140,7 @@ class Worker:
             record_results(conn, results, worker=claim_id, now=finished)
             release(conn, unsent, worker=claim_id, now=finished)
             _record_budget(conn, cs_used, window_shut, self.delivery.cs_budget)
+            _record_held(conn, [r.id for r in results if r.status == HELD], claimed)
         for result in results:
             if result.status == SENT:
                 stats.sent += 1
@@ -267,6 +268,21 @@ def _record_budget(
                 .where(Person.id == person_id, Person.cs_sent < used)
                 .values(cs_sent=used)
             )
+
+
+def _record_held(conn: Connection, held_ids: list[int], claimed: list[Claimed]) -> None:
+    """Tell each person's row that pushes wait for their next reply."""
+    held = set(held_ids)
+    counts: dict[int, int] = {}
+    for row in claimed:
+        if row.id in held and row.person_id is not None:
+            counts[row.person_id] = counts.get(row.person_id, 0) + 1
+    for person_id, count in counts.items():
+        conn.execute(
+            update(Person)
+            .where(Person.id == person_id)
+            .values(held_pushes=Person.held_pushes + count)
+        )
 
 
 def run_workers(

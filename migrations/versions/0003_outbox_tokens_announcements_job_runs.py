@@ -76,7 +76,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
-        batch_op.create_index("ix_outbox_person_status", ["person_id", "status"], unique=False)
+        batch_op.create_index(
+            "ix_outbox_held",
+            ["person_id"],
+            unique=False,
+            sqlite_where=sa.text("status = 'held'"),
+            postgresql_where=sa.text("status = 'held'"),
+        )
 
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cs_sent", sa.Integer(), nullable=False, server_default="0"))
@@ -89,7 +95,7 @@ def downgrade() -> None:
         batch_op.drop_column("cs_sent")
 
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_person_status")
+        batch_op.drop_index("ix_outbox_held")
         batch_op.drop_index("ix_outbox_due")
 
     op.drop_table("outbox")
