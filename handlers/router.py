@@ -118,6 +118,20 @@ class Command:
         return word in self.words
 
 
+# Bumped by every registration anywhere: a router's flattened tables are rebuilt after one.
+_CHANGES = [0]
+
+
+@dataclass(frozen=True)
+class _Tables:
+    commands: list[Command]
+    words: dict[str, Command]
+    states: dict[str, StateFunc]
+    events: list[tuple[frozenset[str], HandlerFunc]]
+    kinds: list[tuple[frozenset[str], HandlerFunc]]
+    fallbacks: list[HandlerFunc]
+
+
 class Router:
     """Handlers of one feature; routers are composed with `include` in one visible place."""
 
@@ -129,6 +143,7 @@ class Router:
         self._fallbacks: list[HandlerFunc] = []
         self._states: dict[str, StateFunc] = {}
         self._children: list[Router] = []
+        self._cache: tuple[int, _Tables] | None = None
 
     # -- registration -------------------------------------------------------------------
     def command(
@@ -140,6 +155,7 @@ class Router:
 
         def register(func: C) -> C:
             self._commands.append(Command(name, help, role, func, tuple(aliases)))
+            _CHANGES[0] += 1
             return func
 
         return register
@@ -149,6 +165,7 @@ class Router:
 
         def register(func: S) -> S:
             self._states[kind] = func
+            _CHANGES[0] += 1
             return func
 
         return register
@@ -164,10 +181,12 @@ class Router:
     def fallback(self, func: H) -> H:
         """Anything no other handler took."""
         self._fallbacks.append(func)
+        _CHANGES[0] += 1
         return func
 
     def include(self, *routers: Router) -> None:
         self._children.extend(routers)
+        _CHANGES[0] += 1
 
     @staticmethod
     def _register(
@@ -175,6 +194,7 @@ class Router:
     ) -> Callable[[H], H]:
         def register(func: H) -> H:
             table.append((frozenset(k.lower() for k in keys), func))
+            _CHANGES[0] += 1
             return func
 
         return register
@@ -185,16 +205,34 @@ class Router:
         for child in self._children:
             yield from child._walk()
 
+    def _tables(self) -> _Tables:
+        """Everything registered under this router, flattened once (rebuilt after changes)."""
+        if self._cache is None or self._cache[0] != _CHANGES[0]:
+            routers = list(self._walk())
+            commands = [c for r in routers for c in r._commands]
+            words: dict[str, Command] = {}
+            for command in commands:
+                for word in command.words:
+                    words.setdefault(word, command)  # the first registered wins
+            tables = _Tables(
+                commands=commands,
+                words=words,
+                states={k: f for r in routers for k, f in r._states.items()},
+                events=[e for r in routers for e in r._events],
+                kinds=[k for r in routers for k in r._kinds],
+                fallbacks=[f for r in routers for f in r._fallbacks],
+            )
+            self._cache = (_CHANGES[0], tables)
+        return self._cache[1]
+
     @property
     def commands(self) -> list[Command]:
-        return [c for r in self._walk() for c in r._commands]
+        return self._tables().commands
 
     def find_command(self, text: str) -> tuple[Command, str] | None:
         word, _, rest = _fold(text).strip().partition(" ")
-        for command in self.commands:
-            if command.matches(word):
-                return command, rest.strip()
-        return None
+        command = self._tables().words.get(word)
+        return (command, rest.strip()) if command is not None else None
 
     def dispatch(self, ctx: Context) -> Reply:
         """Run the first matching handler and return its reply (None = nothing to say)."""
@@ -205,7 +243,8 @@ class Router:
 
     def _route(self, ctx: Context) -> Reply:
         message = ctx.message
-        states = {k: f for r in self._walk() for k, f in r._states.items()}
+        tables = self._tables()
+        states = tables.states
         for state in ctx.pending_states():
             handler = states.get(state.kind)
             if handler is not None:
@@ -220,13 +259,13 @@ class Router:
                     return texts.NOT_ALLOWED
                 return command.func(ctx, args)
         if message.kind == "event":
-            for names, func in (e for r in self._walk() for e in r._events):
+            for names, func in tables.events:
                 if (message.event or "") in names:
                     return func(ctx)
-        for kinds, func in (k for r in self._walk() for k in r._kinds):
+        for kinds, func in tables.kinds:
             if message.kind in kinds:
                 return func(ctx)
-        for func in (f for r in self._walk() for f in r._fallbacks):
+        for func in tables.fallbacks:
             return func(ctx)
         return None
 

@@ -33,6 +33,32 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given to a UTC column; pass an aware datetime")
         return value.astimezone(UTC).replace(tzinfo=None)
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, one fast step to the text SQLAlchemy's DATETIME writes, remembering
+        the last value: a message binds the same `now` a dozen times."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        # One tuple, replaced whole: threads may share this processor.
+        last: list[tuple[datetime | None, str]] = [(None, "")]
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            seen, seen_text = last[0]
+            if value is seen:
+                return seen_text
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column; pass an aware datetime")
+            utc = value.astimezone(UTC)
+            text = (
+                f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "
+                f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}"
+            )
+            last[0] = (value, text)
+            return text
+
+        return process
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
