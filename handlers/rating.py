@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from models import ConversationState, Ticket, drop_state, push_state, ticket_by_number
-from models.lifecycle import IllegalMove, rate, reopen_by_followup, resident_note
+from models.lifecycle import IllegalMove
+from models.ratings import rate, reopen_by_followup, resident_note
 
 from . import texts
 from .folding import fold

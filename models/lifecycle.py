@@ -45,9 +45,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "reject": (frozenset({"new", "accepted"}), "rejected"),
 }
 
-SATISFIED, FAIRLY_SATISFIED, DISSATISFIED = 1, 2, 3
-RATINGS = (SATISFIED, FAIRLY_SATISFIED, DISSATISFIED)
-
 
 class IllegalMove(Exception):
     """The ticket is not in a state this move starts from."""
@@ -100,7 +97,7 @@ def actor_for(db: Session, person_id: int) -> Actor:
     return Actor(person.id, person.role, person.staff_level)
 
 
-def _event(
+def record_event(
     db: Session,
     ticket: Ticket,
     action: str,
@@ -123,7 +120,7 @@ def _event(
     )
 
 
-def _move(
+def move(
     db: Session,
     ticket: Ticket,
     action: str,
@@ -158,7 +155,7 @@ def _move(
         if holder_must_be is not None and ticket.status == target:
             raise Taken(ticket, _person(db, ticket.assignee_id))
         raise IllegalMove(ticket, action)
-    _event(db, ticket, event or action, actor, now, before=before, note=note)
+    record_event(db, ticket, event or action, actor, now, before=before, note=note)
     return before
 
 
@@ -171,7 +168,7 @@ def _check_holder(db: Session, ticket: Ticket, actor: Actor) -> None:
         raise NotYours(ticket, _person(db, ticket.assignee_id))
 
 
-def _tell_resident(db: Session, ticket: Ticket, kind: str, now: datetime, **values: Any) -> None:
+def tell_resident(db: Session, ticket: Ticket, kind: str, now: datetime, **values: Any) -> None:
     payload = {"ticket": ticket.id, "number": ticket.number, **values}
     key = f"{kind}:{ticket.id}:{now.timestamp():.6f}"
     enqueue(db, Push(kind, ticket.person_id, payload, key), now)
@@ -181,7 +178,7 @@ def _topic_name(ticket: Ticket) -> str | None:
     return ticket.topic.name if ticket.topic is not None else None
 
 
-def _push_assignee(
+def push_assignee(
     db: Session, ticket: Ticket, now: datetime, tz: tzinfo, event: str, **extra: Any
 ) -> None:
     if ticket.assignee_id is None:
@@ -224,7 +221,7 @@ def accept(db: Session, ticket: Ticket, actor: Actor, now: datetime) -> None:
     values: dict[str, Any] = {"assignee_id": actor.id}
     if ticket.accepted_at is None:
         values["accepted_at"] = now
-    _move(
+    move(
         db,
         ticket,
         "accept",
@@ -233,7 +230,7 @@ def accept(db: Session, ticket: Ticket, actor: Actor, now: datetime) -> None:
         values=values,
         holder_must_be=None if actor.overrides else actor.id,
     )
-    _tell_resident(db, ticket, "ticket.accepted", now)
+    tell_resident(db, ticket, "ticket.accepted", now)
 
 
 def add_note(db: Session, ticket: Ticket, actor: Actor, text: str, now: datetime) -> None:
@@ -242,9 +239,9 @@ def add_note(db: Session, ticket: Ticket, actor: Actor, text: str, now: datetime
         raise IllegalMove(ticket, "progress")
     _check_holder(db, ticket, actor)
     if ticket.status == "accepted":
-        _move(db, ticket, "progress", actor, now, note=text, event="note")
+        move(db, ticket, "progress", actor, now, note=text, event="note")
     else:
-        _event(db, ticket, "note", actor, now, before=ticket.status, note=text)
+        record_event(db, ticket, "note", actor, now, before=ticket.status, note=text)
         ticket.updated_at = now
 
 
@@ -261,7 +258,7 @@ def resolve(
     """办结: done, with the outcome; the resident is told it and asked to rate."""
     _check_holder(db, ticket, actor)
     on_time = ticket.due_at is not None and now <= ticket.due_at and ticket.level == 1
-    _move(
+    move(
         db,
         ticket,
         "resolve",
@@ -278,7 +275,7 @@ def resolve(
             "followup_asked_at": None,
         },
     )
-    _tell_resident(db, ticket, "ticket.resolved", now, outcome=outcome, topic=_topic_name(ticket))
+    tell_resident(db, ticket, "ticket.resolved", now, outcome=outcome, topic=_topic_name(ticket))
     from .states import push_state
 
     push_state(
@@ -294,8 +291,8 @@ def resolve(
 def reject(db: Session, ticket: Ticket, actor: Actor, reason: str, now: datetime) -> None:
     """退回: not the committee's business; the resident is told why and where to go."""
     _check_holder(db, ticket, actor)
-    _move(db, ticket, "reject", actor, now, note=reason, values={"closed_at": now})
-    _tell_resident(db, ticket, "ticket.rejected", now, reason=reason)
+    move(db, ticket, "reject", actor, now, note=reason, values={"closed_at": now})
+    tell_resident(db, ticket, "ticket.rejected", now, reason=reason)
 
 
 def reassign_to_topic(
@@ -316,24 +313,13 @@ def reassign_to_topic(
     if topic.sla_hours:
         ticket.due_at = now + timedelta(hours=topic.sla_hours)
         ticket.warned_at = None
-    if ticket.status != "new":
-        before = ticket.status
-        ticket.status = "new"  # the new holder accepts it afresh
-        note = f"{before_topic or '（未分类）'} → {topic.name}"
-        _event(db, ticket, "reassigned", actor, now, before=before, note=note)
-    else:
-        _event(
-            db,
-            ticket,
-            "reassigned",
-            actor,
-            now,
-            before="new",
-            note=f"{before_topic or '（未分类）'} → {topic.name}",
-        )
+    before = ticket.status
+    ticket.status = "new"  # the new holder accepts it afresh
+    note = f"{before_topic or '（未分类）'} → {topic.name}"
+    record_event(db, ticket, "reassigned", actor, now, before=before, note=note)
     db.flush()
-    _push_assignee(db, ticket, now, tz, "reassigned")
-    _tell_resident(db, ticket, "ticket.transferred", now, topic=topic.name)
+    push_assignee(db, ticket, now, tz, "reassigned")
+    tell_resident(db, ticket, "ticket.transferred", now, topic=topic.name)
     return _person(db, ticket.assignee_id)
 
 
@@ -349,100 +335,9 @@ def reassign_to_person(
     ticket.assigned_reason = "reassigned"
     ticket.status = "new" if before in ("accepted", "in_progress") else before
     ticket.updated_at = now
-    _event(db, ticket, "reassigned", actor, now, before=before, note=f"→ {person.name or ''}")
+    record_event(db, ticket, "reassigned", actor, now, before=before, note=f"→ {person.name or ''}")
     db.flush()
-    _push_assignee(db, ticket, now, tz, "reassigned")
-
-
-# -- the resident's say ---------------------------------------------------------------------
-
-
-def resident_note(db: Session, ticket: Ticket, resident_id: int, text: str, now: datetime) -> None:
-    """What the resident adds (e.g. what is still wrong): on the timeline, and to the holder."""
-    _event(db, ticket, "note", Actor(resident_id), now, before=ticket.status, note=text)
-    ticket.updated_at = now
-    if ticket.assignee_id is not None:
-        enqueue(
-            db,
-            Push(
-                "ticket.resident_note",
-                ticket.assignee_id,
-                {"ticket": ticket.id, "number": ticket.number, "text": text},
-                f"ticket.resident_note:{ticket.id}:{now.timestamp():.6f}",
-            ),
-            now,
-        )
-
-
-def rate(
-    db: Session,
-    ticket: Ticket,
-    resident_id: int,
-    score: int,
-    now: datetime,
-    tz: tzinfo,
-    *,
-    sla_hours: float,
-) -> None:
-    """评价: 1 满意 / 2 基本满意 close the ticket; 3 不满意 reopens it and tells the
-    assignee and their supervisor."""
-    if score not in RATINGS:
-        raise ValueError(f"a rating is 1, 2 or 3, not {score}")
-    actor = Actor(resident_id)
-    values: dict[str, Any] = {"rating": score, "rated_at": now}
-    if score in (SATISFIED, FAIRLY_SATISFIED):
-        values["closed_at"] = now
-        _move(db, ticket, "close", actor, now, note=f"rating {score}", values=values, event="rated")
-        return
-    values.update(
-        reopen_count=Ticket.reopen_count + 1,
-        due_at=now + timedelta(hours=sla_hours),
-        warned_at=None,
-        resolved_at=None,
-    )
-    _move(db, ticket, "reopen", actor, now, note="rating 3", values=values, event="reopened")
-    _push_assignee(db, ticket, now, tz, "reopened", kind="ticket.reopened")
-    supervisor = duty_at_level(db.connection(), LEVEL_COMMUNITY)
-    if supervisor is not None and supervisor != ticket.assignee_id:
-        enqueue(
-            db,
-            Push(
-                "ticket.reopened",
-                supervisor,
-                {
-                    "ticket": ticket.id,
-                    "number": ticket.number,
-                    "topic": _topic_name(ticket),
-                    "text": ticket.text,
-                    "supervisor": True,
-                },
-                f"ticket.reopened:{ticket.id}:{now.timestamp():.6f}:supervisor",
-            ),
-            now,
-        )
-
-
-def reopen_by_followup(
-    db: Session, ticket: Ticket, resident_id: int, now: datetime, tz: tzinfo, *, sla_hours: float
-) -> None:
-    """回头看 says the problem is back: reopened, the assignee told."""
-    _move(
-        db,
-        ticket,
-        "reopen",
-        Actor(resident_id),
-        now,
-        note="回头看",
-        values={
-            "reopen_count": Ticket.reopen_count + 1,
-            "due_at": now + timedelta(hours=sla_hours),
-            "warned_at": None,
-            "closed_at": None,
-            "resolved_at": None,
-        },
-        event="reopened",
-    )
-    _push_assignee(db, ticket, now, tz, "followup", kind="ticket.reopened")
+    push_assignee(db, ticket, now, tz, "reassigned")
 
 
 # -- the sweeps' moves --------------------------------------------------------------------
@@ -464,7 +359,7 @@ def escalate(
         if holder is None:
             continue
         previous = ticket.assignee_id
-        _move(
+        move(
             db,
             ticket,
             "escalate",
@@ -479,7 +374,7 @@ def escalate(
                 "warned_at": None,
             },
         )
-        _push_assignee(
+        push_assignee(
             db,
             ticket,
             now,
@@ -527,11 +422,8 @@ __all__ = [
     "add_note",
     "escalate",
     "open_tickets_for",
-    "rate",
     "reassign_to_person",
     "reassign_to_topic",
     "reject",
-    "reopen_by_followup",
-    "resident_note",
     "resolve",
 ]

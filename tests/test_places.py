@@ -16,14 +16,13 @@ from bot.config import Settings
 from bot.db import Database
 from models import Binding, Building, Grid, Household, OutboxMessage, Person, Role, StaffCode
 from models.places import (
-    PlacesFileError,
     UnknownBuilding,
     approve_binding,
     find_building,
     mask_openid,
-    parse_places,
     request_binding,
 )
+from models.placesfile import PlacesFileError, parse_places
 from models.staff import (
     CodeExpired,
     CodeUnknown,

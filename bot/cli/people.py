@@ -13,16 +13,13 @@ from models import Person
 from models.places import (
     BindingError,
     NoBinding,
-    PlacesFileError,
     approve_binding,
-    import_places,
     mask_openid,
     mask_phone,
-    parse_places,
     pending_bindings,
-    places_overview,
     reject_binding,
 )
+from models.placesfile import PlacesFileError, import_places, parse_places, places_overview
 from models.staff import (
     LEVEL_COMMUNITY,
     LEVEL_STAFF,

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import Ticket, TicketEvent, push_state
-from models.lifecycle import SYSTEM, IllegalMove, _move, escalate
+from models.lifecycle import SYSTEM, IllegalMove, escalate, move
 from models.outbox import Push, enqueue
 from models.tickets import OPEN_STATUSES, assigned_push
 
@@ -156,7 +156,7 @@ def ratings(session: Session, now: datetime, settings: Settings) -> str | None:
     closed = 0
     for ticket in close:
         try:
-            _move(
+            move(
                 session,
                 ticket,
                 "close",

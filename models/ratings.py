@@ -1,0 +1,110 @@
+"""评 evaluate: what the resident says about a ticket's outcome (models/lifecycle.py moves it).
+
+满意 (1) and 基本满意 (2) close a resolved ticket; 不满意 (3) reopens it and tells the holder
+and the duty supervisor; 回头看 weeks later can reopen a closed one. What the resident adds
+(what is still wrong) goes on the timeline and to the holder.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .lifecycle import Actor, move, push_assignee, record_event
+from .outbox import Push, enqueue
+from .routing import duty_at_level
+from .staff import LEVEL_COMMUNITY
+from .tickets import Ticket
+
+SATISFIED, FAIRLY_SATISFIED, DISSATISFIED = 1, 2, 3
+RATINGS = (SATISFIED, FAIRLY_SATISFIED, DISSATISFIED)
+
+
+def resident_note(db: Session, ticket: Ticket, resident_id: int, text: str, now: datetime) -> None:
+    """What the resident adds (e.g. what is still wrong): on the timeline, and to the holder."""
+    record_event(db, ticket, "note", Actor(resident_id), now, before=ticket.status, note=text)
+    ticket.updated_at = now
+    if ticket.assignee_id is not None:
+        enqueue(
+            db,
+            Push(
+                "ticket.resident_note",
+                ticket.assignee_id,
+                {"ticket": ticket.id, "number": ticket.number, "text": text},
+                f"ticket.resident_note:{ticket.id}:{now.timestamp():.6f}",
+            ),
+            now,
+        )
+
+
+def rate(
+    db: Session,
+    ticket: Ticket,
+    resident_id: int,
+    score: int,
+    now: datetime,
+    tz: tzinfo,
+    *,
+    sla_hours: float,
+) -> None:
+    """评价: 1 满意 / 2 基本满意 close the ticket; 3 不满意 reopens it and tells the
+    assignee and their supervisor."""
+    if score not in RATINGS:
+        raise ValueError(f"a rating is 1, 2 or 3, not {score}")
+    actor = Actor(resident_id)
+    values: dict[str, Any] = {"rating": score, "rated_at": now}
+    if score in (SATISFIED, FAIRLY_SATISFIED):
+        values["closed_at"] = now
+        move(db, ticket, "close", actor, now, note=f"rating {score}", values=values, event="rated")
+        return
+    values.update(
+        reopen_count=Ticket.reopen_count + 1,
+        due_at=now + timedelta(hours=sla_hours),
+        warned_at=None,
+        resolved_at=None,
+    )
+    move(db, ticket, "reopen", actor, now, note="rating 3", values=values, event="reopened")
+    push_assignee(db, ticket, now, tz, "reopened", kind="ticket.reopened")
+    supervisor = duty_at_level(db.connection(), LEVEL_COMMUNITY)
+    if supervisor is not None and supervisor != ticket.assignee_id:
+        enqueue(
+            db,
+            Push(
+                "ticket.reopened",
+                supervisor,
+                {
+                    "ticket": ticket.id,
+                    "number": ticket.number,
+                    "topic": (ticket.topic.name if ticket.topic is not None else None),
+                    "text": ticket.text,
+                    "supervisor": True,
+                },
+                f"ticket.reopened:{ticket.id}:{now.timestamp():.6f}:supervisor",
+            ),
+            now,
+        )
+
+
+def reopen_by_followup(
+    db: Session, ticket: Ticket, resident_id: int, now: datetime, tz: tzinfo, *, sla_hours: float
+) -> None:
+    """回头看 says the problem is back: reopened, the assignee told."""
+    move(
+        db,
+        ticket,
+        "reopen",
+        Actor(resident_id),
+        now,
+        note="回头看",
+        values={
+            "reopen_count": Ticket.reopen_count + 1,
+            "due_at": now + timedelta(hours=sla_hours),
+            "warned_at": None,
+            "closed_at": None,
+            "resolved_at": None,
+        },
+        event="reopened",
+    )
+    push_assignee(db, ticket, now, tz, "followup", kind="ticket.reopened")
