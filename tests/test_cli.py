@@ -61,6 +61,44 @@ def test_simulate_prints_the_reply_and_nothing_else(
     assert inbound_count(settings) == 1
 
 
+def test_simulate_shows_the_pushes_a_message_caused(
+    config_path: Path, live_server: LiveServer, settings: Settings
+) -> None:
+    runner = CliRunner()
+    added = runner.invoke(
+        main,
+        [
+            "staff",
+            "add",
+            "--config",
+            str(config_path),
+            "--openid",
+            "o_wang",
+            "--name",
+            "王师傅",
+            "--topic",
+            "电梯设施",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    result = runner.invoke(
+        main,
+        [
+            "simulate",
+            "--config",
+            str(config_path),
+            "--url",
+            live_server.url,
+            "--pushes",
+            "3号楼电梯坏了，困住了两个老人，一直在报警",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    reply, _, pushed = result.stdout.partition("—— 推送给 o_wang ——")
+    assert "#1" in reply and "电梯设施" in reply
+    assert "【新诉求待办】" in pushed and "接单 1" in pushed
+
+
 def test_simulate_sends_events(config_path: Path, live_server: LiveServer) -> None:
     runner = CliRunner()
     args = ["simulate", "--config", str(config_path), "--url", live_server.url]

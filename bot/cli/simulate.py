@@ -7,6 +7,8 @@ import urllib.request
 
 import click
 
+from ..config import Settings
+from ..db import Database
 from .common import config_option, settings_from
 
 
@@ -19,6 +21,11 @@ from .common import config_option, settings_from
 @click.option("--event", help="Send an event (subscribe, unsubscribe, click, ...) instead.")
 @click.option("--key", "event_key", help="The event's EventKey (for click events).")
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait.")
+@click.option(
+    "--pushes",
+    is_flag=True,
+    help="Also print the pushes the message caused (to anyone), as their recipients read them.",
+)
 @click.argument("text", required=False)
 def simulate(
     config_path: str | None,
@@ -27,6 +34,7 @@ def simulate(
     event: str | None,
     event_key: str | None,
     timeout: float,
+    pushes: bool,
     text: str | None,
 ) -> None:
     """Sign (and in safe mode encrypt) TEXT as WeChat does, post it, print the reply."""
@@ -41,6 +49,7 @@ def simulate(
     signer = Signer(settings.wechat.token, settings.wechat.encoding_aes_key, settings.wechat.app_id)
     xml = message_xml(openid, text=text, event=event, event_key=event_key)
     signed = signer.sign(xml, openid=openid)
+    last_push = _last_push_id(settings) if pushes else 0
     endpoint = f"{base.rstrip('/')}/wechat?{signed.query_string}"
     request = urllib.request.Request(
         endpoint,
@@ -62,5 +71,46 @@ def simulate(
     reply = signer.read_reply(body)
     if reply is None:
         click.echo("(no reply: the server answered success)", err=True)
-        return
-    click.echo(reply)
+    else:
+        click.echo(reply)
+    if pushes:
+        for recipient, text_of_push in _pushes_after(settings, last_push):
+            click.echo(f"\n—— 推送给 {recipient} ——\n{text_of_push}")
+
+
+def _last_push_id(settings: Settings) -> int:
+    from sqlalchemy import func, select
+
+    from models import OutboxMessage
+
+    db = Database(settings)
+    with db.session(read_only=True) as session:
+        last = session.scalar(select(func.max(OutboxMessage.id))) or 0
+    db.dispose()
+    return int(last)
+
+
+def _pushes_after(settings: Settings, after: int) -> list[tuple[str, str]]:
+    """The pushes queued since `after` (the message's transaction has committed by now)."""
+    from sqlalchemy import select
+
+    from models import OutboxMessage, Person
+
+    from ..delivery import UnknownKind, render
+
+    db = Database(settings)
+    with db.session(read_only=True) as session:
+        rows = session.execute(
+            select(OutboxMessage.kind, OutboxMessage.payload, Person.openid)
+            .outerjoin(Person, Person.id == OutboxMessage.person_id)
+            .where(OutboxMessage.id > after)
+            .order_by(OutboxMessage.id)
+        ).all()
+    db.dispose()
+    shown = []
+    for kind, payload, recipient in rows:
+        try:
+            shown.append((recipient or "（群发）", render(kind, payload).text))
+        except UnknownKind as exc:
+            shown.append((recipient or "（群发）", str(exc)))
+    return shown
