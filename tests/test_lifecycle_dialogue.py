@@ -272,8 +272,9 @@ def test_no_rating_gets_one_reminder_then_the_ticket_closes(
 
 
 def test_concurrent_accepts_one_wins_the_other_is_told_who(
-    settings: Settings, clock: Clock
+    backend_settings: Settings, clock: Clock
 ) -> None:
+    settings = backend_settings
     app = make_app(settings, clock=clock)
     wechat = WeChat(app.test_client(), settings)
     Chat(wechat, "o_resident").say("小区里有人遛狗不拴绳")  # nobody to route to: triage
