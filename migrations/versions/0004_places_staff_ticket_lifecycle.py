@@ -19,6 +19,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Unused by any query, and written by every message (see models/inbound.py).
+    with op.batch_alter_table("inbound_message", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbound_message_openid")
     op.create_table(
         "grid",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -203,6 +206,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("inbound_message", schema=None) as batch_op:
+        batch_op.create_index("ix_inbound_message_openid", ["openid"], unique=False)
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_ticket_assignee_id_person"), type_="foreignkey")
         batch_op.drop_constraint(batch_op.f("fk_ticket_grid_id_grid"), type_="foreignkey")
