@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from handlers import Context, Message, Options, Router
@@ -31,6 +31,7 @@ from models import (
     touch_person,
 )
 from models.outbox import take_held
+from models.routing import Prerouted, preroute
 
 from .classify import RuleBook, render_explanation
 from .db import Database
@@ -100,7 +101,8 @@ class Conversation:
 
     def _process(self, key: str, message: Message) -> Outcome:
         now = self.clock()
-        classify = self._classifier_for(message)
+        classify, expected = self._classifier_for(message)
+        prerouted = self._preroute(message.sender, expected) if expected else None
         with self.db.transaction() as conn:
             try:
                 # A retry's insert stops here, until the first delivery's transaction ends.
@@ -133,6 +135,7 @@ class Conversation:
                 explain=lambda text: render_explanation(self.rulebook.current().explain(text)),
                 options=self.options,
                 tz=self.tz,
+                prerouted=prerouted,
             )
             try:
                 reply = self.router.dispatch(ctx)
@@ -154,8 +157,11 @@ class Conversation:
         )
         return Outcome(reply)
 
-    def _classifier_for(self, message: Message) -> Callable[[str], Classification]:
-        """`classify`, with the message's own text classified before the write transaction.
+    def _classifier_for(
+        self, message: Message
+    ) -> tuple[Callable[[str], Classification], Classification | None]:
+        """`classify`, with the message's own text classified before the write transaction,
+        and that classification (None when the text is a command or not text).
 
         Segmenting is the costliest step of filing a request; done here, it does not hold up
         other writers. Texts that are commands are not classified at all.
@@ -170,10 +176,22 @@ class Conversation:
             return done[key]
 
         text = message.text
+        expected = None
         if text and message.kind in ("text", "voice") and not self.router.find_command(text):
-            classify(text)
+            expected = classify(text)
+        return classify, expected
 
-        return classify
+    def _preroute(self, openid: str, verdict: Classification) -> Prerouted | None:
+        """Route the text as the ticket it will probably become, in a read transaction, so
+        the write transaction (one writer at a time on SQLite) has less to do. Filing uses it
+        only if the ticket's topic is the one routed for."""
+        topic = verdict.topic if not verdict.unsure else None
+        try:
+            with self.db.reading() as conn:
+                return preroute(conn, openid=openid, topic=topic)
+        except SQLAlchemyError:
+            log.warning("pre-routing failed; the ticket is routed when filed", exc_info=True)
+            return None
 
     def _stored(self, key: str, *, busy: bool = False) -> Outcome:
         with self.db.session(read_only=True) as db:

@@ -104,6 +104,19 @@ class Database:
         finally:
             self._put_back(conn)
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read transaction on a kept Connection: a deferred BEGIN on SQLite, so it neither
+        waits for nor holds up the writer."""
+        conn = self._take_connection()
+        conn.execution_options(yishiting_read_only=True)  # in place, until reset below
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.execution_options(yishiting_read_only=False)
+            self._put_back(conn)
+
     def _take_connection(self) -> Connection:
         """A Connection kept from an earlier transaction, else a new one from the pool.
 

@@ -96,6 +96,7 @@ def file_request(ctx: Context, text: str) -> str:
         now=ctx.now,
         triage_hours=ctx.options.triage_sla_hours,
         tz=ctx.tz,
+        prerouted=ctx.prerouted,
     )
     if ticket.topic is not None:
         return texts.FILED.format(number=ticket.number, topic=ticket.topic)

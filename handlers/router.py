@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from models import Classification, ConversationState, PersonRef, Role, pending_states
+from models.routing import Prerouted
 
 from . import texts
 from .folding import fold
@@ -60,6 +61,7 @@ class Context:
         explain: Callable[[str], str],
         options: Options | None = None,
         tz: tzinfo = UTC,
+        prerouted: Prerouted | None = None,
     ) -> None:
         self.person = person
         self.message = message
@@ -70,6 +72,8 @@ class Context:
         self.explain = explain  # the classifier's reasoning on a text, for admins
         self.options = options or Options()
         self.tz = tz  # the community's time zone, for times a person reads
+        # The message's text routed as a new ticket before the write transaction (or None).
+        self.prerouted = prerouted
         self.notices: list[str] = []
         self._open_session = open_session
 

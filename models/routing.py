@@ -125,9 +125,12 @@ def place_of(conn: Connection, person_id: int) -> Place | None:
     return Place(grid_id, f"{building}-{unit}-{room}", phone)
 
 
-def route(conn: Connection, *, person_id: int, topic_id: int | None) -> Route:
-    """Choose the assignee of a new ticket from `person_id` under `topic_id` (see above)."""
-    place = place_of(conn, person_id)
+def route(conn: Connection, *, person_id: int | None, topic_id: int | None) -> Route:
+    """Choose the assignee of a new ticket from `person_id` under `topic_id` (see above).
+
+    `person_id` None: someone not seen before, who cannot have a household yet.
+    """
+    place = place_of(conn, person_id) if person_id is not None else None
     grid_id = place.grid_id if place else None
     if topic_id is not None and grid_id is not None:
         found = _TOPIC_AND_GRID.run(conn, {"topic_id": topic_id, "grid_id": grid_id})
@@ -151,3 +154,33 @@ def duty_at_level(conn: Connection, level: int) -> int | None:
     """The person on duty at an escalation level: the least loaded, then the lowest id."""
     found = _AT_LEVEL.run(conn, {"level": level})
     return int(found[0][0]) if found else None
+
+
+_PERSON_BY_OPENID = Prepared(select(_P.c.id).where(_P.c.openid == bindparam("openid")))
+
+
+@dataclass(frozen=True)
+class Prerouted:
+    """A new ticket's topic and route, worked out before the write transaction begins.
+
+    Routing only reads, so it need not hold SQLite's single write lock: the conversation
+    routes the message it expects to be filed in a read transaction first, and filing uses
+    the result when the ticket's topic is the one routed for. (If staff or bindings change
+    in the milliseconds between, the ticket goes where it would have gone a moment before.)
+    """
+
+    topic: str | None  # the topic name routed for (None: triage)
+    topic_id: int | None
+    sla_hours: float | None  # None: the triage deadline
+    route: Route
+
+
+def preroute(conn: Connection, *, openid: str, topic: str | None) -> Prerouted:
+    from .tickets import enabled_topic
+
+    found = enabled_topic(conn, topic) if topic else None
+    topic_id, sla_hours = found if found else (None, None)
+    person = _PERSON_BY_OPENID.run(conn, {"openid": openid})
+    person_id = int(person[0][0]) if person else None
+    routed = route(conn, person_id=person_id, topic_id=topic_id)
+    return Prerouted(topic if topic_id is not None else None, topic_id, sla_hours, routed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     Boolean,
@@ -28,6 +28,9 @@ from . import counters
 from .base import Base, UTCDateTime
 from .outbox import Push, enqueue
 from .prepared import Prepared
+
+if TYPE_CHECKING:
+    from .routing import Prerouted
 from .topics import Topic
 
 OPEN_STATUSES = ("new", "accepted", "in_progress", "reopened", "escalated")
@@ -191,6 +194,12 @@ def same_text_ticket(
     return Filed(*rows[0]) if rows else None
 
 
+def enabled_topic(conn: Connection, name: str) -> tuple[int, float] | None:
+    """The id and deadline hours of the enabled topic called `name`, if there is one."""
+    found = _ENABLED_TOPIC.run(conn, {"topic_name": name})
+    return (int(found[0][0]), float(found[0][1])) if found else None
+
+
 def file_ticket(
     conn: Connection,
     *,
@@ -203,16 +212,21 @@ def file_ticket(
     now: datetime,
     triage_hours: float = 24,
     tz: tzinfo = UTC,
+    prerouted: Prerouted | None = None,
 ) -> Filed:
     """File a new ticket with the next number, under `topic` if it exists and is enabled,
     routed to its assignee (routing.py), with its deadline, its first timeline entry and the
     push to the assignee."""
     from .routing import route
 
-    found = _ENABLED_TOPIC.run(conn, {"topic_name": topic}) if topic else []
-    topic_id, sla_hours = found[0] if found else (None, triage_hours)
+    if prerouted is not None and prerouted.topic == topic:
+        topic_id, routed = prerouted.topic_id, prerouted.route
+        sla_hours = prerouted.sla_hours if prerouted.sla_hours is not None else triage_hours
+    else:
+        found = enabled_topic(conn, topic) if topic else None
+        topic_id, sla_hours = found if found else (None, triage_hours)
+        routed = route(conn, person_id=person_id, topic_id=topic_id)
     number = counters.bump(conn, counters.TICKET_NUMBER)
-    routed = route(conn, person_id=person_id, topic_id=topic_id)
     due_at = now + timedelta(hours=float(sla_hours))
     values = {
         "assignee_id": routed.assignee_id,
