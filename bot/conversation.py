@@ -102,7 +102,7 @@ class Conversation:
     def _process(self, key: str, message: Message) -> Outcome:
         now = self.clock()
         classify, expected = self._classifier_for(message)
-        prerouted = self._preroute(message.sender, expected) if expected else None
+        prerouted = self._preroute(message.sender, expected) if expected is not None else None
         with self.db.transaction() as conn:
             try:
                 # A retry's insert stops here, until the first delivery's transaction ends.
@@ -144,7 +144,9 @@ class Conversation:
             finally:
                 for session in opened:
                     session.close()
-            if person.held_pushes:
+            # Waiting pushes go on top of the reply — never on an unsubscribe's: nobody
+            # reads that one, so they would be marked shown and lost.
+            if person.held_pushes and message.event != "unsubscribe":
                 held, more = take_held(conn, person.id, now)
                 if held:
                     reply = with_held(reply, held, more)

@@ -395,3 +395,20 @@ def test_every_push_kind_the_code_queues_has_a_template() -> None:
             queued |= set(re.findall(r'kind="(ticket\.[a-z_.]+)"', source))
     assert queued, "no push kinds found: the pattern is stale"
     assert queued <= set(RENDERERS), sorted(queued - set(RENDERERS))
+
+
+def test_an_unsubscribe_does_not_take_the_waiting_pushes(
+    settings: Settings, fake: FakeWeChat, clock: Clock
+) -> None:
+    from conftest import make_app
+
+    settings = live_settings(settings, fake)
+    db = Database(settings)
+    someone = person(db, "o_resident_1", wrote_ago=timedelta(days=3))
+    queue(db, someone, "本周六上午社区议事会，欢迎参加。")
+    assert Worker(settings, db).run_once().held == 1
+    app = make_app(settings, clock=clock)
+    Chat(WeChat(app.test_client(), settings), "o_resident_1").do("unsubscribe")
+    [row] = rows(db)
+    assert row.status == "held"  # nobody reads an unsubscribe's reply
+    db.dispose()
