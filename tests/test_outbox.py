@@ -412,3 +412,49 @@ def test_an_unsubscribe_does_not_take_the_waiting_pushes(
     [row] = rows(db)
     assert row.status == "held"  # nobody reads an unsubscribe's reply
     db.dispose()
+
+
+def test_notify_a_grid_or_a_building_reaches_its_bound_residents(
+    settings: Settings, config_path: Any, tmp_path: Any
+) -> None:
+    from models.places import approve_binding, request_binding
+
+    places = tmp_path / "places.toml"
+    places.write_text(
+        '[[grid]]\nname = "第一网格"\nbuildings = ["16", "17"]\n'
+        '[[grid]]\nname = "第二网格"\nbuildings = ["18"]\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    imported = runner.invoke(cli, ["places", "import", "--config", str(config_path), str(places)])
+    assert imported.exit_code == 0, imported.output
+    db = Database(settings)
+    now = datetime.now(UTC)
+    residents = {}
+    for openid, building in (("o_16", "16"), ("o_17", "17"), ("o_18", "18"), ("o_wait", "16")):
+        residents[openid] = person(db, openid)
+        with db.session() as session:
+            request_binding(session, residents[openid], building, "1", "101", now)
+            if openid != "o_wait":  # not approved yet: not a resident of the grid
+                approve_binding(session, residents[openid], "test", now)
+    base = ["notify", "--config", str(config_path)]
+    grid = runner.invoke(cli, [*base, "--grid", "第一网格", "16、17号楼周六停水"])
+    assert grid.exit_code == 0, grid.output
+    assert "2 pushes queued" in grid.stdout
+    building = runner.invoke(cli, [*base, "--building", "18", "18号楼电梯检修"])
+    assert "1 pushes queued" in building.stdout
+    with db.session(read_only=True) as session:
+        notified = (
+            session.execute(
+                select(Person.openid)
+                .join(OutboxMessage, OutboxMessage.person_id == Person.id)
+                .where(OutboxMessage.kind == "notice")
+                .order_by(Person.openid)
+            )
+            .scalars()
+            .all()
+        )
+    assert notified == ["o_16", "o_17", "o_18"]
+    unknown = runner.invoke(cli, [*base, "--grid", "第九网格", "你好"])
+    assert unknown.exit_code == 1 and "unknown grid(s): 第九网格" in unknown.output
+    db.dispose()

@@ -11,9 +11,11 @@ from types import FrameType
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from models import Person, announce
+from models import Binding, Building, Grid, Household, Person, announce
 from models.outbox import STATUSES, counts_by_status, list_outbox, retry
+from models.places import APPROVED
 
 from ..db import Database
 from .common import config_option, settings_from
@@ -168,17 +170,14 @@ def notify(
     chosen = sum(bool(x) for x in (to_openids, everyone, grids, buildings))
     if chosen != 1:
         raise click.UsageError("choose exactly one audience: --to, --all, --grid or --building")
-    if grids or buildings:
-        raise click.UsageError(
-            "--grid and --building need places (网格、楼栋), which arrive with "
-            "`yishiting places import`; use --to or --all for now"
-        )
     settings = settings_from(config_path)
     db = Database(settings)
     with db.session() as session:
         if everyone:
             people = list(session.scalars(select(Person).where(Person.following.is_(True))))
             audience = "all"
+        elif grids or buildings:
+            people, audience = _residents_of(session, grids, buildings)
         else:
             people = list(session.scalars(select(Person).where(Person.openid.in_(to_openids))))
             missing = sorted(set(to_openids) - {p.openid for p in people})
@@ -204,3 +203,31 @@ def notify(
         + (f" ({skipped} already queued before)" if skipped else "")
         + (" as a broadcast" if broadcast and len(people) >= 2 else "")
     )
+
+
+def _residents_of(
+    session: Session, grids: tuple[str, ...], buildings: tuple[str, ...]
+) -> tuple[list[Person], str]:
+    """The people bound (and approved) to households in these grids or buildings."""
+    query = (
+        select(Person)
+        .join(Binding, Binding.person_id == Person.id)
+        .join(Household, Household.id == Binding.household_id)
+        .join(Building, Building.id == Household.building_id)
+        .where(Binding.status == APPROVED)
+    )
+    if grids:
+        known = set(session.scalars(select(Grid.name).where(Grid.name.in_(grids))))
+        missing, kind = sorted(set(grids) - known), "grid"
+        query = query.join(Grid, Grid.id == Building.grid_id).where(Grid.name.in_(grids))
+        audience = "grid:" + ",".join(sorted(grids))
+    else:
+        known = set(session.scalars(select(Building.name).where(Building.name.in_(buildings))))
+        missing, kind = sorted(set(buildings) - known), "building"
+        query = query.where(Building.name.in_(buildings))
+        audience = "building:" + ",".join(sorted(buildings))
+    if missing:
+        raise click.ClickException(
+            f"unknown {kind}(s): {', '.join(missing)} (see `yishiting places list`)"
+        )
+    return list(session.scalars(query.order_by(Person.id))), audience
