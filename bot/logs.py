@@ -12,3 +12,7 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # APScheduler logs every run of every job at INFO: the 5-second sweep would drown the log.
+    # Our own jobs log what they did; its warnings (a missed run, a failed job) still show.
+    if root.level > logging.DEBUG:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
