@@ -108,6 +108,8 @@ def sweep() -> None:
             continue
         if summary:
             summaries.append(f"{name}: {summary}")
+    if summaries:
+        log.info("sweep: %s", "; ".join(summaries))
     _finish(runtime.db, run_id, runtime.clock(), "; ".join(summaries) or "nothing due")
 
 
