@@ -8,6 +8,7 @@ from .jobs import JobRun
 from .outbox import OutboxMessage, Push, enqueue
 from .people import Person, PersonRef, Role, set_following, touch_person
 from .places import Binding, Building, Grid, Household
+from .polls import Ballot, Poll
 from .rules import EXCLUDE, INCLUDE, KINDS, Classification, RuleSpec, TopicSpec
 from .staff import StaffCode, StaffGrid, StaffTopic
 from .states import ConversationState, drop_state, pending_states, push_state
@@ -39,6 +40,8 @@ from .topics import (
 )
 
 __all__ = [
+    "Ballot",
+    "Poll",
     "Binding",
     "Building",
     "Grid",

@@ -12,6 +12,7 @@ from .prepared import Prepared
 
 TICKET_NUMBER = "ticket_number"
 RULES_VERSION = "rules_version"
+POLL_NUMBER = "poll_number"
 
 
 class Counter(Base):

@@ -1,0 +1,366 @@
+"""议 deliberate: polls, their ballots, and the tally.
+
+A poll offers 2–20 options labelled A, B, C …, to a scope (the whole community, a grid, or a
+list of buildings), counted per person or per household (户决制: one ballot per household; any
+approved member may cast it, and a later ballot from the household replaces the earlier one).
+
+One ballot per voting unit is a database fact: a ballot row is keyed by (poll, unit), where the
+unit is "h<household id>" or "p<person id>", and `cast_ballot` writes it with one
+INSERT … ON CONFLICT DO UPDATE, so concurrent votes from one household leave exactly one
+ballot — the last. Everything else a ballot must satisfy (the poll open, the voter eligible,
+the choices valid) is checked in `cast_ballot`, the only way ballots are written.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from . import counters
+from .base import Base, UTCDateTime
+from .people import Person
+from .places import APPROVED, Binding, Building, Grid, Household
+
+LABELS = string.ascii_uppercase[:20]
+DRAFT, OPEN, CLOSED, DECIDED = "draft", "open", "closed", "decided"
+PERSON_UNIT, HOUSEHOLD_UNIT = "person", "household"
+BOUND, FOLLOWERS = "bound", "followers"
+
+
+class Poll(Base):
+    __tablename__ = "poll"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    options_json: Mapped[str] = mapped_column(Text)  # JSON list of the options' texts
+    # Scope: all; a grid (scope_grid_id); or buildings (scope_buildings: JSON list of names).
+    scope: Mapped[str] = mapped_column(String(16), default="all")
+    scope_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), nullable=True)
+    scope_buildings: Mapped[str | None] = mapped_column(Text, nullable=True)
+    unit: Mapped[str] = mapped_column(String(16), default=PERSON_UNIT)
+    max_choices: Mapped[int] = mapped_column(Integer, default=1)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    hide_results: Mapped[bool] = mapped_column(Boolean, default=False)
+    eligibility: Mapped[str] = mapped_column(String(16), default=BOUND)
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    quorum: Mapped[float] = mapped_column(Float, default=0.0)
+    threshold: Mapped[float] = mapped_column(Float, default=0.5)
+    status: Mapped[str] = mapped_column(String(16), default=DRAFT)
+    decision: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    @property
+    def options(self) -> list[str]:
+        return list(json.loads(self.options_json))
+
+    @property
+    def labels(self) -> str:
+        return LABELS[: len(self.options)]
+
+    @property
+    def buildings(self) -> list[str]:
+        return list(json.loads(self.scope_buildings)) if self.scope_buildings else []
+
+
+class Ballot(Base):
+    """The ballot of one voting unit (a person, or a household) in one poll."""
+
+    __tablename__ = "ballot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"))
+    unit_key: Mapped[str] = mapped_column(String(24))  # "p<person id>" or "h<household id>"
+    voter_id: Mapped[int] = mapped_column(ForeignKey("person.id"))  # who cast it last
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), nullable=True)
+    choices: Mapped[str] = mapped_column(String(40))  # the labels, e.g. "A" or "AC"
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (UniqueConstraint("poll_id", "unit_key", name="uq_ballot_unit"),)
+
+
+class PollError(ValueError):
+    """A ballot or a change the poll's rules refuse; `reason` names which rule."""
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    title: str
+    options: list[str]
+    closes_at: datetime
+    description: str = ""
+    scope: str = "all"  # all | grid | buildings
+    grid: str | None = None
+    buildings: list[str] = field(default_factory=list)
+    unit: str = PERSON_UNIT
+    max_choices: int = 1
+    anonymous: bool = False
+    hide_results: bool = False
+    eligibility: str = BOUND
+    opens_at: datetime | None = None
+    quorum: float = 0.0
+    threshold: float = 0.5
+
+
+def create_poll(db: Session, spec: PollSpec, now: datetime) -> Poll:
+    """A new poll, numbered; open at once unless it opens later. Refuses a bad spec."""
+    options = [o.strip() for o in spec.options if o.strip()]
+    if not spec.title.strip():
+        raise PollError("title", message="a poll needs a title")
+    if not 2 <= len(options) <= len(LABELS):
+        raise PollError("options", message=f"2 to {len(LABELS)} options, got {len(options)}")
+    if len(set(options)) != len(options):
+        raise PollError("options", message="two options have the same text")
+    if not 1 <= spec.max_choices <= len(options):
+        raise PollError("choices", message=f"choices must be 1 to {len(options)}")
+    opens_at = spec.opens_at or now
+    if spec.closes_at <= opens_at:
+        raise PollError("closes_at", message="the poll must close after it opens")
+    if spec.closes_at <= now:
+        raise PollError("closes_at", message="the closing time has already passed")
+    if not 0 <= spec.quorum <= 1 or not 0 < spec.threshold <= 1:
+        raise PollError("quorum", message="quorum is 0 to 1 and threshold above 0 up to 1")
+    if spec.unit not in (PERSON_UNIT, HOUSEHOLD_UNIT):
+        raise PollError("unit", message="unit is person or household")
+    if spec.unit == HOUSEHOLD_UNIT and spec.eligibility != BOUND:
+        raise PollError("eligibility", message="a household poll counts bound residents only")
+    grid_id = None
+    if spec.scope == "grid":
+        grid = db.scalars(select(Grid).where(Grid.name == spec.grid)).one_or_none()
+        if grid is None:
+            raise PollError("scope", message=f"unknown grid {spec.grid!r}")
+        grid_id = grid.id
+    elif spec.scope == "buildings":
+        known = set(db.scalars(select(Building.name).where(Building.name.in_(spec.buildings))))
+        missing = sorted(set(spec.buildings) - known)
+        if missing or not spec.buildings:
+            raise PollError("scope", message=f"unknown building(s): {', '.join(missing)}")
+    elif spec.scope != "all":
+        raise PollError("scope", message="scope is all, grid:G or building:B,…")
+    poll = Poll(
+        number=counters.bump(db, counters.POLL_NUMBER),
+        title=spec.title.strip(),
+        description=spec.description.strip(),
+        options_json=json.dumps(options, ensure_ascii=False),
+        scope=spec.scope,
+        scope_grid_id=grid_id,
+        scope_buildings=(
+            json.dumps(sorted(set(spec.buildings)), ensure_ascii=False)
+            if spec.scope == "buildings"
+            else None
+        ),
+        unit=spec.unit,
+        max_choices=spec.max_choices,
+        anonymous=spec.anonymous,
+        hide_results=spec.hide_results,
+        eligibility=spec.eligibility,
+        opens_at=opens_at,
+        closes_at=spec.closes_at,
+        quorum=spec.quorum,
+        threshold=spec.threshold,
+        status=OPEN if opens_at <= now else DRAFT,
+        created_at=now,
+    )
+    db.add(poll)
+    db.flush()
+    return poll
+
+
+def poll_by_number(db: Session, number: int) -> Poll | None:
+    return db.scalars(select(Poll).where(Poll.number == number)).one_or_none()
+
+
+def _in_scope(db: Session, poll: Poll, building_id: int | None) -> bool:
+    if poll.scope == "all":
+        return True
+    if building_id is None:
+        return False
+    building = db.get(Building, building_id)
+    if building is None:
+        return False
+    if poll.scope == "grid":
+        return building.grid_id == poll.scope_grid_id
+    return building.name in poll.buildings
+
+
+@dataclass(frozen=True)
+class Cast:
+    """What a ballot did: recorded `choices`; `replaced` the unit's earlier ballot (cast by
+    `previous_voter`); `household` members to tell (household polls)."""
+
+    poll: Poll
+    choices: str
+    replaced: bool
+    previous_voter: int | None
+    household_members: list[int]
+
+
+def parse_choices(poll: Poll, text: str) -> str:
+    """ "a c" / "AC" / "A,C" -> "AC"; refuses unknown labels, repeats and too many."""
+    letters = [c for c in text.upper() if not c.isspace() and c not in ",，、"]
+    if not letters:
+        raise PollError("no_choice")
+    if any(c not in poll.labels for c in letters):
+        raise PollError("invalid_option", labels=poll.labels)
+    if len(set(letters)) != len(letters):
+        raise PollError("repeated_option")
+    if len(letters) > poll.max_choices:
+        raise PollError("too_many", max=poll.max_choices)
+    return "".join(sorted(letters))
+
+
+def cast_ballot(db: Session, poll: Poll, person_id: int, text: str, now: datetime) -> Cast:
+    """Record the person's ballot (for their household, in a household poll)."""
+    if poll.status != OPEN or now < poll.opens_at:
+        raise PollError("not_open" if poll.status in (DRAFT, OPEN) else "closed")
+    if now >= poll.closes_at:
+        raise PollError("closed")
+    choices = parse_choices(poll, text)
+    binding = db.scalars(select(Binding).where(Binding.person_id == person_id)).one_or_none()
+    approved = binding is not None and binding.status == APPROVED
+    if poll.eligibility == BOUND and not approved:
+        raise PollError("pending" if binding is not None else "not_bound")
+    household = db.get(Household, binding.household_id) if approved and binding else None
+    if not _in_scope(db, poll, household.building_id if household else None):
+        raise PollError("out_of_scope")
+    if poll.unit == HOUSEHOLD_UNIT:
+        assert household is not None  # household polls are for bound residents only
+        unit_key = f"h{household.id}"
+    else:
+        unit_key = f"p{person_id}"
+    previous = db.scalars(
+        select(Ballot).where(Ballot.poll_id == poll.id, Ballot.unit_key == unit_key)
+    ).one_or_none()
+    previous_voter = previous.voter_id if previous is not None else None
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    values = {
+        "poll_id": poll.id,
+        "unit_key": unit_key,
+        "voter_id": person_id,
+        "household_id": household.id if household else None,
+        "choices": choices,
+        "cast_at": now,
+    }
+    statement = insert(Ballot).values(**values)
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Ballot.poll_id, Ballot.unit_key],
+            set_={"voter_id": person_id, "choices": choices, "replaced_at": now},
+        )
+    )
+    members: list[int] = []
+    if household is not None and poll.unit == HOUSEHOLD_UNIT:
+        members = list(
+            db.scalars(
+                select(Binding.person_id).where(
+                    Binding.household_id == household.id, Binding.status == APPROVED
+                )
+            )
+        )
+    return Cast(poll, choices, previous is not None, previous_voter, members)
+
+
+@dataclass(frozen=True)
+class Tally:
+    counts: dict[str, int]  # per option label
+    ballots: int  # voting units that voted
+    eligible: int  # voting units known in scope (the quorum's base)
+    quorum_met: bool
+    leaders: list[str]  # the label(s) with the most votes; two or more = a tie
+    passed: bool  # the single leader has at least `threshold` of the ballots
+
+    @property
+    def tie(self) -> bool:
+        return len(self.leaders) > 1
+
+    @property
+    def turnout(self) -> float | None:
+        return self.ballots / self.eligible if self.eligible else None
+
+
+def eligible_units(db: Session, poll: Poll) -> int:
+    """Units known in scope: listed households (household polls), or approved bound residents
+    (person polls; everyone following the account when anyone may vote)."""
+    if poll.unit == PERSON_UNIT and poll.eligibility == FOLLOWERS and poll.scope == "all":
+        return int(db.scalar(select(func.count()).select_from(Person).where(Person.following)) or 0)
+    if poll.unit == HOUSEHOLD_UNIT:
+        query = select(func.count(Household.id)).where(Household.listed)
+        query = query.join(Building, Building.id == Household.building_id)
+    else:
+        query = (
+            select(func.count(Binding.id))
+            .where(Binding.status == APPROVED)
+            .join(Household, Household.id == Binding.household_id)
+            .join(Building, Building.id == Household.building_id)
+        )
+    if poll.scope == "grid":
+        query = query.where(Building.grid_id == poll.scope_grid_id)
+    elif poll.scope == "buildings":
+        query = query.where(Building.name.in_(poll.buildings))
+    return int(db.scalar(query) or 0)
+
+
+def tally(db: Session, poll: Poll) -> Tally:
+    """Count the ballots: per option, turnout against the eligible units, quorum, the leader
+    (a tie is reported as a tie) and whether it reaches the pass threshold."""
+    counts = {label: 0 for label in poll.labels}
+    rows = db.scalars(select(Ballot.choices).where(Ballot.poll_id == poll.id)).all()
+    for choices in rows:
+        for label in choices:
+            if label in counts:
+                counts[label] += 1
+    ballots = len(rows)
+    eligible = eligible_units(db, poll)
+    quorum_met = ballots > 0 and (eligible == 0 or ballots / eligible >= poll.quorum)
+    top = max(counts.values()) if counts else 0
+    leaders = [label for label, n in counts.items() if n == top and top > 0]
+    passed = quorum_met and len(leaders) == 1 and top / ballots >= poll.threshold
+    return Tally(counts, ballots, eligible, quorum_met, leaders, passed)
+
+
+def close_poll(db: Session, poll: Poll, now: datetime) -> bool:
+    """Close an open poll (or a draft one that never opened); False if it was already closed."""
+    if poll.status not in (DRAFT, OPEN):
+        return False
+    poll.status = CLOSED
+    poll.closed_at = now
+    return True
+
+
+def decide_poll(db: Session, poll: Poll, decision: str, now: datetime) -> None:
+    """Record the committee's decision (决议) on a closed poll."""
+    if not decision.strip():
+        raise PollError("decision", message="the decision text is empty")
+    if poll.status not in (CLOSED, DECIDED):
+        raise PollError("decision", message="close the poll before recording its decision")
+    poll.status = DECIDED
+    poll.decision = decision.strip()
+    poll.decided_at = now
