@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import admin, events, fallback, help, mine, people, rating, report, staff
+from . import admin, events, fallback, help, mine, people, rating, report, staff, vote
 from .message import Message
 from .router import PASS, Command, Context, Options, Pass, Reply, Router
 
@@ -28,6 +28,7 @@ def build_router() -> Router:
         people.router,
         staff.router,
         rating.router,
+        vote.router,
         admin.router,
         events.router,
         report.router,

@@ -191,6 +191,18 @@ def _binding_rejected(payload: dict[str, Any]) -> Rendered:
     return Rendered("住址绑定未通过", text, (str(payload["place"]),), text)
 
 
+@register("poll.household_vote")
+def _household_vote(payload: dict[str, Any]) -> Rendered:
+    text = (
+        f"您家中的成员已为议题 #{payload['number']}「{payload['title']}」"
+        f"投票：{payload['choices']}。"
+        "本议题按户投票，本户以最后一次投票为准；截止前如需修改，回复“投票 编号 选项”。"
+    )
+    return Rendered(
+        "本户投票已更新", text, (f"#{payload['number']}", str(payload["choices"])), text
+    )
+
+
 @register("staff.digest")
 def _digest(payload: dict[str, Any]) -> Rendered:
     lines = [

@@ -1,0 +1,107 @@
+"""议 by chat: residents list, read and vote on polls; a household votes once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from conftest import Chat, Clock, WeChat, make_app
+from flask import Flask
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.db import Database
+from bot.delivery import render
+from models import OutboxMessage, Person
+from models.places import Building, Grid, approve_binding
+from models.polls import HOUSEHOLD_UNIT, PollSpec, create_poll
+
+
+def db_of(app: Flask) -> Database:
+    return app.extensions["yishiting"].db  # type: ignore[no-any-return]
+
+
+def setup(settings: Settings, clock: Clock, **poll: object) -> tuple[Flask, WeChat]:
+    app = make_app(settings, clock=clock)
+    with db_of(app).session() as session:
+        grid = Grid(name="第一网格")
+        session.add(grid)
+        session.flush()
+        session.add_all([Building(name="16", grid_id=grid.id), Building(name="18", grid_id=None)])
+        values: dict[str, object] = {
+            "title": "16号楼前道路重铺",
+            "options": ["沥青", "水泥", "透水砖"],
+            "closes_at": datetime.now(UTC) + timedelta(days=3),
+            "scope": "buildings",
+            "buildings": ["16"],
+        }
+        values.update(poll)
+        create_poll(session, PollSpec(**values), datetime.now(UTC))  # type: ignore[arg-type]
+    return app, WeChat(app.test_client(), settings)
+
+
+def bound(app: Flask, chat: Chat, address: str) -> None:
+    chat.say(f"绑定 {address}")
+    with db_of(app).session() as session:
+        person = session.scalars(select(Person).where(Person.openid == chat.openid)).one()
+        approve_binding(session, person.id, "test", datetime.now(UTC))
+
+
+def pushes_to(app: Flask, openid: str) -> list[str]:
+    with db_of(app).session(read_only=True) as session:
+        rows = session.execute(
+            select(OutboxMessage.kind, OutboxMessage.payload)
+            .join(Person, Person.id == OutboxMessage.person_id)
+            .where(Person.openid == openid, OutboxMessage.kind.like("poll.%"))
+            .order_by(OutboxMessage.id)
+        ).all()
+    return [render(kind, payload).text for kind, payload in rows]
+
+
+def test_a_resident_lists_reads_and_votes(settings: Settings, clock: Clock) -> None:
+    app, wechat = setup(settings, clock)
+    resident = Chat(wechat, "o_resident")
+    bound(app, resident, "16-1-101")
+    listing = resident.say("投票")
+    assert listing is not None and "#1 16号楼前道路重铺" in listing
+    detail = resident.say("投票 1")
+    assert detail is not None and "A 沥青\nB 水泥\nC 透水砖" in detail
+    receipt = resident.say("c")  # just the letter, right after reading the poll
+    assert receipt is not None and receipt.startswith(
+        "已记录您对 #1「16号楼前道路重铺」的投票：C 透水砖"
+    )
+    changed = resident.say("投票 1 A")
+    assert changed is not None and changed.startswith("已更新您对 #1")
+    result = resident.say("结果 1")
+    assert result is not None and "A 沥青：1 票" in result and "C 透水砖：0 票" in result
+
+
+def test_every_refusal_says_why(settings: Settings, clock: Clock) -> None:
+    app, wechat = setup(settings, clock)
+    inside, outside, unbound = (Chat(wechat, o) for o in ("o_16", "o_18", "o_new"))
+    bound(app, inside, "16-1-101")
+    bound(app, outside, "18-1-101")
+    assert (outside.say("投票 1 A") or "").startswith("#1 仅限相关楼栋或网格的居民参加")
+    assert "需要先绑定住址" in (unbound.say("投票 1 A") or "")
+    pending = Chat(wechat, "o_pending")
+    pending.say("绑定 16-1-102")
+    assert "等待工作人员审核" in (pending.say("投票 1 A") or "")
+    assert "选项是 A、B、C" in (inside.say("投票 1 D") or "")
+    assert "最多可选 1 项" in (inside.say("投票 1 A B") or "")
+    assert inside.say("投票 9 A") == "没有找到编号为 #9 的议题，请核对编号。"
+    clock.advance(days=4)
+    assert "投票已经截止" in (inside.say("投票 1 A") or "")
+
+
+def test_a_household_votes_once_and_every_member_is_told(settings: Settings, clock: Clock) -> None:
+    app, wechat = setup(settings, clock, unit=HOUSEHOLD_UNIT, hide_results=True)
+    mother, son = Chat(wechat, "o_mother"), Chat(wechat, "o_son")
+    bound(app, mother, "16-1-101")
+    bound(app, son, "16-1-101")
+    assert "本户以这一票为准" in (mother.say("投票 1 A") or "")
+    assert "已更新您对 #1" in (son.say("投票 1 B") or "")
+    told = pushes_to(app, "o_mother")
+    assert told and "B 水泥" in told[-1]
+    assert "结果将在投票截止后公布" in (son.say("结果 1") or "")
+    clock.advance(days=4)
+    result = son.say("结果 1")
+    assert result is not None and "B 水泥：1 票" in result and "A 沥青：0 票" in result
