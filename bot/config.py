@@ -112,6 +112,12 @@ class SchedulerSettings:
 
 
 @dataclass(frozen=True)
+class PollSettings:
+    remind_before_hours: float = 24.0
+    followup_days: float = 30.0
+
+
+@dataclass(frozen=True)
 class Settings:
     app: AppSettings = field(default_factory=AppSettings)
     wechat: WechatSettings = field(default_factory=WechatSettings)
@@ -121,6 +127,7 @@ class Settings:
     tickets: TicketSettings = field(default_factory=TicketSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    polls: PollSettings = field(default_factory=PollSettings)
     source: str = ""  # the file the settings came from ("" = defaults only)
 
     @property
@@ -173,6 +180,7 @@ SECTIONS: dict[str, type] = {
     "tickets": TicketSettings,
     "delivery": DeliverySettings,
     "scheduler": SchedulerSettings,
+    "polls": PollSettings,
 }
 
 
@@ -310,6 +318,8 @@ def validate(settings: Settings) -> Settings:
         )
     parse_templates(wechat.templates)
     _check_delivery(settings.delivery)
+    if settings.polls.remind_before_hours < 0 or settings.polls.followup_days <= 0:
+        raise ConfigError("[polls] remind_before_hours >= 0 and followup_days > 0, please")
     if settings.scheduler.sweep_seconds <= 0:
         raise ConfigError("[scheduler] sweep_seconds: must be positive")
     try:

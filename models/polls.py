@@ -71,6 +71,12 @@ class Poll(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # What the sweep has told people (bot/schedule/polls.py), so it tells them once.
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    result_pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decision_pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    followup_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    followup_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     @property
     def options(self) -> list[str]:
@@ -364,3 +370,42 @@ def decide_poll(db: Session, poll: Poll, decision: str, now: datetime) -> None:
     poll.status = DECIDED
     poll.decision = decision.strip()
     poll.decided_at = now
+
+
+def eligible_people(db: Session, poll: Poll) -> list[int]:
+    """Everyone who may vote in the poll (to tell them it opened, or remind them)."""
+    if poll.eligibility == FOLLOWERS and poll.scope == "all":
+        return list(db.scalars(select(Person.id).where(Person.following).order_by(Person.id)))
+    query = (
+        select(Binding.person_id)
+        .join(Household, Household.id == Binding.household_id)
+        .join(Building, Building.id == Household.building_id)
+        .join(Person, Person.id == Binding.person_id)
+        .where(Binding.status == APPROVED, Person.following)
+    )
+    if poll.scope == "grid":
+        query = query.where(Building.grid_id == poll.scope_grid_id)
+    elif poll.scope == "buildings":
+        query = query.where(Building.name.in_(poll.buildings))
+    return list(db.scalars(query.order_by(Binding.person_id)))
+
+
+def unit_key_of(db: Session, poll: Poll, person_id: int) -> str | None:
+    """The voting unit the person votes for in this poll (None: not bound, household poll)."""
+    if poll.unit == PERSON_UNIT:
+        return f"p{person_id}"
+    household = db.scalar(
+        select(Binding.household_id).where(
+            Binding.person_id == person_id, Binding.status == APPROVED
+        )
+    )
+    return f"h{household}" if household is not None else None
+
+
+def voters(db: Session, poll: Poll) -> list[int]:
+    """Who cast the ballots that count (the last voter of each unit)."""
+    return sorted(set(db.scalars(select(Ballot.voter_id).where(Ballot.poll_id == poll.id))))
+
+
+def voted_units(db: Session, poll: Poll) -> set[str]:
+    return set(db.scalars(select(Ballot.unit_key).where(Ballot.poll_id == poll.id)))

@@ -234,3 +234,60 @@ def test_the_sweep_opens_and_closes_polls_on_time(settings: Settings) -> None:
             statuses = tuple(session.get(Poll, p.id).status for p in (later, short))  # type: ignore[union-attr]
         assert statuses == expected
     db.dispose()
+
+
+def test_the_sweep_tells_each_person_once_open_remind_result_decision(
+    settings: Settings,
+) -> None:
+    from bot.delivery import render
+    from bot.schedule.polls import open_and_close
+    from models import OutboxMessage
+    from models.polls import decide_poll
+
+    db = Database(settings)
+    community(db)
+    voter = resident(db, "o_voter", "16-1-101")
+    idle = resident(db, "o_idle", "16-1-102")
+    elsewhere = resident(db, "o_18", "18-1-101")
+    poll = new_poll(db, scope="buildings", buildings=["16"])
+    short = new_poll(
+        db, title="短投票", closes_at=NOW + timedelta(hours=2), scope="buildings", buildings=["16"]
+    )
+
+    def sweep(at: datetime) -> None:
+        with db.session() as session:
+            open_and_close(session, at, settings)
+
+    def told(person_id: int) -> list[str]:
+        with db.session(read_only=True) as session:
+            rows = session.execute(
+                select(OutboxMessage.kind, OutboxMessage.payload)
+                .where(OutboxMessage.person_id == person_id, OutboxMessage.kind.like("poll.%"))
+                .order_by(OutboxMessage.id)
+            ).all()
+        return [f"{kind}: {render(kind, payload).text}" for kind, payload in rows]
+
+    sweep(NOW)
+    sweep(NOW)  # again: nothing twice
+    # Two polls opened: each announced once, however often the sweep runs.
+    assert [t.split(":")[0] for t in told(voter)] == ["poll.opened", "poll.opened"]
+    assert "A 沥青" in told(voter)[0] and "投票 1 A" in told(voter)[0]
+    assert told(elsewhere) == []  # not in scope
+    vote(db, poll, voter, "B")
+    sweep(NOW + timedelta(days=2, hours=1))  # within 24 h of the close
+    assert [t.split(":")[0] for t in told(idle)] == ["poll.opened", "poll.opened", "poll.reminder"]
+    assert not any("reminder" in t for t in told(voter))  # voted already
+    # The short poll (2 h, less than the 24 h lead) closed without a reminder.
+    sweep(NOW + timedelta(days=3, minutes=1))
+    sweep(NOW + timedelta(days=3, minutes=2))
+    results = [t for t in told(voter) if t.startswith("poll.result")]
+    assert len(results) == 1 and "B 水泥：1 票" in results[0]
+    assert not any(t.startswith("poll.result") for t in told(idle))  # did not vote
+    with db.session() as session:
+        decide_poll(session, session.get(Poll, poll.id), "采用水泥路面，明年春季施工。", NOW)  # type: ignore[arg-type]
+    sweep(NOW + timedelta(days=3, minutes=3))
+    assert "采用水泥路面" in told(voter)[-1]
+    sweep(NOW + timedelta(days=34))
+    assert told(voter)[-1].startswith("poll.followup") and "落实了吗" in told(voter)[-1]
+    assert short.number == 2
+    db.dispose()

@@ -203,6 +203,58 @@ def _household_vote(payload: dict[str, Any]) -> Rendered:
     )
 
 
+@register("poll.opened")
+def _poll_opened(payload: dict[str, Any]) -> Rendered:
+    text = (
+        f"【社区议题】#{payload['number']}「{payload['title']}」开始投票，"
+        f"{payload['closes']} 截止。\n{payload['options']}\n"
+        f"回复“投票 {payload['number']} 选项字母”参加，如：投票 {payload['number']} A"
+    )
+    return Rendered("社区议题投票", text, (str(payload["title"]), str(payload["closes"])), text)
+
+
+@register("poll.reminder")
+def _poll_reminder(payload: dict[str, Any]) -> Rendered:
+    text = (
+        f"提醒：议题 #{payload['number']}「{payload['title']}」将于 {payload['closes']} 截止，"
+        f"您还没有投票。回复“投票 {payload['number']}”查看选项。"
+    )
+    return Rendered("议题投票提醒", text, (str(payload["title"]), str(payload["closes"])), text)
+
+
+@register("poll.result")
+def _poll_result(payload: dict[str, Any]) -> Rendered:
+    if payload.get("tie"):
+        verdict = f"结果：{payload['leaders']} 票数相同（平票）。"
+    elif payload.get("leaders"):
+        verdict = f"领先：{payload['leaders']}。"
+    else:
+        verdict = "本次无人投票。"
+    if not payload.get("quorum_met"):
+        verdict += "参与人数未达到法定比例。"
+    text = (
+        f"议题 #{payload['number']}「{payload['title']}」投票已截止，感谢参与！\n"
+        f"{payload['counts']}\n{verdict}\n社区将据此形成决议并公布。"
+    )
+    return Rendered("议题投票结果", text, (str(payload["title"]), verdict), text)
+
+
+@register("poll.decision")
+def _poll_decision(payload: dict[str, Any]) -> Rendered:
+    text = f"议题 #{payload['number']}「{payload['title']}」的决议：{payload['decision']}"
+    return Rendered("议题决议", text, (str(payload["title"]),), text)
+
+
+@register("poll.followup")
+def _poll_followup(payload: dict[str, Any]) -> Rendered:
+    text = (
+        f"回头看：议题 #{payload['number']}「{payload['title']}」的决议"
+        f"（{shorten(str(payload['decision']), 60)}）落实了吗？"
+        "如有意见或问题，直接回复文字告诉我们，我们会转给社区工作人员。"
+    )
+    return Rendered("议题决议回头看", text, (str(payload["title"]),), text)
+
+
 @register("staff.digest")
 def _digest(payload: dict[str, Any]) -> Rendered:
     lines = [

@@ -46,6 +46,11 @@ def upgrade() -> None:
         sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
         sa.Column("closed_at", models.base.UTCDateTime(), nullable=True),
         sa.Column("reminded_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("announced_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("result_pushed_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("decision_pushed_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("followup_due_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("followup_asked_at", models.base.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["scope_grid_id"], ["grid.id"], name=op.f("fk_poll_scope_grid_id_grid")
         ),
