@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import classify, delivery, fake, people, report, rules, serve, simulate, tickets
+from . import classify, delivery, fake, people, polls, report, rules, serve, simulate, tickets
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,3 +27,4 @@ main.add_command(delivery.scheduler)
 main.add_command(delivery.outbox)
 main.add_command(delivery.notify)
 main.add_command(fake.fake_wechat)
+main.add_command(polls.poll)

@@ -1,0 +1,378 @@
+"""`poll create|list|show|close|decide`: polls (议事投票) from the command line.
+
+Machine output goes to stdout (`create` prints `#N title` first; `show --json` one JSON
+object); what happened besides goes to stderr. Times given without an offset are in the
+configured time zone (`[app] timezone`) and stored as UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.places import Grid
+from models.polls import (
+    BOUND,
+    CLOSED,
+    DECIDED,
+    DRAFT,
+    FOLLOWERS,
+    HOUSEHOLD_UNIT,
+    OPEN,
+    PERSON_UNIT,
+    Poll,
+    PollError,
+    PollSpec,
+    close_poll,
+    create_poll,
+    decide_poll,
+    poll_by_number,
+    tally,
+)
+
+from ..db import Database
+from .common import config_option, settings_from
+
+STATUSES = (DRAFT, OPEN, CLOSED, DECIDED)
+
+
+class IsoTime(click.ParamType):
+    """An ISO 8601 time, with an offset or naive (left naive: the caller applies the zone)."""
+
+    name = "ISO-TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(
+                f"{value!r} is not an ISO 8601 time (e.g. 2026-12-01T20:00 or "
+                "2026-12-01T20:00+08:00)",
+                param,
+                ctx,
+            )
+
+
+class Scope(click.ParamType):
+    """`all`, `grid:G` or `building:B1,B2,…` -> (scope, grid, buildings)."""
+
+    name = "SCOPE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip()
+        kind, _, rest = text.partition(":")
+        kind = kind.strip().lower()
+        if kind == "all" and not rest.strip():
+            return ("all", None, [])
+        if kind == "grid" and rest.strip():
+            return ("grid", rest.strip(), [])
+        if kind in ("building", "buildings"):
+            names = [n.strip() for n in rest.replace("，", ",").split(",") if n.strip()]
+            if names:
+                return ("buildings", None, names)
+        self.fail(f"{text!r}: use all, grid:NAME or building:NAME[,NAME…]", param, ctx)
+
+
+def _aware(moment: datetime, tz: tzinfo) -> datetime:
+    """A naive time is in the configured zone; every time comes back as aware UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC)
+
+
+def _local(moment: datetime | None, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _refusal(exc: PollError) -> click.ClickException:
+    message = exc.details.get("message")
+    return click.ClickException(f"{message} ({exc.reason})" if message else exc.reason)
+
+
+def _scope_json(session: Session, poll: Poll) -> str:
+    if poll.scope == "grid":
+        grid = session.get(Grid, poll.scope_grid_id) if poll.scope_grid_id else None
+        return f"grid:{grid.name if grid is not None else poll.scope_grid_id}"
+    if poll.scope == "buildings":
+        return "building:" + ",".join(poll.buildings)
+    return poll.scope
+
+
+def poll_json(session: Session, poll: Poll) -> dict[str, Any]:
+    """A poll and its tally, as `poll show --json` prints it."""
+    result = tally(session, poll)
+    return {
+        "number": poll.number,
+        "status": poll.status,
+        "title": poll.title,
+        "description": poll.description,
+        "options": dict(zip(poll.labels, poll.options, strict=True)),
+        "scope": _scope_json(session, poll),
+        "unit": poll.unit,
+        "eligibility": poll.eligibility,
+        "max_choices": poll.max_choices,
+        "anonymous": poll.anonymous,
+        "hide_results": poll.hide_results,
+        "counts": dict(result.counts),
+        "ballots": result.ballots,
+        "eligible": result.eligible,
+        "turnout": result.turnout,
+        "quorum": poll.quorum,
+        "threshold": poll.threshold,
+        "quorum_met": result.quorum_met,
+        "leaders": list(result.leaders),
+        "tie": result.tie,
+        "passed": result.passed,
+        "decision": poll.decision,
+        "opens_at": _iso(poll.opens_at),
+        "closes_at": _iso(poll.closes_at),
+        "closed_at": _iso(poll.closed_at),
+        "decided_at": _iso(poll.decided_at),
+        "created_at": _iso(poll.created_at),
+    }
+
+
+def _print_poll(data: dict[str, Any], tz: tzinfo) -> None:
+    at = datetime.fromisoformat
+    click.echo(f"#{data['number']}  {data['title']}  [{data['status']}]")
+    if data["description"]:
+        click.echo(data["description"])
+    click.echo(
+        f"opens {_local(at(data['opens_at']), tz)}  closes {_local(at(data['closes_at']), tz)}"
+        f"  scope {data['scope']}  per {data['unit']}  voters {data['eligibility']}"
+        f"  choices {data['max_choices']}" + ("  anonymous" if data["anonymous"] else "")
+    )
+    if data["hide_results"] and data["status"] in (DRAFT, OPEN):
+        click.echo("(results are hidden from residents until the poll closes)")
+    for label, text in data["options"].items():
+        click.echo(f"  {label}. {text}  {data['counts'][label]}")
+    turnout = data["turnout"]
+    percent = f" ({turnout:.0%})" if turnout is not None else ""
+    quorum = "met" if data["quorum_met"] else "not met"
+    click.echo(
+        f"turnout {data['ballots']}/{data['eligible']}{percent}  "
+        f"quorum {data['quorum']:.0%} {quorum}"
+    )
+    leaders = data["leaders"]
+    if not leaders:
+        leader = "leader: none"
+    elif data["tie"]:
+        leader = "tie: " + ", ".join(leaders)
+    else:
+        leader = f"leader: {leaders[0]}"
+    click.echo(f"{leader}  passed: {'yes' if data['passed'] else 'no'}")
+    click.echo(f"decision: {data['decision'] or '-'}")
+
+
+@click.group()
+def poll() -> None:
+    """Polls (议事投票): create one, list them, show the tally, close, record the decision."""
+
+
+@poll.command("create")
+@config_option
+@click.option("--title", required=True, help="The question, shown to residents.")
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="TEXT",
+    help="An option (repeat: 2 to 20; labelled A, B, C … in order).",
+)
+@click.option("--description", default="", help="Background for the residents.")
+@click.option(
+    "--scope",
+    type=Scope(),
+    default="all",
+    show_default=True,
+    help="Who may vote: all, grid:NAME, or building:NAME[,NAME…].",
+)
+@click.option(
+    "--unit",
+    type=click.Choice((PERSON_UNIT, HOUSEHOLD_UNIT)),
+    default=PERSON_UNIT,
+    show_default=True,
+    help="One ballot per person, or per household (户决制).",
+)
+@click.option(
+    "--choices",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Options per ballot.",
+)
+@click.option("--anonymous", is_flag=True, help="Do not show who voted what.")
+@click.option("--hide-results", is_flag=True, help="Residents see results only once closed.")
+@click.option("--anyone", is_flag=True, help="Anyone following may vote, not only bound residents.")
+@click.option("--opens-at", type=IsoTime(), help="When it opens (default: now).")
+@click.option("--closes-at", type=IsoTime(), required=True, help="When it closes.")
+@click.option(
+    "--quorum", type=float, default=0.0, show_default=True, help="Turnout needed, 0 to 1."
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Share of ballots the leader needs to pass.",
+)
+def create(
+    config_path: str | None,
+    title: str,
+    options: tuple[str, ...],
+    description: str,
+    scope: tuple[str, str | None, list[str]],
+    unit: str,
+    choices: int,
+    anonymous: bool,
+    hide_results: bool,
+    anyone: bool,
+    opens_at: datetime | None,
+    closes_at: datetime,
+    quorum: float,
+    threshold: float,
+) -> None:
+    """Create a poll; prints `#N title`."""
+    settings = settings_from(config_path)
+    kind, grid, buildings = scope
+    spec = PollSpec(
+        title=title,
+        options=list(options),
+        closes_at=_aware(closes_at, settings.tz),
+        description=description,
+        scope=kind,
+        grid=grid,
+        buildings=buildings,
+        unit=unit,
+        max_choices=choices,
+        anonymous=anonymous,
+        hide_results=hide_results,
+        eligibility=FOLLOWERS if anyone else BOUND,
+        opens_at=_aware(opens_at, settings.tz) if opens_at is not None else None,
+        quorum=quorum,
+        threshold=threshold,
+    )
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            try:
+                created = create_poll(session, spec, datetime.now(UTC))
+            except PollError as exc:
+                raise _refusal(exc) from None
+            number, status = created.number, created.status
+            opens, closes = created.opens_at, created.closes_at
+            title = created.title
+    finally:
+        db.dispose()
+    click.echo(f"#{number} {title}")
+    state = "open now" if status == OPEN else f"opens {_local(opens, settings.tz)}"
+    click.echo(f"poll #{number}: {state}, closes {_local(closes, settings.tz)}", err=True)
+
+
+@poll.command("list")
+@config_option
+@click.option("--status", type=click.Choice(STATUSES), help="Only polls in this state.")
+def list_polls(config_path: str | None, status: str | None) -> None:
+    """The polls, newest first: number, status, closing time (local), title."""
+    settings = settings_from(config_path)
+    db = Database(settings)
+    try:
+        with db.session(read_only=True) as session:
+            query = select(Poll).order_by(Poll.number.desc())
+            if status is not None:
+                query = query.where(Poll.status == status)
+            rows = [(p.number, p.status, p.closes_at, p.title) for p in session.scalars(query)]
+    finally:
+        db.dispose()
+    for number, state, closes, title in rows:
+        click.echo(f"#{number}  {state}  closes {_local(closes, settings.tz)}  {title}")
+
+
+@poll.command("show")
+@config_option
+@click.argument("number", type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def show(config_path: str | None, number: int, as_json: bool) -> None:
+    """Show poll #NUMBER with its tally (counts too while hidden from residents)."""
+    settings = settings_from(config_path)
+    db = Database(settings)
+    try:
+        with db.session(read_only=True) as session:
+            found = poll_by_number(session, number)
+            data = poll_json(session, found) if found is not None else None
+    finally:
+        db.dispose()
+    if data is None:
+        raise click.ClickException(f"no poll #{number}")
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    _print_poll(data, settings.tz)
+
+
+@poll.command("close")
+@config_option
+@click.argument("number", type=click.IntRange(min=1))
+def close(config_path: str | None, number: int) -> None:
+    """Close poll #NUMBER now (before its closing time). Closing a closed poll is a no-op."""
+    settings = settings_from(config_path)
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            found = poll_by_number(session, number)
+            if found is None:
+                raise click.ClickException(f"no poll #{number}")
+            closed = close_poll(session, found, datetime.now(UTC))
+            status = found.status
+            result = tally(session, found)
+    finally:
+        db.dispose()
+    if not closed:
+        click.echo(f"#{number} was already closed ({status})")
+        return
+    if not result.leaders:
+        outcome = "no votes"
+    elif result.tie:
+        outcome = "tie " + ", ".join(result.leaders)
+    else:
+        outcome = f"leader {result.leaders[0]}" + (" (passed)" if result.passed else "")
+    click.echo(f"#{number} closed: {result.ballots}/{result.eligible} ballots, {outcome}")
+
+
+@poll.command("decide")
+@config_option
+@click.argument("number", type=click.IntRange(min=1))
+@click.argument("decision")
+def decide(config_path: str | None, number: int, decision: str) -> None:
+    """Record the committee's DECISION (决议) on closed poll #NUMBER."""
+    settings = settings_from(config_path)
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            found = poll_by_number(session, number)
+            if found is None:
+                raise click.ClickException(f"no poll #{number}")
+            previous = found.decision
+            try:
+                decide_poll(session, found, decision, datetime.now(UTC))
+            except PollError as exc:
+                raise _refusal(exc) from None
+            recorded = found.decision
+    finally:
+        db.dispose()
+    if previous is not None and previous != recorded:
+        click.echo(f"poll #{number}: replaced the earlier decision {previous!r}", err=True)
+    click.echo(f"#{number} decided: {recorded}")
