@@ -13,7 +13,11 @@ local requests = {
   "16号楼的电梯这两天老是停在半路，家里有老人，上下楼很担心，请尽快安排检修。",
   "楼上装修从早上七点就开始打电钻，周末也不停，噪音太大了，孩子没法休息。",
 }
-local texts = os.getenv("WRK_TEXTS") == "help" and {"帮助"} or requests
+-- WRK_TEXTS=vote casts ballots in poll #1 (bench/polls.py).
+local votes = {"投票 1 A", "投票 1 B", "投票 1 C"}
+local kind = os.getenv("WRK_TEXTS")
+local texts = kind == "help" and {"帮助"} or kind == "vote" and votes or requests
+local numbered = texts == requests
 
 function setup(thread)
   thread:set("tid", next_id)
@@ -34,7 +38,7 @@ function request()
     "<Content><![CDATA[%s%s]]></Content><MsgId>%d</MsgId></xml>",
     tid, counter % 250, os.time(), texts[counter % #texts + 1],
     -- a different room each time, so no two requests are the same text
-    #texts > 1 and string.format("（%d室）", counter) or "",
+    numbered and string.format("（%d室）", counter) or "",
     base + tid * 100000000 + counter)
   return wrk.format("POST", "/wechat?" .. query, {["Content-Type"] = "text/xml"}, body)
 end
