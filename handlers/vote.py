@@ -21,6 +21,7 @@ from models.polls import (
     Poll,
     PollError,
     cast_ballot,
+    may_vote,
     poll_by_number,
     tally,
 )
@@ -61,16 +62,28 @@ def vote(ctx: Context, args: str) -> str:
 
 
 def _list(ctx: Context) -> str:
-    polls = ctx.db.scalars(
-        select(Poll).where(Poll.status == OPEN, Poll.closes_at > ctx.now).order_by(Poll.closes_at)
-    ).all()
+    polls = [
+        poll
+        for poll in ctx.db.scalars(
+            select(Poll)
+            .where(Poll.status == OPEN, Poll.closes_at > ctx.now)
+            .order_by(Poll.closes_at)
+        )
+        if may_vote(ctx.db, poll, ctx.person.id, ctx.now)
+    ]
     if not polls:
         return texts.NONE_OPEN
     lines = [texts.LIST_HEADER]
-    lines += [
-        texts.LIST_LINE.format(number=p.number, title=p.title, closes=_when(ctx, p.closes_at))
-        for p in polls[:10]
-    ]
+    for poll in polls[:5]:  # a passive reply stays short
+        options = " ".join(
+            f"{label} {text}" for label, text in zip(poll.labels, poll.options, strict=True)
+        )
+        lines.append(
+            texts.LIST_LINE.format(
+                number=poll.number, title=poll.title, closes=_when(ctx, poll.closes_at)
+            )
+        )
+        lines.append(options)
     lines.append(texts.LIST_FOOTER.format(number=polls[0].number))
     return "\n".join(lines)
 

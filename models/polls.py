@@ -243,13 +243,12 @@ def parse_choices(poll: Poll, text: str) -> str:
     return "".join(sorted(letters))
 
 
-def cast_ballot(db: Session, poll: Poll, person_id: int, text: str, now: datetime) -> Cast:
-    """Record the person's ballot (for their household, in a household poll)."""
+def _voter(db: Session, poll: Poll, person_id: int, now: datetime) -> Household | None:
+    """The voter's household (None if they have none), or PollError why they may not vote."""
     if poll.status != OPEN or now < poll.opens_at:
         raise PollError("not_open" if poll.status in (DRAFT, OPEN) else "closed")
     if now >= poll.closes_at:
         raise PollError("closed")
-    choices = parse_choices(poll, text)
     binding = db.scalars(select(Binding).where(Binding.person_id == person_id)).one_or_none()
     approved = binding is not None and binding.status == APPROVED
     if poll.eligibility == BOUND and not approved:
@@ -257,6 +256,21 @@ def cast_ballot(db: Session, poll: Poll, person_id: int, text: str, now: datetim
     household = db.get(Household, binding.household_id) if approved and binding else None
     if not _in_scope(db, poll, household.building_id if household else None):
         raise PollError("out_of_scope")
+    return household
+
+
+def may_vote(db: Session, poll: Poll, person_id: int, now: datetime) -> bool:
+    try:
+        _voter(db, poll, person_id, now)
+    except PollError:
+        return False
+    return True
+
+
+def cast_ballot(db: Session, poll: Poll, person_id: int, text: str, now: datetime) -> Cast:
+    """Record the person's ballot (for their household, in a household poll)."""
+    household = _voter(db, poll, person_id, now)
+    choices = parse_choices(poll, text)
     if poll.unit == HOUSEHOLD_UNIT:
         assert household is not None  # household polls are for bound residents only
         unit_key = f"h{household.id}"

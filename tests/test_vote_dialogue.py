@@ -63,6 +63,7 @@ def test_a_resident_lists_reads_and_votes(settings: Settings, clock: Clock) -> N
     bound(app, resident, "16-1-101")
     listing = resident.say("投票")
     assert listing is not None and "#1 16号楼前道路重铺" in listing
+    assert "A 沥青 B 水泥 C 透水砖" in listing
     detail = resident.say("投票 1")
     assert detail is not None and "A 沥青\nB 水泥\nC 透水砖" in detail
     receipt = resident.say("c")  # just the letter, right after reading the poll
@@ -80,6 +81,7 @@ def test_every_refusal_says_why(settings: Settings, clock: Clock) -> None:
     inside, outside, unbound = (Chat(wechat, o) for o in ("o_16", "o_18", "o_new"))
     bound(app, inside, "16-1-101")
     bound(app, outside, "18-1-101")
+    assert outside.say("投票") == "目前没有您可以参加的议题投票。"  # not in scope: not listed
     assert (outside.say("投票 1 A") or "").startswith("#1 仅限相关楼栋或网格的居民参加")
     assert "需要先绑定住址" in (unbound.say("投票 1 A") or "")
     pending = Chat(wechat, "o_pending")
