@@ -4,7 +4,11 @@ builder posting to the app), `chat` (a resident's side of a conversation), `live
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +26,7 @@ from bot import create_app
 from bot.classify import seed_default_topics
 from bot.config import Settings, load_settings
 from bot.db import Database
+from bot.wechat.fake import FakeWeChat
 from bot.wechat.simulator import Signer, message_xml
 from models import InboundMessage
 
@@ -251,3 +256,53 @@ class LiveServer:
 def live_server(app: Flask) -> Iterator[LiveServer]:
     with LiveServer(app) as server:
         yield server
+
+
+def db_of(app: Flask) -> Database:
+    """The app's database."""
+    return app.extensions["yishiting"].db  # type: ignore[no-any-return]
+
+
+def pushes_to(app: Flask, openid: str, kind_prefix: str = "") -> list[str]:
+    """What has been pushed (queued) to this person, oldest first, as they would read it:
+    the outbox rows rendered with the templates the worker sends."""
+    from bot.delivery import render
+    from models import OutboxMessage, Person
+
+    with db_of(app).session(read_only=True) as session:
+        rows = session.execute(
+            select(OutboxMessage.kind, OutboxMessage.payload)
+            .join(Person, Person.id == OutboxMessage.person_id)
+            .where(Person.openid == openid, OutboxMessage.kind.startswith(kind_prefix))
+            .order_by(OutboxMessage.id)
+        ).all()
+    return [render(kind, payload).text for kind, payload in rows]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeWeChat]:
+    """A fake WeChat/WeCom API on a local port (bot/wechat/fake.py)."""
+    with FakeWeChat() as server:
+        server.slow_seconds = 1.5
+        yield server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """Wait until the server at `url` answers /healthz; fail with its stderr if it exits."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode() if proc.stderr else "exited")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("server did not become healthy")

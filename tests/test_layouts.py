@@ -9,17 +9,14 @@ through each, and an announcement delivered to a fake WeChat:
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from conftest import TOKEN, write_config
+from conftest import TOKEN, free_port, wait_healthy, write_config
 from sqlalchemy import select
 
 from bot.config import load_settings
@@ -29,18 +26,6 @@ from bot.wechat.simulator import Signer, message_xml
 from models import JobRun
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def config_for(tmp_path: Path, database_url: str, fake: FakeWeChat) -> Path:
@@ -70,20 +55,6 @@ def start(args: list[str], config: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode() if proc.stderr else "exited")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("server did not become healthy")
 
 
 def say(url: str, openid: str, text: str) -> str | None:

@@ -11,22 +11,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Chat, Clock, WeChat, make_app
+from conftest import Chat, Clock, WeChat, db_of, make_app, pushes_to
 from flask import Flask
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.db import Database
-from bot.delivery import render
 from bot.schedule import jobs
 from bot.schedule.tickets import deadlines, followups, ratings
-from models import OutboxMessage, Person, Ticket, ticket_by_number
+from models import Person, Ticket, ticket_by_number
 from models.places import Building, Grid
 from models.staff import LEVEL_COMMUNITY, LEVEL_STREET, add_staff
-
-
-def db_of(app: Flask) -> Database:
-    return app.extensions["yishiting"].db  # type: ignore[no-any-return]
 
 
 def staff(
@@ -40,18 +34,6 @@ def staff(
 ) -> None:
     with db_of(app).session() as session:
         add_staff(session, openid, name, topics, grids, None, level, datetime.now(UTC))
-
-
-def pushes_to(app: Flask, openid: str) -> list[str]:
-    """What has been pushed (queued) to this person, oldest first, as they would read it."""
-    with db_of(app).session(read_only=True) as session:
-        rows = session.execute(
-            select(OutboxMessage.kind, OutboxMessage.payload)
-            .join(Person, Person.id == OutboxMessage.person_id)
-            .where(Person.openid == openid)
-            .order_by(OutboxMessage.id)
-        ).all()
-    return [render(kind, payload).text for kind, payload in rows]
 
 
 def ticket(app: Flask, number: int) -> Ticket:

@@ -7,7 +7,6 @@ nothing of ours is mocked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,13 +22,6 @@ from bot.delivery import Worker
 from bot.wechat.fake import FakeWeChat
 from models import OutboxMessage, Person, Push, Role, enqueue, touch_person
 from models.tokens import AccessToken
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        server.slow_seconds = 1.5
-        yield server
 
 
 def live_settings(settings: Settings, fake: FakeWeChat, **delivery: Any) -> Settings:

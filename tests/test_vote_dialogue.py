@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from conftest import Chat, Clock, WeChat, make_app
+from conftest import Chat, Clock, WeChat, db_of, make_app, pushes_to
 from flask import Flask
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.db import Database
-from bot.delivery import render
-from models import OutboxMessage, Person
+from models import Person
 from models.places import Building, Grid, approve_binding
 from models.polls import HOUSEHOLD_UNIT, PollSpec, create_poll
-
-
-def db_of(app: Flask) -> Database:
-    return app.extensions["yishiting"].db  # type: ignore[no-any-return]
 
 
 def setup(settings: Settings, clock: Clock, **poll: object) -> tuple[Flask, WeChat]:
@@ -44,17 +38,6 @@ def bound(app: Flask, chat: Chat, address: str) -> None:
     with db_of(app).session() as session:
         person = session.scalars(select(Person).where(Person.openid == chat.openid)).one()
         approve_binding(session, person.id, "test", datetime.now(UTC))
-
-
-def pushes_to(app: Flask, openid: str) -> list[str]:
-    with db_of(app).session(read_only=True) as session:
-        rows = session.execute(
-            select(OutboxMessage.kind, OutboxMessage.payload)
-            .join(Person, Person.id == OutboxMessage.person_id)
-            .where(Person.openid == openid, OutboxMessage.kind.like("poll.%"))
-            .order_by(OutboxMessage.id)
-        ).all()
-    return [render(kind, payload).text for kind, payload in rows]
 
 
 def test_a_resident_lists_reads_and_votes(settings: Settings, clock: Clock) -> None:
@@ -101,7 +84,7 @@ def test_a_household_votes_once_and_every_member_is_told(settings: Settings, clo
     bound(app, son, "16-1-101")
     assert "本户以这一票为准" in (mother.say("投票 1 A") or "")
     assert "已更新您对 #1" in (son.say("投票 1 B") or "")
-    told = pushes_to(app, "o_mother")
+    told = pushes_to(app, "o_mother", "poll.")
     assert told and "B 水泥" in told[-1]
     assert "结果将在投票截止后公布" in (son.say("结果 1") or "")
     clock.advance(days=4)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import free_port, wait_healthy
 
 from bot.cli import main
 from bot.wechat.simulator import Signer, message_xml
@@ -18,29 +17,9 @@ from bot.wechat.simulator import Signer, message_xml
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode() if proc.stderr else "exited")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("server did not become healthy")
-
-
 def test_gunicorn_serves_the_webhook_with_preloaded_workers(config_path: Path) -> None:
     assert CliRunner().invoke(main, ["init", "--config", str(config_path)]).exit_code == 0
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "YISHITING_CONFIG": str(config_path)}
     proc = subprocess.Popen(
         [
@@ -61,7 +40,7 @@ def test_gunicorn_serves_the_webhook_with_preloaded_workers(config_path: Path) -
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc)
+        wait_healthy(url, proc)
         from bot.config import load_settings
 
         signer = Signer(load_settings(config_path, environ={}).wechat.token)
