@@ -214,10 +214,14 @@ def push_assignee(
 
 
 def accept(db: Session, ticket: Ticket, actor: Actor, now: datetime) -> None:
-    """接单: the actor takes the ticket. Someone else's (or a concurrent winner's) → Taken."""
+    """接单: the actor takes the ticket.
+
+    A ticket waiting for someone else → NotYours (supervisors and admins may take it); one a
+    colleague has accepted, also a moment ago in a concurrent transaction → Taken.
+    """
     if ticket.assignee_id not in (None, actor.id) and not actor.overrides:
         if ticket.status in TRANSITIONS["accept"][0]:
-            raise Taken(ticket, _person(db, ticket.assignee_id))
+            raise NotYours(ticket, _person(db, ticket.assignee_id))
     values: dict[str, Any] = {"assignee_id": actor.id}
     if ticket.accepted_at is None:
         values["accepted_at"] = now

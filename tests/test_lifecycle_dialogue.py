@@ -301,3 +301,13 @@ def test_the_morning_digest_runs_once_a_day(community: Any, settings: Settings) 
     digests = [p for p in pushes_to(app, "o_wang") if p.startswith("【今日待办")]
     assert len(digests) == 1
     assert "您有 1 件诉求在办" in digests[0] and "#1 电梯设施" in digests[0]
+
+
+def test_a_ticket_waiting_for_a_colleague_is_theirs(community: Any) -> None:
+    app, wechat = community
+    staff(app, "o_zhang", "张师傅", topics=("环境卫生",))
+    Chat(wechat, "o_resident").say("3号楼电梯坏了")  # routed to 王师傅 (电梯设施)
+    zhang, li = Chat(wechat, "o_zhang"), Chat(wechat, "o_li")
+    assert zhang.say("接单 1") == ("#1 目前由王师傅负责，如需转给您，请联系对方或社区负责人转派。")
+    assert (li.say("接单 1") or "").startswith("已接单 #1")  # the supervisor may
+    assert zhang.say("接单 1") == "#1 已由李主任接单，无需重复接单。"
