@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from models import ConversationState, Ticket, drop_state, push_state, ticket_by_number
-from models.lifecycle import IllegalMove
+from models.lifecycle import Actor, IllegalMove, record_event
 from models.ratings import rate, reopen_by_followup, resident_note
 
 from . import texts
@@ -112,7 +112,15 @@ def followup_answer(ctx: Context, state: ConversationState) -> Reply | Pass:
         return PASS
     if answer == 1 or said in ("已解决", "解决了"):
         drop_state(ctx.db, state)
-        add_followup_note(ctx, ticket, "回头看：居民确认已解决")
+        record_event(
+            ctx.db,
+            ticket,
+            "followup",
+            Actor(ctx.person.id),
+            ctx.now,
+            before=ticket.status,
+            note="回头看：居民确认已解决",
+        )
         return texts.FOLLOWUP_GOOD
     if answer == 2 or said in ("还在", "问题还在", "还有"):
         drop_state(ctx.db, state)
@@ -124,19 +132,3 @@ def followup_answer(ctx: Context, state: ConversationState) -> Reply | Pass:
             return texts.RATE_NOT_NOW.format(number=ticket.number)
         return texts.FOLLOWUP_BAD.format(number=ticket.number)
     return texts.FOLLOWUP_CHOICES
-
-
-def add_followup_note(ctx: Context, ticket: Ticket, note: str) -> None:
-    from models import TicketEvent
-
-    ctx.db.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=ctx.now,
-            actor_id=ctx.person.id,
-            action="followup",
-            from_status=ticket.status,
-            to_status=ticket.status,
-            note=note,
-        )
-    )

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from models import Ticket, TicketEvent, push_state
-from models.lifecycle import SYSTEM, IllegalMove, escalate, move
+from models import Ticket, push_state
+from models.lifecycle import SYSTEM, IllegalMove, escalate, move, record_event
 from models.outbox import Push, enqueue
 from models.tickets import OPEN_STATUSES, assigned_push
 
@@ -53,20 +53,6 @@ def _staff_push(
     )
 
 
-def _note(session: Session, ticket: Ticket, action: str, now: datetime, note: str) -> None:
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
-            actor_id=None,
-            action=action,
-            from_status=ticket.status,
-            to_status=ticket.status,
-            note=note,
-        )
-    )
-
-
 @register_sweep("ticket_deadlines")
 def deadlines(session: Session, now: datetime, settings: Settings) -> str | None:
     """Warn before a deadline; on a breach, escalate one level (or, at the top, say so once)."""
@@ -84,7 +70,15 @@ def deadlines(session: Session, now: datetime, settings: Settings) -> str | None
     for ticket in soon:
         ticket.warned_at = now
         _staff_push(session, ticket, "ticket.due_soon", now, settings, f"due:{ticket.due_at}")
-        _note(session, ticket, "warned", now, "临近办理时限，已提醒")
+        record_event(
+            session,
+            ticket,
+            "warned",
+            SYSTEM,
+            now,
+            before=ticket.status,
+            note="临近办理时限，已提醒",
+        )
     late = session.scalars(
         select(Ticket)
         .where(
@@ -110,7 +104,15 @@ def deadlines(session: Session, now: datetime, settings: Settings) -> str | None
         stuck += 1
         ticket.warned_at = now
         _staff_push(session, ticket, "ticket.overdue", now, settings, f"overdue:{ticket.due_at}")
-        _note(session, ticket, "warned", now, "已逾期，无更高一级可升级")
+        record_event(
+            session,
+            ticket,
+            "warned",
+            SYSTEM,
+            now,
+            before=ticket.status,
+            note="已逾期，无更高一级可升级",
+        )
     done = []
     if soon:
         done.append(f"{len(soon)} warned")
@@ -147,7 +149,9 @@ def ratings(session: Session, now: datetime, settings: Settings) -> str | None:
             now,
         )
         push_state(session, ticket.person_id, "rate", {"ticket": ticket.number}, now=now, ttl=wait)
-        _note(session, ticket, "reminded", now, "提醒居民评价")
+        record_event(
+            session, ticket, "reminded", SYSTEM, now, before=ticket.status, note="提醒居民评价"
+        )
     close = session.scalars(
         select(Ticket)
         .where(Ticket.status == "resolved", Ticket.rating_reminded_at <= now - wait)
@@ -208,5 +212,13 @@ def followups(session: Session, now: datetime, settings: Settings) -> str | None
             now=now,
             ttl=timedelta(days=7),
         )
-        _note(session, ticket, "followup", now, "回头看：已询问居民")
+        record_event(
+            session,
+            ticket,
+            "followup",
+            SYSTEM,
+            now,
+            before=ticket.status,
+            note="回头看：已询问居民",
+        )
     return f"{len(due)} follow-ups asked" if due else None
