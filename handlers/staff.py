@@ -47,8 +47,7 @@ def _number_and_rest(args: str) -> tuple[int | None, str]:
 def _when(ctx: Context, moment: datetime | None) -> str:
     if moment is None:
         return "无"
-    local = moment.astimezone(ctx.tz)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return texts.when(moment, ctx.tz)
 
 
 def _holder(person: Person | None) -> str:

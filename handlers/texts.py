@@ -3,6 +3,17 @@
 Every resident-facing word of these features lives here, in Simplified Chinese.
 """
 
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+
+def when(moment: datetime, tz: tzinfo | None = None) -> str:
+    """A time as people read it, e.g. 11月23日 18:00 (in `tz`, else the moment's own zone)."""
+    local = moment.astimezone(tz) if tz is not None else moment
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
 WELCOME = (
     "您好，欢迎关注议事厅！\n"
     "这里是社区居委会的线上议事窗口：小区里的问题和建议，直接发文字告诉我们；"

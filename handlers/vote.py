@@ -29,6 +29,7 @@ from models.polls import (
 from . import vote_texts as texts
 from .folding import fold
 from .router import PASS, Context, Pass, Reply, Router
+from .texts import when
 
 router = Router("vote")
 
@@ -36,8 +37,7 @@ CHOOSING = "vote"
 
 
 def _when(ctx: Context, moment: datetime) -> str:
-    local = moment.astimezone(ctx.tz)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return when(moment, ctx.tz)
 
 
 def _number(word: str) -> int | None:

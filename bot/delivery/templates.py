@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from handlers.texts import when
+
 
 class UnknownKind(Exception):
     """A row whose kind no template renders: a permanent error, the row goes dead."""
@@ -71,8 +73,7 @@ def _when(iso: str | None) -> str:
     """A deadline as staff read it: 11月23日 18:00 (in the community's time zone)."""
     if not iso:
         return "无"
-    moment = datetime.fromisoformat(iso)
-    return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
+    return when(datetime.fromisoformat(iso))  # stored with the community's offset
 
 
 def _ticket_lines(payload: dict[str, Any]) -> list[str]:

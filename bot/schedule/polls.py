@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.texts import when
 from models.outbox import Push, enqueue
 from models.polls import (
     CLOSED,
@@ -72,7 +73,6 @@ def open_and_close(session: Session, now: datetime, settings: Settings) -> str |
         select(Poll).where(Poll.status == OPEN, Poll.announced_at.is_(None))
     ).all():
         poll.announced_at = now
-        closes = poll.closes_at.astimezone(tz)
         told = _tell(
             session,
             poll,
@@ -80,7 +80,7 @@ def open_and_close(session: Session, now: datetime, settings: Settings) -> str |
             eligible_people(session, poll),
             now,
             options=_options(poll),
-            closes=f"{closes.month}月{closes.day}日 {closes:%H:%M}",
+            closes=when(poll.closes_at, tz),
         )
         done.append(f"#{poll.number} announced to {told}")
 
@@ -97,14 +97,13 @@ def open_and_close(session: Session, now: datetime, settings: Settings) -> str |
         waiting = [
             p for p in eligible_people(session, poll) if unit_key_of(session, poll, p) not in voted
         ]
-        closes = poll.closes_at.astimezone(tz)
         told = _tell(
             session,
             poll,
             "poll.reminder",
             waiting,
             now,
-            closes=f"{closes.month}月{closes.day}日 {closes:%H:%M}",
+            closes=when(poll.closes_at, tz),
         )
         done.append(f"#{poll.number} reminded {told}")
 
