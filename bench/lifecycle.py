@@ -17,9 +17,7 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from sqlalchemy import func, select  # noqa: E402
-from webhook import TOKEN, measure  # noqa: E402
+from webhook import init_sqlite, measure  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
 from bot.db import Database  # noqa: E402
@@ -76,18 +74,7 @@ def main() -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install wrk")
 
-    work = Path(tempfile.mkdtemp(prefix="yishiting-bench-"))
-    config = work / "config.toml"
-    config.write_text(
-        '[app]\ndatabase_url = "sqlite:///bench.db"\nsecret_key = "bench"\n'
-        f'[wechat]\ntoken = "{TOKEN}"\n',
-        encoding="utf-8",
-    )
-    env = {**os.environ, "YISHITING_CONFIG": str(config)}
-    yishiting = Path(sys.executable).parent / "yishiting"
-    subprocess.run(
-        [str(yishiting), "init", "--config", str(config)], check=True, capture_output=True
-    )
+    work, config, env = init_sqlite()
     staff_every_topic(config)
 
     # A fresh database grows its files (the WAL above all) under the first load, which costs

@@ -31,6 +31,7 @@ import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -153,6 +154,36 @@ def measure_reference(url: str, pushes: int, processes: int) -> float:
     return share * processes / (time.perf_counter() - started)
 
 
+def drain(config: Path, db: Database, workers: int, kind: str | None = None) -> float:
+    """Start `workers` `yishiting worker` processes; seconds until every push (of `kind`)
+    is recorded as sent. The workers are stopped before returning."""
+    unsent = select(func.count()).where(OutboxMessage.status != "sent")
+    if kind is not None:
+        unsent = unsent.where(OutboxMessage.kind == kind)
+    env = {**os.environ, "YISHITING_CONFIG": ""}
+    started = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "worker", "--config", str(config)], cwd=ROOT, env=env
+        )
+        for _ in range(workers)
+    ]
+    try:
+        while db_scalar(db, unsent):
+            time.sleep(0.05)
+        return time.perf_counter() - started
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait()
+
+
+def db_scalar(db: Database, query: Any) -> Any:
+    with db.session(read_only=True) as session:
+        return session.scalar(query)
+
+
 def measure_delivery(config: Path, db: Database, url: str, pushes: int, workers: int) -> float:
     now = datetime.now(UTC)
     with db.transaction() as conn:
@@ -161,29 +192,7 @@ def measure_delivery(config: Path, db: Database, url: str, pushes: int, workers:
             payload = {"announcement": 0, "text": f"推送{n}"}
             enqueue(conn, Push("notice", people[n % 100], payload, f"bench:{now}:{n}"), now)
     fake_call(url, "_fake/reset", "POST")
-    env = {**os.environ, "YISHITING_CONFIG": ""}
-    started = time.perf_counter()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "worker", "--config", str(config)],
-            cwd=ROOT,
-            env=env,
-        )
-        for _ in range(workers)
-    ]
-    try:
-        while True:
-            with db.session(read_only=True) as session:
-                left = session.scalar(select(func.count()).where(OutboxMessage.status != "sent"))
-            if not left:
-                break
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait()
+    elapsed = drain(config, db, workers)
     received = fake_call(url, "_fake/received")
     assert isinstance(received, list)
     counts = Counter(r["body"]["data"]["remark"]["value"] for r in received)

@@ -30,14 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from outbox import fake_call, start_fake  # noqa: E402
+from outbox import drain, fake_call, start_fake  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 from webhook import TOKEN, measure  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.schedule.polls import open_and_close  # noqa: E402
-from models import Ballot, OutboxMessage, Person  # noqa: E402
+from models import Ballot, Person  # noqa: E402
 from models.polls import FOLLOWERS, Poll, PollSpec, close_poll, create_poll  # noqa: E402
 
 
@@ -109,31 +109,7 @@ def result_push(config: Path, db: Database, fake_url: str, voters: int) -> tuple
         open_and_close(session, now, settings)
     queued = time.perf_counter() - started
     fake_call(fake_url, "_fake/reset", "POST")
-    env = {**os.environ, "YISHITING_CONFIG": ""}
-    started = time.perf_counter()
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "worker", "--config", str(config)], cwd=ROOT, env=env
-        )
-        for _ in range(4)
-    ]
-    try:
-        while True:
-            with db.session(read_only=True) as session:
-                left = session.scalar(
-                    select(func.count()).where(
-                        OutboxMessage.kind == "poll.result", OutboxMessage.status != "sent"
-                    )
-                )
-            if not left:
-                break
-            time.sleep(0.1)
-        delivered = time.perf_counter() - started
-    finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait()
+    delivered = drain(config, db, 4, kind="poll.result")
     received = fake_call(fake_url, "_fake/received")
     assert isinstance(received, list)
     counts = Counter(r["body"]["touser"] for r in received if r["api"] == "template")

@@ -128,15 +128,9 @@ def measure(
         proc.wait(timeout=20)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=20)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=1)
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("needs wrk: apt-get install wrk")
-
+def init_sqlite() -> tuple[Path, Path, dict[str, str]]:
+    """A temporary folder with a config and an initialised SQLite database; the environment
+    gunicorn runs the app with."""
     work = Path(tempfile.mkdtemp(prefix="yishiting-bench-"))
     config = work / "config.toml"
     config.write_text(
@@ -149,6 +143,19 @@ def main() -> int:
     subprocess.run(
         [str(yishiting), "init", "--config", str(config)], check=True, capture_output=True
     )
+    return work, config, env
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("needs wrk: apt-get install wrk")
+
+    work, config, env = init_sqlite()
 
     bare_runs, full_runs, report_runs = [], [], []
     for _ in range(args.rounds):
