@@ -8,7 +8,7 @@ CONFIG ?= var/config.toml
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint init bench clean
+.PHONY: run test lint init bench clean chromium
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,16 @@ init: $(VENV)/.installed $(CONFIG)
 run: init
 	$(VENV)/bin/yishiting serve --config $(CONFIG) --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The console's browser tests use Debian's Chromium. Installed when missing and this user may
+# (root with apt-get); otherwise those tests are skipped, saying why.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
+	fi
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check bot handlers models migrations tests bench

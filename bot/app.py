@@ -85,10 +85,13 @@ def create_app(
     )
 
     from . import health
+    from .console import exempt_from_csrf, init_console
     from .wechat import webhook
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
+    init_console(app, development=settings.app.mode == "development")
+    exempt_from_csrf(webhook.bp)
     _register_error_handlers(app)
     return app
 
@@ -96,6 +99,10 @@ def create_app(
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
+        from .console import console_error, is_console_request
+
+        if is_console_request():
+            return console_error(exc)
         return Response(f"{exc.code} {exc.name}\n", status=exc.code or 500, mimetype="text/plain")
 
     @app.errorhandler(OperationalError)

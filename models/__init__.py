@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models and the domain operations on them. Imports SQLAlchemy only."""
 
+from .accounts import ConsoleAccount, ConsoleRole, LoginFailure
 from .announcements import Announced, Announcement, announce
 from .base import Base, UTCDateTime
 from .counters import Counter
@@ -40,6 +41,9 @@ from .topics import (
 )
 
 __all__ = [
+    "ConsoleAccount",
+    "ConsoleRole",
+    "LoginFailure",
     "Ballot",
     "Poll",
     "Binding",

@@ -91,6 +91,9 @@ class Ticket(Base):
         Index("ix_ticket_person_text", "person_id", "text_key"),
         # A holder's open tickets (待办, routing's load) are counted from the index alone.
         Index("ix_ticket_assignee_status", "assignee_id", "status"),
+        # The console's dashboard and lists: tickets by day, and by state by day.
+        Index("ix_ticket_created_at", "created_at"),
+        Index("ix_ticket_status_created", "status", "created_at"),
         Index(
             "ix_ticket_followup_due_at",
             "followup_due_at",

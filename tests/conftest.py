@@ -306,3 +306,115 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -
         except OSError:
             time.sleep(0.2)
     raise AssertionError("server did not become healthy")
+
+
+# --- the console -------------------------------------------------------------------------
+
+CONSOLE_PASSWORD = "correct-horse-battery"
+
+
+def make_account(
+    app: Flask, username: str, role: str = "admin", *, openid: str | None = None
+) -> None:
+    """A console account with CONSOLE_PASSWORD, optionally linked to a person by openid."""
+    from bot.console.auth import hash_password
+    from models import ConsoleRole, Person
+    from models.accounts import create_account
+
+    with db_of(app).session() as session:
+        person = None
+        if openid is not None:
+            person = session.scalar(select(Person).where(Person.openid == openid))
+            assert person is not None, f"no person {openid}"
+        create_account(
+            session,
+            username,
+            hash_password(CONSOLE_PASSWORD),
+            ConsoleRole.parse(role),
+            datetime.now(UTC),
+            person,
+        )
+
+
+def csrf_token_of(page: TestResponse) -> str:
+    """The CSRF token a console page carries (in its <meta> and forms)."""
+    import re
+
+    match = re.search(r'name="csrf-token" content="([^"]+)"', page.get_data(as_text=True))
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def console_login(
+    client: FlaskClient, username: str, password: str = CONSOLE_PASSWORD
+) -> TestResponse:
+    """Log in through the form, as a person does; returns the answer to the POST."""
+    token = csrf_token_of(client.get("/admin/login"))
+    return client.post(
+        "/admin/login",
+        data={"username": username, "password": password, "csrf_token": token},
+    )
+
+
+@pytest.fixture
+def admin_client(app: Flask) -> FlaskClient:
+    """A test client logged in to the console as an admin (account `boss`)."""
+    make_account(app, "boss", "admin")
+    client = app.test_client()
+    assert console_login(client, "boss").status_code == 303
+    return client
+
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (Debian package chromium; .ci/run installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (make test installs it)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser page (own cookies); a screenshot of it is saved in tests/artifacts/
+    when the test ends, whether it passed or not."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    yield tab
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def browser_login(tab: Any, base_url: str, username: str) -> None:
+    """Log in to the console in the browser, as a person types it."""
+    tab.goto(f"{base_url}/admin/login")
+    tab.fill("input[name=username]", username)
+    tab.fill("input[name=password]", CONSOLE_PASSWORD)
+    tab.click("button[type=submit]")
+    tab.wait_for_url(f"{base_url}/admin")

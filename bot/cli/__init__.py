@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import click
 
-from . import classify, delivery, fake, people, polls, report, rules, serve, simulate, tickets
+from . import (
+    admin,
+    classify,
+    delivery,
+    fake,
+    people,
+    polls,
+    report,
+    rules,
+    serve,
+    simulate,
+    tickets,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,3 +40,4 @@ main.add_command(delivery.outbox)
 main.add_command(delivery.notify)
 main.add_command(fake.fake_wechat)
 main.add_command(polls.poll)
+main.add_command(admin.admin)

@@ -9,6 +9,7 @@ import click
 
 from ..classify import seed_default_topics
 from ..db import Database
+from .admin import FIRST_ADMIN, create_first_admin
 from .common import config_option, settings_from
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,16 @@ def init(config_path: str | None) -> None:
     db.migrate()
     with db.session() as session:
         seeded = seed_default_topics(session, datetime.now(UTC))
+        first_password = create_first_admin(session)
     db.dispose()
     if seeded:
         click.echo(f"seeded {len(seeded)} topics with starter keyword rules: {'、'.join(seeded)}")
     click.echo(f"database ready: {db.url}")
+    if first_password:
+        click.echo(
+            f"console account created: {FIRST_ADMIN} / {first_password}\n"
+            f"  (shown this once; change it with `yishiting admin password {FIRST_ADMIN}`)"
+        )
 
 
 @click.command()

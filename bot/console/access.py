@@ -1,0 +1,121 @@
+"""Who may see what in the console: the signed-in account, roles, and the guard on every route.
+
+Every console view declares its least role with `@requires(...)` (or `@public`); the guard,
+run before every console request, refuses anonymous users (a redirect to the login form) and
+too-low roles (403). A view that declares nothing is refused to everyone: fail closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from flask import Flask, Response, abort, current_app, request
+from flask_login import LoginManager, UserMixin, current_user
+from sqlalchemy.orm import Session
+
+from models import ConsoleAccount, ConsoleRole, Person
+from models.lifecycle import SYSTEM, Actor, actor_for
+
+from ..extension import yishiting
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PUBLIC = "public"
+REQUIRED_ROLE = "required_role"
+
+login_manager = LoginManager()
+login_manager.login_view = "console_auth.login"
+login_manager.login_message = "请先登录。"
+login_manager.session_protection = "strong"
+
+
+@dataclass
+class ConsoleUser(UserMixin):
+    """The signed-in account, as each request sees it (read once per request)."""
+
+    account_id: int
+    username: str
+    role: ConsoleRole
+    person_id: int | None
+    person_name: str | None
+
+    def get_id(self) -> str:
+        return str(self.account_id)
+
+    def may(self, role: ConsoleRole) -> bool:
+        return self.role >= role
+
+    @property
+    def display_name(self) -> str:
+        return self.person_name or self.username
+
+    def actor(self, db: Session) -> Actor:
+        """Who the lifecycle sees acting: the linked staff member, else an admin as the system."""
+        if self.person_id is not None:
+            return actor_for(db, self.person_id)
+        if self.role >= ConsoleRole.ADMIN:
+            return SYSTEM
+        return Actor(None)
+
+
+@login_manager.user_loader
+def _load_user(account_id: str) -> ConsoleUser | None:
+    if not account_id.isdigit():
+        return None
+    ys = yishiting(current_app)
+    with ys.db.session(read_only=True) as session:
+        account = session.get(ConsoleAccount, int(account_id))
+        if account is None:
+            return None
+        person = session.get(Person, account.person_id) if account.person_id else None
+        return ConsoleUser(
+            account.id,
+            account.username,
+            account.console_role,
+            account.person_id,
+            person.name if person else None,
+        )
+
+
+def requires(role: ConsoleRole) -> Callable[[F], F]:
+    """Declare the least role a console view needs."""
+
+    def mark(view: F) -> F:
+        setattr(view, REQUIRED_ROLE, role)
+        return view
+
+    return mark
+
+
+def public(view: F) -> F:
+    """Declare a console view open to anyone (the login form)."""
+    setattr(view, REQUIRED_ROLE, PUBLIC)
+    return view
+
+
+def required_role(endpoint: str | None) -> ConsoleRole | str | None:
+    """What a view declared: a role, PUBLIC, or None (nothing: refused to all)."""
+    if endpoint is None:
+        return None
+    if endpoint.endswith(".static"):
+        return PUBLIC
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, REQUIRED_ROLE, None)
+
+
+def guard() -> Response | None:
+    """Run before every console request (registered on each console blueprint)."""
+    role = required_role(request.endpoint)
+    if role == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return cast(Response, login_manager.unauthorized())
+    if not isinstance(role, ConsoleRole) or not current_user.may(role):
+        abort(403)
+    return None
+
+
+def init_access(app: Flask) -> None:
+    login_manager.init_app(app)

@@ -1,0 +1,117 @@
+"""`/admin/login` and `/admin/logout`: passwords hashed with scrypt, failures throttled per
+username and per address in the database (so every process counts the same attempts)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from models import ConsoleAccount, ConsoleRole
+from models.accounts import (
+    account_by_username,
+    clear_failures,
+    recent_failures,
+    record_failure,
+)
+
+from ..extension import yishiting
+from .access import guard, login_manager, public, requires
+
+bp = Blueprint(
+    "console_auth",
+    __name__,
+    url_prefix="/admin",
+    static_folder="static",
+    static_url_path="/static",
+    template_folder="templates",
+)
+bp.before_request(guard)
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_ADDRESS = 20
+# Checked when the username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+def hash_password(password: str) -> str:
+    """A modern KDF (scrypt), salted; what the accounts table stores."""
+    return generate_password_hash(password, method="scrypt")
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("密码", validators=[DataRequired(), Length(max=256)])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never redirect a person to another host after login."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("console_dashboard.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Response | str | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        outcome = _attempt(form.username.data or "", form.password.data or "")
+        if isinstance(outcome, ConsoleAccount):
+            session.clear()  # a fresh session: nothing from before the login survives
+            from .access import _load_user
+
+            user = _load_user(str(outcome.id))
+            assert user is not None
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")), code=303)
+        error, status = outcome
+    elif request.method == "POST":
+        error, status = "请填写用户名和密码。", 400
+    return render_template("console/login.html", form=form, error=error), status
+
+
+def _attempt(username: str, password: str) -> ConsoleAccount | tuple[str, int]:
+    ys = yishiting(current_app)
+    now = datetime.now(UTC)
+    address = request.remote_addr or "-"
+    with ys.db.session() as db:
+        by_name, by_address = recent_failures(db, username, address, now - THROTTLE_WINDOW)
+        if by_name >= MAX_FAILURES_PER_USERNAME or by_address >= MAX_FAILURES_PER_ADDRESS:
+            minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
+            return f"登录失败次数过多，请 {minutes} 分钟后再试。", 429
+        account = account_by_username(db, username)
+        ok = check_password_hash(account.password_hash if account else _DUMMY_HASH, password)
+        if account is None or not ok:
+            record_failure(db, username, address, now)
+            current_app.logger.warning("console: failed login for %r from %s", username, address)
+            return "用户名或密码不正确。", 401
+        clear_failures(db, username, address)
+        account.last_login_at = now
+        db.expunge(account)
+        return account
+
+
+@bp.route("/logout", methods=["POST"])
+@requires(ConsoleRole.VIEWER)
+def logout() -> Response:
+    logout_user()
+    session.clear()
+    return redirect(url_for("console_auth.login"), code=303)
+
+
+__all__ = ["bp", "hash_password", "login_manager"]

@@ -1,0 +1,55 @@
+"""What console views share: the app's database, clock and time zone, and template filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from flask import Flask, current_app, flash
+from sqlalchemy.orm import Session
+
+from handlers.texts import when
+
+from ..extension import Yishiting, yishiting
+
+
+def ys() -> Yishiting:
+    return yishiting(current_app)
+
+
+def now() -> datetime:
+    """The app's clock (tests move it), the same one the chat uses."""
+    return ys().conversation.clock()
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    with ys().db.session(read_only=True) as session:
+        yield session
+
+
+@contextmanager
+def writing() -> Iterator[Session]:
+    with ys().db.session() as session:
+        yield session
+
+
+def ok(message: str) -> None:
+    flash(message, "ok")
+
+
+def problem(message: str) -> None:
+    flash(message, "error")
+
+
+def register_filters(app: Flask) -> None:
+    @app.template_filter("when")
+    def _when(moment: datetime | None) -> str:
+        if moment is None:
+            return "—"
+        return when(moment, yishiting(app).settings.tz)
+
+    @app.template_filter("pct")
+    def _pct(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.0f}%"

@@ -1,0 +1,137 @@
+"""Console (管理后台) accounts and the record of failed logins that throttles guessing.
+
+Passwords arrive here already hashed (the console hashes them with werkzeug's scrypt): this
+package imports SQLAlchemy only.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, Index, String, delete, func, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .base import Base, UTCDateTime
+from .people import Person
+
+
+class ConsoleRole(enum.IntEnum):
+    """Ordered: a higher role may do everything a lower one may."""
+
+    VIEWER = 1  # reads every page, changes nothing
+    STAFF = 2  # works tickets (as their linked WeChat identity), approves bindings
+    ADMIN = 3  # everything: rules, polls, people, accounts, the outbox
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, name: str) -> ConsoleRole:
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown role {name!r} (admin, staff or viewer)") from None
+
+
+class ConsoleAccount(Base):
+    __tablename__ = "console_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="admin")
+    # A staff member's WeChat identity: what they do here is recorded as theirs, as in chat.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    @property
+    def console_role(self) -> ConsoleRole:
+        return ConsoleRole.parse(self.role)
+
+
+class LoginFailure(Base):
+    """One failed login attempt: counted per username and per address over a window."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_login_failure_username", "username", "at"),
+        Index("ix_login_failure_address", "address", "at"),
+    )
+
+
+class AccountError(ValueError):
+    pass
+
+
+USERNAME_MAX = 64
+
+
+def account_by_username(db: Session, username: str) -> ConsoleAccount | None:
+    return db.scalar(select(ConsoleAccount).where(ConsoleAccount.username == username))
+
+
+def create_account(
+    db: Session,
+    username: str,
+    password_hash: str,
+    role: ConsoleRole,
+    now: datetime,
+    person: Person | None = None,
+) -> ConsoleAccount:
+    username = username.strip()
+    if not username or len(username) > USERNAME_MAX or any(c.isspace() for c in username):
+        raise AccountError("a username is 1–64 characters without spaces")
+    if account_by_username(db, username) is not None:
+        raise AccountError(f"an account named {username!r} exists already")
+    account = ConsoleAccount(
+        username=username,
+        password_hash=password_hash,
+        role=role.label,
+        person_id=person.id if person else None,
+        created_at=now,
+    )
+    db.add(account)
+    db.flush()
+    return account
+
+
+def count_accounts(db: Session) -> int:
+    return int(db.scalar(select(func.count()).select_from(ConsoleAccount)) or 0)
+
+
+def recent_failures(db: Session, username: str, address: str, since: datetime) -> tuple[int, int]:
+    """(failures for this username, failures from this address) since `since`."""
+    by_name = db.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.username == username, LoginFailure.at >= since)
+    )
+    by_address = db.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.address == address, LoginFailure.at >= since)
+    )
+    return int(by_name or 0), int(by_address or 0)
+
+
+def record_failure(db: Session, username: str, address: str, now: datetime) -> None:
+    db.add(LoginFailure(username=username[:USERNAME_MAX], address=address[:64], at=now))
+    # Keep the table small: failures older than a day count for nothing.
+    db.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+
+
+def clear_failures(db: Session, username: str, address: str) -> None:
+    db.execute(
+        delete(LoginFailure).where(
+            or_(LoginFailure.username == username, LoginFailure.address == address)
+        )
+    )
