@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, and_, case, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from .places import Grid
-from .tickets import Ticket
+from .tickets import OPEN_STATUSES, Ticket
 from .topics import Topic
 
 GROUPINGS = ("topic", "grid", "all")
@@ -146,3 +146,75 @@ def kpis(db: Session, *, since: datetime, until: datetime, by: str = "topic") ->
     rows = [_row(r.group_name or unnamed, r, hours[r.group_name or unnamed]) for r in grouped]
     rows.sort(key=lambda r: (-r.tickets, r.group == unnamed, r.group))
     return [*rows, total_row]
+
+
+# --- the console's dashboard: counts only, each one query, all in the database -------------
+
+
+@dataclass(frozen=True)
+class Rates:
+    """解决率, 满意率 and 按时率 (as defined above) of the tickets filed in a period."""
+
+    tickets: int
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    on_time_rate: float | None
+
+
+@dataclass(frozen=True)
+class Share:
+    """One group's tickets in a period (a topic or a grid; id None: the unnamed group)."""
+
+    id: int | None
+    name: str
+    tickets: int
+    open: int
+
+
+def rates(db: Session, *, since: datetime, until: datetime) -> Rates:
+    """The rates of `kpis(by="all")` without its response times: one aggregate query."""
+    counts = db.execute(
+        select(*_measures()).where(Ticket.created_at >= since, Ticket.created_at < until)
+    ).one()
+    row = _row(TOTAL, counts, ())
+    return Rates(row.tickets, row.resolution_rate, row.satisfaction_rate, row.on_time_rate)
+
+
+def per_day(db: Session, column: Any, starts: Sequence[datetime]) -> list[int]:
+    """How many tickets have `column` (a timestamp) in each [starts[i], starts[i+1]).
+
+    The caller cuts the days in its time zone (DST included); the database puts each row in
+    its day with a CASE over those bounds — the same SQL on SQLite and PostgreSQL, which
+    share no function for "the local date of a UTC timestamp". Grouped in a subquery, so
+    PostgreSQL sees one expression, not its bound parameters twice.
+    """
+    bucket = case(*((column < bound, n) for n, bound in enumerate(starts[1:])))
+    days = select(bucket.label("day")).where(column >= starts[0], column < starts[-1]).subquery()
+    counts = [0] * (len(starts) - 1)
+    for day, count in db.execute(select(days.c.day, func.count()).group_by(days.c.day)):
+        counts[day] += count
+    return counts
+
+
+def breakdown(db: Session, *, since: datetime, until: datetime, by: str) -> list[Share]:
+    """Tickets filed in [since, until) per topic or grid, and how many are still open;
+    the biggest first. Grouped on the ticket's own column, the names joined after."""
+    if by not in ("topic", "grid"):
+        raise ValueError(f"by must be topic or grid, not {by!r}")
+    key, table, unnamed = (
+        (Ticket.topic_id, Topic, NO_TOPIC) if by == "topic" else (Ticket.grid_id, Grid, NO_GRID)
+    )
+    counts = (
+        select(
+            key.label("key"),
+            func.count().label("tickets"),
+            _count_if(Ticket.status.in_(OPEN_STATUSES)).label("open"),
+        )
+        .where(Ticket.created_at >= since, Ticket.created_at < until)
+        .group_by(key)
+        .subquery()
+    )
+    rows = db.execute(select(counts, table.name).outerjoin(table, table.id == counts.c.key)).all()
+    shares = [Share(r.key, r.name or unnamed, r.tickets, r.open) for r in rows]
+    shares.sort(key=lambda s: (-s.tickets, s.id is None, s.name))
+    return shares

@@ -1,18 +1,103 @@
-"""工作台: placeholder until the page is built."""
+"""工作台: today's and open tickets at a glance, the last 30 days' rates, trend and breakdowns.
+
+Every figure is one aggregate query (models/kpi.py); days are cut in the configured time zone.
+The charts' data is embedded in the page as JSON and drawn by static/dashboard.js.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from models import ConsoleRole
+from flask import Blueprint, render_template
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import ConsoleRole, Ticket
+from models.kpi import Share, breakdown, per_day, rates
+from models.tickets import OPEN_STATUSES
 
 from .access import guard, requires
+from .common import now, reading, ys
 
 bp = Blueprint("console_dashboard", __name__, url_prefix="/admin")
 bp.before_request(guard)
+
+DAYS = 30
+
+
+@dataclass(frozen=True)
+class Today:
+    """The counts a person at the console looks at first."""
+
+    new: int
+    open: int
+    overdue: int
+    mine: int | None  # the signed-in staff member's open tickets; None without a person
 
 
 @bp.route("", strict_slashes=False)
 @requires(ConsoleRole.VIEWER)
 def index() -> str:
-    return render_template("console/placeholder.html", title="工作台")
+    moment = now()
+    tz = ys().settings.tz
+    starts = day_starts(moment, tz, DAYS)
+    with reading() as db:
+        today = today_counts(db, moment, starts[-2], current_user.person_id)
+        period = rates(db, since=starts[0], until=starts[-1])
+        charts = chart_data(db, starts)
+    return render_template(
+        "console/dashboard.html",
+        title="工作台",
+        today=today,
+        period=period,
+        charts=charts,
+        days=DAYS,
+    )
+
+
+def day_starts(moment: datetime, tz: ZoneInfo, days: int) -> list[datetime]:
+    """The local midnights from `days - 1` days ago to tomorrow: `days + 1` bounds."""
+    first = moment.astimezone(tz).date() - timedelta(days=days - 1)
+    return [datetime.combine(first + timedelta(days=n), time(), tzinfo=tz) for n in range(days + 1)]
+
+
+def today_counts(db: Session, moment: datetime, midnight: datetime, person_id: int | None) -> Today:
+    def count(*where: Any) -> int:
+        return db.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
+
+    is_open = Ticket.status.in_(OPEN_STATUSES)
+    return Today(
+        new=count(Ticket.created_at >= midnight),
+        open=count(is_open),
+        overdue=count(is_open, Ticket.due_at < moment),
+        mine=None if person_id is None else count(is_open, Ticket.assignee_id == person_id),
+    )
+
+
+def chart_data(db: Session, starts: list[datetime]) -> dict[str, Any]:
+    """What dashboard.js draws: the daily trend and the two breakdowns."""
+    since, until = starts[0], starts[-1]
+    return {
+        "days": [f"{d.month}/{d.day}" for d in starts[:-1]],
+        "created": per_day(db, Ticket.created_at, starts),
+        "resolved": per_day(db, Ticket.resolved_at, starts),
+        "topics": _bars(breakdown(db, since=since, until=until, by="topic"), "topic"),
+        "grids": _bars(breakdown(db, since=since, until=until, by="grid"), "grid"),
+    }
+
+
+def _bars(shares: list[Share], arg: str) -> list[dict[str, Any]]:
+    """One bar per group, with the tickets list it opens (the unnamed group opens none)."""
+    return [
+        {
+            "name": share.name,
+            "tickets": share.tickets,
+            "open": share.open,
+            "url": None if share.id is None else f"/admin/tickets?{arg}={share.id}",
+        }
+        for share in shares
+    ]
