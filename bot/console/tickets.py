@@ -1,18 +1,184 @@
-"""诉求: placeholder until the page is built."""
+"""诉求: the filterable list of tickets, one ticket with its timeline, and the staff's moves.
+
+GET /admin/tickets (viewer): ?status= &topic= &grid= &assignee= (ids, or `none`) &overdue=1
+&q= (a number or words) &page=; GET /admin/tickets/<number> (viewer); POST
+/admin/tickets/<number>/<accept|note|resolve|reject|reassign> (staff), each the domain
+operation the chat's command calls (tickets_actions.py).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 
+from handlers.texts import ACTION_NAMES, STATUS_NAMES
 from models import ConsoleRole
+from models.lifecycle import TRANSITIONS
+from models.tickets import OPEN_STATUSES
 
 from .access import guard, requires
+from .common import now, ok, problem, reading, writing, ys
+from .tickets_actions import ACTIONS, Refused, perform
+from .tickets_query import NONE, PAGE_SIZE, Filters, choices, ticket_detail, ticket_page
 
 bp = Blueprint("console_tickets", __name__, url_prefix="/admin/tickets")
 bp.before_request(guard)
+
+# How the timeline names each kind of event (the moves' names come from the chat's texts).
+EVENT_NAMES = {
+    **ACTION_NAMES,
+    "filed": "登记",
+    "note": "备注",
+    "reassigned": "转派",
+    "escalate": "逾期升级",
+    "rated": "居民评价",
+    "reopened": "重新打开",
+    "warned": "时限提醒",
+    "reminded": "提醒评价",
+    "followup": "回头看",
+}
+# Notes the domain writes for machines, as people read them.
+NOTE_NAMES = {
+    "assigned: topic+grid": "按类别和网格分派",
+    "assigned: grid worker": "分派给网格员",
+    "assigned: topic": "按类别分派",
+    "assigned: supervisor": "分派给值班负责人",
+    "assigned: triage": "暂无对应工作人员，进入待分派队列",
+    "rating 1": "评价：满意",
+    "rating 2": "评价：基本满意",
+    "rating 3": "评价：不满意",
+}
+RATING_NAMES = {1: "满意", 2: "基本满意", 3: "不满意"}
+ATTACHMENT_NAMES = {
+    "image": "图片",
+    "location": "位置",
+    "voice": "语音",
+    "video": "视频",
+    "shortvideo": "视频",
+}
+BAD_FILTER = "筛选条件“{name}”无效，已忽略。"
+FILTER_NAMES = {
+    "status": "状态",
+    "topic": "类别",
+    "grid": "网格",
+    "assignee": "办理人",
+    "page": "页码",
+}
+
+
+def _id_or_none(args: MultiDict[str, str], name: str, errors: list[str]) -> int | str | None:
+    value = (args.get(name) or "").strip()
+    if not value:
+        return None
+    if value == NONE and name != "grid":
+        return NONE
+    if value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)
+    errors.append(BAD_FILTER.format(name=FILTER_NAMES[name]))
+    return None
+
+
+def parse_filters(args: MultiDict[str, str]) -> tuple[Filters, int, list[str]]:
+    """The filters and page the query string asks for, and what was wrong with it."""
+    errors: list[str] = []
+    status = (args.get("status") or "").strip() or None
+    if status is not None and status not in STATUS_NAMES:
+        errors.append(BAD_FILTER.format(name=FILTER_NAMES["status"]))
+        status = None
+    grid = _id_or_none(args, "grid", errors)
+    page = _id_or_none(args, "page", errors)
+    filters = Filters(
+        status=status,
+        topic=_id_or_none(args, "topic", errors),
+        grid=grid if isinstance(grid, int) else None,
+        assignee=_id_or_none(args, "assignee", errors),
+        overdue=args.get("overdue") == "1",
+        q=(args.get("q") or "").strip()[:50] or None,
+    )
+    return filters, page if isinstance(page, int) and page >= 1 else 1, errors
 
 
 @bp.route("", strict_slashes=False)
 @requires(ConsoleRole.VIEWER)
 def index() -> str:
-    return render_template("console/placeholder.html", title="诉求")
+    filters, page, errors = parse_filters(request.args)
+    moment = now()
+    with reading() as db:
+        rows, total = ticket_page(db, filters, moment, page)
+        options = choices(db)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render_template(
+        "console/tickets.html",
+        title="诉求",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        args=filters.args(),
+        errors=errors,
+        options=options,
+        now=moment,
+        statuses=STATUS_NAMES,
+        open_statuses=OPEN_STATUSES,
+    )
+
+
+def possible_moves(status: str) -> set[str]:
+    """The moves the ticket's state allows now (the others' forms are not shown)."""
+    moves = {name for name in ("accept", "resolve", "reject") if status in TRANSITIONS[name][0]}
+    return moves | ({"note", "reassign"} if status in OPEN_STATUSES else set())
+
+
+@bp.route("/<int:number>")
+@requires(ConsoleRole.VIEWER)
+def show(number: int) -> str:
+    with reading() as db:
+        detail = ticket_detail(db, number)
+        if detail is None:
+            abort(404)
+        options = choices(db) if current_user.may(ConsoleRole.STAFF) else None
+        return render_template(
+            "console/ticket.html",
+            title=f"诉求 #{number}",
+            d=detail,
+            t=detail.ticket,
+            options=options,
+            can=possible_moves(detail.ticket.status),
+            now=now(),
+            statuses=STATUS_NAMES,
+            open_statuses=OPEN_STATUSES,
+            events=EVENT_NAMES,
+            notes=NOTE_NAMES,
+            ratings=RATING_NAMES,
+            attachment_names=ATTACHMENT_NAMES,
+        )
+
+
+@bp.route("/<int:number>/<action>", methods=["POST"])
+@requires(ConsoleRole.STAFF)
+def act(number: int, action: str) -> Response:
+    if action not in ACTIONS:
+        abort(404)
+    app = ys()
+    try:
+        with writing() as db:
+            message = perform(
+                db,
+                number,
+                action,
+                current_user.actor(db),
+                request.form,
+                now=now(),
+                tz=app.settings.tz,
+                options=app.conversation.options,
+            )
+    except LookupError:
+        abort(404)
+    except Refused as why:
+        problem(str(why))
+    else:
+        ok(message)
+    return redirect(url_for(".show", number=number), code=303)

@@ -1,0 +1,236 @@
+"""What the 诉求 pages read: one page of the filtered list, and one ticket with its timeline.
+
+The list is one SELECT of the columns it shows (joined to topic and assignee, the text cut
+in SQL) plus one COUNT, both on the indexes of migration 0007; the ticket page is a handful
+of queries whatever the length of its timeline.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from models import Person, Role, Ticket
+from models.places import Grid, approved_binding, mask_openid, mask_phone
+from models.tickets import OPEN_STATUSES
+from models.topics import Topic
+
+PAGE_SIZE = 50
+EXCERPT_CHARS = 60
+NONE = "none"  # topic=none: not yet classified; assignee=none: nobody holds it
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The list's filters, as the query string gives them (already validated)."""
+
+    status: str | None = None
+    topic: int | str | None = None  # an id, or NONE
+    grid: int | None = None
+    assignee: int | str | None = None  # an id, or NONE
+    overdue: bool = False
+    q: str | None = None  # a number (#12 or 12) or words in the text
+
+    def args(self) -> dict[str, str]:
+        """The filters as query arguments again (for the pager's links)."""
+        values = {
+            "status": self.status,
+            "topic": self.topic,
+            "grid": self.grid,
+            "assignee": self.assignee,
+            "overdue": "1" if self.overdue else None,
+            "q": self.q,
+        }
+        return {key: str(value) for key, value in values.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int
+    created_at: datetime
+    topic: str | None
+    place: str | None
+    excerpt: str
+    status: str
+    assignee: str | None
+    due_at: datetime | None
+
+    def overdue(self, now: datetime) -> bool:
+        return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < now
+
+
+def _where(query: Select[Any], filters: Filters, now: datetime) -> Select[Any]:
+    if filters.status is not None:
+        query = query.where(Ticket.status == filters.status)
+    if filters.topic == NONE:
+        query = query.where(Ticket.topic_id.is_(None))
+    elif filters.topic is not None:
+        query = query.where(Ticket.topic_id == filters.topic)
+    if filters.grid is not None:
+        query = query.where(Ticket.grid_id == filters.grid)
+    if filters.assignee == NONE:
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif filters.assignee is not None:
+        query = query.where(Ticket.assignee_id == filters.assignee)
+    if filters.overdue:
+        query = query.where(Ticket.status.in_(OPEN_STATUSES), Ticket.due_at < now)
+    if filters.q:
+        number = filters.q.lstrip("#＃")
+        if number.isascii() and number.isdigit():
+            query = query.where(Ticket.number == int(number))
+        else:
+            escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(Ticket.text.like(f"%{escaped}%", escape="\\"))
+    return query
+
+
+def ticket_page(db: Session, filters: Filters, now: datetime, page: int) -> tuple[list[Row], int]:
+    """One page of matching tickets, newest first, and how many match in all."""
+    assignee = aliased(Person)
+    query = (
+        select(
+            Ticket.number,
+            Ticket.created_at,
+            Topic.name,
+            Ticket.place,
+            func.substr(Ticket.text, 1, EXCERPT_CHARS + 1),
+            Ticket.status,
+            assignee.name,
+            Ticket.due_at,
+        )
+        .outerjoin(Topic, Topic.id == Ticket.topic_id)
+        .outerjoin(assignee, assignee.id == Ticket.assignee_id)
+    )
+    query = _where(query, filters, now)
+    query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    query = query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    rows = [Row(*row) for row in db.execute(query)]
+    total = db.scalar(_where(select(func.count(Ticket.id)), filters, now)) or 0
+    return rows, total
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the filter and reassign select lists offer."""
+
+    topics: list[tuple[int, str, bool]]  # id, name, enabled
+    grids: list[tuple[int, str]]
+    staff: list[tuple[int, str]]  # who may hold a ticket: id, name (or masked openid)
+    handlers: list[tuple[int, str]]  # whom 转派 may name (staff with a level, as in chat)
+
+
+def choices(db: Session) -> Choices:
+    topics = db.execute(
+        select(Topic.id, Topic.name, Topic.enabled).order_by(Topic.sort_order, Topic.id)
+    ).all()
+    grids = db.execute(select(Grid.id, Grid.name).order_by(Grid.name)).all()
+    people = db.execute(
+        select(Person.id, Person.name, Person.openid, Person.staff_level)
+        .where(or_(Person.role.in_((Role.STAFF, Role.ADMIN)), Person.staff_level >= 1))
+        .order_by(Person.staff_level, Person.name, Person.id)
+    ).all()
+    return Choices(
+        [(t.id, t.name, t.enabled) for t in topics],
+        [(g.id, g.name) for g in grids],
+        [(p.id, p.name or mask_openid(p.openid)) for p in people],
+        [(p.id, p.name or mask_openid(p.openid)) for p in people if p.staff_level >= 1],
+    )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the timeline."""
+
+    at: datetime
+    who: str | None  # None: the system (sweeps, an admin without a WeChat identity)
+    action: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    kind: str
+    at: datetime
+    link: str | None  # an http(s) picture address
+    details: list[tuple[str, str]]
+
+
+@dataclass
+class Detail:
+    """Everything the ticket page shows."""
+
+    ticket: Ticket
+    resident: str  # masked openid
+    resident_name: str | None
+    phone: str | None  # masked
+    household: str | None
+    grid: str | None
+    assignee: str | None
+    attachments: list[AttachmentView] = field(default_factory=list)
+    timeline: list[Entry] = field(default_factory=list)
+
+
+def ticket_detail(db: Session, number: int) -> Detail | None:
+    """The ticket numbered `number` with its people, attachments and timeline."""
+    ticket = db.scalars(
+        select(Ticket)
+        .where(Ticket.number == number)
+        .options(
+            selectinload(Ticket.topic),
+            selectinload(Ticket.attachments),
+            selectinload(Ticket.events),
+        )
+    ).one_or_none()
+    if ticket is None:
+        return None
+    ids = {ticket.person_id, ticket.assignee_id} | {e.actor_id for e in ticket.events}
+    people = {p.id: p for p in db.scalars(select(Person).where(Person.id.in_(ids - {None})))}
+    resident = people[ticket.person_id]
+    binding = approved_binding(db, ticket.person_id)
+    grid = db.get(Grid, ticket.grid_id) if ticket.grid_id is not None else None
+    holder = people.get(ticket.assignee_id) if ticket.assignee_id is not None else None
+    return Detail(
+        ticket=ticket,
+        resident=mask_openid(resident.openid),
+        resident_name=resident.name,
+        phone=mask_phone(binding.phone) if binding else None,
+        household=binding.household.label if binding else None,
+        grid=grid.name if grid else None,
+        assignee=_name(holder),
+        attachments=[_attachment(a.kind, a.created_at, a.data) for a in ticket.attachments],
+        timeline=[_entry(e, people, ticket.person_id) for e in ticket.events],
+    )
+
+
+def _name(person: Person | None) -> str | None:
+    if person is None:
+        return None
+    return person.name or mask_openid(person.openid)
+
+
+def _entry(event: Any, people: dict[int, Person], resident_id: int) -> Entry:
+    who = people.get(event.actor_id) if event.actor_id is not None else None
+    name = "居民" if event.actor_id == resident_id else _name(who)
+    return Entry(event.at, name, event.action, event.from_status, event.to_status, event.note)
+
+
+def _attachment(kind: str, at: datetime, data: str) -> AttachmentView:
+    try:
+        values = json.loads(data)
+    except ValueError:
+        values = {}
+    if not isinstance(values, dict):
+        values = {}
+    link = values.get("picurl")
+    if not (isinstance(link, str) and link.startswith(("https://", "http://"))):
+        link = None
+    shown = ("label", "location_x", "location_y", "format", "title", "url")
+    details = [(key, str(values[key])) for key in shown if values.get(key)]
+    return AttachmentView(kind, at, link, details)
