@@ -162,13 +162,15 @@ def create_poll(db: Session, spec: PollSpec, now: datetime) -> Poll:
     if spec.scope == "grid":
         grid = db.scalars(select(Grid).where(Grid.name == spec.grid)).one_or_none()
         if grid is None:
-            raise PollError("scope", message=f"unknown grid {spec.grid!r}")
+            raise PollError("scope", message=f"unknown grid {spec.grid!r}", grid=spec.grid)
         grid_id = grid.id
     elif spec.scope == "buildings":
         known = set(db.scalars(select(Building.name).where(Building.name.in_(spec.buildings))))
         missing = sorted(set(spec.buildings) - known)
         if missing or not spec.buildings:
-            raise PollError("scope", message=f"unknown building(s): {', '.join(missing)}")
+            raise PollError(
+                "scope", message=f"unknown building(s): {', '.join(missing)}", missing=missing
+            )
     elif spec.scope != "all":
         raise PollError("scope", message="scope is all, grid:G or building:B,…")
     poll = Poll(
@@ -423,3 +425,15 @@ def voters(db: Session, poll: Poll) -> list[int]:
 
 def voted_units(db: Session, poll: Poll) -> set[str]:
     return set(db.scalars(select(Ballot.unit_key).where(Ballot.poll_id == poll.id)))
+
+
+def ballot_counts(db: Session, poll_ids: list[int]) -> dict[int, int]:
+    """Ballots (voting units that voted) per poll, in one grouped query (a page of polls)."""
+    if not poll_ids:
+        return {}
+    rows = db.execute(
+        select(Ballot.poll_id, func.count(Ballot.id))
+        .where(Ballot.poll_id.in_(poll_ids))
+        .group_by(Ballot.poll_id)
+    ).all()
+    return {poll_id: int(count) for poll_id, count in rows}

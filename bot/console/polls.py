@@ -1,18 +1,184 @@
-"""议题: placeholder until the page is built."""
+"""议题 at /admin/polls: list the polls, create one with every option `poll create` has, watch
+the tally live, close a poll early and record the committee's decision (决议).
+
+Everything goes through models/polls.py, as the chat and the CLI do; closing and deciding only
+change the poll, and the scheduler's polls sweep (bot/schedule/polls.py) then tells the voters
+the result and the decision, exactly as after `yishiting poll close|decide`.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
+from handlers.texts import when
 from models import ConsoleRole
+from models.places import Grid
+from models.polls import (
+    CLOSED,
+    DECIDED,
+    DRAFT,
+    OPEN,
+    Poll,
+    PollError,
+    close_poll,
+    create_poll,
+    decide_poll,
+    poll_by_number,
+)
 
+from . import polls_form as form
+from . import polls_view as view
 from .access import guard, requires
+from .common import now, ok, problem, reading, writing, ys
 
 bp = Blueprint("console_polls", __name__, url_prefix="/admin/polls")
 bp.before_request(guard)
+
+DECISION_MAX = 2000
+TEXTS = {
+    "created": "已创建议题 #{number}「{title}」。",
+    "created_later": "已创建议题 #{number}「{title}」，将于 {opens} 开始投票。",
+    "closed": "已截止议题 #{number}。投票结果将由定时任务推送给参与投票的居民。",
+    "already_closed": "议题 #{number} 已经截止，无需再次截止。",
+    "decided": "已记录议题 #{number} 的决议，将推送给参与投票的居民。",
+    "redecided": "已更新议题 #{number} 的决议。居民已收到之前的决议，修改后不会再次推送。",
+    "no_decision": "请填写决议内容。",
+    "decision_long": f"决议最多 {DECISION_MAX} 个字。",
+    "not_closed": "请先截止投票，再记录决议。",
+    "bad_status": "没有这种状态。",
+}
 
 
 @bp.route("", strict_slashes=False)
 @requires(ConsoleRole.VIEWER)
 def index() -> str:
-    return render_template("console/placeholder.html", title="议题")
+    status = request.args.get("status") or None
+    if status not in (None, *view.STATUSES):
+        problem(TEXTS["bad_status"])
+        status = None
+    page = request.args.get("page", "1")
+    number = int(page) if page.isascii() and page.isdigit() and int(page) > 0 else 1
+    with reading() as db:
+        rows, more = view.page_of_polls(db, status, number)
+        counts = view.status_counts(db)
+    tabs = [(s, view.status_name(s), counts.get(s, 0)) for s in view.STATUSES]
+    return render_template(
+        "console/polls.html",
+        title="议题",
+        rows=rows,
+        more=more,
+        page=number,
+        status=status,
+        tabs=tabs,
+        total=sum(counts.values()),
+    )
+
+
+def _grids() -> list[str]:
+    with reading() as db:
+        return list(db.scalars(select(Grid.name).order_by(Grid.name)))
+
+
+def _form_page(values: dict[str, str], errors: dict[str, str], status: int) -> tuple[str, int]:
+    page = render_template(
+        "console/poll_new.html",
+        title="新建议题",
+        values=values,
+        errors=errors,
+        grids=_grids(),
+        zone=ys().settings.tz.key,
+    )
+    return page, status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(ConsoleRole.ADMIN)
+def new() -> Response | tuple[str, int]:
+    tz = ys().settings.tz
+    if request.method == "GET":
+        return _form_page(form.defaults(now(), tz), {}, 200)
+    values = form.typed(request.form)
+    parsed = form.parse(request.form, tz)
+    if parsed.spec is None:
+        return _form_page(values, parsed.errors, 400)
+    try:
+        with writing() as db:
+            poll = create_poll(db, parsed.spec, now())
+            number, title, status, opens = poll.number, poll.title, poll.status, poll.opens_at
+    except PollError as exc:
+        field, reason = form.refusal(exc)
+        return _form_page(values, {field: reason}, 400)
+    if status == DRAFT:
+        opens_text = when(opens, ys().settings.tz)
+        ok(TEXTS["created_later"].format(number=number, title=title, opens=opens_text))
+    else:
+        ok(TEXTS["created"].format(number=number, title=title))
+    return redirect(url_for(".show", number=number), code=303)
+
+
+@bp.route("/<int:number>")
+@requires(ConsoleRole.VIEWER)
+def show(number: int) -> str:
+    with reading() as db:
+        poll = _poll(db, number)
+        page = render_template(
+            "console/poll.html",
+            title=f"议题 #{poll.number}",
+            poll=poll,
+            rules=view.rules(db, poll),
+            tally=view.current_tally(db, poll),
+            status_name=view.status_name(poll.status),
+            may_close=poll.status in (DRAFT, OPEN),
+            may_decide=poll.status in (CLOSED, DECIDED),
+            zone=ys().settings.tz.key,
+        )
+    return page
+
+
+@bp.route("/<int:number>/tally.json")
+@requires(ConsoleRole.VIEWER)
+def tally(number: int) -> Response:
+    with reading() as db:
+        data = view.current_tally(db, _poll(db, number))
+    return jsonify(data)
+
+
+@bp.route("/<int:number>/close", methods=["POST"])
+@requires(ConsoleRole.ADMIN)
+def close(number: int) -> Response:
+    with writing() as db:
+        closed = close_poll(db, _poll(db, number), now())
+    if closed:
+        ok(TEXTS["closed"].format(number=number))
+    else:
+        problem(TEXTS["already_closed"].format(number=number))
+    return redirect(url_for(".show", number=number), code=303)
+
+
+@bp.route("/<int:number>/decide", methods=["POST"])
+@requires(ConsoleRole.ADMIN)
+def decide(number: int) -> Response:
+    decision = request.form.get("decision", "").strip()
+    if not decision or len(decision) > DECISION_MAX:
+        problem(TEXTS["no_decision"] if not decision else TEXTS["decision_long"])
+        return redirect(url_for(".show", number=number), code=303)
+    with writing() as db:
+        poll = _poll(db, number)
+        told_before = poll.decision_pushed_at is not None
+        try:
+            decide_poll(db, poll, decision, now())
+        except PollError:
+            problem(TEXTS["not_closed"])
+            return redirect(url_for(".show", number=number), code=303)
+    ok(TEXTS["redecided" if told_before else "decided"].format(number=number))
+    return redirect(url_for(".show", number=number), code=303)
+
+
+def _poll(db: Session, number: int) -> Poll:
+    poll = poll_by_number(db, number)
+    if poll is None:
+        abort(404)
+    return poll
