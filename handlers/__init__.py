@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import admin, events, fallback, help, mine, people, rating, report, staff, vote
+from . import admin, events, fallback, help, menu, mine, people, rating, report, staff, vote
 from .message import Message
 from .router import PASS, Command, Context, Options, Pass, Reply, Router
 
@@ -30,6 +30,7 @@ def build_router() -> Router:
         rating.router,
         vote.router,
         admin.router,
+        menu.router,  # menu taps it knows, before events' generic answer to a click
         events.router,
         report.router,
         fallback.router,

@@ -30,7 +30,8 @@ def scanned(ctx: Context) -> str:
 
 @router.event("click")
 def menu_tap(ctx: Context) -> str:
-    """A menu key no feature has claimed yet: say so, never stay silent after a tap."""
+    """A menu key menu.MENU does not have (an old menu still on a phone): say so, never stay
+    silent after a tap. menu.tap answers the keys it knows and hands the rest here."""
     return texts.MENU_UNKNOWN
 
 
