@@ -1,4 +1,5 @@
-# make run   - set up .venv, write var/config.toml if missing, initialise the database, serve
+# make run   - set up .venv, write var/config.toml if missing, initialise the database with
+#              demo data, serve (development mode: the simulator at /simulator)
 # make test  - set up .venv with the test extras and run the whole suite
 # make lint  - ruff + mypy
 PYTHON ?= python3
@@ -28,7 +29,9 @@ $(CONFIG): | $(VENV)/.installed
 init: $(VENV)/.installed $(CONFIG)
 	$(VENV)/bin/yishiting init --config $(CONFIG)
 
-run: init
+# Development only: the config written above is in development mode, which --demo requires.
+run: $(VENV)/.installed $(CONFIG)
+	$(VENV)/bin/yishiting init --config $(CONFIG) --demo
 	$(VENV)/bin/yishiting serve --config $(CONFIG) --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev chromium

@@ -17,23 +17,48 @@ log = logging.getLogger(__name__)
 
 @click.command()
 @config_option
-def init(config_path: str | None) -> None:
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Also add demo data: a grid, a staff member, residents, a poll (only with [app] mode = "
+    '"development").',
+)
+def init(config_path: str | None, demo: bool) -> None:
     """Create or migrate the database and seed what is missing. Safe to run again."""
     settings = settings_from(config_path)
+    if demo and not settings.development:
+        raise click.ClickException(
+            "--demo adds made-up people and places, so it runs only with "
+            f'[app] mode = "development" (this config is "{settings.app.mode}"); nothing done'
+        )
     db = Database(settings)
     db.migrate()
     with db.session() as session:
         seeded = seed_default_topics(session, datetime.now(UTC))
         first_password = create_first_admin(session)
+    demo_changes = _add_demo(db) if demo else []
     db.dispose()
     if seeded:
         click.echo(f"seeded {len(seeded)} topics with starter keyword rules: {'、'.join(seeded)}")
+    if demo:
+        for change in demo_changes:
+            click.echo(f"demo: {change}")
+        click.echo(
+            f"demo data: {len(demo_changes)} change(s)" if demo_changes else "demo data: up to date"
+        )
     click.echo(f"database ready: {db.url}")
     if first_password:
         click.echo(
             f"console account created: {FIRST_ADMIN} / {first_password}\n"
             f"  (shown this once; change it with `yishiting admin password {FIRST_ADMIN}`)"
         )
+
+
+def _add_demo(db: Database) -> list[str]:
+    from ..demo import add_demo_data
+
+    with db.session() as session:
+        return add_demo_data(session, datetime.now(UTC))
 
 
 @click.command()
@@ -68,6 +93,10 @@ def serve(config_path: str | None, host: str, port: int, threads: int, web_only:
     if settings.console_pushes:
         log.info("no [wechat] app_secret: pushes go to the console channel (this log)")
     log.info("serving on http://%s:%d (mode %s)", host, port, settings.app.mode)
+    base = _browser_url(host, port)
+    log.info("console: %s/admin", base)
+    if settings.development:
+        log.info("simulator (development mode): %s/simulator", base)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="yishiting")
     finally:
@@ -75,3 +104,9 @@ def serve(config_path: str | None, host: str, port: int, threads: int, web_only:
             worker.stop()
         if keeper is not None:
             keeper.stop()
+
+
+def _browser_url(host: str, port: int) -> str:
+    """Where a browser on this machine reaches the server (0.0.0.0 is no address to visit)."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
