@@ -114,7 +114,9 @@ def _csrf_failed(exc: CSRFError) -> tuple[Response, int]:
 
 @bp.route("", strict_slashes=False)
 def index() -> str:
-    return render_template("console/simulator.html", menu=MENU)
+    # Times in the chat are shown in the community's zone, as the pushes' times are.
+    zone = ys().settings.app.timezone
+    return render_template("console/simulator.html", menu=MENU, zone=zone)
 
 
 @bp.route("/send", methods=["POST"])

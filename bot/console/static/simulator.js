@@ -38,13 +38,16 @@
     return found && found.kind !== "resident" ? "工" : "居";
   }
 
+  // "18:02" today, "11月23日 18:02" before: in the community's time zone, as pushes show it.
+  const parts = (options) => new Intl.DateTimeFormat("zh-CN", Object.assign(
+    { timeZone: urls.zone || undefined, hour12: false }, options));
+  const hourMinute = parts({ hour: "2-digit", minute: "2-digit" });
+  const day = parts({ month: "numeric", day: "numeric" });
+
   function clock(at) {
-    const moment = new Date(at);
-    const now = new Date();
-    const hm = String(moment.getHours()).padStart(2, "0") + ":" +
-      String(moment.getMinutes()).padStart(2, "0");
-    if (moment.toDateString() === now.toDateString()) return hm;
-    return (moment.getMonth() + 1) + "月" + moment.getDate() + "日 " + hm;
+    const hm = hourMinute.format(new Date(at));
+    const sameDay = day.format(new Date(at)) === day.format(new Date());
+    return sameDay ? hm : day.format(new Date(at)) + " " + hm;
   }
 
   function bubble(entry, openid) {
