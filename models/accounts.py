@@ -135,3 +135,50 @@ def clear_failures(db: Session, username: str, address: str) -> None:
             or_(LoginFailure.username == username, LoginFailure.address == address)
         )
     )
+
+
+def accounts_with_people(db: Session) -> list[tuple[ConsoleAccount, Person | None]]:
+    """Every console account, by username, with the staff member it is linked to."""
+    rows = db.execute(
+        select(ConsoleAccount, Person)
+        .outerjoin(Person, Person.id == ConsoleAccount.person_id)
+        .order_by(ConsoleAccount.username)
+    ).all()
+    return [(account, person) for account, person in rows]
+
+
+def _account(db: Session, account_id: int) -> ConsoleAccount:
+    account = db.get(ConsoleAccount, account_id)
+    if account is None:
+        raise AccountError(f"no account {account_id}")
+    return account
+
+
+class LastAdmin(AccountError):
+    """The change would leave the console without an admin."""
+
+
+def set_role(db: Session, account_id: int, role: ConsoleRole) -> ConsoleAccount:
+    """Change an account's role; the last admin cannot stop being one (LastAdmin)."""
+    account = _account(db, account_id)
+    if account.console_role is ConsoleRole.ADMIN and role is not ConsoleRole.ADMIN:
+        admins = db.scalar(
+            select(func.count())
+            .select_from(ConsoleAccount)
+            .where(ConsoleAccount.role == ConsoleRole.ADMIN.label)
+        )
+        if int(admins or 0) <= 1:
+            raise LastAdmin("the last admin account must stay an admin")
+    account.role = role.label
+    db.flush()
+    return account
+
+
+def link_person(db: Session, account_id: int, person_id: int | None) -> ConsoleAccount:
+    """Link an account to a person's WeChat identity (None unlinks it)."""
+    account = _account(db, account_id)
+    if person_id is not None and db.get(Person, person_id) is None:
+        raise AccountError(f"no person {person_id}")
+    account.person_id = person_id
+    db.flush()
+    return account

@@ -45,6 +45,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
+from .people import Person
 from .prepared import Prepared
 
 PENDING = "pending"
@@ -336,3 +337,42 @@ def counts_by_status(db: Session) -> dict[str, int]:
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     ).all()
     return {status: int(count) for status, count in rows}
+
+
+# What the console lists: the rows someone may need to look at (not sent, not cancelled).
+NEEDS_LOOK = (DEAD, HELD, PENDING, SENDING)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """An outbox row with its recipient, as the console lists it."""
+
+    message: OutboxMessage
+    openid: str | None
+    name: str | None
+
+
+def outbox_page(
+    db: Session, statuses: Sequence[str], *, before_id: int | None = None, limit: int = 50
+) -> list[OutboxRow]:
+    """Rows in these states, newest first, older than `before_id` (keyset paging)."""
+    query = (
+        select(OutboxMessage, Person.openid, Person.name)
+        .outerjoin(Person, Person.id == OutboxMessage.person_id)
+        .where(OutboxMessage.status.in_(list(statuses)))
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(OutboxMessage.id < before_id)
+    return [OutboxRow(m, openid, name) for m, openid, name in db.execute(query)]
+
+
+def retry_all_dead(db: Session, now: datetime) -> int:
+    """Put every dead row back in the queue, due now, with a fresh count of tries."""
+    outcome = db.execute(
+        update(_TABLE)
+        .where(_TABLE.c.status == DEAD)
+        .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None)
+    )
+    return int(cast(CursorResult[Any], outcome).rowcount)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from .base import Base, UTCDateTime
 from .outbox import Push, enqueue
@@ -276,3 +277,84 @@ def binding_by_id(db: Session, binding_id: int) -> Binding | None:
 def worker_grid_ids(db: Session, person_id: int) -> list[int]:
     """The grids `person_id` is the grid worker of."""
     return list(db.scalars(select(Grid.id).where(Grid.worker_id == person_id)))
+
+
+def pending_page(
+    db: Session, *, offset: int = 0, limit: int = 50
+) -> tuple[list[tuple[Binding, Person]], int]:
+    """One page of pending bindings, oldest first, with who asked, and how many are pending."""
+    total = db.scalar(select(func.count()).select_from(Binding).where(Binding.status == PENDING))
+    rows = db.execute(
+        select(Binding, Person)
+        .join(Person, Person.id == Binding.person_id)
+        .where(Binding.status == PENDING)
+        .options(selectinload(Binding.household).selectinload(Household.building))
+        .order_by(Binding.created_at, Binding.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [(b, p) for b, p in rows], int(total or 0)
+
+
+@dataclass(frozen=True)
+class BuildingCount:
+    name: str
+    households: int
+    residents: int  # people with an approved binding there
+
+
+@dataclass(frozen=True)
+class GridCount:
+    """A grid as the console shows it; `name` None for buildings in no grid."""
+
+    name: str | None
+    worker: str | None
+    buildings: tuple[BuildingCount, ...]
+
+    @property
+    def households(self) -> int:
+        return sum(b.households for b in self.buildings)
+
+    @property
+    def residents(self) -> int:
+        return sum(b.residents for b in self.buildings)
+
+
+def grid_counts(db: Session) -> list[GridCount]:
+    """Every grid with its worker and buildings, and the households and residents in each."""
+    households: dict[int, int] = {
+        building: count
+        for building, count in db.execute(
+            select(Household.building_id, func.count()).group_by(Household.building_id)
+        )
+    }
+    residents: dict[int, int] = {
+        building: count
+        for building, count in db.execute(
+            select(Household.building_id, func.count())
+            .join(Binding, Binding.household_id == Household.id)
+            .where(Binding.status == APPROVED)
+            .group_by(Household.building_id)
+        )
+    }
+    workers: dict[int, str] = {
+        person: name or mask_openid(openid)
+        for person, name, openid in db.execute(
+            select(Person.id, Person.name, Person.openid).join(Grid, Grid.worker_id == Person.id)
+        )
+    }
+    by_grid: dict[int | None, list[BuildingCount]] = {}
+    for building in db.scalars(select(Building).order_by(Building.name)):
+        count = BuildingCount(
+            building.name, households.get(building.id, 0), residents.get(building.id, 0)
+        )
+        by_grid.setdefault(building.grid_id, []).append(count)
+    out = [
+        GridCount(
+            g.name, workers.get(g.worker_id) if g.worker_id else None, tuple(by_grid.get(g.id, ()))
+        )
+        for g in db.scalars(select(Grid).order_by(Grid.name))
+    ]
+    if by_grid.get(None):
+        out.append(GridCount(None, None, tuple(by_grid[None])))
+    return out

@@ -248,6 +248,7 @@ class StaffMember:
     topics: tuple[str, ...]
     grids: tuple[str, ...]  # assigned (staff add) and worked (places import), without repeats
     wecom_user: str | None
+    person_id: int = 0
 
 
 def staff_members(db: Session) -> list[StaffMember]:
@@ -279,6 +280,24 @@ def staff_members(db: Session) -> list[StaffMember]:
             tuple(topics.get(p.id, [])),
             tuple(sorted(grids.get(p.id, []))),
             p.wecom_user_id,
+            p.id,
         )
         for p in people
     ]
+
+
+def staff_assignment(db: Session, person_id: int) -> tuple[list[str], list[str]]:
+    """The topics and grids assigned to a staff member (not the grids they are worker of)."""
+    topics = db.scalars(
+        select(Topic.name)
+        .join(StaffTopic, StaffTopic.topic_id == Topic.id)
+        .where(StaffTopic.person_id == person_id)
+        .order_by(Topic.sort_order, Topic.id)
+    ).all()
+    grids = db.scalars(
+        select(Grid.name)
+        .join(StaffGrid, StaffGrid.grid_id == Grid.id)
+        .where(StaffGrid.person_id == person_id)
+        .order_by(Grid.name)
+    ).all()
+    return list(topics), list(grids)
