@@ -1,18 +1,125 @@
-"""居民与网格: placeholder until the page is built."""
+"""居民与网格 (/admin/people): pending household bindings to approve, staff, grids.
+
+The staff pages (people_staff.py) and console accounts (accounts.py) are registered on this
+blueprint too, under /admin/people/…, so every people-related page lives in one place.
+Approving here calls the same `approve_binding` the chat's 审核 does: the resident is pushed
+the same message.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
-from models import ConsoleRole
+from models import Binding, ConsoleRole, Person
+from models.places import (
+    PENDING,
+    BindingError,
+    approve_binding,
+    grid_counts,
+    mask_openid,
+    mask_phone,
+    pending_page,
+    reject_binding,
+)
+from models.staff import staff_members
 
+from . import accounts, people_staff
+from . import people_texts as texts
 from .access import guard, requires
+from .common import now, ok, problem, reading, writing
 
 bp = Blueprint("console_people", __name__, url_prefix="/admin/people")
 bp.before_request(guard)
+
+PAGE = 50
 
 
 @bp.route("", strict_slashes=False)
 @requires(ConsoleRole.VIEWER)
 def index() -> str:
-    return render_template("console/placeholder.html", title="居民与网格")
+    page = request.args.get("page", "1")
+    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    with reading() as db:
+        rows, total = pending_page(db, offset=(number - 1) * PAGE, limit=PAGE)
+        pending = [
+            {
+                "id": binding.id,
+                "household": binding.household_id,
+                "who": person.name or mask_openid(person.openid),
+                "place": binding.household.label,
+                "phone": mask_phone(binding.phone),
+                "since": binding.created_at,
+            }
+            for binding, person in rows
+        ]
+        staff = staff_members(db)
+        grids = grid_counts(db)
+    return render_template(
+        "console/people.html",
+        title="居民与网格",
+        pending=pending,
+        total=total,
+        page=number,
+        more=number * PAGE < total,
+        staff=staff,
+        grids=grids,
+        levels=texts.LEVEL_LABELS,
+        mask_openid=mask_openid,
+        may_decide=current_user.may(ConsoleRole.STAFF),
+        is_admin=current_user.may(ConsoleRole.ADMIN),
+    )
+
+
+@bp.route("/bindings/<int:binding_id>/approve", methods=["POST"])
+@requires(ConsoleRole.STAFF)
+def approve(binding_id: int) -> Response:
+    return _decide(binding_id, approve=True)
+
+
+@bp.route("/bindings/<int:binding_id>/reject", methods=["POST"])
+@requires(ConsoleRole.STAFF)
+def reject(binding_id: int) -> Response:
+    return _decide(binding_id, approve=False)
+
+
+def _decide(binding_id: int, *, approve: bool) -> Response:
+    """Approve or reject the binding the person saw: same id, same household, still pending."""
+    seen = request.form.get("household", "")
+    back = redirect(url_for(".index"), code=303)
+    with writing() as db:
+        binding = db.get(Binding, binding_id)
+        if binding is None or binding.status != PENDING or str(binding.household_id) != seen:
+            problem(texts.BINDING_GONE)
+            return back
+        by = _decided_by(db)
+        try:
+            if approve:
+                place = approve_binding(db, binding.person_id, by, now()).household.label
+            else:
+                place = reject_binding(db, binding.person_id, by, now())
+        except BindingError:
+            problem(texts.BINDING_GONE)
+            return back
+    ok((texts.APPROVED if approve else texts.REJECTED).format(place=place))
+    return back
+
+
+def _decided_by(db: Session) -> str:
+    """Who decided, as the binding records it: the linked staff member's openid, as in chat."""
+    if current_user.person_id is not None:
+        person = db.get(Person, current_user.person_id)
+        if person is not None:
+            return person.openid
+    return f"console:{current_user.username}"
+
+
+# Staff management and console accounts: ADMIN pages under /admin/people.
+bp.add_url_rule("/staff/<int:person_id>", "staff_edit", people_staff.edit, methods=["GET", "POST"])
+bp.add_url_rule("/code", "staff_code", people_staff.issue, methods=["GET", "POST"])
+bp.add_url_rule("/accounts", "accounts", accounts.index, methods=["GET"])
+bp.add_url_rule("/accounts", "account_create", accounts.create, methods=["POST"])
+bp.add_url_rule("/accounts/<int:account_id>/role", "account_role", accounts.role, methods=["POST"])
+bp.add_url_rule("/accounts/<int:account_id>/link", "account_link", accounts.link, methods=["POST"])
