@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from models import counters, load_specs, sync_topics, topic_by_name
+from models import TopicSpec, counters, load_specs, sync_topics, topic_by_name
 
 from ..db import Database
 from .engine import Classifier, Explanation
@@ -56,6 +56,15 @@ class RuleBook:
                         self._version = version
                 self._next_check = now + self.reload_seconds
             return self._classifier
+
+    def refresh(self) -> None:
+        """Check the version on the next `current()` (this process just changed the rules)."""
+        with self._lock:
+            self._next_check = 0.0
+
+    def build(self, specs: list[TopicSpec]) -> Classifier:
+        """A classifier for `specs` tuned like the live one (to try rules before saving them)."""
+        return Classifier(specs, self.threshold, self.margin)
 
 
 def seed_default_topics(db: Session, now: datetime) -> list[str]:
