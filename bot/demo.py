@@ -56,12 +56,19 @@ worker = "{STAFF_OPENID}"
 
 def add_demo_data(db: Session, now: datetime) -> list[str]:
     """Make what is missing of the demo; one line per change (none: it was all there)."""
-    changes = import_places(db, parse_places(PLACES), now)
+    changes = _summarised(import_places(db, parse_places(PLACES), now))
     changes += _residents(db, now)
     changes += import_places(db, parse_places(WORKER), now)
     changes += _staff(db, now)
     changes += _poll(db, now)
     return changes
+
+
+def _summarised(changes: list[str]) -> list[str]:
+    """The households made as one line, not two dozen."""
+    made = [line.removeprefix("+ household ") for line in changes if line.startswith("+ household")]
+    rest = [line for line in changes if not line.startswith("+ household")]
+    return rest + ([f"+ {len(made)} households ({made[0]} … {made[-1]})"] if made else [])
 
 
 def _residents(db: Session, now: datetime) -> list[str]:

@@ -45,18 +45,18 @@ class Simulator:
     def say(self, openid: str, text: str) -> str | None:
         status, body = self.post({"openid": openid, "text": text})
         assert status == 200, body
-        return body["reply"]  # type: ignore[no-any-return]
+        return body["reply"]
 
     def tap(self, openid: str, event: str, key: str | None = None) -> str | None:
         status, body = self.post({"openid": openid, "event": event, "key": key})
         assert status == 200, body
-        return body["reply"]  # type: ignore[no-any-return]
+        return body["reply"]
 
     def pushes(self, after: int | None = None) -> dict[str, Any]:
         query = "" if after is None else f"?after={after}"
         answer = self.client.get(f"/simulator/pushes{query}")
         assert answer.status_code == 200
-        return answer.get_json()  # type: ignore[no-any-return]
+        return answer.get_json()
 
 
 def with_demo(app: Flask) -> None:
@@ -276,6 +276,7 @@ def test_init_demo_adds_the_demo_once(empty_config_path: Path, tmp_path: Path) -
     first = runner.invoke(main, ["init", "--config", str(empty_config_path), "--demo"])
     assert first.exit_code == 0, first.output
     assert "demo: + grid 第一网格" in first.output
+    assert "demo: + 24 households (1-1-101 … 3-2-202)" in first.output
     assert f"demo: + staff {STAFF_OPENID} {STAFF_NAME}" in first.output
     assert "demo: + poll #1" in first.output
     assert "console account created: admin / " in first.output
