@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, func, null, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, null, or_, select, text
 from sqlalchemy.orm import Session
 
 from .places import Grid
@@ -148,7 +149,7 @@ def kpis(db: Session, *, since: datetime, until: datetime, by: str = "topic") ->
     return [*rows, total_row]
 
 
-# --- the console's dashboard: counts only, each one query, all in the database -------------
+# --- the console's dashboard: counts only, each figure from one pass, all in the database ---
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,14 @@ class Rates:
 
 
 @dataclass(frozen=True)
+class Window:
+    """The tickets filed in a run of days: how many each day, and their rates."""
+
+    filed: list[int]
+    rates: Rates
+
+
+@dataclass(frozen=True)
 class Share:
     """One group's tickets in a period (a topic or a grid; id None: the unnamed group)."""
 
@@ -171,50 +180,98 @@ class Share:
     open: int
 
 
-def rates(db: Session, *, since: datetime, until: datetime) -> Rates:
-    """The rates of `kpis(by="all")` without its response times: one aggregate query."""
-    counts = db.execute(
-        select(*_measures()).where(Ticket.created_at >= since, Ticket.created_at < until)
-    ).one()
-    row = _row(TOTAL, counts, ())
-    return Rates(row.tickets, row.resolution_rate, row.satisfaction_rate, row.on_time_rate)
+def window(db: Session, starts: Sequence[datetime]) -> Window:
+    """Tickets filed in each day [starts[i], starts[i+1]) and the rates of them all (one query)."""
+    bucket, day_of = _buckets(db, Ticket.created_at, starts)
+    rows = db.execute(
+        select(bucket, *_measures())
+        .where(Ticket.created_at >= starts[0], Ticket.created_at < starts[-1])
+        .group_by(text("1"))  # by position: PostgreSQL would see the bucket's parameters twice
+    ).all()
+    filed = [0] * (len(starts) - 1)
+    for row in rows:
+        if (day := day_of(row[0])) is not None:
+            filed[day] += row.tickets
+    names = [m.name for m in _measures()]
+    totals = SimpleNamespace(**{n: sum(getattr(r, n) for r in rows) for n in names})
+    kpi = _row(TOTAL, totals, ())
+    rates = Rates(kpi.tickets, kpi.resolution_rate, kpi.satisfaction_rate, kpi.on_time_rate)
+    return Window(filed, rates)
 
 
 def per_day(db: Session, column: Any, starts: Sequence[datetime]) -> list[int]:
-    """How many tickets have `column` (a timestamp) in each [starts[i], starts[i+1]).
-
-    The caller cuts the days in its time zone (DST included); the database puts each row in
-    its day with a CASE over those bounds — the same SQL on SQLite and PostgreSQL, which
-    share no function for "the local date of a UTC timestamp". Grouped in a subquery, so
-    PostgreSQL sees one expression, not its bound parameters twice.
-    """
-    bucket = case(*((column < bound, n) for n, bound in enumerate(starts[1:])))
-    days = select(bucket.label("day")).where(column >= starts[0], column < starts[-1]).subquery()
+    """How many tickets have `column` (a timestamp) in each day [starts[i], starts[i+1])."""
+    bucket, day_of = _buckets(db, column, starts)
     counts = [0] * (len(starts) - 1)
-    for day, count in db.execute(select(days.c.day, func.count()).group_by(days.c.day)):
-        counts[day] += count
+    for key, count in db.execute(
+        select(bucket, func.count())
+        .where(column >= starts[0], column < starts[-1])
+        .group_by(text("1"))
+    ):
+        if (day := day_of(key)) is not None:
+            counts[day] += count
     return counts
 
 
-def breakdown(db: Session, *, since: datetime, until: datetime, by: str) -> list[Share]:
-    """Tickets filed in [since, until) per topic or grid, and how many are still open;
-    the biggest first. Grouped on the ticket's own column, the names joined after."""
-    if by not in ("topic", "grid"):
-        raise ValueError(f"by must be topic or grid, not {by!r}")
-    key, table, unnamed = (
-        (Ticket.topic_id, Topic, NO_TOPIC) if by == "topic" else (Ticket.grid_id, Grid, NO_GRID)
-    )
-    counts = (
+def _buckets(
+    db: Session, column: Any, starts: Sequence[datetime]
+) -> tuple[ColumnElement[Any], Callable[[Any], int | None]]:
+    """A bucket expression and the day each bucket falls in.
+
+    The caller cuts the days at local midnights. SQLite and PostgreSQL share no function for
+    "the local date of a UTC timestamp", and SQLite's date() parses every row: so rows are
+    grouped by their UTC hour (the stored text's first 13 characters on SQLite, date_trunc
+    on PostgreSQL) and the hours put in days here — exact when the zone's offsets are whole
+    hours (DST included). Otherwise a CASE over the bounds buckets each row (slower).
+    """
+    if any(cast(timedelta, s.utcoffset()) % timedelta(hours=1) for s in starts):
+        case_bucket = case(*((column < bound, n) for n, bound in enumerate(starts[1:])))
+        return case_bucket, lambda day: None if day is None else int(day)
+    dialect = db.get_bind().dialect.name
+    if dialect == "sqlite":
+        hour: ColumnElement[Any] = func.substr(column, 1, 13)
+    else:
+        hour = func.date_trunc(literal_column("'hour'"), column)
+
+    def day_of(value: Any) -> int | None:
+        at = datetime.fromisoformat(f"{value}:00") if isinstance(value, str) else value
+        local = at.replace(tzinfo=UTC).astimezone(starts[0].tzinfo)
+        days = (local.date() - starts[0].date()).days
+        return days if 0 <= days < len(starts) - 1 else None
+
+    return hour, day_of
+
+
+def breakdowns(db: Session, *, since: datetime, until: datetime) -> tuple[list[Share], list[Share]]:
+    """Tickets filed in [since, until) and still open, per topic and per grid; the biggest
+    first. One pass grouped on the ticket's own columns; the names looked up after."""
+    rows = db.execute(
         select(
-            key.label("key"),
-            func.count().label("tickets"),
-            _count_if(Ticket.status.in_(OPEN_STATUSES)).label("open"),
+            Ticket.topic_id,
+            Ticket.grid_id,
+            func.count(),
+            _count_if(Ticket.status.in_(OPEN_STATUSES)),
         )
         .where(Ticket.created_at >= since, Ticket.created_at < until)
-        .group_by(key)
-        .subquery()
-    )
-    rows = db.execute(select(counts, table.name).outerjoin(table, table.id == counts.c.key)).all()
-    shares = [Share(r.key, r.name or unnamed, r.tickets, r.open) for r in rows]
+        .group_by(Ticket.topic_id, Ticket.grid_id)
+    ).all()
+    by_topic: defaultdict[int | None, list[int]] = defaultdict(lambda: [0, 0])
+    by_grid: defaultdict[int | None, list[int]] = defaultdict(lambda: [0, 0])
+    for topic_id, grid_id, tickets, still_open in rows:
+        for totals, key in ((by_topic, topic_id), (by_grid, grid_id)):
+            totals[key][0] += tickets
+            totals[key][1] += still_open
+    topics = {key: name for key, name in db.execute(select(Topic.id, Topic.name))}
+    grids = {key: name for key, name in db.execute(select(Grid.id, Grid.name))}
+    return _shares(by_topic, topics, NO_TOPIC), _shares(by_grid, grids, NO_GRID)
+
+
+def _shares(
+    totals: dict[int | None, list[int]], names: dict[int, str], unnamed: str
+) -> list[Share]:
+    shares = [
+        Share(key, names.get(key, unnamed) if key is not None else unnamed, *counts)
+        for key, counts in totals.items()
+    ]
     shares.sort(key=lambda s: (-s.tickets, s.id is None, s.name))
     return shares

@@ -136,6 +136,26 @@ def test_days_are_cut_at_local_midnight_not_utc(
     assert tiles(html)["今日新增"] == "1"
 
 
+def test_days_in_a_zone_a_half_hour_off_utc(settings: Settings, clock: Clock) -> None:
+    # Kolkata is UTC+5:30: 18:29 and 18:30 UTC share an hour but not a local day.
+    kolkata = settings.replace(app={"timezone": "Asia/Kolkata"})
+    app = make_app(kolkata, clock=clock)
+    noon = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)
+    clock.advance(seconds=(noon - clock()).total_seconds())
+    make_account(app, "boss")
+    client = app.test_client()
+    console_login(client, "boss")
+    resident = Chat(WeChat(app.test_client(), kolkata), "o_resident")
+    resident.say("楼道灯坏了")
+    resident.say("小区门口路灯不亮了")
+    set_tickets(app, 1, created_at=datetime(2026, 11, 19, 18, 30, tzinfo=UTC))  # 00:00 today
+    set_tickets(app, 2, created_at=datetime(2026, 11, 19, 18, 29, tzinfo=UTC))  # 23:59 before
+    data = chart_data(dashboard(client))
+    assert (data["days"][-1], data["created"][-1]) == ("11/20", 1)
+    assert (data["days"][-2], data["created"][-2]) == ("11/19", 1)
+    db_of(app).dispose()
+
+
 def test_a_staff_member_sees_their_own_open_tickets(
     app: Flask, client: FlaskClient, wechat: WeChat
 ) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import ConsoleRole, Ticket
-from models.kpi import Share, breakdown, per_day, rates
+from models.kpi import Share, breakdowns, per_day, window
 from models.tickets import OPEN_STATUSES
 
 from .access import guard, requires
@@ -47,13 +47,13 @@ def index() -> str:
     starts = day_starts(moment, tz, DAYS)
     with reading() as db:
         today = today_counts(db, moment, starts[-2], current_user.person_id)
-        period = rates(db, since=starts[0], until=starts[-1])
-        charts = chart_data(db, starts)
+        filed = window(db, starts)
+        charts = chart_data(db, starts, filed.filed)
     return render_template(
         "console/dashboard.html",
         title="工作台",
         today=today,
-        period=period,
+        period=filed.rates,
         charts=charts,
         days=DAYS,
     )
@@ -78,15 +78,15 @@ def today_counts(db: Session, moment: datetime, midnight: datetime, person_id: i
     )
 
 
-def chart_data(db: Session, starts: list[datetime]) -> dict[str, Any]:
+def chart_data(db: Session, starts: list[datetime], filed: list[int]) -> dict[str, Any]:
     """What dashboard.js draws: the daily trend and the two breakdowns."""
-    since, until = starts[0], starts[-1]
+    topics, grids = breakdowns(db, since=starts[0], until=starts[-1])
     return {
         "days": [f"{d.month}/{d.day}" for d in starts[:-1]],
-        "created": per_day(db, Ticket.created_at, starts),
+        "created": filed,
         "resolved": per_day(db, Ticket.resolved_at, starts),
-        "topics": _bars(breakdown(db, since=since, until=until, by="topic"), "topic"),
-        "grids": _bars(breakdown(db, since=since, until=until, by="grid"), "grid"),
+        "topics": _bars(topics, "topic"),
+        "grids": _bars(grids, "grid"),
     }
 
 
