@@ -18,6 +18,7 @@ from conftest import (
     csrf_token_of,
     db_of,
     make_account,
+    make_app,
     pushes_to,
 )
 from flask import Flask
@@ -25,6 +26,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from bot.config import Settings
 from models import Person, Ticket, ticket_by_number, topic_by_name
 from models.places import Building, Grid, approve_binding
 from models.staff import LEVEL_COMMUNITY, add_staff
@@ -132,6 +134,27 @@ def test_the_list_shows_newest_first_and_each_filter_narrows_it(
     assert numbers(admin_client.get("/admin/tickets?overdue=1")) == [2]
 
 
+def test_the_overdue_list_merges_its_states_on_both_databases(
+    backend_settings: Settings, clock: Clock
+) -> None:
+    app = make_app(backend_settings, clock=clock)
+    wechat = WeChat(app.test_client(), backend_settings)
+    staff(app, "o_wang", "王师傅", topics=("电梯设施",))
+    for n in range(1, 5):
+        Chat(wechat, f"o_r{n}").say(f"{n}号楼电梯坏了，困住了人")
+    wang = Chat(wechat, "o_wang")
+    wang.say("接单 1")
+    wang.say("接单 3")
+    wang.say("备注 3 已联系维保")
+    wang.say("办结 1 已修好")
+    clock.advance(days=2)
+    admin = logged_in(app, "boss", "admin")
+    assert numbers(admin.get("/admin/tickets?overdue=1")) == [4, 3, 2]
+    assert numbers(admin.get("/admin/tickets?overdue=1&status=in_progress")) == [3]
+    assert "共 3 件" in admin.get("/admin/tickets?overdue=1").get_data(as_text=True)
+    db_of(app).dispose()
+
+
 def test_a_bad_filter_is_named_not_silently_dropped(
     office: WeChat, admin_client: FlaskClient
 ) -> None:
@@ -142,7 +165,7 @@ def test_a_bad_filter_is_named_not_silently_dropped(
 
 
 def test_fifty_to_a_page_with_a_pager(
-    app: Flask, wechat: WeChat, admin_client: FlaskClient
+    app: Flask, wechat: WeChat, admin_client: FlaskClient, clock: Clock
 ) -> None:
     for n in range(1, 53):
         assert f"#{n}" in (Chat(wechat, f"o_r{n}").say(f"{n}号楼楼道灯坏了，晚上一片漆黑") or "")
@@ -151,6 +174,8 @@ def test_fifty_to_a_page_with_a_pager(
     html = first.get_data(as_text=True)
     assert "共 52 件，第 1 / 2 页" in html
     assert numbers(admin_client.get("/admin/tickets?page=2")) == [2, 1]
+    clock.advance(days=4)
+    assert numbers(admin_client.get("/admin/tickets?overdue=1&page=2")) == [2, 1]
 
 
 def test_the_ticket_page_shows_the_resident_masked_and_the_timeline(
@@ -281,3 +306,20 @@ def test_resolving_in_the_browser_changes_the_status_on_the_page(
         assert "已更换电梯门机控制板，运行正常" in page.inner_text("#ticket-outcome")
         assert "已办结，处理结果已告知居民" in page.inner_text(".flash.ok")
     assert "已更换电梯门机控制板" in pushes_to(app, "o_resident")[-1]
+
+
+def test_nonsense_in_the_address_or_the_form_is_a_clear_answer_not_a_crash(
+    app: Flask, office: WeChat
+) -> None:
+    wang = logged_in(app, "wang", "staff", openid="o_wang")
+    assert wang.get("/admin/tickets/99999999999999999999").status_code == 404
+    assert wang.get("/admin/tickets?q=%2399999999999999999999").status_code == 200
+    assert post(wang, 1, "dance").status_code == 404
+    for target in ("person-99999999999999999999", "person-²", "topic-", "nothing"):
+        page = flash_after(wang, post(wang, 1, "reassign", target=target))
+        assert "没有找到要转派的类别或工作人员" in page
+    page = flash_after(wang, post(wang, 1, "reassign"))
+    assert "请选择要转派的类别或工作人员" in page
+    page = flash_after(wang, post(wang, 1, "note", text="很长" * 600))
+    assert "请控制在 1000 字以内" in page
+    assert status_of(app, 1) == "new"

@@ -31,6 +31,7 @@ from models.lifecycle import (
 from models.topics import Topic
 
 MAX_TEXT = 1000
+MAX_NUMBER = 2**31  # larger numbers are no ticket's (and overflow the database's integers)
 
 TEXTS = {
     "no_identity": "您的账号尚未关联工作人员的微信身份，不能办理诉求。请联系管理员关联后再试。",
@@ -88,7 +89,7 @@ def perform(
     options: Options,
 ) -> str:
     """Make the move; the message for the person on success. Raises Refused, LookupError."""
-    ticket = ticket_by_number(db, number)
+    ticket = ticket_by_number(db, number) if number < MAX_NUMBER else None
     if ticket is None or action not in MOVES:
         raise LookupError(number)
     if actor.id is None and not actor.overrides:
@@ -152,7 +153,8 @@ def _reassign(move: Move) -> str:
     kind, _, raw = (move.form.get("target") or "").partition("-")
     if not kind:
         raise Refused(TEXTS["target_empty"])
-    found = move.db.get(Topic if kind == "topic" else Person, int(raw)) if raw.isdigit() else None
+    valid = raw.isascii() and raw.isdigit() and len(raw) < 10
+    found = move.db.get(Topic if kind == "topic" else Person, int(raw)) if valid else None
     number = move.ticket.number
     if kind == "topic" and isinstance(found, Topic) and found.enabled:
         holder = reassign_to_topic(move.db, move.ticket, move.actor, found, move.now, move.tz)
