@@ -6,7 +6,11 @@ and the pushes as people would read them.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +18,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import Chat, WeChat, count_rows, csrf_token_of, db_of, make_app, pushes_to
+from conftest import (
+    Chat,
+    WeChat,
+    count_rows,
+    csrf_token_of,
+    db_of,
+    free_port,
+    make_app,
+    pushes_to,
+    wait_healthy,
+)
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -315,3 +329,25 @@ def test_plain_init_adds_no_demo_data(empty_config_path: Path) -> None:
     assert "demo:" not in answer.output and "demo data" not in answer.output
     settings = load_settings(empty_config_path, environ={})
     assert _counts(settings)["Person"] == 0 and _counts(settings)["Poll"] == 0
+
+
+def test_serve_in_development_says_where_the_console_and_the_simulator_are(
+    config_path: Path,
+) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--config", str(config_path)]
+        + ["--port", str(port), "--web-only"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "YISHITING_CONFIG": ""},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", server)
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=20)
+    log = err.decode()
+    assert f"console: http://127.0.0.1:{port}/admin" in log
+    assert f"simulator (development mode): http://127.0.0.1:{port}/simulator" in log
