@@ -323,3 +323,15 @@ def test_nonsense_in_the_address_or_the_form_is_a_clear_answer_not_a_crash(
     page = flash_after(wang, post(wang, 1, "note", text="很长" * 600))
     assert "请控制在 1000 字以内" in page
     assert status_of(app, 1) == "new"
+
+
+def test_an_admin_without_a_wechat_identity_acts_as_the_system_on_anyones_ticket(
+    app: Flask, office: WeChat, admin_client: FlaskClient
+) -> None:
+    Chat(office, "o_wang").say("接单 1")
+    page = flash_after(admin_client, post(admin_client, 1, "resolve", outcome="已由社区统一维修"))
+    assert "#1 已办结" in page
+    assert status_of(app, 1) == "resolved"
+    timeline = page[page.index('id="timeline"') :]
+    assert "办结 · 系统" in " ".join(timeline.split()).replace("</b>", "").replace("<b>", "")
+    assert "已由社区统一维修" in pushes_to(app, "o_resident")[-1]
