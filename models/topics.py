@@ -18,7 +18,7 @@ from sqlalchemy import (
     bindparam,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from . import counters
 from .base import Base, UTCDateTime
@@ -105,7 +105,9 @@ def _rule_values(spec: RuleSpec) -> dict[str, Any]:
 
 def load_specs(db: Session) -> list[TopicSpec]:
     """Every topic with its rules, as plain data (what the classifier and export use)."""
-    topics = db.scalars(select(Topic).order_by(Topic.sort_order, Topic.id)).all()
+    topics = db.scalars(
+        select(Topic).options(selectinload(Topic.rules)).order_by(Topic.sort_order, Topic.id)
+    ).all()
     return [
         TopicSpec(
             name=t.name,

@@ -328,7 +328,7 @@ def test_an_import_is_previewed_then_applied_as_the_admin(
     )
     text = text.replace("rules = [", 'rules = [\n  { keyword = "观光梯", weight = 2 },')
     preview = page_text(upload(admin_client, text))
-    assert "将产生 2 项更改" in preview and "观光梯" in preview
+    assert "将产生 2 项更改" in preview and "观光梯" in preview and "权重 3 → 5" in preview
     assert rule_of(app, "电梯设施", "观光梯") is None
     token = csrf_token_of(admin_client.get("/admin/rules/import"))
     content = re.search(r'<textarea name="content" hidden>(.*?)</textarea>', preview, re.S)

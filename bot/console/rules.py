@@ -21,7 +21,7 @@ from models import ConsoleRole, KeywordRule, RuleAudit, Topic
 from . import rules_edit, rules_io
 from .access import requires
 from .common import reading, ys
-from .rules_common import ACTION_LABELS, FIELD_LABELS, KIND_LABELS, bp, topic_with_rules
+from .rules_common import ACTION_LABELS, KIND_LABELS, bp, describe, topic_with_rules
 
 __all__ = ["bp", "rules_edit", "rules_io"]  # the edit and import views live on the same bp
 
@@ -145,32 +145,11 @@ def audit_rows(db: Any, offset: int, limit: int) -> list[dict[str, Any]]:
             "action": ACTION_LABELS.get(a.action, a.action),
             "topic": a.topic,
             "keyword": a.keyword,
-            "change": describe(a.action, a.before, a.after),
+            "change": describe(
+                a.action,
+                json.loads(a.before) if a.before else None,
+                json.loads(a.after) if a.after else None,
+            ),
         }
         for a in audits
     ]
-
-
-def describe(action: str, before: str | None, after: str | None) -> str:
-    """The values that changed, as people read them: 权重 2 → 3。"""
-    old: dict[str, Any] = json.loads(before) if before else {}
-    new: dict[str, Any] = json.loads(after) if after else {}
-    keys = [k for k in (new or old) if action != "update" or old.get(k) != new.get(k)]
-    parts = []
-    for key in keys:
-        label = FIELD_LABELS.get(key, key)
-        if action == "update":
-            parts.append(f"{label} {_value(key, old.get(key))} → {_value(key, new.get(key))}")
-        else:
-            parts.append(f"{label} {_value(key, (new or old).get(key))}")
-    return "；".join(parts)
-
-
-def _value(key: str, value: Any) -> str:
-    if key == "kind":
-        return KIND_LABELS.get(str(value), str(value))
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return "（空）" if value in (None, "") else str(value)

@@ -146,3 +146,28 @@ def labeled_sample(db: Session, limit: int = SAMPLE_SIZE) -> list[Labeled]:
         .limit(limit)
     ).all()
     return [Labeled(text, label) for text, label in rows]
+
+
+def describe(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """The values that changed, as people read them: 权重 2 → 3。"""
+    old = before or {}
+    new = after or {}
+    keys = [k for k in (new or old) if action != "update" or old.get(k) != new.get(k)]
+    parts = []
+    for key in keys:
+        label = FIELD_LABELS.get(key, key)
+        if action == "update":
+            parts.append(f"{label} {_value(key, old.get(key))} → {_value(key, new.get(key))}")
+        else:
+            parts.append(f"{label} {_value(key, (new or old).get(key))}")
+    return "；".join(parts)
+
+
+def _value(key: str, value: Any) -> str:
+    if key == "kind":
+        return KIND_LABELS.get(str(value), str(value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "（空）" if value in (None, "") else str(value)

@@ -22,6 +22,7 @@ from .rules_common import (
     TEXTS,
     FormProblem,
     bp,
+    describe,
     editing,
     labeled_sample,
     read_weight,
@@ -88,6 +89,7 @@ def import_rules() -> str | BaseResponse | tuple[str, int]:
         content=text,
         topics=len(specs),
         action_labels=ACTION_LABELS,
+        describe=describe,
     )
 
 
