@@ -21,7 +21,6 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, case, func, literal_column, null, or_, select, text
@@ -163,14 +162,6 @@ class Rates:
 
 
 @dataclass(frozen=True)
-class Window:
-    """The tickets filed in a run of days: how many each day, and their rates."""
-
-    filed: list[int]
-    rates: Rates
-
-
-@dataclass(frozen=True)
 class Share:
     """One group's tickets in a period (a topic or a grid; id None: the unnamed group)."""
 
@@ -178,25 +169,6 @@ class Share:
     name: str
     tickets: int
     open: int
-
-
-def window(db: Session, starts: Sequence[datetime]) -> Window:
-    """Tickets filed in each day [starts[i], starts[i+1]) and the rates of them all (one query)."""
-    bucket, day_of = _buckets(db, Ticket.created_at, starts)
-    rows = db.execute(
-        select(bucket, *_measures())
-        .where(Ticket.created_at >= starts[0], Ticket.created_at < starts[-1])
-        .group_by(text("1"))  # by position: PostgreSQL would see the bucket's parameters twice
-    ).all()
-    filed = [0] * (len(starts) - 1)
-    for row in rows:
-        if (day := day_of(row[0])) is not None:
-            filed[day] += row.tickets
-    names = [m.name for m in _measures()]
-    totals = SimpleNamespace(**{n: sum(getattr(r, n) for r in rows) for n in names})
-    kpi = _row(TOTAL, totals, ())
-    rates = Rates(kpi.tickets, kpi.resolution_rate, kpi.satisfaction_rate, kpi.on_time_rate)
-    return Window(filed, rates)
 
 
 def per_day(db: Session, column: Any, starts: Sequence[datetime]) -> list[int]:
@@ -242,28 +214,50 @@ def _buckets(
     return hour, day_of
 
 
-def breakdowns(db: Session, *, since: datetime, until: datetime) -> tuple[list[Share], list[Share]]:
-    """Tickets filed in [since, until) and still open, per topic and per grid; the biggest
-    first. One pass grouped on the ticket's own columns; the names looked up after."""
+# Only what the rates need: each measure is a CASE on every row of the month.
+_RATE_NAMES = ("tickets", "resolved", "rejected", "on_time", "timed", "satisfied", "rated")
+_RATE_MEASURES = [m for m in _measures() if m.name in _RATE_NAMES]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """The tickets filed in a period: their rates, and per topic and per grid."""
+
+    rates: Rates
+    topics: list[Share]
+    grids: list[Share]
+
+
+def breakdown(db: Session, *, since: datetime, until: datetime) -> Breakdown:
+    """Rates, and tickets (and how many still open) per topic and per grid, biggest first,
+    of the tickets filed in [since, until): one pass grouped on the ticket's own columns,
+    the names looked up after."""
     rows = db.execute(
         select(
             Ticket.topic_id,
             Ticket.grid_id,
-            func.count(),
-            _count_if(Ticket.status.in_(OPEN_STATUSES)),
+            _count_if(Ticket.status.in_(OPEN_STATUSES)).label("open"),
+            *_RATE_MEASURES,
         )
         .where(Ticket.created_at >= since, Ticket.created_at < until)
         .group_by(Ticket.topic_id, Ticket.grid_id)
     ).all()
     by_topic: defaultdict[int | None, list[int]] = defaultdict(lambda: [0, 0])
     by_grid: defaultdict[int | None, list[int]] = defaultdict(lambda: [0, 0])
-    for topic_id, grid_id, tickets, still_open in rows:
-        for totals, key in ((by_topic, topic_id), (by_grid, grid_id)):
-            totals[key][0] += tickets
-            totals[key][1] += still_open
+    for row in rows:
+        for totals, key in ((by_topic, row.topic_id), (by_grid, row.grid_id)):
+            totals[key][0] += row.tickets
+            totals[key][1] += row.open
+    total = {n: sum(getattr(r, n) for r in rows) for n in _RATE_NAMES}
+    rates = Rates(
+        total["tickets"],
+        _rate(total["resolved"], total["tickets"] - total["rejected"]),
+        _rate(total["satisfied"], total["rated"]),
+        _rate(total["on_time"], total["timed"]),
+    )
     topics = {key: name for key, name in db.execute(select(Topic.id, Topic.name))}
     grids = {key: name for key, name in db.execute(select(Grid.id, Grid.name))}
-    return _shares(by_topic, topics, NO_TOPIC), _shares(by_grid, grids, NO_GRID)
+    return Breakdown(rates, _shares(by_topic, topics, NO_TOPIC), _shares(by_grid, grids, NO_GRID))
 
 
 def _shares(
