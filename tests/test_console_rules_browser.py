@@ -48,6 +48,8 @@ def test_changing_a_keyword_rule_changes_the_try_a_message_result(
         assert "杂物" in page.locator('#try-result [data-field="tokens"]').inner_text()
 
         page.click("table >> text=环境卫生")
+        page.fill("#rule-filter", "粪便")
+        assert page.locator("#rules tbody tr:visible").count() == 1
         page.fill("#new-rule input[name=keyword]", "杂物")
         page.fill("#new-rule input[name=weight]", "5")
         page.click("#new-rule button[data-backtest]")

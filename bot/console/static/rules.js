@@ -123,6 +123,17 @@
     });
   }
 
+  // A long list of rules, narrowed as you type.
+  const filter = document.getElementById("rule-filter");
+  if (filter) {
+    filter.addEventListener("input", () => {
+      const needle = filter.value.trim().toLowerCase();
+      document.querySelectorAll("#rules tbody tr[data-keyword]").forEach((row) => {
+        row.hidden = needle !== "" && !row.dataset.keyword.toLowerCase().includes(needle);
+      });
+    });
+  }
+
   // Deleting asks first.
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => { if (!window.confirm(form.dataset.confirm)) event.preventDefault(); });
