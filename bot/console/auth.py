@@ -6,9 +6,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
@@ -104,6 +114,14 @@ def _attempt(username: str, password: str) -> ConsoleAccount | tuple[str, int]:
         account.last_login_at = now
         db.expunge(account)
         return account
+
+
+@bp.route("/csrf-token")
+@public
+def csrf_token() -> Response:
+    """This session's CSRF token, for a page whose token went stale when a login (in another
+    tab) started a new session. Same-origin only: other sites cannot read the answer."""
+    return jsonify(token=generate_csrf())
 
 
 @bp.route("/logout", methods=["POST"])

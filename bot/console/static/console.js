@@ -2,15 +2,39 @@
 "use strict";
 window.ysk = (function () {
   const meta = document.querySelector('meta[name="csrf-token"]');
-  const token = meta ? meta.content : "";
+  let token = meta ? meta.content : "";
 
-  async function post(url, data) {
-    const response = await fetch(url, {
+  function send(url, data) {
+    return fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token },
       body: JSON.stringify(data || {}),
       credentials: "same-origin",
     });
+  }
+
+  // Logging in (in another tab, say) starts a new session with a new CSRF token: a page
+  // opened before then would fail every POST. On a 400, ask for the session's token once and,
+  // if it changed, send again with it.
+  async function freshToken() {
+    try {
+      const answer = await fetch("/admin/csrf-token", { credentials: "same-origin" });
+      return (await answer.json()).token || null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  async function post(url, data) {
+    let response = await send(url, data);
+    if (response.status === 400) {
+      const fresh = await freshToken();
+      if (fresh && fresh !== token) {
+        token = fresh;
+        if (meta) meta.content = fresh;
+        response = await send(url, data);
+      }
+    }
     const body = await response.json().catch(() => ({ error: "服务器没有返回可读的结果" }));
     if (!response.ok && !body.error) body.error = "请求失败（" + response.status + "）";
     return body;
@@ -36,5 +60,5 @@ window.ysk = (function () {
     return node;
   }
 
-  return { token, post, get, el };
+  return { get token() { return token; }, post, get, el };
 })();
