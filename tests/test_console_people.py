@@ -164,6 +164,30 @@ def test_a_staff_account_approves_as_its_linked_staff_member_and_a_viewer_cannot
     assert binding is not None and binding.decided_by == "o_worker_li"
 
 
+def test_a_grid_worker_decides_only_in_their_grids_as_in_chat(
+    app: Flask, wechat: WeChat, places: None
+) -> None:
+    Chat(wechat, "o_in_18").say("绑定 18-1-101")  # 第二网格: not 李's grid
+    staff(app, "o_supervisor", "周主任")
+    with db_of(app).session() as session:
+        session.scalar(select(Person).where(Person.openid == "o_supervisor")).staff_level = 2
+    make_account(app, "li", "staff", openid="o_worker_li")
+    make_account(app, "zhou", "staff", openid="o_supervisor")
+    make_account(app, "nobody", "staff")
+    for username in ("li", "nobody"):
+        client = app.test_client()
+        console_login(client, username)
+        refused = client.get(decide(client, app, "o_in_18", "approve").headers["Location"])
+        assert "请由该网格的网格员" in page_text(refused) or "还没有关联微信身份" in page_text(
+            refused
+        )
+        assert binding_of(app, "o_in_18").status == "pending"  # type: ignore[union-attr]
+    zhou = app.test_client()
+    console_login(zhou, "zhou")
+    decide(zhou, app, "o_in_18", "approve")
+    assert binding_of(app, "o_in_18").status == "approved"  # type: ignore[union-attr]
+
+
 # -- staff ----------------------------------------------------------------------------------
 
 
@@ -322,7 +346,8 @@ def test_the_last_admin_cannot_demote_themself(app: Flask, admin_client: FlaskCl
 def test_linking_an_account_makes_its_console_actions_the_staff_members(
     app: Flask, admin_client: FlaskClient, chat: Chat, places: None
 ) -> None:
-    wang = staff(app, "o_wang", "王师傅")
+    with db_of(app).session() as session:  # a supervisor: may approve in any grid
+        wang = add_staff(session, "o_wang", "王师傅", (), (), None, 2, datetime.now(UTC)).id
     make_account(app, "wang", "staff")
     wang_account = account(app, "wang").id
     answer = post(admin_client, f"/admin/people/accounts/{wang_account}/link", {"person": wang})

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from models import Binding, ConsoleRole, Person
+from models import Binding, ConsoleRole, Person, Role
 from models.places import (
     PENDING,
     BindingError,
@@ -23,8 +23,9 @@ from models.places import (
     mask_phone,
     pending_page,
     reject_binding,
+    worker_grid_ids,
 )
-from models.staff import staff_members
+from models.staff import LEVEL_COMMUNITY, staff_members
 
 from . import accounts, people_staff
 from . import people_texts as texts
@@ -94,6 +95,10 @@ def _decide(binding_id: int, *, approve: bool) -> Response:
         if binding is None or binding.status != PENDING or str(binding.household_id) != seen:
             problem(texts.BINDING_GONE)
             return back
+        refusal = _refusal(db, binding)
+        if refusal is not None:
+            problem(refusal)
+            return back
         by = _decided_by(db)
         try:
             if approve:
@@ -105,6 +110,22 @@ def _decide(binding_id: int, *, approve: bool) -> Response:
             return back
     ok((texts.APPROVED if approve else texts.REJECTED).format(place=place))
     return back
+
+
+def _refusal(db: Session, binding: Binding) -> str | None:
+    """Who may decide, as in the chat's 审核: admins and supervisors (level 2+) any binding, a
+    grid worker those in their grids; a staff account must be linked to its WeChat identity."""
+    if current_user.may(ConsoleRole.ADMIN):
+        return None
+    me = db.get(Person, current_user.person_id) if current_user.person_id else None
+    if me is None:
+        return texts.NEEDS_LINK
+    if me.role >= Role.ADMIN or me.staff_level >= LEVEL_COMMUNITY:
+        return None
+    grid = binding.household.building.grid_id
+    if grid is not None and grid in worker_grid_ids(db, me.id):
+        return None
+    return texts.NOT_YOUR_GRID
 
 
 def _decided_by(db: Session) -> str:

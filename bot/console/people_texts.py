@@ -22,6 +22,8 @@ OUTBOX_STATUS_LABELS = {
 APPROVED = "已通过 {place} 的住址绑定，居民会收到通知。"
 REJECTED = "已驳回 {place} 的住址绑定，居民会收到通知。"
 BINDING_GONE = "这条绑定申请已被处理或已变更，请刷新页面后再看。"
+NEEDS_LINK = "您的后台账号还没有关联微信身份，请管理员先在“后台账号”里关联后再审核。"
+NOT_YOUR_GRID = "这户不在您负责的网格内，请由该网格的网格员或社区主管审核。"
 
 STAFF_SAVED = "已保存 {name} 的分工。"
 NAME_REQUIRED = "请填写姓名（不超过 32 个字）。"
