@@ -96,9 +96,13 @@ def test_a_ticket_past_its_deadline_counts_as_overdue_and_links_to_the_list(
     assert tiles(html)["待处理"] == "2"
     links = tile_links(html)
     assert links["已超时"] == "/admin/tickets?overdue=1"
+    assert links["待处理"] == "/admin/tickets?status=open"
     for url in links.values():  # every tile opens a list the tickets page understands
         answer = admin_client.get(url.replace("&amp;", "&"))
         assert answer.status_code == 200 and "无效，已忽略" not in answer.get_data(as_text=True)
+    # The 待处理 tile's list holds exactly the open tickets it counts.
+    listed = admin_client.get("/admin/tickets?status=open").get_data(as_text=True)
+    assert "共 2 件" in listed
 
 
 def test_resolved_and_rated_tickets_give_the_rates_and_the_trend(
@@ -169,7 +173,7 @@ def test_a_staff_member_sees_their_own_open_tickets(
     console_login(client, "wang")
     html = dashboard(client)
     assert tiles(html)["我的待办"] == "1"
-    assert tile_links(html)["我的待办"] == f"/admin/tickets?assignee={wang_id}"
+    assert tile_links(html)["我的待办"] == f"/admin/tickets?status=open&amp;assignee={wang_id}"
 
 
 def test_an_account_without_a_person_has_no_todo_tile(admin_client: FlaskClient) -> None:

@@ -132,6 +132,9 @@ def test_the_list_shows_newest_first_and_each_filter_narrows_it(
     assert 'class="badge overdue"' in late.get_data(as_text=True)
     Chat(office, "o_wang").say("办结 1 已更换电梯门机控制板")
     assert numbers(admin_client.get("/admin/tickets?overdue=1")) == [2]
+    # status=open: every state not yet done (the dashboard's 待处理 links here).
+    assert numbers(admin_client.get("/admin/tickets?status=open")) == [2]
+    assert numbers(admin_client.get(f"/admin/tickets?status=open&assignee={wang}")) == []
 
 
 def test_the_overdue_list_merges_its_states_on_both_databases(

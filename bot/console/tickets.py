@@ -21,7 +21,7 @@ from models.tickets import OPEN_STATUSES
 from .access import guard, requires
 from .common import now, ok, problem, reading, writing, ys
 from .tickets_actions import ACTIONS, Refused, perform
-from .tickets_query import NONE, PAGE_SIZE, Filters, choices, ticket_detail, ticket_page
+from .tickets_query import NONE, OPEN, PAGE_SIZE, Filters, choices, ticket_detail, ticket_page
 
 bp = Blueprint("console_tickets", __name__, url_prefix="/admin/tickets")
 bp.before_request(guard)
@@ -84,7 +84,7 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[Filters, int, list[str]]:
     """The filters and page the query string asks for, and what was wrong with it."""
     errors: list[str] = []
     status = (args.get("status") or "").strip() or None
-    if status is not None and status not in STATUS_NAMES:
+    if status is not None and status != OPEN and status not in STATUS_NAMES:
         errors.append(BAD_FILTER.format(name=FILTER_NAMES["status"]))
         status = None
     grid = _id_or_none(args, "grid", errors)
@@ -123,6 +123,7 @@ def index() -> str:
         now=moment,
         statuses=STATUS_NAMES,
         open_statuses=OPEN_STATUSES,
+        any_open=OPEN,
     )
 
 

@@ -24,6 +24,7 @@ AnySelect = TypeVar("AnySelect", bound="Select[*tuple[Any, ...]]")
 PAGE_SIZE = 50
 EXCERPT_CHARS = 60
 NONE = "none"  # topic=none: not yet classified; assignee=none: nobody holds it
+OPEN = "open"  # status=open: any of the open states (not yet resolved, rejected or closed)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,9 @@ class Row:
 
 
 def _where(query: AnySelect, filters: Filters, now: datetime) -> AnySelect:
-    if filters.status is not None:
+    if filters.status == OPEN:
+        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    elif filters.status is not None:
         query = query.where(Ticket.status == filters.status)
     if filters.topic == NONE:
         query = query.where(Ticket.topic_id.is_(None))
@@ -96,11 +99,12 @@ NEWEST_FIRST = (Ticket.created_at.desc(), Ticket.id.desc())
 def _page_ids(db: Session, filters: Filters, now: datetime, page: int) -> list[int]:
     """The ids of one page, newest first, read from the ticket table (and its indexes) alone.
 
-    Overdue spans five states: one walk of the (status, created_at) index per state, each
-    stopping once it has enough, merged, instead of sorting every open ticket.
+    Overdue and status=open span five states: one walk of the (status, created_at) index per
+    state, each stopping once it has enough, merged, instead of sorting every open ticket.
     """
     offset = (page - 1) * PAGE_SIZE
-    if not filters.overdue or filters.status is not None:
+    spans_open_states = filters.status == OPEN or (filters.overdue and filters.status is None)
+    if not spans_open_states:
         query = _where(select(Ticket.id), filters, now).order_by(*NEWEST_FIRST)
         return list(db.scalars(query.limit(PAGE_SIZE).offset(offset)))
     walks = [
