@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from ..db import SchemaTooNew
 from . import (
     admin,
+    backup,
+    check,
     classify,
     delivery,
     fake,
+    menu,
     people,
     polls,
     report,
     rules,
     serve,
     simulate,
+    staff_remove,
     tickets,
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Main(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SchemaTooNew as exc:  # from any command: one clear line and exit status 1
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """议事厅 Yishiting: a residents' committee's WeChat Official Account back end."""
 
@@ -33,6 +48,7 @@ main.add_command(tickets.tickets)
 main.add_command(people.places)
 main.add_command(people.residents)
 main.add_command(people.staff)
+people.staff.add_command(staff_remove.remove)
 main.add_command(report.report)
 main.add_command(delivery.worker)
 main.add_command(delivery.scheduler)
@@ -41,3 +57,7 @@ main.add_command(delivery.notify)
 main.add_command(fake.fake_wechat)
 main.add_command(polls.poll)
 main.add_command(admin.admin)
+main.add_command(backup.backup)
+main.add_command(backup.restore)
+main.add_command(menu.menu)
+main.add_command(check.check_config)

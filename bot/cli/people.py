@@ -180,7 +180,7 @@ def _person(session: Session, openid: str) -> Person:
 
 @click.group()
 def staff() -> None:
-    """Staff (工作人员): add them, issue sign-up codes, list them."""
+    """Staff (工作人员): add them, issue sign-up codes, list them, remove one who leaves."""
 
 
 def _assignment_options(func: click.decorators.FC) -> click.decorators.FC:

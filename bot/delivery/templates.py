@@ -144,6 +144,10 @@ RENDERERS["ticket.accepted"] = _resident(
 RENDERERS["ticket.transferred"] = _resident(
     "诉求已转办", "您反映的问题 #{number} 已转至“{topic}”类别的工作人员办理。"
 )
+# `staff remove`: the holder left and a colleague has the ticket now (models/staff_removal.py).
+RENDERERS["ticket.handed_over"] = _resident(
+    "诉求办理人变更", "您反映的问题 #{number} 已改由社区工作人员{holder}继续办理。"
+)
 RENDERERS["ticket.rejected"] = _resident(
     "诉求已退回",
     "您反映的问题 #{number} 不属于社区居委会的办理范围，已退回。\n说明：{reason}",
