@@ -118,6 +118,22 @@ class PollSettings:
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    # /readyz and `yishiting status` (bot/health.py): pushes due longer than backlog_seconds
+    # count as backlog; more than max_backlog of them, or more than max_dead dead rows, fail.
+    max_backlog: int = 100
+    backlog_seconds: float = 300.0
+    max_dead: int = 50
+    # The worker's and the scheduler's one-line INFO heartbeat.
+    heartbeat_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    enabled: bool = False  # GET /metrics (Prometheus text); 404 when off
+
+
+@dataclass(frozen=True)
 class Settings:
     app: AppSettings = field(default_factory=AppSettings)
     wechat: WechatSettings = field(default_factory=WechatSettings)
@@ -128,6 +144,8 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     polls: PollSettings = field(default_factory=PollSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     source: str = ""  # the file the settings came from ("" = defaults only)
 
     @property
@@ -181,6 +199,8 @@ SECTIONS: dict[str, type] = {
     "delivery": DeliverySettings,
     "scheduler": SchedulerSettings,
     "polls": PollSettings,
+    "health": HealthSettings,
+    "metrics": MetricsSettings,
 }
 
 
@@ -255,6 +275,8 @@ def _coerce(section: str, key: str, value: Any, kind: type) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a string, got {value!r}")
         return value
+    if kind is bool:
+        return _boolean(where, value)
     if isinstance(value, bool):
         raise ConfigError(f"{where}: expected a number, got {value!r}")
     try:
@@ -262,6 +284,18 @@ def _coerce(section: str, key: str, value: Any, kind: type) -> Any:
     except (TypeError, ValueError):
         raise ConfigError(f"{where}: expected a number, got {value!r}") from None
     return number
+
+
+def _boolean(where: str, value: Any) -> bool:
+    """true/false in TOML; true/false, 1/0, yes/no in the environment."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ConfigError(f"{where}: expected true or false, got {value!r}")
 
 
 def _resolve_sqlite_path(settings: Settings) -> Settings:
@@ -318,6 +352,7 @@ def validate(settings: Settings) -> Settings:
         )
     parse_templates(wechat.templates)
     _check_delivery(settings.delivery)
+    _check_health(settings.health)
     if settings.polls.remind_before_hours < 0 or settings.polls.followup_days <= 0:
         raise ConfigError("[polls] remind_before_hours >= 0 and followup_days > 0, please")
     if settings.scheduler.sweep_seconds <= 0:
@@ -367,6 +402,14 @@ def _check_delivery(delivery: DeliverySettings) -> None:
         raise ConfigError("[delivery] cs_window_hours and cs_budget: must not be negative")
     if delivery.lease_seconds < 2 * delivery.timeout_seconds:
         raise ConfigError("[delivery] lease_seconds: must be at least twice timeout_seconds")
+
+
+def _check_health(health: HealthSettings) -> None:
+    for key in ("max_backlog", "max_dead", "backlog_seconds"):
+        if getattr(health, key) < 0:
+            raise ConfigError(f"[health] {key}: must not be negative")
+    if health.heartbeat_seconds <= 0:
+        raise ConfigError("[health] heartbeat_seconds: must be positive")
 
 
 def parse_templates(text: str) -> dict[str, str]:

@@ -1,17 +1,53 @@
-"""`GET /healthz`: is the process up and can it reach its database?"""
+"""`GET /healthz` (alive: the process answers and reaches its database) and `GET /readyz`
+(everything the service needs is in order), and the checks behind `yishiting status`.
+
+/readyz's checks, each with its value and an ok flag (200 when all are ok, 503 otherwise):
+- database: a `SELECT 1` answers;
+- migrations: the database's Alembic revision is the code's head;
+- scheduler: some process holds the scheduler's lock (runner.py SchedulerLock), asked without
+  taking it: pg_locks for the advisory key on PostgreSQL; on SQLite a shared, non-blocking
+  flock on the lock file, which fails while a scheduler holds it exclusively (released at once);
+- outbox_backlog: pushes due for longer than `[health] backlog_seconds`, at most `max_backlog`;
+- outbox_dead: dead pushes, at most `max_dead`.
+Use /healthz for a load balancer or systemd (it fails only when this process cannot serve) and
+/readyz for monitoring: a backlog is worth an alert, not a reason to stop taking messages.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import logging
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from models.outbox import DEAD, PENDING, SENDING, OutboxMessage
+
+from .config import Settings
+from .db import Database, alembic_config
 from .extension import yishiting
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One readiness check: its name, whether it passed, the value seen, and the limit."""
+
+    name: str
+    ok: bool
+    value: Any
+    detail: str = ""
 
 
 @bp.get("/healthz")
@@ -22,3 +58,154 @@ def healthz() -> ResponseReturnValue:
         log.error("healthz: database unreachable: %s", type(exc).__name__)
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> ResponseReturnValue:
+    ys = yishiting(current_app)
+    body = summary(readiness(ys.settings, ys.db, ys.conversation.clock()))
+    return jsonify(body), 200 if body["status"] == "ok" else 503
+
+
+def summary(checks: list[Check]) -> dict[str, Any]:
+    """`{"status": "ok"|"error", "checks": {name: {ok, value, detail}}}` (/readyz, status)."""
+    ready = all(check.ok for check in checks)
+    return {
+        "status": "ok" if ready else "error",
+        "checks": {c.name: {k: v for k, v in asdict(c).items() if k != "name"} for c in checks},
+    }
+
+
+def readiness(settings: Settings, db: Database, now: datetime) -> list[Check]:
+    """Every check, in a fixed order; with the database unreachable the rest are failed."""
+    try:
+        db.ping()
+    except SQLAlchemyError as exc:
+        reason = f"unreachable ({type(exc).__name__})"
+        rest = ("migrations", "scheduler", "outbox_backlog", "outbox_dead")
+        return [Check("database", False, "unreachable", reason)] + [
+            Check(name, False, None, "not checked: the database is unreachable") for name in rest
+        ]
+    checks = [Check("database", True, "ok", "reachable"), _migrations(db)]
+    try:
+        checks.append(_scheduler(db))
+    except SQLAlchemyError as exc:
+        checks.append(Check("scheduler", False, None, f"cannot tell ({type(exc).__name__})"))
+    try:
+        checks.extend(_outbox(db, settings, now))
+    except SQLAlchemyError as exc:
+        reason = f"cannot read the outbox ({type(exc).__name__})"
+        checks += [Check(name, False, None, reason) for name in ("outbox_backlog", "outbox_dead")]
+    return checks
+
+
+@functools.cache
+def _script_revisions() -> tuple[tuple[str, ...], frozenset[str]]:
+    """This code's migration head(s) and every revision it knows (read once per process)."""
+    quiet = logging.getLogger("alembic")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # importing Alembic logs a line per plugin at INFO
+    try:
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory.from_config(alembic_config())
+        heads = tuple(sorted(script.get_heads()))
+        return heads, frozenset(rev.revision for rev in script.walk_revisions())
+    finally:
+        quiet.setLevel(level)
+
+
+def _migrations(db: Database) -> Check:
+    # The table read directly: Alembic's MigrationContext logs at INFO on every probe.
+    try:
+        with db.session(read_only=True) as session:
+            current = tuple(
+                sorted(session.scalars(text("SELECT version_num FROM alembic_version")))
+            )
+    except SQLAlchemyError:
+        current = ()  # no alembic_version table: never migrated
+    code, known = _script_revisions()
+    value = {"database": ",".join(current) or None, "code": ",".join(code)}
+    if current == code:
+        return Check("migrations", True, value, f"current ({value['code']})")
+    if not current:
+        detail = "the database has no schema: run yishiting init"
+    elif set(current) - known:
+        detail = f"the database ({value['database']}) is newer than this code: upgrade the code"
+    else:
+        detail = f"behind ({value['database']} < {value['code']}): run yishiting init"
+    return Check("migrations", False, value, detail)
+
+
+def _scheduler(db: Database) -> Check:
+    held = scheduler_lock_held(db)
+    if held is None:
+        return Check("scheduler", True, None, "in-memory database: one process, no lock")
+    if held:
+        return Check("scheduler", True, True, "a scheduler holds the lock")
+    return Check("scheduler", False, False, "no scheduler runs: start yishiting scheduler")
+
+
+def scheduler_lock_held(db: Database) -> bool | None:
+    """Whether any process holds the scheduler's lock (None: an in-memory SQLite database)."""
+    from .schedule.runner import ADVISORY_KEY
+
+    if not db.is_sqlite:
+        query = text(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid::bigint = 0 AND objid::bigint = :key AND objsubid = 1"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+        )
+        with db.engine.connect() as conn:
+            return bool(conn.execute(query, {"key": ADVISORY_KEY}).scalar())
+    database = make_url(db.url).database or ""
+    if database in ("", ":memory:"):
+        return None
+    try:
+        fd = os.open(f"{database}.scheduler-lock", os.O_RDONLY)
+    except FileNotFoundError:
+        return False  # no scheduler has ever run here
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the shared lock if we took it
+    return False
+
+
+def outbox_counts(session: Session, now: datetime, backlog_seconds: float) -> tuple[int, int]:
+    """(pushes due for longer than `backlog_seconds`, dead pushes); /readyz and /metrics."""
+    backlog = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_((PENDING, SENDING)),
+            OutboxMessage.next_attempt_at <= now - timedelta(seconds=backlog_seconds),
+        )
+    )
+    dead = session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == DEAD)
+    )
+    return int(backlog or 0), int(dead or 0)
+
+
+def _outbox(db: Database, settings: Settings, now: datetime) -> list[Check]:
+    health = settings.health
+    with db.session(read_only=True) as session:
+        backlog, dead = outbox_counts(session, now, health.backlog_seconds)
+    late = f"due for over {health.backlog_seconds:g} s"
+    return [
+        Check(
+            "outbox_backlog",
+            backlog <= health.max_backlog,
+            backlog,
+            f"{backlog} push(es) {late} (limit {health.max_backlog})",
+        ),
+        Check(
+            "outbox_dead",
+            dead <= health.max_dead,
+            dead,
+            f"{dead} dead push(es) (limit {health.max_dead}): yishiting outbox list --status dead",
+        ),
+    ]

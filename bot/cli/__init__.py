@@ -16,6 +16,7 @@ from . import (
     serve,
     simulate,
     staff_remove,
+    status,
     tickets,
 )
 
@@ -43,3 +44,4 @@ main.add_command(delivery.notify)
 main.add_command(fake.fake_wechat)
 main.add_command(polls.poll)
 main.add_command(admin.admin)
+main.add_command(status.status)

@@ -41,6 +41,7 @@ from models.outbox import (
 
 from ..config import Settings
 from ..db import Database
+from ..heartbeat import Heartbeat
 from .api import Permanent, QuotaReached, Transient, WindowClosed
 from .channels import Channels, Recipient
 from .templates import UnknownKind, render
@@ -88,13 +89,22 @@ class Worker:
         """Work until `stop()`: a full batch is followed at once by the next one; otherwise
         the worker looks again after `poll_seconds`."""
         log.info("outbox worker %s started", self.name)
+        beat = Heartbeat(
+            f"outbox worker {self.name}",
+            self.settings.health.heartbeat_seconds,
+            ("claimed", "sent", "retried", "held", "dead", "failed batches"),
+        )
         while not self._stop.is_set():
+            beat.maybe_log()
             try:
                 stats = self.run_once()
             except Exception:
+                beat.count("failed batches")
                 log.exception("outbox worker %s: a batch failed; trying again shortly", self.name)
                 self._stop.wait(self.delivery.poll_seconds)
                 continue
+            for name in ("claimed", "sent", "retried", "held", "dead"):
+                beat.count(name, getattr(stats, name))
             if stats.claimed < self.delivery.batch_size:
                 self._stop.wait(self.delivery.poll_seconds)
         self.channels.close()

@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from ..config import Settings
 from ..db import Database
+from ..heartbeat import Heartbeat
 from . import jobs
 
 log = logging.getLogger(__name__)
@@ -146,16 +147,31 @@ class Timekeeper:
             timezone=self.settings.tz,
         )
         self.scheduler = scheduler
+        beat = self._heartbeat(scheduler)
         scheduler.start(paused=True)
         try:
             self._ensure_jobs(scheduler)
             scheduler.resume()
             while not self._stop.wait(1.0):
-                pass
+                beat.maybe_log()
         finally:
             scheduler.shutdown(wait=True)
             self.scheduler = None
             log.info("scheduler stopped")
+
+    def _heartbeat(self, scheduler: Any) -> Heartbeat:
+        """Count the jobs run (and failed) for the heartbeat line."""
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+
+        every = self.settings.health.heartbeat_seconds
+        beat = Heartbeat("scheduler (holds the lock)", every, ("jobs run", "jobs failed"))
+
+        def counted(event: JobExecutionEvent) -> None:
+            beat.count("jobs failed" if event.exception else "jobs run")
+            beat.count(event.job_id)
+
+        scheduler.add_listener(counted, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        return beat
 
     def _ensure_jobs(self, scheduler: Any) -> None:
         from apscheduler.triggers.cron import CronTrigger
