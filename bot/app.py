@@ -86,10 +86,12 @@ def create_app(
 
     from . import health
     from .console import exempt_from_csrf, init_console
+    from .metrics import init_metrics
     from .wechat import webhook
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
+    init_metrics(app)  # /metrics and request counting, only with [metrics] enabled
     init_console(app, development=settings.app.mode == "development")
     exempt_from_csrf(webhook.bp)
     _register_error_handlers(app)

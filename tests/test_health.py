@@ -107,7 +107,9 @@ def test_a_running_scheduler_is_seen_and_logs_its_heartbeat(
         keeper.stop()
         db.dispose()
     assert status == 200, body
-    [line] = [r.getMessage() for r in caplog.records if "heartbeat: scheduler" in r.getMessage()][:1]
+    [line] = [r.getMessage() for r in caplog.records if "heartbeat: scheduler" in r.getMessage()][
+        :1
+    ]
     assert "alive; last" in line and "jobs run" in line and "jobs failed 0" in line
 
 
@@ -120,9 +122,7 @@ def test_a_backlog_and_dead_pushes_over_their_limits_fail(held_lock: Settings) -
     assert status == 503
     assert failing(body) == ["outbox_backlog"]
     assert body["checks"]["outbox_backlog"]["value"] == 3
-    assert body["checks"]["outbox_backlog"]["detail"] == (
-        "3 push(es) due for over 60 s (limit 2)"
-    )
+    assert body["checks"]["outbox_backlog"]["detail"] == ("3 push(es) due for over 60 s (limit 2)")
     with db.transaction() as conn:
         conn.execute(update(OutboxMessage).values(status="dead"))
     status, body = readyz(settings)

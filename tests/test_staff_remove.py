@@ -42,8 +42,8 @@ def office(settings: Settings, clock: Clock) -> Any:
     app = make_app(settings, clock=clock)
     now = datetime.now(UTC)
     with db_of(app).session() as session:
-        wang = add_staff(session, "o_wang", "王师傅", ["电梯设施"], [], None, 1, now)
-        session.add(Grid(name="一网格", worker_id=wang.id))
+        leaver = add_staff(session, "o_wang", "王师傅", ["电梯设施"], [], None, 1, now)
+        session.add(Grid(name="一网格", worker_id=leaver.id))
         session.flush()
         add_staff(session, "o_wang", "王师傅", ["电梯设施"], ["一网格"], None, 1, now)
         add_staff(session, "o_zhang", "张工", ["环境卫生"], [], None, 1, now)
