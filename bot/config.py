@@ -15,11 +15,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    from .menu import Button
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +149,8 @@ class Settings:
     polls: PollSettings = field(default_factory=PollSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    # `[[menu]]`: the custom menu (bot/menu.py); empty = built from handlers/menu.py.
+    menu: tuple[Button, ...] = ()
     source: str = ""  # the file the settings came from ("" = defaults only)
 
     @property
@@ -207,8 +212,12 @@ SECTIONS: dict[str, type] = {
 def load_settings(
     path: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    menu: bool = True,
 ) -> Settings:
-    """Load settings from `path` (or `$YISHITING_CONFIG`) and the environment."""
+    """Load settings from `path` (or `$YISHITING_CONFIG`) and the environment.
+
+    `menu=False` skips `[[menu]]` (check-config reports its problems on their own)."""
     environ = os.environ if environ is None else environ
     if path is None:
         path = environ.get(CONFIG_ENV) or None
@@ -226,7 +235,10 @@ def load_settings(
     values = _from_file(raw)
     _apply_environment(values, environ)
     sections = {name: cls(**values.get(name, {})) for name, cls in SECTIONS.items()}
-    settings = Settings(**sections, source=source)
+    from .menu import parse_menu
+
+    buttons = parse_menu(raw.get("menu")) if menu else ()
+    settings = Settings(**sections, menu=buttons, source=source)
     settings = _resolve_sqlite_path(settings)
     return validate(settings)
 
@@ -234,6 +246,8 @@ def load_settings(
 def _from_file(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     values: dict[str, dict[str, Any]] = {}
     for section, table in raw.items():
+        if section == "menu":
+            continue  # [[menu]]: bot/menu.py reads it
         if section not in SECTIONS:
             log.warning("config: unknown section [%s] ignored", section)
             continue

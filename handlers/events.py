@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 from models import set_following
+from models.outbox import cancel_for
 
 from . import texts
 from .router import Context, Router
 
 router = Router("events")
 
+UNFOLLOWED = "the person stopped following the account"
+
 
 @router.event("subscribe", "subscribe_scan")
 def welcome(ctx: Context) -> str:
-    """A new (or returning) follower gets the welcome."""
+    """A new (or returning) follower gets the welcome, with the privacy notice; pushes to
+    them are delivered again from now on."""
     set_following(ctx.db, ctx.person.id, True)
     return texts.WELCOME
 
 
 @router.event("unsubscribe")
 def farewell(ctx: Context) -> None:
-    """WeChat shows nothing after an unfollow; we only note it."""
+    """WeChat shows nothing after an unfollow. Pushes still queued for them are cancelled
+    (WeChat would refuse them: 43004); their tickets stay open and are handled as before."""
     set_following(ctx.db, ctx.person.id, False)
+    cancel_for(ctx.db, ctx.person.id, UNFOLLOWED)
+
+
+@router.command("个人信息", help="个人信息：我们保存哪些信息、保存多久，如何查阅或删除")
+def privacy(ctx: Context, args: str) -> str:
+    """个人信息保护: what is kept, for how long, how to ask for a copy or erasure."""
+    return texts.PRIVACY
 
 
 @router.event("scan")

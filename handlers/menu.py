@@ -39,11 +39,21 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("帮助", "MENU_HELP", command="帮助"),
 )
 
+# The top-level button that holds the entries past WeChat's three (bot/menu.py).
+MORE = "更多"
+
 _BY_KEY = {entry.key: entry for entry in MENU}
+_BY_WORD = {**{entry.name: entry for entry in MENU}, **_BY_KEY}
 
 
 def entry_for(key: str | None) -> MenuEntry | None:
+    """The entry a click event's key stands for."""
     return _BY_KEY.get((key or "").strip())
+
+
+def entry_named(word: str) -> MenuEntry | None:
+    """The entry a config names by its key (MENU_MINE) or by its name (我的诉求)."""
+    return _BY_WORD.get(word.strip())
 
 
 @router.event("click")

@@ -314,13 +314,18 @@ def retry(db: Session, ids: Sequence[int], now: datetime) -> int:
     return int(cast(CursorResult[Any], outcome).rowcount)
 
 
-def cancel_for(db: Session | Connection, person_id: int) -> int:
-    """Cancel the queued (not yet sent) pushes to a person."""
+def cancel_for(db: Session | Connection, person_id: int, reason: str = "cancelled") -> int:
+    """Cancel the queued (not yet sent) pushes to a person: pending and held rows become
+    cancelled, which no worker sends and `outbox retry` does not revive. A row a worker is
+    sending right now is left to it. Returns how many were cancelled."""
     conn = db.connection() if isinstance(db, Session) else db
     outcome = conn.execute(
         update(_TABLE)
         .where(_TABLE.c.person_id == person_id, _TABLE.c.status.in_((PENDING, HELD)))
-        .values(status=CANCELLED, last_error="cancelled")
+        .values(status=CANCELLED, last_error=reason)
+    )
+    conn.execute(
+        update(cast(Table, Person.__table__)).where(Person.id == person_id).values(held_pushes=0)
     )
     return int(cast(CursorResult[Any], outcome).rowcount)
 

@@ -402,7 +402,8 @@ def test_an_unsubscribe_does_not_take_the_waiting_pushes(
     app = make_app(settings, clock=clock)
     Chat(WeChat(app.test_client(), settings), "o_resident_1").do("unsubscribe")
     [row] = rows(db)
-    assert row.status == "held"  # nobody reads an unsubscribe's reply
+    # Not shown (nobody reads an unsubscribe's reply) and not kept for later: cancelled.
+    assert row.status == "cancelled"
     db.dispose()
 
 

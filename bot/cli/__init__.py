@@ -6,9 +6,11 @@ import click
 
 from . import (
     admin,
+    check,
     classify,
     delivery,
     fake,
+    menu,
     people,
     polls,
     report,
@@ -45,3 +47,5 @@ main.add_command(fake.fake_wechat)
 main.add_command(polls.poll)
 main.add_command(admin.admin)
 main.add_command(status.status)
+main.add_command(menu.menu)
+main.add_command(check.check_config)

@@ -134,13 +134,20 @@ class Api:
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST with the access token; a rejected token is refreshed once and retried once."""
+        return self.call("POST", path, body)
+
+    def get(self, path: str) -> dict[str, Any]:
+        """GET with the access token (the account's read APIs), with the same token policy."""
+        return self.call("GET", path, None)
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
         token = self.token(None)
         try:
-            return self.http.request("POST", path, params={"access_token": token}, body=body)
+            return self.http.request(method, path, params={"access_token": token}, body=body)
         except TokenRejected:
             fresh = self.token(token)
             try:
-                return self.http.request("POST", path, params={"access_token": fresh}, body=body)
+                return self.http.request(method, path, params={"access_token": fresh}, body=body)
             except TokenRejected as again:
                 raise Transient(f"token rejected after a refresh ({again.reason})") from None
 

@@ -74,7 +74,7 @@ class SharedToken:
                 token, expires_in = self.fetch(stale is not None)
             except ApiFailure as exc:
                 raise Transient(
-                    f"fetching the {self.app} access token failed: {exc.reason}"
+                    f"fetching the {self.app} access token failed: {exc.reason}", exc.errcode
                 ) from None
             expires_at = now + timedelta(seconds=expires_in)
             row.token, row.expires_at, row.refreshed_at = token, expires_at, now

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, select, update
 from models import Person
 from models.announcements import MASS_NOTICE
 from models.outbox import (
+    CANCELLED,
     DEAD,
     HELD,
     PENDING,
@@ -191,7 +192,8 @@ class Worker:
         if person is None:
             return Result(row.id, DEAD, error="the recipient no longer exists")
         if not person.following:
-            return Result(row.id, DEAD, error="the person does not follow the account")
+            # Cancelled, not dead: nothing to retry (following again resumes new pushes).
+            return Result(row.id, CANCELLED, error="the person does not follow the account")
         # The budget counts what this batch has sent as well as what was recorded.
         person.cs_sent = cs_used.get(person.id, person.cs_sent)
         for channel in self.channels.route(person, row.kind, now):

@@ -51,6 +51,9 @@ SEND_APIS = ("custom", "template", "mass", "wecom")
 # Token endpoints can be scripted too (not chaos'd): "token" is cgi-bin/token and
 # cgi-bin/stable_token, "gettoken" is WeCom's.
 TOKEN_APIS = ("token", "gettoken")
+# The account's own APIs (`menu push`, `menu show`, `check-config --online`): the menu, the
+# template list and two read-only probes of the customer-service and mass-send permissions.
+ACCOUNT_APIS = ("menu_create", "menu_info", "templates", "kf_list", "mass_speed")
 OUTCOME_WORDS = ("ok", "500", "slow", "drop", "lost")
 DEFAULT_CHAOS_OUTCOMES: tuple[Outcome, ...] = (-1, 45009, 40001, "500", "slow", "drop", "lost")
 
@@ -66,6 +69,10 @@ ERRMSG = {
     43004: "require subscribe",
     45009: "reach max api daily quota limit",
     45015: "response out of time limit",
+    40125: "invalid appsecret",
+    40164: "invalid ip 127.0.0.1 ipv6 ::ffff:127.0.0.1, not in whitelist",
+    46003: "menu no exist",
+    48001: "api unauthorized",
     47001: "data format error",
 }
 
@@ -151,6 +158,9 @@ class FakeWeChat:
         self._rng = random.Random()
         self._faults: Counter[str] = Counter()
         self._msgids = itertools.count(1_000_000_001)
+        self._menu: JsonDict | None = None  # the last menu/create body accepted
+        # The account's templates (get_all_private_template): template id -> title.
+        self.private_templates: dict[str, str] = {}
 
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -259,8 +269,9 @@ class FakeWeChat:
     def script(self, api: str, outcomes: list[Outcome]) -> None:
         """The next len(outcomes) calls to `api` get these outcomes in order, then normal again.
         `api` is a send api or "token" (cgi-bin/token, stable_token) or "gettoken" (WeCom)."""
-        if api not in SEND_APIS + TOKEN_APIS:
-            raise ValueError(f"unknown api {api!r}: one of {SEND_APIS + TOKEN_APIS}")
+        if api not in SEND_APIS + TOKEN_APIS + ACCOUNT_APIS:
+            known = SEND_APIS + TOKEN_APIS + ACCOUNT_APIS
+            raise ValueError(f"unknown api {api!r}: one of {known}")
         checked = [_check_outcome(o) for o in outcomes]
         with self._lock:
             self._scripted[api] = deque(checked)
@@ -403,6 +414,37 @@ class FakeWeChat:
                 log.exception("FakeWeChat.on_receive failed")
         return _ok(**extra)
 
+    def menu(self) -> JsonDict | None:
+        """The menu last published with menu/create (its body), or None."""
+        with self._lock:
+            return self._menu
+
+    def _account(self, api: str, query: dict[str, str], raw: bytes) -> JsonDict:
+        """The account's APIs (ACCOUNT_APIS); a published menu is recorded as a send is."""
+        token = query.get("access_token", "")
+        now = time.monotonic()
+        with self._lock:
+            record = self._tokens.get(token)
+            if record is None or record.kind != WECHAT:
+                return error(40014)
+            if record.revoked or now >= record.expires_at:
+                return error(42001)
+            if api == "menu_create":
+                body = _json_object(raw)
+                if body is None or not isinstance(body.get("button"), list):
+                    return error(47001)
+                self._menu = body
+                self._records.append(Received(api, body, token, time.time()))
+                return _ok()
+            if api == "menu_info":
+                return _selfmenu_info(self._menu)
+            if api == "templates":
+                listed = self.private_templates.items()
+                return {"template_list": [{"template_id": t, "title": n} for t, n in listed]}
+        if api == "kf_list":
+            return {"kf_list": []}
+        return {"speed": 3, "realspeed": 15}  # mass_speed
+
     # --- control endpoints, for another process ---------------------------------------------
 
     def _control(self, name: str, query: dict[str, str], body: JsonDict) -> Any:
@@ -425,6 +467,18 @@ class FakeWeChat:
         return _ok()
 
 
+def _selfmenu_info(menu: JsonDict | None) -> JsonDict:
+    """get_current_selfmenu_info's shape: sub-buttons wrapped in {"list": [...]}."""
+    if menu is None:
+        return {"is_menu_open": 0, "selfmenu_info": {"button": []}}
+    buttons = []
+    for button in menu.get("button") or []:
+        if isinstance(button, dict) and "sub_button" in button:
+            button = {**button, "sub_button": {"list": button["sub_button"]}}
+        buttons.append(button)
+    return {"is_menu_open": 1, "selfmenu_info": {"button": buttons}}
+
+
 def _json_object(raw: bytes) -> JsonDict | None:
     try:
         value = json.loads(raw)
@@ -442,6 +496,11 @@ _APIS: dict[tuple[str, str], str] = {
     ("POST", "cgi-bin/message/template/send"): "template",
     ("POST", "cgi-bin/message/mass/send"): "mass",
     ("POST", "cgi-bin/message/send"): "wecom",
+    ("POST", "cgi-bin/menu/create"): "menu_create",
+    ("GET", "cgi-bin/get_current_selfmenu_info"): "menu_info",
+    ("GET", "cgi-bin/template/get_all_private_template"): "templates",
+    ("GET", "cgi-bin/customservice/getkflist"): "kf_list",
+    ("POST", "cgi-bin/message/mass/speed/get"): "mass_speed",
 }
 _CONTROLS: dict[tuple[str, str], str] = {
     ("GET", "_fake/received"): "received",
@@ -557,6 +616,8 @@ class _Handler(BaseHTTPRequestHandler):
             return fake._stable_token(query, raw)
         if api == "gettoken":
             return fake._wecom_token(query, raw)
+        if api in ACCOUNT_APIS:
+            return fake._account(api, query, raw)
         return fake._send(api, query, raw)
 
     def handle_expect_100(self) -> bool:

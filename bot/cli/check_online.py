@@ -1,0 +1,118 @@
+"""`check-config --online`: what WeChat says about this server and account.
+
+The token is fetched with `stable_token` without force_refresh, so a running server's token
+is not rotated. The permission probes only read (the customer-service account list, the mass
+send speed, the template list): nothing reaches a resident.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import Settings
+from ..delivery.api import Api, ApiFailure, HttpJson, fetch_wechat_token, fetch_wecom_token
+from ..wechat.errors import FIXES, explain, ip_in
+from .findings import Finding
+
+IP_WHITELIST = 40164
+UNAUTHORIZED = 48001
+TEMPLATES = "cgi-bin/template/get_all_private_template"
+MY_TEMPLATES = "公众号后台 → 广告与服务 → 模板消息 → 我的模板"
+# (method, path, what a person calls the channel)
+PROBES = (
+    ("GET", "cgi-bin/customservice/getkflist", "customer-service messages (客服消息)"),
+    ("POST", "cgi-bin/message/mass/speed/get", "mass sends (群发, `yishiting notify`)"),
+)
+
+
+def online_findings(settings: Settings) -> list[Finding]:
+    wechat = settings.wechat
+    if not (wechat.app_id and wechat.app_secret):
+        fix = "set [wechat] app_id and app_secret, or run without --online"
+        return [Finding(False, "--online: no app_id and app_secret to ask WeChat with", fix)]
+    http = HttpJson(wechat.api_base_url, settings.delivery.timeout_seconds)
+    try:
+        try:
+            token, _ = fetch_wechat_token(http, wechat.app_id, wechat.app_secret, False)
+        except ApiFailure as exc:
+            return _token_refused(exc)
+        found = [
+            Finding(True, "access token: fetched (stable_token)"),
+            Finding(True, "this server's IP is on the account's IP whitelist"),
+        ]
+        api = Api(http, lambda _stale: token)
+        found += [_probe(api, method, path, what) for method, path, what in PROBES]
+        if settings.templates:
+            found += _templates(api, settings.templates)
+    finally:
+        http.close()
+    if settings.wecom_enabled:
+        found.append(_wecom(settings))
+    return found
+
+
+def _token_refused(exc: ApiFailure) -> list[Finding]:
+    if exc.errcode == IP_WHITELIST:
+        ip = ip_in(exc.reason)
+        what = "this server's IP" + (f" ({ip})" if ip else "") + " is not on the IP whitelist"
+        fix = FIXES[IP_WHITELIST].split(" — ", 1)[1]
+        return [
+            Finding(False, "access token: refused (errcode 40164)", "see the next line"),
+            Finding(False, what, fix),
+        ]
+    return [Finding(False, "access token: could not be fetched", explain(exc))]
+
+
+def _probe(api: Api, method: str, path: str, what: str) -> Finding:
+    try:
+        api.call(method, path, {} if method == "POST" else None)
+    except ApiFailure as exc:
+        if exc.errcode == UNAUTHORIZED:
+            return Finding(False, f"{what}: the account may not use them (48001)", _unauthorized())
+        return Finding(False, f"{what}: could not be checked", explain(exc))
+    return Finding(True, f"{what}: allowed")
+
+
+def _unauthorized() -> str:
+    return FIXES[UNAUTHORIZED].split(" — ", 1)[1]
+
+
+def _templates(api: Api, templates: dict[str, str]) -> list[Finding]:
+    try:
+        answer = api.get(TEMPLATES)
+    except ApiFailure as exc:
+        if exc.errcode == UNAUTHORIZED:
+            what = "template messages (模板消息): the account may not use them (48001)"
+            return [Finding(False, what, _unauthorized())]
+        return [Finding(False, "template messages: could not list them", explain(exc))]
+    listed: dict[str, str] = {}
+    for item in answer.get("template_list") or []:
+        if isinstance(item, dict) and isinstance(item.get("template_id"), str):
+            listed[item["template_id"]] = str(item.get("title") or "")
+    return [_template(kind, template_id, listed) for kind, template_id in templates.items()]
+
+
+def _template(kind: str, template_id: str, listed: dict[str, Any]) -> Finding:
+    if template_id in listed:
+        return Finding(True, f"template for {kind}: {template_id} ({listed[template_id]})")
+    return Finding(
+        False,
+        f"template {template_id} (for {kind}) is not among the account's templates",
+        f"add it in {MY_TEMPLATES} and copy its 模板ID into [wechat] templates",
+    )
+
+
+def _wecom(settings: Settings) -> Finding:
+    wecom = settings.wecom
+    http = HttpJson(wecom.api_base_url, settings.delivery.timeout_seconds)
+    try:
+        fetch_wecom_token(http, wecom.corp_id, wecom.secret)
+    except ApiFailure as exc:
+        fix = (
+            "check [wecom] corp_id and secret (企业微信管理后台 → 应用管理 → the app), and the "
+            "app's 企业可信IP"
+        )
+        return Finding(False, f"WeCom token: refused ({exc.reason})", fix)
+    finally:
+        http.close()
+    return Finding(True, "WeCom: token fetched")
