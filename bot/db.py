@@ -8,6 +8,7 @@ The engine is created on first use and its pool is discarded in a forked child, 
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import weakref
@@ -19,10 +20,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
 from .writelock import WriterQueue
+
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -156,13 +160,27 @@ class Database:
             session.execute(text("SELECT 1"))
 
     def migrate(self) -> None:
-        """Create or upgrade the schema to the newest migration (idempotent)."""
+        """Create or upgrade the schema to the newest migration (idempotent).
+
+        Raises SchemaTooNew, changing nothing, when a newer version migrated the database."""
         from alembic import command  # here: only init and serve need Alembic
 
         with self.engine.begin() as conn:
+            _refuse_unknown_revisions(conn, self.url)
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+    def check_schema(self) -> None:
+        """Raise SchemaTooNew when a newer version of Yishiting migrated this database.
+
+        For the processes that do not migrate (worker, scheduler, gunicorn's app). An
+        unreachable database is left to their own retries and health checks."""
+        try:
+            with self.engine.connect() as conn:
+                _refuse_unknown_revisions(conn, self.url)
+        except OperationalError as exc:
+            log.warning("schema check skipped: database unreachable (%s)", type(exc.orig).__name__)
 
     def dispose(self) -> None:
         if self._checkpointer is not None:
@@ -239,6 +257,26 @@ class Checkpointer:
                     continue  # busy or briefly unavailable: the next round catches up
         finally:
             conn.close()
+
+
+class SchemaTooNew(RuntimeError):
+    """The database is at a migration this code does not know: a newer version upgraded it."""
+
+
+def _refuse_unknown_revisions(conn: Connection, url: str) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    current = MigrationContext.configure(conn).get_current_heads()
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    unknown = sorted(set(current) - known)
+    if unknown:
+        where = make_url(url).render_as_string(hide_password=True)
+        raise SchemaTooNew(
+            f"the database {where} is at migration {', '.join(unknown)}, which this version of "
+            "Yishiting does not know: a newer version has upgraded it. Run that version (or a "
+            "newer one), or restore a backup taken before the upgrade. Nothing was changed."
+        )
 
 
 def alembic_config() -> Any:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from .app import create_app
 from .config import load_settings
+from .db import SchemaTooNew
 from .logs import configure_logging
 
 settings = load_settings()
 configure_logging(settings.app.log_level)
 app = create_app(settings)
+try:
+    app.extensions["yishiting"].db.check_schema()
+except SchemaTooNew as exc:
+    # One clear line in the journal instead of a traceback; gunicorn then fails to boot.
+    logging.getLogger(__name__).critical("refusing to start: %s", exc)
+    sys.exit(1)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from ..db import SchemaTooNew
 from . import (
     admin,
+    backup,
     check,
     classify,
     delivery,
@@ -23,7 +27,15 @@ from . import (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Main(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SchemaTooNew as exc:  # from any command: one clear line and exit status 1
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """议事厅 Yishiting: a residents' committee's WeChat Official Account back end."""
 
@@ -46,6 +58,8 @@ main.add_command(delivery.notify)
 main.add_command(fake.fake_wechat)
 main.add_command(polls.poll)
 main.add_command(admin.admin)
+main.add_command(backup.backup)
+main.add_command(backup.restore)
 main.add_command(status.status)
 main.add_command(menu.menu)
 main.add_command(check.check_config)

@@ -42,6 +42,7 @@ def worker(config_path: str | None) -> None:
 
     settings = settings_from(config_path)
     db = Database(settings)
+    db.check_schema()  # never run against a schema from a newer version
     outbox_worker = Worker(settings, db)
     stop = threading.Event()
     stop_on_signals(stop)
@@ -61,6 +62,7 @@ def scheduler(config_path: str | None) -> None:
 
     settings = settings_from(config_path)
     db = Database(settings)
+    db.check_schema()  # never run against a schema from a newer version
     keeper = Timekeeper(settings, db)
     stop = threading.Event()
     stop_on_signals(stop)
