@@ -235,9 +235,11 @@ def load_settings(
     values = _from_file(raw)
     _apply_environment(values, environ)
     sections = {name: cls(**values.get(name, {})) for name, cls in SECTIONS.items()}
-    from .menu import parse_menu
+    buttons: tuple[Button, ...] = ()
+    if menu and "menu" in raw:  # imported only then: it reads the handlers' menu entries
+        from .menu import parse_menu
 
-    buttons = parse_menu(raw.get("menu")) if menu else ()
+        buttons = parse_menu(raw["menu"])
     settings = Settings(**sections, menu=buttons, source=source)
     settings = _resolve_sqlite_path(settings)
     return validate(settings)
