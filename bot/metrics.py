@@ -20,6 +20,7 @@ directory of memory-mapped files per worker) would be the only reason to take it
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 import threading
 import time
 from collections.abc import Iterable
@@ -58,7 +59,7 @@ class RequestMetrics:
         self.sums: dict[Labels, float] = {}
 
     def observe(self, labels: Labels, seconds: float) -> None:
-        slot = next((i for i, limit in enumerate(BUCKETS) if seconds <= limit), len(BUCKETS))
+        slot = bisect_left(BUCKETS, seconds)  # the first bucket whose limit is >= seconds
         with self._lock:
             counts = self.buckets.get(labels)
             if counts is None:
