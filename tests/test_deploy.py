@@ -38,6 +38,7 @@ from models import JobRun
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 UNITS = ["yishiting-web.service", "yishiting-worker@.service", "yishiting-scheduler.service"]
+BACKUP = ["yishiting-backup.service", "yishiting-backup.timer"]
 
 
 def installed_text(text: str, config: Path | None = None) -> str:
@@ -80,7 +81,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     if not analyze:
         pytest.skip("systemd-analyze not found (install Debian's systemd)")
     names = []
-    for unit in UNITS:
+    for unit in UNITS + BACKUP:
         name = unit.replace("@.", "@1.")  # a template is verified as one of its instances
         text = installed_text((DEPLOY / unit).read_text(encoding="utf-8"))
         (tmp_path / name).write_text(text, encoding="utf-8")
@@ -97,7 +98,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
 
 
 def test_every_unit_runs_as_the_service_user_with_secrets_from_the_env_file() -> None:
-    for unit in UNITS:
+    for unit in [*UNITS, BACKUP[0]]:
         service = service_section(unit)
         assert service["User"] == ["yishiting"], unit
         assert service["EnvironmentFile"] == ["/etc/yishiting/yishiting.env"], unit
@@ -203,7 +204,9 @@ def test_nginx_site_passes_nginx_t(tmp_path: Path) -> None:
 @pytest.fixture
 def production_database(postgres_cluster: Any) -> str:
     """The role and database deploy/postgres.sql makes; the URL the services use."""
-    psql = str(Path(postgres_cluster.initdb).parent / "psql")
+    sibling = Path(postgres_cluster.initdb).parent / "psql"
+    psql = str(sibling) if sibling.exists() else shutil.which("psql")
+    assert psql, "psql comes with PostgreSQL"
     socket, port = str(postgres_cluster.socket), str(postgres_cluster.port)
     connect = ["-h", socket, "-p", port, "-U", "test", "-d", "postgres"]
     result = subprocess.run(
@@ -302,6 +305,7 @@ def test_the_documented_production_setup_behind_nginx(
         wait_for(lambda: sweeps(), 20, "a sweep by the scheduler")
         assert_console_login_over_https(public, password)
         assert_plain_http_redirects(nginx.http_port)
+        assert_nightly_backup_runs(tmp_path / "backups", config)
     finally:
         stop(web, *workers, scheduler)
         proxy.terminate()
@@ -349,6 +353,20 @@ def assert_plain_http_redirects(http_port: int) -> None:
     except urllib.error.HTTPError as answer:
         assert answer.code == 301
         assert answer.headers["Location"].startswith("https://")
+
+
+def assert_nightly_backup_runs(folder: Path, config: Path) -> None:
+    """yishiting-backup.service's commands, as systemd runs them (%% is a plain %)."""
+    folder.mkdir()
+    service = service_section("yishiting-backup.service")
+    for line in service["ExecStart"] + service["ExecStartPost"]:
+        line = installed_text(line, config).replace("%%", "%")
+        line = line.replace("/var/lib/yishiting/backups", str(folder))
+        result = subprocess.run(shlex.split(line), capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    [dump] = folder.glob("yishiting-*.dump")
+    assert dump.name == f"yishiting-{dt.date.today().isoformat()}.dump"
+    assert dump.read_bytes().startswith(b"PGDMP")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
