@@ -20,9 +20,9 @@ directory of memory-mapped files per worker) would be the only reason to take it
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
