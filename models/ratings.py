@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .lifecycle import Actor, move, push_assignee, record_event
+from .lifecycle import SYSTEM, Actor, move, push_assignee, record_event
 from .outbox import Push, enqueue
-from .routing import duty_at_level
+from .people import Person, Role
+from .routing import duty_at_level, route
 from .staff import LEVEL_COMMUNITY
 from .tickets import Ticket
 
@@ -66,6 +67,7 @@ def rate(
         resolved_at=None,
     )
     move(db, ticket, "reopen", actor, now, note="rating 3", values=values, event="reopened")
+    _reroute_if_holder_left(db, ticket, now)
     push_assignee(db, ticket, now, tz, "reopened", kind="ticket.reopened")
     supervisor = duty_at_level(db.connection(), LEVEL_COMMUNITY)
     if supervisor is not None and supervisor != ticket.assignee_id:
@@ -107,4 +109,20 @@ def reopen_by_followup(
         },
         event="reopened",
     )
+    _reroute_if_holder_left(db, ticket, now)
     push_assignee(db, ticket, now, tz, "followup", kind="ticket.reopened")
+
+
+def _reroute_if_holder_left(db: Session, ticket: Ticket, now: datetime) -> None:
+    """A reopened ticket whose holder is no longer staff (`staff remove`) is routed afresh, as
+    a new ticket would be, rather than pushed to someone who has left."""
+    if ticket.assignee_id is None:
+        return
+    holder = db.get(Person, ticket.assignee_id)
+    if holder is not None and holder.role >= Role.STAFF:
+        return
+    found = route(db.connection(), person_id=ticket.person_id, topic_id=ticket.topic_id)
+    ticket.assignee_id = found.assignee_id
+    ticket.assigned_reason = found.reason
+    note = "原办理人已不在岗，重新分派"
+    record_event(db, ticket, "reassigned", SYSTEM, now, before=ticket.status, note=note)

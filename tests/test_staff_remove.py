@@ -170,3 +170,20 @@ def test_staff_who_hold_nothing_leave_with_a_summary(office: Any, config_path: P
         "topic 环境卫生 → 王师傅",
         "张工 is a resident now: 0 open ticket(s), 0 grid(s), 1 topic(s) moved to 王师傅",
     ]
+
+
+def test_a_ticket_reopened_after_its_holder_left_goes_to_who_handles_it_now(
+    office: Any, config_path: Path
+) -> None:
+    app, wechat = office
+    resident, wang = Chat(wechat, "o_resident"), Chat(wechat, "o_wang")
+    assert "已办结" in (wang.say("办结 1 已更换电梯门机控制板") or "")
+    assert remove(config_path, "o_wang", "--to", "o_zhang").exit_code == 0
+    before_wang = len(pushes_to(app, "o_wang"))
+
+    resident.say("3")  # 不满意: the ticket reopens
+
+    reopened = pushes_to(app, "o_zhang", "ticket.reopened")
+    assert len(reopened) == 1 and "#1" in reopened[0]
+    assert pushes_to(app, "o_wang")[before_wang:] == []  # nothing to someone who has left
+    assert "#1" in (Chat(wechat, "o_zhang").say("待办") or "")
