@@ -57,6 +57,10 @@ class _Lines:
         return after + 1 if after else 0
 
 
+# NUL and other control characters: no keyword or name needs them, and PostgreSQL refuses NUL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def parse_rules(text: str) -> list[TopicSpec]:
     """Read rules from TOML text, or raise RulesFileError with the line and reason."""
     try:
@@ -102,12 +106,16 @@ def _topic(table: dict[str, Any], lines: _Lines) -> TopicSpec:
     at = lines.find("name", name)
     if len(name) > 32:
         raise RulesFileError(at, f"topic name {name!r} is longer than 32 characters")
+    if _CONTROL.search(name):
+        raise RulesFileError(at, f"topic name {name!r} contains control characters")
     extra = set(table) - _TOPIC_KEYS
     if extra:
         raise RulesFileError(at, f"topic {name!r}: unknown key {sorted(extra)[0]!r}")
     description = table.get("description", "")
     if not isinstance(description, str):
         raise RulesFileError(at, f"topic {name!r}: description must be text")
+    if _CONTROL.search(description.replace("\n", "").replace("\t", "")):
+        raise RulesFileError(at, f"topic {name!r}: description contains control characters")
     sla_hours = table.get("sla_hours", 72)
     if not _is_int(sla_hours) or sla_hours <= 0:
         raise RulesFileError(at, f"topic {name!r}: sla_hours must be a positive whole number")
@@ -151,6 +159,8 @@ def _rule(topic: str, raw: Any, lines: _Lines, previous: int) -> tuple[RuleSpec,
     where = f"topic {topic!r}, keyword {keyword!r}"
     if len(keyword) > 64:
         raise RulesFileError(at, f"{where}: longer than 64 characters")
+    if _CONTROL.search(keyword):
+        raise RulesFileError(at, f"{where}: contains control characters")
     extra = set(raw) - _RULE_KEYS
     if extra:
         raise RulesFileError(at, f"{where}: unknown key {sorted(extra)[0]!r}")

@@ -7,6 +7,7 @@ too-low roles (403). A view that declares nothing is refused to everyone: fail c
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -40,9 +41,11 @@ class ConsoleUser(UserMixin):
     role: ConsoleRole
     person_id: int | None
     person_name: str | None
+    # Part of a digest of the password hash: a new password ends every session made before.
+    fingerprint: str = ""
 
     def get_id(self) -> str:
-        return str(self.account_id)
+        return f"{self.account_id}:{self.fingerprint}"
 
     def may(self, role: ConsoleRole) -> bool:
         return self.role >= role
@@ -60,15 +63,20 @@ class ConsoleUser(UserMixin):
         return Actor(None)
 
 
+def fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
+
+
 @login_manager.user_loader
-def _load_user(account_id: str) -> ConsoleUser | None:
-    if not account_id.isdigit():
+def _load_user(user_id: str) -> ConsoleUser | None:
+    account_id, _, seen = user_id.partition(":")
+    if not (account_id.isascii() and account_id.isdigit() and len(account_id) < 10):
         return None
     ys = yishiting(current_app)
     with ys.db.session(read_only=True) as session:
         account = session.get(ConsoleAccount, int(account_id))
-        if account is None:
-            return None
+        if account is None or fingerprint(account.password_hash) != seen:
+            return None  # gone, or the password changed since this session logged in
         person = session.get(Person, account.person_id) if account.person_id else None
         return ConsoleUser(
             account.id,
@@ -76,6 +84,7 @@ def _load_user(account_id: str) -> ConsoleUser | None:
             account.console_role,
             account.person_id,
             person.name if person else None,
+            fingerprint(account.password_hash),
         )
 
 

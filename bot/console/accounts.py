@@ -28,7 +28,7 @@ from models.staff import staff_members
 from . import people_texts as texts
 from .access import requires
 from .auth import hash_password
-from .common import now, ok, problem, reading, writing
+from .common import now, ok, problem, reading, small_int, writing
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
@@ -68,7 +68,8 @@ def _staff(db: Session, value: str) -> Person | None:
     """The staff member chosen ('' for none); NotStaff when the choice is not one."""
     if not value:
         return None
-    person = db.get(Person, int(value)) if value.isdigit() else None
+    number = small_int(value)
+    person = db.get(Person, number) if number is not None else None
     if person is None or person.role < Role.STAFF:
         raise NotStaff(value)
     return person

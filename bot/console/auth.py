@@ -46,8 +46,11 @@ bp = Blueprint(
 bp.before_request(guard)
 
 THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USERNAME = 5
+# Guesses at one account from one address; from one address at any account; and at one account
+# from everywhere (high, so that nobody can lock a real admin out from elsewhere by guessing).
+MAX_FAILURES_PER_PAIR = 5
 MAX_FAILURES_PER_ADDRESS = 20
+MAX_FAILURES_PER_USERNAME = 100
 # Checked when the username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-password")
 
@@ -83,9 +86,9 @@ def login() -> Response | str | tuple[str, int]:
         outcome = _attempt(form.username.data or "", form.password.data or "")
         if isinstance(outcome, ConsoleAccount):
             session.clear()  # a fresh session: nothing from before the login survives
-            from .access import _load_user
+            from .access import _load_user, fingerprint
 
-            user = _load_user(str(outcome.id))
+            user = _load_user(f"{outcome.id}:{fingerprint(outcome.password_hash)}")
             assert user is not None
             login_user(user)
             return redirect(_safe_next(request.args.get("next")), code=303)
@@ -100,8 +103,12 @@ def _attempt(username: str, password: str) -> ConsoleAccount | tuple[str, int]:
     now = datetime.now(UTC)
     address = request.remote_addr or "-"
     with ys.db.session() as db:
-        by_name, by_address = recent_failures(db, username, address, now - THROTTLE_WINDOW)
-        if by_name >= MAX_FAILURES_PER_USERNAME or by_address >= MAX_FAILURES_PER_ADDRESS:
+        counts = recent_failures(db, username, address, now - THROTTLE_WINDOW)
+        if (
+            counts.pair >= MAX_FAILURES_PER_PAIR
+            or counts.address >= MAX_FAILURES_PER_ADDRESS
+            or counts.username >= MAX_FAILURES_PER_USERNAME
+        ):
             minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
             return f"登录失败次数过多，请 {minutes} 分钟后再试。", 429
         account = account_by_username(db, username)

@@ -35,6 +35,26 @@ def writing() -> Iterator[Session]:
         yield session
 
 
+ID_MAX = 2_147_483_647  # the largest id a database integer column holds (PostgreSQL's int4)
+
+
+def small_int(value: object, *, low: int = 0, high: int = ID_MAX) -> int | None:
+    """A number a person typed or a page sent, or None: ASCII digits only (not "²"), within
+    [low, high] (a huge one would overflow the database's integers, not find anything)."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
+def page_number(value: str | None) -> int:
+    """?page=N as a page number: 1 when missing or nonsense, never past a sane bound."""
+    return small_int(value or "1", low=1, high=100_000) or 1
+
+
 def ok(message: str) -> None:
     flash(message, "ok")
 

@@ -31,7 +31,7 @@ from models.places import mask_openid
 from ..delivery import UnknownKind, render
 from . import people_texts as texts
 from .access import guard, requires
-from .common import now, ok, problem, reading, writing
+from .common import now, ok, problem, reading, small_int, writing
 
 bp = Blueprint("console_outbox", __name__, url_prefix="/admin/outbox")
 bp.before_request(guard)
@@ -72,7 +72,7 @@ def index() -> str:
     if status not in FILTERS:
         status = ""
     before = request.args.get("before", "")
-    before_id = int(before) if before.isdigit() else None
+    before_id = small_int(before)
     with reading() as db:
         counts = counts_by_status(db)
         rows = outbox_page(db, FILTERS[status], before_id=before_id, limit=PAGE)

@@ -30,7 +30,7 @@ from models.staff import LEVEL_COMMUNITY, staff_members
 from . import accounts, people_staff
 from . import people_texts as texts
 from .access import guard, requires
-from .common import now, ok, problem, reading, writing
+from .common import now, ok, page_number, problem, reading, writing
 
 bp = Blueprint("console_people", __name__, url_prefix="/admin/people")
 bp.before_request(guard)
@@ -41,8 +41,7 @@ PAGE = 50
 @bp.route("", strict_slashes=False)
 @requires(ConsoleRole.VIEWER)
 def index() -> str:
-    page = request.args.get("page", "1")
-    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    number = page_number(request.args.get("page"))
     with reading() as db:
         rows, total = pending_page(db, offset=(number - 1) * PAGE, limit=PAGE)
         pending = [
@@ -120,6 +119,8 @@ def _refusal(db: Session, binding: Binding) -> str | None:
     me = db.get(Person, current_user.person_id) if current_user.person_id else None
     if me is None:
         return texts.NEEDS_LINK
+    if me.role < Role.STAFF:
+        return texts.NOT_STAFF
     if me.role >= Role.ADMIN or me.staff_level >= LEVEL_COMMUNITY:
         return None
     grid = binding.household.building.grid_id

@@ -29,7 +29,7 @@ from models.staff import (
 
 from . import people_texts as texts
 from .access import requires
-from .common import now, ok, writing
+from .common import now, ok, small_int, writing
 
 Page = str | tuple[str, int] | Response
 
@@ -69,7 +69,7 @@ def _read_form(db: Session, *, with_days: bool) -> Assignment:
     if not got.name or len(got.name) > 32:
         got.errors.append(texts.NAME_REQUIRED)
     level = form.get("level", "")
-    if level.isdigit() and int(level) in LEVELS:
+    if small_int(level) in LEVELS:
         got.level = int(level)
     else:
         got.errors.append(texts.LEVEL_INVALID)
@@ -79,7 +79,7 @@ def _read_form(db: Session, *, with_days: bool) -> Assignment:
         got.errors.append(texts.WECOM_INVALID)
     if with_days:
         days = form.get("days", "")
-        if days.isdigit() and 1 <= int(days) <= 90:
+        if small_int(days, low=1, high=90) is not None:
             got.days = int(days)
         else:
             got.errors.append(texts.DAYS_INVALID)

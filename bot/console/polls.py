@@ -32,7 +32,7 @@ from models.polls import (
 from . import polls_form as form
 from . import polls_view as view
 from .access import guard, requires
-from .common import now, ok, problem, reading, writing, ys
+from .common import now, ok, page_number, problem, reading, writing, ys
 
 bp = Blueprint("console_polls", __name__, url_prefix="/admin/polls")
 bp.before_request(guard)
@@ -59,8 +59,7 @@ def index() -> str:
     if status not in (None, *view.STATUSES):
         problem(TEXTS["bad_status"])
         status = None
-    page = request.args.get("page", "1")
-    number = int(page) if page.isascii() and page.isdigit() and int(page) > 0 else 1
+    number = page_number(request.args.get("page"))
     with reading() as db:
         rows, more = view.page_of_polls(db, status, number)
         counts = view.status_counts(db)

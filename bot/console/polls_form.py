@@ -109,7 +109,10 @@ def _local(text: str, tz: tzinfo) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 at the calendar's edge
+        return None
 
 
 def _number(text: str) -> float | None:

@@ -20,7 +20,7 @@ from models import ConsoleRole, KeywordRule, RuleAudit, Topic
 
 from . import rules_edit, rules_io
 from .access import requires
-from .common import reading, ys
+from .common import page_number, reading, ys
 from .rules_common import ACTION_LABELS, KIND_LABELS, bp, describe, topic_with_rules
 
 __all__ = ["bp", "rules_edit", "rules_io"]  # the edit and import views live on the same bp
@@ -121,8 +121,7 @@ def verdict(exp: Explanation) -> str:
 @requires(ConsoleRole.VIEWER)
 def audit() -> str:
     """Every change to topics and rules, newest first, 50 a page."""
-    page = request.args.get("page", "1")
-    number = int(page) if page.isdigit() and page.isascii() and int(page) > 0 else 1
+    number = page_number(request.args.get("page"))
     with reading() as db:
         rows = audit_rows(db, (number - 1) * AUDIT_PAGE, AUDIT_PAGE + 1)
     return render_template(

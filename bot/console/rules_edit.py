@@ -13,7 +13,7 @@ from bot.classify.evaluate import Report, backtest
 from models import ConsoleRole, KeywordRule, Topic, TopicSpec, load_specs, topic_by_name
 
 from .access import requires
-from .common import ok, problem, reading, ys
+from .common import ok, problem, reading, small_int, ys
 from .rules_common import (
     MAX_TOPIC_NAME,
     TEXTS,
@@ -148,10 +148,11 @@ def backtest_change() -> tuple[Response, int] | Response:
     pending change (`{"topic_id", "keyword", "weight", "kind", "enabled", "delete"}`),
     computed without saving anything."""
     data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("topic_id"), int):
+    topic_id = small_int(data.get("topic_id")) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or topic_id is None:
         return jsonify({"error": "请求格式不对。"}), 400
     with reading() as db:
-        topic = db.get(Topic, data["topic_id"])
+        topic = db.get(Topic, topic_id)
         if topic is None:
             return jsonify({"error": TEXTS["no_topic"]}), 404
         specs = load_specs(db)

@@ -164,9 +164,11 @@ _REASONS = [
     (r"^a \[\[topic\]\] without a name$", "有一个 [[topic]] 没有填写 name"),
     (r"^topic (.+) twice$", r"分类 \1 出现了两次"),
     (r"^topic name (.+) is longer than 32 characters$", r"分类名称 \1 超过 32 个字"),
+    (r"^topic name (.+) contains control characters$", r"分类名称 \1 含有控制字符"),
     (r"^topic (.+?), keyword (.+?): ", r"分类 \1 的关键词 \2："),
     (r"^topic (.+?): ", r"分类 \1："),
     (r"longer than 64 characters$", "超过 64 个字"),
+    (r"contains control characters$", "含有控制字符"),
     (r"unknown key (.+)$", r"不认识的键 \1"),
     (
         r"weight must be a number above 0 and at most 100$",

@@ -28,7 +28,7 @@ from ..conversation import Busy
 from ..delivery import UnknownKind, render
 from ..wechat.inbound import BadMessage, parse_xml_message
 from ..wechat.simulator import message_xml
-from .common import reading, ys
+from .common import reading, small_int, ys
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
 
@@ -207,7 +207,7 @@ def _person_entry(
 def pushes() -> Response:
     """Pushes queued after `after` (an outbox id), oldest first; without it, the latest ones."""
     raw = request.args.get("after", "")
-    if raw and not (raw.isascii() and raw.isdigit()):
+    if raw and small_int(raw) is None:
         raise Refused(TEXTS["after"])
     query = select(OutboxMessage, Person.openid, Person.name).outerjoin(
         Person, Person.id == OutboxMessage.person_id

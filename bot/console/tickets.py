@@ -127,6 +127,13 @@ def index() -> str:
     )
 
 
+def _moves_for_me(status: str) -> set[str]:
+    """What the signed-in account may offer: an account not linked to a person cannot accept
+    (the system holds no tickets)."""
+    moves = possible_moves(status)
+    return moves - {"accept"} if current_user.person_id is None else moves
+
+
 def possible_moves(status: str) -> set[str]:
     """The moves the ticket's state allows now (the others' forms are not shown)."""
     moves = {name for name in ("accept", "resolve", "reject") if status in TRANSITIONS[name][0]}
@@ -147,7 +154,7 @@ def show(number: int) -> str:
             d=detail,
             t=detail.ticket,
             options=options,
-            can=possible_moves(detail.ticket.status),
+            can=_moves_for_me(detail.ticket.status),
             now=now(),
             statuses=STATUS_NAMES,
             open_statuses=OPEN_STATUSES,

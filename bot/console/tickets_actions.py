@@ -36,6 +36,8 @@ MAX_NUMBER = 2**31  # larger numbers are no ticket's (and overflow the database'
 TEXTS = {
     "no_identity": "您的账号尚未关联工作人员的微信身份，不能办理诉求。请联系管理员关联后再试。",
     "not_staff": "您账号关联的微信身份不是社区工作人员，不能办理诉求。",
+    "accept_needs_person": "接单需要由具体的工作人员承办：请把您的账号关联到工作人员的微信身份，"
+    "或用“转派”交给一位工作人员。",
     "accepted": "已接单 #{number}（{topic}），办理时限 {due}。",
     "note_empty": "请填写备注内容。",
     "outcome_empty": "请填写处理结果，结果会告知居民。",
@@ -117,6 +119,9 @@ def _topic(ticket: Ticket) -> str:
 
 
 def _accept(move: Move) -> str:
+    if move.actor.id is None:
+        # The system cannot hold a ticket: accepting would leave it with nobody.
+        raise Refused(TEXTS["accept_needs_person"])
     accept(move.db, move.ticket, move.actor, move.now)
     due = chat.when(move.ticket.due_at, move.tz) if move.ticket.due_at else "无"
     return TEXTS["accepted"].format(number=move.ticket.number, topic=_topic(move.ticket), due=due)
