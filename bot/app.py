@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from handlers import Options, Router, build_router
 
 from .classify import RuleBook
-from .config import Settings, load_settings
+from .config import Settings, load_settings, refuse_unsafe_start
 from .conversation import Conversation
 from .db import Database
 from .extension import Yishiting
@@ -37,6 +37,7 @@ def create_app(
 ) -> Flask:
     """Build the web application. The database engine is created on first use."""
     settings = settings or load_settings()
+    refuse_unsafe_start(settings)  # production: no example secret, no empty token
     app = Flask(__name__)
     https = settings.app.public_url.startswith("https://")
     app.config.update(

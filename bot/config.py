@@ -137,6 +137,12 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    # Closed tickets' texts and inbound messages older than this are redacted (0 = never).
+    retain_days: int = 365
+
+
+@dataclass(frozen=True)
 class Settings:
     app: AppSettings = field(default_factory=AppSettings)
     wechat: WechatSettings = field(default_factory=WechatSettings)
@@ -149,6 +155,7 @@ class Settings:
     polls: PollSettings = field(default_factory=PollSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     # `[[menu]]`: the custom menu (bot/menu.py); empty = built from handlers/menu.py.
     menu: tuple[Button, ...] = ()
     source: str = ""  # the file the settings came from ("" = defaults only)
@@ -206,6 +213,7 @@ SECTIONS: dict[str, type] = {
     "polls": PollSettings,
     "health": HealthSettings,
     "metrics": MetricsSettings,
+    "privacy": PrivacySettings,
 }
 
 
@@ -373,6 +381,8 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("[polls] remind_before_hours >= 0 and followup_days > 0, please")
     if settings.scheduler.sweep_seconds <= 0:
         raise ConfigError("[scheduler] sweep_seconds: must be positive")
+    if settings.privacy.retain_days < 0:
+        raise ConfigError("[privacy] retain_days: must not be negative (0 = keep forever)")
     try:
         from .schedule.jobs import parse_time_of_day
 
@@ -452,3 +462,38 @@ def _check_aes_key(key: str) -> None:
         raise ConfigError(f"{where}: not base64 (letters, digits, + and / only)") from None
     if len(decoded) != 32:
         raise ConfigError(f"{where}: does not decode to a 32-byte AES key")
+
+class UnsafeStart(ConfigError):
+    """Production mode with a setting that must not go live (the example secret, no token)."""
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What must not go live: the example secret key, an empty WeChat token ([] in development).
+    `yishiting check-config` explains each with its fix."""
+    if settings.development:
+        return []
+    problems = []
+    if settings.app.secret_key == EXAMPLE_SECRET_KEY:
+        problems.append(f'[app] secret_key is the example "{EXAMPLE_SECRET_KEY}"')
+    if not settings.wechat.token:
+        problems.append("[wechat] token is empty")
+    return problems
+
+
+def refuse_unsafe_start(settings: Settings, *, web: bool = True) -> None:
+    """Raise UnsafeStart (one line: the problems and where to read more) in production mode
+    with the example secret key or an empty token; for a web process, log a WARNING when
+    console cookies would travel without HTTPS."""
+    problems = production_problems(settings)
+    if problems:
+        config = settings.source or "PATH"
+        raise UnsafeStart(
+            f"refusing to start in production mode: {'; '.join(problems)} "
+            f"(run `yishiting check-config --config {config}` for the fix)"
+        )
+    if web and not settings.development and not settings.app.public_url.startswith("https://"):
+        log.warning(
+            "[app] public_url is not https (%r): console session cookies would travel "
+            "unencrypted; see `yishiting check-config`",
+            settings.app.public_url,
+        )

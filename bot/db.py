@@ -70,7 +70,10 @@ class Database:
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": self.busy_timeout, "check_same_thread": False}
-        engine = create_engine(url, pool_pre_ping=not self.is_sqlite, **kwargs)
+        # hide_parameters: a database error's message (logged) never quotes what residents wrote.
+        engine = create_engine(
+            url, pool_pre_ping=not self.is_sqlite, hide_parameters=True, **kwargs
+        )
         if self.is_sqlite:
             _configure_sqlite(engine, self.busy_timeout, self._checkpointer is None)
         # A forked child must open its own connections, never reuse the parent's. (A weak

@@ -6,16 +6,19 @@ import logging
 import sys
 
 from .app import create_app
-from .config import load_settings
+from .config import UnsafeStart, load_settings
 from .db import SchemaTooNew
 from .logs import configure_logging
 
 settings = load_settings()
 configure_logging(settings.app.log_level)
-app = create_app(settings)
 try:
+    app = create_app(settings)
     app.extensions["yishiting"].db.check_schema()
-except SchemaTooNew as exc:
+except UnsafeStart as exc:
     # One clear line in the journal instead of a traceback; gunicorn then fails to boot.
+    logging.getLogger(__name__).critical("%s", exc)
+    sys.exit(1)
+except SchemaTooNew as exc:
     logging.getLogger(__name__).critical("refusing to start: %s", exc)
     sys.exit(1)

@@ -10,6 +10,7 @@ from .outbox import OutboxMessage, Push, enqueue
 from .people import Person, PersonRef, Role, set_following, touch_person
 from .places import Binding, Building, Grid, Household
 from .polls import Ballot, Poll
+from .privacy import PrivacyAudit
 from .rules import EXCLUDE, INCLUDE, KINDS, Classification, RuleSpec, TopicSpec
 from .staff import StaffCode, StaffGrid, StaffTopic
 from .states import ConversationState, drop_state, pending_states, push_state
@@ -46,6 +47,7 @@ __all__ = [
     "LoginFailure",
     "Ballot",
     "Poll",
+    "PrivacyAudit",
     "Binding",
     "Building",
     "Grid",

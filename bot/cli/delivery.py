@@ -19,6 +19,7 @@ from models.places import APPROVED
 
 from ..db import Database
 from .common import config_option, settings_from
+from .serve import safe_start
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def worker(config_path: str | None) -> None:
     from ..delivery import Worker
 
     settings = settings_from(config_path)
+    safe_start(settings, web=False)
     db = Database(settings)
     db.check_schema()  # never run against a schema from a newer version
     outbox_worker = Worker(settings, db)
@@ -61,6 +63,7 @@ def scheduler(config_path: str | None) -> None:
     from ..schedule import Timekeeper
 
     settings = settings_from(config_path)
+    safe_start(settings, web=False)
     db = Database(settings)
     db.check_schema()  # never run against a schema from a newer version
     keeper = Timekeeper(settings, db)

@@ -31,6 +31,7 @@ from models.staff import (
 )
 
 from ..db import Database
+from . import privacy
 from .common import config_option, settings_from
 
 LEVEL_NAMES = {LEVEL_STAFF: "staff", LEVEL_COMMUNITY: "supervisor", LEVEL_STREET: "street"}
@@ -107,7 +108,8 @@ def list_places(config_path: str | None) -> None:
 
 @click.group()
 def residents() -> None:
-    """Residents' bindings to households: approve, reject, the pending ones."""
+    """Residents: bindings to households (approve, reject, pending); export and erase a
+    person's data."""
 
 
 @residents.command("approve")
@@ -166,6 +168,10 @@ def pending(config_path: str | None) -> None:
         click.echo("no pending bindings")
     for tag, place, phone, since in rows:
         click.echo(f"{tag}  {place}  phone {phone}  since {since}")
+
+
+residents.add_command(privacy.export)
+residents.add_command(privacy.erase)
 
 
 def _person(session: Session, openid: str) -> Person:

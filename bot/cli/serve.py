@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from ..classify import seed_default_topics
+from ..config import Settings, UnsafeStart, refuse_unsafe_start
 from ..db import Database
 from .admin import FIRST_ADMIN, create_first_admin
 from .common import config_option, settings_from
@@ -81,6 +82,7 @@ def serve(config_path: str | None, host: str, port: int, threads: int, web_only:
     from ..schedule import Timekeeper
 
     settings = settings_from(config_path)
+    safe_start(settings, web=False)  # create_app itself warns about cookies without HTTPS
     app = create_app(settings)
     db = app.extensions["yishiting"].db
     db.migrate()  # a server never runs on an older schema than its code expects
@@ -91,7 +93,7 @@ def serve(config_path: str | None, host: str, port: int, threads: int, web_only:
         keeper = Timekeeper(settings, db)
         keeper.start()
     if settings.console_pushes:
-        log.info("no [wechat] app_secret: pushes go to the console channel (this log)")
+        log.info("no [wechat] app_secret: pushes go to the console channel (their texts at DEBUG)")
     log.info("serving on http://%s:%d (mode %s)", host, port, settings.app.mode)
     base = _browser_url(host, port)
     log.info("console: %s/admin", base)
@@ -110,3 +112,11 @@ def _browser_url(host: str, port: int) -> str:
     """Where a browser on this machine reaches the server (0.0.0.0 is no address to visit)."""
     shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def safe_start(settings: Settings, *, web: bool = True) -> None:
+    """Production mode refuses the example secret key and an empty token: one line, exit 1."""
+    try:
+        refuse_unsafe_start(settings, web=web)
+    except UnsafeStart as exc:
+        raise click.ClickException(str(exc)) from None

@@ -60,11 +60,17 @@ class ConsoleChannel:
 
     name = CONSOLE
 
+    # The text goes to DEBUG only: a push quotes what residents wrote (and masked phones),
+    # which logs at INFO must never hold. The simulator and the outbox show it in full.
     def send(self, person: Recipient, kind: str, rendered: Rendered) -> None:
-        console_log.info("push %s to %s: %s", kind, person.openid, rendered.text)
+        console_log.info(
+            "push %s to person %d (%d characters)", kind, person.id, len(rendered.text)
+        )
+        console_log.debug("push %s to %s: %s", kind, person.openid, rendered.text)
 
     def broadcast(self, openids: list[str], rendered: Rendered) -> None:
-        console_log.info("broadcast to %d people: %s", len(openids), rendered.text)
+        console_log.info("broadcast to %d people (%d characters)", len(openids), len(rendered.text))
+        console_log.debug("broadcast to %d people: %s", len(openids), rendered.text)
 
 
 class CustomServiceChannel:

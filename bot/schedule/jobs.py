@@ -136,7 +136,8 @@ def parse_time_of_day(text: str) -> tuple[int, int, int]:
 
 
 def housekeeping() -> None:
-    """Daily: drop sent pushes and job records past `[scheduler] keep_days`."""
+    """Daily: drop sent pushes and job records past `[scheduler] keep_days`; redact texts past
+    `[privacy] retain_days`."""
     runtime = _runtime()
     settings = runtime.settings
     now = runtime.clock()
@@ -155,8 +156,25 @@ def housekeeping() -> None:
         runs = session.execute(
             delete(JobRun).where(JobRun.started_at < cutoff, JobRun.id != run_id)
         ).rowcount  # type: ignore[attr-defined]
-    _finish(runtime.db, run_id, runtime.clock(), f"removed {pushes} old pushes, {runs} job records")
-    log.info("housekeeping: removed %d old pushes and %d job records", pushes, runs)
+    redacted = retention(runtime.db, now, settings.privacy.retain_days)
+    summary = f"removed {pushes} old pushes, {runs} job records; {redacted}"
+    _finish(runtime.db, run_id, runtime.clock(), summary)
+    log.info("housekeeping: %s", summary)
+
+
+def retention(db: Database, now: datetime, retain_days: int) -> str:
+    """`[privacy] retain_days`: redact old closed tickets' texts and inbound messages (audited
+    when anything changed); a short summary for the job record."""
+    from models.privacy import audit, redact_expired
+
+    with db.session() as session:
+        counts = redact_expired(session, now, retain_days)
+        if any(counts.values()):
+            audit(session, "retention", "scheduler", now, None, counts)
+    return (
+        f"redacted {counts['tickets']} ticket texts, {counts['ticket_notes']} notes, "
+        f"{counts['inbound_messages']} messages older than {retain_days} days"
+    )
 
 
 def morning_digest() -> None:
