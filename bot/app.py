@@ -20,6 +20,7 @@ from .db import Database
 from .extension import Yishiting
 from .nlp import load_segmenter
 from .sessions import ConsoleOnlySessions
+from .spool import Spool, spool_folder
 from .wechat.protocol import SafeMode
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ def create_app(
         ladder=settings.ladder,
     )
     conversation = Conversation(db, router or build_router(), clock, rulebook, options, settings.tz)
+    app.extensions["yishiting.spool"] = _spool(settings, conversation)
     app.extensions["yishiting"] = Yishiting(
         settings=settings,
         db=db,
@@ -97,6 +99,18 @@ def create_app(
     exempt_from_csrf(webhook.bp)
     _register_error_handlers(app)
     return app
+
+
+def _spool(settings: Settings, conversation: Conversation) -> Spool:
+    """Messages the database could not take wait here (bot/spool.py); replayed through the
+    conversation as if WeChat delivered them again."""
+    from .wechat.inbound import parse_xml_message
+    from .wechat.webhook import DATABASE_DOWN
+
+    def handle(body: bytes) -> None:
+        conversation.handle(parse_xml_message(body))
+
+    return Spool(spool_folder(settings), handle, DATABASE_DOWN)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -68,6 +68,8 @@ class WecomSettings:
 @dataclass(frozen=True)
 class WebhookSettings:
     max_body_bytes: int = 64 * 1024
+    # Where messages wait while the database is down (bot/spool.py); "" = next to the database.
+    spool_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,10 @@ class DeliverySettings:
     poll_seconds: float = 1.0
     batch_size: int = 50
     retry_base_seconds: float = 1.0
-    retry_max_seconds: float = 30.0
-    max_attempts: int = 10
+    # 1, 2, 4 ... 60 s: 16 tries span at least 8 minutes, so a WeChat outage of 5 minutes
+    # (tests/test_faults.py) delays pushes but kills none.
+    retry_max_seconds: float = 60.0
+    max_attempts: int = 16
     timeout_seconds: float = 5.0
     lease_seconds: float = 60.0
     cs_window_hours: float = 48.0

@@ -73,7 +73,9 @@ def test_threads_of_one_process_take_turns_and_time_out(tmp_path: Path) -> None:
     assert outcome == ["busy", "got the turn"]
 
 
-def test_a_database_busy_past_the_timeout_is_503_and_stores_nothing(settings: Settings) -> None:
+def test_a_database_busy_past_the_timeout_spools_the_message_and_stores_it_once(
+    settings: Settings,
+) -> None:
     quick = settings.replace(app={"db_busy_timeout_seconds": 0.2})
     app = make_app(quick)
     wechat = WeChat(app.test_client(), quick)
@@ -81,7 +83,8 @@ def test_a_database_busy_past_the_timeout_is_503_and_stores_nothing(settings: Se
     xml = message_xml("o_1", text="你好")
     with writers.turn():  # another writer holds the database
         response = wechat.post_xml(xml)
-    assert response.status_code == 503  # WeChat will deliver it again
-    assert inbound_count(quick) == 0
-    assert wechat.post_xml(xml).status_code == 200  # the redelivery is handled
+        assert inbound_count(quick) == 0
+    assert response.status_code == 200  # kept in the spool (bot/spool.py), replayed later
+    assert wechat.post_xml(xml).status_code == 200  # WeChat's redelivery is handled
+    assert app.extensions["yishiting.spool"].replay() == 1  # the spooled copy: a duplicate
     assert inbound_count(quick) == 1

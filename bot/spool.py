@@ -1,0 +1,186 @@
+"""The webhook's spool: messages received while the database was down, kept on disk.
+
+WeChat retries a message only three times in about 15 seconds; a database outage longer than
+that would lose it. So when storing a message fails because of the database, the webhook
+writes the (decrypted) XML here — a file per message, fsynced with its folder before WeChat
+is told `success` — and a background thread replays the spool once the database answers
+again. The thread runs only while files wait: started by a write, or by the first request of
+a process that finds files an earlier process left; it ends when the spool is empty.
+
+Replaying is idempotent: a message goes through `Conversation.handle` exactly as if WeChat
+had delivered it, so its dedupe key (models/inbound.py) stops a second run of a message that
+was stored after all, or spooled twice by WeChat's retries. A file is removed only after its
+message was handled; a crash in between replays it again, harmlessly. With several web
+processes, one replays at a time (a file lock); the others skip that round.
+
+Files are `<time_ns>-<pid>-<random>.xml` (so sorted names are arrival order), mode 0600: they
+hold what residents wrote. A file that cannot be handled at all is renamed `*.bad` and kept
+for an admin.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from .config import Settings
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = ".replay.lock"
+SUFFIX = ".xml"
+
+
+def spool_folder(settings: Settings) -> Path:
+    """`[webhook] spool_dir`; relative to the config file's folder. Empty: `spool/` next to
+    the SQLite database, else `spool/` next to the config file (or `var/spool` in the cwd)."""
+    configured = settings.webhook.spool_dir
+    base = Path(settings.source).parent if settings.source else Path("var")
+    if configured:
+        return base / configured if not Path(configured).is_absolute() else Path(configured)
+    url = make_url(settings.app.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / "spool"
+    return base / "spool"
+
+
+class Spool:
+    """A folder of messages waiting for the database, and the thread that replays them.
+
+    `handle(body)` processes one spooled message; an exception of a `transient` type means
+    "the database is still away" (try again later), any other sets the file aside.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        handle: Callable[[bytes], object],
+        transient: tuple[type[BaseException], ...],
+        *,
+        interval: float = 1.0,
+    ) -> None:
+        self.folder = folder
+        self.handle = handle
+        self.transient = transient
+        self.interval = interval
+        self._checked_pid: int | None = None
+        self._runner_pid: int | None = None  # the process whose replay thread runs
+        self._lock = threading.Lock()
+
+    # -- writing (the webhook, when the database failed) ----------------------------------
+
+    def write(self, body: bytes) -> Path:
+        """Store `body` durably (file and folder entry fsynced); OSError if that fails."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
+        final = self.folder / name
+        temporary = self.folder / f".{name}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, body)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(temporary, final)
+        _fsync_folder(self.folder)
+        self._start()
+        return final
+
+    def pending(self) -> list[Path]:
+        """The spooled messages, oldest first."""
+        try:
+            names = sorted(
+                e.name
+                for e in os.scandir(self.folder)
+                if e.name.endswith(SUFFIX) and not e.name.startswith(".")
+            )
+        except FileNotFoundError:
+            return []
+        return [self.folder / n for n in names]
+
+    # -- replaying ------------------------------------------------------------------------
+
+    def replay(self) -> int:
+        """Replay what is spooled, oldest first, if no other process is at it; returns how
+        many were handled. Stops at the first sign that the database is still away."""
+        if not self.pending():
+            return 0
+        fd = os.open(self.folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return 0  # another process is replaying
+            return self._replay_locked()
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _replay_locked(self) -> int:
+        done = 0
+        for path in self.pending():  # read again under the lock: another may have finished
+            try:
+                body = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            try:
+                self.handle(body)
+            except self.transient as exc:
+                log.warning("spool: database still unavailable (%s)", type(exc).__name__)
+                break
+            except Exception:
+                log.exception("spool: %s cannot be handled; kept as %s.bad", path.name, path.name)
+                path.rename(path.with_name(path.name + ".bad"))
+                continue
+            path.unlink()
+            done += 1
+        if done:
+            _fsync_folder(self.folder)
+            log.info("spool: replayed %d message(s) received while the database was down", done)
+        return done
+
+    def ensure_replaying(self) -> None:
+        """Once per process (a forked worker too): replay what an earlier process left.
+        Costs one comparison after the first call."""
+        if self._checked_pid == os.getpid():
+            return
+        self._checked_pid = os.getpid()
+        if self.pending():
+            self._start()
+
+    def _start(self) -> None:
+        """Run the replay thread in this process unless it runs already."""
+        with self._lock:
+            if self._runner_pid == os.getpid():
+                return
+            self._runner_pid = os.getpid()
+            threading.Thread(target=self._run, name="webhook-spool", daemon=True).start()
+
+    def _run(self) -> None:
+        """Replay every `interval` seconds until the spool is empty, then end (a new write
+        starts the thread again)."""
+        while True:
+            time.sleep(self.interval)
+            try:
+                self.replay()
+            except Exception:  # never let the thread die with messages waiting
+                log.exception("spool: a replay round failed")
+            with self._lock:
+                if not self.pending():
+                    self._runner_pid = None
+                    return
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
