@@ -76,6 +76,10 @@ def create_app(
         rating_days=settings.tickets.rating_days,
         followup_days=settings.tickets.followup_days,
         ladder=settings.ladder,
+        per_minute=settings.abuse.per_minute,
+        per_day=settings.abuse.per_day,
+        max_open_tickets=settings.abuse.max_open_tickets,
+        support_hours=settings.abuse.support_hours,
     )
     conversation = Conversation(db, router or build_router(), clock, rulebook, options, settings.tz)
     app.extensions["yishiting.spool"] = _spool(settings, conversation)

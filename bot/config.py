@@ -147,6 +147,16 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class AbuseSettings:
+    # Messages a person may write a minute and a day (0 = no limit); staff and admins are exempt.
+    per_minute: int = 20
+    per_day: int = 200
+    # Open tickets a resident may hold; a near-duplicate of a neighbour's ticket becomes 附议.
+    max_open_tickets: int = 5
+    support_hours: float = 24.0
+
+
+@dataclass(frozen=True)
 class Settings:
     app: AppSettings = field(default_factory=AppSettings)
     wechat: WechatSettings = field(default_factory=WechatSettings)
@@ -159,6 +169,7 @@ class Settings:
     polls: PollSettings = field(default_factory=PollSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    abuse: AbuseSettings = field(default_factory=AbuseSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     # `[[menu]]`: the custom menu (bot/menu.py); empty = built from handlers/menu.py.
     menu: tuple[Button, ...] = ()
@@ -217,6 +228,7 @@ SECTIONS: dict[str, type] = {
     "polls": PollSettings,
     "health": HealthSettings,
     "metrics": MetricsSettings,
+    "abuse": AbuseSettings,
     "privacy": PrivacySettings,
 }
 
@@ -385,6 +397,11 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("[polls] remind_before_hours >= 0 and followup_days > 0, please")
     if settings.scheduler.sweep_seconds <= 0:
         raise ConfigError("[scheduler] sweep_seconds: must be positive")
+    for key in ("per_minute", "per_day", "max_open_tickets"):
+        if getattr(settings.abuse, key) < 0:
+            raise ConfigError(f"[abuse] {key}: must not be negative (0 = no limit)")
+    if settings.abuse.support_hours < 0:
+        raise ConfigError("[abuse] support_hours: must not be negative (0 = no 附议)")
     if settings.privacy.retain_days < 0:
         raise ConfigError("[privacy] retain_days: must not be negative (0 = keep forever)")
     try:
@@ -466,6 +483,7 @@ def _check_aes_key(key: str) -> None:
         raise ConfigError(f"{where}: not base64 (letters, digits, + and / only)") from None
     if len(decoded) != 32:
         raise ConfigError(f"{where}: does not decode to a 32-byte AES key")
+
 
 class UnsafeStart(ConfigError):
     """Production mode with a setting that must not go live (the example secret, no token)."""

@@ -5,10 +5,16 @@ message's dedupe key. A retry of the same message (same process or another) coll
 unique key: the database makes it wait until the first transaction ends, and it then answers
 with the stored reply. If the first attempt failed, its rollback frees the key and the retry
 does the work instead, so nothing is lost.
+
+Rate limits ([abuse] per_minute, per_day) are counted by the same upsert that records the
+person's last-seen time (models/people.py), so they hold across processes at no extra query.
+The first message over a limit is answered with a notice; later ones are stored but not
+handled (no ticket, no push, no reply). Staff and admins are exempt.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable
@@ -24,6 +30,8 @@ from handlers.folding import clean
 from models import (
     Classification,
     InboundMessage,
+    PersonRef,
+    Role,
     claim_inbound,
     dedupe_key,
     find_inbound,
@@ -79,6 +87,9 @@ class Conversation:
 
     def handle(self, message: Message) -> Outcome:
         """Handle `message` once; a repeated delivery gets the first one's reply."""
+        if message.text:
+            # Control and invisible characters go before anything reads, files or shows it.
+            message = dataclasses.replace(message, text=clean(message.text))
         key = dedupe_key(
             msg_id=message.msg_id,
             openid=message.sender,
@@ -117,7 +128,14 @@ class Conversation:
                 )
             except IntegrityError:
                 raise _Duplicate(key) from None
-            person = touch_person(conn, message.sender, now, wrote=message.kind != "event")
+            wrote = message.kind != "event"
+            day = now.astimezone(self.tz).toordinal()
+            person = touch_person(conn, message.sender, now, wrote=wrote, day=day)
+            if wrote and self._over_limit(person):
+                reply = self._limit_notice(person)
+                record_reply(conn, inbound_id, person_id=person.id, reply=reply)
+                log.info("rate limit: %s over it, message stored only", person_tag(message.sender))
+                return Outcome(reply)
             opened: list[Session] = []  # the handler's ORM session, if it asked for one
 
             def open_session() -> Session:
@@ -158,6 +176,23 @@ class Conversation:
             "text" if reply else "none",
         )
         return Outcome(reply)
+
+    def _over_limit(self, person: PersonRef) -> bool:
+        """More messages this minute or today than [abuse] allows (staff never are)."""
+        if person.role >= Role.STAFF:
+            return False
+        per_minute, per_day = self.options.per_minute, self.options.per_day
+        return bool(
+            (per_minute and person.sent_this_minute > per_minute)
+            or (per_day and person.sent_today > per_day)
+        )
+
+    def _limit_notice(self, person: PersonRef) -> str | None:
+        """The notice for the first message over a limit; None (no reply) after it."""
+        per_minute, per_day = self.options.per_minute, self.options.per_day
+        if per_day and person.sent_today > per_day:
+            return handler_texts.TOO_FAST if person.sent_today == per_day + 1 else None
+        return handler_texts.TOO_FAST if person.sent_this_minute == per_minute + 1 else None
 
     def _classifier_for(
         self, message: Message

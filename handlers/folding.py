@@ -9,17 +9,22 @@ import hashlib
 import re
 from functools import lru_cache
 
-# Control and invisible characters (zero-width spaces and joiners, BOM, bidi marks).
+# Control and invisible characters (C0 and C1 controls but tab and newline, soft hyphen,
+# zero-width spaces and joiners, bidi marks, embeddings, overrides and isolates, BOM).
 _INVISIBLE_CHARS = "".join(
     chr(c)
     for lo, hi in (
         (0x00, 0x08),
         (0x0B, 0x1F),
-        (0x7F, 0x7F),
+        (0x7F, 0x9F),
+        (0xAD, 0xAD),
+        (0x061C, 0x061C),
+        (0x180E, 0x180E),
         (0x200B, 0x200F),
         (0x2028, 0x202E),
-        (0x2060, 0x2064),
+        (0x2060, 0x2069),
         (0xFEFF, 0xFEFF),
+        (0xFFF9, 0xFFFB),
     )
     for c in range(lo, hi + 1)
 )

@@ -21,13 +21,14 @@ from models import (
     file_ticket,
     latest_ticket,
     push_state,
-    same_text_ticket,
     set_topic,
     ticket_by_number,
     topic_by_name,
 )
+from models.tickets import mine_now
 
 from . import texts
+from .flood import before_filing
 from .folding import clean, fold, meaningful_length, text_key
 from .router import PASS, Context, Pass, Reply, Router
 
@@ -81,9 +82,12 @@ def file_request(ctx: Context, text: str) -> str:
     """
     key = text_key(text)
     window = timedelta(minutes=ctx.options.same_text_minutes)
-    same = same_text_ticket(ctx.conn, ctx.person.id, key, ctx.now - window)
-    if same is not None:
+    mine = mine_now(ctx.conn, ctx.person.id, key, ctx.now - window)
+    if mine.same is not None:
+        same = mine.same
         return texts.SAME_AGAIN.format(number=same.number, topic=same.topic or texts.NO_TOPIC)
+    if (instead := before_filing(ctx, text, key, mine.open_count)) is not None:
+        return instead  # 附议 on a neighbour's ticket, or too many open tickets
     verdict = ctx.classify(text)
     ticket = file_ticket(
         ctx.conn,

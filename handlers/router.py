@@ -37,6 +37,12 @@ class Options:
     rating_days: float = 3  # how long a rating question waits before its one reminder
     followup_days: float = 28  # 回头看: when a resolved ticket's follow-up question is due
     ladder: tuple[str, ...] = ("网格员", "社区", "街道")  # escalation levels' names, 1 first
+    # [abuse]: messages a person may write a minute / a day, open tickets they may hold, and
+    # how recent a neighbour's ticket is for a report to become its 附议 (0 = off, each).
+    per_minute: int = 20
+    per_day: int = 200
+    max_open_tickets: int = 5
+    support_hours: float = 24
 
 
 class Context:

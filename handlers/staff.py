@@ -104,6 +104,7 @@ def todo(ctx: Context, args: str) -> str:
                 due=_when(ctx, ticket.due_at),
                 late=texts.TODO_LATE if late else "",
             )
+            + (texts.TODO_SUPPORTERS.format(count=ticket.supporters) if ticket.supporters else "")
         )
     lines.append(texts.TODO_FOOTER)
     return "\n".join(lines)

@@ -124,6 +124,7 @@ TODO_EMPTY = "您目前没有待办的诉求。"
 TODO_HEADER = "您的待办诉求（按时限排序）："
 TODO_LINE = "#{number} {topic} · {status} · 时限 {due}{late}"
 TODO_LATE = "（已逾期）"
+TODO_SUPPORTERS = " · 附议 {count} 人"
 TODO_FOOTER = "回复“接单 编号”“备注 编号 内容”“办结 编号 处理结果”“退回 编号 理由”处理。"
 ACCEPTED = "已接单 #{number}（{topic}），办理时限 {due}。处理完毕请回复“办结 {number} 处理结果”。"
 TAKEN = "#{number} 已由{holder}接单，无需重复接单。"
@@ -167,3 +168,15 @@ REOPEN_DETAIL_NOTED = "已将您的补充说明转给 #{number} 的办理人员�
 FOLLOWUP_GOOD = "太好了，感谢您的反馈！"
 FOLLOWUP_BAD = "抱歉问题仍未解决，#{number} 已重新打开，并已通知办理人员。"
 FOLLOWUP_CHOICES = "请回复 1 或 2：1 已解决，2 问题还在。"
+
+# 防刷屏 (bot/conversation.py, handlers/flood.py): rate limits, open-ticket cap and 附议.
+TOO_FAST = (
+    "您发送太频繁了，请稍后再试。为保证每位居民的诉求都能及时处理，"
+    "接下来一段时间内您发来的消息我们会保存，但暂不回复、不登记新诉求。"
+)
+TOO_MANY_OPEN = (
+    "您已有 {count} 件诉求正在办理：{numbers}。请等待办结后再反映新的问题，"
+    "如是同一件事的补充，请回复“查询 编号”查看进度。回复“我的”查看全部。"
+)
+SUPPORTED = "已有居民反映了同样的问题 #{number}，已为您记一次附议，办理结果也会通知您。"
+SUPPORTED_AGAIN = "您已为 #{number} 附议过了，办理结果会通知您。"

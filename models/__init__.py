@@ -4,6 +4,7 @@ from .accounts import ConsoleAccount, ConsoleRole, LoginFailure
 from .announcements import Announced, Announcement, announce
 from .base import Base, UTCDateTime
 from .counters import Counter
+from .flood import TicketSupporter
 from .inbound import InboundMessage, claim_inbound, dedupe_key, find_inbound, record_reply
 from .jobs import JobRun
 from .outbox import OutboxMessage, Push, enqueue
@@ -56,6 +57,7 @@ __all__ = [
     "StaffGrid",
     "StaffTopic",
     "TicketEvent",
+    "TicketSupporter",
     "AccessToken",
     "Announced",
     "Announcement",

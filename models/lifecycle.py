@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from .flood import supporter_ids
 from .outbox import Push, enqueue
 from .people import Person, Role
 from .routing import duty_at_level, route
@@ -174,6 +175,16 @@ def tell_resident(db: Session, ticket: Ticket, kind: str, now: datetime, **value
     enqueue(db, Push(kind, ticket.person_id, payload, key), now)
 
 
+def tell_supporters(db: Session, ticket: Ticket, kind: str, now: datetime, **values: Any) -> None:
+    """The outcome to each resident who seconded the ticket (附议, flood.py)."""
+    if not ticket.supporters:
+        return  # the common case: no query
+    payload = {"ticket": ticket.id, "number": ticket.number, **values}
+    for person_id in supporter_ids(db, ticket.id):
+        key = f"{kind}:{ticket.id}:{person_id}:{now.timestamp():.6f}"
+        enqueue(db, Push(kind, person_id, payload, key), now)
+
+
 def _topic_name(ticket: Ticket) -> str | None:
     return ticket.topic.name if ticket.topic is not None else None
 
@@ -190,6 +201,8 @@ def push_assignee(
     if binding is not None:
         phone = binding.phone
     kind = extra.pop("kind", "ticket.assigned")
+    if ticket.supporters:
+        extra["supporters"] = ticket.supporters
     enqueue(
         db,
         assigned_push(
@@ -280,6 +293,7 @@ def resolve(
         },
     )
     tell_resident(db, ticket, "ticket.resolved", now, outcome=outcome, topic=_topic_name(ticket))
+    tell_supporters(db, ticket, "ticket.supported_resolved", now, outcome=outcome)
     from .states import push_state
 
     push_state(
@@ -297,6 +311,7 @@ def reject(db: Session, ticket: Ticket, actor: Actor, reason: str, now: datetime
     _check_holder(db, ticket, actor)
     move(db, ticket, "reject", actor, now, note=reason, values={"closed_at": now})
     tell_resident(db, ticket, "ticket.rejected", now, reason=reason)
+    tell_supporters(db, ticket, "ticket.supported_rejected", now, reason=reason)
 
 
 def reassign_to_topic(

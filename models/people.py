@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Connection, Enum, Integer, String, Table, bindparam, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Enum,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    case,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -55,6 +66,13 @@ class Person(Base):
     staff_level: Mapped[int] = mapped_column(Integer, default=0)
     # The latest expiry of the person's pending conversation states (see states.py).
     state_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Rate limits (bot/conversation.py): messages written in the current minute and day,
+    # counted by the upsert every message already runs, so limiting costs no query.
+    # `rate_minute` is minutes since the epoch; `rate_day` the community's date as an ordinal.
+    rate_minute: Mapped[int] = mapped_column(Integer, default=0)
+    rate_minute_count: Mapped[int] = mapped_column(Integer, default=0)
+    rate_day: Mapped[int] = mapped_column(Integer, default=0)
+    rate_day_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 @dataclass(frozen=True)
@@ -67,18 +85,33 @@ class PersonRef:
     following: bool
     state_expires_at: datetime | None = None
     held_pushes: int = 0
+    # Messages written this minute and this day, this one included (0 for an event).
+    sent_this_minute: int = 0
+    sent_today: int = 0
 
 
 _TABLE = cast(Table, Person.__table__)
 
 
+def _counted(window: Column[int], count: Column[int], bound: str) -> Any:
+    """The count after this message: one more in the same window, else a fresh 1."""
+    return case((window == bindparam(bound), count + 1), else_=1)
+
+
 def _upsert(dialect: Any, *, wrote: bool) -> Any:
-    """INSERT a new person, or UPDATE their last-seen times; RETURNING who they are."""
+    """INSERT a new person, or UPDATE their last-seen times and message counts; RETURNING
+    who they are and how much they have written this minute and today."""
+    c = _TABLE.c
     changes: dict[str, Any] = {"last_seen_at": bindparam("now")}
     if wrote:
         # A new message opens a new customer-service window with a fresh budget.
         changes["last_message_at"] = bindparam("now")
         changes["cs_sent"] = 0
+        # Every SET expression reads the row as it was before this UPDATE (SQL's rule).
+        changes["rate_minute_count"] = _counted(c.rate_minute, c.rate_minute_count, "minute")
+        changes["rate_day_count"] = _counted(c.rate_day, c.rate_day_count, "day")
+        changes["rate_minute"] = bindparam("minute")
+        changes["rate_day"] = bindparam("day")
     return (
         dialect.insert(_TABLE)
         .values(
@@ -91,6 +124,10 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
             cs_sent=0,
             held_pushes=0,
             staff_level=0,
+            rate_minute=bindparam("minute"),
+            rate_minute_count=1 if wrote else 0,
+            rate_day=bindparam("day"),
+            rate_day_count=1 if wrote else 0,
         )
         .on_conflict_do_update(index_elements=[_TABLE.c.openid], set_=changes)
         .returning(
@@ -99,6 +136,8 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
             _TABLE.c.following,
             _TABLE.c.state_expires_at,
             _TABLE.c.held_pushes,
+            _TABLE.c.rate_minute_count,
+            _TABLE.c.rate_day_count,
         )
     )
 
@@ -111,17 +150,26 @@ _UPSERTS = {
 }
 
 
-def touch_person(conn: Connection, openid: str, now: datetime, *, wrote: bool) -> PersonRef:
-    """The person behind `openid`, created on first contact, with their last-seen times.
+def touch_person(
+    conn: Connection, openid: str, now: datetime, *, wrote: bool, day: int | None = None
+) -> PersonRef:
+    """The person behind `openid`, created on first contact, with their last-seen times and,
+    when they `wrote`, this message counted in its minute and its `day` (a date's ordinal:
+    the community's date; UTC's when not given).
 
     One upsert (INSERT ... ON CONFLICT DO UPDATE ... RETURNING), so two concurrent first
-    messages from one person cannot collide.
+    messages from one person cannot collide, and two concurrent messages count twice.
     """
     statement = _UPSERTS[(conn.dialect.name, wrote)]
-    [(person_id, role, following, state_expires, held)] = statement.run(
-        conn, {"openid": openid, "now": now}
-    )
-    return PersonRef(person_id, openid, role, following, state_expires, held)
+    params = {
+        "openid": openid,
+        "now": now,
+        "minute": int(now.timestamp() // 60),
+        "day": day if day is not None else now.toordinal(),
+    }
+    [(person_id, role, following, state_expires, held, minute, today)] = statement.run(conn, params)
+    sent = (minute, today) if wrote else (0, 0)
+    return PersonRef(person_id, openid, role, following, state_expires, held, *sent)
 
 
 def set_following(db: Session, person_id: int, following: bool) -> None:

@@ -38,6 +38,7 @@ class Place:
     grid_id: int | None
     label: str  # "16-2-501"
     phone: str | None = None  # as the resident gave it; show it masked
+    building_id: int | None = None  # where near-duplicate reports are looked for (flood.py)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _pick(*conditions: object) -> _Pick:
 
 
 _PLACE = Prepared(
-    select(_BL.c.grid_id, _BL.c.name, _H.c.unit, _H.c.room, _B.c.phone)
+    select(_BL.c.grid_id, _BL.c.name, _H.c.unit, _H.c.room, _B.c.phone, _BL.c.id)
     .select_from(_B.join(_H, _H.c.id == _B.c.household_id).join(_BL, _BL.c.id == _H.c.building_id))
     .where(_B.c.person_id == bindparam("person_id"), _B.c.status == APPROVED)
 )
@@ -121,8 +122,8 @@ def place_of(conn: Connection, person_id: int) -> Place | None:
     rows = _PLACE.run(conn, {"person_id": person_id})
     if not rows:
         return None
-    grid_id, building, unit, room, phone = rows[0]
-    return Place(grid_id, f"{building}-{unit}-{room}", phone)
+    grid_id, building, unit, room, phone, building_id = rows[0]
+    return Place(grid_id, f"{building}-{unit}-{room}", phone, building_id)
 
 
 def route(conn: Connection, *, person_id: int | None, topic_id: int | None) -> Route:

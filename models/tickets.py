@@ -18,8 +18,11 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    func,
     insert,
+    literal_column,
     select,
+    true,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -76,6 +79,11 @@ class Ticket(Base):
     followup_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     followup_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # 附议: other residents who reported the same problem and were linked to this ticket
+    # (TicketSupporter), and the building it is about (the resident's, when bound), where
+    # such near-duplicates are looked for.
+    supporters: Mapped[int] = mapped_column(Integer, default=0)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"), nullable=True)
     topic: Mapped[Topic | None] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="ticket", order_by="Attachment.id"
@@ -88,7 +96,8 @@ class Ticket(Base):
     # "this person's tickets" and "the same text again", and the follow-up index holds only
     # the tickets that have one.
     __table_args__ = (
-        Index("ix_ticket_person_text", "person_id", "text_key"),
+        # With the status: a person's open tickets are counted from the index alone.
+        Index("ix_ticket_person_text", "person_id", "text_key", "status"),
         # A holder's open tickets (待办, routing's load) are counted from the index alone.
         Index("ix_ticket_assignee_status", "assignee_id", "status"),
         # The console's dashboard and lists: tickets by day, and by state by day.
@@ -101,6 +110,15 @@ class Ticket(Base):
             "resolved_at",
             sqlite_where=sql_text("resolved_at IS NOT NULL"),
             postgresql_where=sql_text("resolved_at IS NOT NULL"),
+        ),
+        # Near-duplicates from the same building (flood control). Partial: only a bound
+        # resident's ticket has a building, so other filings write nothing to it.
+        Index(
+            "ix_ticket_building_created",
+            "building_id",
+            "created_at",
+            sqlite_where=sql_text("building_id IS NOT NULL"),
+            postgresql_where=sql_text("building_id IS NOT NULL"),
         ),
         Index(
             "ix_ticket_followup_due_at",
@@ -154,9 +172,12 @@ class Filed:
 # cursor inside the message's transaction (see prepared.py), without the ORM.
 _T = cast(Table, Ticket.__table__)
 _TOPIC = cast(Table, Topic.__table__)
-_SAME_TEXT = Prepared(
+WITH_TOPIC = _T.outerjoin(_TOPIC, _T.c.topic_id == _TOPIC.c.id)
+# Constants written into the SQL: prepared statements cannot expand an IN list.
+IS_OPEN = _T.c.status.in_([literal_column(f"'{status}'") for status in OPEN_STATUSES])
+_same_text = (
     select(_T.c.id, _T.c.number, _TOPIC.c.name)
-    .select_from(_T.outerjoin(_TOPIC, _T.c.topic_id == _TOPIC.c.id))
+    .select_from(WITH_TOPIC)
     .where(
         _T.c.person_id == bindparam("person_id"),
         _T.c.text_key == bindparam("text_key"),
@@ -164,6 +185,21 @@ _SAME_TEXT = Prepared(
     )
     .order_by(_T.c.id.desc())
     .limit(1)
+)
+_SAME_TEXT = Prepared(_same_text)
+# What filing checks first, in one statement: how many open tickets the person holds (from
+# the covering index ix_ticket_person_text), and their ticket with the same text, if recent.
+_same_sub = _same_text.subquery()
+_MINE = Prepared(
+    select(
+        select(func.count())
+        .select_from(_T)
+        .where(_T.c.person_id == bindparam("person_id"), IS_OPEN)
+        .scalar_subquery(),
+        _same_sub.c.id,
+        _same_sub.c.number,
+        _same_sub.c.name,
+    ).select_from(select(literal_column("1").label("one")).subquery().outerjoin(_same_sub, true()))
 )
 _ENABLED_TOPIC = Prepared(
     select(_TOPIC.c.id, _TOPIC.c.sla_hours).where(
@@ -178,6 +214,8 @@ _INSERT_KEYS = [
     "due_at",
     "level",
     "reopen_count",
+    "supporters",
+    "building_id",
     "number",
     "person_id",
     "text",
@@ -203,6 +241,21 @@ def same_text_ticket(
     """The person's ticket with the same normalised text filed after `since`, if any."""
     rows = _SAME_TEXT.run(conn, {"person_id": person_id, "text_key": text_key, "since": since})
     return Filed(*rows[0]) if rows else None
+
+
+@dataclass(frozen=True)
+class Mine:
+    """What filing a person's request first needs to know about their tickets."""
+
+    open_count: int  # tickets of theirs not yet resolved, rejected or closed
+    same: Filed | None  # their ticket with the same normalised text, if recent
+
+
+def mine_now(conn: Connection, person_id: int, text_key: str, since: datetime) -> Mine:
+    """The person's open-ticket count and their same-text ticket filed after `since`."""
+    params = {"person_id": person_id, "text_key": text_key, "since": since}
+    [(count, ticket_id, number, topic)] = _MINE.run(conn, params)
+    return Mine(int(count), Filed(ticket_id, number, topic) if ticket_id is not None else None)
 
 
 def enabled_topic(conn: Connection, name: str) -> tuple[int, float] | None:
@@ -247,6 +300,8 @@ def file_ticket(
         "due_at": due_at,
         "level": 1,
         "reopen_count": 0,
+        "supporters": 0,
+        "building_id": routed.place.building_id if routed.place else None,
         "number": number,
         "person_id": person_id,
         "text": text,

@@ -61,6 +61,7 @@ class Row:
     status: str
     assignee: str | None
     due_at: datetime | None
+    supporters: int = 0  # 附议: other residents who reported the same problem
 
     def overdue(self, now: datetime) -> bool:
         return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < now
@@ -134,6 +135,7 @@ def ticket_page(db: Session, filters: Filters, now: datetime, page: int) -> tupl
             Ticket.status,
             assignee.name,
             Ticket.due_at,
+            Ticket.supporters,
         )
         .outerjoin(Topic, Topic.id == Ticket.topic_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)

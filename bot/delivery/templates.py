@@ -78,6 +78,8 @@ def _when(iso: str | None) -> str:
 
 def _ticket_lines(payload: dict[str, Any]) -> list[str]:
     lines = [f"编号：#{payload['number']}", f"类别：{payload.get('topic') or NO_TOPIC}"]
+    if payload.get("supporters"):
+        lines.append(f"附议：另有 {payload['supporters']} 位居民反映了同样的问题")
     if payload.get("place"):
         who = f"（居民电话 {payload['phone']}）" if payload.get("phone") else ""
         lines.append(f"地点：{payload['place']}{who}")
@@ -169,6 +171,16 @@ def _resolved(payload: dict[str, Any]) -> Rendered:
         + RATE_QUESTION
     )
     return Rendered("诉求已办结", text, (f"#{payload['number']}", str(payload["outcome"])), text)
+
+
+# 附议: residents who seconded a ticket are told its outcome too (models/lifecycle.py).
+RENDERERS["ticket.supported_resolved"] = _resident(
+    "诉求已办结", "您附议的问题 #{number} 已办结。\n处理结果：{outcome}"
+)
+RENDERERS["ticket.supported_rejected"] = _resident(
+    "诉求已退回",
+    "您附议的问题 #{number} 不属于社区居委会的办理范围，已退回。\n说明：{reason}",
+)
 
 
 # -- people and places ------------------------------------------------------------------------
