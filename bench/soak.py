@@ -232,7 +232,7 @@ class Traffic:
             if found:
                 self.stats.filed.add(int(found.group(1)))
             elif reply is not None:
-                self.stats.odd[reply[:60]] += 1
+                self.stats.odd[reply[-70:]] += 1  # the answer is last
 
     def vote(self) -> None:
         openid, household = random.choice(self.people)

@@ -116,7 +116,8 @@ def check_outbox(db: Database, fake_url: str, problems: list[str]) -> dict[str, 
     faults = requests.get(f"{fake_url}_fake/faults", timeout=10).json()
     got = Counter(r["api"] for r in received)
     duplicates = got["custom"] - sent["cs"] + got["template"] - sent["template"]
-    return {"statuses": dict(statuses), "received": dict(got), "faults": faults,
+    return {"statuses": dict(statuses), "sent by channel": dict(sent), "received": dict(got),
+            "faults": faults,
             "duplicates": duplicates}  # fmt: skip
 
 
