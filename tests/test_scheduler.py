@@ -123,6 +123,7 @@ def test_two_schedulers_never_run_the_same_job(tmp_path: Path, backend_settings:
     config = write_config(
         tmp_path / "scheduler.toml",
         app={"database_url": backend_settings.app.database_url, "secret_key": "x"},
+        wechat={"token": "t"},  # production mode (the default) refuses to start without one
         scheduler={"sweep_seconds": 0.5},
     )
     db = Database(load_settings(config, environ={}))
