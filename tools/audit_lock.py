@@ -11,15 +11,18 @@ it cannot audit anything. This does what pip-audit's PyPI service does, with a f
   audited that way and is listed as unaudited (an error with --strict);
 - a pinned release that was yanked is a finding too.
 
+With --check-venv, first: the lock must be exactly what `pip freeze --exclude-editable` lists
+for the interpreter running this (the project's venv), so a new dependency cannot go unaudited.
 Exit status 1 when anything is found (or, with --strict, left unaudited); the network or the
 registry failing is exit 2, never a silent pass.
 
-    .venv/bin/python tools/audit_lock.py [--strict] [requirements.lock]
+    .venv/bin/python tools/audit_lock.py [--check-venv] [--strict] [requirements.lock]
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,13 +44,32 @@ class Verdict:
 
 
 def pins(path: Path) -> list[tuple[str, str]]:
+    return _parse(path.read_text(encoding="utf-8"))
+
+
+def _parse(text: str) -> list[tuple[str, str]]:
     found = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         if line and "==" in line and not line.startswith("-"):
             name, version = line.split("==", 1)
             found.append((name.strip(), version.split(";")[0].strip()))
     return found
+
+
+def drift(lock: Path) -> list[str]:
+    """How this interpreter's environment differs from the lock (pip freeze, no editables)."""
+    frozen = subprocess.run(
+        [sys.executable, "-m", "pip", "freeze", "--exclude-editable"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    installed = {name.lower(): version for name, version in _parse(frozen)}
+    locked = {name.lower(): version for name, version in pins(lock)}
+    return [
+        f"{name}: locked {locked.get(name, '-')}, installed {installed.get(name, '-')}"
+        for name in sorted(installed.keys() | locked.keys())
+        if installed.get(name) != locked.get(name)
+    ]
 
 
 def _json(url: str) -> dict[str, Any] | None:
@@ -93,7 +115,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lock", nargs="?", default="requirements.lock", type=Path)
     parser.add_argument("--strict", action="store_true", help="Fail on unaudited pins too.")
+    parser.add_argument(
+        "--check-venv", action="store_true", help="Fail when this environment is not the lock."
+    )
     args = parser.parse_args()
+    if args.check_venv and (differences := drift(args.lock)):
+        print(f"{args.lock} is not what is installed; regenerate it (see its README entry):")
+        print("\n".join(f"  {line}" for line in differences))
+        return 1
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
             verdicts = list(pool.map(lambda pin: audit(*pin), pins(args.lock)))
