@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import weakref
 from collections import deque
@@ -24,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
-from .writelock import WriterQueue
+from .writelock import DatabaseBusy, WriterQueue
 
 log = logging.getLogger(__name__)
 
@@ -314,4 +315,11 @@ def _configure_sqlite(engine: Engine, busy_timeout: float, auto_checkpoint: bool
     def _on_begin(conn: Any) -> None:
         # Straight to the driver: this runs for every transaction.
         read_only = conn.get_execution_options().get("yishiting_read_only")
-        conn.connection.dbapi_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        try:
+            conn.connection.dbapi_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            # Another program (not one of ours, which take turns) held the lock past the busy
+            # timeout: the same "busy" our own write turn reports, not a handler failure.
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise DatabaseBusy(f"SQLite: {exc}") from None
+            raise
