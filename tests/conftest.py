@@ -401,7 +401,8 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser page (own cookies); a screenshot of it is saved in tests/artifacts/
     when the test ends, whether it passed or not."""
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    context.set_default_timeout(10_000)
+    # Generous: CI machines are shared and slow at times; a pass is usually far quicker.
+    context.set_default_timeout(30_000)
     tab = context.new_page()
     yield tab
     ARTIFACTS.mkdir(exist_ok=True)
