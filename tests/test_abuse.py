@@ -78,9 +78,9 @@ def test_staff_are_not_limited(settings: Settings, clock: Clock) -> None:
         assert "待办" in (wang.say("待办") or "")
 
 
-def test_the_limit_is_shared_by_processes(settings: Settings, clock: Clock) -> None:
+def test_the_limit_is_shared_by_processes(backend_settings: Settings, clock: Clock) -> None:
     """Two app instances on one database (as gunicorn's workers): one count."""
-    first, settings = limited_app(settings, clock, per_minute=3, per_day=100)
+    first, settings = limited_app(backend_settings, clock, per_minute=3, per_day=100)
     second = make_app(settings, clock=clock)
     a = Chat(WeChat(first.test_client(), settings), "o_flood")
     b = Chat(WeChat(second.test_client(), settings), "o_flood")
@@ -90,6 +90,8 @@ def test_the_limit_is_shared_by_processes(settings: Settings, clock: Clock) -> N
     assert a.say("帮助") is not None
     assert b.say("帮助") == TOO_FAST
     assert a.say("帮助") is None
+    db_of(first).dispose()
+    db_of(second).dispose()
 
 
 def test_invisible_characters_are_stripped_before_filing(app: Flask, chat: Chat) -> None:

@@ -148,3 +148,20 @@ def test_nobody_holds_more_open_tickets_than_the_cap(settings: Settings, clock: 
 
     for n in range(3):  # staff report on residents' behalf: no cap
         assert "已登记" in (wang.say(f"{n + 5}号楼门口的路灯坏了，晚上很黑") or "")
+
+
+def test_support_is_counted_once_per_resident_on_both_databases(
+    backend_settings: Settings, clock: Clock
+) -> None:
+    app, wechat = community(backend_settings, clock)
+    for openid, place in (("o_zhang", "16-2-501"), ("o_chen", "16-2-702"), ("o_wu", "16-1-301")):
+        bind(app, Chat(wechat, openid), place)
+
+    assert "#1" in (Chat(wechat, "o_zhang").say(ELEVATOR) or "")
+    assert "附议" in (Chat(wechat, "o_chen").say(ELEVATOR) or "")
+    assert "附议过了" in (Chat(wechat, "o_chen").say(ELEVATOR + "！") or "")
+    assert "附议" in (Chat(wechat, "o_wu").say(ELEVATOR) or "")
+    with db_of(app).session(read_only=True) as session:
+        ticket = session.scalars(select(Ticket)).one()
+        assert ticket.supporters == 2
+    db_of(app).dispose()
