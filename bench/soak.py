@@ -9,7 +9,8 @@ on what it lists), events (subscribe, menu clicks). Every `--kill-every` seconds
 process is SIGKILLed and restarted, in turn: a gunicorn worker (the master forks a new
 one), the worker, the scheduler. Prints requests, errors (5xx, timeouts, connection errors
 and whether they follow a kill), latency, RSS per process over time and a final
-consistency check (bench/soak_check.py); exits 1 when a target is missed.
+consistency check; exits 1 when a target is missed (and keeps the processes' logs). The
+processes: bench/soak_layout.py; the check: bench/soak_check.py; the figures: soak_report.py.
 
     .venv/bin/python bench/soak.py [--minutes 30] [--rate 8] [--kill-every 180]
 """
@@ -17,12 +18,13 @@ consistency check (bench/soak_check.py); exits 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -37,9 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
 
 from lifecycle import staff_every_topic  # noqa: E402
-from outbox import free_port, start_fake  # noqa: E402
+from outbox import start_fake  # noqa: E402
 from postgres import Cluster  # noqa: E402
 from soak_check import check  # noqa: E402
+from soak_layout import Layout, rotate_kills, sample_memory  # noqa: E402
 from soak_report import report  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -74,77 +77,6 @@ class Stats:
     kills: list[tuple[float, str]] = field(default_factory=list)
     odd: Counter[str] = field(default_factory=Counter)  # report replies without a number
     first_error: dict[str, str] = field(default_factory=dict)
-
-
-class Layout:
-    """The processes under test; each in its own session so cleanup reaches its children."""
-
-    def __init__(self, config: Path, work: Path) -> None:
-        self.config, self.work = config, work
-        self.env = {**os.environ, "YISHITING_CONFIG": str(config)}
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/wechat"
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-
-    def _start(self, role: str, args: list[str]) -> None:
-        log = (self.work / f"{role}.log").open("ab")
-        self.procs[role] = subprocess.Popen(
-            [sys.executable, *args], cwd=ROOT, env=self.env, stdout=log, stderr=log,
-            start_new_session=True,
-        )  # fmt: skip
-
-    def start(self, role: str) -> None:
-        if role == "web":
-            self._start("web", ["-m", "gunicorn", "--preload", "-w", "2", "-k", "sync",
-                                "-b", f"127.0.0.1:{self.port}", "bot.wsgi:app"])  # fmt: skip
-        else:
-            self._start(role, ["-m", "bot.cli", role, "--config", str(self.config)])
-
-    def wait_healthy(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url.replace("/wechat", "/healthz"), timeout=2).ok:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit(f"gunicorn did not get healthy; see {self.work}/web.log")
-
-    def web_workers(self) -> list[int]:
-        master = self.procs["web"].pid
-        try:
-            text = Path(f"/proc/{master}/task/{master}/children").read_text()
-        except OSError:
-            return []
-        return sorted(int(pid) for pid in text.split())
-
-    def kill(self, role: str) -> None:
-        if role == "web":
-            os.kill(random.choice(self.web_workers()), signal.SIGKILL)
-            return
-        self.procs[role].kill()
-        self.procs[role].wait()
-        self.start(role)
-
-    def pids(self) -> dict[str, list[int]]:
-        return {
-            "gunicorn master": [self.procs["web"].pid],
-            "gunicorn workers": self.web_workers(),
-            "worker": [self.procs["worker"].pid],
-            "scheduler": [self.procs["scheduler"].pid],
-        }
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 def write_config(work: Path, database_url: str, fake_url: str) -> Path:
@@ -276,37 +208,6 @@ class Traffic:
                 time.sleep(max(0.0, tick - time.monotonic()))
 
 
-def rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def sample_memory(layout: Layout, samples: list[tuple[float, str, int, float]],
-                  stop: threading.Event) -> None:  # fmt: skip
-    while not stop.wait(5.0):
-        now = time.time()
-        for role, pids in layout.pids().items():
-            for pid in pids:
-                mb = rss_mb(pid)
-                if mb is not None:
-                    samples.append((now, role, pid, mb))
-
-
-def rotate_kills(layout: Layout, stats: Stats, every: float, stop: threading.Event) -> None:
-    roles = ("web", "worker", "scheduler")
-    n = 0
-    while not stop.wait(every):
-        role = roles[n % 3]
-        layout.kill(role)
-        stats.kills.append((time.time(), role))
-        n += 1
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30.0)
@@ -354,7 +255,13 @@ def main() -> int:
         problems = check(db, fake_url, traffic.stats)
         layout.stop()
         layout = None
-        return report(args, traffic.stats, samples, started, elapsed, problems)
+        status = report(args, traffic.stats, samples, started, elapsed, problems)
+        if status:  # keep the processes' logs (the cluster's folder goes below)
+            kept = Path(tempfile.mkdtemp(prefix="yishiting-soak-logs-"))
+            for log in work.glob("*.log"):
+                shutil.copy(log, kept)
+            print(f"logs kept in {kept}")
+        return status
     finally:
         if layout is not None:
             layout.stop()
