@@ -1,7 +1,7 @@
 # make run   - set up .venv, write var/config.toml if missing, initialise the database with
 #              demo data, serve (development mode: the simulator at /simulator)
 # make test  - set up .venv with the test extras and run the whole suite
-# make lint  - ruff + mypy
+# make lint  - ruff + mypy + the dependency audit of requirements.lock
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -9,7 +9,7 @@ CONFIG ?= var/config.toml
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint init bench clean chromium
+.PHONY: run test lint lock init bench clean chromium
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,9 +46,14 @@ chromium:
 	fi
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check bot handlers models migrations tests bench
-	$(VENV)/bin/ruff format --check bot handlers models migrations tests bench
+	$(VENV)/bin/ruff check bot handlers models migrations tests bench tools
+	$(VENV)/bin/ruff format --check bot handlers models migrations tests bench tools
 	$(VENV)/bin/mypy
+	$(PY) tools/audit_lock.py --check-venv requirements.lock
+
+# Regenerate the audited lock after a dependency change (make lint checks it matches the venv).
+lock: $(VENV)/.installed-dev
+	$(VENV)/bin/pip freeze --exclude-editable > requirements.lock
 
 bench: $(VENV)/.installed
 	$(PY) bench/webhook.py
