@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, jsonify, redirect, request, url_for
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from bot.classify.edits import find_rule, replace_topic, with_rule, with_settings, without_rule
@@ -107,16 +108,22 @@ def add_rule(topic_id: int) -> Response:
     return _back(topic_id)
 
 
+def _topic_and_keyword(db: Session, topic_id: int, rule_id: int) -> tuple[Topic, str]:
+    """The topic (with its rules) and the keyword of one of its rules; 404 if either is not
+    there or the rule belongs to another topic."""
+    topic = topic_with_rules(db, topic_id)
+    existing = db.get(KeywordRule, rule_id)
+    if topic is None or existing is None or existing.topic_id != topic_id:
+        abort(404)
+    return topic, existing.keyword
+
+
 @bp.route("/topic/<int:topic_id>/rules/<int:rule_id>", methods=["POST"])
 @requires(ConsoleRole.ADMIN)
 def edit_rule(topic_id: int, rule_id: int) -> Response:
     """A rule's new weight, kind or switch (its keyword stays: renaming is delete + add)."""
     with editing() as db:
-        topic = topic_with_rules(db, topic_id)
-        existing = db.get(KeywordRule, rule_id)
-        if topic is None or existing is None or existing.topic_id != topic_id:
-            abort(404)
-        keyword = existing.keyword
+        topic, keyword = _topic_and_keyword(db, topic_id, rule_id)
         try:
             rule = read_rule(request.form, keyword=keyword)
         except FormProblem as why:
@@ -131,11 +138,7 @@ def edit_rule(topic_id: int, rule_id: int) -> Response:
 @requires(ConsoleRole.ADMIN)
 def delete_rule(topic_id: int, rule_id: int) -> Response:
     with editing() as db:
-        topic = topic_with_rules(db, topic_id)
-        existing = db.get(KeywordRule, rule_id)
-        if topic is None or existing is None or existing.topic_id != topic_id:
-            abort(404)
-        keyword = existing.keyword
+        topic, keyword = _topic_and_keyword(db, topic_id, rule_id)
         save(db, without_rule(spec_of(topic), keyword))
     ok(TEXTS["rule_deleted"].format(keyword=keyword))
     return _back(topic_id)
