@@ -8,6 +8,7 @@ The engine is created on first use and its pool is discarded in a forked child, 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -267,12 +268,27 @@ class SchemaTooNew(RuntimeError):
     """The database is at a migration this code does not know: a newer version upgraded it."""
 
 
+@functools.cache
+def script_revisions() -> tuple[tuple[str, ...], frozenset[str]]:
+    """This code's migration head(s) and every revision it knows (read once per process)."""
+    quiet = logging.getLogger("alembic")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # importing Alembic logs a line per plugin at INFO
+    try:
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory.from_config(alembic_config())
+        heads = tuple(sorted(script.get_heads()))
+        return heads, frozenset(rev.revision for rev in script.walk_revisions())
+    finally:
+        quiet.setLevel(level)
+
+
 def _refuse_unknown_revisions(conn: Connection, url: str) -> None:
     from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
     current = MigrationContext.configure(conn).get_current_heads()
-    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    _, known = script_revisions()
     unknown = sorted(set(current) - known)
     if unknown:
         where = make_url(url).render_as_string(hide_password=True)

@@ -16,7 +16,6 @@ Use /healthz for a load balancer or systemd (it fails only when this process can
 from __future__ import annotations
 
 import fcntl
-import functools
 import logging
 import os
 from dataclasses import asdict, dataclass
@@ -33,7 +32,7 @@ from sqlalchemy.orm import Session
 from models.outbox import DEAD, PENDING, SENDING, OutboxMessage
 
 from .config import Settings
-from .db import Database, alembic_config
+from .db import Database, script_revisions
 from .extension import yishiting
 
 log = logging.getLogger(__name__)
@@ -99,22 +98,6 @@ def readiness(settings: Settings, db: Database, now: datetime) -> list[Check]:
     return checks
 
 
-@functools.cache
-def _script_revisions() -> tuple[tuple[str, ...], frozenset[str]]:
-    """This code's migration head(s) and every revision it knows (read once per process)."""
-    quiet = logging.getLogger("alembic")
-    level = quiet.level
-    quiet.setLevel(logging.WARNING)  # importing Alembic logs a line per plugin at INFO
-    try:
-        from alembic.script import ScriptDirectory
-
-        script = ScriptDirectory.from_config(alembic_config())
-        heads = tuple(sorted(script.get_heads()))
-        return heads, frozenset(rev.revision for rev in script.walk_revisions())
-    finally:
-        quiet.setLevel(level)
-
-
 def _migrations(db: Database) -> Check:
     # The table read directly: Alembic's MigrationContext logs at INFO on every probe.
     try:
@@ -124,7 +107,7 @@ def _migrations(db: Database) -> Check:
             )
     except SQLAlchemyError:
         current = ()  # no alembic_version table: never migrated
-    code, known = _script_revisions()
+    code, known = script_revisions()
     value = {"database": ",".join(current) or None, "code": ",".join(code)}
     if current == code:
         return Check("migrations", True, value, f"current ({value['code']})")
