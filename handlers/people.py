@@ -22,16 +22,15 @@ from models.places import (
     reject_binding,
     request_binding,
     unbind,
-    worker_grid_ids,
 )
 from models.staff import (
-    LEVEL_COMMUNITY,
     CodeExpired,
     CodeUsed,
     StaffError,
     UnknownGrid,
     UnknownTopic,
     redeem_code,
+    reviewable_grids,
 )
 
 from . import people_texts as texts
@@ -159,9 +158,11 @@ def _review_list(ctx: Context) -> str:
 def _reviewable(ctx: Context) -> list[tuple[Binding, Person]]:
     """Admins and supervisors (level 2+) see every pending binding; a grid worker, their grids'."""
     me = ctx.db.get(Person, ctx.person.id)
-    if ctx.person.role >= Role.ADMIN or (me is not None and me.staff_level >= LEVEL_COMMUNITY):
+    if me is None:
+        return []
+    grids = reviewable_grids(ctx.db, me)
+    if grids is None:
         return pending_bindings(ctx.db)
-    grids = worker_grid_ids(ctx.db, ctx.person.id)
     return pending_bindings(ctx.db, grids) if grids else []
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
 from .people import Person, Role
-from .places import Grid, grid_by_name
+from .places import Grid, grid_by_name, worker_grid_ids
 from .topics import Topic, topic_by_name
 
 LEVEL_STAFF = 1
@@ -301,3 +301,11 @@ def staff_assignment(db: Session, person_id: int) -> tuple[list[str], list[str]]
         .order_by(Grid.name)
     ).all()
     return list(topics), list(grids)
+
+
+def reviewable_grids(db: Session, person: Person) -> list[int] | None:
+    """The grids whose household bindings `person` may approve or reject (审核): None for
+    every grid (admins and supervisors, level 2+), else the grids they are the worker of."""
+    if person.role >= Role.ADMIN or person.staff_level >= LEVEL_COMMUNITY:
+        return None
+    return worker_grid_ids(db, person.id)

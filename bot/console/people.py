@@ -23,9 +23,8 @@ from models.places import (
     mask_phone,
     pending_page,
     reject_binding,
-    worker_grid_ids,
 )
-from models.staff import LEVEL_COMMUNITY, staff_members
+from models.staff import reviewable_grids, staff_members
 
 from . import accounts, people_staff
 from . import people_texts as texts
@@ -121,10 +120,8 @@ def _refusal(db: Session, binding: Binding) -> str | None:
         return texts.NEEDS_LINK
     if me.role < Role.STAFF:
         return texts.NOT_STAFF
-    if me.role >= Role.ADMIN or me.staff_level >= LEVEL_COMMUNITY:
-        return None
-    grid = binding.household.building.grid_id
-    if grid is not None and grid in worker_grid_ids(db, me.id):
+    grids = reviewable_grids(db, me)
+    if grids is None or binding.household.building.grid_id in grids:
         return None
     return texts.NOT_YOUR_GRID
 
