@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import auth, dashboard, outbox, people, polls, rules, tickets
 from .access import init_access
-from .common import register_filters
+from .common import ID_MAX, register_filters
 
 CONSOLE_BLUEPRINTS = (
     auth.bp,
@@ -41,7 +41,7 @@ class IdConverter(IntegerConverter):
     a longer number is a 404 (no such record), not an overflow in the database."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
-        kwargs.setdefault("max", 2_147_483_647)
+        kwargs.setdefault("max", ID_MAX)
         super().__init__(map, *args, **kwargs)
 
 
