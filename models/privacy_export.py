@@ -85,22 +85,8 @@ def export_person(db: Session, person: Person, now: datetime) -> dict[str, Any]:
         ],
         "tickets": _tickets(db, pid),
         "ballots": _ballots(db, pid),
-        "conversation_states": [
-            row(s)
-            for s in db.scalars(
-                select(ConversationState)
-                .where(ConversationState.person_id == pid)
-                .order_by(ConversationState.id)
-            )
-        ],
-        "pushes": [
-            row(m)
-            for m in db.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.person_id == pid)
-                .order_by(OutboxMessage.id)
-            )
-        ],
+        "conversation_states": _owned(db, ConversationState, pid),
+        "pushes": _owned(db, OutboxMessage, pid),
         "announcements": [
             row(a)
             for a in db.scalars(
@@ -108,12 +94,15 @@ def export_person(db: Session, person: Person, now: datetime) -> dict[str, Any]:
             )
         ],
         "staff": _staff(db, pid),
-        "console_accounts": [
-            row(a)
-            for a in db.scalars(select(ConsoleAccount).where(ConsoleAccount.person_id == pid))
-        ],
+        "console_accounts": _owned(db, ConsoleAccount, pid),
         "other": _other_tables(db, pid),
     }
+
+
+def _owned(db: Session, model: Any, pid: int) -> list[dict[str, Any]]:
+    """Every row of `model` whose person_id is `pid`, oldest first."""
+    rows = db.scalars(select(model).where(model.person_id == pid).order_by(model.id))
+    return [row(r) for r in rows]
 
 
 def person_references() -> list[tuple[str, str]]:
