@@ -55,6 +55,12 @@ class WechatSettings:
     api_base_url: str = "https://api.weixin.qq.com/"
     # Template messages: "kind=TEMPLATE_ID" pairs, comma-separated (see delivery/templates.py).
     templates: str = ""
+    # A signed request whose timestamp is further than this from our clock is refused (403);
+    # the (timestamp, nonce) pairs seen within it are kept, so a signed URL cannot be replayed.
+    max_clock_skew_seconds: int = 300
+    # With an EncodingAESKey set, plaintext bodies are refused unless this is on (WeChat's
+    # "compatible mode", for the switch-over; check-config warns while it is on).
+    accept_plaintext: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,23 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto are trusted
+    # (0 = none: `yishiting serve` on its own; deploy/ sets 1 for nginx).
+    trusted_proxies: int = 0
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    # Where photos, voice and video attached to tickets are kept once downloaded from WeChat
+    # (WeChat deletes its copies after about 3 days). Relative to the config file's folder;
+    # "" = a `media` folder next to the SQLite database (next to the config with PostgreSQL).
+    dir: str = ""
+    # Larger attachments are not downloaded (the ticket keeps the reference and says so).
+    max_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class ClassifierSettings:
     threshold: float = 2.0
     margin: float = 1.0
@@ -87,6 +110,9 @@ class TicketSettings:
     choice_minutes: int = 30
     # The deadline (hours) of a ticket no topic fits; topics have their own (sla_hours).
     triage_sla_hours: float = 24.0
+    # A ticket still without an assignee this many hours after filing goes to the duty
+    # supervisor, once, and shows on the dashboard.
+    triage_hours: float = 4.0
     warn_before_hours: float = 2.0
     rating_days: float = 3.0
     followup_days: float = 28.0
@@ -162,6 +188,8 @@ class Settings:
     wechat: WechatSettings = field(default_factory=WechatSettings)
     wecom: WecomSettings = field(default_factory=WecomSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
     classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
@@ -221,6 +249,8 @@ SECTIONS: dict[str, type] = {
     "wechat": WechatSettings,
     "wecom": WecomSettings,
     "webhook": WebhookSettings,
+    "web": WebSettings,
+    "media": MediaSettings,
     "classifier": ClassifierSettings,
     "tickets": TicketSettings,
     "delivery": DeliverySettings,
@@ -383,6 +413,12 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError(f"[wechat] api_base_url: not an http(s) URL: {wechat.api_base_url!r}")
     if settings.webhook.max_body_bytes < 1024:
         raise ConfigError("[webhook] max_body_bytes: must be at least 1024")
+    if wechat.max_clock_skew_seconds < 1:
+        raise ConfigError("[wechat] max_clock_skew_seconds: must be at least 1")
+    if not 0 <= settings.web.trusted_proxies <= 5:
+        raise ConfigError("[web] trusted_proxies: the number of proxies in front, 0 to 5")
+    if settings.media.max_bytes < 1:
+        raise ConfigError("[media] max_bytes: must be positive")
     for key in ("threshold", "margin", "reload_seconds"):
         if getattr(settings.classifier, key) < 0:
             raise ConfigError(f"[classifier] {key}: must not be negative")
@@ -421,7 +457,7 @@ def validate(settings: Settings) -> Settings:
     for key in ("min_chars", "same_text_minutes", "attach_minutes", "choice_minutes"):
         if getattr(settings.tickets, key) < 0:
             raise ConfigError(f"[tickets] {key}: must not be negative")
-    for key in ("triage_sla_hours", "rating_days", "followup_days"):
+    for key in ("triage_sla_hours", "triage_hours", "rating_days", "followup_days"):
         if getattr(settings.tickets, key) <= 0:
             raise ConfigError(f"[tickets] {key}: must be positive")
     if settings.tickets.warn_before_hours < 0:
