@@ -74,6 +74,13 @@ def text_key(text: str) -> str:
     return hashlib.sha1(_NOT_WORD.sub("", fold(text)).encode("utf-8")).hexdigest()
 
 
+def as_number(word: str) -> int | None:
+    """A ticket or poll number as typed — 12, #12, ＃１２ — or None. Any size: the lookups
+    answer "not found" for a number past every id (models/base.py ID_MAX)."""
+    folded = fold(word).strip().lstrip("#").strip()
+    return int(folded) if folded.isascii() and folded.isdigit() else None
+
+
 def meaningful_length(text: str) -> int:
     """Characters that carry meaning (no spaces, punctuation or emoji)."""
     return len(_NOT_WORD.sub("", fold(text)))

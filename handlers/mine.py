@@ -5,6 +5,7 @@ from __future__ import annotations
 from models import Role, Ticket, open_tickets_of, ticket_by_number
 
 from . import texts
+from .folding import as_number
 from .router import Context, Router
 
 router = Router("mine")
@@ -31,10 +32,10 @@ def my_tickets(ctx: Context, args: str) -> str:
 
 @router.command("查询", help="查询 <编号>：查看一条诉求的详情和进度")
 def show_ticket(ctx: Context, args: str) -> str:
-    number = args.strip().lstrip("#＃").strip()
-    if not (number.isascii() and number.isdigit()):
+    number = as_number(args)
+    if number is None:
         return texts.QUERY_USAGE
-    ticket = ticket_by_number(ctx.db, int(number))
+    ticket = ticket_by_number(ctx.db, number)
     # Someone else's ticket looks exactly like a missing one: numbers reveal nothing.
     if ticket is None or (ticket.person_id != ctx.person.id and ctx.person.role < Role.STAFF):
         return texts.QUERY_NOT_FOUND.format(number=number)

@@ -8,6 +8,7 @@ are declared with a command and checked here, once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -240,9 +241,14 @@ class Router:
         return self._tables().commands
 
     def find_command(self, text: str) -> tuple[Command, str] | None:
-        word, _, rest = _fold(text).strip().partition(" ")
-        command = self._tables().words.get(word)
-        return (command, rest.strip()) if command is not None else None
+        """The command a text starts with and the rest of the text exactly as written.
+
+        Only the command word is folded (so 查询, 查詢 and ｑ… all match); the arguments are
+        what the person typed — an outcome, a reason, a note — and are stored and shown as
+        such. Handlers fold what they match on themselves (numbers, choices)."""
+        word, rest = split_word(text)
+        command = self._tables().words.get(_fold(word))
+        return (command, rest) if command is not None else None
 
     def dispatch(self, ctx: Context) -> Reply:
         """Run the first matching handler and return its reply (None = nothing to say)."""
@@ -278,6 +284,17 @@ class Router:
         for func in tables.fallbacks:
             return func(ctx)
         return None
+
+
+# Any whitespace separates words: a space, a full-width space (U+3000), a newline.
+_FIRST_WORD = re.compile(r"\s*(\S*)\s*(.*)", re.DOTALL)
+
+
+def split_word(text: str) -> tuple[str, str]:
+    """The first word of `text` and the rest, both as written (outer whitespace dropped)."""
+    match = _FIRST_WORD.match(text)
+    assert match is not None  # the pattern matches every string
+    return match.group(1), match.group(2).rstrip()
 
 
 def _fold(text: str) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from models import Person, Role, Ticket, ticket_by_number, topic_by_name
+from models import Person, Role, Ticket, ticket_by_number
 from models.lifecycle import (
     IllegalMove,
     NotYours,
@@ -31,17 +31,17 @@ from models.lifecycle import (
 from models.topics import enabled_topics
 
 from . import texts
-from .router import Context, Router
+from .folding import as_number, fold
+from .router import Context, Router, split_word
 
 router = Router("staff")
 
 
 def _number_and_rest(args: str) -> tuple[int | None, str]:
-    head, _, rest = args.strip().partition(" ")
-    head = head.lstrip("#＃").strip()
-    if not (head.isascii() and head.isdigit()):
-        return None, ""
-    return int(head), rest.strip()
+    """`12 已更换控制板，恢复运行` -> (12, the rest exactly as typed)."""
+    head, rest = split_word(args)
+    number = as_number(head)
+    return (number, rest) if number is not None else (None, "")
 
 
 def _when(ctx: Context, moment: datetime | None) -> str:
@@ -166,19 +166,20 @@ def send_back(ctx: Context, args: str) -> str:
 def hand_over(ctx: Context, args: str) -> str:
     def act(ticket: Ticket, target: str) -> str:
         actor = actor_for(ctx.db, ctx.person.id)
-        topic = topic_by_name(ctx.db, target)
-        if topic is not None and topic.enabled:
+        wanted = fold(target).strip()  # 環境衛生 and 环境卫生 name the same topic
+        topics = enabled_topics(ctx.db)
+        topic = next((t for t in topics if fold(t.name) == wanted), None)
+        if topic is not None:
             holder = reassign_to_topic(ctx.db, ticket, actor, topic, ctx.now, ctx.tz)
             if holder is None:
                 return texts.REASSIGNED_TRIAGE.format(number=ticket.number, topic=topic.name)
             return texts.REASSIGNED_TOPIC.format(
                 number=ticket.number, topic=topic.name, holder=_holder(holder)
             )
-        person = ctx.db.scalars(
-            select(Person).where(Person.name == target, Person.staff_level >= 1)
-        ).first()
+        staff = ctx.db.scalars(select(Person).where(Person.staff_level >= 1)).all()
+        person = next((p for p in staff if p.name and fold(p.name) == wanted), None)
         if person is None:
-            names = "、".join(t.name for t in enabled_topics(ctx.db))
+            names = "、".join(t.name for t in topics)
             return texts.REASSIGN_UNKNOWN.format(target=target, topics=names)
         reassign_to_person(ctx.db, ticket, actor, person, ctx.now, ctx.tz)
         return texts.REASSIGNED_PERSON.format(number=ticket.number, holder=_holder(person))

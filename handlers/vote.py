@@ -27,7 +27,7 @@ from models.polls import (
 )
 
 from . import vote_texts as texts
-from .folding import fold
+from .folding import as_number, fold
 from .router import PASS, Context, Pass, Reply, Router
 from .texts import when
 
@@ -40,17 +40,12 @@ def _when(ctx: Context, moment: datetime) -> str:
     return when(moment, ctx.tz)
 
 
-def _number(word: str) -> int | None:
-    word = word.lstrip("#＃")
-    return int(word) if word.isascii() and word.isdigit() else None
-
-
 @router.command("投票", help=texts.HELP_VOTE, aliases=("议题",))
 def vote(ctx: Context, args: str) -> str:
     words = fold(args).split()
     if not words:
         return _list(ctx)
-    number = _number(words[0])
+    number = as_number(words[0])
     if number is None:
         return texts.USAGE
     poll = poll_by_number(ctx.db, number)
@@ -172,7 +167,7 @@ def choosing(ctx: Context, state: ConversationState) -> Reply | Pass:
 
 @router.command("结果", help=texts.HELP_RESULT)
 def result(ctx: Context, args: str) -> str:
-    number = _number(fold(args).strip())
+    number = as_number(args)
     if number is None:
         return texts.USAGE
     poll = poll_by_number(ctx.db, number)

@@ -10,6 +10,16 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+# The largest id or number an integer column holds (PostgreSQL's int4). A number a person
+# typed past it names nothing: lookups answer "not found" instead of overflowing the driver.
+ID_MAX = 2_147_483_647
+
+
+def fits_id(number: int) -> bool:
+    """Whether `number` could be a row's id or number at all."""
+    return 0 < number <= ID_MAX
+
+
 # Stable constraint names, so Alembic batch migrations on SQLite can find them.
 NAMING = {
     "ix": "ix_%(column_0_label)s",

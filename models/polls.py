@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import counters
-from .base import Base, UTCDateTime
+from .base import Base, UTCDateTime, fits_id
 from .people import Person
 from .places import APPROVED, Binding, Building, Grid, Household
 
@@ -203,6 +203,8 @@ def create_poll(db: Session, spec: PollSpec, now: datetime) -> Poll:
 
 
 def poll_by_number(db: Session, number: int) -> Poll | None:
+    if not fits_id(number):
+        return None
     return db.scalars(select(Poll).where(Poll.number == number)).one_or_none()
 
 

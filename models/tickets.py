@@ -28,7 +28,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from . import counters
-from .base import Base, UTCDateTime
+from .base import Base, UTCDateTime, fits_id
 from .outbox import Push, enqueue
 from .prepared import Prepared
 
@@ -412,6 +412,8 @@ def set_topic(
 
 
 def ticket_by_number(db: Session, number: int) -> Ticket | None:
+    if not fits_id(number):
+        return None
     return db.scalars(select(Ticket).where(Ticket.number == number)).one_or_none()
 
 

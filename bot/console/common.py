@@ -10,6 +10,7 @@ from flask import Flask, current_app, flash
 from sqlalchemy.orm import Session
 
 from handlers.texts import when
+from models.base import ID_MAX
 
 from ..extension import Yishiting, yishiting
 
@@ -33,9 +34,6 @@ def reading() -> Iterator[Session]:
 def writing() -> Iterator[Session]:
     with ys().db.session() as session:
         yield session
-
-
-ID_MAX = 2_147_483_647  # the largest id a database integer column holds (PostgreSQL's int4)
 
 
 def small_int(value: object, *, low: int = 0, high: int = ID_MAX) -> int | None:
