@@ -21,11 +21,11 @@ from models import (
     file_ticket,
     latest_ticket,
     push_state,
-    set_topic,
     ticket_by_number,
     topic_by_name,
 )
-from models.tickets import mine_now
+from models.lifecycle import actor_for, route_under_topic
+from models.tickets import OPEN_STATUSES, mine_now
 
 from . import texts
 from .flood import before_filing
@@ -141,8 +141,13 @@ def choose_topic(ctx: Context, state: ConversationState) -> Reply | Pass:
         if choice == last:
             return texts.TOPIC_OTHER.format(number=ticket.number)
         topic = topic_by_name(ctx.db, options[choice - 1])
-        set_topic(ctx.db, ticket, topic, confirmed=False, now=ctx.now)
-        return texts.TOPIC_CHOSEN.format(number=ticket.number, topic=options[choice - 1])
+        if topic is None or not topic.enabled or ticket.status not in OPEN_STATUSES:
+            return texts.TOPIC_OTHER.format(number=ticket.number)  # staff will sort it out
+        resident = actor_for(ctx.db, ctx.person.id)
+        route_under_topic(
+            ctx.db, ticket, resident, topic, ctx.now, ctx.tz, event="topic_chosen", confirmed=False
+        )
+        return texts.TOPIC_CHOSEN.format(number=ticket.number, topic=topic.name)
     drop_state(ctx.db, state)
     if answer == texts.OTHER:
         return texts.TOPIC_OTHER.format(number=ticket.number)

@@ -314,6 +314,46 @@ def reject(db: Session, ticket: Ticket, actor: Actor, reason: str, now: datetime
     tell_supporters(db, ticket, "ticket.supported_rejected", now, reason=reason)
 
 
+def route_under_topic(
+    db: Session,
+    ticket: Ticket,
+    actor: Actor,
+    topic: Topic,
+    now: datetime,
+    tz: tzinfo,
+    *,
+    event: str,
+    confirmed: bool = True,
+) -> Person | None:
+    """Put an open ticket under `topic` and route it exactly as one filed under it: the
+    assignee (routing.py), the topic's deadline, a timeline entry and the push to the holder.
+
+    Every way a topic is set on an open ticket comes here — the resident's answer to "which
+    topic?", 转派 by chat or console, `tickets retopic` — so none leaves a ticket nobody sees.
+    The holder is pushed unless they already hold it as a new ticket (they were told then).
+    Returns the new holder (None: the triage queue, which the sweep watches).
+    """
+    if ticket.status not in OPEN_STATUSES:
+        raise IllegalMove(ticket, "reassign")
+    routed = route(db.connection(), person_id=ticket.person_id, topic_id=topic.id)
+    before_topic, before_holder, before = _topic_name(ticket), ticket.assignee_id, ticket.status
+    ticket.topic = topic
+    ticket.topic_confirmed = confirmed
+    ticket.assignee_id = routed.assignee_id
+    ticket.assigned_reason = routed.reason
+    ticket.updated_at = now
+    if topic.sla_hours:
+        ticket.due_at = now + timedelta(hours=topic.sla_hours)
+        ticket.warned_at = None
+    ticket.status = "new"  # the holder accepts it afresh
+    note = f"{before_topic or '（未分类）'} → {topic.name}"
+    record_event(db, ticket, event, actor, now, before=before, note=note)
+    db.flush()
+    if ticket.assignee_id != before_holder or before != "new":
+        push_assignee(db, ticket, now, tz, event)
+    return _person(db, ticket.assignee_id)
+
+
 def reassign_to_topic(
     db: Session, ticket: Ticket, actor: Actor, topic: Topic, now: datetime, tz: tzinfo
 ) -> Person | None:
@@ -321,25 +361,9 @@ def reassign_to_topic(
     if ticket.status not in OPEN_STATUSES:
         raise IllegalMove(ticket, "reassign")
     _check_holder(db, ticket, actor)
-    conn = db.connection()
-    routed = route(conn, person_id=ticket.person_id, topic_id=topic.id)
-    before_topic = _topic_name(ticket)
-    ticket.topic = topic
-    ticket.topic_confirmed = True
-    ticket.assignee_id = routed.assignee_id
-    ticket.assigned_reason = routed.reason
-    ticket.updated_at = now
-    if topic.sla_hours:
-        ticket.due_at = now + timedelta(hours=topic.sla_hours)
-        ticket.warned_at = None
-    before = ticket.status
-    ticket.status = "new"  # the new holder accepts it afresh
-    note = f"{before_topic or '（未分类）'} → {topic.name}"
-    record_event(db, ticket, "reassigned", actor, now, before=before, note=note)
-    db.flush()
-    push_assignee(db, ticket, now, tz, "reassigned")
+    holder = route_under_topic(db, ticket, actor, topic, now, tz, event="reassigned")
     tell_resident(db, ticket, "ticket.transferred", now, topic=topic.name)
-    return _person(db, ticket.assignee_id)
+    return holder
 
 
 def reassign_to_person(
@@ -443,6 +467,7 @@ __all__ = [
     "open_tickets_for",
     "reassign_to_person",
     "reassign_to_topic",
+    "route_under_topic",
     "reject",
     "resolve",
 ]

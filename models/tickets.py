@@ -64,6 +64,8 @@ class Ticket(Base):
     # 督 supervise: the deadline, the warning before it, the escalation level (staff.py).
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # When the duty supervisor was told that nobody holds the ticket ([tickets] triage_hours).
+    triage_pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     level: Mapped[int] = mapped_column(Integer, default=1)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -21,6 +21,7 @@ from models import (
     ticket_by_number,
     topic_by_name,
 )
+from models.lifecycle import SYSTEM, route_under_topic
 from models.places import grid_by_name
 from models.tickets import OPEN_STATUSES
 
@@ -241,8 +242,13 @@ def list_tickets(
 @click.argument("number", type=click.IntRange(min=1))
 @click.argument("topic")
 def retopic(config_path: str | None, number: int, topic: str) -> None:
-    """Put ticket #NUMBER under TOPIC and mark the topic confirmed (labeled data)."""
-    db = Database(settings_from(config_path))
+    """Put ticket #NUMBER under TOPIC and mark the topic confirmed (labeled data).
+
+    An open ticket is routed afresh under the topic (assignee, deadline, push); a closed one
+    is only relabeled."""
+    settings = settings_from(config_path)
+    db = Database(settings)
+    holder = None
     with db.session() as session:
         ticket = ticket_by_number(session, number)
         if ticket is None:
@@ -250,9 +256,22 @@ def retopic(config_path: str | None, number: int, topic: str) -> None:
         found = topic_by_name(session, topic)
         if found is None:
             raise click.ClickException(f"no topic named {topic!r}")
-        set_topic(session, ticket, found, confirmed=True, now=datetime.now(UTC))
+        now = datetime.now(UTC)
+        routed = ticket.status in OPEN_STATUSES
+        if routed:
+            if not found.enabled:
+                raise click.ClickException(f"topic {topic!r} is switched off; enable it first")
+            person = route_under_topic(
+                session, ticket, SYSTEM, found, now, settings.tz, event="retopic"
+            )
+            holder = (person.name or person.openid) if person is not None else None
+        else:
+            set_topic(session, ticket, found, confirmed=True, now=now)
     db.dispose()
-    click.echo(f"#{number} → {topic} (confirmed)")
+    if not routed:
+        click.echo(f"#{number} → {topic} (confirmed)")
+    else:
+        click.echo(f"#{number} → {topic} (confirmed), assigned to {holder or 'nobody: triage'}")
 
 
 @tickets.command("export")

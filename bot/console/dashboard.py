@@ -36,6 +36,8 @@ class Today:
     new: int
     open: int
     overdue: int
+    unassigned: int  # open tickets nobody holds (the triage queue)
+    unseen: int  # of those, the ones waiting longer than [tickets] triage_hours
     mine: int | None  # the signed-in staff member's open tickets; None without a person
 
 
@@ -46,7 +48,9 @@ def index() -> str:
     tz = ys().settings.tz
     starts = day_starts(moment, tz, DAYS)
     with reading() as db:
-        today = today_counts(db, moment, starts[-2], current_user.person_id)
+        today = today_counts(
+            db, moment, starts[-2], current_user.person_id, ys().settings.tickets.triage_hours
+        )
         period = breakdown(db, since=starts[0], until=starts[-1])
         charts = chart_data(db, starts, period.topics, period.grids)
     return render_template(
@@ -65,7 +69,13 @@ def day_starts(moment: datetime, tz: ZoneInfo, days: int) -> list[datetime]:
     return [datetime.combine(first + timedelta(days=n), time(), tzinfo=tz) for n in range(days + 1)]
 
 
-def today_counts(db: Session, moment: datetime, midnight: datetime, person_id: int | None) -> Today:
+def today_counts(
+    db: Session,
+    moment: datetime,
+    midnight: datetime,
+    person_id: int | None,
+    triage_hours: float = 4.0,
+) -> Today:
     def count(*where: Any) -> int:
         return db.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
 
@@ -80,6 +90,12 @@ def today_counts(db: Session, moment: datetime, midnight: datetime, person_id: i
         new=count(Ticket.created_at >= midnight),
         open=open_now,
         overdue=open_now - not_due,
+        unassigned=count(is_open, Ticket.assignee_id.is_(None)),
+        unseen=count(
+            is_open,
+            Ticket.assignee_id.is_(None),
+            Ticket.created_at <= moment - timedelta(hours=triage_hours),
+        ),
         mine=None if person_id is None else count(is_open, Ticket.assignee_id == person_id),
     )
 

@@ -117,6 +117,10 @@ RENDERERS["ticket.due_soon"] = _staff(
     "诉求即将到期", "请在时限前办结：回复“办结 {number} 处理结果”。"
 )
 RENDERERS["ticket.overdue"] = _staff("诉求已逾期", "请尽快处理并回复“办结 {number} 处理结果”。")
+RENDERERS["ticket.unassigned"] = _staff(
+    "诉求{hours}小时无人认领",
+    "请回复“接单 {number}”接手，或“转派 {number} 类别或姓名”交给合适的人。",
+)
 
 
 @register("ticket.resident_note")

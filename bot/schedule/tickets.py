@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from models import Ticket, push_state
 from models.lifecycle import SYSTEM, IllegalMove, escalate, move, record_event
 from models.outbox import Push, enqueue
+from models.routing import duty_at_level
+from models.staff import LEVEL_COMMUNITY, LEVEL_STREET
 from models.tickets import OPEN_STATUSES, assigned_push
 
 from ..config import Settings
@@ -51,6 +53,55 @@ def _staff_push(
         ),
         now,
     )
+
+
+@register_sweep("ticket_triage")
+def triage(session: Session, now: datetime, settings: Settings) -> str | None:
+    """Nothing waits unseen: an open ticket nobody holds `[tickets] triage_hours` after it was
+    filed goes to the duty supervisor (community, else street), once."""
+    cutoff = now - timedelta(hours=settings.tickets.triage_hours)
+    waiting = session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.status.in_(OPEN_STATUSES),
+            Ticket.assignee_id.is_(None),
+            Ticket.triage_pushed_at.is_(None),
+            Ticket.created_at <= cutoff,
+        )
+        .order_by(Ticket.id)
+        .limit(BATCH)
+    ).all()
+    if not waiting:
+        return None
+    conn = session.connection()
+    duty = duty_at_level(conn, LEVEL_COMMUNITY) or duty_at_level(conn, LEVEL_STREET)
+    if duty is None:
+        # Kept unmarked: the first supervisor registered hears of them at the next sweep.
+        return f"{len(waiting)} unassigned, no supervisor to tell"
+    hours = f"{settings.tickets.triage_hours:g}"
+    for ticket in waiting:
+        ticket.triage_pushed_at = now
+        enqueue(
+            session,
+            assigned_push(
+                ticket_id=ticket.id,
+                number=ticket.number,
+                assignee_id=duty,
+                topic=ticket.topic.name if ticket.topic else None,
+                place=ticket.place,
+                phone=None,
+                text=ticket.text,
+                due_at=ticket.due_at,
+                tz=settings.tz,
+                event="triage",
+                kind="ticket.unassigned",
+                extra={"hours": hours},
+            ),
+            now,
+        )
+        note = f"超过{hours}小时无人认领，已提醒值班负责人"
+        record_event(session, ticket, "triage", SYSTEM, now, before=ticket.status, note=note)
+    return f"{len(waiting)} unassigned told to the supervisor"
 
 
 @register_sweep("ticket_deadlines")
