@@ -129,7 +129,8 @@ def _cast(ctx: Context, poll: Poll, choice: str) -> str:
         number=poll.number, title=poll.title, choices=chosen, closes=_when(ctx, poll.closes_at)
     )
     if poll.unit == HOUSEHOLD_UNIT:
-        reply += texts.RECEIPT_HOUSEHOLD
+        others = [m for m in cast.household_members if m != ctx.person.id]
+        reply += texts.RECEIPT_HOUSEHOLD if others else texts.RECEIPT_HOUSEHOLD_ALONE
         for member in cast.household_members:
             if member == ctx.person.id:
                 continue

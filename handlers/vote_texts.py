@@ -20,6 +20,8 @@ RECEIPT_REPLACED = (
     "已更新您对 #{number}「{title}」的投票：{choices}。\n截止（{closes}）前可以重新投票修改。"
 )
 RECEIPT_HOUSEHOLD = "\n本议题按户投票：本户以这一票为准，已告知您的家庭成员。"
+# A household poll, and nobody else of the household is bound: there is nobody to tell.
+RECEIPT_HOUSEHOLD_ALONE = "\n本议题按户投票：本户以这一票为准。"
 
 REFUSED = {
     "not_open": "#{number} 尚未开始投票，{opens} 开始。",

@@ -82,7 +82,7 @@ def test_a_household_votes_once_and_every_member_is_told(settings: Settings, clo
     mother, son = Chat(wechat, "o_mother"), Chat(wechat, "o_son")
     bound(app, mother, "16-1-101")
     bound(app, son, "16-1-101")
-    assert "本户以这一票为准" in (mother.say("投票 1 A") or "")
+    assert "本户以这一票为准，已告知您的家庭成员。" in (mother.say("投票 1 A") or "")
     assert "已更新您对 #1" in (son.say("投票 1 B") or "")
     told = pushes_to(app, "o_mother", "poll.")
     assert told and "B 水泥" in told[-1]
@@ -90,3 +90,14 @@ def test_a_household_votes_once_and_every_member_is_told(settings: Settings, clo
     clock.advance(days=4)
     result = son.say("结果 1")
     assert result is not None and "B 水泥：1 票" in result and "A 沥青：0 票" in result
+
+
+def test_a_resident_living_alone_is_not_told_of_family_members(
+    settings: Settings, clock: Clock
+) -> None:
+    app, wechat = setup(settings, clock, unit=HOUSEHOLD_UNIT)
+    widow = Chat(wechat, "o_widow")
+    bound(app, widow, "16-2-301")
+    receipt = widow.say("投票 1 C")
+    assert receipt is not None and receipt.endswith("本议题按户投票：本户以这一票为准。")
+    assert "家庭成员" not in receipt
