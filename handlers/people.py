@@ -34,6 +34,7 @@ from models.staff import (
 )
 
 from . import people_texts as texts
+from .folding import fold
 from .router import Context, Router
 
 router = Router("people")
@@ -66,7 +67,8 @@ class Address:
 
 def parse_address(args: str) -> Address | str:
     """The address (and phone) in what follows 绑定, or the text that says what is wrong."""
-    tokens = re.sub(r"[,，;；:：]", " ", args).split()
+    # Matched folded (full-width digits, capitals): an address is looked up, not shown.
+    tokens = re.sub(r"[,，;；:：]", " ", fold(args)).split()
     phone = None
     if len(tokens) >= 2 and _PHONE_LIKE.match(tokens[-1]):
         phone = tokens.pop().replace("-", "").removeprefix("+86")
@@ -168,7 +170,7 @@ def _reviewable(ctx: Context) -> list[tuple[Binding, Person]]:
 
 @router.command("员工", help=texts.HELP_STAFF, aliases=("员工登记",))
 def redeem(ctx: Context, args: str) -> str:
-    code = args.strip()
+    code = fold(args).strip()  # ＡＢ１２ and ab12 are the code AB12
     if not code:
         return texts.STAFF_USAGE
     try:

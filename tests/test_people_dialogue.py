@@ -219,3 +219,12 @@ def test_asking_twice_for_the_same_place_tells_the_worker_once(
     )
     assert [kind for kind, _ in pushes(settings)] == ["binding.requested"]
     assert "138****5678" in (worker.say("审核") or "")
+
+
+def test_a_staff_code_typed_in_full_width_lower_case_still_works(
+    chat: Chat, places: None, config_path: Path
+) -> None:
+    code = staff_code(config_path, "--topic", "环境卫生")
+    typed = "".join(chr(ord(c) + 0xFEE0) for c in code.lower())  # ａｂｃ… as a phone IME gives
+    reply = chat.say(f"员工 {typed}")
+    assert reply is not None and reply.startswith("李华，您好！您已登记为社区工作人员。")
