@@ -32,16 +32,26 @@ def _sla_hours(ticket: Ticket, settings: Settings) -> float:
 
 
 def _staff_push(
-    session: Session, ticket: Ticket, kind: str, now: datetime, settings: Settings, event: str
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    now: datetime,
+    settings: Settings,
+    event: str,
+    *,
+    to: int | None = None,
+    extra: dict[str, str] | None = None,
 ) -> None:
-    if ticket.assignee_id is None:
+    """Push `kind` about the ticket to its holder (or to `to`); nobody to tell: nothing."""
+    recipient = to if to is not None else ticket.assignee_id
+    if recipient is None:
         return
     enqueue(
         session,
         assigned_push(
             ticket_id=ticket.id,
             number=ticket.number,
-            assignee_id=ticket.assignee_id,
+            assignee_id=recipient,
             topic=ticket.topic.name if ticket.topic else None,
             place=ticket.place,
             phone=None,
@@ -50,6 +60,7 @@ def _staff_push(
             tz=settings.tz,
             event=event,
             kind=kind,
+            extra=extra,
         ),
         now,
     )
@@ -81,23 +92,9 @@ def triage(session: Session, now: datetime, settings: Settings) -> str | None:
     hours = f"{settings.tickets.triage_hours:g}"
     for ticket in waiting:
         ticket.triage_pushed_at = now
-        enqueue(
-            session,
-            assigned_push(
-                ticket_id=ticket.id,
-                number=ticket.number,
-                assignee_id=duty,
-                topic=ticket.topic.name if ticket.topic else None,
-                place=ticket.place,
-                phone=None,
-                text=ticket.text,
-                due_at=ticket.due_at,
-                tz=settings.tz,
-                event="triage",
-                kind="ticket.unassigned",
-                extra={"hours": hours},
-            ),
-            now,
+        extra = {"hours": hours}
+        _staff_push(
+            session, ticket, "ticket.unassigned", now, settings, "triage", to=duty, extra=extra
         )
         note = f"超过{hours}小时无人认领，已提醒值班负责人"
         record_event(session, ticket, "triage", SYSTEM, now, before=ticket.status, note=note)
