@@ -36,9 +36,9 @@ from .accounts import ConsoleAccount
 from .announcements import Announcement
 from .base import Base, UTCDateTime
 from .inbound import InboundMessage
+from .media import files_of
 from .outbox import OutboxMessage
 from .people import Person, Role
-from .media import files_of
 from .places import APPROVED, Binding
 from .polls import Ballot
 from .states import ConversationState

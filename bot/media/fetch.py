@@ -118,7 +118,9 @@ class Downloader:
             return self._get(link, None, deadline, video=True)
         raise Transient(f"{what}: a JSON answer without a file or video_url")
 
-    def _save(self, response: requests.Response, kind: str, deadline: float) -> tuple[str, str, int]:
+    def _save(
+        self, response: requests.Response, kind: str, deadline: float
+    ) -> tuple[str, str, int]:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise Refused(media.TOO_LARGE, f"{declared} bytes", kind, int(declared))
@@ -237,7 +239,9 @@ class MediaFetcher:
 
     def _retry(self, job: Job, reason: str) -> Outcome:
         if job.attempts >= self.settings.delivery.max_attempts:
-            return Outcome(job.id, media.FAILED, error=f"gave up after {job.attempts} tries: {reason}")
+            return Outcome(
+                job.id, media.FAILED, error=f"gave up after {job.attempts} tries: {reason}"
+            )
         delay = timedelta(seconds=self.backoff(job.attempts))
         return Outcome(job.id, media.PENDING, error=reason, retry_at=self.clock() + delay)
 

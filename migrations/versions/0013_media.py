@@ -31,9 +31,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("media_attempts", sa.Integer(), nullable=False, server_default="0")
         )
-        batch_op.add_column(
-            sa.Column("media_due_at", models.base.UTCDateTime(), nullable=True)
-        )
+        batch_op.add_column(sa.Column("media_due_at", models.base.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("media_claimed_by", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("media_error", sa.Text(), nullable=True))
         batch_op.create_index(
