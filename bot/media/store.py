@@ -46,9 +46,13 @@ class MediaStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
+    def owns(self, name: str) -> bool:
+        """Whether `name` is a stored file's name (never a path, never a stray file)."""
+        return NAME.match(name) is not None
+
     def path(self, name: str) -> Path | None:
         """The file called `name`, if the name is one of ours (never a path elsewhere)."""
-        return self.folder / name if NAME.match(name) else None
+        return self.folder / name if self.owns(name) else None
 
     def open_new(self) -> tuple[int, Path]:
         """A new private temporary file: (descriptor, path); `keep` or `discard` it."""
