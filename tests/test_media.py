@@ -183,6 +183,25 @@ def test_a_download_that_fails_for_now_is_retried_with_backoff(
     assert admin.get(f"/admin/tickets/1/media/{photo.id}").data == JPEG
 
 
+def test_a_generic_type_is_kept_only_when_its_first_bytes_say_what_it_is(
+    settings: Settings, fake: FakeWeChat, clock: Clock
+) -> None:
+    settings = live(settings, fake)
+    app, resident, admin = started(settings, clock)
+    fake.media.put("m_generic", JPEG, "application/octet-stream")
+    fake.media.put("m_blob", b"MZ\x90\x00 an executable", "application/octet-stream")
+    fake.media.put("m_alias", JPEG, "image/jpg")
+    for media_id in ("m_generic", "m_blob", "m_alias"):
+        resident.send("image", PicUrl="http://mmbiz/p.jpg", MediaId=media_id)
+    fetch_once(settings, app)
+    generic, blob, alias = attachments(app)
+    assert (generic.media_status, generic.media_type) == ("stored", "image/jpeg")
+    assert (blob.media_status, blob.media_file) == ("bad_type", None)
+    assert (alias.media_status, alias.media_type) == ("stored", "image/jpeg")
+    assert len(files_in(media_folder(settings))) == 2
+    db_of(app).dispose()
+
+
 def test_a_video_comes_through_its_video_url_and_plays_voice_is_a_download(
     settings: Settings, fake: FakeWeChat, clock: Clock
 ) -> None:
@@ -226,3 +245,32 @@ def test_the_media_folder_is_next_to_the_database_or_where_configured(
     assert media_folder(settings) == tmp_path / "media"
     assert media_folder(settings.replace(media={"dir": "kept"})) == tmp_path / "kept"
     assert media_folder(settings.replace(media={"dir": "/srv/m"})) == Path("/srv/m")
+
+
+def test_the_fake_wechat_serves_registered_media_and_40007_for_an_unknown_id(
+    fake: FakeWeChat,
+) -> None:
+    import requests
+
+    token = requests.post(
+        f"{fake.url}cgi-bin/stable_token",
+        json={"grant_type": "client_credential", "appid": "wx_fake_app", "secret": "fake_secret"},
+        timeout=5,
+    ).json()["access_token"]
+    get = f"{fake.url}cgi-bin/media/get"
+    photo = requests.get(get, params={"access_token": token, "media_id": "m_photo"}, timeout=5)
+    assert (photo.headers["Content-Type"], photo.content) == ("image/jpeg", JPEG)
+    unknown = requests.get(get, params={"access_token": token, "media_id": "m_gone"}, timeout=5)
+    assert unknown.json() == {"errcode": 40007, "errmsg": "invalid media_id"}
+    no_token = requests.get(get, params={"access_token": "x", "media_id": "m_photo"}, timeout=5)
+    assert no_token.json()["errcode"] == 40014
+    # Another process (the demo, a benchmark) registers media over HTTP.
+    requests.post(
+        f"{fake.url}_fake/media",
+        params={"media_id": "m_mp4", "content_type": "video/mp4"},
+        data=MP4,
+        timeout=5,
+    )
+    video = requests.get(get, params={"access_token": token, "media_id": "m_mp4"}, timeout=5)
+    link = video.json()["video_url"]  # a video message's media, as WeChat answers it
+    assert requests.get(link, timeout=5).content == MP4

@@ -46,6 +46,18 @@ ALLOWED = {
     "voice/speex": ".spx",
     "video/mp4": ".mp4",
 }
+# Other names seen for the same types; and the generic type, kept only when the first bytes
+# say what it is (SNIFFED), as a CDN may label a video message.
+ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "audio/mp3": "audio/mpeg"}
+GENERIC = "application/octet-stream"
+SNIFFED = (
+    (0, b"\xff\xd8\xff", "image/jpeg"),
+    (0, b"\x89PNG\r\n\x1a\n", "image/png"),
+    (0, b"GIF8", "image/gif"),
+    (0, b"#!AMR", "audio/amr"),
+    (0, b"ID3", "audio/mpeg"),
+    (4, b"ftyp", "video/mp4"),
+)
 JSON_PEEK = 64 * 1024  # a JSON answer (an error, a video_url) is far smaller than this
 BATCH = 4  # downloads per round: pushes wait behind them in the same thread
 CHUNK = 64 * 1024
@@ -102,7 +114,8 @@ class Downloader:
             if response.status_code != 200:
                 raise Permanent(f"{what}: HTTP {response.status_code}")
             kind = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            if kind in ALLOWED or (video and kind == "application/octet-stream"):
+            kind = ALIASES.get(kind, kind)
+            if kind in ALLOWED or kind == GENERIC:
                 return self._save(response, kind, deadline)
             body = _peek(response)
         answer = _json(body)
@@ -138,11 +151,10 @@ class Downloader:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            if kind == "application/octet-stream":
-                # A CDN's generic type for a video message: kept only if it is an MP4.
-                if head[4:8] != b"ftyp":
-                    raise Refused(media.BAD_TYPE, f"content type {kind}", kind, size)
-                kind = "video/mp4"
+            if kind == GENERIC:
+                kind = _sniff(head) or ""
+                if not kind:
+                    raise Refused(media.BAD_TYPE, f"content type {GENERIC}", GENERIC, size)
             return self.store.keep(temporary, ALLOWED[kind]), kind, size
         except BaseException:
             temporary.unlink(missing_ok=True)
@@ -150,6 +162,14 @@ class Downloader:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _sniff(head: bytes) -> str | None:
+    """The allowed type these first bytes begin, if any."""
+    for offset, magic, kind in SNIFFED:
+        if head[offset : offset + len(magic)] == magic:
+            return kind
+    return None
 
 
 def _peek(response: requests.Response) -> bytes:
