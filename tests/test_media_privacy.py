@@ -154,3 +154,27 @@ def test_backup_carries_the_media_folder_and_restore_brings_it_back(
     assert console_login(admin, "boss2").status_code == 303
     assert admin.get(f"/admin/tickets/1/media/{photo.id}").data == JPEG
     db_of(restored_app).dispose()
+
+
+def test_a_resident_erased_while_their_photo_downloads_leaves_no_file(
+    settings: Settings, fake: FakeWeChat, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.setenv("YISHITING_APP_DATABASE_URL", settings.app.database_url)
+    settings = live(settings, fake).replace(delivery={"timeout_seconds": 6, "lease_seconds": 20})
+    fake.media.put("m_photo", JPEG, "image/jpeg")
+    app, resident, _admin = started(settings, clock)
+    resident.send("image", PicUrl="http://mmbiz/p.jpg", MediaId="m_photo")
+    fake.slow_seconds = 3.0
+    fake.media.script(["slow"])  # WeChat answers the download late
+    downloading = threading.Thread(target=fetch_once, args=(settings, app))
+    downloading.start()
+    time.sleep(0.5)
+    assert attachments(app)[0].media_status == "fetching"
+    erased = cli(settings, "residents", "erase", "o_resident_wang", "--yes")
+    assert erased.exit_code == 0, erased.output
+    downloading.join()
+    assert fake.media.calls == 1  # the download did finish, after the erasure
+    assert attachments(app) == [] and files(settings) == []
+    db_of(app).dispose()

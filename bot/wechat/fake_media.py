@@ -5,7 +5,8 @@ _fake/media?media_id=…&content_type=…` with the bytes as the body, from anot
 API answers them with their Content-Type, as WeChat does. A video is answered WeChat's way
 for video messages: JSON `{"video_url": …}` pointing at `_fake/media/video/<id>` on the fake
 itself. An unknown id is errcode 40007; the access token is checked like the send APIs'.
-`script(...)` makes the next calls fail ("500", "drop", or an errcode) to test retries.
+`script(...)` makes the next calls fail ("500", "drop", or an errcode) or answer late
+("slow", after `fake.slow_seconds`), to test retries and what happens meanwhile.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class FakeMedia:
             self._media.pop(media_id, None)
 
     def script(self, outcomes: list[int | str]) -> None:
-        """The next calls get these outcomes in order: an errcode, "500" or "drop"."""
+        """The next calls get these outcomes in order: an errcode, "500", "drop", "slow"."""
         with self._lock:
             self._script = deque(outcomes)
 
@@ -81,6 +82,8 @@ class FakeMedia:
             stored = self._media.get(query.get("media_id", ""))
         if outcome == "drop":
             return None
+        if outcome == "slow":  # answered, but late (a large file on a slow line)
+            time.sleep(self._fake.slow_seconds)
         if outcome == "500":
             return 500, b"500 Internal Server Error", "text/plain"
         if isinstance(outcome, int):
