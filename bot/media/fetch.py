@@ -255,6 +255,9 @@ class MediaFetcher:
             return Outcome(job.id, media.FAILED, error=exc.reason)
         except ApiFailure as exc:  # Transient (incl. the daily quota), a window error
             return self._retry(job, exc.reason)
+        except OSError as exc:  # the folder: missing rights, a full disk — an admin's fix
+            log.error("media %d: cannot write into %s: %s", job.id, self.store.folder, exc)
+            return self._retry(job, f"cannot write into {self.store.folder}: {exc.strerror}")
         return Outcome(job.id, media.STORED, file=name, content_type=kind, size=size)
 
     def _retry(self, job: Job, reason: str) -> Outcome:
