@@ -274,3 +274,23 @@ def test_the_fake_wechat_serves_registered_media_and_40007_for_an_unknown_id(
     video = requests.get(get, params={"access_token": token, "media_id": "m_mp4"}, timeout=5)
     link = video.json()["video_url"]  # a video message's media, as WeChat answers it
     assert requests.get(link, timeout=5).content == MP4
+
+
+def test_metrics_count_attachments_by_download_state(
+    settings: Settings, fake: FakeWeChat, clock: Clock
+) -> None:
+    from test_metrics import scrape
+
+    settings = live(settings, fake).replace(metrics={"enabled": True})
+    app, resident, _admin = started(settings, clock)
+    resident.send("image", PicUrl="http://mmbiz/p.jpg", MediaId="m_photo")
+    resident.send("image", PicUrl="http://mmbiz/q.jpg", MediaId="m_gone")
+    resident.send("location", Location_X="31.2", Location_Y="121.4", Label="东门")
+    waiting = scrape(app)
+    assert waiting['yishiting_media_attachments{state="pending"}'] == 2
+    fetch_once(settings, app)
+    after = scrape(app)
+    assert after['yishiting_media_attachments{state="stored"}'] == 1
+    assert after['yishiting_media_attachments{state="failed"}'] == 1
+    assert after['yishiting_media_attachments{state="pending"}'] == 0
+    db_of(app).dispose()
