@@ -31,8 +31,8 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.outbox import DEAD, PENDING, STATUSES, OutboxMessage
 from models.media import OUTCOMES, WAITING
+from models.outbox import DEAD, PENDING, STATUSES, OutboxMessage
 from models.tickets import OPEN_STATUSES, Attachment, Ticket
 
 from .extension import yishiting
