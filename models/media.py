@@ -55,6 +55,13 @@ class Job:
     attempts: int  # including this one
 
 
+def any_due(conn: Connection, now: datetime) -> bool:
+    """Whether a download is due: a read on the partial index, so an idle worker never takes
+    the write lock (SQLite) just to find nothing."""
+    due = select(_T.c.id).where(_T.c.media_status.in_(WAITING), _T.c.media_due_at <= now)
+    return conn.execute(due.limit(1)).first() is not None
+
+
 def claim_due(
     conn: Connection, *, now: datetime, lease_until: datetime, worker: str, limit: int
 ) -> list[Job]:

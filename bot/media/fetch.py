@@ -214,12 +214,23 @@ class MediaFetcher:
         self.backoff = backoff
         self.store = MediaStore(media_folder(settings))
         self.downloader = Downloader(settings, self.store, token) if token else None
+        self._idle_until = 0.0  # time.monotonic() before which an empty queue is not asked
 
     def run_once(self) -> int:
-        """One round: up to BATCH due downloads. Returns how many were claimed."""
-        now = self.clock()
-        lease = self.settings.delivery.lease_seconds
+        """One round: up to BATCH due downloads. Returns how many were claimed.
+
+        Between pushes the worker calls this after every batch; when nothing was due it looks
+        again only after `[delivery] poll_seconds`, so a busy outbox pays one read a second.
+        """
         started = time.monotonic()
+        if started < self._idle_until:
+            return 0
+        now = self.clock()
+        with self.db.session(read_only=True) as session:
+            if not media.any_due(session.connection(), now):
+                self._idle_until = started + self.settings.delivery.poll_seconds
+                return 0
+        lease = self.settings.delivery.lease_seconds
         with self.db.transaction() as conn:
             jobs = media.claim_due(
                 conn,
