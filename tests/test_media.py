@@ -294,3 +294,33 @@ def test_metrics_count_attachments_by_download_state(
     assert after['yishiting_media_attachments{state="failed"}'] == 1
     assert after['yishiting_media_attachments{state="pending"}'] == 0
     db_of(app).dispose()
+
+
+def test_upgrading_queues_recent_attachments_and_marks_older_ones_gone(
+    backend_settings: Settings, clock: Clock
+) -> None:
+    """Attachments from before this version: WeChat still has the last 3 days' media."""
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+
+    from bot.db import alembic_config
+
+    app, resident, _admin = started(backend_settings, clock)
+    resident.send("image", PicUrl="http://mmbiz/p.jpg", MediaId="m_recent")
+    resident.send("voice", MediaId="m_old", Format="amr")
+    resident.send("location", Location_X="31.2", Location_Y="121.4", Label="东门")
+    db = db_of(app)
+    with db.session() as session:
+        old = session.scalars(select(Attachment).where(Attachment.kind == "voice")).one()
+        old.created_at = datetime.now(UTC) - timedelta(days=4)
+    with db.engine.begin() as conn:  # as the previous version left it
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0012")
+    db.migrate()
+    recent, gone, place = attachments(app)
+    assert (recent.media_status, recent.media_due_at) == ("pending", recent.created_at)
+    assert gone.media_status == "failed" and "3 days" in (gone.media_error or "")
+    assert place.media_status is None
+    db.dispose()

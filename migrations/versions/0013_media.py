@@ -7,6 +7,8 @@ Create Date: 2026-12-06
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -18,6 +20,7 @@ branch_labels = None
 depends_on = None
 
 _WAITING = "media_status IN ('pending', 'fetching')"
+_TOO_OLD = "attached before this version, more than 3 days ago: WeChat no longer keeps it"
 
 
 def upgrade() -> None:
@@ -41,11 +44,24 @@ def upgrade() -> None:
             sqlite_where=sa.text(_WAITING),
             postgresql_where=sa.text(_WAITING),
         )
-    # Pictures, voice and video attached before this version are queued too: WeChat may
-    # still have them (it keeps media about 3 days); a gone one ends as "failed" (40007).
-    op.execute(
-        "UPDATE ticket_attachment SET media_status = 'pending', media_due_at = created_at "
-        "WHERE kind IN ('image', 'voice', 'video', 'shortvideo') AND data LIKE '%\"mediaid\"%'"
+    # Pictures, voice and video attached before this version: WeChat keeps media about 3 days,
+    # so the recent ones are queued, and the older ones are marked as gone rather than asked
+    # for (one refused API call each, against the account's daily quota).
+    media = "kind IN ('image', 'voice', 'video', 'shortvideo') AND data LIKE '%\"mediaid\"%'"
+    cutoff = sa.bindparam(
+        "cutoff", datetime.now(UTC) - timedelta(days=3), models.base.UTCDateTime()
+    )
+    op.get_bind().execute(
+        sa.text(
+            "UPDATE ticket_attachment SET media_status = 'pending', media_due_at = created_at "
+            f"WHERE {media} AND created_at >= :cutoff"
+        ).bindparams(cutoff)
+    )
+    op.get_bind().execute(
+        sa.text(
+            "UPDATE ticket_attachment SET media_status = 'failed', media_error = :why "
+            f"WHERE {media} AND created_at < :cutoff"
+        ).bindparams(cutoff, why=_TOO_OLD)
     )
 
 
