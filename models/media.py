@@ -29,7 +29,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, Table, select, update
 
-from .tickets import Attachment
+from .tickets import Attachment, Ticket
 
 PENDING = "pending"
 FETCHING = "fetching"
@@ -147,7 +147,7 @@ def release(conn: Connection, ids: Sequence[int], *, worker: str, now: datetime)
         )
 
 
-def files_of(conn: Connection, ticket_ids: Sequence[int] | Any) -> list[str]:
+def files_of(conn: Connection, ticket_ids: Any) -> list[str]:
     """The stored files of these tickets' attachments (`ticket_ids`: a list or a subquery)."""
     return list(
         conn.scalars(
@@ -160,8 +160,6 @@ def files_of(conn: Connection, ticket_ids: Sequence[int] | Any) -> list[str]:
 
 def stored_file(conn: Connection, ticket_number: int, attachment_id: int) -> tuple[str, str] | None:
     """(file name, content type) of a stored attachment of ticket #`ticket_number`."""
-    from .tickets import Ticket
-
     row = conn.execute(
         select(_T.c.media_file, _T.c.media_type)
         .join(Ticket, Ticket.id == _T.c.ticket_id)
