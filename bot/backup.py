@@ -7,6 +7,10 @@ page by page while writers carry on.
 
 A restore goes only into an EMPTY database (no tables): replacing live data by accident is
 worse than asking the administrator to create a fresh database first.
+
+The media folder (downloaded attachments) goes into `OUT.media.tar` beside the database's
+backup, written after the database's snapshot, so every file the snapshot names is in it
+(unless erased meanwhile); a restore puts the files back when the archive is there.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect
@@ -188,3 +193,66 @@ def _size(size: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"
+
+
+# --- the media folder ---------------------------------------------------------------------
+# Downloaded photos, voice and video ([media] dir) are not in the database: `backup` writes
+# them into a tar archive next to the database's backup, `restore` puts them back.
+
+MEDIA_SUFFIX = ".media.tar"
+
+
+def media_archive(out: Path) -> Path:
+    """The media archive that goes with the backup `out`: `OUT.media.tar`."""
+    return out.with_name(out.name + MEDIA_SUFFIX)
+
+
+def backup_media(folder: Path, names: list[str], out: Path) -> str:
+    """Write the stored files `names` of `folder` into the archive `out` (atomically, 0600)."""
+    import tarfile
+
+    tmp = out.with_name(f".{out.name}.partial")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise BackupError(f"cannot write {out}: {exc.strerror}") from None
+    stored = 0
+    try:
+        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w") as archive:
+            for name in names:
+                try:
+                    archive.add(folder / name, arcname=name, recursive=False)
+                except FileNotFoundError:
+                    continue  # deleted meanwhile (an erasure): not to be kept anyway
+                stored += 1
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return f"media written: {out} ({stored} files from {folder}, {_size(out.stat().st_size)})"
+
+
+def restore_media(source: Path, folder: Path, is_ours: Callable[[str], bool]) -> str:
+    """Put the files of the media archive `source` into `folder` (mode 0600). Only plain
+    files with a stored file's name are taken; a file already there is left as it is."""
+    import tarfile
+
+    if not source.exists():
+        return f"no media archive at {source}: photos, voice and video were not restored"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    restored = 0
+    try:
+        with tarfile.open(source, mode="r:") as archive:
+            for member in archive:
+                target = folder / member.name
+                if not (member.isfile() and is_ours(member.name)) or target.exists():
+                    continue
+                data = archive.extractfile(member)
+                if data is None:
+                    continue
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as out:
+                    shutil.copyfileobj(data, out)
+                restored += 1
+    except tarfile.TarError as exc:
+        raise BackupError(f"{source} is not a media archive ({exc})") from None
+    return f"restored {restored} media files into {folder}"

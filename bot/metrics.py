@@ -31,8 +31,9 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.media import OUTCOMES, WAITING
 from models.outbox import DEAD, PENDING, STATUSES, OutboxMessage
-from models.tickets import OPEN_STATUSES, Ticket
+from models.tickets import OPEN_STATUSES, Attachment, Ticket
 
 from .extension import yishiting
 from .health import outbox_counts
@@ -46,6 +47,7 @@ bp = Blueprint("metrics", __name__)
 Labels = tuple[str, str, str]  # route, method, status
 # Every state a ticket can be in (models/lifecycle.py), so a state with none shows 0.
 TICKET_STATES = (*OPEN_STATUSES, "resolved", "closed", "rejected")
+MEDIA = (*WAITING, *OUTCOMES)  # every download state, so a state with none shows 0
 ERRCODE = re.compile(r"errcode (-?\d+)")
 HTTP_STATUS = re.compile(r"HTTP (\d{3})")
 
@@ -144,6 +146,13 @@ def database_lines(session: Session, backlog_seconds: float, now: datetime) -> I
             for state in _union(TICKET_STATES, tickets)
         ],
     )
+    media = _counts(session, Attachment.media_status, Attachment.media_status.is_not(None))
+    yield from _gauge(
+        "yishiting_media_attachments",
+        "Photos, voice and video attached to tickets, by download state (stored; pending, "
+        "fetching: waiting; too_large, bad_type, failed: not kept; id_only: no app secret).",
+        [(f'state="{_escape(state)}"', media.get(state, 0)) for state in _union(MEDIA, media)],
+    )
     rows = _counts(session, OutboxMessage.status)
     yield from _gauge(
         "yishiting_outbox_rows",
@@ -165,8 +174,8 @@ def database_lines(session: Session, backlog_seconds: float, now: datetime) -> I
     )
 
 
-def _counts(session: Session, column: Any) -> dict[str, int]:
-    query = select(column, func.count()).group_by(column)
+def _counts(session: Session, column: Any, *where: Any) -> dict[str, int]:
+    query = select(column, func.count()).where(*where).group_by(column)
     return {str(value): int(count) for value, count in session.execute(query)}
 
 

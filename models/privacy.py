@@ -6,7 +6,8 @@ Erasure keeps every figure the committee reports (decisions, in the order `erase
   message from the same WeChat user starts a new, unrelated person;
 - tickets stay as rows (status, topic, grid, times, rating, on-time: models/kpi.py reads only
   these), their text, place, outcome and every timeline note are replaced by ERASED_TEXT;
-  attachments (pictures, locations) are deleted;
+  attachments (pictures, voice, video, locations) are deleted, and the caller deletes the
+  downloaded files `Erased.files` names once the erasure is committed (models/media.py);
 - inbound messages keep kind and time; content, reply and error go, and the openid (also in
   an event's dedupe key) is replaced;
 - an approved binding stays without its phone number, so a poll's eligible households and
@@ -35,6 +36,7 @@ from .accounts import ConsoleAccount
 from .announcements import Announcement
 from .base import Base, UTCDateTime
 from .inbound import InboundMessage
+from .media import files_of
 from .outbox import OutboxMessage
 from .people import Person, Role
 from .places import APPROVED, Binding
@@ -88,6 +90,8 @@ def person_by_openid(db: Session, openid: str) -> Person | None:
 class Erased:
     openid: str  # the placeholder that replaced the openid
     counts: dict[str, int] = field(default_factory=dict)
+    # Downloaded media of the deleted attachments: delete them after the commit.
+    files: list[str] = field(default_factory=list)
 
 
 def _rows(result: Any) -> int:
@@ -103,7 +107,9 @@ def erase_person(db: Session, person: Person, actor: str, now: datetime) -> Eras
         )
     old_openid, erased = person.openid, Erased("erased:" + secrets.token_hex(8))
     ticket_ids = list(db.scalars(select(Ticket.id).where(Ticket.person_id == person.id)))
+    erased.files = files_of(db.connection(), ticket_ids) if ticket_ids else []
     erased.counts.update(_erase_tickets(db, ticket_ids))
+    erased.counts["media_files"] = len(erased.files)
     erased.counts["inbound_messages"] = _erase_inbound(db, person.id, old_openid, erased.openid)
     erased.counts.update(_erase_links(db, person.id))
     erased.counts["pushes"] = _rows(
@@ -216,10 +222,7 @@ def redact_expired(db: Session, now: datetime, retain_days: int) -> dict[str, in
     if retain_days <= 0:
         return {"tickets": 0, "ticket_notes": 0, "inbound_messages": 0}
     cutoff = now - timedelta(days=retain_days)
-    expired = select(Ticket.id).where(
-        Ticket.status.in_(FINAL_STATUSES),
-        func.coalesce(Ticket.closed_at, Ticket.updated_at) < cutoff,
-    )
+    expired = _expired_tickets(cutoff)
     notes = db.execute(
         update(TicketEvent)
         .where(
@@ -250,3 +253,26 @@ def redact_expired(db: Session, now: datetime, retain_days: int) -> dict[str, in
         "ticket_notes": _rows(notes),
         "inbound_messages": _rows(inbound),
     }
+
+
+def _expired_tickets(cutoff: datetime) -> Any:
+    return select(Ticket.id).where(
+        Ticket.status.in_(FINAL_STATUSES),
+        func.coalesce(Ticket.closed_at, Ticket.updated_at) < cutoff,
+    )
+
+
+def drop_expired_attachments(db: Session, now: datetime, retain_days: int) -> list[str]:
+    """Retention for what residents attached: the attachments (photos, voice, video,
+    locations) of tickets closed more than `retain_days` ago are deleted. Returns the
+    downloaded files they had, which the caller deletes once this is committed."""
+    if retain_days <= 0:
+        return []
+    expired = _expired_tickets(now - timedelta(days=retain_days))
+    files = files_of(db.connection(), expired)
+    db.execute(
+        delete(Attachment)
+        .where(Attachment.ticket_id.in_(expired))
+        .execution_options(synchronize_session=False)
+    )
+    return files

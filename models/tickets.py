@@ -148,7 +148,12 @@ class TicketEvent(Base):
 
 
 class Attachment(Base):
-    """An image, location, voice or video sent shortly after a ticket, joined to it."""
+    """An image, location, voice or video sent shortly after a ticket, joined to it.
+
+    A photo, voice or video is only a WeChat media id, which WeChat deletes after about 3
+    days: the attachment row is also the job that keeps a copy (models/media.py), so the job
+    exists exactly when the attachment was committed, and goes when the attachment goes.
+    """
 
     __tablename__ = "ticket_attachment"
 
@@ -157,7 +162,27 @@ class Attachment(Base):
     kind: Mapped[str] = mapped_column(String(16))
     data: Mapped[str] = mapped_column(Text)  # JSON: pic_url, media_id, label, ...
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The copy of the media (None: nothing to download, e.g. a location); see models/media.py.
+    media_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    media_file: Mapped[str | None] = mapped_column(String(64), nullable=True)  # in [media] dir
+    media_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    media_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    media_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Pending: when the next try is due; fetching: when the worker's lease ends.
+    media_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    media_claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    media_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+
+    __table_args__ = (
+        # The worker's question: which downloads are due? Only those waiting are in it.
+        Index(
+            "ix_ticket_attachment_media_due",
+            "media_due_at",
+            sqlite_where=sql_text("media_status IN ('pending', 'fetching')"),
+            postgresql_where=sql_text("media_status IN ('pending', 'fetching')"),
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -396,9 +421,17 @@ def latest_ticket(db: Session, person_id: int, since: datetime) -> Ticket | None
 
 
 def attach(db: Session, ticket: Ticket, kind: str, data: dict[str, Any], now: datetime) -> None:
+    """Join the message to `ticket`; a WeChat media id is queued for download at once."""
+    has_media = bool(data.get("mediaid"))
     db.add(
         Attachment(
-            ticket=ticket, kind=kind, data=json.dumps(data, ensure_ascii=False), created_at=now
+            ticket=ticket,
+            kind=kind,
+            data=json.dumps(data, ensure_ascii=False),
+            created_at=now,
+            media_status="pending" if has_media else None,
+            media_attempts=0,
+            media_due_at=now if has_media else None,
         )
     )
     ticket.updated_at = now

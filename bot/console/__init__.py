@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
-from . import auth, dashboard, outbox, people, polls, rules, tickets
+from . import auth, dashboard, media, outbox, people, polls, rules, tickets
 from .access import init_access
 from .common import ID_MAX, register_filters
 
@@ -22,6 +22,7 @@ CONSOLE_BLUEPRINTS = (
     auth.bp,
     dashboard.bp,
     tickets.bp,
+    media.bp,
     rules.bp,
     polls.bp,
     people.bp,

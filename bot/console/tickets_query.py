@@ -17,8 +17,11 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from models import Person, Role, Ticket
 from models.places import Grid, approved_binding, mask_openid, mask_phone
-from models.tickets import OPEN_STATUSES
+from models.tickets import OPEN_STATUSES, Attachment
 from models.topics import Topic
+
+from .media import Shown
+from .media import shown as shown_media
 
 AnySelect = TypeVar("AnySelect", bound="Select[*tuple[Any, ...]]")
 PAGE_SIZE = 50
@@ -192,6 +195,9 @@ class AttachmentView:
     at: datetime
     link: str | None  # an http(s) picture address
     details: list[tuple[str, str]]
+    id: int = 0
+    # The kept copy (console/media.py): how it is shown, or why there is none.
+    media: Shown = Shown(None, None)
 
 
 @dataclass
@@ -236,7 +242,7 @@ def ticket_detail(db: Session, number: int) -> Detail | None:
         household=binding.household.label if binding else None,
         grid=grid.name if grid else None,
         assignee=_name(holder),
-        attachments=[_attachment(a.kind, a.created_at, a.data) for a in ticket.attachments],
+        attachments=[_attachment(a) for a in ticket.attachments],
         timeline=[_entry(e, people, ticket.person_id) for e in ticket.events],
     )
 
@@ -253,9 +259,9 @@ def _entry(event: Any, people: dict[int, Person], resident_id: int) -> Entry:
     return Entry(event.at, name, event.action, event.from_status, event.to_status, event.note)
 
 
-def _attachment(kind: str, at: datetime, data: str) -> AttachmentView:
+def _attachment(a: Attachment) -> AttachmentView:
     try:
-        values = json.loads(data)
+        values = json.loads(a.data)
     except ValueError:
         values = {}
     if not isinstance(values, dict):
@@ -265,4 +271,5 @@ def _attachment(kind: str, at: datetime, data: str) -> AttachmentView:
         link = None
     shown = ("label", "location_x", "location_y", "format", "title", "url")
     details = [(key, str(values[key])) for key in shown if values.get(key)]
-    return AttachmentView(kind, at, link, details)
+    media = shown_media(a.media_status, a.media_type, a.media_bytes, a.media_error)
+    return AttachmentView(a.kind, a.created_at, link, details, a.id, media)

@@ -43,6 +43,7 @@ from models.outbox import (
 from ..config import Settings
 from ..db import Database
 from ..heartbeat import Heartbeat
+from ..media.fetch import MediaFetcher
 from .api import Permanent, QuotaReached, Transient, WindowClosed
 from .channels import Channels, Recipient
 from .templates import UnknownKind, render
@@ -83,6 +84,11 @@ class Worker:
         self._batches = 0
         self._stop = threading.Event()
         self._random = random.Random()
+        # Attachments to keep are downloaded between batches, with the same token and backoff.
+        wechat_token = self.channels.wechat.token if self.channels.wechat else None
+        self.media = MediaFetcher(
+            settings, db, clock, wechat_token, self.backoff, f"{self.name}#media"[:64]
+        )
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -106,13 +112,23 @@ class Worker:
                 continue
             for name in ("claimed", "sent", "retried", "held", "dead"):
                 beat.count(name, getattr(stats, name))
-            if stats.claimed < self.delivery.batch_size:
+            fetched = self._fetch_media()
+            if stats.claimed < self.delivery.batch_size and not fetched:
                 self._stop.wait(self.delivery.poll_seconds)
         self.channels.close()
+        self.media.close()
         log.info("outbox worker %s stopped", self.name)
 
     def stop(self) -> None:
         self._stop.set()
+
+    def _fetch_media(self) -> int:
+        """One round of attachment downloads; a failure is logged, never stops the pushes."""
+        try:
+            return self.media.run_once()
+        except Exception:
+            log.exception("outbox worker %s: a media round failed; trying again shortly", self.name)
+            return 0
 
     # -- one batch -----------------------------------------------------------------------
 

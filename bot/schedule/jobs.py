@@ -17,6 +17,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
@@ -29,6 +30,7 @@ from models.states import ConversationState
 
 from ..config import Settings
 from ..db import Database
+from ..media.store import MediaStore, media_folder
 
 log = logging.getLogger(__name__)
 
@@ -156,24 +158,34 @@ def housekeeping() -> None:
         runs = session.execute(
             delete(JobRun).where(JobRun.started_at < cutoff, JobRun.id != run_id)
         ).rowcount  # type: ignore[attr-defined]
-    redacted = retention(runtime.db, now, settings.privacy.retain_days)
+    redacted = retention(runtime.db, now, settings.privacy.retain_days, media_folder(settings))
     summary = f"removed {pushes} old pushes, {runs} job records; {redacted}"
     _finish(runtime.db, run_id, runtime.clock(), summary)
     log.info("housekeeping: %s", summary)
 
 
-def retention(db: Database, now: datetime, retain_days: int) -> str:
+def retention(db: Database, now: datetime, retain_days: int, folder: Path) -> str:
     """`[privacy] retain_days`: redact old closed tickets' texts and inbound messages (audited
     when anything changed); a short summary for the job record."""
-    from models.privacy import audit, redact_expired
+    from models.media import known_files
+    from models.privacy import audit, drop_expired_attachments, redact_expired
 
     with db.session() as session:
         counts = redact_expired(session, now, retain_days)
+        files = drop_expired_attachments(session, now, retain_days)
+        counts["media_files"] = len(files)
         if any(counts.values()):
             audit(session, "retention", "scheduler", now, None, counts)
+    # Committed: the files go now. Then any file no attachment names (an erasure or a
+    # retention that died before this step) goes too.
+    store = MediaStore(folder)
+    store.delete(files)
+    with db.session(read_only=True) as session:
+        orphans = store.sweep(known_files(session.connection()))
     return (
         f"redacted {counts['tickets']} ticket texts, {counts['ticket_notes']} notes, "
-        f"{counts['inbound_messages']} messages older than {retain_days} days"
+        f"{counts['inbound_messages']} messages older than {retain_days} days; "
+        f"deleted {len(files)} media files of old tickets and {orphans} unreferenced"
     )
 
 

@@ -41,6 +41,9 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+from .fake_media import Answer as MediaAnswer
+from .fake_media import FakeMedia
+
 log = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
@@ -161,6 +164,8 @@ class FakeWeChat:
         self._menu: JsonDict | None = None  # the last menu/create body accepted
         # The account's templates (get_all_private_template): template id -> title.
         self.private_templates: dict[str, str] = {}
+        # Temporary media (cgi-bin/media/get): fake_media.py.
+        self.media = FakeMedia(self)
 
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -572,6 +577,9 @@ class _Handler(BaseHTTPRequestHandler):
             path = urlsplit(self.path).path
         key = (method, path.lstrip("/"))
         query = {k: v[0] for k, v in parse_qs(query_string).items()} if query_string else {}
+        if self.fake.media.serves(*key):
+            self._media(self.fake.media.answer(*key, query, raw))
+            return
         api = _APIS.get(key)
         if api is not None:
             self._api(api, query, raw)
@@ -588,6 +596,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(200, self.fake._control(control, query, body))
         except (KeyError, TypeError, ValueError) as exc:
             self._answer(400, {"errcode": -1, "errmsg": f"bad {control} request: {exc!r}"})
+
+    def _media(self, answer: MediaAnswer) -> None:
+        if answer is None:
+            self.close_connection = True  # "drop": no answer
+        else:
+            self._answer(*answer)
 
     def _api(self, api: str, query: dict[str, str], raw: bytes) -> None:
         fake = self.fake
