@@ -18,14 +18,14 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, not a batch: a batch would copy and drop `ticket`, which SQLite refuses
+# while other tables' rows refer to it; both databases add and drop a nullable column in place.
+
+
 def upgrade() -> None:
     # Set once the duty supervisor has been pushed a ticket nobody holds ([tickets] triage_hours).
-    with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("triage_pushed_at", models.base.UTCDateTime(), nullable=True)
-        )
+    op.add_column("ticket", sa.Column("triage_pushed_at", models.base.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.drop_column("triage_pushed_at")
+    op.drop_column("ticket", "triage_pushed_at")
