@@ -66,7 +66,15 @@ class Server:
 
     def __init__(self, app: Any, sock: socket.socket, threads: int) -> None:
         self.stopping = threading.Event()
-        self.server = create_server(app, sockets=[sock], threads=threads, ident="yishiting")
+        self.server = create_server(
+            app,
+            sockets=[sock],
+            threads=threads,
+            ident="yishiting",
+            # waitress would drop X-Forwarded-* itself; the app trusts exactly as many proxies
+            # as [web] trusted_proxies says (ProxyFix in create_app), as under gunicorn.
+            clear_untrusted_proxy_headers=False,
+        )
         self.map: dict[int, Any] = self.server._map
 
     def stop_on_signals(self) -> None:
