@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from conftest import AES_KEY, APP_ID, TOKEN, free_port, wait_healthy, write_config
 from flask import Flask
+from processes import end
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -225,7 +226,10 @@ def test_a_real_server_process_stays_up_under_fuzzed_requests(tmp_path: Path) ->
         assert server.poll() is None
     finally:
         server.terminate()
-        _, err = server.communicate(timeout=20)
+        try:
+            _, err = server.communicate(timeout=20)
+        finally:
+            end(server)
     assert b"Traceback" not in err, err.decode()
 
 
