@@ -10,6 +10,7 @@ from flask import Flask, Response, redirect, url_for
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from handlers import Options, Router, build_router
 
@@ -125,7 +126,7 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _to_console() -> Response:
+def _to_console() -> WerkzeugResponse:
     """The site's root is nothing to read: the console is what a person looks for."""
     return redirect(url_for("console_dashboard.index"))
 

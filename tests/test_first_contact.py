@@ -45,15 +45,19 @@ def test_a_later_make_run_on_another_port_moves_only_the_local_public_url(
     assert devconfig([EXAMPLE, str(config), "--port", "5055"]) == 0
     after = config.read_text(encoding="utf-8")
     assert public_url(config) == "http://127.0.0.1:5055"
-    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
-    assert changed == [('public_url = "http://127.0.0.1:5000"', 'public_url = "http://127.0.0.1:5055"')]
+    pairs = zip(before.splitlines(), after.splitlines(), strict=True)
+    changed = [(old, new) for old, new in pairs if old != new]
+    assert changed == [
+        ('public_url = "http://127.0.0.1:5000"', 'public_url = "http://127.0.0.1:5055"')
+    ]
 
 
 @pytest.mark.parametrize("chosen", ["", "https://ysk.example.org"])
 def test_an_admins_own_public_url_is_never_overwritten(tmp_path: Path, chosen: str) -> None:
     config = tmp_path / "config.toml"
     assert devconfig([EXAMPLE, str(config)]) == 0
-    text = re.sub(r'^public_url = ".*"$', f'public_url = "{chosen}"', config.read_text(), flags=re.M)
+    line = f'public_url = "{chosen}"'
+    text = re.sub(r'^public_url = ".*"$', line, config.read_text(), flags=re.M)
     config.write_text(text, encoding="utf-8")
     assert devconfig([EXAMPLE, str(config), "--port", "5055"]) == 0
     expected = "http://127.0.0.1:5055" if chosen == "" else chosen  # empty is the example's

@@ -25,10 +25,10 @@ from typing import Any
 import pytest
 from conftest import AES_KEY, APP_ID, TOKEN, free_port, wait_healthy, write_config
 from flask import Flask
-from processes import end
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from processes import end
 
 from bot import create_app
 from bot.config import load_settings

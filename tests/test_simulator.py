@@ -6,11 +6,7 @@ and the pushes as people would read them.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,8 +26,8 @@ from conftest import (
     wait_healthy,
 )
 from flask import Flask
-from processes import running, stop, yishiting
 from flask.testing import FlaskClient
+from processes import running, stop, yishiting
 
 from bot.cli import main
 from bot.config import Settings
