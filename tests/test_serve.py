@@ -5,11 +5,13 @@ addresses it sees behind a reverse proxy."""
 from __future__ import annotations
 
 import http.cookiejar
+import os
 import re
 import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -18,6 +20,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import free_port, wait_healthy
 from processes import ROOT, running, stop, yishiting
@@ -163,15 +166,22 @@ def test_ctrl_c_stops_serve_even_when_started_in_the_background(config_path: Pat
     assert log.rstrip().endswith("stopped")
 
 
+def gunicorn(port: int) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "bot.wsgi:app"]
+
+
+@pytest.mark.parametrize("server_command", ["serve", "gunicorn"])
 def test_behind_a_proxy_an_attackers_guesses_do_not_lock_the_admin_out(
-    config_path: Path,
+    config_path: Path, server_command: str
 ) -> None:
     with config_path.open("a", encoding="utf-8") as config:
         config.write("[web]\ntrusted_proxies = 1\n")
     add_admin(config_path)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with running(serve(config_path, port, "--web-only")) as server:
+    command = serve(config_path, port, "--web-only") if server_command == "serve" else None
+    env = {**os.environ, "YISHITING_CONFIG": str(config_path)}
+    with running(command or gunicorn(port), env=env) as server:
         wait_healthy(url, server)
         attacker = Browser(url, "203.0.113.9")
         guesses = [attacker.login("boss", f"guess-{n}") for n in range(22)]
