@@ -115,13 +115,14 @@ def _attempt(username: str, password: str) -> ConsoleUser | tuple[str, int]:
             return f"登录失败次数过多，请 {minutes} 分钟后再试。", 429
         record_failure(db, username, address, now)
         account = account_by_username(db, username)
+        account_id = account.id if account else None
         stored = account.password_hash if account else _DUMMY_HASH
-    if not check_password_hash(stored, password) or account is None:
+    if not check_password_hash(stored, password) or account_id is None:
         current_app.logger.warning("console: failed login for %r from %s", username, address)
         return "用户名或密码不正确。", 401
     with ys.db.session() as db:
         clear_failures(db, username, address)
-        signed_in = db.get(ConsoleAccount, account.id)
+        signed_in = db.get(ConsoleAccount, account_id)
         if signed_in is None or signed_in.password_hash != stored:
             return "用户名或密码不正确。", 401  # deleted or given a new password meanwhile
         signed_in.last_login_at = now
