@@ -107,10 +107,10 @@ def serve(config_path: str | None, host: str, port: int, threads: int, web_only:
     server = Server(app, sock, threads)
     server.stop_on_signals()
     workers: list[Worker] = []
-    threads_: list[threading.Thread] = []
+    worker_threads: list[threading.Thread] = []
     keeper: Timekeeper | None = None
     if not web_only:
-        workers, threads_ = run_workers(settings, db, settings.delivery.serve_workers)
+        workers, worker_threads = run_workers(settings, db, settings.delivery.serve_workers)
         keeper = Timekeeper(settings, db)
         keeper.start()
     _announce(settings, host, port)
@@ -119,7 +119,7 @@ def serve(config_path: str | None, host: str, port: int, threads: int, web_only:
     finally:
         for worker in workers:
             worker.stop()
-        for thread in threads_:
+        for thread in worker_threads:
             thread.join(timeout=10)
         if keeper is not None:
             keeper.stop()
