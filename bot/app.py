@@ -51,6 +51,12 @@ def create_app(
     )
     app.session_interface = ConsoleOnlySessions()
     proxies = settings.web.trusted_proxies
+    if https and not proxies:
+        # Before [web] trusted_proxies, an https public_url meant "trust one proxy".
+        log.warning(
+            "[app] public_url is https but [web] trusted_proxies = 0: behind a reverse proxy, "
+            "set it to the number of proxies, or every client has the proxy's address"
+        )
     if proxies:
         # Only the proxies the admin declared: their X-Forwarded-For gives the client's address
         # (login throttling counts per address) and X-Forwarded-Proto the scheme. Without them

@@ -183,3 +183,16 @@ def test_logging_in_works_on_postgresql_too(backend_settings: Settings) -> None:
     assert console_login(browser, "admin").status_code == 303
     assert browser.get("/admin").status_code == 200
     db_of(app).dispose()
+
+
+def test_an_https_address_without_trusted_proxies_is_warned_about(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An https public_url used to mean "trust one proxy"; now the proxies are declared."""
+    https = {"public_url": "https://ysk.example.org"}
+    for proxies in (0, 1):
+        caplog.clear()
+        app = make_app(settings.replace(app=https, web={"trusted_proxies": proxies}))
+        db_of(app).dispose()
+        warned = [r.getMessage() for r in caplog.records if "trusted_proxies" in r.getMessage()]
+        assert bool(warned) == (proxies == 0), warned
