@@ -6,10 +6,11 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import Flask, Response
+from flask import Flask, Response, redirect, url_for
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from handlers import Options, Router, build_router
 
@@ -49,10 +50,18 @@ def create_app(
         SESSION_COOKIE_SECURE=https,
     )
     app.session_interface = ConsoleOnlySessions()
-    if https:
-        # Behind the TLS reverse proxy that a public https address implies: trust one hop of
-        # X-Forwarded-* so URLs and cookies know they are HTTPS.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    proxies = settings.web.trusted_proxies
+    if https and not proxies:
+        # Before [web] trusted_proxies, an https public_url meant "trust one proxy".
+        log.warning(
+            "[app] public_url is https but [web] trusted_proxies = 0: behind a reverse proxy, "
+            "set it to the number of proxies, or every client has the proxy's address"
+        )
+    if proxies:
+        # Only the proxies the admin declared: their X-Forwarded-For gives the client's address
+        # (login throttling counts per address) and X-Forwarded-Proto the scheme. Without them
+        # a client could name any address it likes, so nothing is trusted by default.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     load_segmenter()
     db = Database(settings, background_checkpoints=True)
@@ -102,7 +111,30 @@ def create_app(
     init_console(app, development=settings.app.mode == "development")
     exempt_from_csrf(webhook.bp)
     _register_error_handlers(app)
+    app.after_request(_security_headers)
+    app.add_url_rule("/", "root", _to_console)
     return app
+
+
+# No page of ours is meant to be framed by another site (clickjacking the console's buttons);
+# scripts are left alone: the console and the simulator load their own and inline ones.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _to_console() -> WerkzeugResponse:
+    """The site's root is nothing to read: the console is what a person looks for."""
+    return redirect(url_for("console_dashboard.index"))
 
 
 def _spool(settings: Settings, conversation: Conversation) -> Spool:

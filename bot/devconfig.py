@@ -1,11 +1,16 @@
 """Write a working development config from config.example.toml (used by `make run`).
 
-`python -m bot.devconfig EXAMPLE OUT`: does nothing if OUT exists; otherwise copies EXAMPLE,
-keeping its comments, with development mode and a random secret key and token.
+`python -m bot.devconfig EXAMPLE OUT [--port N]`: when OUT is missing, copies EXAMPLE, keeping
+its comments, with development mode, a random secret key and token, and `public_url` for the
+port `make run` serves on. When OUT exists, only a local `public_url` (empty or
+http://127.0.0.1:N, as written here) follows the port; everything else is the admin's.
+Written with mode 0600: the file holds the secret key and the token.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import re
 import secrets
 import sys
@@ -13,12 +18,21 @@ from pathlib import Path
 
 from .config import load_settings
 
+PUBLIC_URL = re.compile(r'^public_url = "(.*)"$', re.MULTILINE)
+# What this module writes (or the example's empty default): nothing an admin chose.
+LOCAL_URL = re.compile(r"(http://(127\.0\.0\.1|localhost):\d+/?)?")
 
-def development_config(example: str) -> str:
+
+def local_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def development_config(example: str, port: int = 5000) -> str:
     replacements = {
         "secret_key": secrets.token_urlsafe(32),
         "mode": "development",
         "token": secrets.token_hex(16),
+        "public_url": local_url(port),
     }
     text = example
     for key, value in replacements.items():
@@ -30,15 +44,45 @@ def development_config(example: str) -> str:
     return text
 
 
+def follow_port(config: str, port: int) -> str | None:
+    """The config with its local `public_url` moved to `port`; None when nothing changes (the
+    address is the admin's own, e.g. https, or already right)."""
+    match = PUBLIC_URL.search(config)
+    if match is None or not LOCAL_URL.fullmatch(match.group(1)):
+        return None
+    if match.group(1) == local_url(port):
+        return None
+    line = f'public_url = "{local_url(port)}"'
+    return config[: match.start()] + line + config[match.end() :]
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` readable by its owner only (atomically: no half-written file)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.chmod(temporary, 0o600)  # also when an old temporary file had other bits
+    os.replace(temporary, path)
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m bot.devconfig EXAMPLE OUT", file=sys.stderr)
-        return 2
-    example, out = Path(argv[0]), Path(argv[1])
+    parser = argparse.ArgumentParser(prog="python -m bot.devconfig")
+    parser.add_argument("example", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--port", type=int, default=None)
+    args = parser.parse_args(argv)
+    out: Path = args.out
     if out.exists():
+        if args.port is not None:
+            changed = follow_port(out.read_text(encoding="utf-8"), args.port)
+            if changed is not None:
+                write_private(out, changed)
+                print(f"{out}: public_url = {local_url(args.port)}", file=sys.stderr)
         return 0
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(development_config(example.read_text(encoding="utf-8")), encoding="utf-8")
+    example = args.example.read_text(encoding="utf-8")
+    write_private(out, development_config(example, args.port or 5000))
     load_settings(out)  # refuse to leave a config behind that would not load
     print(f"wrote {out} (development mode, SQLite, plain mode)", file=sys.stderr)
     return 0

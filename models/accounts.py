@@ -7,6 +7,8 @@ package imports SQLAlchemy only.
 from __future__ import annotations
 
 import enum
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,6 +69,56 @@ class LoginFailure(Base):
         Index("ix_login_failure_username", "username", "at"),
         Index("ix_login_failure_address", "address", "at"),
     )
+
+
+class ConsoleSession(Base):
+    """One signed-in console session. The cookie carries its token (only the token's digest is
+    stored); logging out deletes the row, so a copy of the cookie stops working with it."""
+
+    __tablename__ = "console_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("console_account.id", ondelete="CASCADE"), index=True
+    )
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# A session nobody logged out of ends after this long all the same (and its row goes).
+SESSION_MAX_AGE = timedelta(days=30)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_session(db: Session, account_id: int, now: datetime) -> str:
+    """A new session for the account; returns the token its cookie carries."""
+    db.execute(delete(ConsoleSession).where(ConsoleSession.created_at < now - SESSION_MAX_AGE))
+    token = secrets.token_urlsafe(24)
+    db.add(ConsoleSession(account_id=account_id, token_digest=_digest(token), created_at=now))
+    db.flush()
+    return token
+
+
+def session_account(
+    db: Session, account_id: int, token: str, now: datetime
+) -> ConsoleAccount | None:
+    """The account of a session still open (not logged out of, not too old), else None."""
+    return db.scalar(
+        select(ConsoleAccount)
+        .join(ConsoleSession, ConsoleSession.account_id == ConsoleAccount.id)
+        .where(
+            ConsoleAccount.id == account_id,
+            ConsoleSession.token_digest == _digest(token),
+            ConsoleSession.created_at >= now - SESSION_MAX_AGE,
+        )
+    )
+
+
+def end_session(db: Session, token: str) -> None:
+    db.execute(delete(ConsoleSession).where(ConsoleSession.token_digest == _digest(token)))
 
 
 class AccountError(ValueError):

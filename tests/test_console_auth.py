@@ -118,7 +118,9 @@ def test_session_cookie_is_httponly_and_samesite_but_not_secure_on_plain_http(
 
 
 def test_session_cookie_is_secure_behind_an_https_proxy(settings: Settings) -> None:
-    app = make_app(settings.replace(app={"public_url": "https://ysk.example.org"}))
+    app = make_app(
+        settings.replace(app={"public_url": "https://ysk.example.org"}, web={"trusted_proxies": 1})
+    )
     make_account(app, "zhang", "admin")
     client = app.test_client()
     # As the proxy forwards it; a browser on https also sends the page it came from.

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from conftest import LiveServer, WeChat, count_rows, inbound_count, make_app
+from processes import end
 from sqlalchemy import select
 
 from bot.config import Settings
@@ -161,10 +162,14 @@ def test_retries_on_other_processes_are_handled_once(
         for _ in range(3)
     ]
     results = []
-    for child in children:
-        out, err = child.communicate(signed.body, timeout=60)
-        assert child.returncode == 0, err.decode()
-        results.append(json.loads(out))
+    try:
+        for child in children:
+            out, err = child.communicate(signed.body, timeout=60)
+            assert child.returncode == 0, err.decode()
+            results.append(json.loads(out))
+    finally:
+        for child in children:
+            end(child)
     assert all(r["status"] == 200 for r in results)
     replies = {signer.read_reply(r["body"].encode()) for r in results}
     assert len(replies) == 1, replies

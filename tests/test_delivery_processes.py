@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import write_config
+from processes import end
 from sqlalchemy import func, select
 
 from bot.config import Settings, load_settings
@@ -106,11 +107,15 @@ def wait_until_drained(config: Path, count: int, timeout: float) -> dict[str, in
 
 
 def stop(*workers: subprocess.Popen[bytes]) -> None:
-    for worker in workers:
-        worker.send_signal(signal.SIGTERM)
-    for worker in workers:
-        _, err = worker.communicate(timeout=20)
-        assert worker.returncode == 0, err.decode()
+    try:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            _, err = worker.communicate(timeout=20)
+            assert worker.returncode == 0, err.decode()
+    finally:
+        for worker in workers:
+            end(worker)  # never left running, whatever happened above
 
 
 def test_two_workers_deliver_a_thousand_pushes_exactly_once(
@@ -161,12 +166,14 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     config = worker_config(tmp_path, pg_url, fake, batch_size=batch)
     queue_pushes(config, 600)
     first = start_worker(config)
-    deadline = time.monotonic() + 60
-    while len(fake.received("template")) < 2 * batch + batch // 2:
-        assert time.monotonic() < deadline, "the worker sent nothing"
-        time.sleep(0.01)
-    first.kill()  # SIGKILL: no clean-up, its batch stays claimed until the lease ends
-    first.wait()
+    try:
+        deadline = time.monotonic() + 60
+        while len(fake.received("template")) < 2 * batch + batch // 2:
+            assert time.monotonic() < deadline, "the worker sent nothing"
+            time.sleep(0.01)
+    finally:
+        first.kill()  # SIGKILL: no clean-up, its batch stays claimed until the lease ends
+        first.wait()
     assert statuses(config).get("sending", 0) > 0
     second = start_worker(config)
     try:

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from conftest import TOKEN, free_port, wait_healthy
+from processes import end
 from sqlalchemy import select
 from test_layouts import announce_and_check_delivery, stop, wait_for
 
@@ -307,9 +308,10 @@ def test_the_documented_production_setup_behind_nginx(
         assert_plain_http_redirects(nginx.http_port)
         assert_nightly_backup_runs(tmp_path / "backups", config)
     finally:
-        stop(web, *workers, scheduler)
-        proxy.terminate()
-        proxy.wait(timeout=20)
+        try:
+            stop(web, *workers, scheduler)
+        finally:
+            end(proxy)
 
 
 def sweeps() -> list[JobRun]:

@@ -28,6 +28,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from processes import end
 
 from bot import create_app
 from bot.config import load_settings
@@ -225,7 +226,10 @@ def test_a_real_server_process_stays_up_under_fuzzed_requests(tmp_path: Path) ->
         assert server.poll() is None
     finally:
         server.terminate()
-        _, err = server.communicate(timeout=20)
+        try:
+            _, err = server.communicate(timeout=20)
+        finally:
+            end(server)
     assert b"Traceback" not in err, err.decode()
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import TOKEN, free_port, wait_healthy, write_config
+from processes import end
 from sqlalchemy import select
 
 from bot.config import load_settings
@@ -101,11 +102,16 @@ def sweeps(config: Path) -> list[JobRun]:
 
 
 def stop(*procs: subprocess.Popen[bytes]) -> None:
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        _, err = proc.communicate(timeout=20)
-        assert proc.returncode in (0, -15), err.decode()
+    """SIGTERM each; each must end cleanly; none is left running whatever happens."""
+    try:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            _, err = proc.communicate(timeout=20)
+            assert proc.returncode == 0, err.decode()
+    finally:
+        for proc in procs:
+            end(proc)
 
 
 def test_serve_runs_web_worker_and_scheduler_in_one_process(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import write_config
+from processes import end, stop
 from sqlalchemy import select
 
 from bot.config import Settings, load_settings
@@ -128,22 +129,27 @@ def test_two_schedulers_never_run_the_same_job(tmp_path: Path, backend_settings:
     )
     db = Database(load_settings(config, environ={}))
     first = _scheduler_process(config)
-    wait_for(lambda: len(runs(db, "sweep")) >= 2, 30, "the first scheduler's sweeps")
-    second = _scheduler_process(config)
-    time.sleep(3)
-    during = runs(db, "sweep")
-    assert len({run.runner for run in during}) == 1  # the second one only waits
-    assert len({run.scheduled_for for run in during}) == len(during)
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        wait_for(lambda: len(runs(db, "sweep")) >= 2, 30, "the first scheduler's sweeps")
+        second = _scheduler_process(config)
+        time.sleep(3)
+        during = runs(db, "sweep")
+        assert len({run.runner for run in during}) == 1  # the second one only waits
+        assert len({run.scheduled_for for run in during}) == len(during)
 
-    first.send_signal(signal.SIGKILL)  # dies without letting go: the lock goes with it
-    first.wait()
-    count = len(runs(db, "sweep"))
-    wait_for(lambda: len(runs(db, "sweep")) >= count + 2, 30, "the second scheduler to take over")
-    second.send_signal(signal.SIGTERM)
-    _, err = second.communicate(timeout=20)
-    assert second.returncode == 0, err.decode()
+        first.send_signal(signal.SIGKILL)  # dies without letting go: the lock goes with it
+        first.wait()
+        count = len(runs(db, "sweep"))
+        wait_for(lambda: len(runs(db, "sweep")) >= count + 2, 30, "the second to take over")
+        status, err = stop(second)
+    finally:
+        for proc in (first, second):
+            if proc is not None:
+                end(proc)  # never left running, whatever failed above
+    assert status == 0, err
     after = runs(db, "sweep")
     assert len({run.runner for run in after}) == 2
-    assert "waiting for its lock" in err.decode()
+    assert "waiting for its lock" in err
     assert len({run.scheduled_for for run in after}) == len(after)
     db.dispose()

@@ -6,11 +6,7 @@ and the pushes as people would read them.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +27,7 @@ from conftest import (
 )
 from flask import Flask
 from flask.testing import FlaskClient
+from processes import running, stop, yishiting
 
 from bot.cli import main
 from bot.config import Settings
@@ -335,19 +332,12 @@ def test_serve_in_development_says_where_the_console_and_the_simulator_are(
     config_path: Path,
 ) -> None:
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--config", str(config_path)]
-        + ["--port", str(port), "--web-only"],
-        cwd=Path(__file__).resolve().parent.parent,
-        env={**os.environ, "YISHITING_CONFIG": ""},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
+    command = yishiting("serve", "--config", str(config_path), "--port", str(port), "--web-only")
+    # SIGTERM, not SIGINT: under `make test &` a background shell makes children ignore SIGINT
+    # (serve undoes that itself now, but the suite must stop its servers either way).
+    with running(command) as server:
         wait_healthy(f"http://127.0.0.1:{port}", server)
-    finally:
-        server.send_signal(signal.SIGINT)
-        _, err = server.communicate(timeout=20)
-    log = err.decode()
+        status, log = stop(server)
+    assert status == 0, log
     assert f"console: http://127.0.0.1:{port}/admin" in log
     assert f"simulator (development mode): http://127.0.0.1:{port}/simulator" in log

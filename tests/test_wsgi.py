@@ -10,6 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from conftest import free_port, wait_healthy
+from processes import end
 
 from bot.cli import main
 from bot.wechat.simulator import Signer, message_xml
@@ -55,5 +56,4 @@ def test_gunicorn_serves_the_webhook_with_preloaded_workers(config_path: Path) -
         assert len(replies) == 1
         assert next(iter(replies)).startswith("议事厅可以为您办理")  # type: ignore[union-attr]
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        end(proc)

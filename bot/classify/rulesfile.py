@@ -12,6 +12,8 @@
     ]
 
 A file is read whole or refused whole: the first problem stops it, nothing is half-read.
+Importing it over existing topics (`current`) changes only what it says: a topic's settings or
+`rules` that its table leaves out stay as they are; a new topic gets the defaults.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +64,9 @@ class _Lines:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def parse_rules(text: str) -> list[TopicSpec]:
-    """Read rules from TOML text, or raise RulesFileError with the line and reason."""
+def parse_rules(text: str, current: Mapping[str, TopicSpec] | None = None) -> list[TopicSpec]:
+    """Read rules from TOML text, or raise RulesFileError with the line and reason. With
+    `current` (the topics as they are, by name), what a topic's table leaves out is kept."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -82,7 +86,7 @@ def parse_rules(text: str) -> list[TopicSpec]:
     specs: list[TopicSpec] = []
     seen_topics: set[str] = set()
     for table in tables:
-        spec = _topic(table, lines)
+        spec = _topic(table, lines, current or {})
         if spec.name in seen_topics:
             raise RulesFileError(lines.find("name", spec.name), f"topic {spec.name!r} twice")
         seen_topics.add(spec.name)
@@ -90,19 +94,23 @@ def parse_rules(text: str) -> list[TopicSpec]:
     return specs
 
 
-def load_rules_file(path: str | Path) -> list[TopicSpec]:
+def load_rules_file(
+    path: str | Path, current: Mapping[str, TopicSpec] | None = None
+) -> list[TopicSpec]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesFileError(0, f"cannot read {path}: {exc}") from None
-    return parse_rules(text)
+    return parse_rules(text, current)
 
 
-def _topic(table: dict[str, Any], lines: _Lines) -> TopicSpec:
+def _topic(table: dict[str, Any], lines: _Lines, current: Mapping[str, TopicSpec]) -> TopicSpec:
     name = table.get("name")
     if not isinstance(name, str) or not name.strip():
         raise RulesFileError(0, "a [[topic]] without a name")
     name = name.strip()
+    # What the table leaves out: as the topic is now, or the defaults for a new one.
+    base = current.get(name) or TopicSpec(name)
     at = lines.find("name", name)
     if len(name) > 32:
         raise RulesFileError(at, f"topic name {name!r} is longer than 32 characters")
@@ -111,18 +119,18 @@ def _topic(table: dict[str, Any], lines: _Lines) -> TopicSpec:
     extra = set(table) - _TOPIC_KEYS
     if extra:
         raise RulesFileError(at, f"topic {name!r}: unknown key {sorted(extra)[0]!r}")
-    description = table.get("description", "")
+    description = table.get("description", base.description)
     if not isinstance(description, str):
         raise RulesFileError(at, f"topic {name!r}: description must be text")
     if _CONTROL.search(description.replace("\n", "").replace("\t", "")):
         raise RulesFileError(at, f"topic {name!r}: description contains control characters")
-    sla_hours = table.get("sla_hours", 72)
+    sla_hours = table.get("sla_hours", base.sla_hours)
     if not _is_int(sla_hours) or sla_hours <= 0:
         raise RulesFileError(at, f"topic {name!r}: sla_hours must be a positive whole number")
-    sort_order = table.get("sort_order", 0)
+    sort_order = table.get("sort_order", base.sort_order)
     if not _is_int(sort_order):
         raise RulesFileError(at, f"topic {name!r}: sort_order must be a whole number")
-    enabled = table.get("enabled", True)
+    enabled = table.get("enabled", base.enabled)
     if not isinstance(enabled, bool):
         raise RulesFileError(at, f"topic {name!r}: enabled must be true or false")
     raw_rules = table.get("rules", [])
@@ -140,6 +148,8 @@ def _topic(table: dict[str, Any], lines: _Lines) -> TopicSpec:
             )
         seen[key] = rule.keyword
         rules.append(rule)
+    if "rules" not in table:
+        rules = list(base.rules)
     return TopicSpec(name, description, sla_hours, sort_order, enabled, tuple(rules))
 
 

@@ -43,11 +43,13 @@ def export_rules(config_path: str | None, file: str) -> None:
 def import_rules(config_path: str | None, file: str, dry_run: bool, actor: str) -> None:
     """Make the topics in FILE and their rules as written there (others are left alone)."""
     try:
-        specs = load_rules_file(file)
+        load_rules_file(file)  # a bad file is refused before the database is opened
     except RulesFileError as exc:
         raise click.ClickException(f"{file}: {exc} (nothing imported)") from None
     db = Database(settings_from(config_path))
     with db.session() as session:
+        # What the file leaves out of a topic (its SLA, description …) stays as it is.
+        specs = load_rules_file(file, {spec.name: spec for spec in load_specs(session)})
         if dry_run:
             changes = plan_sync(session, specs)
         else:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
 
 from ..classify import seed_default_topics
 from ..config import Settings, UnsafeStart, refuse_unsafe_start
@@ -32,6 +36,7 @@ def init(config_path: str | None, demo: bool) -> None:
             "--demo adds made-up people and places, so it runs only with "
             f'[app] mode = "development" (this config is "{settings.app.mode}"); nothing done'
         )
+    _private_sqlite_file(settings.app.database_url)
     db = Database(settings)
     db.migrate()
     with db.session() as session:
@@ -55,6 +60,19 @@ def init(config_path: str | None, demo: bool) -> None:
         )
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only: it holds what residents
+    wrote (SQLite gives its -wal and -shm files the same mode)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database or "")
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _add_demo(db: Database) -> list[str]:
     from ..demo import add_demo_data
 
@@ -74,24 +92,42 @@ def _add_demo(db: Database) -> list[str]:
 )
 def serve(config_path: str | None, host: str, port: int, threads: int, web_only: bool) -> None:
     """Run everything in this process: the web server (waitress), the outbox worker(s) and the
-    scheduler, as threads. The embedded default set-up."""
-    import waitress
-
+    scheduler, as threads. The embedded default set-up. SIGTERM or Ctrl-C stops it."""
     from .. import create_app
     from ..delivery.worker import Worker, run_workers
     from ..schedule import Timekeeper
+    from .serving import Server, listen
 
     settings = settings_from(config_path)
     safe_start(settings, web=False)  # create_app itself warns about cookies without HTTPS
+    sock = listen(host, port)  # first: a port in use starts nothing (exit status 2)
     app = create_app(settings)
     db = app.extensions["yishiting"].db
     db.migrate()  # a server never runs on an older schema than its code expects
+    server = Server(app, sock, threads)
+    server.stop_on_signals()
     workers: list[Worker] = []
+    worker_threads: list[threading.Thread] = []
     keeper: Timekeeper | None = None
     if not web_only:
-        workers, _threads = run_workers(settings, db, settings.delivery.serve_workers)
+        workers, worker_threads = run_workers(settings, db, settings.delivery.serve_workers)
         keeper = Timekeeper(settings, db)
         keeper.start()
+    _announce(settings, host, port)
+    try:
+        server.run()
+    finally:
+        for worker in workers:
+            worker.stop()
+        for thread in worker_threads:
+            thread.join(timeout=10)
+        if keeper is not None:
+            keeper.stop()
+        db.dispose()
+    log.info("stopped")
+
+
+def _announce(settings: Settings, host: str, port: int) -> None:
     if settings.console_pushes:
         log.info("no [wechat] app_secret: pushes go to the console channel (their texts at DEBUG)")
     log.info("serving on http://%s:%d (mode %s)", host, port, settings.app.mode)
@@ -99,13 +135,6 @@ def serve(config_path: str | None, host: str, port: int, threads: int, web_only:
     log.info("console: %s/admin", base)
     if settings.development:
         log.info("simulator (development mode): %s/simulator", base)
-    try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="yishiting")
-    finally:
-        for worker in workers:
-            worker.stop()
-        if keeper is not None:
-            keeper.stop()
 
 
 def _browser_url(host: str, port: int) -> str:

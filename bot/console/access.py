@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, abort, current_app, request
@@ -17,6 +18,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy.orm import Session
 
 from models import ConsoleAccount, ConsoleRole, Person
+from models.accounts import session_account
 from models.lifecycle import SYSTEM, Actor, actor_for
 
 from ..extension import yishiting
@@ -43,9 +45,11 @@ class ConsoleUser(UserMixin):
     person_name: str | None
     # Part of a digest of the password hash: a new password ends every session made before.
     fingerprint: str = ""
+    # Names this session's row (models.accounts.ConsoleSession): logout deletes it.
+    session_token: str = ""
 
     def get_id(self) -> str:
-        return f"{self.account_id}:{self.fingerprint}"
+        return f"{self.account_id}:{self.fingerprint}:{self.session_token}"
 
     def may(self, role: ConsoleRole) -> bool:
         return self.role >= role
@@ -67,25 +71,31 @@ def fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
 
 
+def user_for(account: ConsoleAccount, person: Person | None, token: str) -> ConsoleUser:
+    """The signed-in user for an account and its session token."""
+    return ConsoleUser(
+        account.id,
+        account.username,
+        account.console_role,
+        account.person_id,
+        person.name if person else None,
+        fingerprint(account.password_hash),
+        token,
+    )
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> ConsoleUser | None:
-    account_id, _, seen = user_id.partition(":")
-    if not (account_id.isascii() and account_id.isdigit() and len(account_id) < 10):
-        return None
+    account_id, seen, token = (user_id.split(":") + ["", ""])[:3]
+    if not (account_id.isascii() and account_id.isdigit() and len(account_id) < 10 and token):
+        return None  # not ours, or a cookie from before sessions were kept on the server
     ys = yishiting(current_app)
     with ys.db.session(read_only=True) as session:
-        account = session.get(ConsoleAccount, int(account_id))
+        account = session_account(session, int(account_id), token, datetime.now(UTC))
         if account is None or fingerprint(account.password_hash) != seen:
-            return None  # gone, or the password changed since this session logged in
+            return None  # logged out, gone, or the password changed since this login
         person = session.get(Person, account.person_id) if account.person_id else None
-        return ConsoleUser(
-            account.id,
-            account.username,
-            account.console_role,
-            account.person_id,
-            person.name if person else None,
-            fingerprint(account.password_hash),
-        )
+        return user_for(account, person, token)
 
 
 def requires(role: ConsoleRole) -> Callable[[F], F]:

@@ -24,16 +24,18 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from models import ConsoleAccount, ConsoleRole
+from models import ConsoleAccount, ConsoleRole, Person
 from models.accounts import (
     account_by_username,
     clear_failures,
+    end_session,
     recent_failures,
     record_failure,
+    start_session,
 )
 
 from ..extension import yishiting
-from .access import guard, login_manager, public, requires
+from .access import ConsoleUser, guard, login_manager, public, requires, user_for
 
 bp = Blueprint(
     "console_auth",
@@ -84,13 +86,9 @@ def login() -> Response | str | tuple[str, int]:
     status = 200
     if form.validate_on_submit():
         outcome = _attempt(form.username.data or "", form.password.data or "")
-        if isinstance(outcome, ConsoleAccount):
+        if isinstance(outcome, ConsoleUser):
             session.clear()  # a fresh session: nothing from before the login survives
-            from .access import _load_user, fingerprint
-
-            user = _load_user(f"{outcome.id}:{fingerprint(outcome.password_hash)}")
-            assert user is not None
-            login_user(user)
+            login_user(outcome)
             return redirect(_safe_next(request.args.get("next")), code=303)
         error, status = outcome
     elif request.method == "POST":
@@ -98,7 +96,11 @@ def login() -> Response | str | tuple[str, int]:
     return render_template("console/login.html", form=form, error=error), status
 
 
-def _attempt(username: str, password: str) -> ConsoleAccount | tuple[str, int]:
+def _attempt(username: str, password: str) -> ConsoleUser | tuple[str, int]:
+    """Check a login. The attempt is counted as a failure before the password is checked (so
+    parallel guesses cannot slip past the limit) and the ~0.1 s scrypt check runs outside any
+    transaction: on SQLite a write transaction held across it queues every other writer, the
+    webhook's too, behind each guess."""
     ys = yishiting(current_app)
     now = datetime.now(UTC)
     address = request.remote_addr or "-"
@@ -111,16 +113,21 @@ def _attempt(username: str, password: str) -> ConsoleAccount | tuple[str, int]:
         ):
             minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
             return f"登录失败次数过多，请 {minutes} 分钟后再试。", 429
+        record_failure(db, username, address, now)
         account = account_by_username(db, username)
-        ok = check_password_hash(account.password_hash if account else _DUMMY_HASH, password)
-        if account is None or not ok:
-            record_failure(db, username, address, now)
-            current_app.logger.warning("console: failed login for %r from %s", username, address)
-            return "用户名或密码不正确。", 401
+        account_id = account.id if account else None
+        stored = account.password_hash if account else _DUMMY_HASH
+    if not check_password_hash(stored, password) or account_id is None:
+        current_app.logger.warning("console: failed login for %r from %s", username, address)
+        return "用户名或密码不正确。", 401
+    with ys.db.session() as db:
         clear_failures(db, username, address)
-        account.last_login_at = now
-        db.expunge(account)
-        return account
+        signed_in = db.get(ConsoleAccount, account_id)
+        if signed_in is None or signed_in.password_hash != stored:
+            return "用户名或密码不正确。", 401  # deleted or given a new password meanwhile
+        signed_in.last_login_at = now
+        person = db.get(Person, signed_in.person_id) if signed_in.person_id else None
+        return user_for(signed_in, person, start_session(db, signed_in.id, now))
 
 
 @bp.route("/csrf-token")
@@ -134,9 +141,16 @@ def csrf_token() -> Response:
 @bp.route("/logout", methods=["POST"])
 @requires(ConsoleRole.VIEWER)
 def logout() -> Response:
+    end_session_of(current_user)
     logout_user()
     session.clear()
     return redirect(url_for("console_auth.login"), code=303)
+
+
+def end_session_of(user: ConsoleUser) -> None:
+    """End the session on the server: its cookie, wherever it was copied to, opens nothing."""
+    with yishiting(current_app).db.session() as db:
+        end_session(db, user.session_token)
 
 
 __all__ = ["bp", "hash_password", "login_manager"]

@@ -64,6 +64,29 @@ def rules(db: Session, poll: Poll) -> list[tuple[str, str]]:
     ]
 
 
+# Verdicts are (words, tone); "yes"/"no" colour them, "" leaves them neutral. Until a poll
+# closes nothing has failed: the figures are "so far" and shown without red.
+QUORUM_NONE = ("不设要求", "")
+
+
+def quorum_verdict(poll: Poll, counted: Tally) -> tuple[str, str]:
+    if poll.quorum <= 0:
+        return QUORUM_NONE  # a 0 % quorum is met by any turnout, even none yet
+    if poll.status in (DRAFT, OPEN):
+        return ("目前已达到", "") if counted.quorum_met else ("进行中，目前未达到", "")
+    return ("已达到", "yes") if counted.quorum_met else ("未达到", "no")
+
+
+def passed_verdict(poll: Poll, counted: Tally) -> tuple[str, str]:
+    if poll.status == DRAFT:
+        return "尚未开始", ""
+    if poll.status == OPEN:
+        if counted.ballots == 0:
+            return "进行中，尚无投票", ""
+        return ("进行中，目前可通过", "") if counted.passed else ("进行中，目前未达到", "")
+    return ("通过", "yes") if counted.passed else ("未通过", "no")
+
+
 def tally_json(poll: Poll, counted: Tally) -> dict[str, Any]:
     """What the page's chart and figures are refreshed from (tally.json)."""
     return {
@@ -83,6 +106,8 @@ def tally_json(poll: Poll, counted: Tally) -> dict[str, Any]:
         "leaders": counted.leaders,
         "tie": counted.tie,
         "decision": poll.decision,
+        "quorum_verdict": quorum_verdict(poll, counted),
+        "passed_verdict": passed_verdict(poll, counted),
     }
 
 

@@ -8,6 +8,7 @@ import re
 
 from flask import Response, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from bot.classify import RulesFileError, dump_rules, parse_rules
@@ -77,11 +78,12 @@ def import_rules() -> str | BaseResponse | tuple[str, int]:
         return _refuse(f"{where}{reason_in_chinese(bad.reason)}", line=bad.line)
     if request.form.get("apply") == "1":
         with editing() as db:
+            specs = parse_rules(text, _as_they_are(db))
             changes = sync_topics(db, specs, actor=current_user.username, now=now())
         ok(f"已导入：{len(changes)} 项更改。" if changes else "文件与现有规则相同，没有更改。")
         return redirect(url_for("console_rules.index"), code=303)
     with reading() as db:
-        changes = plan_sync(db, specs)
+        changes = plan_sync(db, parse_rules(text, _as_they_are(db)))
     return render_template(
         "console/rules_import.html",
         title="导入规则",
@@ -91,6 +93,11 @@ def import_rules() -> str | BaseResponse | tuple[str, int]:
         action_labels=ACTION_LABELS,
         describe=describe,
     )
+
+
+def _as_they_are(db: Session) -> dict[str, TopicSpec]:
+    """The topics now, by name: what an imported file leaves out of a topic is kept."""
+    return {spec.name: spec for spec in load_specs(db)}
 
 
 def _refuse(message: str, line: int = 0) -> tuple[str, int]:

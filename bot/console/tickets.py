@@ -137,6 +137,12 @@ def _moves_for_me(status: str) -> set[str]:
     return moves - {"accept"} if current_user.person_id is None else moves
 
 
+def _needs_identity(status: str) -> bool:
+    """The ticket waits for 接单 (and then 办结), which this account cannot do: the page says
+    why instead of just leaving the buttons out."""
+    return current_user.person_id is None and "accept" in possible_moves(status)
+
+
 def possible_moves(status: str) -> set[str]:
     """The moves the ticket's state allows now (the others' forms are not shown)."""
     moves = {name for name in ("accept", "resolve", "reject") if status in TRANSITIONS[name][0]}
@@ -158,6 +164,8 @@ def show(number: int) -> str:
             t=detail.ticket,
             options=options,
             can=_moves_for_me(detail.ticket.status),
+            needs_identity=_needs_identity(detail.ticket.status),
+            may_link=current_user.may(ConsoleRole.ADMIN),
             now=now(),
             statuses=STATUS_NAMES,
             open_statuses=OPEN_STATUSES,

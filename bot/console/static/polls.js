@@ -27,11 +27,12 @@
     if (node) node.textContent = value;
   }
 
-  function verdict(id, good, yes, no) {
+  // [words, tone] from the server (polls_view.py): neutral while the poll is open.
+  function verdict(id, pair) {
     const node = document.getElementById(id);
-    if (!node) return;
-    node.textContent = good ? yes : no;
-    node.className = good ? "yes" : "no";
+    if (!node || !pair) return;
+    node.textContent = pair[0];
+    node.className = pair[1];
   }
 
   function pct(value) {
@@ -49,8 +50,8 @@
     text("tally-eligible", tally.eligible);
     text("tally-turnout", pct(tally.turnout));
     text("poll-status", tally.status_name);
-    verdict("tally-quorum", tally.quorum_met, "已达到", "未达到");
-    verdict("tally-passed", tally.passed, "通过", "未通过");
+    verdict("tally-quorum", tally.quorum_verdict);
+    verdict("tally-passed", tally.passed_verdict);
     let outcome = "暂无投票";
     if (tally.tie) outcome = "平票：" + tally.leaders.join("、");
     else if (tally.leaders.length) outcome = "领先：" + tally.leaders[0];
