@@ -11,8 +11,9 @@ It implements just enough of the real APIs to be honest about what clients must 
 
 * access tokens (`cgi-bin/token`, `cgi-bin/stable_token`, WeCom's `cgi-bin/gettoken`) that can
   be rotated, expired (42001) or be unknown (40014);
-* the send endpoints (`custom`, `template`, `mass`, `wecom`), which record what they accepted
-  and refuse followers who left (43004);
+* the send endpoints (`custom`, `template`, `mass`, `wecom`, `subscribe`), which record what
+  they accepted and refuse followers who left (43004); a template or subscription notice
+  registered with `add_template` has its typed fields checked as WeChat does (47003);
 * injected faults, either scripted (`script`) or at random (`chaos`): an errcode, "500",
   "slow", "drop" (no answer, not accepted) and "lost" (accepted, but no answer).
 
@@ -41,13 +42,15 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+from .fields import accepts, placeholders
+
 log = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
 # An injected outcome: an errcode, or one of OUTCOME_WORDS.
 Outcome = int | str
 
-SEND_APIS = ("custom", "template", "mass", "wecom")
+SEND_APIS = ("custom", "template", "mass", "wecom", "subscribe")
 # Token endpoints can be scripted too (not chaos'd): "token" is cgi-bin/token and
 # cgi-bin/stable_token, "gettoken" is WeCom's.
 TOKEN_APIS = ("token", "gettoken")
@@ -74,6 +77,7 @@ ERRMSG = {
     46003: "menu no exist",
     48001: "api unauthorized",
     47001: "data format error",
+    43101: "user refuse to accept the msg",
 }
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -161,6 +165,9 @@ class FakeWeChat:
         self._menu: JsonDict | None = None  # the last menu/create body accepted
         # The account's templates (get_all_private_template): template id -> title.
         self.private_templates: dict[str, str] = {}
+        # Typed templates and notices (add_template): template id -> content, whose
+        # {{thing1.DATA}} placeholders name the fields a send may fill.
+        self._template_contents: dict[str, str] = {}
 
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -402,7 +409,10 @@ class FakeWeChat:
                     return error(40003)
                 if touser in self._unfollowed:
                     return error(43004)
-                if api == "template":
+                refusal = self._typed_refusal(body) if api in ("template", "subscribe") else None
+                if refusal is not None:
+                    return refusal
+                if api in ("template", "subscribe"):
                     extra["msgid"] = next(self._msgids)
             received = Received(api, body, token, time.time())
             self._records.append(received)
@@ -413,6 +423,30 @@ class FakeWeChat:
             except Exception:
                 log.exception("FakeWeChat.on_receive failed")
         return _ok(**extra)
+
+    def add_template(self, template_id: str, title: str, content: str) -> None:
+        """Register a typed template (or subscription notice template) with its content,
+        e.g. "编号{{character_string1.DATA}}\n结果{{thing2.DATA}}": it is listed by
+        get_all_private_template, and sends to it are checked field by field (47003)."""
+        with self._lock:
+            self.private_templates[template_id] = title
+            self._template_contents[template_id] = content
+
+    def _typed_refusal(self, body: JsonDict) -> JsonDict | None:
+        """47003 naming the first field a registered template lacks or whose value its type
+        does not take; None when the send is fine or the template is not registered."""
+        content = self._template_contents.get(str(body.get("template_id")))
+        data = body.get("data")
+        if content is None:
+            return None
+        if not isinstance(data, dict):
+            return error(47001)
+        known = set(placeholders(content))
+        for name, item in data.items():
+            value = item.get("value") if isinstance(item, dict) else None
+            if name not in known or not isinstance(value, str) or not accepts(name, value):
+                return {"errcode": 47003, "errmsg": f"argument invalid! data.{name}.value invalid"}
+        return None
 
     def menu(self) -> JsonDict | None:
         """The menu last published with menu/create (its body), or None."""
@@ -440,7 +474,13 @@ class FakeWeChat:
                 return _selfmenu_info(self._menu)
             if api == "templates":
                 listed = self.private_templates.items()
-                return {"template_list": [{"template_id": t, "title": n} for t, n in listed]}
+                contents = self._template_contents
+                return {
+                    "template_list": [
+                        {"template_id": t, "title": n, "content": contents.get(t, "")}
+                        for t, n in listed
+                    ]
+                }
         if api == "kf_list":
             return {"kf_list": []}
         return {"speed": 3, "realspeed": 15}  # mass_speed
@@ -495,10 +535,12 @@ _APIS: dict[tuple[str, str], str] = {
     ("POST", "cgi-bin/message/custom/send"): "custom",
     ("POST", "cgi-bin/message/template/send"): "template",
     ("POST", "cgi-bin/message/mass/send"): "mass",
+    ("POST", "cgi-bin/message/subscribe/bizsend"): "subscribe",
     ("POST", "cgi-bin/message/send"): "wecom",
     ("POST", "cgi-bin/menu/create"): "menu_create",
     ("GET", "cgi-bin/get_current_selfmenu_info"): "menu_info",
     ("GET", "cgi-bin/template/get_all_private_template"): "templates",
+    ("POST", "cgi-bin/template/get_all_private_template"): "templates",
     ("GET", "cgi-bin/customservice/getkflist"): "kf_list",
     ("POST", "cgi-bin/message/mass/speed/get"): "mass_speed",
 }
