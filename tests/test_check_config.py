@@ -118,9 +118,47 @@ def test_online_asks_wechat_and_finds_the_templates(
         "✓ template for notice: TPL_NOTICE (社区通知)",
     ):
         assert line in result.output, result.output
-    [missing] = problems(result)
+    legacy, missing = problems(result)
+    assert legacy.startswith("✗ [wechat] templates: keyword templates (first, keyword1…, remark)")
+    assert '[templates."KIND"]' in legacy
     assert missing.startswith("✗ template TPL_GONE (for ticket.assigned) is not among")
     assert "我的模板" in missing
+
+
+def test_online_names_a_missing_field_a_wrong_type_and_a_missing_template(
+    settings: Settings, tmp_path: Path, fake: FakeWeChat
+) -> None:
+    fake.add_template(
+        "TPL_DONE",
+        "诉求办结通知",
+        "编号{{character_string1.DATA}}\n结果{{thing2.DATA}}\n时间{{time3.DATA}}",
+    )
+    fake.add_template("TPL_NOTICE", "社区通知", "内容{{thing1.DATA}}\n时间{{time2.DATA}}")
+    text = good(settings, app_id=fake.app_id, app_secret=fake.app_secret, api_base_url=fake.url)
+    text += (
+        '[templates."ticket.resolved"]\nid = "TPL_DONE"\n'
+        'fields = { character_string1 = "{outcome}", thing2 = "{outcome}", '
+        'time4 = "{resolved_at}" }\n'
+        '[templates."ticket.accepted"]\nid = "TPL_GONE"\nfields = { thing1 = "{headline}" }\n'
+        '[templates.notice]\nid = "TPL_NOTICE"\n'
+        'fields = { thing1 = "{text}", time2 = "{sent_at}" }\n'
+    )
+    result = check(config(tmp_path, text), "--online")
+    assert result.exit_code == 1
+    found = problems(result)
+    where = '✗ [templates."ticket.resolved"]'
+    expected = [
+        f"{where} fields.character_string1: '{{outcome}}' cannot fit character_string (32 "
+        "letters, digits or symbols, no Chinese)",
+        f"{where} fields: template TPL_DONE (诉求办结通知) has no field time4 — its fields are "
+        "character_string1, thing2, time3",
+        f"{where}: field time3 of template TPL_DONE is left empty",
+        "✗ template TPL_GONE (for ticket.accepted) is not among the account's templates",
+    ]
+    for start in expected:
+        assert any(line.startswith(start) for line in found), (start, result.output)
+    assert len(found) == len(expected), result.output
+    assert "✓ template for notice: TPL_NOTICE (社区通知)" in result.output
 
 
 def test_online_explains_an_ip_not_on_the_whitelist(
