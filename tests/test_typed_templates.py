@@ -163,3 +163,22 @@ def test_a_bad_mapping_is_refused_naming_the_key(tmp_path: Path, toml: str, mess
     path.write_text(toml, encoding="utf-8")
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(path, environ={})
+
+
+def test_the_documented_mappings_load_and_fit_their_types(tmp_path: Path) -> None:
+    """config.example.toml's commented [templates.*] and [subscriptions.*] examples work."""
+    from bot.cli.check_templates import _unfit
+
+    example = (Path(__file__).resolve().parent.parent / "config.example.toml").read_text("utf-8")
+    start = example.index('# [templates."ticket.resolved"]')
+    lines = [line.removeprefix("#").strip() for line in example[start:].splitlines()]
+    tables = "\n".join(line for line in lines if line.startswith(("[", "id", "fields", "long")))
+    (tmp_path / "c.toml").write_text(tables, encoding="utf-8")
+    settings = load_settings(tmp_path / "c.toml", environ={})
+    resolved = settings.typed_template("ticket.resolved")
+    assert resolved is not None and settings.subscription("ticket.resolved") is not None
+    assert settings.typed_template("notice") is not None
+    for mapping in (*settings.template_maps, *settings.subscription_maps):
+        assert [_unfit(name, value) for name, value in mapping.fields] == [""] * len(
+            mapping.fields
+        )
