@@ -179,6 +179,4 @@ def test_the_documented_mappings_load_and_fit_their_types(tmp_path: Path) -> Non
     assert resolved is not None and settings.subscription("ticket.resolved") is not None
     assert settings.typed_template("notice") is not None
     for mapping in (*settings.template_maps, *settings.subscription_maps):
-        assert [_unfit(name, value) for name, value in mapping.fields] == [""] * len(
-            mapping.fields
-        )
+        assert [_unfit(name, value) for name, value in mapping.fields] == [""] * len(mapping.fields)
