@@ -195,3 +195,38 @@ def test_online_with_a_wrong_secret_says_which_setting(
     [line] = problems(result)
     assert line.startswith("✗ access token: could not be fetched — errcode 40001")
     assert "[wechat] app_secret" in line
+
+
+def test_online_compares_the_subscription_notices_too(
+    settings: Settings, tmp_path: Path, fake: FakeWeChat
+) -> None:
+    content = "编号{{character_string1.DATA}}\n结果{{thing2.DATA}}"
+    fake.add_template("SUB_DONE", "诉求办结提醒", content, notice=2)
+    fake.add_template("SUB_LONG", "社区通知", "内容{{thing1.DATA}}", notice=3)
+    text = good(settings, app_id=fake.app_id, app_secret=fake.app_secret, api_base_url=fake.url)
+    text += (
+        '[subscriptions."ticket.resolved"]\nid = "SUB_DONE"\nlong_term = true\n'
+        'fields = { character_string1 = "#{number}", thing2 = "{outcome}" }\n'
+        '[subscriptions.notice]\nid = "SUB_LONG"\nfields = { thing1 = "{text}" }\n'
+        '[subscriptions."ticket.accepted"]\nid = "SUB_GONE"\nfields = { thing1 = "{headline}" }\n'
+    )
+    result = check(config(tmp_path, text), "--online")
+    assert result.exit_code == 1
+    assert "✓ subscription notice for ticket.resolved: SUB_DONE (诉求办结提醒)" in result.output
+    found = problems(result)
+    expected = [
+        '✗ [subscriptions."ticket.resolved"] long_term: SUB_DONE is one-time — set',
+        '✗ [subscriptions."notice"] long_term: SUB_LONG is long-term — set',
+        "✗ template SUB_GONE (for ticket.accepted) is not among the account's subscription notice",
+    ]
+    for start in expected:
+        assert any(line.startswith(start) for line in found), (start, result.output)
+    assert len(found) == len(expected), result.output
+
+
+def test_typed_mappings_of_unknown_kinds_are_named(settings: Settings, tmp_path: Path) -> None:
+    text = good(settings) + '[templates."ticket.resolvd"]\nid = "T"\nfields = { thing1 = "x" }\n'
+    result = check(config(tmp_path, text))
+    assert result.exit_code == 1
+    [line] = problems(result)
+    assert line.startswith('✗ [templates."ticket.resolvd"]: unknown push kind — use push kinds:')

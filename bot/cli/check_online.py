@@ -12,12 +12,13 @@ from typing import Any
 from ..config import Settings
 from ..delivery.api import Api, ApiFailure, HttpJson, fetch_wechat_token, fetch_wecom_token
 from ..wechat.errors import FIXES, explain, ip_in
-from .check_templates import compare
+from .check_templates import compare, compare_notices
 from .findings import Finding
 
 IP_WHITELIST = 40164
 UNAUTHORIZED = 48001
 TEMPLATES = "cgi-bin/template/get_all_private_template"
+NOTICES = "wxaapi/newtmpl/gettemplate"
 MY_TEMPLATES = "公众号后台 → 广告与服务 → 模板消息 → 我的模板"
 # (method, path, what a person calls the channel)
 PROBES = (
@@ -45,6 +46,8 @@ def online_findings(settings: Settings) -> list[Finding]:
         found += [_probe(api, method, path, what) for method, path, what in PROBES]
         if settings.templates or settings.template_maps:
             found += _templates(api, settings)
+        if settings.subscription_maps:
+            found += _notices(api, settings)
     finally:
         http.close()
     if settings.wecom_enabled:
@@ -96,6 +99,17 @@ def _templates(api: Api, settings: Settings) -> list[Finding]:
     for mapping in settings.template_maps:
         found += compare(mapping, listed)
     return found
+
+
+def _notices(api: Api, settings: Settings) -> list[Finding]:
+    try:
+        answer = api.get(NOTICES)
+    except ApiFailure as exc:
+        if exc.errcode == UNAUTHORIZED:
+            what = "subscription notices (订阅通知): the account may not use them (48001)"
+            return [Finding(False, what, _unauthorized())]
+        return [Finding(False, "subscription notices: could not list them", explain(exc))]
+    return compare_notices(settings.subscription_maps, answer.get("data") or [])
 
 
 def _template(kind: str, template_id: str, listed: dict[str, Any]) -> Finding:

@@ -15,6 +15,8 @@ from ..wechat.mapping import TemplateMap, fill, names_in
 from .findings import Finding
 
 MY_TEMPLATES = "公众号后台 → 广告与服务 → 模板消息 → 我的模板"
+MY_NOTICES = "公众号后台 → 广告与服务 → 订阅通知 → 我的模板"
+ONE_TIME, LONG_TERM = 2, 3  # wxaapi/newtmpl/gettemplate's type
 LEGACY = (
     "[wechat] templates: keyword templates (first, keyword1…, remark) — WeChat no longer "
     "shows first and remark, so residents miss the headline and the next step"
@@ -59,16 +61,21 @@ def local_template_findings(settings: Settings) -> list[Finding]:
     return found
 
 
-def compare(mapping: TemplateMap, listed: dict[str, tuple[str, str]]) -> list[Finding]:
-    """One `[templates."KIND"]` against the account's templates (id -> (title, content))."""
-    where = f'[templates."{mapping.kind}"]'
+def compare(
+    mapping: TemplateMap, listed: dict[str, tuple[str, str]], section: str = "templates"
+) -> list[Finding]:
+    """One `[templates."KIND"]` (or `[subscriptions."KIND"]`) against the account's templates
+    (id -> (title, content))."""
+    where = f'[{section}."{mapping.kind}"]'
     if mapping.template_id not in listed:
+        what = "templates" if section == "templates" else "subscription notice templates"
+        mine = MY_TEMPLATES if section == "templates" else MY_NOTICES
         return [
             Finding(
                 False,
                 f"template {mapping.template_id} (for {mapping.kind}) is not among the "
-                "account's templates",
-                f"add it in {MY_TEMPLATES} and copy its 模板ID into {where} id",
+                f"account's {what}",
+                f"add it in {mine} and copy its 模板ID into {where} id",
             )
         ]
     title, content = listed[mapping.template_id]
@@ -99,7 +106,31 @@ def compare(mapping: TemplateMap, listed: dict[str, tuple[str, str]]) -> list[Fi
                 )
             )
     if not found:
-        found.append(Finding(True, f"template for {mapping.kind}: {mapping.template_id} ({title})"))
+        what = "template" if section == "templates" else "subscription notice"
+        found.append(Finding(True, f"{what} for {mapping.kind}: {mapping.template_id} ({title})"))
+    return found
+
+
+def compare_notices(mappings: tuple[TemplateMap, ...], data: list[object]) -> list[Finding]:
+    """Every `[subscriptions."KIND"]` against wxaapi/newtmpl/gettemplate's `data`."""
+    listed: dict[str, tuple[str, str]] = {}
+    kinds: dict[str, object] = {}
+    for item in data:
+        if isinstance(item, dict) and isinstance(item.get("priTmplId"), str):
+            template_id = item["priTmplId"]
+            listed[template_id] = (str(item.get("title") or ""), str(item.get("content") or ""))
+            kinds[template_id] = item.get("type")
+    found = []
+    for mapping in mappings:
+        found += compare(mapping, listed, "subscriptions")
+        kind = kinds.get(mapping.template_id)
+        where = f'[subscriptions."{mapping.kind}"] long_term'
+        if kind == ONE_TIME and mapping.long_term:
+            fix = f"set {where} = false: each acceptance allows one notice"
+            found.append(Finding(False, f"{where}: {mapping.template_id} is one-time", fix))
+        elif kind == LONG_TERM and not mapping.long_term:
+            fix = f"set {where} = true, or only one notice is sent per acceptance"
+            found.append(Finding(False, f"{where}: {mapping.template_id} is long-term", fix))
     return found
 
 

@@ -57,6 +57,8 @@ TOKEN_APIS = ("token", "gettoken")
 # The account's own APIs (`menu push`, `menu show`, `check-config --online`): the menu, the
 # template list and two read-only probes of the customer-service and mass-send permissions.
 ACCOUNT_APIS = ("menu_create", "menu_info", "templates", "kf_list", "mass_speed")
+# The subscription notice templates (wxaapi/newtmpl/gettemplate, `check-config --online`).
+ACCOUNT_APIS += ("notice_templates",)
 OUTCOME_WORDS = ("ok", "500", "slow", "drop", "lost")
 DEFAULT_CHAOS_OUTCOMES: tuple[Outcome, ...] = (-1, 45009, 40001, "500", "slow", "drop", "lost")
 
@@ -168,6 +170,9 @@ class FakeWeChat:
         # Typed templates and notices (add_template): template id -> content, whose
         # {{thing1.DATA}} placeholders name the fields a send may fill.
         self._template_contents: dict[str, str] = {}
+        # Subscription notice templates (wxaapi/newtmpl/gettemplate): id -> (title, type),
+        # type 2 one-time, 3 long-term.
+        self._notice_templates: dict[str, tuple[str, int]] = {}
 
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -424,12 +429,18 @@ class FakeWeChat:
                 log.exception("FakeWeChat.on_receive failed")
         return _ok(**extra)
 
-    def add_template(self, template_id: str, title: str, content: str) -> None:
-        """Register a typed template (or subscription notice template) with its content,
-        e.g. "编号{{character_string1.DATA}}\n结果{{thing2.DATA}}": it is listed by
-        get_all_private_template, and sends to it are checked field by field (47003)."""
+    def add_template(
+        self, template_id: str, title: str, content: str, *, notice: int | None = None
+    ) -> None:
+        """Register a typed template with its content, e.g. "编号{{character_string1.DATA}}
+        \n结果{{thing2.DATA}}": it is listed by get_all_private_template (with `notice` = 2
+        one-time or 3 long-term: a subscription notice template, listed by
+        wxaapi/newtmpl/gettemplate), and sends to it are checked field by field (47003)."""
         with self._lock:
-            self.private_templates[template_id] = title
+            if notice is None:
+                self.private_templates[template_id] = title
+            else:
+                self._notice_templates[template_id] = (title, notice)
             self._template_contents[template_id] = content
 
     def _typed_refusal(self, body: JsonDict) -> JsonDict | None:
@@ -447,6 +458,24 @@ class FakeWeChat:
             if name not in known or not isinstance(value, str) or not accepts(name, value):
                 return {"errcode": 47003, "errmsg": f"argument invalid! data.{name}.value invalid"}
         return None
+
+    def _template_list(self, api: str) -> JsonDict:
+        """get_all_private_template's or wxaapi/newtmpl/gettemplate's answer. Holds the lock."""
+        contents = self._template_contents
+        if api == "templates":
+            listed = self.private_templates.items()
+            return {
+                "template_list": [
+                    {"template_id": t, "title": n, "content": contents.get(t, "")}
+                    for t, n in listed
+                ]
+            }
+        notices = self._notice_templates.items()
+        data = [
+            {"priTmplId": t, "title": n, "content": contents.get(t, ""), "type": k}
+            for t, (n, k) in notices
+        ]
+        return _ok(data=data)
 
     def menu(self) -> JsonDict | None:
         """The menu last published with menu/create (its body), or None."""
@@ -472,15 +501,8 @@ class FakeWeChat:
                 return _ok()
             if api == "menu_info":
                 return _selfmenu_info(self._menu)
-            if api == "templates":
-                listed = self.private_templates.items()
-                contents = self._template_contents
-                return {
-                    "template_list": [
-                        {"template_id": t, "title": n, "content": contents.get(t, "")}
-                        for t, n in listed
-                    ]
-                }
+            if api in ("templates", "notice_templates"):
+                return self._template_list(api)
         if api == "kf_list":
             return {"kf_list": []}
         return {"speed": 3, "realspeed": 15}  # mass_speed
@@ -541,6 +563,7 @@ _APIS: dict[tuple[str, str], str] = {
     ("GET", "cgi-bin/get_current_selfmenu_info"): "menu_info",
     ("GET", "cgi-bin/template/get_all_private_template"): "templates",
     ("POST", "cgi-bin/template/get_all_private_template"): "templates",
+    ("GET", "wxaapi/newtmpl/gettemplate"): "notice_templates",
     ("GET", "cgi-bin/customservice/getkflist"): "kf_list",
     ("POST", "cgi-bin/message/mass/speed/get"): "mass_speed",
 }
