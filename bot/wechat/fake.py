@@ -56,7 +56,7 @@ SEND_APIS = ("custom", "template", "mass", "wecom", "subscribe")
 TOKEN_APIS = ("token", "gettoken")
 # The account's own APIs (`menu push`, `menu show`, `check-config --online`): the menu, the
 # template list and two read-only probes of the customer-service and mass-send permissions.
-ACCOUNT_APIS = ("menu_create", "menu_info", "templates", "kf_list", "mass_speed")
+ACCOUNT_APIS: tuple[str, ...] = ("menu_create", "menu_info", "templates", "kf_list", "mass_speed")
 # The subscription notice templates (wxaapi/newtmpl/gettemplate, `check-config --online`).
 ACCOUNT_APIS += ("notice_templates",)
 OUTCOME_WORDS = ("ok", "500", "slow", "drop", "lost")
