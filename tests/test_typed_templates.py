@@ -180,3 +180,35 @@ def test_the_documented_mappings_load_and_fit_their_types(tmp_path: Path) -> Non
     assert settings.typed_template("notice") is not None
     for mapping in (*settings.template_maps, *settings.subscription_maps):
         assert [_unfit(name, value) for name, value in mapping.fields] == [""] * len(mapping.fields)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "sent"),
+    [
+        ("thing2", "第一行\n第二行", "第一行 第二行"),  # no line breaks in any field
+        ("thing2", "", "无"),
+        ("character_string1", "A" * 40, "A" * 32),
+        ("phrase3", "处理中请稍候再试", "处理中请稍"),
+        ("name4", "欧阳娜娜欧阳娜娜欧阳娜娜", "欧阳娜娜欧阳娜娜欧…"),
+        ("time5", "2026年12月6日 14:30", "2026年12月6日 14:30"),
+        ("number6", "12", "12"),
+        ("enum_string7", "已办结", "已办结"),  # a type not known here: passed as written
+    ],
+)
+def test_values_are_fitted_to_their_field_type(field: str, value: str, sent: str) -> None:
+    from bot.wechat.fields import accepts, fit
+
+    assert fit(field, value) == sent
+    assert accepts(field, sent)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("character_string1", "编号12"), ("number2", "#12"), ("time3", "下午两点"), ("phrase4", "ok")],
+)
+def test_values_no_cut_can_fit_are_refused_without_quoting_them(field: str, value: str) -> None:
+    from bot.wechat.fields import Unfit, fit
+
+    with pytest.raises(Unfit) as refused:
+        fit(field, value)
+    assert value not in str(refused.value) and field in str(refused.value)

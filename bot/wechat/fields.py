@@ -160,7 +160,8 @@ def fit(field: str, value: str) -> str:
     if not kind.accepts(value) and kind.limit and len(value) > _limit(kind, value):
         value = _cut(kind, value)
     if not kind.accepts(value):
-        raise Unfit(f"{field}: {value!r} is not {kind.rule}")
+        # Not the value itself: it may quote what a resident wrote, and this reaches the log.
+        raise Unfit(f"{field}: a value of {len(value)} characters that is not {kind.rule}")
     return value
 
 
