@@ -106,6 +106,7 @@ class SubscriptionChannel:
                 conn, person.id, template_id, long_term=mapping.long_term, now=now
             )
         if not taken:
+            person.subscribed.pop(template_id, None)
             raise ChannelRefused(f"subscription {template_id}: none left for this person")
         body: dict[str, Any] = {"touser": person.openid, "template_id": template_id, "data": data}
         if mapping.link:
@@ -116,9 +117,12 @@ class SubscriptionChannel:
             with self.db.transaction() as conn:
                 if exc.errcode == USER_REFUSES:
                     refused(conn, person.id, template_id, now)
+                    person.subscribed.pop(template_id, None)
                 elif one_time:
                     give_back(conn, person.id, template_id, now)
             raise
+        if one_time:  # the batch's later pushes to this person see it used
+            person.subscribed[template_id] = person.subscribed.get(template_id, 1) - 1
 
 
 def _data(
