@@ -57,12 +57,14 @@ def choice(template_id: str, status: str) -> str:
 
 
 @pytest.fixture
-def account(config_path: Path, fake: FakeWeChat, clock: Clock) -> Any:
-    """The app and its WeChat, with a notice template and a notice subscription mapped."""
+def account(config_path: Path, fake: FakeWeChat, clock: Clock, backend_settings: Settings) -> Any:
+    """The app and its WeChat, with a notice template and a notice subscription mapped, on
+    SQLite and on PostgreSQL (a one-time subscription is taken by one UPDATE on both)."""
     fake.add_template("TPL_NOTICE", "社区通知", "内容{{thing1.DATA}}\n时间{{time2.DATA}}")
     notice = "内容{{thing1.DATA}}\n时间{{time2.DATA}}"
     fake.add_template("SUB_NOTICE", "社区通知", notice, notice=2)  # one-time
     settings = live_settings(with_config(config_path, NOTICE_MAP + SUBSCRIBE_MAP), fake)
+    settings = settings.replace(app={"database_url": backend_settings.app.database_url})
     app = make_app(settings, clock=clock)
     yield settings, WeChat(app.test_client(), settings), app.extensions["yishiting"].db
     app.extensions["yishiting"].db.dispose()

@@ -131,6 +131,19 @@ def test_a_value_no_cut_can_fit_holds_the_push_for_the_next_reply_and_says_why(
     db.dispose()
 
 
+def test_a_part_the_push_does_not_have_is_named_where_staff_look(
+    config_path: Path, fake: FakeWeChat
+) -> None:
+    mapping = '[templates.notice]\nid = "TPL_NOTICE"\nfields = { thing1 = "{txet}" }\n'
+    settings = live_settings(with_config(config_path, mapping), fake)
+    db = Database(settings)
+    queue(db, person(db, "o_resident_1", wrote_ago=timedelta(days=3)), "明天停水")
+    assert Worker(settings, db).run_once().held == 1
+    [row] = rows(db)
+    assert "thing1: the push notice has no {txet}" in (row.last_error or "")
+    db.dispose()
+
+
 def test_a_template_that_wechat_refuses_falls_back_too(config_path: Path, fake: FakeWeChat) -> None:
     """The account's template has other fields than the mapping says: WeChat answers 47003."""
     fake.add_template("TPL_NOTICE", "社区通知", "内容：{{thing3.DATA}}\n时间：{{time4.DATA}}")
@@ -141,6 +154,7 @@ def test_a_template_that_wechat_refuses_falls_back_too(config_path: Path, fake: 
     assert Worker(settings, db).run_once().held == 1
     [row] = rows(db)
     assert "47003" in (row.last_error or "") and "data.thing1.value invalid" in row.last_error
+    db.dispose()
 
 
 @pytest.mark.parametrize(
