@@ -185,7 +185,8 @@ def test_the_documented_mappings_load_and_fit_their_types(tmp_path: Path) -> Non
 
     example = (Path(__file__).resolve().parent.parent / "config.example.toml").read_text("utf-8")
     start = example.index('# [templates."ticket.resolved"]')
-    lines = [line.removeprefix("#").strip() for line in example[start:].splitlines()]
+    end = example.index("# The custom menu", start)
+    lines = [line.removeprefix("#").strip() for line in example[start:end].splitlines()]
     tables = "\n".join(line for line in lines if line.startswith(("[", "id", "fields", "long")))
     (tmp_path / "c.toml").write_text(tables, encoding="utf-8")
     settings = load_settings(tmp_path / "c.toml", environ={})
