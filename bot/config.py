@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .wechat.mapping import SUBSCRIPTIONS, TEMPLATES, TemplateMap, parse_maps
+
 if TYPE_CHECKING:
     from .menu import Button
 
@@ -53,7 +55,9 @@ class WechatSettings:
     app_secret: str = ""
     encoding_aes_key: str = ""
     api_base_url: str = "https://api.weixin.qq.com/"
-    # Template messages: "kind=TEMPLATE_ID" pairs, comma-separated (see delivery/templates.py).
+    # Legacy keyword template messages (first, keyword1…, remark): "kind=TEMPLATE_ID" pairs,
+    # comma-separated. WeChat no longer shows first and remark: map typed fields in
+    # [templates."KIND"] instead (bot/wechat/mapping.py); check-config says so.
     templates: str = ""
     # A signed request whose timestamp is further than this from our clock is refused (403);
     # the (timestamp, nonce) pairs seen within it are kept, so a signed URL cannot be replayed.
@@ -201,6 +205,10 @@ class Settings:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     # `[[menu]]`: the custom menu (bot/menu.py); empty = built from handlers/menu.py.
     menu: tuple[Button, ...] = ()
+    # `[templates."KIND"]` and `[subscriptions."KIND"]`: typed template messages and
+    # subscription notices per push kind (bot/wechat/mapping.py).
+    template_maps: tuple[TemplateMap, ...] = ()
+    subscription_maps: tuple[TemplateMap, ...] = ()
     source: str = ""  # the file the settings came from ("" = defaults only)
 
     @property
@@ -225,6 +233,14 @@ class Settings:
     def templates(self) -> dict[str, str]:
         """Push kind -> WeChat template id, from `[wechat] templates`."""
         return parse_templates(self.wechat.templates)
+
+    def typed_template(self, kind: str) -> TemplateMap | None:
+        """The typed template message for a push kind, if `[templates."KIND"]` maps one."""
+        return next((m for m in self.template_maps if m.kind == kind), None)
+
+    def subscription(self, kind: str) -> TemplateMap | None:
+        """The subscription notice for a push kind, if `[subscriptions."KIND"]` maps one."""
+        return next((m for m in self.subscription_maps if m.kind == kind), None)
 
     @property
     def console_pushes(self) -> bool:
@@ -294,16 +310,32 @@ def load_settings(
         from .menu import parse_menu
 
         buttons = parse_menu(raw["menu"])
-    settings = Settings(**sections, menu=buttons, source=source)
+    maps = {name: _maps(name, raw) for name in (TEMPLATES, SUBSCRIPTIONS)}
+    settings = Settings(
+        **sections,
+        menu=buttons,
+        template_maps=maps[TEMPLATES],
+        subscription_maps=maps[SUBSCRIPTIONS],
+        source=source,
+    )
     settings = _resolve_sqlite_path(settings)
     return validate(settings)
+
+
+def _maps(section: str, raw: Mapping[str, Any]) -> tuple[TemplateMap, ...]:
+    if section not in raw:
+        return ()
+    try:
+        return parse_maps(section, raw[section])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _from_file(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     values: dict[str, dict[str, Any]] = {}
     for section, table in raw.items():
-        if section == "menu":
-            continue  # [[menu]]: bot/menu.py reads it
+        if section in ("menu", TEMPLATES, SUBSCRIPTIONS):
+            continue  # [[menu]]: bot/menu.py reads it; the typed templates: _maps
         if section not in SECTIONS:
             log.warning("config: unknown section [%s] ignored", section)
             continue
@@ -426,7 +458,12 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError(
             f"[wecom] api_base_url: not an http(s) URL: {settings.wecom.api_base_url!r}"
         )
-    parse_templates(wechat.templates)
+    both = set(parse_templates(wechat.templates)) & {m.kind for m in settings.template_maps}
+    if both:
+        raise ConfigError(
+            f'[wechat] templates: {", ".join(sorted(both))} also has a [templates."KIND"] '
+            "table: keep the typed one and drop it from [wechat] templates"
+        )
     _check_delivery(settings.delivery)
     _check_health(settings.health)
     if settings.polls.remind_before_hours < 0 or settings.polls.followup_days <= 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from models import set_following
 from models.outbox import cancel_for
+from models.subscriptions import record_subscriptions
 
 from . import texts
 from .router import Context, Router
@@ -50,3 +51,11 @@ def menu_tap(ctx: Context) -> str:
 @router.event("view", "location", "templatesendjobfinish", "masssendjobfinish")
 def no_answer_expected(ctx: Context) -> None:
     """Link taps and automatic reports: the person expects no message back."""
+
+
+@router.event("subscribe_msg_popup_event", "subscribe_msg_change_event", "subscribe_msg_sent_event")
+def subscriptions_changed(ctx: Context) -> None:
+    """订阅通知: the person accepted or refused notice templates (in a popup, in their notice
+    settings, or a notice could not be delivered). Recorded for the delivery; WeChat shows
+    nothing back."""
+    record_subscriptions(ctx.db, ctx.person.id, ctx.message.subscriptions, ctx.now)

@@ -25,3 +25,6 @@ class Message:
     event: str | None = None  # lower case: subscribe, unsubscribe, click, ...
     event_key: str | None = None
     details: Mapping[str, str] = field(default_factory=dict)  # kind-specific fields
+    # A subscribe-message event's list: (notice template id, "accept" | "reject" | "sent" |
+    # "failed") pairs (bot/wechat/inbound.py, subscription_choices).
+    subscriptions: tuple[tuple[str, str], ...] = ()

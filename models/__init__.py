@@ -15,6 +15,7 @@ from .privacy import PrivacyAudit
 from .rules import EXCLUDE, INCLUDE, KINDS, Classification, RuleSpec, TopicSpec
 from .staff import StaffCode, StaffGrid, StaffTopic
 from .states import ConversationState, drop_state, pending_states, push_state
+from .subscriptions import Subscription
 from .tickets import (
     Attachment,
     Filed,
@@ -56,6 +57,7 @@ __all__ = [
     "StaffCode",
     "StaffGrid",
     "StaffTopic",
+    "Subscription",
     "TicketEvent",
     "TicketSupporter",
     "AccessToken",

@@ -292,8 +292,10 @@ def resolve(
             "followup_asked_at": None,
         },
     )
-    tell_resident(db, ticket, "ticket.resolved", now, outcome=outcome, topic=_topic_name(ticket))
-    tell_supporters(db, ticket, "ticket.supported_resolved", now, outcome=outcome)
+    # resolved_at: the time a template's time field shows, not the (maybe later) send's.
+    done = {"outcome": outcome, "resolved_at": now.isoformat()}
+    tell_resident(db, ticket, "ticket.resolved", now, topic=_topic_name(ticket), **done)
+    tell_supporters(db, ticket, "ticket.supported_resolved", now, **done)
     from .states import push_state
 
     push_state(

@@ -15,9 +15,10 @@ Erasure keeps every figure the committee reports (decisions, in the order `erase
 - ballots stay (poll tallies count choices per ballot); a person-unit key "p<id>" becomes
   "x<ballot id>" (the voter cannot vote again under this openid); a household's key stays —
   it is the household's vote, and another member may still replace it;
-- pushes to the person are deleted; pushes to staff about the person's tickets lose the
-  text and phone they quote; pending conversation states are deleted; a linked console account
-  is unlinked; an announcement addressed to the openid names the placeholder instead.
+- pushes to the person and their notice subscriptions (订阅通知) are deleted; pushes to
+  staff about the person's tickets lose the text and phone they quote; pending conversation
+  states are deleted; a linked console account is unlinked; an announcement addressed to the
+  openid names the placeholder instead.
 Staff and admins are refused: `yishiting staff remove` first hands their work over.
 """
 
@@ -42,6 +43,7 @@ from .people import Person, Role
 from .places import APPROVED, Binding
 from .polls import Ballot
 from .states import ConversationState
+from .subscriptions import Subscription
 from .tickets import Attachment, Ticket, TicketEvent
 
 # What residents and staff read where a text used to be (kept in one place).
@@ -116,6 +118,9 @@ def erase_person(db: Session, person: Person, actor: str, now: datetime) -> Eras
         db.execute(delete(OutboxMessage).where(OutboxMessage.person_id == person.id))
     )
     erased.counts["pushes_to_staff_redacted"] = _redact_staff_pushes(db, set(ticket_ids))
+    erased.counts["subscriptions"] = _rows(
+        db.execute(delete(Subscription).where(Subscription.person_id == person.id))
+    )
     erased.counts["announcements"] = _rows(
         db.execute(
             update(Announcement)

@@ -118,9 +118,47 @@ def test_online_asks_wechat_and_finds_the_templates(
         "✓ template for notice: TPL_NOTICE (社区通知)",
     ):
         assert line in result.output, result.output
-    [missing] = problems(result)
+    legacy, missing = problems(result)
+    assert legacy.startswith("✗ [wechat] templates: keyword templates (first, keyword1…, remark)")
+    assert '[templates."KIND"]' in legacy
     assert missing.startswith("✗ template TPL_GONE (for ticket.assigned) is not among")
     assert "我的模板" in missing
+
+
+def test_online_names_a_missing_field_a_wrong_type_and_a_missing_template(
+    settings: Settings, tmp_path: Path, fake: FakeWeChat
+) -> None:
+    fake.add_template(
+        "TPL_DONE",
+        "诉求办结通知",
+        "编号{{character_string1.DATA}}\n结果{{thing2.DATA}}\n时间{{time3.DATA}}",
+    )
+    fake.add_template("TPL_NOTICE", "社区通知", "内容{{thing1.DATA}}\n时间{{time2.DATA}}")
+    text = good(settings, app_id=fake.app_id, app_secret=fake.app_secret, api_base_url=fake.url)
+    text += (
+        '[templates."ticket.resolved"]\nid = "TPL_DONE"\n'
+        'fields = { character_string1 = "{outcome}", thing2 = "{outcome}", '
+        'time4 = "{resolved_at}" }\n'
+        '[templates."ticket.accepted"]\nid = "TPL_GONE"\nfields = { thing1 = "{headline}" }\n'
+        '[templates.notice]\nid = "TPL_NOTICE"\n'
+        'fields = { thing1 = "{text}", time2 = "{sent_at}" }\n'
+    )
+    result = check(config(tmp_path, text), "--online")
+    assert result.exit_code == 1
+    found = problems(result)
+    where = '✗ [templates."ticket.resolved"]'
+    expected = [
+        f"{where} fields.character_string1: '{{outcome}}' cannot fit character_string (32 "
+        "letters, digits or symbols, no Chinese)",
+        f"{where} fields: template TPL_DONE (诉求办结通知) has no field time4 — its fields are "
+        "character_string1, thing2, time3",
+        f"{where}: field time3 of template TPL_DONE is left empty",
+        "✗ template TPL_GONE (for ticket.accepted) is not among the account's templates",
+    ]
+    for start in expected:
+        assert any(line.startswith(start) for line in found), (start, result.output)
+    assert len(found) == len(expected), result.output
+    assert "✓ template for notice: TPL_NOTICE (社区通知)" in result.output
 
 
 def test_online_explains_an_ip_not_on_the_whitelist(
@@ -157,3 +195,38 @@ def test_online_with_a_wrong_secret_says_which_setting(
     [line] = problems(result)
     assert line.startswith("✗ access token: could not be fetched — errcode 40001")
     assert "[wechat] app_secret" in line
+
+
+def test_online_compares_the_subscription_notices_too(
+    settings: Settings, tmp_path: Path, fake: FakeWeChat
+) -> None:
+    content = "编号{{character_string1.DATA}}\n结果{{thing2.DATA}}"
+    fake.add_template("SUB_DONE", "诉求办结提醒", content, notice=2)
+    fake.add_template("SUB_LONG", "社区通知", "内容{{thing1.DATA}}", notice=3)
+    text = good(settings, app_id=fake.app_id, app_secret=fake.app_secret, api_base_url=fake.url)
+    text += (
+        '[subscriptions."ticket.resolved"]\nid = "SUB_DONE"\nlong_term = true\n'
+        'fields = { character_string1 = "#{number}", thing2 = "{outcome}" }\n'
+        '[subscriptions.notice]\nid = "SUB_LONG"\nfields = { thing1 = "{text}" }\n'
+        '[subscriptions."ticket.accepted"]\nid = "SUB_GONE"\nfields = { thing1 = "{headline}" }\n'
+    )
+    result = check(config(tmp_path, text), "--online")
+    assert result.exit_code == 1
+    assert "✓ subscription notice for ticket.resolved: SUB_DONE (诉求办结提醒)" in result.output
+    found = problems(result)
+    expected = [
+        '✗ [subscriptions."ticket.resolved"] long_term: SUB_DONE is one-time — set',
+        '✗ [subscriptions."notice"] long_term: SUB_LONG is long-term — set',
+        "✗ template SUB_GONE (for ticket.accepted) is not among the account's subscription notice",
+    ]
+    for start in expected:
+        assert any(line.startswith(start) for line in found), (start, result.output)
+    assert len(found) == len(expected), result.output
+
+
+def test_typed_mappings_of_unknown_kinds_are_named(settings: Settings, tmp_path: Path) -> None:
+    text = good(settings) + '[templates."ticket.resolvd"]\nid = "T"\nfields = { thing1 = "x" }\n'
+    result = check(config(tmp_path, text))
+    assert result.exit_code == 1
+    [line] = problems(result)
+    assert line.startswith('✗ [templates."ticket.resolvd"]: unknown push kind — use push kinds:')

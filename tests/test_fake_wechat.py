@@ -452,3 +452,78 @@ def test_describe_a_template() -> None:
         0.0,
     )
     assert fake_cli.describe(received).endswith("template o1 T9 / 您好 / 2")
+
+
+# --- typed templates and subscription notices -------------------------------------------------
+
+SUBSCRIBE = "cgi-bin/message/subscribe/bizsend"
+DONE = (
+    "编号{{character_string1.DATA}}\n结果{{thing2.DATA}}\n时间{{time3.DATA}}\n状态{{phrase4.DATA}}"
+)
+
+
+def typed(template_id: str, **values: str) -> dict[str, Any]:
+    data = {name: {"value": value} for name, value in values.items()}
+    return {"touser": "o_bob", "template_id": template_id, "data": data}
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, SUBSCRIBE])
+def test_a_registered_template_takes_only_values_its_field_types_allow(
+    fake: FakeWeChat, http: requests.Session, path: str
+) -> None:
+    fake.add_template("T_DONE", "诉求办结通知", DONE)
+    token = get_token(http, fake)
+    good = {
+        "character_string1": "#12",
+        "thing2": "已更换电梯控制板",
+        "time3": "2026年12月6日 14:30",
+    }
+    assert errcode(send(http, fake, token, typed("T_DONE", **good, phrase4="已办结"), path)) == 0
+    for bad in (
+        {"thing2": "已更换电梯门机控制板并对全部楼层的按钮进行检修"},  # 21 characters
+        {"character_string1": "编号12"},  # Chinese
+        {"time3": "下午两点"},
+        {"phrase4": "done"},
+        {"thing9": "没有这个字段"},
+        {"thing2": "第一行\n第二行"},
+    ):
+        answer = send(http, fake, token, typed("T_DONE", **bad), path).json()
+        [name] = bad
+        assert answer == {
+            "errcode": 47003,
+            "errmsg": f"argument invalid! data.{name}.value invalid",
+        }
+    # A template nobody registered is not checked (the legacy first/keyword/remark sends).
+    assert errcode(send(http, fake, token, typed("T_OLD", first="任何内容\n都行"), path)) == 0
+    assert len(fake.received()) == 2
+
+
+def test_subscription_notices_are_sends_that_can_be_scripted(
+    fake: FakeWeChat, http: requests.Session
+) -> None:
+    token = get_token(http, fake)
+    fake.script("subscribe", [43101])
+    answer = send(http, fake, token, typed("S1", thing1="停水通知"), SUBSCRIBE).json()
+    assert answer == {"errcode": 43101, "errmsg": "user refuse to accept the msg"}
+    assert isinstance(send(http, fake, token, typed("S1"), SUBSCRIBE).json()["msgid"], int)
+    [record] = fake.received("subscribe")
+    assert record.body["template_id"] == "S1"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_the_template_list_shows_each_template_content(
+    fake: FakeWeChat, http: requests.Session, method: str
+) -> None:
+    fake.add_template("T_DONE", "诉求办结通知", DONE)
+    fake.private_templates["T_OLD"] = "旧模板"
+    token = get_token(http, fake)
+    answer = http.request(
+        method,
+        fake.url + "cgi-bin/template/get_all_private_template",
+        params={"access_token": token},
+        timeout=5,
+    ).json()
+    assert answer["template_list"] == [
+        {"template_id": "T_DONE", "title": "诉求办结通知", "content": DONE},
+        {"template_id": "T_OLD", "title": "旧模板", "content": ""},
+    ]

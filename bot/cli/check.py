@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..config import ENV_PREFIX, EXAMPLE_SECRET_KEY, SECTIONS, ConfigError, Settings, load_settings
 from ..menu import default_menu, read_menu
 from .check_online import online_findings
+from .check_templates import local_template_findings
 from .common import config_option
 from .findings import Finding
 
@@ -41,6 +42,8 @@ FIXES = {
     "公众号后台 → 设置与开发 → 基本配置 → 服务器配置, or leave it empty for 明文模式",
     "[wechat] templates": 'kind=TEMPLATE_ID pairs, comma-separated: "notice=AbC123, ..."',
     "[[menu]]": "see the [[menu]] example in config.example.toml",
+    "[templates.": 'see the [templates."ticket.resolved"] example in config.example.toml',
+    "[subscriptions.": 'see the [subscriptions."ticket.resolved"] example in config.example.toml',
     "config file": "pass the config's path with --config PATH",
 }
 
@@ -144,7 +147,7 @@ def local_findings(settings: Settings) -> list[Finding]:
         found.append(Finding(False, "[wechat] app_secret without app_id", FIXES_APPID))
     elif wechat.app_id and not wechat.app_secret and not settings.development:
         found.append(Finding(False, "[wechat] app_secret is empty: pushes are only logged", APPSEC))
-    found += _templates(settings)
+    found += local_template_findings(settings)
     wecom = settings.wecom
     if any((wecom.corp_id, wecom.agent_id, wecom.secret)) and not settings.wecom_enabled:
         found.append(Finding(False, "[wecom] is half set", "set corp_id, agent_id and secret"))
@@ -172,21 +175,6 @@ def _public_url(url: str) -> Finding:
         return Finding(True, f"[app] public_url is https ({url})")
     what = "[app] public_url is empty" if not url else f"[app] public_url is not https ({url})"
     return Finding(False, what, FIXES["[app] public_url"] + " (nginx with TLS, see deploy/)")
-
-
-def _templates(settings: Settings) -> list[Finding]:
-    from ..delivery.templates import RENDERERS
-
-    unknown = sorted(set(settings.templates) - set(RENDERERS))
-    if not unknown:
-        return []
-    return [
-        Finding(
-            False,
-            f"[wechat] templates: unknown kind(s) {', '.join(unknown)}",
-            f"use push kinds: {', '.join(sorted(RENDERERS))}",
-        )
-    ]
 
 
 def database_finding(settings: Settings) -> Finding:

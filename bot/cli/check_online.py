@@ -12,11 +12,13 @@ from typing import Any
 from ..config import Settings
 from ..delivery.api import Api, ApiFailure, HttpJson, fetch_wechat_token, fetch_wecom_token
 from ..wechat.errors import FIXES, explain, ip_in
+from .check_templates import compare, compare_notices
 from .findings import Finding
 
 IP_WHITELIST = 40164
 UNAUTHORIZED = 48001
 TEMPLATES = "cgi-bin/template/get_all_private_template"
+NOTICES = "wxaapi/newtmpl/gettemplate"
 MY_TEMPLATES = "公众号后台 → 广告与服务 → 模板消息 → 我的模板"
 # (method, path, what a person calls the channel)
 PROBES = (
@@ -42,8 +44,10 @@ def online_findings(settings: Settings) -> list[Finding]:
         ]
         api = Api(http, lambda _stale: token)
         found += [_probe(api, method, path, what) for method, path, what in PROBES]
-        if settings.templates:
-            found += _templates(api, settings.templates)
+        if settings.templates or settings.template_maps:
+            found += _templates(api, settings)
+        if settings.subscription_maps:
+            found += _notices(api, settings)
     finally:
         http.close()
     if settings.wecom_enabled:
@@ -77,7 +81,7 @@ def _unauthorized() -> str:
     return FIXES[UNAUTHORIZED].split(" — ", 1)[1]
 
 
-def _templates(api: Api, templates: dict[str, str]) -> list[Finding]:
+def _templates(api: Api, settings: Settings) -> list[Finding]:
     try:
         answer = api.get(TEMPLATES)
     except ApiFailure as exc:
@@ -85,11 +89,27 @@ def _templates(api: Api, templates: dict[str, str]) -> list[Finding]:
             what = "template messages (模板消息): the account may not use them (48001)"
             return [Finding(False, what, _unauthorized())]
         return [Finding(False, "template messages: could not list them", explain(exc))]
-    listed: dict[str, str] = {}
+    listed: dict[str, tuple[str, str]] = {}
     for item in answer.get("template_list") or []:
         if isinstance(item, dict) and isinstance(item.get("template_id"), str):
-            listed[item["template_id"]] = str(item.get("title") or "")
-    return [_template(kind, template_id, listed) for kind, template_id in templates.items()]
+            title, content = str(item.get("title") or ""), str(item.get("content") or "")
+            listed[item["template_id"]] = (title, content)
+    titles = {template_id: title for template_id, (title, _) in listed.items()}
+    found = [_template(kind, tid, titles) for kind, tid in settings.templates.items()]
+    for mapping in settings.template_maps:
+        found += compare(mapping, listed)
+    return found
+
+
+def _notices(api: Api, settings: Settings) -> list[Finding]:
+    try:
+        answer = api.get(NOTICES)
+    except ApiFailure as exc:
+        if exc.errcode == UNAUTHORIZED:
+            what = "subscription notices (订阅通知): the account may not use them (48001)"
+            return [Finding(False, what, _unauthorized())]
+        return [Finding(False, "subscription notices: could not list them", explain(exc))]
+    return compare_notices(settings.subscription_maps, answer.get("data") or [])
 
 
 def _template(kind: str, template_id: str, listed: dict[str, Any]) -> Finding:

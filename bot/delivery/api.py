@@ -6,6 +6,8 @@ pitfalls 2-4), so delivery talks to the four endpoints it needs itself, over one
 
 - `TokenRejected` (40001, 42001, 40014): refresh the shared token once and retry at once;
 - `WindowClosed` (45015, 45047): the customer-service window is shut, try the next channel;
+- `ChannelRefused` (47003 a value its template field does not take, 43101 the person refuses
+  the subscription notice): this channel cannot carry this push, try the next one;
 - `Permanent` (43004 not following, and any code waiting cannot fix): the row goes dead;
 - `Transient` (network errors, timeouts, 5xx, -1): retry later with backoff; 45009 (the
   daily quota) waits the longest backoff at once.
@@ -23,6 +25,8 @@ WINDOW_ERRORS = frozenset({45015, 45047})
 NOT_FOLLOWING = 43004
 QUOTA = 45009
 RETRY_ERRORS = frozenset({-1, 45011})
+REFUSED_ERRORS = frozenset({47003, 43101})
+USER_REFUSES = 43101
 
 
 class ApiFailure(Exception):
@@ -54,12 +58,19 @@ class WindowClosed(ApiFailure):
     """WeChat's customer-service window is closed or its budget used."""
 
 
+class ChannelRefused(ApiFailure):
+    """This channel cannot carry this push (a template value it refuses, a subscription the
+    person refused): the next channel may."""
+
+
 def classify_errcode(errcode: int, errmsg: str) -> ApiFailure:
     reason = f"errcode {errcode}: {errmsg}"[:300]
     if errcode in TOKEN_ERRORS:
         return TokenRejected(reason, errcode)
     if errcode in WINDOW_ERRORS:
         return WindowClosed(reason, errcode)
+    if errcode in REFUSED_ERRORS:
+        return ChannelRefused(reason, errcode)
     if errcode == QUOTA:
         return QuotaReached(reason, errcode)
     if errcode in RETRY_ERRORS:

@@ -5,8 +5,13 @@ For one person (see `Channels.route`):
 2. staff with a WeCom user id, when WeCom is configured: WeCom app messages (no window);
 3. inside WeChat's customer-service window (the person wrote within `cs_window_hours`) and
    under its budget (`cs_budget` messages since they wrote): a customer-service message;
-4. a template message, where `[wechat] templates` names one for the push's kind;
-5. none of these: the push is held and shown at the top of the next reply the person gets.
+4. a subscription notice (订阅通知), where `[subscriptions."KIND"]` maps one and the person
+   accepted it (a one-time subscription is used up by one notice);
+5. a typed template message, where `[templates."KIND"]` maps one (bot/delivery/typed.py),
+   else a legacy keyword template named in `[wechat] templates`;
+6. none of these: the push is held and shown at the top of the next reply the person gets.
+A channel that refuses a push (a value its template does not take, a refused subscription)
+passes it to the next one.
 A broadcast (群发) goes through WeChat's mass send by openid list.
 """
 
@@ -14,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -25,6 +30,7 @@ from ..db import Database
 from .api import Api, HttpJson, fetch_wechat_token, fetch_wecom_token
 from .templates import Rendered
 from .tokens import SharedToken
+from .typed import SubscriptionChannel, TypedTemplateChannel
 
 log = logging.getLogger(__name__)
 console_log = logging.getLogger("yishiting.console")
@@ -47,6 +53,8 @@ class Recipient:
     last_message_at: datetime | None
     cs_sent: int
     wecom_user_id: str | None
+    # Notice templates the person accepted -> one-time notices left (models/subscriptions.py).
+    subscribed: dict[str, int] = field(default_factory=dict)
 
 
 class Channel(Protocol):
@@ -142,10 +150,19 @@ class Channels:
 
     def __init__(self, settings: Settings, db: Database, clock: Callable[[], datetime]) -> None:
         self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.tz = settings.tz
         self.console = ConsoleChannel()
         self.window = timedelta(hours=settings.delivery.cs_window_hours)
         self.budget = settings.delivery.cs_budget
         self.templates = settings.templates
+        if self.templates:
+            log.warning(
+                "[wechat] templates sends keyword templates (first, keyword1…, remark): WeChat "
+                'no longer shows first and remark; map typed fields in [templates."KIND"] '
+                "(see config.example.toml)"
+            )
         self._closers: list[HttpJson] = []
         wechat = settings.wechat
         timeout = settings.delivery.timeout_seconds
@@ -188,6 +205,14 @@ class Channels:
             return
         if self.cs is not None and self.in_window(person, now):
             yield self.cs
+        notice = self.settings.subscription(kind)
+        if notice is not None and notice.template_id in person.subscribed:
+            if notice.long_term or person.subscribed[notice.template_id] > 0:
+                yield SubscriptionChannel(self.wechat, notice, self.db, self.tz, self.clock)
+        typed = self.settings.typed_template(kind)
+        if typed is not None:
+            yield TypedTemplateChannel(self.wechat, typed, self.tz, self.clock)
+            return
         template_id = self.templates.get(kind)
         if template_id:
             yield TemplateChannel(self.wechat, template_id)

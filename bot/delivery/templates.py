@@ -2,14 +2,16 @@
 
 An outbox row holds ids and values; the words are chosen here when the push is sent, so a
 wording change reaches pushes already queued. Each kind renders to a `Rendered`: the text for
-a customer-service, WeCom or console message (and for the top of a passive reply), plus the
-title and fields for a template message (`first`, `keyword1` … `remark`).
+a customer-service, WeCom or console message (and for the top of a passive reply), the title
+and fields for a legacy keyword template (`first`, `keyword1` … `remark`), and the named parts
+a typed template's fields are filled from (`parts`: the payload's values, the `headline` and
+the `next_step`; bot/delivery/typed.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +28,10 @@ class Rendered:
     text: str
     fields: tuple[str, ...] = field(default_factory=tuple)  # keyword1, keyword2, …
     remark: str = ""
+    # What the person can do next, short enough for a template's thing field (20 characters).
+    next_step: str = ""
+    # Set by render(): the payload's values (times as datetimes), headline and next_step.
+    parts: dict[str, str | datetime] = field(default_factory=dict)
 
 
 # How held pushes are introduced at the top of a passive reply.
@@ -66,6 +72,7 @@ def register(kind: str) -> Callable[[Callable[[dict[str, Any]], Rendered]], Any]
 # -- 办·督·评: tickets ------------------------------------------------------------------------
 
 RATE_QUESTION = "请您评价办理结果，回复数字：\n1 满意\n2 基本满意\n3 不满意"
+RATE_STEP = "回复1满意 2基本满意 3不满意"
 NO_TOPIC = "待分类"
 
 
@@ -89,6 +96,8 @@ def _ticket_lines(payload: dict[str, Any]) -> list[str]:
 
 
 def _staff(title: str, footer: str) -> Callable[[dict[str, Any]], Rendered]:
+    """A push to the ticket's holder; the footer is what to reply (the next step)."""
+
     def render_it(payload: dict[str, Any]) -> Rendered:
         lines = _ticket_lines(payload)
         text = "\n".join([f"【{title.format(**payload)}】", *lines, footer.format(**payload)])
@@ -101,6 +110,7 @@ def _staff(title: str, footer: str) -> Callable[[dict[str, Any]], Rendered]:
                 _when(payload.get("due_at")),
             ),
             remark=footer.format(**payload),
+            next_step=footer.format(**payload),
         )
 
     return render_it
@@ -135,10 +145,11 @@ def _escalated_away(payload: dict[str, Any]) -> Rendered:
     return Rendered("诉求已升级", text, (f"#{payload['number']}",), text)
 
 
-def _resident(title: str, body: str) -> Callable[[dict[str, Any]], Rendered]:
+def _resident(title: str, body: str, then: str = "") -> Callable[[dict[str, Any]], Rendered]:
     def render_it(payload: dict[str, Any]) -> Rendered:
         text = body.format(**payload)
-        return Rendered(title, text, (f"#{payload['number']}", title), text)
+        fields = (f"#{payload['number']}", title)
+        return Rendered(title, text, fields, text, next_step=then.format(**payload))
 
     return render_it
 
@@ -146,6 +157,7 @@ def _resident(title: str, body: str) -> Callable[[dict[str, Any]], Rendered]:
 RENDERERS["ticket.accepted"] = _resident(
     "诉求已受理",
     "您反映的问题 #{number} 已由社区工作人员受理，正在处理中。回复“查询 {number}”查看进度。",
+    "回复“查询 {number}”查看进度",
 )
 RENDERERS["ticket.transferred"] = _resident(
     "诉求已转办", "您反映的问题 #{number} 已转至“{topic}”类别的工作人员办理。"
@@ -159,12 +171,15 @@ RENDERERS["ticket.rejected"] = _resident(
     "您反映的问题 #{number} 不属于社区居委会的办理范围，已退回。\n说明：{reason}",
 )
 RENDERERS["ticket.rating_reminder"] = _resident(
-    "请评价办理结果", "您反映的问题 #{number} 已办结，还没收到您的评价。\n" + RATE_QUESTION
+    "请评价办理结果",
+    "您反映的问题 #{number} 已办结，还没收到您的评价。\n" + RATE_QUESTION,
+    RATE_STEP,
 )
 RENDERERS["ticket.followup"] = _resident(
     "回头看",
     "回头看：您之前反映的问题 #{number} 已办结一段时间了，问题还有吗？"
     "\n回复数字：\n1 已解决\n2 问题还在",
+    "回复1已解决，2问题还在",
 )
 
 
@@ -174,7 +189,8 @@ def _resolved(payload: dict[str, Any]) -> Rendered:
         f"您反映的问题 #{payload['number']} 已办结。\n处理结果：{payload['outcome']}\n"
         + RATE_QUESTION
     )
-    return Rendered("诉求已办结", text, (f"#{payload['number']}", str(payload["outcome"])), text)
+    fields = (f"#{payload['number']}", str(payload["outcome"]))
+    return Rendered("诉求已办结", text, fields, text, next_step=RATE_STEP)
 
 
 # 附议: residents who seconded a ticket are told its outcome too (models/lifecycle.py).
@@ -194,7 +210,7 @@ RENDERERS["ticket.supported_rejected"] = _resident(
 def _binding_requested(payload: dict[str, Any]) -> Rendered:
     who = payload.get("person", "居民")
     text = f"【住户绑定待审核】{who} 申请绑定 {payload['place']}。回复“审核”查看并处理。"
-    return Rendered("住户绑定待审核", text, (str(payload["place"]),), text)
+    return Rendered("住户绑定待审核", text, (str(payload["place"]),), text, "回复“审核”查看并处理")
 
 
 @register("binding.approved")
@@ -231,7 +247,9 @@ def _poll_opened(payload: dict[str, Any]) -> Rendered:
         f"{payload['closes']} 截止。\n{payload['options']}\n"
         f"回复“投票 {payload['number']} 选项字母”参加，如：投票 {payload['number']} A"
     )
-    return Rendered("社区议题投票", text, (str(payload["title"]), str(payload["closes"])), text)
+    then = f"回复“投票 {payload['number']} 选项字母”参加"
+    fields = (str(payload["title"]), str(payload["closes"]))
+    return Rendered("社区议题投票", text, fields, text, then)
 
 
 @register("poll.reminder")
@@ -240,7 +258,9 @@ def _poll_reminder(payload: dict[str, Any]) -> Rendered:
         f"提醒：议题 #{payload['number']}「{payload['title']}」将于 {payload['closes']} 截止，"
         f"您还没有投票。回复“投票 {payload['number']}”查看选项。"
     )
-    return Rendered("议题投票提醒", text, (str(payload["title"]), str(payload["closes"])), text)
+    then = f"回复“投票 {payload['number']}”查看选项"
+    fields = (str(payload["title"]), str(payload["closes"]))
+    return Rendered("议题投票提醒", text, fields, text, then)
 
 
 @register("poll.result")
@@ -288,7 +308,8 @@ def _digest(payload: dict[str, Any]) -> Rendered:
         lines.append(f"#{item['number']} {topic} 时限 {_when(item.get('due_at'))}{late}")
     lines.append("回复“待办”查看全部。")
     text = "\n".join(lines)
-    return Rendered("今日待办", text, (str(payload["date"]), str(payload["open"])), text)
+    fields = (str(payload["date"]), str(payload["open"]))
+    return Rendered("今日待办", text, fields, text, "回复“待办”查看全部")
 
 
 def render(kind: str, payload: dict[str, Any]) -> Rendered:
@@ -300,9 +321,25 @@ def render(kind: str, payload: dict[str, Any]) -> Rendered:
         rendered = renderer(payload)
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownKind(f"push kind {kind!r}: payload cannot be rendered ({exc!r})") from None
-    return Rendered(
-        rendered.title, shorten(rendered.text, MAX_CHARS), rendered.fields, rendered.remark
-    )
+    parts = {**_parts(payload), "headline": rendered.title, "next_step": rendered.next_step}
+    return replace(rendered, text=shorten(rendered.text, MAX_CHARS), parts=parts)
+
+
+def _parts(payload: dict[str, Any]) -> dict[str, str | datetime]:
+    """The payload's plain values by name, for typed template fields: None is "", and a
+    `…_at` value (ISO 8601 by the models' habit) a datetime, formatted per field later."""
+    parts: dict[str, str | datetime] = {}
+    for name, value in payload.items():
+        if value is None:
+            parts[name] = ""
+        elif isinstance(value, str) and name.endswith("_at"):
+            try:
+                parts[name] = datetime.fromisoformat(value)
+            except ValueError:
+                parts[name] = value
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            parts[name] = str(value)
+    return parts
 
 
 def shorten(text: str, limit: int) -> str:

@@ -39,12 +39,13 @@ from models.outbox import (
     record_results,
     release,
 )
+from models.subscriptions import subscribed
 
 from ..config import Settings
 from ..db import Database
 from ..heartbeat import Heartbeat
 from ..media.fetch import MediaFetcher
-from .api import Permanent, QuotaReached, Transient, WindowClosed
+from .api import ChannelRefused, Permanent, QuotaReached, Transient, WindowClosed
 from .channels import Channels, Recipient
 from .templates import UnknownKind, render
 
@@ -147,6 +148,9 @@ class Worker:
                 limit=self.delivery.batch_size,
             )
             recipients = _recipients(conn, {c.person_id for c in claimed if c.person_id})
+            if self.settings.subscription_maps:
+                for person_id, templates in subscribed(conn, recipients).items():
+                    recipients[person_id].subscribed = templates
         stats = BatchStats(claimed=len(claimed))
         if not claimed:
             return stats
@@ -212,9 +216,15 @@ class Worker:
             return Result(row.id, CANCELLED, error="the person does not follow the account")
         # The budget counts what this batch has sent as well as what was recorded.
         person.cs_sent = cs_used.get(person.id, person.cs_sent)
+        refusals: list[str] = []
         for channel in self.channels.route(person, row.kind, now):
             try:
                 channel.send(person, row.kind, rendered)
+            except ChannelRefused as exc:
+                # This channel cannot carry it (a template value, a refused subscription).
+                log.warning("outbox %d: %s refused it (%s)", row.id, channel.name, exc.reason)
+                refusals.append(f"{channel.name}: {exc.reason}")
+                continue
             except WindowClosed as exc:
                 # Waiting does not help: note it and try the next channel at once.
                 log.info("outbox %d: %s; trying the next channel", row.id, exc.reason)
@@ -230,7 +240,8 @@ class Worker:
             if channel.name == "cs":
                 cs_used[person.id] = person.cs_sent + 1
             return Result(row.id, SENT, channel=channel.name)
-        return Result(row.id, HELD, error="no channel open: shown with the next reply")
+        held = "no channel open: shown with the next reply"
+        return Result(row.id, HELD, error="; ".join([*refusals, held])[:500])
 
     def _retry(
         self,

@@ -11,8 +11,9 @@ It implements just enough of the real APIs to be honest about what clients must 
 
 * access tokens (`cgi-bin/token`, `cgi-bin/stable_token`, WeCom's `cgi-bin/gettoken`) that can
   be rotated, expired (42001) or be unknown (40014);
-* the send endpoints (`custom`, `template`, `mass`, `wecom`), which record what they accepted
-  and refuse followers who left (43004);
+* the send endpoints (`custom`, `template`, `mass`, `wecom`, `subscribe`), which record what
+  they accepted and refuse followers who left (43004); a template or subscription notice
+  registered with `add_template` has its typed fields checked as WeChat does (47003);
 * injected faults, either scripted (`script`) or at random (`chaos`): an errcode, "500",
   "slow", "drop" (no answer, not accepted) and "lost" (accepted, but no answer).
 
@@ -43,6 +44,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .fake_media import Answer as MediaAnswer
 from .fake_media import FakeMedia
+from .fields import accepts, placeholders
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +52,15 @@ JsonDict = dict[str, Any]
 # An injected outcome: an errcode, or one of OUTCOME_WORDS.
 Outcome = int | str
 
-SEND_APIS = ("custom", "template", "mass", "wecom")
+SEND_APIS = ("custom", "template", "mass", "wecom", "subscribe")
 # Token endpoints can be scripted too (not chaos'd): "token" is cgi-bin/token and
 # cgi-bin/stable_token, "gettoken" is WeCom's.
 TOKEN_APIS = ("token", "gettoken")
 # The account's own APIs (`menu push`, `menu show`, `check-config --online`): the menu, the
 # template list and two read-only probes of the customer-service and mass-send permissions.
-ACCOUNT_APIS = ("menu_create", "menu_info", "templates", "kf_list", "mass_speed")
+ACCOUNT_APIS: tuple[str, ...] = ("menu_create", "menu_info", "templates", "kf_list", "mass_speed")
+# The subscription notice templates (wxaapi/newtmpl/gettemplate, `check-config --online`).
+ACCOUNT_APIS += ("notice_templates",)
 OUTCOME_WORDS = ("ok", "500", "slow", "drop", "lost")
 DEFAULT_CHAOS_OUTCOMES: tuple[Outcome, ...] = (-1, 45009, 40001, "500", "slow", "drop", "lost")
 
@@ -77,6 +81,7 @@ ERRMSG = {
     46003: "menu no exist",
     48001: "api unauthorized",
     47001: "data format error",
+    43101: "user refuse to accept the msg",
 }
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -166,6 +171,12 @@ class FakeWeChat:
         self.private_templates: dict[str, str] = {}
         # Temporary media (cgi-bin/media/get): fake_media.py.
         self.media = FakeMedia(self)
+        # Typed templates and notices (add_template): template id -> content, whose
+        # {{thing1.DATA}} placeholders name the fields a send may fill.
+        self._template_contents: dict[str, str] = {}
+        # Subscription notice templates (wxaapi/newtmpl/gettemplate): id -> (title, type),
+        # type 2 one-time, 3 long-term.
+        self._notice_templates: dict[str, tuple[str, int]] = {}
 
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -407,7 +418,10 @@ class FakeWeChat:
                     return error(40003)
                 if touser in self._unfollowed:
                     return error(43004)
-                if api == "template":
+                refusal = self._typed_refusal(body) if api in ("template", "subscribe") else None
+                if refusal is not None:
+                    return refusal
+                if api in ("template", "subscribe"):
                     extra["msgid"] = next(self._msgids)
             received = Received(api, body, token, time.time())
             self._records.append(received)
@@ -418,6 +432,54 @@ class FakeWeChat:
             except Exception:
                 log.exception("FakeWeChat.on_receive failed")
         return _ok(**extra)
+
+    def add_template(
+        self, template_id: str, title: str, content: str, *, notice: int | None = None
+    ) -> None:
+        """Register a typed template with its content, e.g. "编号{{character_string1.DATA}}
+        \n结果{{thing2.DATA}}": it is listed by get_all_private_template (with `notice` = 2
+        one-time or 3 long-term: a subscription notice template, listed by
+        wxaapi/newtmpl/gettemplate), and sends to it are checked field by field (47003)."""
+        with self._lock:
+            if notice is None:
+                self.private_templates[template_id] = title
+            else:
+                self._notice_templates[template_id] = (title, notice)
+            self._template_contents[template_id] = content
+
+    def _typed_refusal(self, body: JsonDict) -> JsonDict | None:
+        """47003 naming the first field a registered template lacks or whose value its type
+        does not take; None when the send is fine or the template is not registered."""
+        content = self._template_contents.get(str(body.get("template_id")))
+        data = body.get("data")
+        if content is None:
+            return None
+        if not isinstance(data, dict):
+            return error(47001)
+        known = set(placeholders(content))
+        for name, item in data.items():
+            value = item.get("value") if isinstance(item, dict) else None
+            if name not in known or not isinstance(value, str) or not accepts(name, value):
+                return {"errcode": 47003, "errmsg": f"argument invalid! data.{name}.value invalid"}
+        return None
+
+    def _template_list(self, api: str) -> JsonDict:
+        """get_all_private_template's or wxaapi/newtmpl/gettemplate's answer. Holds the lock."""
+        contents = self._template_contents
+        if api == "templates":
+            listed = self.private_templates.items()
+            return {
+                "template_list": [
+                    {"template_id": t, "title": n, "content": contents.get(t, "")}
+                    for t, n in listed
+                ]
+            }
+        notices = self._notice_templates.items()
+        data = [
+            {"priTmplId": t, "title": n, "content": contents.get(t, ""), "type": k}
+            for t, (n, k) in notices
+        ]
+        return _ok(data=data)
 
     def menu(self) -> JsonDict | None:
         """The menu last published with menu/create (its body), or None."""
@@ -443,9 +505,8 @@ class FakeWeChat:
                 return _ok()
             if api == "menu_info":
                 return _selfmenu_info(self._menu)
-            if api == "templates":
-                listed = self.private_templates.items()
-                return {"template_list": [{"template_id": t, "title": n} for t, n in listed]}
+            if api in ("templates", "notice_templates"):
+                return self._template_list(api)
         if api == "kf_list":
             return {"kf_list": []}
         return {"speed": 3, "realspeed": 15}  # mass_speed
@@ -500,10 +561,13 @@ _APIS: dict[tuple[str, str], str] = {
     ("POST", "cgi-bin/message/custom/send"): "custom",
     ("POST", "cgi-bin/message/template/send"): "template",
     ("POST", "cgi-bin/message/mass/send"): "mass",
+    ("POST", "cgi-bin/message/subscribe/bizsend"): "subscribe",
     ("POST", "cgi-bin/message/send"): "wecom",
     ("POST", "cgi-bin/menu/create"): "menu_create",
     ("GET", "cgi-bin/get_current_selfmenu_info"): "menu_info",
     ("GET", "cgi-bin/template/get_all_private_template"): "templates",
+    ("POST", "cgi-bin/template/get_all_private_template"): "templates",
+    ("GET", "wxaapi/newtmpl/gettemplate"): "notice_templates",
     ("GET", "cgi-bin/customservice/getkflist"): "kf_list",
     ("POST", "cgi-bin/message/mass/speed/get"): "mass_speed",
 }

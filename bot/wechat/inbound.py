@@ -10,6 +10,7 @@ the guard, and anything odd becomes `BadMessage` (a 400), never a 500.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
@@ -61,7 +62,10 @@ def parse_xml_message(body: bytes) -> Message:
             raise BadMessage(f"repeated element <{child.tag}>")
         # Nested fields (an event's ScanCodeInfo ...) are not read: kept as their text.
         data[child.tag] = child.text
-    return _to_message(data)
+    message = _to_message(data)
+    if message.event in SUBSCRIBE_EVENTS:
+        return replace(message, subscriptions=subscription_choices(root))
+    return message
 
 
 def _to_message(data: dict[str, Any]) -> Message:
@@ -136,3 +140,48 @@ def _integer(data: dict[str, Any], key: str) -> int | None:
     if value > _MAX_INT64:
         raise BadMessage(f"<{key}> out of range")
     return value
+
+
+# 订阅通知: the events that say which notice templates a person accepted or refused, and the
+# element holding their list (WeChat's own example of the change event uses the popup's name).
+SUBSCRIBE_EVENTS = frozenset(
+    ("subscribe_msg_popup_event", "subscribe_msg_change_event", "subscribe_msg_sent_event")
+)
+_SUBSCRIBE_LISTS = ("SubscribeMsgPopupEvent", "SubscribeMsgChangeEvent", "SubscribeMsgSentEvent")
+_MAX_CHOICES = 20  # a popup offers at most a few templates
+_TEMPLATE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_REFUSED = 43101
+
+
+def subscription_choices(root: ElementTree.Element) -> tuple[tuple[str, str], ...]:
+    """The (template id, status) pairs of a subscribe-message event's nested
+    <List><TemplateId/><SubscribeStatusString/></List> items; a sent event's items give
+    "sent", "reject" (errcode 43101) or "failed" from their ErrorCode."""
+    lists = [child for child in root if child.tag in _SUBSCRIBE_LISTS]
+    if len(lists) != 1:
+        raise BadMessage(f"a subscribe event needs one of <{'>, <'.join(_SUBSCRIBE_LISTS)}>")
+    items = list(lists[0])
+    if not items or len(items) > _MAX_CHOICES:
+        raise BadMessage(f"<{lists[0].tag}> must hold 1 to {_MAX_CHOICES} <List> items")
+    return tuple(_choice(item) for item in items)
+
+
+def _choice(item: ElementTree.Element) -> tuple[str, str]:
+    if item.tag != "List":
+        raise BadMessage(f"unexpected <{item.tag}> in a subscribe event")
+    fields: dict[str, str] = {}
+    for child in item:
+        if child.tag in fields or len(child):
+            raise BadMessage(f"<List><{child.tag}> is repeated or nested")
+        fields[child.tag] = (child.text or "").strip()
+    template_id = fields.get("TemplateId", "")
+    if not _TEMPLATE_ID.fullmatch(template_id):
+        raise BadMessage("<List><TemplateId> is missing or not a template id")
+    status = fields.get("SubscribeStatusString")
+    if status is not None:
+        return template_id, status.lower()[:16]
+    code = fields.get("ErrorCode", "")
+    if not re.fullmatch(r"-?\d{1,10}", code):
+        raise BadMessage("<List> has neither SubscribeStatusString nor a numeric ErrorCode")
+    errcode = int(code)
+    return template_id, "sent" if errcode == 0 else "reject" if errcode == _REFUSED else "failed"
