@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import shlex
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -49,10 +52,18 @@ def init(config_path: str | None, demo: bool) -> None:
         )
     click.echo(f"database ready: {db.url}")
     if first_password:
+        again = f"{_invoked_as()} admin password --config {shlex.quote(str(config_path))}"
         click.echo(
             f"console account created: {FIRST_ADMIN} / {first_password}\n"
-            f"  (shown this once; change it with `yishiting admin password {FIRST_ADMIN}`)"
+            f"  (shown this once; change it with `{again} {FIRST_ADMIN}`)"
         )
+
+
+def _invoked_as() -> str:
+    """The program as it was run (`.venv/bin/yishiting` under `make run`), so the hint can be
+    pasted as it is; `yishiting` when run some other way (python -m, a test runner)."""
+    program = sys.argv[0]
+    return shlex.quote(program) if Path(program).name == "yishiting" else "yishiting"
 
 
 def _add_demo(db: Database) -> list[str]:
