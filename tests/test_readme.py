@@ -223,6 +223,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
             [str(VENV_BIN / "yishiting"), "serve", "--config", str(config), "--port", str(port)],
             cwd=checkout,
             env=env,
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=sink,
         )
@@ -262,17 +263,8 @@ def test_every_readme_command_runs_as_written_on_the_demo(demo: Demo) -> None:
     failures: list[str] = []
     for command in to_run:
         code, comment = split_comment(command.text)
-        done = subprocess.run(
-            localised(code, demo.config),
-            shell=True,
-            executable="/bin/sh",
-            cwd=demo.checkout,
-            env=demo.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
         where = f"README.md:{command.line}: {command.text}"
+        done = shell(localised(code, demo.config), demo)
         if done.returncode != 0:
             failures.append(
                 f"{where}\n  exit status {done.returncode}\n  stderr:\n{_indent(done.stderr)}"
@@ -290,6 +282,30 @@ def test_every_readme_command_runs_as_written_on_the_demo(demo: Demo) -> None:
         pytest.fail(
             f"{len(failures)} README command(s) failed:\n\n" + "\n\n".join(failures) + server
         )
+
+
+def shell(command: str, demo: Demo, seconds: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run one command through /bin/sh, with no terminal to prompt on (a prompt meets the end
+    of its input) and, should it hang, its whole process group ended."""
+    proc = subprocess.Popen(
+        command,
+        shell=True,
+        executable="/bin/sh",
+        cwd=demo.checkout,
+        env=demo.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        err += f"\n(killed after {seconds:.0f} s)"
+    return subprocess.CompletedProcess(command, proc.returncode, out, err)
 
 
 def _indent(text: str, limit: int = 2500) -> str:
