@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -28,6 +33,36 @@ def test_init_creates_the_database_and_is_idempotent(empty_config_path: Path) ->
         inspect(db.engine).get_table_names()
     )
     db.dispose()
+
+
+def test_init_password_hint_is_a_command_that_runs_as_printed(empty_config_path: Path) -> None:
+    # The program as `make run` runs it (`.venv/bin/yishiting`), from the config's folder.
+    program = Path(sys.executable).parent / "yishiting"
+    folder = empty_config_path.parent
+    env = {**os.environ, "YISHITING_CONFIG": ""}
+    init = subprocess.run(
+        [str(program), "init", "--config", "config.toml"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert init.returncode == 0, init.stderr
+    hint = re.search(r"change it with `([^`]+)`", init.stdout)
+    assert hint is not None, init.stdout
+    assert hint[1] == f"{shlex.quote(str(program))} admin password --config config.toml admin"
+    # Pasted as printed (it would ask for the new password; here it is given).
+    again = subprocess.run(
+        [*shlex.split(hint[1]), "--password", "a-new-password-1"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "password changed for admin"
 
 
 def test_init_reads_yishiting_config(config_path: Path) -> None:

@@ -227,3 +227,29 @@ def test_times_in_show_are_utc_iso(config_path: Path) -> None:
     opens = datetime.fromisoformat(data["opens_at"])
     assert opens.utcoffset() == timedelta(0)
     assert start - timedelta(seconds=5) <= opens <= datetime.now(UTC)
+
+
+def test_closes_in_counts_from_now_so_an_example_never_goes_stale(config_path: Path) -> None:
+    before = datetime.now(UTC)
+    made = create(config_path, "--closes-in", "7d")
+    assert made.exit_code == 0, made.stderr
+    assert made.stdout.startswith("#1 ")
+    closes = datetime.fromisoformat(show_json(config_path, 1)["closes_at"])
+    assert before + timedelta(days=7) <= closes <= datetime.now(UTC) + timedelta(days=7)
+    assert create(config_path, "--closes-in", "1d12h").exit_code == 0
+    closes = datetime.fromisoformat(show_json(config_path, 2)["closes_at"])
+    assert timedelta(hours=36) <= closes - before < timedelta(hours=36, minutes=1)
+
+
+def test_closing_needs_exactly_one_of_closes_at_and_closes_in(config_path: Path) -> None:
+    neither = create(config_path)
+    assert neither.exit_code == 2
+    assert "--closes-at" in neither.stderr and "--closes-in" in neither.stderr
+    both = create(config_path, "--closes-at", LATER, "--closes-in", "7d")
+    assert both.exit_code == 2
+    assert "one of them" in both.stderr
+    for bad in ("7", "7x", "0d", "-1d", "d"):
+        wrong = create(config_path, "--closes-in", bad)
+        assert wrong.exit_code == 2, bad
+        assert "--closes-in" in wrong.stderr and "duration" in wrong.stderr
+    assert run(config_path, "list").stdout == ""

@@ -8,7 +8,7 @@ configured time zone (`[app] timezone`) and stored as UTC.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import click
@@ -37,56 +37,9 @@ from models.polls import (
 
 from ..db import Database
 from .common import config_option, settings_from
+from .pollparams import Duration, IsoTime, Scope, aware, closing_time
 
 STATUSES = (DRAFT, OPEN, CLOSED, DECIDED)
-
-
-class IsoTime(click.ParamType):
-    """An ISO 8601 time, with an offset or naive (left naive: the caller applies the zone)."""
-
-    name = "ISO-TIME"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, datetime):
-            return value
-        try:
-            return datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(
-                f"{value!r} is not an ISO 8601 time (e.g. 2026-12-01T20:00 or "
-                "2026-12-01T20:00+08:00)",
-                param,
-                ctx,
-            )
-
-
-class Scope(click.ParamType):
-    """`all`, `grid:G` or `building:B1,B2,…` -> (scope, grid, buildings)."""
-
-    name = "SCOPE"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, tuple):
-            return value
-        text = str(value).strip()
-        kind, _, rest = text.partition(":")
-        kind = kind.strip().lower()
-        if kind == "all" and not rest.strip():
-            return ("all", None, [])
-        if kind == "grid" and rest.strip():
-            return ("grid", rest.strip(), [])
-        if kind in ("building", "buildings"):
-            names = [n.strip() for n in rest.replace("，", ",").split(",") if n.strip()]
-            if names:
-                return ("buildings", None, names)
-        self.fail(f"{text!r}: use all, grid:NAME or building:NAME[,NAME…]", param, ctx)
-
-
-def _aware(moment: datetime, tz: tzinfo) -> datetime:
-    """A naive time is in the configured zone; every time comes back as aware UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(UTC)
 
 
 def _local(moment: datetime | None, tz: tzinfo) -> str:
@@ -218,7 +171,12 @@ def poll() -> None:
 @click.option("--hide-results", is_flag=True, help="Residents see results only once closed.")
 @click.option("--anyone", is_flag=True, help="Anyone following may vote, not only bound residents.")
 @click.option("--opens-at", type=IsoTime(), help="When it opens (default: now).")
-@click.option("--closes-at", type=IsoTime(), required=True, help="When it closes.")
+@click.option("--closes-at", type=IsoTime(), help="When it closes (or --closes-in).")
+@click.option(
+    "--closes-in",
+    type=Duration(),
+    help="How long from now it closes, e.g. 7d, 36h, 1d12h (instead of --closes-at).",
+)
 @click.option(
     "--quorum", type=float, default=0.0, show_default=True, help="Turnout needed, 0 to 1."
 )
@@ -241,17 +199,19 @@ def create(
     hide_results: bool,
     anyone: bool,
     opens_at: datetime | None,
-    closes_at: datetime,
+    closes_at: datetime | None,
+    closes_in: timedelta | None,
     quorum: float,
     threshold: float,
 ) -> None:
-    """Create a poll; prints `#N title`."""
+    """Create a poll; prints `#N title`. It closes at --closes-at, or --closes-in from now."""
     settings = settings_from(config_path)
+    now = datetime.now(UTC)
     kind, grid, buildings = scope
     spec = PollSpec(
         title=title,
         options=list(options),
-        closes_at=_aware(closes_at, settings.tz),
+        closes_at=closing_time(closes_at, closes_in, now, settings.tz),
         description=description,
         scope=kind,
         grid=grid,
@@ -261,7 +221,7 @@ def create(
         anonymous=anonymous,
         hide_results=hide_results,
         eligibility=FOLLOWERS if anyone else BOUND,
-        opens_at=_aware(opens_at, settings.tz) if opens_at is not None else None,
+        opens_at=aware(opens_at, settings.tz) if opens_at is not None else None,
         quorum=quorum,
         threshold=threshold,
     )
@@ -269,7 +229,7 @@ def create(
     try:
         with db.session() as session:
             try:
-                created = create_poll(session, spec, datetime.now(UTC))
+                created = create_poll(session, spec, now)
             except PollError as exc:
                 raise _refusal(exc) from None
             number, status = created.number, created.status

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
+import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,9 +56,10 @@ def init(config_path: str | None, demo: bool) -> None:
         )
     click.echo(f"database ready: {db.url}")
     if first_password:
+        again = f"{_invoked_as()} admin password --config {shlex.quote(str(config_path))}"
         click.echo(
             f"console account created: {FIRST_ADMIN} / {first_password}\n"
-            f"  (shown this once; change it with `yishiting admin password {FIRST_ADMIN}`)"
+            f"  (shown this once; change it with `{again} {FIRST_ADMIN}`)"
         )
 
 
@@ -71,6 +74,13 @@ def _private_sqlite_file(url: str) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _invoked_as() -> str:
+    """The program as it was run (`.venv/bin/yishiting` under `make run`), so the hint can be
+    pasted as it is; `yishiting` when run some other way (python -m, a test runner)."""
+    program = sys.argv[0]
+    return shlex.quote(program) if Path(program).name == "yishiting" else "yishiting"
 
 
 def _add_demo(db: Database) -> list[str]:
