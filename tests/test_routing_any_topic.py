@@ -87,8 +87,8 @@ def test_retopic_from_the_command_line_routes_an_open_ticket(
         main, ["tickets", "retopic", "--config", str(config_path), "1", "邻里纠纷"]
     )
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("#1 → 邻里纠纷 (confirmed)")
-    assert "孙经理" in result.output
+    assert result.stdout == "#1 → 邻里纠纷 (confirmed)\n"
+    assert result.stderr == "#1 routed: assigned to 孙经理\n"
     ticket = _ticket(app, 1)
     assert ticket.topic_confirmed and ticket.assignee_id is not None
     assert ticket.events[-1].action == "retopic"

@@ -268,10 +268,9 @@ def retopic(config_path: str | None, number: int, topic: str) -> None:
         else:
             set_topic(session, ticket, found, confirmed=True, now=now)
     db.dispose()
-    if not routed:
-        click.echo(f"#{number} → {topic} (confirmed)")
-    else:
-        click.echo(f"#{number} → {topic} (confirmed), assigned to {holder or 'nobody: triage'}")
+    click.echo(f"#{number} → {topic} (confirmed)")  # unchanged: scripts read this line
+    if routed:
+        click.echo(f"#{number} routed: assigned to {holder or 'nobody (triage queue)'}", err=True)
 
 
 @tickets.command("export")
