@@ -17,10 +17,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -32,14 +34,16 @@ from models import (
     InboundMessage,
     PersonRef,
     Role,
+    SeenRequest,
     claim_inbound,
     dedupe_key,
-    find_inbound,
     record_reply,
     touch_person,
 )
-from models.outbox import take_held
+from models.inbound import FAILED, drop_failed
+from models.outbox import Push, enqueue, take_held
 from models.routing import Prerouted, preroute
+from models.seen import record_seen, seen_body
 
 from .classify import RuleBook, render_explanation
 from .db import Database
@@ -53,8 +57,31 @@ class _Duplicate(Exception):
     """The dedupe key is taken: this delivery is a retry."""
 
 
+class _Seen(Exception):
+    """The request's (timestamp, nonce) pair was used before."""
+
+
 class Busy(Exception):
     """The database stayed locked longer than the busy timeout; the message was not stored."""
+
+
+class Replayed(Exception):
+    """A signed (timestamp, nonce) pair already used with another message: a forgery."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the signed request proves: its timestamp and nonce, and the message's hash."""
+
+    timestamp: int
+    nonce: str
+    body_hash: str
+
+
+# A reply to a message retried from the console cannot be passive: it is pushed.
+RETRIED_REPLY = "inbound.reply"
+# What is left of a request's deadline below which a read is not worth starting.
+_READ_MARGIN = 0.3
 
 
 @dataclass(frozen=True)
@@ -85,36 +112,75 @@ class Conversation:
         self.options = options
         self.tz = tz
 
-    def handle(self, message: Message) -> Outcome:
-        """Handle `message` once; a repeated delivery gets the first one's reply."""
+    def handle(
+        self,
+        message: Message,
+        *,
+        delivery: Delivery | None = None,
+        deadline: float | None = None,
+        retrying: InboundMessage | None = None,
+    ) -> Outcome:
+        """Handle `message` once; a repeated delivery gets the first one's reply.
+
+        `delivery`: the signed request's pair, recorded with the message (Replayed when the
+        pair came with another message). `deadline` (time.monotonic()): waits for the database
+        end there, raising Busy. `retrying`: the failed row this is a second try of."""
         if message.text:
             # Control and invisible characters go before anything reads, files or shows it.
             message = dataclasses.replace(message, text=clean(message.text))
-        key = dedupe_key(
+        key = retrying.dedupe_key if retrying is not None else self.key_of(message)
+        try:
+            return self._process(key, message, delivery, deadline, retrying)
+        except _Seen:
+            return self._seen_before(key, delivery, deadline)
+        except _Duplicate:
+            return self._stored(key)
+        except DatabaseBusy:
+            return self._stored(key, busy=True, deadline=deadline)
+        except OperationalError as exc:
+            if _is_lock_timeout(exc):
+                return self._stored(key, busy=True, deadline=deadline)
+            raise
+        except Exception as exc:
+            log.exception("handling %s from %s failed", message.kind, person_tag(message.sender))
+            if retrying is not None:
+                raise  # the failed row stays as it was; the console says so
+            return self._record_failure(key, message, delivery, exc)
+
+    @staticmethod
+    def key_of(message: Message) -> str:
+        return dedupe_key(
             msg_id=message.msg_id,
             openid=message.sender,
             create_time=int(message.created_at.timestamp()),
             event=message.event,
+            event_key=message.event_key,
         )
-        try:
-            return self._process(key, message)
-        except _Duplicate:
-            return self._stored(key)
-        except DatabaseBusy:
-            return self._stored(key, busy=True)
-        except OperationalError as exc:
-            if _is_lock_timeout(exc):
-                return self._stored(key, busy=True)
-            raise
-        except Exception:
-            log.exception("handling %s from %s failed", message.kind, person_tag(message.sender))
-            return self._record_failure(key, message)
 
-    def _process(self, key: str, message: Message) -> Outcome:
+    def _process(
+        self,
+        key: str,
+        message: Message,
+        delivery: Delivery | None,
+        deadline: float | None,
+        retrying: InboundMessage | None,
+    ) -> Outcome:
         now = self.clock()
         classify, expected = self._classifier_for(message)
         prerouted = self._preroute(message.sender, expected) if expected is not None else None
-        with self.db.transaction() as conn:
+        with self.db.transaction(deadline=deadline) as conn:
+            if delivery is not None:
+                try:
+                    record_seen(
+                        conn,
+                        timestamp=delivery.timestamp,
+                        nonce=delivery.nonce,
+                        body_hash=delivery.body_hash,
+                    )
+                except IntegrityError:
+                    raise _Seen(key) from None
+            if retrying is not None and not drop_failed(conn, retrying.id):
+                raise _Duplicate(key)  # retried already (another click, another process)
             try:
                 # A retry's insert stops here, until the first delivery's transaction ends.
                 inbound_id = claim_inbound(
@@ -136,39 +202,11 @@ class Conversation:
                 record_reply(conn, inbound_id, person_id=person.id, reply=reply)
                 log.info("rate limit: %s over it, message stored only", person_tag(message.sender))
                 return Outcome(reply)
-            opened: list[Session] = []  # the handler's ORM session, if it asked for one
-
-            def open_session() -> Session:
-                opened.append(self.db.session_on(conn))
-                return opened[-1]
-
-            ctx = Context(
-                person=person,
-                message=message,
-                now=now,
-                router=self.router,
-                conn=conn,
-                open_session=open_session,
-                classify=classify,
-                explain=lambda text: render_explanation(self.rulebook.current().explain(text)),
-                options=self.options,
-                tz=self.tz,
-                prerouted=prerouted,
-            )
-            try:
-                reply = self.router.dispatch(ctx)
-                for session in opened:
-                    session.flush()  # what the handler changed, before the reply is recorded
-            finally:
-                for session in opened:
-                    session.close()
-            # Waiting pushes go on top of the reply — never on an unsubscribe's: nobody
-            # reads that one, so they would be marked shown and lost.
-            if person.held_pushes and message.event != "unsubscribe":
-                held, more = take_held(conn, person.id, now)
-                if held:
-                    reply = with_held(reply, held, more)
+            reply = self._dispatch(conn, message, person, now, classify, prerouted)
             record_reply(conn, inbound_id, person_id=person.id, reply=reply)
+            if retrying is not None and reply:
+                push = Push(RETRIED_REPLY, person.id, {"text": reply}, f"{RETRIED_REPLY}:{key}")
+                enqueue(conn, push, now)
         log.debug(
             "handled %s from %s (reply %s)",
             _kind(message),
@@ -176,6 +214,50 @@ class Conversation:
             "text" if reply else "none",
         )
         return Outcome(reply)
+
+    def _dispatch(
+        self,
+        conn: Connection,
+        message: Message,
+        person: PersonRef,
+        now: datetime,
+        classify: Callable[[str], Classification],
+        prerouted: Prerouted | None,
+    ) -> str | None:
+        """Route the message to its handler; the reply, with waiting pushes on top."""
+        opened: list[Session] = []  # the handler's ORM session, if it asked for one
+
+        def open_session() -> Session:
+            opened.append(self.db.session_on(conn))
+            return opened[-1]
+
+        ctx = Context(
+            person=person,
+            message=message,
+            now=now,
+            router=self.router,
+            conn=conn,
+            open_session=open_session,
+            classify=classify,
+            explain=lambda text: render_explanation(self.rulebook.current().explain(text)),
+            options=self.options,
+            tz=self.tz,
+            prerouted=prerouted,
+        )
+        try:
+            reply = self.router.dispatch(ctx)
+            for session in opened:
+                session.flush()  # what the handler changed, before the reply is recorded
+        finally:
+            for session in opened:
+                session.close()
+        # Waiting pushes go on top of the reply — never on an unsubscribe's: nobody
+        # reads that one, so they would be marked shown and lost.
+        if person.held_pushes and message.event != "unsubscribe":
+            held, more = take_held(conn, person.id, now)
+            if held:
+                reply = with_held(reply, held, more)
+        return reply
 
     def _over_limit(self, person: PersonRef) -> bool:
         """More messages this minute or today than [abuse] allows (staff never are)."""
@@ -230,21 +312,40 @@ class Conversation:
             log.warning("pre-routing failed; the ticket is routed when filed", exc_info=True)
             return None
 
-    def _stored(self, key: str, *, busy: bool = False) -> Outcome:
-        with self.db.session(read_only=True) as db:
-            record = find_inbound(db, key)
-            reply = record.reply if record is not None else None
-        if record is None:
+    def _seen_before(self, key: str, delivery: Delivery | None, deadline: float | None) -> Outcome:
+        """The pair was used before: WeChat delivering the same message again gets the stored
+        reply; any other message under that pair is a forgery (Replayed)."""
+        assert delivery is not None
+        with self.db.reading(deadline=deadline) as conn:
+            first = seen_body(conn, delivery.timestamp, delivery.nonce)
+        if first != delivery.body_hash:
+            raise Replayed(key)
+        return self._stored(key)
+
+    def _stored(self, key: str, *, busy: bool = False, deadline: float | None = None) -> Outcome:
+        if busy and deadline is not None and deadline - time.monotonic() < _READ_MARGIN:
+            raise Busy(key)  # no time left to look for a stored reply: spool it
+        with self.db.reading(deadline=deadline) as conn:
+            found = conn.execute(
+                select(InboundMessage.id, InboundMessage.reply).where(
+                    InboundMessage.dedupe_key == key
+                )
+            ).one_or_none()
+        if found is None:
             if busy:
                 raise Busy(key)
             raise RuntimeError(f"dedupe key {key} conflicted but no row was found")
         log.info("duplicate delivery %s answered from the stored reply", key)
-        return Outcome(reply, duplicate=True)
+        return Outcome(found.reply, duplicate=True)
 
-    def _record_failure(self, key: str, message: Message) -> Outcome:
+    def _record_failure(
+        self, key: str, message: Message, delivery: Delivery | None, exc: Exception
+    ) -> Outcome:
         """Keep the message and an apology, so retries and staff both see what happened."""
         try:
             with self.db.session() as db:
+                if delivery is not None:
+                    db.add(SeenRequest(**dataclasses.asdict(delivery)))
                 db.add(
                     InboundMessage(
                         dedupe_key=key,
@@ -253,9 +354,10 @@ class Conversation:
                         msg_id=message.msg_id,
                         content=_content(message),
                         received_at=self.clock(),
-                        status="failed",
+                        status=FAILED,
                         reply=handler_texts.SORRY,
-                        error="handler raised; see the log",
+                        # The class only: the message would quote SQL parameters.
+                        error=type(exc).__name__,
                     )
                 )
         except IntegrityError:
