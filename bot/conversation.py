@@ -4,7 +4,10 @@ Everything a message causes happens in one database transaction that begins by i
 message's dedupe key. A retry of the same message (same process or another) collides with that
 unique key: the database makes it wait until the first transaction ends, and it then answers
 with the stored reply. If the first attempt failed, its rollback frees the key and the retry
-does the work instead, so nothing is lost.
+does the work instead, so nothing is lost. The signed request's (timestamp, nonce) pair is
+recorded first in the same transaction (models/seen.py): a pair seen before is answered by
+bot/receipts.py — the stored reply for WeChat's retry of the same message, Replayed for
+another message.
 
 Rate limits ([abuse] per_minute, per_day) are counted by the same upsert that records the
 person's last-seen time (models/people.py), so they hold across processes at no extra query.
@@ -17,12 +20,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -34,20 +35,31 @@ from models import (
     InboundMessage,
     PersonRef,
     Role,
-    SeenRequest,
     claim_inbound,
     dedupe_key,
     record_reply,
     touch_person,
 )
-from models.inbound import FAILED, drop_failed
+from models.inbound import drop_failed
 from models.outbox import Push, enqueue, take_held
 from models.routing import Prerouted, preroute
-from models.seen import record_seen, seen_body
+from models.seen import record_seen
 
 from .classify import RuleBook, render_explanation
 from .db import Database
 from .delivery.templates import with_held
+from .receipts import (
+    RETRIED_REPLY,
+    Delivery,
+    Outcome,
+    Receipts,
+    SeenPair,
+    content_of,
+    is_lock_timeout,
+    kind_of,
+)
+from .receipts import Busy as Busy
+from .receipts import Replayed as Replayed
 from .writelock import DatabaseBusy
 
 log = logging.getLogger(__name__)
@@ -55,39 +67,6 @@ log = logging.getLogger(__name__)
 
 class _Duplicate(Exception):
     """The dedupe key is taken: this delivery is a retry."""
-
-
-class _Seen(Exception):
-    """The request's (timestamp, nonce) pair was used before."""
-
-
-class Busy(Exception):
-    """The database stayed locked longer than the busy timeout; the message was not stored."""
-
-
-class Replayed(Exception):
-    """A signed (timestamp, nonce) pair already used with another message: a forgery."""
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What the signed request proves: its timestamp and nonce, and the message's hash."""
-
-    timestamp: int
-    nonce: str
-    body_hash: str
-
-
-# A reply to a message retried from the console cannot be passive: it is pushed.
-RETRIED_REPLY = "inbound.reply"
-# What is left of a request's deadline below which a read is not worth starting.
-_READ_MARGIN = 0.3
-
-
-@dataclass(frozen=True)
-class Outcome:
-    reply: str | None  # None: nothing to say ("success")
-    duplicate: bool = False  # a retry answered from the stored reply
 
 
 def person_tag(openid: str) -> str:
@@ -111,6 +90,7 @@ class Conversation:
         self.rulebook = rulebook
         self.options = options
         self.tz = tz
+        self.receipts = Receipts(db, clock)
 
     def handle(
         self,
@@ -131,21 +111,21 @@ class Conversation:
         key = retrying.dedupe_key if retrying is not None else self.key_of(message)
         try:
             return self._process(key, message, delivery, deadline, retrying)
-        except _Seen:
-            return self._seen_before(key, delivery, deadline)
+        except SeenPair:
+            return self.receipts.seen_before(key, delivery, deadline)
         except _Duplicate:
-            return self._stored(key)
+            return self.receipts.stored(key)
         except DatabaseBusy:
-            return self._stored(key, busy=True, deadline=deadline)
+            return self.receipts.stored(key, busy=True, deadline=deadline)
         except OperationalError as exc:
-            if _is_lock_timeout(exc):
-                return self._stored(key, busy=True, deadline=deadline)
+            if is_lock_timeout(exc):
+                return self.receipts.stored(key, busy=True, deadline=deadline)
             raise
         except Exception as exc:
             log.exception("handling %s from %s failed", message.kind, person_tag(message.sender))
             if retrying is not None:
                 raise  # the failed row stays as it was; the console says so
-            return self._record_failure(key, message, delivery, exc)
+            return self.receipts.record_failure(key, message, delivery, exc)
 
     @staticmethod
     def key_of(message: Message) -> str:
@@ -178,7 +158,7 @@ class Conversation:
                         body_hash=delivery.body_hash,
                     )
                 except IntegrityError:
-                    raise _Seen(key) from None
+                    raise SeenPair(key) from None
             if retrying is not None and not drop_failed(conn, retrying.id):
                 raise _Duplicate(key)  # retried already (another click, another process)
             try:
@@ -187,9 +167,9 @@ class Conversation:
                     conn,
                     key=key,
                     openid=message.sender,
-                    kind=_kind(message),
+                    kind=kind_of(message),
                     msg_id=message.msg_id,
-                    content=_content(message),
+                    content=content_of(message),
                     now=now,
                 )
             except IntegrityError:
@@ -209,7 +189,7 @@ class Conversation:
                 enqueue(conn, push, now)
         log.debug(
             "handled %s from %s (reply %s)",
-            _kind(message),
+            kind_of(message),
             person_tag(message.sender),
             "text" if reply else "none",
         )
@@ -311,68 +291,3 @@ class Conversation:
         except SQLAlchemyError:
             log.warning("pre-routing failed; the ticket is routed when filed", exc_info=True)
             return None
-
-    def _seen_before(self, key: str, delivery: Delivery | None, deadline: float | None) -> Outcome:
-        """The pair was used before: WeChat delivering the same message again gets the stored
-        reply; any other message under that pair is a forgery (Replayed)."""
-        assert delivery is not None
-        with self.db.reading(deadline=deadline) as conn:
-            first = seen_body(conn, delivery.timestamp, delivery.nonce)
-        if first != delivery.body_hash:
-            raise Replayed(key)
-        return self._stored(key)
-
-    def _stored(self, key: str, *, busy: bool = False, deadline: float | None = None) -> Outcome:
-        if busy and deadline is not None and deadline - time.monotonic() < _READ_MARGIN:
-            raise Busy(key)  # no time left to look for a stored reply: spool it
-        with self.db.reading(deadline=deadline) as conn:
-            found = conn.execute(
-                select(InboundMessage.id, InboundMessage.reply).where(
-                    InboundMessage.dedupe_key == key
-                )
-            ).one_or_none()
-        if found is None:
-            if busy:
-                raise Busy(key)
-            raise RuntimeError(f"dedupe key {key} conflicted but no row was found")
-        log.info("duplicate delivery %s answered from the stored reply", key)
-        return Outcome(found.reply, duplicate=True)
-
-    def _record_failure(
-        self, key: str, message: Message, delivery: Delivery | None, exc: Exception
-    ) -> Outcome:
-        """Keep the message and an apology, so retries and staff both see what happened."""
-        try:
-            with self.db.session() as db:
-                if delivery is not None:
-                    db.add(SeenRequest(**dataclasses.asdict(delivery)))
-                db.add(
-                    InboundMessage(
-                        dedupe_key=key,
-                        openid=message.sender,
-                        kind=_kind(message),
-                        msg_id=message.msg_id,
-                        content=_content(message),
-                        received_at=self.clock(),
-                        status=FAILED,
-                        reply=handler_texts.SORRY,
-                        # The class only: the message would quote SQL parameters.
-                        error=type(exc).__name__,
-                    )
-                )
-        except IntegrityError:
-            return self._stored(key)
-        return Outcome(handler_texts.SORRY)
-
-
-def _content(message: Message) -> str | None:
-    return message.text if message.text is not None else message.event_key
-
-
-def _kind(message: Message) -> str:
-    kind = f"event:{message.event}" if message.kind == "event" else message.kind
-    return kind[:32]
-
-
-def _is_lock_timeout(exc: OperationalError) -> bool:
-    return "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
