@@ -157,3 +157,14 @@ def test_online_with_a_wrong_secret_says_which_setting(
     [line] = problems(result)
     assert line.startswith("✗ access token: could not be fetched — errcode 40001")
     assert "[wechat] app_secret" in line
+
+
+def test_accepting_plaintext_in_safe_mode_is_warned_about_while_it_is_on(
+    settings: Settings, tmp_path: Path
+) -> None:
+    on = check(config(tmp_path, good(settings) + "accept_plaintext = true\n"))
+    assert on.exit_code == 0, on.output  # a warning, meant for the switch-over: not a failure
+    [warning] = [line for line in on.output.splitlines() if line.startswith("! ")]
+    assert "accept_plaintext = true" in warning and "安全模式" in warning
+    off = check(config(tmp_path, good(settings)))
+    assert not [line for line in off.output.splitlines() if line.startswith("! ")]
