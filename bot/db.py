@@ -126,7 +126,8 @@ class Database:
         conn = self._take_connection()
         conn.execution_options(yishiting_read_only=True)  # in place, until reset below
         try:
-            self._bound_busy_wait(conn, deadline)
+            if deadline is not None:
+                self._bound_busy_wait(conn, deadline)
             with conn.begin():
                 yield conn
         finally:

@@ -148,11 +148,16 @@ def record_reply(conn: Connection, inbound_id: int, *, person_id: int, reply: st
     _REPLY.run(conn, {"inbound_id": inbound_id, "person_id": person_id, "reply": reply})
 
 
+# Written as the partial index's own condition, literally: SQLite uses a partial index only
+# when the query's WHERE names the same constant (a bound parameter would not do).
+_IS_FAILED = text("inbound_message.status = 'failed'")
+
+
 def failed_messages(db: Session, limit: int = 200) -> list[InboundMessage]:
     """Messages whose handling failed, newest first (the console and `inbound list`)."""
     query = (
         select(InboundMessage)
-        .where(InboundMessage.status == FAILED)
+        .where(_IS_FAILED)
         .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
         .limit(limit)
     )
@@ -161,7 +166,7 @@ def failed_messages(db: Session, limit: int = 200) -> list[InboundMessage]:
 
 def count_failed(db: Session) -> int:
     query = select(func.count()).select_from(InboundMessage)
-    return int(db.scalar(query.where(InboundMessage.status == FAILED)) or 0)
+    return int(db.scalar(query.where(_IS_FAILED)) or 0)
 
 
 def drop_failed(conn: Connection, inbound_id: int) -> bool:

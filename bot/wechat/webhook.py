@@ -44,7 +44,7 @@ bp = Blueprint("wechat", __name__)
 # What a database that cannot take the message raises. sqlite3's own errors: SQLite's
 # `BEGIN IMMEDIATE` runs straight on the driver (bot/db.py), so a lock held past the busy
 # timeout by a program other than ours arrives unwrapped.
-DATABASE_DOWN = (Busy, SQLAlchemyError, sqlite3.Error)
+DATABASE_DOWN = (Busy, DatabaseBusy, SQLAlchemyError, sqlite3.Error)
 # Of those, the ones that mean "unreachable or locked: try again later" when the spool is
 # replayed; any other error sets the spooled message aside at once (bot/spool.py).
 DATABASE_UNREACHABLE = (
