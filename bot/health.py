@@ -79,13 +79,17 @@ def readyz() -> ResponseReturnValue:
 
 
 def summary(checks: list[Check]) -> dict[str, Any]:
-    """`{"status": "ok"|"degraded"|"error", "checks": {name: {ok, value, detail, warn}}}`
+    """`{"status": "ok"|"degraded"|"error", "checks": {name: {ok, value, detail[, warn]}}}`
     (/readyz, status): "degraded" when every check passed but some warn."""
     ready = all(check.ok for check in checks)
     degraded = any(check.warn for check in checks)
     return {
         "status": ("degraded" if degraded else "ok") if ready else "error",
-        "checks": {c.name: {k: v for k, v in asdict(c).items() if k != "name"} for c in checks},
+        # "warn" only where it is true: the other checks keep the shape monitors know.
+        "checks": {
+            c.name: {k: v for k, v in asdict(c).items() if k != "name" and (k != "warn" or v)}
+            for c in checks
+        },
     }
 
 

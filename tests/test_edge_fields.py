@@ -112,7 +112,6 @@ def test_status_readyz_and_metrics_count_waiting_and_bad_spool_files(
         "ok": False,
         "value": 1,
         "detail": f"1 message(s) that cannot be handled, kept as *.xml.bad in {folder}",
-        "warn": False,
     }
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'yishiting_spool_files{state="waiting"} 2' in metrics
