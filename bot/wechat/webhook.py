@@ -31,7 +31,7 @@ from sqlalchemy.exc import (
 )
 
 from ..conversation import Busy, Delivery, Replayed
-from ..extension import yishiting
+from ..extension import Yishiting, yishiting
 from ..spool import Spool
 from ..writelock import DatabaseBusy
 from .inbound import BadMessage, parse_xml_message
@@ -83,34 +83,19 @@ def _spool(spool: Spool, xml: bytes, exc: Exception) -> Response:
 def wechat() -> Response:
     deadline = time.monotonic() + REQUEST_BUDGET
     ys = yishiting(current_app)
-    settings = ys.settings.wechat
-    if not settings.token:
+    if not ys.settings.wechat.token:
         log.error("wechat: [wechat] token is empty in the config; refusing every request")
         abort(503)
     body = request.get_data(cache=False) if request.method == "POST" else b""
-    timestamp = request.args.get("timestamp", "")
-    nonce = request.args.get("nonce", "")
-    if not signature_ok(settings.token, timestamp, nonce, request.args.get("signature", "")):
-        return _reject(403, "bad signature")
-    now = ys.conversation.clock().timestamp()
-    stale = timestamp_problem(timestamp, nonce, now, settings.max_clock_skew_seconds)
-    if stale:
-        return _reject(403, stale)
+    refused = _untrusted(ys)
+    if refused:
+        return _reject(403, refused)
     if request.method == "GET":
         return Response(request.args.get("echostr", ""), mimetype="text/plain")
-
+    timestamp, nonce = request.args["timestamp"], request.args["nonce"]
     encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
-    if not encrypted and ys.safe_mode is not None and not settings.accept_plaintext:
-        return _reject(403, "plaintext refused: safe mode is on ([wechat] accept_plaintext)")
     try:
-        if encrypted:
-            if ys.safe_mode is None:
-                return _reject(400, "encrypted message but [wechat] encoding_aes_key is empty")
-            xml = ys.safe_mode.decrypt(
-                body, request.args.get("msg_signature", ""), timestamp, nonce
-            )
-        else:
-            xml = body
+        xml = _plain_xml(ys, body, encrypted, timestamp, nonce)
         message = parse_xml_message(xml)
     except InvalidSignature as exc:
         return _reject(403, str(exc))
@@ -133,3 +118,30 @@ def wechat() -> Response:
     if encrypted and ys.safe_mode is not None:
         reply = ys.safe_mode.encrypt(reply, nonce, timestamp)
     return Response(reply, mimetype="application/xml")
+
+
+def _untrusted(ys: Yishiting) -> str | None:
+    """Why the request cannot be trusted (a 403's reason), None when it can: the signature,
+    the timestamp's distance from our clock, the nonce, and in safe mode a plaintext body."""
+    settings = ys.settings.wechat
+    timestamp = request.args.get("timestamp", "")
+    nonce = request.args.get("nonce", "")
+    if not signature_ok(settings.token, timestamp, nonce, request.args.get("signature", "")):
+        return "bad signature"
+    now = ys.conversation.clock().timestamp()
+    stale = timestamp_problem(timestamp, nonce, now, settings.max_clock_skew_seconds)
+    if stale or request.method == "GET":
+        return stale
+    encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+    if not encrypted and ys.safe_mode is not None and not settings.accept_plaintext:
+        return "plaintext refused: safe mode is on ([wechat] accept_plaintext)"
+    return None
+
+
+def _plain_xml(ys: Yishiting, body: bytes, encrypted: bool, timestamp: str, nonce: str) -> bytes:
+    """The message's XML: the body, or in safe mode what it decrypts to."""
+    if not encrypted:
+        return body
+    if ys.safe_mode is None:
+        raise BadMessage("encrypted message but [wechat] encoding_aes_key is empty")
+    return ys.safe_mode.decrypt(body, request.args.get("msg_signature", ""), timestamp, nonce)
