@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("nonce", sa.String(length=64), nullable=False),
         sa.Column("body_hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("timestamp", "nonce", name=op.f("pk_seen_request")),
+        sqlite_with_rowid=False,  # one b-tree, one page per commit (models/seen.py)
     )
     # The failed messages staff are shown (models/inbound.py).
     op.create_index(
