@@ -1,6 +1,7 @@
 -- wrk script: POST signed WeChat text messages, each with a unique MsgId.
--- WRK_QUERY carries a valid signature (it covers token, timestamp and nonce, not the body).
-local query = os.getenv("WRK_QUERY")
+-- WRK_QUERIES names a file of signed query strings (the signature covers token, timestamp
+-- and nonce, not the body), one per request: a (timestamp, nonce) pair is good once.
+local queries_file = os.getenv("WRK_QUERIES")
 local base = (os.time() % 100000) * 1000000000
 local threads = {}
 local next_id = 1
@@ -27,6 +28,15 @@ end
 
 function init(args)
   counter = 0
+  -- this thread's share of the signed URLs: every other line, by thread id
+  queries = {}
+  local n = 0
+  for line in io.lines(queries_file) do
+    if n % 2 == (tid - 1) % 2 then
+      queries[#queries + 1] = line
+    end
+    n = n + 1
+  end
 end
 
 function request()
@@ -40,6 +50,7 @@ function request()
     -- a different room each time, so no two requests are the same text
     numbered and string.format("（%d室）", counter) or "",
     base + tid * 100000000 + counter)
+  local query = queries[(counter - 1) % #queries + 1]
   return wrk.format("POST", "/wechat?" .. query, {["Content-Type"] = "text/xml"}, body)
 end
 

@@ -141,12 +141,12 @@ def _spool(settings: Settings, conversation: Conversation) -> Spool:
     """Messages the database could not take wait here (bot/spool.py); replayed through the
     conversation as if WeChat delivered them again."""
     from .wechat.inbound import parse_xml_message
-    from .wechat.webhook import DATABASE_DOWN
+    from .wechat.webhook import DATABASE_UNREACHABLE
 
     def handle(body: bytes) -> None:
         conversation.handle(parse_xml_message(body))
 
-    return Spool(spool_folder(settings), handle, DATABASE_DOWN)
+    return Spool(spool_folder(settings), handle, DATABASE_UNREACHABLE)
 
 
 def _register_error_handlers(app: Flask) -> None:

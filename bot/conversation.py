@@ -4,7 +4,10 @@ Everything a message causes happens in one database transaction that begins by i
 message's dedupe key. A retry of the same message (same process or another) collides with that
 unique key: the database makes it wait until the first transaction ends, and it then answers
 with the stored reply. If the first attempt failed, its rollback frees the key and the retry
-does the work instead, so nothing is lost.
+does the work instead, so nothing is lost. The signed request's (timestamp, nonce) pair is
+recorded first in the same transaction (models/seen.py): a pair seen before is answered by
+bot/receipts.py — the stored reply for WeChat's retry of the same message, Replayed for
+another message.
 
 Rate limits ([abuse] per_minute, per_day) are counted by the same upsert that records the
 person's last-seen time (models/people.py), so they hold across processes at no extra query.
@@ -18,9 +21,9 @@ import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -34,16 +37,29 @@ from models import (
     Role,
     claim_inbound,
     dedupe_key,
-    find_inbound,
     record_reply,
     touch_person,
 )
-from models.outbox import take_held
+from models.inbound import drop_failed
+from models.outbox import Push, enqueue, take_held
 from models.routing import Prerouted, preroute
+from models.seen import record_seen
 
 from .classify import RuleBook, render_explanation
 from .db import Database
 from .delivery.templates import with_held
+from .receipts import (
+    RETRIED_REPLY,
+    Delivery,
+    Outcome,
+    Receipts,
+    SeenPair,
+    content_of,
+    is_lock_timeout,
+    kind_of,
+)
+from .receipts import Busy as Busy
+from .receipts import Replayed as Replayed
 from .writelock import DatabaseBusy
 
 log = logging.getLogger(__name__)
@@ -51,16 +67,6 @@ log = logging.getLogger(__name__)
 
 class _Duplicate(Exception):
     """The dedupe key is taken: this delivery is a retry."""
-
-
-class Busy(Exception):
-    """The database stayed locked longer than the busy timeout; the message was not stored."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    reply: str | None  # None: nothing to say ("success")
-    duplicate: bool = False  # a retry answered from the stored reply
 
 
 def person_tag(openid: str) -> str:
@@ -84,46 +90,86 @@ class Conversation:
         self.rulebook = rulebook
         self.options = options
         self.tz = tz
+        self.receipts = Receipts(db, clock)
 
-    def handle(self, message: Message) -> Outcome:
-        """Handle `message` once; a repeated delivery gets the first one's reply."""
+    def handle(
+        self,
+        message: Message,
+        *,
+        delivery: Delivery | None = None,
+        deadline: float | None = None,
+        retrying: InboundMessage | None = None,
+    ) -> Outcome:
+        """Handle `message` once; a repeated delivery gets the first one's reply.
+
+        `delivery`: the signed request's pair, recorded with the message (Replayed when the
+        pair came with another message). `deadline` (time.monotonic()): waits for the database
+        end there, raising Busy. `retrying`: the failed row this is a second try of."""
         if message.text:
             # Control and invisible characters go before anything reads, files or shows it.
             message = dataclasses.replace(message, text=clean(message.text))
-        key = dedupe_key(
+        key = retrying.dedupe_key if retrying is not None else self.key_of(message)
+        try:
+            return self._process(key, message, delivery, deadline, retrying)
+        except SeenPair:
+            return self.receipts.seen_before(key, delivery, deadline)
+        except _Duplicate:
+            return self.receipts.stored(key)
+        except DatabaseBusy:
+            return self.receipts.stored(key, busy=True, deadline=deadline)
+        except OperationalError as exc:
+            if is_lock_timeout(exc):
+                return self.receipts.stored(key, busy=True, deadline=deadline)
+            raise
+        except Exception as exc:
+            log.exception("handling %s from %s failed", message.kind, person_tag(message.sender))
+            if retrying is not None:
+                raise  # the failed row stays as it was; the console says so
+            return self.receipts.record_failure(key, message, delivery, exc)
+
+    @staticmethod
+    def key_of(message: Message) -> str:
+        return dedupe_key(
             msg_id=message.msg_id,
             openid=message.sender,
             create_time=int(message.created_at.timestamp()),
             event=message.event,
+            event_key=message.event_key,
         )
-        try:
-            return self._process(key, message)
-        except _Duplicate:
-            return self._stored(key)
-        except DatabaseBusy:
-            return self._stored(key, busy=True)
-        except OperationalError as exc:
-            if _is_lock_timeout(exc):
-                return self._stored(key, busy=True)
-            raise
-        except Exception:
-            log.exception("handling %s from %s failed", message.kind, person_tag(message.sender))
-            return self._record_failure(key, message)
 
-    def _process(self, key: str, message: Message) -> Outcome:
+    def _process(
+        self,
+        key: str,
+        message: Message,
+        delivery: Delivery | None,
+        deadline: float | None,
+        retrying: InboundMessage | None,
+    ) -> Outcome:
         now = self.clock()
         classify, expected = self._classifier_for(message)
         prerouted = self._preroute(message.sender, expected) if expected is not None else None
-        with self.db.transaction() as conn:
+        with self.db.transaction(deadline=deadline) as conn:
+            if delivery is not None:
+                try:
+                    record_seen(
+                        conn,
+                        timestamp=delivery.timestamp,
+                        nonce=delivery.nonce,
+                        body_hash=delivery.body_hash,
+                    )
+                except IntegrityError:
+                    raise SeenPair(key) from None
+            if retrying is not None and not drop_failed(conn, retrying.id):
+                raise _Duplicate(key)  # retried already (another click, another process)
             try:
                 # A retry's insert stops here, until the first delivery's transaction ends.
                 inbound_id = claim_inbound(
                     conn,
                     key=key,
                     openid=message.sender,
-                    kind=_kind(message),
+                    kind=kind_of(message),
                     msg_id=message.msg_id,
-                    content=_content(message),
+                    content=content_of(message),
                     now=now,
                 )
             except IntegrityError:
@@ -136,46 +182,62 @@ class Conversation:
                 record_reply(conn, inbound_id, person_id=person.id, reply=reply)
                 log.info("rate limit: %s over it, message stored only", person_tag(message.sender))
                 return Outcome(reply)
-            opened: list[Session] = []  # the handler's ORM session, if it asked for one
-
-            def open_session() -> Session:
-                opened.append(self.db.session_on(conn))
-                return opened[-1]
-
-            ctx = Context(
-                person=person,
-                message=message,
-                now=now,
-                router=self.router,
-                conn=conn,
-                open_session=open_session,
-                classify=classify,
-                explain=lambda text: render_explanation(self.rulebook.current().explain(text)),
-                options=self.options,
-                tz=self.tz,
-                prerouted=prerouted,
-            )
-            try:
-                reply = self.router.dispatch(ctx)
-                for session in opened:
-                    session.flush()  # what the handler changed, before the reply is recorded
-            finally:
-                for session in opened:
-                    session.close()
-            # Waiting pushes go on top of the reply — never on an unsubscribe's: nobody
-            # reads that one, so they would be marked shown and lost.
-            if person.held_pushes and message.event != "unsubscribe":
-                held, more = take_held(conn, person.id, now)
-                if held:
-                    reply = with_held(reply, held, more)
+            reply = self._dispatch(conn, message, person, now, classify, prerouted)
             record_reply(conn, inbound_id, person_id=person.id, reply=reply)
+            if retrying is not None and reply:
+                push = Push(RETRIED_REPLY, person.id, {"text": reply}, f"{RETRIED_REPLY}:{key}")
+                enqueue(conn, push, now)
         log.debug(
             "handled %s from %s (reply %s)",
-            _kind(message),
+            kind_of(message),
             person_tag(message.sender),
             "text" if reply else "none",
         )
         return Outcome(reply)
+
+    def _dispatch(
+        self,
+        conn: Connection,
+        message: Message,
+        person: PersonRef,
+        now: datetime,
+        classify: Callable[[str], Classification],
+        prerouted: Prerouted | None,
+    ) -> str | None:
+        """Route the message to its handler; the reply, with waiting pushes on top."""
+        opened: list[Session] = []  # the handler's ORM session, if it asked for one
+
+        def open_session() -> Session:
+            opened.append(self.db.session_on(conn))
+            return opened[-1]
+
+        ctx = Context(
+            person=person,
+            message=message,
+            now=now,
+            router=self.router,
+            conn=conn,
+            open_session=open_session,
+            classify=classify,
+            explain=lambda text: render_explanation(self.rulebook.current().explain(text)),
+            options=self.options,
+            tz=self.tz,
+            prerouted=prerouted,
+        )
+        try:
+            reply = self.router.dispatch(ctx)
+            for session in opened:
+                session.flush()  # what the handler changed, before the reply is recorded
+        finally:
+            for session in opened:
+                session.close()
+        # Waiting pushes go on top of the reply — never on an unsubscribe's: nobody
+        # reads that one, so they would be marked shown and lost.
+        if person.held_pushes and message.event != "unsubscribe":
+            held, more = take_held(conn, person.id, now)
+            if held:
+                reply = with_held(reply, held, more)
+        return reply
 
     def _over_limit(self, person: PersonRef) -> bool:
         """More messages this minute or today than [abuse] allows (staff never are)."""
@@ -229,48 +291,3 @@ class Conversation:
         except SQLAlchemyError:
             log.warning("pre-routing failed; the ticket is routed when filed", exc_info=True)
             return None
-
-    def _stored(self, key: str, *, busy: bool = False) -> Outcome:
-        with self.db.session(read_only=True) as db:
-            record = find_inbound(db, key)
-            reply = record.reply if record is not None else None
-        if record is None:
-            if busy:
-                raise Busy(key)
-            raise RuntimeError(f"dedupe key {key} conflicted but no row was found")
-        log.info("duplicate delivery %s answered from the stored reply", key)
-        return Outcome(reply, duplicate=True)
-
-    def _record_failure(self, key: str, message: Message) -> Outcome:
-        """Keep the message and an apology, so retries and staff both see what happened."""
-        try:
-            with self.db.session() as db:
-                db.add(
-                    InboundMessage(
-                        dedupe_key=key,
-                        openid=message.sender,
-                        kind=_kind(message),
-                        msg_id=message.msg_id,
-                        content=_content(message),
-                        received_at=self.clock(),
-                        status="failed",
-                        reply=handler_texts.SORRY,
-                        error="handler raised; see the log",
-                    )
-                )
-        except IntegrityError:
-            return self._stored(key)
-        return Outcome(handler_texts.SORRY)
-
-
-def _content(message: Message) -> str | None:
-    return message.text if message.text is not None else message.event_key
-
-
-def _kind(message: Message) -> str:
-    kind = f"event:{message.event}" if message.kind == "event" else message.kind
-    return kind[:32]
-
-
-def _is_lock_timeout(exc: OperationalError) -> bool:
-    return "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()

@@ -13,6 +13,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ class Database:
         if background_checkpoints and _sqlite_file(self.url):
             self._checkpointer = Checkpointer(_sqlite_file(self.url) or "")
         self.busy_timeout = settings.app.db_busy_timeout_seconds
+        self._sqlite = make_url(self.url).get_backend_name() == "sqlite"
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
         self._read_sessions: sessionmaker[Session] | None = None
@@ -98,33 +100,56 @@ class Database:
             yield session
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self, *, deadline: float | None = None) -> Iterator[Connection]:
         """A write transaction on a plain Connection, for the per-message hot path.
 
         Commits when the block ends, rolls back on an exception. Pair it with
-        `session_on(conn)` where ORM work has to join the same transaction.
+        `session_on(conn)` where ORM work has to join the same transaction. With a
+        `deadline` (time.monotonic()), the waits for the write turn and for SQLite's lock
+        end there (DatabaseBusy) instead of after the busy timeout.
         """
         if self._checkpointer is not None:
             self._checkpointer.ensure_running()
         conn = self._take_connection()
         try:
-            with self._writer_turn(False), conn.begin():
-                yield conn
+            with self._writer_turn(False, deadline):
+                self._bound_busy_wait(conn, deadline)
+                with conn.begin():
+                    yield conn
         finally:
             self._put_back(conn)
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
+    def reading(self, *, deadline: float | None = None) -> Iterator[Connection]:
         """A read transaction on a kept Connection: a deferred BEGIN on SQLite, so it neither
-        waits for nor holds up the writer."""
+        waits for nor holds up the writer (a `deadline` bounds any wait all the same)."""
         conn = self._take_connection()
         conn.execution_options(yishiting_read_only=True)  # in place, until reset below
         try:
+            if deadline is not None:
+                self._bound_busy_wait(conn, deadline)
             with conn.begin():
                 yield conn
         finally:
             conn.execution_options(yishiting_read_only=False)
             self._put_back(conn)
+
+    def _bound_busy_wait(self, conn: Connection, deadline: float | None) -> None:
+        """SQLite: wait for another program's lock no longer than the deadline allows (the
+        connection's busy timeout, set only when it changes: in steps of 100 ms)."""
+        if not self._sqlite:
+            return
+        wanted = int(self.busy_timeout * 1000)
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DatabaseBusy("the request's deadline passed before its transaction")
+            wanted = min(wanted, max(100, int(left * 10) * 100))
+        if conn.info.get("busy_ms", int(self.busy_timeout * 1000)) != wanted:
+            driver = conn.connection.dbapi_connection
+            assert driver is not None
+            driver.execute(f"PRAGMA busy_timeout={wanted}")
+            conn.info["busy_ms"] = wanted
 
     def _take_connection(self) -> Connection:
         """A Connection kept from an earlier transaction, else a new one from the pool.
@@ -152,12 +177,12 @@ class Database:
         return Session(bind=conn, expire_on_commit=False)
 
     @contextmanager
-    def _writer_turn(self, read_only: bool) -> Iterator[None]:
+    def _writer_turn(self, read_only: bool, deadline: float | None = None) -> Iterator[None]:
         """On SQLite, wait for the write turn before BEGIN IMMEDIATE (see writelock.py)."""
         if read_only or self._writers is None:
             yield
             return
-        with self._writers.turn():
+        with self._writers.turn(deadline):
             yield
 
     def ping(self) -> None:

@@ -8,7 +8,12 @@
   taking it: pg_locks for the advisory key on PostgreSQL; on SQLite a shared, non-blocking
   flock on the lock file, which fails while a scheduler holds it exclusively (released at once);
 - outbox_backlog: pushes due for longer than `[health] backlog_seconds`, at most `max_backlog`;
-- outbox_dead: dead pushes, at most `max_dead`.
+- outbox_dead: dead pushes, at most `max_dead`;
+- spool_waiting: webhook messages waiting on disk for the database (bot/spool.py). A warning,
+  not a failure (the body says "degraded", still 200): they are replayed on their own once
+  the database answers. It fails only when the oldest has waited over SPOOL_STUCK_SECONDS;
+- spool_bad: spooled messages set aside because they cannot be handled; any fails readiness:
+  a resident's message waits for an admin (the files are named in the detail's folder).
 Use /healthz for a load balancer or systemd (it fails only when this process cannot serve) and
 /readyz for monitoring: a backlog is worth an alert, not a reason to stop taking messages.
 """
@@ -34,6 +39,7 @@ from models.outbox import DEAD, PENDING, SENDING, OutboxMessage
 from .config import Settings
 from .db import Database, script_revisions
 from .extension import yishiting
+from .spool import spool_counts, spool_folder
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -47,6 +53,12 @@ class Check:
     ok: bool
     value: Any
     detail: str = ""
+    warn: bool = False  # ok, but worth a look ("degraded")
+
+
+# A spooled message is replayed within seconds of the database's return; one waiting longer
+# than this means the database has been away that long, or the replay is stuck.
+SPOOL_STUCK_SECONDS = 600
 
 
 @bp.get("/healthz")
@@ -63,15 +75,21 @@ def healthz() -> ResponseReturnValue:
 def readyz() -> ResponseReturnValue:
     ys = yishiting(current_app)
     body = summary(readiness(ys.settings, ys.db, ys.conversation.clock()))
-    return jsonify(body), 200 if body["status"] == "ok" else 503
+    return jsonify(body), 503 if body["status"] == "error" else 200
 
 
 def summary(checks: list[Check]) -> dict[str, Any]:
-    """`{"status": "ok"|"error", "checks": {name: {ok, value, detail}}}` (/readyz, status)."""
+    """`{"status": "ok"|"degraded"|"error", "checks": {name: {ok, value, detail[, warn]}}}`
+    (/readyz, status): "degraded" when every check passed but some warn."""
     ready = all(check.ok for check in checks)
+    degraded = any(check.warn for check in checks)
     return {
-        "status": "ok" if ready else "error",
-        "checks": {c.name: {k: v for k, v in asdict(c).items() if k != "name"} for c in checks},
+        "status": ("degraded" if degraded else "ok") if ready else "error",
+        # "warn" only where it is true: the other checks keep the shape monitors know.
+        "checks": {
+            c.name: {k: v for k, v in asdict(c).items() if k != "name" and (k != "warn" or v)}
+            for c in checks
+        },
     }
 
 
@@ -82,9 +100,14 @@ def readiness(settings: Settings, db: Database, now: datetime) -> list[Check]:
     except SQLAlchemyError as exc:
         reason = f"unreachable ({type(exc).__name__})"
         rest = ("migrations", "scheduler", "outbox_backlog", "outbox_dead")
-        return [Check("database", False, "unreachable", reason)] + [
-            Check(name, False, None, "not checked: the database is unreachable") for name in rest
-        ]
+        return (
+            [Check("database", False, "unreachable", reason)]
+            + [
+                Check(name, False, None, "not checked: the database is unreachable")
+                for name in rest
+            ]
+            + spool_checks(settings)
+        )
     checks = [Check("database", True, "ok", "reachable"), _migrations(db)]
     try:
         checks.append(_scheduler(db))
@@ -95,7 +118,29 @@ def readiness(settings: Settings, db: Database, now: datetime) -> list[Check]:
     except SQLAlchemyError as exc:
         reason = f"cannot read the outbox ({type(exc).__name__})"
         checks += [Check(name, False, None, reason) for name in ("outbox_backlog", "outbox_dead")]
-    return checks
+    return checks + spool_checks(settings)
+
+
+def spool_checks(settings: Settings) -> list[Check]:
+    """The webhook's spool: messages waiting for the database, and those set aside."""
+    folder = spool_folder(settings)
+    counts = spool_counts(folder)
+    stuck = counts.oldest_seconds > SPOOL_STUCK_SECONDS
+    waiting = Check(
+        "spool_waiting",
+        not stuck,
+        counts.waiting,
+        f"{counts.waiting} message(s) waiting for the database in {folder}"
+        + (f", the oldest for {counts.oldest_seconds:.0f} s" if counts.waiting else ""),
+        warn=counts.waiting > 0,
+    )
+    bad = Check(
+        "spool_bad",
+        counts.bad == 0,
+        counts.bad,
+        f"{counts.bad} message(s) that cannot be handled, kept as *.xml.bad in {folder}",
+    )
+    return [waiting, bad]
 
 
 def _migrations(db: Database) -> Check:

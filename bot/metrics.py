@@ -31,12 +31,14 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.inbound import count_failed
 from models.media import OUTCOMES, WAITING
 from models.outbox import DEAD, PENDING, STATUSES, OutboxMessage
 from models.tickets import OPEN_STATUSES, Attachment, Ticket
 
 from .extension import yishiting
 from .health import outbox_counts
+from .spool import spool_counts, spool_folder
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -131,6 +133,12 @@ def scrape() -> Response:
         lines = list(
             database_lines(session, ys.settings.health.backlog_seconds, ys.conversation.clock())
         )
+    spooled = spool_counts(spool_folder(ys.settings))
+    lines += _gauge(
+        "yishiting_spool_files",
+        "Webhook messages on disk: waiting for the database, or set aside as bad.",
+        [('state="waiting"', spooled.waiting), ('state="bad"', spooled.bad)],
+    )
     lines += current_app.extensions[EXTENSION].lines()
     return Response("\n".join(lines) + "\n", content_type=CONTENT_TYPE)
 
@@ -166,6 +174,11 @@ def database_lines(session: Session, backlog_seconds: float, now: datetime) -> I
         [("", backlog)],
     )
     yield from _gauge("yishiting_outbox_dead", "Pushes that will not be tried again.", [("", dead)])
+    yield from _gauge(
+        "yishiting_inbound_failed",
+        "Messages whose handling failed (listed in the console and by `inbound list --failed`).",
+        [("", count_failed(session))],
+    )
     yield from _gauge(
         "yishiting_push_failures",
         "Pushes whose last try failed, by error (WeChat errcode, http_NNN, timeout, network, "

@@ -14,8 +14,11 @@ message was handled; a crash in between replays it again, harmlessly. With sever
 processes, one replays at a time (a file lock); the others skip that round.
 
 Files are `<time_ns>-<pid>-<random>.xml` (so sorted names are arrival order), mode 0600: they
-hold what residents wrote. A file that cannot be handled at all is renamed `*.bad` and kept
-for an admin.
+hold what residents wrote. Only "the database is unreachable" (the `transient` exceptions:
+locked, connection refused …) keeps a file waiting; a file that fails for any other reason
+(a body that no longer parses, a value the database refuses) is renamed `*.bad` at once and
+kept for an admin, so it never blocks the messages behind it. `yishiting status`, /readyz and
+/metrics count both kinds (`spool_counts`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -37,6 +41,32 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = ".replay.lock"
 SUFFIX = ".xml"
+BAD_SUFFIX = ".bad"
+
+
+@dataclass(frozen=True)
+class SpoolCounts:
+    waiting: int
+    bad: int
+    oldest_seconds: float  # how long the oldest waiting file has waited; 0 when none
+
+
+def spool_counts(folder: Path, now_ns: int | None = None) -> SpoolCounts:
+    """How many messages wait for the database and how many were set aside as bad."""
+    try:
+        names = [e.name for e in os.scandir(folder) if not e.name.startswith(".")]
+    except FileNotFoundError:
+        return SpoolCounts(0, 0, 0.0)
+    waiting = sorted(n for n in names if n.endswith(SUFFIX))
+    bad = sum(1 for n in names if n.endswith(SUFFIX + BAD_SUFFIX))
+    oldest = 0.0
+    if waiting:
+        try:
+            arrived = int(waiting[0].split("-", 1)[0])
+            oldest = max(0.0, ((now_ns or time.time_ns()) - arrived) / 1e9)
+        except ValueError:
+            oldest = 0.0
+    return SpoolCounts(len(waiting), bad, oldest)
 
 
 def spool_folder(settings: Settings) -> Path:
@@ -135,9 +165,16 @@ class Spool:
             except self.transient as exc:
                 log.warning("spool: database still unavailable (%s)", type(exc).__name__)
                 break
-            except Exception:
-                log.exception("spool: %s cannot be handled; kept as %s.bad", path.name, path.name)
-                path.rename(path.with_name(path.name + ".bad"))
+            except Exception as exc:
+                # The class only: a database error's message would quote what was written.
+                log.error(
+                    "spool: %s cannot be handled (%s); kept as %s%s",
+                    path.name,
+                    type(exc).__name__,
+                    path.name,
+                    BAD_SUFFIX,
+                )
+                path.rename(path.with_name(path.name + BAD_SUFFIX))
                 continue
             path.unlink()
             done += 1

@@ -13,6 +13,7 @@ import fcntl
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -29,14 +30,16 @@ class WriterQueue:
         self._threads = threading.Lock()
 
     @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Hold the write turn for the duration of the block."""
-        if not self._threads.acquire(timeout=self.timeout):
-            raise DatabaseBusy(f"no write turn within {self.timeout:g} s")
+    def turn(self, deadline: float | None = None) -> Iterator[None]:
+        """Hold the write turn for the duration of the block; wait at most the timeout, or
+        until `deadline` (time.monotonic()) when that comes first."""
+        timeout = _until(deadline, self.timeout)
+        if not self._threads.acquire(timeout=timeout):
+            raise DatabaseBusy(f"no write turn within {timeout:g} s")
         try:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                _flock(fd, self.timeout)
+                _flock(fd, _until(deadline, self.timeout), bounded=deadline is not None)
                 yield
             finally:
                 os.close(fd)  # releases the file lock
@@ -44,13 +47,26 @@ class WriterQueue:
             self._threads.release()
 
 
-def _flock(fd: int, timeout: float) -> None:
+def _until(deadline: float | None, timeout: float) -> float:
+    """Seconds to wait: the timeout, or what is left before the deadline if less."""
+    if deadline is None:
+        return timeout
+    left = min(timeout, deadline - time.monotonic())
+    if left <= 0:
+        raise DatabaseBusy("the request's deadline passed before its write turn")
+    return left
+
+
+def _flock(fd: int, timeout: float, *, bounded: bool = False) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return
     except BlockingIOError:
         pass
     if threading.current_thread() is not threading.main_thread():
+        if bounded:
+            _poll_flock(fd, timeout)
+            return
         # Only one thread per process gets here (see WriterQueue.turn), so this waits for
         # another process's transaction, which is short by design.
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -68,3 +84,19 @@ def _flock(fd: int, timeout: float) -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def _poll_flock(fd: int, timeout: float) -> None:
+    """A thread other than the main one cannot be interrupted in flock: it tries again every
+    few milliseconds until the timeout (a request with a deadline, e.g. under waitress)."""
+    give_up = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        time.sleep(pause)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= give_up:
+                raise DatabaseBusy(f"no write turn within {timeout:g} s") from None
+            pause = min(pause * 2, 0.02)

@@ -13,6 +13,7 @@ from .places import Binding, Building, Grid, Household
 from .polls import Ballot, Poll
 from .privacy import PrivacyAudit
 from .rules import EXCLUDE, INCLUDE, KINDS, Classification, RuleSpec, TopicSpec
+from .seen import SeenRequest
 from .staff import StaffCode, StaffGrid, StaffTopic
 from .states import ConversationState, drop_state, pending_states, push_state
 from .subscriptions import Subscription
@@ -85,6 +86,7 @@ __all__ = [
     "Role",
     "RuleAudit",
     "RuleSpec",
+    "SeenRequest",
     "Ticket",
     "Topic",
     "TopicSpec",

@@ -8,18 +8,23 @@ and answers with the reply stored here.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import cast
 
 from sqlalchemy import (
     Connection,
     ForeignKey,
+    Index,
     String,
     Table,
     Text,
     bindparam,
+    delete,
+    func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -27,12 +32,16 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .base import Base, UTCDateTime
 from .prepared import Prepared
 
+# The key's column length; an event's name and key are hashed when they would not fit.
+DEDUPE_KEY_LENGTH = 200
+FAILED = "failed"
+
 
 class InboundMessage(Base):
     __tablename__ = "inbound_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(String(DEDUPE_KEY_LENGTH), unique=True)
     # Not indexed: nothing looks messages up by sender on the hot path, and every index is
     # one more page each message's commit writes.
     openid: Mapped[str] = mapped_column(String(64))
@@ -44,14 +53,43 @@ class InboundMessage(Base):
     # "done" once handled; "failed" when handling raised and the apology was stored instead.
     status: Mapped[str] = mapped_column(String(16), default="done")
     reply: Mapped[str | None] = mapped_column(Text, nullable=True)  # None = "success"
+    # The exception's class name when handling failed; never its message (SQL parameters
+    # in it hold what residents wrote).
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
+    # Failed messages are few and listed for staff; a partial index finds them without
+    # scanning every message (and costs nothing when a message is handled).
+    __table_args__ = (
+        Index(
+            "ix_inbound_message_failed",
+            "received_at",
+            sqlite_where=text("status = 'failed'"),
+            postgresql_where=text("status = 'failed'"),
+        ),
+    )
 
-def dedupe_key(*, msg_id: str | None, openid: str, create_time: int, event: str | None) -> str:
-    """MsgId for messages; FromUserName + CreateTime + Event for events (they have no MsgId)."""
+
+def dedupe_key(
+    *,
+    msg_id: str | None,
+    openid: str,
+    create_time: int,
+    event: str | None,
+    event_key: str | None = None,
+) -> str:
+    """Who sent it and which of theirs it is: FromUserName + MsgId for messages;
+    FromUserName + CreateTime + Event + EventKey for events (they have no MsgId).
+
+    The sender is part of every key: a MsgId is unique per sender only as far as we can
+    verify, and two menu taps in one second differ only by their EventKey. The openid stays
+    readable (erasure finds and rewrites keys that hold it, models/privacy.py)."""
     if msg_id:
-        return f"msg:{msg_id}"
-    return f"evt:{openid}:{create_time}:{event or ''}"
+        return f"msg:{openid}:{msg_id}"
+    key = f"evt:{openid}:{create_time}:{event or ''}:{event_key or ''}"
+    if len(key) <= DEDUPE_KEY_LENGTH:
+        return key
+    tail = hashlib.sha256(f"{event or ''}\0{event_key or ''}".encode()).hexdigest()
+    return f"evt:{openid}:{create_time}:#{tail}"
 
 
 def find_inbound(db: Session, key: str) -> InboundMessage | None:
@@ -108,3 +146,38 @@ def claim_inbound(
 def record_reply(conn: Connection, inbound_id: int, *, person_id: int, reply: str | None) -> None:
     """Store the reply, so a retry of the same message gets the same answer."""
     _REPLY.run(conn, {"inbound_id": inbound_id, "person_id": person_id, "reply": reply})
+
+
+# Written as the partial index's own condition, literally: SQLite uses a partial index only
+# when the query's WHERE names the same constant (a bound parameter would not do).
+_IS_FAILED = text("inbound_message.status = 'failed'")
+
+
+def failed_messages(db: Session, limit: int = 200) -> list[InboundMessage]:
+    """Messages whose handling failed, newest first (the console and `inbound list`)."""
+    query = (
+        select(InboundMessage)
+        .where(_IS_FAILED)
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+        .limit(limit)
+    )
+    return list(db.scalars(query))
+
+
+def count_failed(db: Session) -> int:
+    query = select(func.count()).select_from(InboundMessage)
+    return int(db.scalar(query.where(_IS_FAILED)) or 0)
+
+
+def drop_failed(conn: Connection, inbound_id: int) -> bool:
+    """Remove a failed message's row (its retry claims the key again, in the same
+    transaction); False when it is not there or not failed any more."""
+    result = conn.execute(
+        delete(_TABLE).where(_TABLE.c.id == inbound_id, _TABLE.c.status == FAILED)
+    )
+    return bool(result.rowcount)
+
+
+def note_failure(db: Session, inbound_id: int, error: str) -> None:
+    """A retry failed again: keep the newest error class."""
+    db.execute(update(InboundMessage).where(InboundMessage.id == inbound_id).values(error=error))

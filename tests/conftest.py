@@ -168,8 +168,13 @@ class WeChat:
 
     def __init__(self, client: FlaskClient, settings: Settings) -> None:
         self.client = client
+        # Signed with the app's clock (a test may move it on), a fresh nonce each time.
+        app_clock = client.application.extensions["yishiting"].conversation.clock
         self.signer = Signer(
-            settings.wechat.token, settings.wechat.encoding_aes_key, settings.wechat.app_id
+            settings.wechat.token,
+            settings.wechat.encoding_aes_key,
+            settings.wechat.app_id,
+            clock=lambda: app_clock().timestamp(),
         )
 
     def post_xml(self, xml: str, *, encrypt: bool | None = None) -> TestResponse:

@@ -230,3 +230,14 @@ def test_typed_mappings_of_unknown_kinds_are_named(settings: Settings, tmp_path:
     assert result.exit_code == 1
     [line] = problems(result)
     assert line.startswith('✗ [templates."ticket.resolvd"]: unknown push kind — use push kinds:')
+
+
+def test_accepting_plaintext_in_safe_mode_is_warned_about_while_it_is_on(
+    settings: Settings, tmp_path: Path
+) -> None:
+    on = check(config(tmp_path, good(settings) + "accept_plaintext = true\n"))
+    assert on.exit_code == 0, on.output  # a warning, meant for the switch-over: not a failure
+    [warning] = [line for line in on.output.splitlines() if line.startswith("! ")]
+    assert "accept_plaintext = true" in warning and "安全模式" in warning
+    off = check(config(tmp_path, good(settings)))
+    assert not [line for line in off.output.splitlines() if line.startswith("! ")]

@@ -199,3 +199,51 @@ def test_a_failing_handler_keeps_the_message_and_apologises(backend_settings: Se
         row = s.scalars(select(InboundMessage)).one()
         assert (row.status, row.content) == ("failed", "小区门口的井盖丢了")
     db.dispose()
+
+
+def test_a_second_sender_reusing_a_msgid_gets_his_own_reply(backend_settings: Settings) -> None:
+    """The key is the sender and his MsgId: another person's message with the same MsgId is
+    his own message, handled and answered, not the first sender's stored reply."""
+    settings = backend_settings
+    app = make_app(settings)
+    wechat = WeChat(app.test_client(), settings)
+    first = wechat.send("o_first", "帮助", msg_id=7_000_000_000_000_000_001)
+    second = wechat.send("o_second", "我的", msg_id=7_000_000_000_000_000_001)
+    assert first is not None and second is not None and first != second
+    db = Database(settings)
+    with db.session(read_only=True) as s:
+        rows = s.execute(select(InboundMessage.openid, InboundMessage.content)).all()
+    db.dispose()
+    assert sorted(rows) == [("o_first", "帮助"), ("o_second", "我的")]
+    app.extensions["yishiting"].db.dispose()
+
+
+def test_two_menu_taps_in_the_same_second_both_get_replies(
+    wechat: WeChat, settings: Settings
+) -> None:
+    """Events are keyed by sender, time, event and EventKey: two different buttons tapped in
+    one second are two events."""
+    from handlers.menu import MENU
+
+    keys = [MENU[0].key, MENU[1].key]
+    replies = [
+        wechat.send("o_quick", event="click", event_key=key, create_time=1_765_000_000)
+        for key in keys
+    ]
+    assert all(replies) and replies[0] != replies[1]
+    assert inbound_count(settings) == 2
+
+
+def test_an_event_with_a_long_key_fits_the_dedupe_column(backend_settings: Settings) -> None:
+    """A 64-character openid and a 1,000-character EventKey (a VIEW tap's URL): the key's
+    event part is hashed so it fits String(200) on PostgreSQL, and stays unique."""
+    settings = backend_settings
+    app = make_app(settings)
+    wechat = WeChat(app.test_client(), settings)
+    openid = "o" * 64
+    for n in range(2):
+        url = f"https://example.org/{n}/" + "a" * 980
+        response = wechat.post_xml(message_xml(openid, event="view", event_key=url, create_time=1))
+        assert response.status_code == 200
+    assert inbound_count(settings) == 2
+    app.extensions["yishiting"].db.dispose()

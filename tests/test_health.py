@@ -25,7 +25,15 @@ from bot.schedule import Timekeeper
 from bot.schedule.runner import SchedulerLock
 from models import OutboxMessage, Push, enqueue, touch_person
 
-CHECKS = ["database", "migrations", "scheduler", "outbox_backlog", "outbox_dead"]
+CHECKS = [
+    "database",
+    "migrations",
+    "scheduler",
+    "outbox_backlog",
+    "outbox_dead",
+    "spool_waiting",
+    "spool_bad",
+]
 
 
 def readyz(settings: Settings) -> tuple[int, dict[str, Any]]:
@@ -155,6 +163,7 @@ def test_a_schema_behind_or_ahead_of_the_code_is_named(held_lock: Settings) -> N
 def test_status_prints_each_check_and_exits_1_when_not_ready(config_path: Path) -> None:
     result = CliRunner().invoke(main, ["status", "--config", str(config_path)])
     assert result.exit_code == 1, result.output
+    spool = config_path.parent / "spool"  # next to the SQLite database
     lines = result.stdout.splitlines()
     assert lines[0] == "✓ database: reachable"
     assert lines[1].startswith("✓ migrations: current (")
@@ -162,6 +171,8 @@ def test_status_prints_each_check_and_exits_1_when_not_ready(config_path: Path) 
         "✗ scheduler: no scheduler runs: start yishiting scheduler",
         "✓ outbox_backlog: 0 push(es) due for over 300 s (limit 100)",
         "✓ outbox_dead: 0 dead push(es) (limit 50): yishiting outbox list --status dead",
+        f"✓ spool_waiting: 0 message(s) waiting for the database in {spool}",
+        f"✓ spool_bad: 0 message(s) that cannot be handled, kept as *.xml.bad in {spool}",
         "NOT ready",
     ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import xmltodict
 from conftest import Chat, WeChat, make_app
 from sqlalchemy import select
@@ -39,7 +41,9 @@ def test_wechats_published_sample_decrypts_and_gets_an_encrypted_reply(
     sample = settings.replace(
         wechat={"token": SAMPLE_TOKEN, "encoding_aes_key": SAMPLE_AES_KEY, "app_id": SAMPLE_APP_ID}
     )
-    app = make_app(sample)
+    # The sample was signed in 2014: the app's clock is set to then, or it would be too old.
+    then = datetime.fromtimestamp(int(SAMPLE_TIMESTAMP) + 1, UTC)
+    app = make_app(sample, clock=lambda: then)
     query = {
         "signature": signature(SAMPLE_TOKEN, SAMPLE_TIMESTAMP, SAMPLE_NONCE),
         "timestamp": SAMPLE_TIMESTAMP,
@@ -121,11 +125,27 @@ def test_an_encrypted_message_without_a_configured_key_is_400(
 
 
 def test_compatible_mode_plain_messages_still_work(safe_settings: Settings) -> None:
-    """In compatible mode WeChat may send plain messages; they get a plain reply."""
-    app = make_app(safe_settings)
-    wechat = WeChat(app.test_client(), safe_settings)
+    """In compatible mode (accept_plaintext, for the switch-over) WeChat may send plain
+    messages; they get a plain reply."""
+    compatible = safe_settings.replace(wechat={"accept_plaintext": True})
+    app = make_app(compatible)
+    wechat = WeChat(app.test_client(), compatible)
     response = wechat.post_xml(message_xml("o_1", text="帮助"), encrypt=False)
     assert response.status_code == 200
     assert (
         "议事厅可以为您办理" in xmltodict.parse(response.get_data(as_text=True))["xml"]["Content"]
     )
+
+
+def test_in_safe_mode_a_plaintext_message_is_refused(safe_settings: Settings) -> None:
+    """With an EncodingAESKey, a signed URL seen once cannot carry a plain body of one's own."""
+    app = make_app(safe_settings)
+    wechat = WeChat(app.test_client(), safe_settings)
+    response = wechat.post_xml(message_xml("o_demo_staff", text="待办"), encrypt=False)
+    assert response.status_code == 403
+    assert "plaintext refused" in response.get_data(as_text=True)
+    assert wechat.send("o_1", "帮助") is not None  # encrypted messages are answered as before
+    db = Database(safe_settings)
+    with db.session(read_only=True) as s:
+        assert [m.openid for m in s.scalars(select(InboundMessage))] == ["o_1"]
+    db.dispose()

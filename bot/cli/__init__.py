@@ -14,6 +14,7 @@ from . import (
     classify,
     delivery,
     fake,
+    inbound,
     menu,
     people,
     polls,
@@ -58,6 +59,7 @@ main.add_command(delivery.notify)
 main.add_command(fake.fake_wechat)
 main.add_command(polls.poll)
 main.add_command(admin.admin)
+main.add_command(inbound.inbound)
 main.add_command(backup.backup)
 main.add_command(backup.restore)
 main.add_command(status.status)

@@ -141,6 +141,8 @@ def local_findings(settings: Settings) -> list[Finding]:
     found.append(_token(wechat.token))
     if wechat.encoding_aes_key:
         found.append(Finding(True, "[wechat] encoding_aes_key: 43 characters (safe mode)"))
+        if wechat.accept_plaintext:
+            found.append(PLAINTEXT_WARNING)
     if not settings.development:
         found.append(_public_url(app.public_url))
     if wechat.app_secret and not wechat.app_id:
@@ -155,6 +157,13 @@ def local_findings(settings: Settings) -> list[Finding]:
     return found
 
 
+PLAINTEXT_WARNING = Finding(
+    True,
+    "警告：[wechat] accept_plaintext = true — 安全模式下仍接受明文消息，未加密的请求可被伪造 "
+    "(warning: plaintext messages are accepted although safe mode is on)",
+    "set accept_plaintext = false once 公众号后台 → 服务器配置 → 消息加解密方式 is 安全模式",
+    warn=True,
+)
 FIXES_APPID = "copy 开发者ID(AppID) from 公众号后台 → 设置与开发 → 基本配置 into [wechat] app_id"
 APPSEC = (
     "copy 开发者密码(AppSecret) from 公众号后台 → 设置与开发 → 基本配置 into [wechat] app_secret"

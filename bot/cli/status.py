@@ -16,7 +16,8 @@ from .common import config_option, settings_from
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="The checks as one JSON object.")
 def status(config_path: str | None, as_json: bool) -> None:
-    """Is everything in order? Database, migrations, scheduler, outbox (exit 1 if not)."""
+    """Is everything in order? Database, migrations, scheduler, outbox, the webhook's spool
+    (exit 1 if not; a warning, such as messages waiting in the spool, does not fail)."""
     settings = settings_from(config_path)
     db = Database(settings)
     try:
@@ -28,6 +29,8 @@ def status(config_path: str | None, as_json: bool) -> None:
         click.echo(json.dumps(summary(checks), ensure_ascii=False))
     else:
         for check in checks:
-            click.echo(f"{'✓' if check.ok else '✗'} {check.name}: {check.detail}")
-        click.echo("ready" if ready else "NOT ready")
+            mark = ("!" if check.warn else "✓") if check.ok else "✗"
+            click.echo(f"{mark} {check.name}: {check.detail}")
+        degraded = any(check.warn for check in checks)
+        click.echo(("ready (with warnings)" if degraded else "ready") if ready else "NOT ready")
     raise SystemExit(0 if ready else 1)

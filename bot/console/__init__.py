@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
-from . import auth, dashboard, media, outbox, people, polls, rules, tickets
+from . import auth, dashboard, inbound, media, outbox, people, polls, rules, tickets
 from .access import init_access
 from .common import ID_MAX, register_filters
 
@@ -27,6 +27,7 @@ CONSOLE_BLUEPRINTS = (
     polls.bp,
     people.bp,
     outbox.bp,
+    inbound.bp,
 )
 
 csrf = CSRFProtect()

@@ -53,9 +53,16 @@ def _notice(payload: dict[str, Any]) -> Rendered:
     )
 
 
+def _late_reply(payload: dict[str, Any]) -> Rendered:
+    """The reply to a message whose handling failed and that staff retried (bot/retry.py)."""
+    text = str(payload["text"])
+    return Rendered(title="回复", text=text, fields=(shorten(text, 20),), remark=text)
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered]] = {
     "notice": _notice,
     "notice.mass": _notice,
+    "inbound.reply": _late_reply,
 }
 
 

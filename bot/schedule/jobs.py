@@ -215,6 +215,19 @@ def drop_expired_states(session: Session, now: datetime, settings: Settings) -> 
     return f"{removed} expired questions" if removed else None
 
 
+@register_sweep("seen_requests")
+def forget_old_requests(session: Session, now: datetime, settings: Settings) -> str | None:
+    """Signed (timestamp, nonce) pairs past the clock-skew window: a request that old is
+    refused by its timestamp, so its pair need not be kept (models/seen.py)."""
+    from models.seen import forget_seen
+
+    # Twice the window: a row is kept a while after it can no longer matter, whatever the
+    # difference between this process's clock and the webhook's.
+    before = int(now.timestamp()) - 2 * settings.wechat.max_clock_skew_seconds
+    removed = forget_seen(session, before)
+    return f"{removed} old request nonces" if removed else None
+
+
 def _runtime() -> Runtime:
     if RUNTIME is None:
         raise RuntimeError("the scheduler's runtime is not set (run `yishiting scheduler`)")

@@ -22,6 +22,18 @@ from handlers import Message
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _MAX_INT64 = 2**63 - 1
 
+# The longest each field may be, so that what reaches the database fits its column
+# (PostgreSQL refuses a longer value where SQLite stores it): openids are 28 characters
+# (64 allowed, the column's length), a message's kind is stored as "event:<name>" in 32.
+# An EventKey is a menu key (128 bytes), a scene (64) or a VIEW tap's URL (1,024).
+MAX_LENGTHS = {
+    "FromUserName": 64,
+    "ToUserName": 64,
+    "MsgType": 32,
+    "Event": 32 - len("event:"),
+    "EventKey": 1024,
+}
+
 _DETAIL_FIELDS = {
     "image": ("PicUrl", "MediaId"),
     "voice": ("MediaId", "Format"),
@@ -72,6 +84,10 @@ def _to_message(data: dict[str, Any]) -> Message:
     for key, value in data.items():
         if isinstance(value, list):
             raise BadMessage(f"repeated element <{key}>")
+    for key, limit in MAX_LENGTHS.items():
+        value = _text(data, key)
+        if value is not None and len(value) > limit:
+            raise BadMessage(f"<{key}> is longer than {limit} characters ({len(value)})")
     kind_raw = _required(data, "MsgType").lower()
     sender = _required(data, "FromUserName")
     account = _required(data, "ToUserName")
@@ -100,7 +116,7 @@ def _to_message(data: dict[str, Any]) -> Message:
         name.lower(): value for name in _DETAIL_FIELDS.get(kind, ()) if (value := _text(data, name))
     }
     if kind == "unknown":
-        details["msgtype"] = kind_raw[:32]
+        details["msgtype"] = kind_raw
     return Message(
         kind=kind,
         sender=sender,

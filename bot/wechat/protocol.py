@@ -33,6 +33,29 @@ def signature_ok(token: str, timestamp: str, nonce: str, given: str, *extra: str
     return hmac.compare_digest(expected, given.lower().encode("ascii", "replace").decode())
 
 
+# WeChat's nonces are decimal numbers of about ten digits; the seen-pair table holds 64.
+_NONCE = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
+def timestamp_problem(timestamp: str, nonce: str, now: float, max_skew: int) -> str | None:
+    """Why a signed request's timestamp or nonce cannot be trusted, None when it can.
+
+    The signature proves only that the URL was signed with our token once; a timestamp near
+    our clock bounds how long a signed URL is good for (its nonce is then spent: models/seen.py).
+    """
+    if not timestamp:
+        return "missing timestamp"
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        return "timestamp is not a number of seconds"
+    skew = int(timestamp) - now
+    if abs(skew) > max_skew:
+        side = "ahead of" if skew > 0 else "behind"
+        return f"timestamp {abs(skew):.0f} s {side} our clock (limit {max_skew} s)"
+    if not _NONCE.fullmatch(nonce):
+        return "missing or malformed nonce"
+    return None
+
+
 class SafeMode:
     """Decrypts inbound safe-mode messages and encrypts passive replies."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -72,14 +73,26 @@ class SignedRequest:
 
 
 class Signer:
-    """Signs (and in safe mode encrypts) requests for one account's token and key."""
+    """Signs (and in safe mode encrypts) requests for one account's token and key.
 
-    def __init__(self, token: str, encoding_aes_key: str = "", app_id: str = "") -> None:
+    Every request gets the current time and a fresh nonce, as WeChat's do: the webhook
+    refuses a timestamp far from its clock and a (timestamp, nonce) pair used before.
+    `clock` (epoch seconds) is the server's clock where a test moves it."""
+
+    def __init__(
+        self,
+        token: str,
+        encoding_aes_key: str = "",
+        app_id: str = "",
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.token = token
         self.crypto = WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
+        self.clock = clock
 
     def sign(self, xml: str, *, openid: str = "", encrypt: bool | None = None) -> SignedRequest:
-        timestamp = str(int(time.time()))
+        timestamp = str(int(self.clock()))
         nonce = str(secrets.randbelow(10**10))
         query = {
             "signature": signature(self.token, timestamp, nonce),

@@ -1,25 +1,41 @@
 """`GET/POST /wechat`: WeChat's server endpoint.
 
-Order: body size cap (Flask's MAX_CONTENT_LENGTH, 413) → signature (403) → decrypt in safe
-mode → parse (400) → handle once → passive reply. Nothing slow happens here: pushes are sent
-later by the outbox worker. Rejections are logged with the reason, never with the content.
-When the database cannot store the message, it goes to the spool (bot/spool.py) and WeChat
-is told `success`; the spool is replayed once the database is back.
+Order: body size cap (Flask's MAX_CONTENT_LENGTH, 413) → signature, timestamp within
+`[wechat] max_clock_skew_seconds` of our clock (403) → plaintext refused when an
+EncodingAESKey is set, unless `accept_plaintext` (403) → decrypt in safe mode → parse and
+field checks (400) → handle once, recording the (timestamp, nonce) pair in the message's
+transaction (a pair reused with another body: 403) → passive reply. Nothing slow happens
+here: pushes are sent later by the outbox worker. Rejections are logged with the reason,
+never with the content.
+
+WeChat gives up after 5 s, so every request is answered within REQUEST_BUDGET: the database
+work runs against a deadline (waits for the write turn and SQLite's busy timeout are cut
+to what is left), and when the database cannot store the message in time, or at all, it
+goes to the spool (bot/spool.py) and WeChat is told `success`; the spool is replayed once
+the database is back.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
+import time
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
-from ..conversation import Busy
-from ..extension import yishiting
+from ..conversation import Busy, Delivery, Replayed
+from ..extension import Yishiting, yishiting
 from ..spool import Spool
+from ..writelock import DatabaseBusy
 from .inbound import BadMessage, parse_xml_message
-from .protocol import InvalidSignature, signature_ok, text_reply_xml
+from .protocol import InvalidSignature, signature_ok, text_reply_xml, timestamp_problem
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +44,20 @@ bp = Blueprint("wechat", __name__)
 # What a database that cannot take the message raises. sqlite3's own errors: SQLite's
 # `BEGIN IMMEDIATE` runs straight on the driver (bot/db.py), so a lock held past the busy
 # timeout by a program other than ours arrives unwrapped.
-DATABASE_DOWN = (Busy, SQLAlchemyError, sqlite3.Error)
+DATABASE_DOWN = (Busy, DatabaseBusy, SQLAlchemyError, sqlite3.Error)
+# Of those, the ones that mean "unreachable or locked: try again later" when the spool is
+# replayed; any other error sets the spooled message aside at once (bot/spool.py).
+DATABASE_UNREACHABLE = (
+    Busy,
+    DatabaseBusy,
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    sqlite3.OperationalError,
+)
+# Seconds from the request's arrival to the end of the database work; spooling and the
+# answer fit in what is left of WeChat's 5 s (and the 4.5 s this service promises).
+REQUEST_BUDGET = 3.5
 
 
 def _reject(status: int, reason: str) -> Response:
@@ -52,29 +81,21 @@ def _spool(spool: Spool, xml: bytes, exc: Exception) -> Response:
 
 @bp.route("/wechat", methods=["GET", "POST"])
 def wechat() -> Response:
+    deadline = time.monotonic() + REQUEST_BUDGET
     ys = yishiting(current_app)
-    token = ys.settings.wechat.token
-    if not token:
+    if not ys.settings.wechat.token:
         log.error("wechat: [wechat] token is empty in the config; refusing every request")
         abort(503)
     body = request.get_data(cache=False) if request.method == "POST" else b""
-    timestamp = request.args.get("timestamp", "")
-    nonce = request.args.get("nonce", "")
-    if not signature_ok(token, timestamp, nonce, request.args.get("signature", "")):
-        return _reject(403, "bad signature")
+    refused = _untrusted(ys)
+    if refused:
+        return _reject(403, refused)
     if request.method == "GET":
         return Response(request.args.get("echostr", ""), mimetype="text/plain")
-
+    timestamp, nonce = request.args["timestamp"], request.args["nonce"]
     encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
     try:
-        if encrypted:
-            if ys.safe_mode is None:
-                return _reject(400, "encrypted message but [wechat] encoding_aes_key is empty")
-            xml = ys.safe_mode.decrypt(
-                body, request.args.get("msg_signature", ""), timestamp, nonce
-            )
-        else:
-            xml = body
+        xml = _plain_xml(ys, body, encrypted, timestamp, nonce)
         message = parse_xml_message(xml)
     except InvalidSignature as exc:
         return _reject(403, str(exc))
@@ -83,8 +104,12 @@ def wechat() -> Response:
 
     spool: Spool = current_app.extensions["yishiting.spool"]
     spool.ensure_replaying()
+    # The decrypted XML is hashed: a retry carries the same message whatever its encryption.
+    delivery = Delivery(int(timestamp), nonce, hashlib.sha256(xml).hexdigest())
     try:
-        outcome = ys.conversation.handle(message)
+        outcome = ys.conversation.handle(message, delivery=delivery, deadline=deadline)
+    except Replayed:
+        return _reject(403, "timestamp and nonce already used with another message")
     except DATABASE_DOWN as exc:
         return _spool(spool, xml, exc)
     if not outcome.reply:
@@ -93,3 +118,30 @@ def wechat() -> Response:
     if encrypted and ys.safe_mode is not None:
         reply = ys.safe_mode.encrypt(reply, nonce, timestamp)
     return Response(reply, mimetype="application/xml")
+
+
+def _untrusted(ys: Yishiting) -> str | None:
+    """Why the request cannot be trusted (a 403's reason), None when it can: the signature,
+    the timestamp's distance from our clock, the nonce, and in safe mode a plaintext body."""
+    settings = ys.settings.wechat
+    timestamp = request.args.get("timestamp", "")
+    nonce = request.args.get("nonce", "")
+    if not signature_ok(settings.token, timestamp, nonce, request.args.get("signature", "")):
+        return "bad signature"
+    now = ys.conversation.clock().timestamp()
+    stale = timestamp_problem(timestamp, nonce, now, settings.max_clock_skew_seconds)
+    if stale or request.method == "GET":
+        return stale
+    encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+    if not encrypted and ys.safe_mode is not None and not settings.accept_plaintext:
+        return "plaintext refused: safe mode is on ([wechat] accept_plaintext)"
+    return None
+
+
+def _plain_xml(ys: Yishiting, body: bytes, encrypted: bool, timestamp: str, nonce: str) -> bytes:
+    """The message's XML: the body, or in safe mode what it decrypts to."""
+    if not encrypted:
+        return body
+    if ys.safe_mode is None:
+        raise BadMessage("encrypted message but [wechat] encoding_aes_key is empty")
+    return ys.safe_mode.decrypt(body, request.args.get("msg_signature", ""), timestamp, nonce)
