@@ -10,6 +10,7 @@ virtualenv), /etc/yishiting/config.toml → a temporary copy of deploy/config.to
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import http.cookiejar
 import ipaddress
@@ -34,6 +35,8 @@ from test_layouts import announce_and_check_delivery, stop, wait_for
 
 from bot.config import SECTIONS, load_settings
 from bot.db import Database
+from bot.media.store import media_folder
+from bot.spool import spool_folder
 from models import JobRun
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +121,21 @@ def test_the_env_example_names_only_settings_and_overrides_the_config_file() -> 
     assert settings.app.secret_key == example["YISHITING_APP_SECRET_KEY"]
     assert settings.wechat.token == example["YISHITING_WECHAT_TOKEN"]
     assert settings.app.database_url.startswith("postgresql+psycopg://yishiting@/yishiting")
+
+
+def test_every_folder_the_services_write_is_under_their_one_writable_path() -> None:
+    """The units mount the system read-only but /var/lib/yishiting: the spool (PostgreSQL
+    down) and the media folder must be there, not next to /etc/yishiting/config.toml."""
+    example = env_file(DEPLOY / "yishiting.env.example")
+    settings = dataclasses.replace(
+        load_settings(DEPLOY / "config.toml", environ=example),
+        source="/etc/yishiting/config.toml",
+    )
+    for unit in UNITS:
+        assert service_section(unit)["ReadWritePaths"] == ["/var/lib/yishiting"], unit
+    writable = Path("/var/lib/yishiting")
+    assert spool_folder(settings).is_relative_to(writable), spool_folder(settings)
+    assert media_folder(settings).is_relative_to(writable), media_folder(settings)
 
 
 # --- nginx --------------------------------------------------------------------------------
