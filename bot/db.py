@@ -115,6 +115,7 @@ class Database:
             with self._writer_turn(False, deadline):
                 self._bound_busy_wait(conn, deadline)
                 with conn.begin():
+                    self._bound_lock_wait(conn, deadline)
                     yield conn
         finally:
             self._put_back(conn)
@@ -129,10 +130,22 @@ class Database:
             if deadline is not None:
                 self._bound_busy_wait(conn, deadline)
             with conn.begin():
+                self._bound_lock_wait(conn, deadline)
                 yield conn
         finally:
             conn.execution_options(yishiting_read_only=False)
             self._put_back(conn)
+
+    def _bound_lock_wait(self, conn: Connection, deadline: float | None) -> None:
+        """PostgreSQL: no lock wait inside this transaction outlasts the deadline (SET LOCAL
+        lock_timeout; past it the statement fails with lock_not_available, 55P03, which the
+        conversation takes for a busy database). One statement, only when there is a deadline."""
+        if self._sqlite or deadline is None:
+            return
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        if left_ms <= 0:
+            raise DatabaseBusy("the request's deadline passed before its transaction")
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(left_ms, 100)}")
 
     def _bound_busy_wait(self, conn: Connection, deadline: float | None) -> None:
         """SQLite: wait for another program's lock no longer than the deadline allows (the

@@ -128,5 +128,12 @@ def kind_of(message: Message) -> str:
     return kind[:32]
 
 
+# PostgreSQL's lock_not_available: a lock wait ran past the transaction's lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
 def is_lock_timeout(exc: OperationalError) -> bool:
+    """SQLite's "database is locked/busy", or PostgreSQL's lock_timeout (bot/db.py)."""
+    if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        return True
     return "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()

@@ -126,3 +126,39 @@ def test_a_writer_queue_lock_held_by_another_process_is_waited_for_only_until_th
         holder.wait()
     wait_until_replayed(spool)
     assert count(app, InboundMessage) == 2
+
+
+@pytest.mark.parametrize("backend_settings", ["postgresql"], indirect=True)
+def test_with_postgresql_locked_by_another_session_the_answer_comes_in_time(
+    backend_settings: Settings,
+) -> None:
+    """A maintenance session holds the messages' table (a long migration, a VACUUM FULL):
+    lock waits end at the webhook's deadline, the message is spooled, then handled."""
+    import psycopg
+
+    app = make_app(backend_settings)
+    wechat = WeChat(app.test_client(), backend_settings)
+    spool: Spool = app.extensions["yishiting.spool"]
+    url = make_url(backend_settings.app.database_url)
+    holder = psycopg.connect(
+        host=url.query["host"], port=int(str(url.query["port"])), user="test", dbname=url.database
+    )
+    holder.execute("LOCK TABLE inbound_message IN ACCESS EXCLUSIVE MODE")
+    # Without a bound on the wait the request would hang as long as the lock is held:
+    # end it after 10 s so that a regression fails on the time, not by hanging the suite.
+    release = threading.Timer(10, holder.rollback)
+    release.start()
+    try:
+        started = time.monotonic()
+        answer = wechat.post_xml(message_xml("o_pg", text=REPORT.format(n=5)))
+        seconds = time.monotonic() - started
+        assert answer.get_data() == b"success"
+        assert seconds < LIMIT, seconds
+        assert len(spool.pending()) == 1
+    finally:
+        release.cancel()
+        holder.rollback()
+        holder.close()
+    wait_until_replayed(spool)
+    assert count(app, InboundMessage) == 1 and count(app, Ticket) == 1
+    app.extensions["yishiting"].db.dispose()
