@@ -25,7 +25,7 @@ from models import (
     topic_by_name,
 )
 from models.lifecycle import actor_for, route_under_topic
-from models.tickets import OPEN_STATUSES, mine_now
+from models.tickets import mine_now
 
 from . import texts
 from .flood import before_filing
@@ -140,8 +140,12 @@ def choose_topic(ctx: Context, state: ConversationState) -> Reply | Pass:
         drop_state(ctx.db, state)
         if choice == last:
             return texts.TOPIC_OTHER.format(number=ticket.number)
+        if ticket.status != "new" or ticket.topic_confirmed:
+            # Staff took it (接单) or put it under a topic (转派) meanwhile: theirs decides.
+            topic_name = ticket.topic.name if ticket.topic is not None else texts.NO_TOPIC
+            return texts.TOPIC_KEPT.format(number=ticket.number, topic=topic_name)
         topic = topic_by_name(ctx.db, options[choice - 1])
-        if topic is None or not topic.enabled or ticket.status not in OPEN_STATUSES:
+        if topic is None or not topic.enabled:
             return texts.TOPIC_OTHER.format(number=ticket.number)  # staff will sort it out
         resident = actor_for(ctx.db, ctx.person.id)
         route_under_topic(

@@ -72,6 +72,7 @@ FILED = (
 FILED_UNSURE = "已登记您反映的问题，编号 #{number}。\n请问属于哪一类？回复数字：\n{options}"
 SAME_AGAIN = "您刚才反映的问题已登记为 #{number}（{topic}），无需重复发送。回复【我的】查看进度。"
 TOPIC_CHOSEN = "好的，#{number} 已归入【{topic}】。回复【我的】查看进度。"
+TOPIC_KEPT = "#{number} 已由工作人员受理（{topic}），无需再选择类别。回复【我的】查看进度。"
 TOPIC_OTHER = "好的，#{number} 已转交工作人员分类处理。回复【我的】查看进度。"
 CHOICE_OUT_OF_RANGE = "请回复 1 到 {last} 之间的数字。"
 CHOICE_LEFT = "您之前反映的 #{number} 已转交工作人员分类处理。"

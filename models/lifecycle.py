@@ -332,26 +332,30 @@ def route_under_topic(
 
     Every way a topic is set on an open ticket comes here — the resident's answer to "which
     topic?", 转派 by chat or console, `tickets retopic` — so none leaves a ticket nobody sees.
-    The holder is pushed unless they already hold it as a new ticket (they were told then).
-    Returns the new holder (None: the triage queue, which the sweep watches).
+    A new holder gets the ticket as new (they accept it afresh) and a push; when the route
+    keeps the holder, their work goes on: the status stays and nobody is pushed again. The
+    deadline follows the topic only when the topic changes (a relabel moves no deadline).
+    Returns the holder (None: the triage queue, which the sweep watches).
     """
     if ticket.status not in OPEN_STATUSES:
         raise IllegalMove(ticket, "reassign")
     routed = route(db.connection(), person_id=ticket.person_id, topic_id=topic.id)
     before_topic, before_holder, before = _topic_name(ticket), ticket.assignee_id, ticket.status
-    ticket.topic = topic
-    ticket.topic_confirmed = confirmed
-    ticket.assignee_id = routed.assignee_id
-    ticket.assigned_reason = routed.reason
-    ticket.updated_at = now
-    if topic.sla_hours:
+    moved = routed.assignee_id != before_holder
+    if topic.sla_hours and before_topic != topic.name:
         ticket.due_at = now + timedelta(hours=topic.sla_hours)
         ticket.warned_at = None
-    ticket.status = "new"  # the holder accepts it afresh
+    ticket.topic = topic
+    ticket.topic_confirmed = confirmed
+    ticket.updated_at = now
+    if moved:
+        ticket.assignee_id = routed.assignee_id
+        ticket.assigned_reason = routed.reason
+        ticket.status = "new"  # the new holder accepts it afresh
     note = f"{before_topic or '（未分类）'} → {topic.name}"
     record_event(db, ticket, event, actor, now, before=before, note=note)
     db.flush()
-    if ticket.assignee_id != before_holder or before != "new":
+    if moved:
         push_assignee(db, ticket, now, tz, event)
     return _person(db, ticket.assignee_id)
 

@@ -38,7 +38,7 @@ def _ticket(app: Flask, number: int) -> Ticket:
     with db_of(app).session(read_only=True) as session:
         found = ticket_by_number(session, number)
         assert found is not None
-        [*_] = found.events  # loaded before the session ends
+        [*_], _ = found.events, found.topic  # loaded before the session ends
         session.expunge_all()
         return found
 
@@ -139,3 +139,47 @@ def test_the_dashboard_counts_tickets_nobody_holds(community: Any, clock: Clock)
     page = client.get("/admin").get_data(as_text=True)
     assert 'class="stat alert" href="/admin/tickets?status=open&assignee=none"' in page
     assert "其中 1 件已超过认领时限" in page
+
+
+def test_a_late_answer_does_not_take_a_ticket_staff_already_took(community: Any) -> None:
+    app, wechat = community
+    _staff(app, "o_sun", "孙经理", ("邻里纠纷",))
+    _staff(app, "o_wang", "王网格")
+    resident, wang = Chat(wechat, "o_resident"), Chat(wechat, "o_wang")
+    asked = resident.say(UNSURE)
+    assert asked is not None
+    reply = wang.say("接单 1")
+    assert reply is not None and reply.startswith("已接单 #1")
+
+    assert resident.say(_option(asked, "邻里纠纷")) == (
+        "#1 已由工作人员受理（待分类），无需再选择类别。回复【我的】查看进度。"
+    )
+    ticket = _ticket(app, 1)
+    assert ticket.status == "accepted" and ticket.topic is None
+    assert pushes_to(app, "o_sun") == []
+
+
+def test_relabeling_a_ticket_its_holder_works_on_keeps_the_work_going(
+    community: Any, config_path: Path
+) -> None:
+    app, wechat = community
+    _staff(app, "o_sun", "孙经理", ("邻里纠纷",))
+    resident, sun = Chat(wechat, "o_resident"), Chat(wechat, "o_sun")
+    asked = resident.say(UNSURE)
+    assert asked is not None
+    resident.say(_option(asked, "邻里纠纷"))
+    sun.say("接单 1")
+    before = _ticket(app, 1)
+
+    result = CliRunner().invoke(
+        main, ["tickets", "retopic", "--config", str(config_path), "1", "邻里纠纷"]
+    )
+    assert result.exit_code == 0, result.output
+    after = _ticket(app, 1)
+    assert after.topic_confirmed  # the label is what the relabel is for
+    assert (after.status, after.assignee_id, after.due_at) == (
+        "accepted",
+        before.assignee_id,
+        before.due_at,
+    )
+    assert len(pushes_to(app, "o_sun")) == 1  # the first assignment only
