@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -140,11 +141,14 @@ def _to_console() -> WerkzeugResponse:
 def _spool(settings: Settings, conversation: Conversation) -> Spool:
     """Messages the database could not take wait here (bot/spool.py); replayed through the
     conversation as if WeChat delivered them again."""
+    from .receipts import Delivery
     from .wechat.inbound import parse_xml_message
     from .wechat.webhook import DATABASE_UNREACHABLE
 
-    def handle(body: bytes) -> None:
-        conversation.handle(parse_xml_message(body))
+    def handle(body: bytes, pair: tuple[int, str] | None) -> None:
+        # The pair the request was signed with is recorded now, as it would have been live.
+        delivery = Delivery(pair[0], pair[1], hashlib.sha256(body).hexdigest()) if pair else None
+        conversation.handle(parse_xml_message(body), delivery=delivery)
 
     return Spool(spool_folder(settings), handle, DATABASE_UNREACHABLE)
 

@@ -13,9 +13,14 @@ was stored after all, or spooled twice by WeChat's retries. A file is removed on
 message was handled; a crash in between replays it again, harmlessly. With several web
 processes, one replays at a time (a file lock); the others skip that round.
 
-Files are `<time_ns>-<pid>-<random>.xml` (so sorted names are arrival order), mode 0600: they
-hold what residents wrote. Only "the database is unreachable" (the `transient` exceptions:
-locked, connection refused …) keeps a file waiting; a file that fails for any other reason
+Files are `<time_ns>-<pid>-<random>[~t<timestamp>~n<nonce>].xml` (so sorted names are arrival
+order), mode 0600: they hold what residents wrote. The signed request's (timestamp, nonce)
+pair travels in the name: the replay records it as the live request would have (a forgery
+that reused the pair while the message waited is refused then), and the webhook refuses the
+pair with another body while the file waits (`holding`).
+
+Only "the database is unreachable" (the `transient` exceptions: locked, connection refused …)
+keeps a file waiting; a file that fails for any other reason
 (a body that no longer parses, a value the database refuses) is renamed `*.bad` at once and
 kept for an admin, so it never blocks the messages behind it. `yishiting status`, /readyz and
 /metrics count both kinds (`spool_counts`).
@@ -26,6 +31,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import secrets
 import threading
 import time
@@ -85,14 +91,15 @@ def spool_folder(settings: Settings) -> Path:
 class Spool:
     """A folder of messages waiting for the database, and the thread that replays them.
 
-    `handle(body)` processes one spooled message; an exception of a `transient` type means
+    `handle(body, pair)` processes one spooled message (`pair`: its request's timestamp and
+    nonce, None for a file spooled without them); an exception of a `transient` type means
     "the database is still away" (try again later), any other sets the file aside.
     """
 
     def __init__(
         self,
         folder: Path,
-        handle: Callable[[bytes], object],
+        handle: Callable[[bytes, tuple[int, str] | None], object],
         transient: tuple[type[BaseException], ...],
         *,
         interval: float = 1.0,
@@ -107,10 +114,12 @@ class Spool:
 
     # -- writing (the webhook, when the database failed) ----------------------------------
 
-    def write(self, body: bytes) -> Path:
-        """Store `body` durably (file and folder entry fsynced); OSError if that fails."""
+    def write(self, body: bytes, pair: tuple[int, str] | None = None) -> Path:
+        """Store `body` durably (file and folder entry fsynced); OSError if that fails.
+        `pair`: the signed request's (timestamp, nonce), kept in the file's name."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
+        tag = f"~t{pair[0]}~n{pair[1]}" if pair is not None else ""
+        name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{tag}{SUFFIX}"
         final = self.folder / name
         temporary = self.folder / f".{name}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -123,6 +132,14 @@ class Spool:
         _fsync_folder(self.folder)
         self._start()
         return final
+
+    def holding(self, timestamp: int, nonce: str) -> list[Path]:
+        """The waiting files spooled from a request with this (timestamp, nonce) pair."""
+        tag = f"~t{timestamp}~n{nonce}{SUFFIX}"
+        try:
+            return [self.folder / e.name for e in os.scandir(self.folder) if e.name.endswith(tag)]
+        except FileNotFoundError:
+            return []
 
     def pending(self) -> list[Path]:
         """The spooled messages, oldest first."""
@@ -161,7 +178,7 @@ class Spool:
             except FileNotFoundError:
                 continue
             try:
-                self.handle(body)
+                self.handle(body, pair_of(path.name))
             except self.transient as exc:
                 log.warning("spool: database still unavailable (%s)", type(exc).__name__)
                 break
@@ -213,6 +230,15 @@ class Spool:
                 if not self.pending():
                     self._runner_pid = None
                     return
+
+
+_PAIR = re.compile(r"~t(\d{1,20})~n([A-Za-z0-9_-]{1,64})\.xml$")
+
+
+def pair_of(name: str) -> tuple[int, str] | None:
+    """The (timestamp, nonce) a spooled file's name carries, or None."""
+    found = _PAIR.search(name)
+    return (int(found.group(1)), found.group(2)) if found else None
 
 
 def _fsync_folder(folder: Path) -> None:

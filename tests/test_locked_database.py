@@ -21,6 +21,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import LiveServer, WeChat, make_app
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from test_faults import count, wait_until_replayed
 
@@ -162,3 +163,48 @@ def test_with_postgresql_locked_by_another_session_the_answer_comes_in_time(
     wait_until_replayed(spool)
     assert count(app, InboundMessage) == 1 and count(app, Ticket) == 1
     app.extensions["yishiting"].db.dispose()
+
+
+def test_a_signed_url_is_not_reusable_while_its_message_waits_in_the_spool(
+    locked_app: tuple[Flask, WeChat, str],
+) -> None:
+    """The message waits for the database; someone who saw its URL sends another body with
+    it: refused while the file waits, and refused again if it got in before the replay."""
+    app, wechat, path = locked_app
+    client = app.test_client()
+    spool: Spool = app.extensions["yishiting.spool"]
+    seen = wechat.signer.sign(message_xml("o_resident", text=REPORT.format(n=7)))
+    forged = message_xml("o_demo_staff", text="待办").encode()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        first = client.post("/wechat", query_string=seen.query, data=seen.body)
+        assert first.get_data() == b"success" and len(spool.pending()) == 1
+        again = client.post("/wechat", query_string=seen.query, data=seen.body)  # WeChat
+        assert again.get_data() == b"success" and len(spool.pending()) == 1
+        replay = client.post("/wechat", query_string=seen.query, data=forged)
+        assert replay.status_code == 403
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    wait_until_replayed(spool)
+    with app.extensions["yishiting"].db.session(read_only=True) as session:
+        senders = list(session.scalars(select(InboundMessage.openid)))
+    assert senders == ["o_resident"] and count(app, Ticket) == 1
+
+
+def test_a_forgery_that_got_in_before_the_replay_is_set_aside_not_the_message(
+    locked_app: tuple[Flask, WeChat, str],
+) -> None:
+    """The replay records the pair as the live request would have: of two spooled bodies
+    under one pair, the first is handled and the other is set aside as *.bad."""
+    app, wechat, _ = locked_app
+    spool: Spool = app.extensions["yishiting.spool"]
+    seen = wechat.signer.sign(message_xml("o_resident", text=REPORT.format(n=8)))
+    pair = (int(seen.query["timestamp"]), seen.query["nonce"])
+    spool.write(seen.body, pair)
+    spool.write(message_xml("o_demo_staff", text="待办").encode(), pair)
+    assert spool.replay() == 1
+    assert [p.name.endswith(".bad") for p in spool.folder.iterdir() if "~t" in p.name] == [True]
+    with app.extensions["yishiting"].db.session(read_only=True) as session:
+        assert list(session.scalars(select(InboundMessage.openid))) == ["o_resident"]

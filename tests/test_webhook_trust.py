@@ -147,3 +147,17 @@ def test_a_malformed_nonce_is_refused(client: FlaskClient) -> None:
     for nonce in ("", "x" * 65, "12 34"):
         query = signed(now, nonce=nonce, echostr="1")
         assert client.get("/wechat", query_string=query).status_code == 403
+
+
+def test_the_signed_url_of_a_server_check_cannot_carry_a_message(
+    client: FlaskClient, settings: Settings
+) -> None:
+    """WeChat's GET check (its URL, echostr and all, often sits in a proxy log) signs the same
+    way as a message in plain mode: its pair is used up by the GET itself."""
+    now = str(int(time.time()))
+    query = signed(now, nonce="4242", echostr="hello")
+    assert client.get("/wechat", query_string=query).get_data(as_text=True) == "hello"
+    forged = message_xml("o_demo_staff", text="待办").encode()
+    replay = client.post("/wechat", query_string=query, data=forged)
+    assert replay.status_code == 403
+    assert client.get("/wechat", query_string=query).get_data(as_text=True) == "hello"

@@ -25,10 +25,13 @@ import time
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy.exc import (
     DisconnectionError,
+    IntegrityError,
     InterfaceError,
     OperationalError,
     SQLAlchemyError,
 )
+
+from models.seen import record_seen
 
 from ..conversation import Busy, Delivery, Replayed
 from ..extension import Yishiting, yishiting
@@ -65,10 +68,10 @@ def _reject(status: int, reason: str) -> Response:
     return Response(f"{reason}\n", status=status, mimetype="text/plain")
 
 
-def _spool(spool: Spool, xml: bytes, exc: Exception) -> Response:
+def _spool(spool: Spool, xml: bytes, exc: Exception, delivery: Delivery) -> Response:
     """The database could not take the message: keep it on disk and tell WeChat `success`."""
     try:
-        path = spool.write(xml)
+        path = spool.write(xml, (delivery.timestamp, delivery.nonce))
     except OSError as error:
         why = type(exc).__name__  # never str(exc): SQL parameters hold what residents wrote
         log.error("wechat: database unavailable (%s) and spooling failed: %s", why, error)
@@ -91,6 +94,7 @@ def wechat() -> Response:
     if refused:
         return _reject(403, refused)
     if request.method == "GET":
+        _remember_get(ys, deadline)
         return Response(request.args.get("echostr", ""), mimetype="text/plain")
     timestamp, nonce = request.args["timestamp"], request.args["nonce"]
     encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
@@ -106,18 +110,40 @@ def wechat() -> Response:
     spool.ensure_replaying()
     # The decrypted XML is hashed: a retry carries the same message whatever its encryption.
     delivery = Delivery(int(timestamp), nonce, hashlib.sha256(xml).hexdigest())
+    waiting = spool.holding(delivery.timestamp, delivery.nonce)
+    if waiting:  # the pair's message waits in the spool: WeChat again, or a forgery
+        if any(hashlib.sha256(p.read_bytes()).hexdigest() == delivery.body_hash for p in waiting):
+            return Response("success", mimetype="text/plain")
+        return _reject(403, "timestamp and nonce already used with another message")
     try:
         outcome = ys.conversation.handle(message, delivery=delivery, deadline=deadline)
     except Replayed:
         return _reject(403, "timestamp and nonce already used with another message")
     except DATABASE_DOWN as exc:
-        return _spool(spool, xml, exc)
+        return _spool(spool, xml, exc, delivery)
     if not outcome.reply:
         return Response("success", mimetype="text/plain")
     reply = text_reply_xml(outcome.reply, to_user=message.sender, from_account=message.account)
     if encrypted and ys.safe_mode is not None:
         reply = ys.safe_mode.encrypt(reply, nonce, timestamp)
     return Response(reply, mimetype="application/xml")
+
+
+# What a GET's pair is recorded with: no message hashes to it, so a POST reusing the pair of
+# a logged GET URL (the server check with its echostr) is refused as a replay.
+GET_MARK = "GET"
+
+
+def _remember_get(ys: Yishiting, deadline: float) -> None:
+    """Record a GET's (timestamp, nonce): its signed URL is as good as a POST's in plain mode."""
+    timestamp, nonce = int(request.args["timestamp"]), request.args["nonce"]
+    try:
+        with ys.db.transaction(deadline=deadline) as conn:
+            record_seen(conn, timestamp=timestamp, nonce=nonce, body_hash=GET_MARK)
+    except IntegrityError:
+        pass  # the same check again: recorded already
+    except DATABASE_DOWN as exc:  # the check still answers; the pair's window is short
+        log.warning("wechat: a GET's pair not recorded (%s)", type(exc).__name__)
 
 
 def _untrusted(ys: Yishiting) -> str | None:
