@@ -147,7 +147,9 @@ class Conversation:
     ) -> Outcome:
         now = self.clock()
         classify, expected = self._classifier_for(message)
-        prerouted = self._preroute(message.sender, expected) if expected is not None else None
+        prerouted = (
+            self._preroute(message.sender, expected, deadline) if expected is not None else None
+        )
         with self.db.transaction(deadline=deadline) as conn:
             if delivery is not None:
                 try:
@@ -280,13 +282,15 @@ class Conversation:
             expected = classify(text)
         return classify, expected
 
-    def _preroute(self, openid: str, verdict: Classification) -> Prerouted | None:
+    def _preroute(
+        self, openid: str, verdict: Classification, deadline: float | None
+    ) -> Prerouted | None:
         """Route the text as the ticket it will probably become, in a read transaction, so
         the write transaction (one writer at a time on SQLite) has less to do. Filing uses it
         only if the ticket's topic is the one routed for."""
         topic = verdict.topic if not verdict.unsure else None
         try:
-            with self.db.reading() as conn:
+            with self.db.reading(deadline=deadline) as conn:  # its waits end there too
                 return preroute(conn, openid=openid, topic=topic)
         except SQLAlchemyError:
             log.warning("pre-routing failed; the ticket is routed when filed", exc_info=True)

@@ -130,8 +130,9 @@ def test_a_writer_queue_lock_held_by_another_process_is_waited_for_only_until_th
 
 
 @pytest.mark.parametrize("backend_settings", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("table", ["inbound_message", "person"])
 def test_with_postgresql_locked_by_another_session_the_answer_comes_in_time(
-    backend_settings: Settings,
+    backend_settings: Settings, table: str
 ) -> None:
     """A maintenance session holds the messages' table (a long migration, a VACUUM FULL):
     lock waits end at the webhook's deadline, the message is spooled, then handled."""
@@ -144,7 +145,7 @@ def test_with_postgresql_locked_by_another_session_the_answer_comes_in_time(
     holder = psycopg.connect(
         host=url.query["host"], port=int(str(url.query["port"])), user="test", dbname=url.database
     )
-    holder.execute("LOCK TABLE inbound_message IN ACCESS EXCLUSIVE MODE")
+    holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")  # read first: person
     # Without a bound on the wait the request would hang as long as the lock is held:
     # end it after 10 s so that a regression fails on the time, not by hanging the suite.
     release = threading.Timer(10, holder.rollback)
