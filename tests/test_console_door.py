@@ -15,6 +15,7 @@ from sqlalchemy import text
 from werkzeug.security import check_password_hash
 
 from bot.config import Settings
+from bot.console import auth
 
 ATTACKER = "203.0.113.9"
 OFFICE = "192.0.2.10"
@@ -45,6 +46,21 @@ def test_an_attacker_behind_the_proxy_cannot_lock_the_admin_out(proxied_app: Fla
     office = through_proxy(proxied_app, OFFICE)
     assert console_login(office, "admin").status_code == 303
     assert office.get("/admin").status_code == 200
+
+
+def test_guesses_spread_over_many_addresses_cannot_lock_the_admin_out(
+    proxied_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the per-account limit each new address gets one guess, and an address that has
+    not failed (the office's) still gets in."""
+    monkeypatch.setattr(auth, "MAX_FAILURES_PER_USERNAME", 8)  # 100 in production
+    make_account(proxied_app, "admin", "admin")
+    for n in range(4):  # 4 addresses × 2 guesses, under the 5 a pair may make
+        bot = through_proxy(proxied_app, f"198.51.100.{n}")
+        assert [console_login(bot, "admin", "guess").status_code for _ in range(2)] == [401] * 2
+    fresh = through_proxy(proxied_app, "198.51.100.77")
+    assert [console_login(fresh, "admin", "guess").status_code for _ in range(2)] == [401, 429]
+    assert console_login(through_proxy(proxied_app, OFFICE), "admin").status_code == 303
 
 
 def test_guessing_many_accounts_from_one_address_is_throttled_for_that_address_only(

@@ -49,7 +49,9 @@ bp.before_request(guard)
 
 THROTTLE_WINDOW = timedelta(minutes=15)
 # Guesses at one account from one address; from one address at any account; and at one account
-# from everywhere (high, so that nobody can lock a real admin out from elsewhere by guessing).
+# from everywhere. The last slows a guesser spread over many addresses to one try from each
+# new one, but never refuses an address that has not failed itself: guessing elsewhere
+# cannot lock the real admin out.
 MAX_FAILURES_PER_PAIR = 5
 MAX_FAILURES_PER_ADDRESS = 20
 MAX_FAILURES_PER_USERNAME = 100
@@ -109,7 +111,7 @@ def _attempt(username: str, password: str) -> ConsoleUser | tuple[str, int]:
         if (
             counts.pair >= MAX_FAILURES_PER_PAIR
             or counts.address >= MAX_FAILURES_PER_ADDRESS
-            or counts.username >= MAX_FAILURES_PER_USERNAME
+            or (counts.username >= MAX_FAILURES_PER_USERNAME and counts.pair > 0)
         ):
             minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
             return f"登录失败次数过多，请 {minutes} 分钟后再试。", 429
