@@ -27,6 +27,8 @@ def good(settings: Settings, **wechat: str) -> str:
         f'database_url = "{settings.app.database_url}"\n'
         'secret_key = "kq3v8N2m-long-random-secret-value"\n'
         'public_url = "https://ysk.example.org"\n'
+        "[web]\n"
+        "trusted_proxies = 1\n"
         "[wechat]\n"
         'token = "yishiting2024"\n'
         f'encoding_aes_key = "{AES_KEY}"\n' + extra
@@ -241,3 +243,21 @@ def test_accepting_plaintext_in_safe_mode_is_warned_about_while_it_is_on(
     assert "accept_plaintext = true" in warning and "安全模式" in warning
     off = check(config(tmp_path, good(settings)))
     assert not [line for line in off.output.splitlines() if line.startswith("! ")]
+
+
+def test_server_settings_left_at_laptop_defaults_are_warned_about(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Upgraded servers: https behind nginx without [web] trusted_proxies (every client would
+    be the proxy), and on PostgreSQL no spool or media folder (next to /etc/yishiting)."""
+    text = good(settings).replace("trusted_proxies = 1", "trusted_proxies = 0")
+    result = check(config(tmp_path, text))
+    assert result.exit_code == 0, result.output  # warnings, not failures
+    [warning] = [line for line in result.output.splitlines() if line.startswith("! ")]
+    assert "trusted_proxies = 0" in warning and "trusted_proxies = 1" in warning
+    postgres = text.replace(settings.app.database_url, "postgresql+psycopg://u@/nowhere")
+    warned = [
+        line for line in check(config(tmp_path, postgres)).output.splitlines() if line[:2] == "! "
+    ]
+    assert any("[webhook] spool_dir" in line for line in warned), warned
+    assert any('[media] dir = "/var/lib/yishiting/media"' in line for line in warned), warned

@@ -145,6 +145,7 @@ def local_findings(settings: Settings) -> list[Finding]:
             found.append(PLAINTEXT_WARNING)
     if not settings.development:
         found.append(_public_url(app.public_url))
+        found += _server_warnings(settings)
     if wechat.app_secret and not wechat.app_id:
         found.append(Finding(False, "[wechat] app_secret without app_id", FIXES_APPID))
     elif wechat.app_id and not wechat.app_secret and not settings.development:
@@ -168,6 +169,38 @@ FIXES_APPID = "copy 开发者ID(AppID) from 公众号后台 → 设置与开发 
 APPSEC = (
     "copy 开发者密码(AppSecret) from 公众号后台 → 设置与开发 → 基本配置 into [wechat] app_secret"
 )
+
+
+def _server_warnings(settings: Settings) -> list[Finding]:
+    """Settings whose default suits a laptop, not a server (warnings: they may be intended)."""
+    found = []
+    if settings.app.public_url.startswith("https://") and not settings.web.trusted_proxies:
+        found.append(
+            Finding(
+                True,
+                "警告：[web] trusted_proxies = 0 — 经 nginx 访问时所有客户端地址都是代理的地址，"
+                "登录限制会波及所有人 (warning: no trusted proxy; behind nginx every client "
+                "has the proxy's address)",
+                "set [web] trusted_proxies = 1 when nginx (deploy/) stands in front",
+                warn=True,
+            )
+        )
+    if not settings.app.database_url.startswith("sqlite"):
+        for key, value, folder in (
+            ("[webhook] spool_dir", settings.webhook.spool_dir, "spool"),
+            ("[media] dir", settings.media.dir, "media"),
+        ):
+            if not value:
+                found.append(
+                    Finding(
+                        True,
+                        f"警告：{key} 未设置，将使用配置文件旁的 {folder}/ 目录 (warning: {key} "
+                        "is empty: a folder next to the config file, often read-only)",
+                        f'set {key} = "/var/lib/yishiting/{folder}" (deploy/config.toml)',
+                        warn=True,
+                    )
+                )
+    return found
 
 
 def _token(token: str) -> Finding:
