@@ -26,7 +26,10 @@ from .store import MediaStore, media_folder
 
 log = logging.getLogger(__name__)
 
-BATCH = 4  # downloads per round: pushes wait behind them in the same thread
+# Downloads per round, and the most a round may take: pushes wait behind it in the same
+# thread, so a round ends after a few HTTP timeouts (what is left is released for later).
+BATCH = 4
+ROUND_TIMEOUTS = 3
 
 
 def media_id_of(job: Job) -> str | None:
@@ -79,7 +82,8 @@ class MediaFetcher:
                 worker=self.name,
                 limit=BATCH,
             )
-        deadline = started + lease - 2 * self.settings.delivery.timeout_seconds
+        timeout = self.settings.delivery.timeout_seconds
+        deadline = started + min(lease - 2 * timeout, ROUND_TIMEOUTS * timeout)
         untried: list[int] = []
         for job in jobs:
             if time.monotonic() > deadline:
