@@ -38,9 +38,9 @@ LONG = {
         message_xml("o_ok", text="帮助", account="g" * 65),
         "<ToUserName> is longer than 64",
     ),
-    "an event name past the kind's column": (
-        message_xml("o_ok", event="x" * 27),
-        "<Event> is longer than 26",
+    "an event name no WeChat event has": (
+        message_xml("o_ok", event="x" * 65),
+        "<Event> is longer than 64",
     ),
     "an EventKey too long": (
         message_xml("o_ok", event="click", event_key="K" * 1025),
@@ -73,10 +73,12 @@ def test_the_longest_allowed_fields_are_stored_on_both_databases(
 ) -> None:
     app, wechat, settings = edge
     response = wechat.post_xml(
-        message_xml("o" * 64, event="y" * 26, event_key="k" * 1024, account="g" * 64)
+        message_xml("o" * 64, event="y" * 64, event_key="k" * 1024, account="g" * 64)
     )
     assert response.status_code == 200
     assert inbound_count(settings) == 1
+    real = message_xml("o_ok", event="qualification_verify_success")  # 28: a real event
+    assert wechat.post_xml(real).status_code == 200
 
 
 def test_a_spooled_message_that_cannot_be_handled_is_set_aside_at_once(

@@ -24,13 +24,14 @@ _MAX_INT64 = 2**63 - 1
 
 # The longest each field may be, so that what reaches the database fits its column
 # (PostgreSQL refuses a longer value where SQLite stores it): openids are 28 characters
-# (64 allowed, the column's length), a message's kind is stored as "event:<name>" in 32.
+# (64 allowed, the column's length). WeChat's event names run to 28 characters
+# (qualification_verify_success); the stored kind "event:<name>" is cut to its 32.
 # An EventKey is a menu key (128 bytes), a scene (64) or a VIEW tap's URL (1,024).
 MAX_LENGTHS = {
     "FromUserName": 64,
     "ToUserName": 64,
     "MsgType": 32,
-    "Event": 32 - len("event:"),
+    "Event": 64,
     "EventKey": 1024,
 }
 
