@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from handlers import Message
 from models import InboundMessage
 from models.inbound import FAILED, note_failure
+from models.privacy import ERASED_PREFIX
 
 from .conversation import Conversation
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 class Retried(enum.Enum):
     DONE = "done"  # handled now; reply pushed
     GONE = "gone"  # no such message, or not failed (retried already)
+    ERASED = "erased"  # its sender's data was erased: nobody to handle it for
     FAILED = "failed"  # failed again
 
 
@@ -33,6 +35,7 @@ class Retried(enum.Enum):
 class RetryResult:
     outcome: Retried
     error: str | None = None  # the error class when it failed again
+    replied: bool = False  # DONE with a reply (pushed to the person)
 
 
 def stored_message(row: InboundMessage) -> Message:
@@ -65,6 +68,8 @@ def retry_failed(conversation: Conversation, inbound_id: int) -> RetryResult:
         row = session.get(InboundMessage, inbound_id)
         if row is None or row.status != FAILED:
             return RetryResult(Retried.GONE)
+        if row.openid.startswith(ERASED_PREFIX):
+            return RetryResult(Retried.ERASED)
         session.expunge(row)
     try:
         outcome = conversation.handle(stored_message(row), retrying=row)
@@ -76,4 +81,4 @@ def retry_failed(conversation: Conversation, inbound_id: int) -> RetryResult:
     if outcome.duplicate:
         return RetryResult(Retried.GONE)
     log.info("failed message %d retried and handled", inbound_id)
-    return RetryResult(Retried.DONE)
+    return RetryResult(Retried.DONE, replied=bool(outcome.reply))

@@ -51,6 +51,9 @@ ERASED_TEXT = "（已应居民要求删除）"
 EXPIRED_TEXT = "（已超过保存期限，内容已删除）"
 FINAL_STATUSES = ("closed", "rejected")
 
+# What an erased person's openid becomes the start of (the rest is random).
+ERASED_PREFIX = "erased:"
+
 
 class PrivacyAudit(Base):
     """Who exported or erased whose data, when, and how many rows: never the content."""
@@ -107,7 +110,7 @@ def erase_person(db: Session, person: Person, actor: str, now: datetime) -> Eras
             f"{person.openid} is {person.role.name.lower()}: hand their work over first with "
             "`yishiting staff remove OPENID --to OTHER`"
         )
-    old_openid, erased = person.openid, Erased("erased:" + secrets.token_hex(8))
+    old_openid, erased = person.openid, Erased(ERASED_PREFIX + secrets.token_hex(8))
     ticket_ids = list(db.scalars(select(Ticket.id).where(Ticket.person_id == person.id)))
     erased.files = files_of(db.connection(), ticket_ids) if ticket_ids else []
     erased.counts.update(_erase_tickets(db, ticket_ids))

@@ -122,3 +122,30 @@ def test_inbound_list_failed_json_and_metrics_count_them(
     assert "井盖" not in result.stdout  # what residents wrote stays in the console
     metrics = flaky_app.test_client().get("/metrics").get_data(as_text=True)
     assert "yishiting_inbound_failed 2" in metrics
+
+
+def test_a_failed_message_of_an_erased_resident_is_not_handled_again(
+    flaky_app: Flask, settings: Settings, flaky: Flaky, config_path: Path
+) -> None:
+    wechat = WeChat(flaky_app.test_client(), settings)
+    flaky.broken = False
+    wechat.send("o_resident_li", "你好")  # known to the account
+    flaky.broken = True
+    wechat.send("o_resident_li", "井盖丢了")
+    erased = CliRunner().invoke(
+        main, ["residents", "erase", "--config", str(config_path), "o_resident_li", "--yes"]
+    )
+    assert erased.exit_code == 0, erased.output
+    [row] = failed_rows(flaky_app)
+    make_account(flaky_app, "wang", "staff")
+    staff = flaky_app.test_client()
+    assert console_login(staff, "wang").status_code == 303
+    token = csrf_token_of(staff.get("/admin/inbound"))
+    flaky.broken = False
+    staff.post(f"/admin/inbound/{row.id}/retry", data={"csrf_token": token})
+    page = staff.get("/admin/inbound").get_data(as_text=True)
+    assert "发送者已申请删除个人信息，不能再处理" in page
+    with db_of(flaky_app).session(read_only=True) as session:
+        kinds = list(session.scalars(select(InboundMessage.kind)))
+    assert kinds == ["text", "text"]  # nothing handled in the erased person's name
+    assert pushes_to(flaky_app, row.openid, "inbound.reply") == []

@@ -25,6 +25,8 @@ bp.before_request(guard)
 # What this page says (one place).
 TITLE = "失败消息"
 RETRY_DONE = "消息 #{id} 已重新处理成功，回复已推送给居民。"
+RETRY_DONE_SILENT = "消息 #{id} 已重新处理成功（这条消息无需回复）。"
+RETRY_ERASED = "消息 #{id} 的发送者已申请删除个人信息，不能再处理。"
 RETRY_GONE = "消息 #{id} 不在失败列表中（可能已被他人重试）。"
 RETRY_FAILED = "消息 #{id} 重新处理仍然失败（{error}），请联系系统管理员查看日志。"
 KINDS = {"text": "文字", "voice": "语音", "image": "图片", "location": "位置", "link": "链接"}
@@ -53,7 +55,9 @@ def index() -> str:
 def retry(message_id: int) -> Response:
     result = retry_failed(ys().conversation, message_id)
     if result.outcome is Retried.DONE:
-        ok(RETRY_DONE.format(id=message_id))
+        ok((RETRY_DONE if result.replied else RETRY_DONE_SILENT).format(id=message_id))
+    elif result.outcome is Retried.ERASED:
+        problem(RETRY_ERASED.format(id=message_id))
     elif result.outcome is Retried.GONE:
         problem(RETRY_GONE.format(id=message_id))
     else:
