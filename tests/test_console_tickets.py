@@ -338,3 +338,15 @@ def test_an_admin_without_a_wechat_identity_acts_as_the_system_on_anyones_ticket
     timeline = page[page.index('id="timeline"') :]
     assert "办结 · 系统" in " ".join(timeline.split()).replace("</b>", "").replace("<b>", "")
     assert "已由社区统一维修" in pushes_to(app, "o_resident")[-1]
+
+
+def test_an_outcome_typed_in_the_console_arrives_as_typed_without_invisible_characters(
+    app: Flask, wechat: WeChat
+) -> None:
+    staff(app, "o_wang", "王师傅", topics=("电梯设施",))
+    Chat(wechat, "o_a").say(ELEVATOR)
+    console = logged_in(app, "wangshifu", "staff", openid="o_wang")
+    post(console, 1, "accept")
+    typed = "已更换LED灯，恢复運行\u200b\u202e"  # a zero-width space and a bidi override pasted in
+    flash_after(console, post(console, 1, "resolve", outcome=typed))
+    assert "处理结果：已更换LED灯，恢复運行\n" in pushes_to(app, "o_a")[-1]

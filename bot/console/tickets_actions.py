@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from handlers import texts as chat
+from handlers.folding import clean
 from handlers.router import Options
 from models import Person, Role, Ticket, ticket_by_number
 from models.lifecycle import (
@@ -70,7 +71,8 @@ class Move:
         self.now, self.tz, self.options = now, tz, options
 
     def text(self, name: str, empty: str) -> str:
-        value = (self.form.get(name) or "").strip()
+        # As typed, without control and invisible characters: the chat's rule (folding.clean).
+        value = clean(self.form.get(name) or "")
         if not value:
             raise Refused(TEXTS[empty])
         if len(value) > MAX_TEXT:
