@@ -111,6 +111,8 @@ class Spool:
         self._checked_pid: int | None = None
         self._runner_pid: int | None = None  # the process whose replay thread runs
         self._lock = threading.Lock()
+        # holding(): the folder's mtime when last listed, and the pairs its files carry.
+        self._pairs: tuple[int, dict[tuple[int, str], list[str]]] | None = None
 
     # -- writing (the webhook, when the database failed) ----------------------------------
 
@@ -134,12 +136,26 @@ class Spool:
         return final
 
     def holding(self, timestamp: int, nonce: str) -> list[Path]:
-        """The waiting files spooled from a request with this (timestamp, nonce) pair."""
-        tag = f"~t{timestamp}~n{nonce}{SUFFIX}"
+        """The waiting files spooled from a request with this (timestamp, nonce) pair.
+
+        Asked on every webhook request, so the folder is read only when it changed (its
+        mtime): one stat otherwise, whatever the spool holds. A listing made while the folder's
+        mtime is younger than the clock's granularity is not trusted for the next call."""
         try:
-            return [self.folder / e.name for e in os.scandir(self.folder) if e.name.endswith(tag)]
+            changed = os.stat(self.folder).st_mtime_ns
         except FileNotFoundError:
             return []
+        cached = self._pairs
+        if cached is None or cached[0] != changed:
+            pairs: dict[tuple[int, str], list[str]] = {}
+            for entry in os.scandir(self.folder):
+                pair = pair_of(entry.name)
+                if pair is not None:
+                    pairs.setdefault(pair, []).append(entry.name)
+            settled = time.time_ns() - changed > _MTIME_GRANULARITY_NS
+            cached = (changed if settled else -1, pairs)
+            self._pairs = cached
+        return [self.folder / name for name in cached[1].get((timestamp, nonce), ())]
 
     def pending(self) -> list[Path]:
         """The spooled messages, oldest first."""
@@ -231,6 +247,9 @@ class Spool:
                     self._runner_pid = None
                     return
 
+
+# File systems stamp a folder's mtime from a coarse clock (a few ms on Linux).
+_MTIME_GRANULARITY_NS = 50_000_000
 
 _PAIR = re.compile(r"~t(\d{1,20})~n([A-Za-z0-9_-]{1,64})\.xml$")
 

@@ -30,6 +30,7 @@ from sqlalchemy.exc import (
     OperationalError,
     SQLAlchemyError,
 )
+from werkzeug.datastructures import MultiDict
 
 from models.seen import record_seen
 
@@ -89,17 +90,19 @@ def wechat() -> Response:
     if not ys.settings.wechat.token:
         log.error("wechat: [wechat] token is empty in the config; refusing every request")
         abort(503)
-    body = request.get_data(cache=False) if request.method == "POST" else b""
-    refused = _untrusted(ys)
+    # The request's parts are read once: each `request.…` goes through Flask's context proxy.
+    args, method = request.args, request.method
+    body = request.get_data(cache=False) if method == "POST" else b""
+    encrypted = args.get("encrypt_type", "raw").lower() == "aes"
+    refused = _untrusted(ys, args, method, encrypted)
     if refused:
         return _reject(403, refused)
-    if request.method == "GET":
-        _remember_get(ys, deadline)
-        return Response(request.args.get("echostr", ""), mimetype="text/plain")
-    timestamp, nonce = request.args["timestamp"], request.args["nonce"]
-    encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+    if method == "GET":
+        _remember_get(ys, deadline, args)
+        return Response(args.get("echostr", ""), mimetype="text/plain")
+    timestamp, nonce = args["timestamp"], args["nonce"]
     try:
-        xml = _plain_xml(ys, body, encrypted, timestamp, nonce)
+        xml = _plain_xml(ys, body, encrypted, timestamp, nonce, args)
         message = parse_xml_message(xml)
     except InvalidSignature as exc:
         return _reject(403, str(exc))
@@ -134,9 +137,9 @@ def wechat() -> Response:
 GET_MARK = "GET"
 
 
-def _remember_get(ys: Yishiting, deadline: float) -> None:
+def _remember_get(ys: Yishiting, deadline: float, args: MultiDict[str, str]) -> None:
     """Record a GET's (timestamp, nonce): its signed URL is as good as a POST's in plain mode."""
-    timestamp, nonce = int(request.args["timestamp"]), request.args["nonce"]
+    timestamp, nonce = int(args["timestamp"]), args["nonce"]
     try:
         with ys.db.transaction(deadline=deadline) as conn:
             record_seen(conn, timestamp=timestamp, nonce=nonce, body_hash=GET_MARK)
@@ -146,28 +149,36 @@ def _remember_get(ys: Yishiting, deadline: float) -> None:
         log.warning("wechat: a GET's pair not recorded (%s)", type(exc).__name__)
 
 
-def _untrusted(ys: Yishiting) -> str | None:
+def _untrusted(
+    ys: Yishiting, args: MultiDict[str, str], method: str, encrypted: bool
+) -> str | None:
     """Why the request cannot be trusted (a 403's reason), None when it can: the signature,
     the timestamp's distance from our clock, the nonce, and in safe mode a plaintext body."""
     settings = ys.settings.wechat
-    timestamp = request.args.get("timestamp", "")
-    nonce = request.args.get("nonce", "")
-    if not signature_ok(settings.token, timestamp, nonce, request.args.get("signature", "")):
+    timestamp = args.get("timestamp", "")
+    nonce = args.get("nonce", "")
+    if not signature_ok(settings.token, timestamp, nonce, args.get("signature", "")):
         return "bad signature"
     now = ys.conversation.clock().timestamp()
     stale = timestamp_problem(timestamp, nonce, now, settings.max_clock_skew_seconds)
-    if stale or request.method == "GET":
+    if stale or method == "GET":
         return stale
-    encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
     if not encrypted and ys.safe_mode is not None and not settings.accept_plaintext:
         return "plaintext refused: safe mode is on ([wechat] accept_plaintext)"
     return None
 
 
-def _plain_xml(ys: Yishiting, body: bytes, encrypted: bool, timestamp: str, nonce: str) -> bytes:
+def _plain_xml(
+    ys: Yishiting,
+    body: bytes,
+    encrypted: bool,
+    timestamp: str,
+    nonce: str,
+    args: MultiDict[str, str],
+) -> bytes:
     """The message's XML: the body, or in safe mode what it decrypts to."""
     if not encrypted:
         return body
     if ys.safe_mode is None:
         raise BadMessage("encrypted message but [wechat] encoding_aes_key is empty")
-    return ys.safe_mode.decrypt(body, request.args.get("msg_signature", ""), timestamp, nonce)
+    return ys.safe_mode.decrypt(body, args.get("msg_signature", ""), timestamp, nonce)
