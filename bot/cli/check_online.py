@@ -81,14 +81,21 @@ def _unauthorized() -> str:
     return FIXES[UNAUTHORIZED].split(" — ", 1)[1]
 
 
-def _templates(api: Api, settings: Settings) -> list[Finding]:
+def _listing(api: Api, path: str, name: str, chinese: str) -> dict[str, Any] | Finding:
+    """The account's list at `path`, or the finding that says why it could not be read."""
     try:
-        answer = api.get(TEMPLATES)
+        return api.get(path)
     except ApiFailure as exc:
         if exc.errcode == UNAUTHORIZED:
-            what = "template messages (模板消息): the account may not use them (48001)"
-            return [Finding(False, what, _unauthorized())]
-        return [Finding(False, "template messages: could not list them", explain(exc))]
+            what = f"{name} ({chinese}): the account may not use them (48001)"
+            return Finding(False, what, _unauthorized())
+        return Finding(False, f"{name}: could not list them", explain(exc))
+
+
+def _templates(api: Api, settings: Settings) -> list[Finding]:
+    answer = _listing(api, TEMPLATES, "template messages", "模板消息")
+    if isinstance(answer, Finding):
+        return [answer]
     listed: dict[str, tuple[str, str]] = {}
     for item in answer.get("template_list") or []:
         if isinstance(item, dict) and isinstance(item.get("template_id"), str):
@@ -102,13 +109,9 @@ def _templates(api: Api, settings: Settings) -> list[Finding]:
 
 
 def _notices(api: Api, settings: Settings) -> list[Finding]:
-    try:
-        answer = api.get(NOTICES)
-    except ApiFailure as exc:
-        if exc.errcode == UNAUTHORIZED:
-            what = "subscription notices (订阅通知): the account may not use them (48001)"
-            return [Finding(False, what, _unauthorized())]
-        return [Finding(False, "subscription notices: could not list them", explain(exc))]
+    answer = _listing(api, NOTICES, "subscription notices", "订阅通知")
+    if isinstance(answer, Finding):
+        return [answer]
     return compare_notices(settings.subscription_maps, answer.get("data") or [])
 
 

@@ -74,7 +74,7 @@ def today_counts(
     moment: datetime,
     midnight: datetime,
     person_id: int | None,
-    triage_hours: float = 4.0,
+    triage_hours: float,
 ) -> Today:
     def count(*where: Any) -> int:
         return db.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
