@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session
 
 from handlers import Context, Message, Options, Router
 from handlers import texts as handler_texts
-from handlers.folding import clean
 from models import (
     Classification,
     InboundMessage,
@@ -44,6 +43,7 @@ from models.inbound import drop_failed
 from models.outbox import Push, enqueue, take_held
 from models.routing import Prerouted, preroute
 from models.seen import record_seen
+from words import clean
 
 from .classify import RuleBook, render_explanation
 from .db import Database

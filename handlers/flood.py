@@ -25,9 +25,9 @@ from datetime import timedelta
 
 from models import Role, open_tickets_of
 from models.flood import Nearby, nearby_tickets, support
+from words import fold
 
 from . import texts
-from .folding import fold
 from .router import Context
 
 SIMILAR = 0.7

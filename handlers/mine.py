@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from models import Role, Ticket, open_tickets_of, ticket_by_number
+from words import STATUS_NAMES, as_number
 
 from . import texts
-from .folding import as_number
 from .router import Context, Router
 
 router = Router("mine")
@@ -22,7 +22,7 @@ def my_tickets(ctx: Context, args: str) -> str:
             texts.MINE_LINE.format(
                 number=ticket.number,
                 topic=_topic(ticket),
-                status=texts.STATUS_NAMES.get(ticket.status, ticket.status),
+                status=STATUS_NAMES.get(ticket.status, ticket.status),
                 date=ticket.created_at.astimezone(ctx.tz).strftime("%m-%d %H:%M"),
             )
         )
@@ -44,7 +44,7 @@ def show_ticket(ctx: Context, args: str) -> str:
         texts.QUERY_DETAIL.format(
             number=ticket.number,
             topic=_topic(ticket),
-            status=texts.STATUS_NAMES.get(ticket.status, ticket.status),
+            status=STATUS_NAMES.get(ticket.status, ticket.status),
             created=ticket.created_at.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M"),
             text=text,
         )

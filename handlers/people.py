@@ -32,9 +32,9 @@ from models.staff import (
     redeem_code,
     reviewable_grids,
 )
+from words import fold
 
 from . import people_texts as texts
-from .folding import fold
 from .router import Context, Router
 
 router = Router("people")

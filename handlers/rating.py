@@ -14,9 +14,9 @@ from datetime import timedelta
 from models import ConversationState, Ticket, drop_state, push_state, ticket_by_number
 from models.lifecycle import Actor, IllegalMove, record_event
 from models.ratings import rate, reopen_by_followup, resident_note
+from words import fold
 
 from . import texts
-from .folding import fold
 from .router import PASS, Context, Pass, Reply, Router
 
 router = Router("rating")

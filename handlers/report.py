@@ -26,10 +26,10 @@ from models import (
 )
 from models.lifecycle import actor_for, route_under_topic
 from models.tickets import mine_now
+from words import clean, fold, meaningful_length, text_key
 
 from . import texts
 from .flood import before_filing
-from .folding import clean, fold, meaningful_length, text_key
 from .router import PASS, Context, Pass, Reply, Router
 
 router = Router("report")

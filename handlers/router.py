@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from models import Classification, ConversationState, PersonRef, Role, pending_states
 from models.routing import Prerouted
+from words import fold
 
 from . import texts
-from .folding import fold
 from .message import Message
 
 

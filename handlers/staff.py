@@ -29,9 +29,9 @@ from models.lifecycle import (
     resolve,
 )
 from models.topics import enabled_topics
+from words import ACTION_NAMES, STATUS_NAMES, as_number, fold, when
 
 from . import texts
-from .folding import as_number, fold
 from .router import Context, Router, split_word
 
 router = Router("staff")
@@ -47,7 +47,7 @@ def _number_and_rest(args: str) -> tuple[int | None, str]:
 def _when(ctx: Context, moment: datetime | None) -> str:
     if moment is None:
         return "无"
-    return texts.when(moment, ctx.tz)
+    return when(moment, ctx.tz)
 
 
 def _holder(person: Person | None) -> str:
@@ -83,8 +83,8 @@ def _on_ticket(
     except IllegalMove as exc:
         return texts.ILLEGAL.format(
             number=number,
-            status=texts.STATUS_NAMES.get(exc.ticket.status, exc.ticket.status),
-            action=texts.ACTION_NAMES.get(exc.action, exc.action),
+            status=STATUS_NAMES.get(exc.ticket.status, exc.ticket.status),
+            action=ACTION_NAMES.get(exc.action, exc.action),
         )
 
 
@@ -100,7 +100,7 @@ def todo(ctx: Context, args: str) -> str:
             texts.TODO_LINE.format(
                 number=ticket.number,
                 topic=_topic(ticket),
-                status=texts.STATUS_NAMES.get(ticket.status, ticket.status),
+                status=STATUS_NAMES.get(ticket.status, ticket.status),
                 due=_when(ctx, ticket.due_at),
                 late=texts.TODO_LATE if late else "",
             )

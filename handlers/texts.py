@@ -5,15 +5,6 @@ Every resident-facing word of these features lives here, in Simplified Chinese.
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
-
-
-def when(moment: datetime, tz: tzinfo | None = None) -> str:
-    """A time as people read it, e.g. 11月23日 18:00 (in `tz`, else the moment's own zone)."""
-    local = moment.astimezone(tz) if tz is not None else moment
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
-
-
 # 个人信息保护: a short notice with the welcome, in full on “个人信息” (handlers/events.py).
 PRIVACY_NOTICE = (
     "【个人信息保护】我们只保存为您办事所需的信息：您发来的消息和诉求、绑定的住址，"
@@ -97,16 +88,6 @@ QUERY_NOT_FOUND = "没有找到编号为 #{number} 的诉求，请核对编号�
 QUERY_DETAIL = "诉求 #{number}\n类别：{topic}\n状态：{status}\n登记时间：{created}\n内容：{text}"
 QUERY_ATTACHMENTS = "附件：{count} 个"
 
-STATUS_NAMES = {
-    "new": "待受理",
-    "accepted": "已受理",
-    "in_progress": "处理中",
-    "resolved": "已办结",
-    "closed": "已关闭",
-    "reopened": "重新办理",
-    "rejected": "不予受理",
-    "escalated": "已升级督办",
-}
 
 GREETINGS = frozenset(
     "你好 您好 在吗 在不在 有人吗 hi hello 哈喽 嗨 早 早上好 中午好 下午好 晚上好 谢谢 "
@@ -132,15 +113,6 @@ TAKEN = "#{number} 已由{holder}接单，无需重复接单。"
 NOT_YOURS = "#{number} 目前由{holder}负责，如需转给您，请联系对方或社区负责人转派。"
 SOMEONE = "其他工作人员"
 ILLEGAL = "#{number} 当前状态为“{status}”，不能{action}。"
-ACTION_NAMES = {
-    "accept": "接单",
-    "progress": "添加备注",
-    "resolve": "办结",
-    "reject": "退回",
-    "reassign": "转派",
-    "close": "关闭",
-    "reopen": "重新打开",
-}
 NOTE_USAGE = "请回复“备注 编号 内容”，如：备注 12 已上门查看，明天维修"
 NOTED = "已在 #{number} 的办理记录中添加备注。"
 RESOLVE_USAGE = "请回复“办结 编号 处理结果”，如：办结 12 已更换楼道灯泡"

@@ -25,11 +25,10 @@ from models.polls import (
     poll_by_number,
     tally,
 )
+from words import as_number, fold, when
 
 from . import vote_texts as texts
-from .folding import as_number, fold
 from .router import PASS, Context, Pass, Reply, Router
-from .texts import when
 
 router = Router("vote")
 

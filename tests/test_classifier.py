@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.classify import Classifier, RulesFileError, dump_rules, parse_rules
-from handlers.folding import fold, text_key
+from words import fold, text_key
 
 RULES = """
 [[topic]]

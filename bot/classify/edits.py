@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from handlers.folding import fold
 from models import RuleSpec, TopicSpec
+from words import fold
 
 
 def same_keyword(a: str, b: str) -> bool:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import jieba
 
-from handlers.folding import fold
 from models import EXCLUDE, Classification, TopicSpec
+from words import fold
 
 MAX_SPAN = 4  # adjacent tokens joined to find a phrase jieba cut apart
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import jieba
 
-from handlers.folding import fold
 from models import RuleSpec, TopicSpec
+from words import fold
 
 from .engine import Classifier
 

@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from handlers.folding import fold
 from models import KINDS, RuleSpec, TopicSpec
+from words import fold
 
 DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from flask import Flask, current_app, flash
 from sqlalchemy.orm import Session
 
-from handlers.texts import when
 from models.base import ID_MAX
+from words import when
 
 from ..extension import Yishiting, yishiting
 

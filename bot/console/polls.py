@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from handlers.texts import when
 from models import ConsoleRole
 from models.places import Grid
 from models.polls import (
@@ -28,6 +27,7 @@ from models.polls import (
     decide_poll,
     poll_by_number,
 )
+from words import when
 
 from . import polls_form as form
 from . import polls_view as view

@@ -20,9 +20,9 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import or_, select
 
 from handlers.menu import MENU
-from handlers.texts import when
 from models import Binding, Household, OutboxMessage, Person, Role
 from models.places import APPROVED
+from words import when
 
 from ..conversation import Busy
 from ..delivery import UnknownKind, render

@@ -13,10 +13,10 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from handlers.texts import ACTION_NAMES, STATUS_NAMES
 from models import ConsoleRole
 from models.lifecycle import TRANSITIONS
 from models.tickets import OPEN_STATUSES
+from words import ACTION_NAMES, STATUS_NAMES
 
 from .access import guard, requires
 from .common import now, ok, problem, reading, writing, ys

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from handlers import texts as chat
-from handlers.folding import clean
 from handlers.router import Options
 from models import Person, Role, Ticket, ticket_by_number
 from models.lifecycle import (
@@ -30,6 +29,7 @@ from models.lifecycle import (
     resolve,
 )
 from models.topics import Topic
+from words import ACTION_NAMES, STATUS_NAMES, clean, when
 
 MAX_TEXT = 1000
 
@@ -106,8 +106,8 @@ def perform(
     except NotYours as exc:
         raise Refused(chat.NOT_YOURS.format(number=number, holder=_holder(exc.holder))) from exc
     except IllegalMove as exc:
-        status = chat.STATUS_NAMES.get(exc.ticket.status, exc.ticket.status)
-        what = chat.ACTION_NAMES.get(exc.action, exc.action)
+        status = STATUS_NAMES.get(exc.ticket.status, exc.ticket.status)
+        what = ACTION_NAMES.get(exc.action, exc.action)
         raise Refused(chat.ILLEGAL.format(number=number, status=status, action=what)) from exc
 
 
@@ -124,7 +124,7 @@ def _accept(move: Move) -> str:
         # The system cannot hold a ticket: accepting would leave it with nobody.
         raise Refused(TEXTS["accept_needs_person"])
     accept(move.db, move.ticket, move.actor, move.now)
-    due = chat.when(move.ticket.due_at, move.tz) if move.ticket.due_at else "无"
+    due = when(move.ticket.due_at, move.tz) if move.ticket.due_at else "无"
     return TEXTS["accepted"].format(number=move.ticket.number, topic=_topic(move.ticket), due=due)
 
 

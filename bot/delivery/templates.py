@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from handlers.texts import when
+from words import when
 
 
 class UnknownKind(Exception):

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.texts import when
 from models.outbox import Push, enqueue
 from models.polls import (
     CLOSED,
@@ -30,6 +29,7 @@ from models.polls import (
     voted_units,
     voters,
 )
+from words import when
 
 from ..config import Settings
 from .jobs import register_sweep
