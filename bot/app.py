@@ -71,27 +71,8 @@ def create_app(
         if settings.safe_mode
         else None
     )
-    rulebook = RuleBook(
-        db,
-        threshold=settings.classifier.threshold,
-        margin=settings.classifier.margin,
-        reload_seconds=settings.classifier.reload_seconds,
-    )
-    options = Options(
-        min_chars=settings.tickets.min_chars,
-        same_text_minutes=settings.tickets.same_text_minutes,
-        attach_minutes=settings.tickets.attach_minutes,
-        choice_minutes=settings.tickets.choice_minutes,
-        triage_sla_hours=settings.tickets.triage_sla_hours,
-        rating_days=settings.tickets.rating_days,
-        followup_days=settings.tickets.followup_days,
-        ladder=settings.ladder,
-        per_minute=settings.abuse.per_minute,
-        per_day=settings.abuse.per_day,
-        max_open_tickets=settings.abuse.max_open_tickets,
-        support_hours=settings.abuse.support_hours,
-    )
-    conversation = Conversation(db, router or build_router(), clock, rulebook, options, settings.tz)
+    conversation = build_conversation(settings, db, clock, router)
+    rulebook = conversation.rulebook
     app.extensions["yishiting.spool"] = _spool(settings, conversation)
     app.extensions["yishiting"] = Yishiting(
         settings=settings,
@@ -175,3 +156,33 @@ def _register_error_handlers(app: Flask) -> None:
     def database_down(exc: OperationalError) -> Response:
         log.error("database unavailable: %s", type(exc.orig).__name__)
         return Response("503 database unavailable\n", status=503, mimetype="text/plain")
+
+
+def build_conversation(
+    settings: Settings,
+    db: Database,
+    clock: Callable[[], datetime],
+    router: Router | None = None,
+) -> Conversation:
+    """The conversation service as the webhook uses it (the tests' harness builds the same)."""
+    rulebook = RuleBook(
+        db,
+        threshold=settings.classifier.threshold,
+        margin=settings.classifier.margin,
+        reload_seconds=settings.classifier.reload_seconds,
+    )
+    options = Options(
+        min_chars=settings.tickets.min_chars,
+        same_text_minutes=settings.tickets.same_text_minutes,
+        attach_minutes=settings.tickets.attach_minutes,
+        choice_minutes=settings.tickets.choice_minutes,
+        triage_sla_hours=settings.tickets.triage_sla_hours,
+        rating_days=settings.tickets.rating_days,
+        followup_days=settings.tickets.followup_days,
+        ladder=settings.ladder,
+        per_minute=settings.abuse.per_minute,
+        per_day=settings.abuse.per_day,
+        max_open_tickets=settings.abuse.max_open_tickets,
+        support_hours=settings.abuse.support_hours,
+    )
+    return Conversation(db, router or build_router(), clock, rulebook, options, settings.tz)

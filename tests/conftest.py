@@ -30,6 +30,8 @@ from bot.wechat.fake import FakeWeChat
 from bot.wechat.simulator import Signer, message_xml
 from models import InboundMessage
 
+pytest_plugins = ("desk",)  # the fast harness, without HTTP: tests/desk.py
+
 TOKEN = "test-token-5f2c"
 # A valid 43-character EncodingAESKey (any 32 bytes, base64 without the trailing '=').
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
