@@ -50,11 +50,11 @@ class PushKind:
     optional: Mapping[str, Any] = field(default_factory=dict)
     variants: Mapping[str, str] = field(default_factory=dict)
 
-    def push(self, person_id: int | None, **values: Any) -> Push:
+    def push(self, person_id: int | None, /, **values: Any) -> Push:
         """The push of this kind for `person_id`; TypeError names a missing or unknown value."""
         return self._make(self.key, person_id, values)
 
-    def push_variant(self, variant: str, person_id: int | None, **values: Any) -> Push:
+    def push_variant(self, variant: str, person_id: int | None, /, **values: Any) -> Push:
         """The push keyed by one of the kind's `variants` (another reason to send it)."""
         return self._make(self.variants[variant], person_id, values)
 
