@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.config import Settings
 from bot.delivery import render
 from bot.delivery.templates import RENDERERS
 from models import pushes
@@ -245,3 +246,24 @@ def test_a_poll_push_carries_values_and_a_row_queued_before_still_reads_the_same
     old = {**before, "counts": "A 沥青：3 票\nB 水泥：1 票", "tie": False, "leaders": "A"}
     old["quorum_met"] = True
     assert render("poll.result", result).text == render("poll.result", old).text
+
+
+def test_check_config_holds_each_template_mapping_to_its_kinds_declaration(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from test_check_config import check, config, good, problems
+
+    text = good(settings) + (
+        '[templates."ticket.resolved"]\nid = "T1"\n'
+        'fields = { character_string1 = "#{number}", thing2 = "{outcom}" }\n'
+        '[templates."poll.opened"]\nid = "T2"\n'
+        'fields = { thing1 = "{title}", thing2 = "{closes}" }\n'
+        '[subscriptions."notice.mass"]\nid = "S1"\nfields = { thing1 = "{text}" }\n'
+    )
+    found = problems(check(config(tmp_path, text)))
+    assert len(found) == 2, found
+    assert found[0].startswith(
+        '✗ [templates."ticket.resolved"] fields.thing2: a ticket.resolved push has no {outcom}'
+        " — its parts are headline, next_step, number, outcome, resolved_at, sent_at,"
+    )
+    assert found[1].startswith('✗ [subscriptions."notice.mass"]: notice.mass is a broadcast (群发)')
