@@ -85,3 +85,9 @@ def pending_states(db: Session, person_id: int, now: datetime) -> list[Conversat
 
 def drop_state(db: Session, state: ConversationState) -> None:
     db.delete(state)
+
+
+def drop_expired_states(db: Session, now: datetime) -> int:
+    """Questions nobody answered in time ("which topic?") are forgotten; how many."""
+    result = db.execute(delete(ConversationState).where(ConversationState.expires_at <= now))
+    return int(result.rowcount)  # type: ignore[attr-defined]
