@@ -16,8 +16,8 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from .outbox import Push
@@ -59,15 +59,19 @@ class PushKind:
         return self._make(self.variants[variant], person_id, values)
 
     def _make(self, template: str, person_id: int | None, values: dict[str, Any]) -> Push:
-        key_names = set(key_parts(template)) - {"to"}
-        missing = [name for name in self.fields if name not in values]
-        unknown = [n for n in values if n not in self.fields and n not in self.optional]
-        unknown = [n for n in unknown if n not in key_names]
+        plain, stamps = _compiled(template)
+        missing = self.fields.keys() - values.keys()
+        unknown = values.keys() - self.fields.keys() - self.optional.keys() - key_parts(template)
         if missing or unknown:
-            raise TypeError(f"push {self.name}: missing {missing}, unknown {unknown}")
+            raise TypeError(
+                f"push {self.name}: missing {sorted(missing)}, unknown {sorted(unknown)}"
+            )
         payload = {n: v for n, v in values.items() if n in self.fields or n in self.optional}
-        key = _KeyFormatter().vformat(template, (), {**values, "to": person_id})
-        return Push(self.name, person_id, payload, f"{self.name}:{key}")
+        parts = {**values, "to": person_id}
+        for name, spec in stamps.items():
+            stamp = parts[name].timestamp()
+            parts[name] = f"{stamp:.6f}" if spec == "stamp6" else str(stamp)
+        return Push(self.name, person_id, payload, f"{self.name}:{plain.format_map(parts)}")
 
     def sample(self) -> dict[str, Any]:
         """A payload with every field, for tests and for checking template mappings."""
@@ -77,17 +81,25 @@ class PushKind:
         return f"PushKind({self.name!r})"
 
 
-def key_parts(template: str) -> list[str]:
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+@cache  # a handful of templates, parsed on the filing path's every push otherwise
+def key_parts(template: str) -> frozenset[str]:
+    """The names a key template uses ("{ticket}:{now:stamp6}" -> ticket, now)."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
 
 
-class _KeyFormatter(string.Formatter):
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if format_spec == "stamp6" and isinstance(value, datetime):
-            return f"{value.timestamp():.6f}"
-        if format_spec == "stamp" and isinstance(value, datetime):
-            return str(value.timestamp())
-        return format(value, format_spec)
+@cache
+def _compiled(template: str) -> tuple[str, dict[str, str]]:
+    """The template without its stamp specs, and which parts are stamps of what kind."""
+    plain, stamps = [], {}
+    for text, name, spec, _ in string.Formatter().parse(template):
+        plain.append(text.replace("{", "{{").replace("}", "}}"))
+        if name is None:
+            continue
+        if spec in ("stamp", "stamp6"):
+            stamps[name] = spec
+            spec = ""
+        plain.append(f"{{{name}:{spec}}}" if spec else f"{{{name}}}")
+    return "".join(plain), stamps
 
 
 KINDS: dict[str, PushKind] = {}
