@@ -267,3 +267,12 @@ def test_check_config_holds_each_template_mapping_to_its_kinds_declaration(
         " — its parts are headline, next_step, number, outcome, resolved_at, sent_at,"
     )
     assert found[1].startswith('✗ [subscriptions."notice.mass"]: notice.mass is a broadcast (群发)')
+
+
+def test_a_binding_request_from_someone_without_a_name_says_resident() -> None:
+    values = {"place": "16-2-501", "phone": "138****5678", "binding": 1, "now": NOW}
+    push = pushes.BINDING_REQUESTED.push(3, person=None, **values)
+    assert push.payload["person"] is None  # the word is the renderer's, not the payload's
+    assert render(pushes.BINDING_REQUESTED, dict(push.payload)).text.startswith(
+        "【住户绑定待审核】居民 申请绑定 16-2-501。"
+    )
