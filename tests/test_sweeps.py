@@ -53,16 +53,19 @@ def due_of(app: Flask, number: int, column: str) -> datetime:
 
 
 @pytest.fixture
-def community(settings: Settings, clock: Clock) -> Any:
-    app = make_app(settings, clock=clock)
+def community(backend_settings: Settings, clock: Clock) -> Any:
+    """On SQLite and on PostgreSQL: the outbox's insert that keeps the first row differs."""
+    app = make_app(backend_settings, clock=clock)
     with db_of(app).session() as session:
         add_staff(session, "o_wang", "王师傅", ("电梯设施",), (), None, 1, datetime.now(UTC))
-    return app, WeChat(app.test_client(), settings)
+    yield app, WeChat(app.test_client(), backend_settings)
+    db_of(app).dispose()
 
 
 def test_each_ticket_sweep_queues_its_push_once_even_when_it_forgets_it_did(
-    community: Any, settings: Settings, clock: Clock
+    community: Any, backend_settings: Settings, clock: Clock
 ) -> None:
+    settings = backend_settings
     app, wechat = community
     resident, wang = Chat(wechat, "o_resident"), Chat(wechat, "o_wang")
     assert "#1" in (resident.say("3号楼电梯坏了") or "")
@@ -97,8 +100,9 @@ def test_each_ticket_sweep_queues_its_push_once_even_when_it_forgets_it_did(
 
 
 def test_the_poll_sweep_announces_a_poll_once_even_when_it_forgets_it_did(
-    community: Any, settings: Settings
+    community: Any, backend_settings: Settings
 ) -> None:
+    settings = backend_settings
     app, wechat = community
     for openid in ("o_a", "o_b"):
         Chat(wechat, openid).say("你好")
