@@ -5,7 +5,8 @@ wording change reaches pushes already queued. Each kind renders to a `Rendered`:
 a customer-service, WeCom or console message (and for the top of a passive reply), the title
 and fields for a legacy keyword template (`first`, `keyword1` … `remark`), and the named parts
 a typed template's fields are filled from (`parts`: the payload's values, the `headline` and
-the `next_step`; bot/delivery/typed.py).
+the `next_step`; bot/delivery/typed.py). Each kind of models/pushes.py has one renderer, listed
+in `RENDERERS` at the end (tests/test_push_kinds.py checks that none is missing).
 """
 
 from __future__ import annotations
