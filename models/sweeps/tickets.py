@@ -179,6 +179,12 @@ def remind_ratings(db: Session, now: datetime, policy: TicketPolicy) -> str | No
     ).all()
     for ticket in remind:
         ticket.rating_reminded_at = now
+        if ticket.person_id is None:
+            # Filed for a resident the account does not know: staff call back (电话回访).
+            # (Ported from branch i15-onbehalf's bot/schedule/tickets.py.)
+            note = "待电话回访"
+            record_event(db, ticket, "reminded", SYSTEM, now, before=ticket.status, note=note)
+            continue
         push = TICKET_RATING_REMINDER.push(
             ticket.person_id,
             ticket=ticket.id,
@@ -223,6 +229,12 @@ def ask_followups(db: Session, now: datetime) -> str | None:
     ).all()
     for ticket in due:
         ticket.followup_asked_at = now
+        if ticket.person_id is None:
+            # Nobody to ask by chat: the 回头看 is a call (电话回访), recorded by staff.
+            # (Ported from branch i15-onbehalf's bot/schedule/tickets.py.)
+            note = "回头看：待电话回访"
+            record_event(db, ticket, "followup", SYSTEM, now, before=ticket.status, note=note)
+            continue
         push = TICKET_FOLLOWUP.push(
             ticket.person_id,
             ticket=ticket.id,
