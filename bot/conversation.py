@@ -39,8 +39,8 @@ from models import (
     record_reply,
     touch_person,
 )
-from models.inbound import drop_failed
-from models.outbox import Push, enqueue, take_held
+from models.inbound import drop_failed, push_late_reply
+from models.outbox import take_held
 from models.routing import Prerouted, preroute
 from models.seen import record_seen
 from words import clean
@@ -48,8 +48,8 @@ from words import clean
 from .classify import RuleBook, render_explanation
 from .db import Database
 from .delivery.templates import with_held
+from .receipts import Busy as Busy
 from .receipts import (
-    RETRIED_REPLY,
     Delivery,
     Outcome,
     Receipts,
@@ -58,7 +58,6 @@ from .receipts import (
     is_lock_timeout,
     kind_of,
 )
-from .receipts import Busy as Busy
 from .receipts import Replayed as Replayed
 from .writelock import DatabaseBusy
 
@@ -187,8 +186,7 @@ class Conversation:
             reply = self._dispatch(conn, message, person, now, classify, prerouted)
             record_reply(conn, inbound_id, person_id=person.id, reply=reply)
             if retrying is not None and reply:
-                push = Push(RETRIED_REPLY, person.id, {"text": reply}, f"{RETRIED_REPLY}:{key}")
-                enqueue(conn, push, now)
+                push_late_reply(conn, key, person_id=person.id, reply=reply, now=now)
         log.debug(
             "handled %s from %s (reply %s)",
             kind_of(message),

@@ -19,6 +19,7 @@ from handlers import Message
 from handlers import texts as handler_texts
 from models import InboundMessage, SeenRequest
 from models.inbound import FAILED
+from models.pushes import INBOUND_REPLY
 from models.seen import seen_body
 
 from .db import Database
@@ -48,7 +49,7 @@ class Delivery:
 
 
 # A reply to a message retried from the console cannot be passive: it is pushed.
-RETRIED_REPLY = "inbound.reply"
+RETRIED_REPLY = INBOUND_REPLY.name
 # What is left of a request's deadline below which a read is not worth starting.
 _READ_MARGIN = 0.3
 

@@ -14,16 +14,13 @@ from datetime import timedelta
 from models import ConversationState, Ticket, drop_state, push_state, ticket_by_number
 from models.lifecycle import Actor, IllegalMove, record_event
 from models.ratings import rate, reopen_by_followup, resident_note
+from models.states import FOLLOWUP, RATE, REOPEN_DETAIL
 from words import fold
 
 from . import texts
 from .router import PASS, Context, Pass, Reply, Router
 
 router = Router("rating")
-
-RATE = "rate"
-REOPEN_DETAIL = "reopen_detail"
-FOLLOWUP = "followup"
 
 
 def _sla_hours(ctx: Context, ticket: Ticket) -> float:

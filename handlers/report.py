@@ -25,6 +25,7 @@ from models import (
     topic_by_name,
 )
 from models.lifecycle import actor_for, route_under_topic
+from models.states import CHOOSE_TOPIC
 from models.tickets import mine_now
 from words import clean, fold, meaningful_length, text_key
 
@@ -34,7 +35,6 @@ from .router import PASS, Context, Pass, Reply, Router
 
 router = Router("report")
 
-CHOOSE_TOPIC = "choose_topic"
 _PUNCTUATION = re.compile(r"[\W_]+")
 
 

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from models import ConversationState, drop_state, push_state
-from models.outbox import Push, enqueue
 from models.polls import (
     DRAFT,
     HOUSEHOLD_UNIT,
@@ -25,6 +24,7 @@ from models.polls import (
     poll_by_number,
     tally,
 )
+from models.states import CHOOSE_OPTION
 from words import as_number, fold, when
 
 from . import vote_texts as texts
@@ -32,7 +32,7 @@ from .router import PASS, Context, Pass, Reply, Router
 
 router = Router("vote")
 
-CHOOSING = "vote"
+CHOOSING = CHOOSE_OPTION
 
 
 def _when(ctx: Context, moment: datetime) -> str:
@@ -130,24 +130,6 @@ def _cast(ctx: Context, poll: Poll, choice: str) -> str:
     if poll.unit == HOUSEHOLD_UNIT:
         others = [m for m in cast.household_members if m != ctx.person.id]
         reply += texts.RECEIPT_HOUSEHOLD if others else texts.RECEIPT_HOUSEHOLD_ALONE
-        for member in cast.household_members:
-            if member == ctx.person.id:
-                continue
-            enqueue(
-                ctx.db,
-                Push(
-                    "poll.household_vote",
-                    member,
-                    {
-                        "poll": poll.id,
-                        "number": poll.number,
-                        "title": poll.title,
-                        "choices": chosen,
-                    },
-                    f"poll.household_vote:{poll.id}:{member}:{ctx.now.timestamp():.6f}",
-                ),
-                ctx.now,
-            )
     return reply
 
 

@@ -9,12 +9,13 @@ from datetime import datetime
 from sqlalchemy import Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from . import pushes
 from .base import Base, UTCDateTime
-from .outbox import Push, enqueue
+from .outbox import enqueue
 from .people import Person
 
-NOTICE = "notice"
-MASS_NOTICE = "notice.mass"
+NOTICE = pushes.NOTICE.name
+MASS_NOTICE = pushes.NOTICE_MASS.name
 # WeChat's mass send takes at most this many openids per call.
 MASS_CHUNK = 10_000
 
@@ -85,11 +86,8 @@ def announce(
         openids = sorted(p.openid for p in people if p.following)
         for start in range(0, len(openids), MASS_CHUNK):
             chunk = openids[start : start + MASS_CHUNK]
-            push = Push(
-                MASS_NOTICE,
-                None,
-                {**payload, "openids": chunk},
-                f"notice.mass:{announcement.id}:{start // MASS_CHUNK}",
+            push = pushes.NOTICE_MASS.push(
+                None, **payload, openids=chunk, chunk=start // MASS_CHUNK
             )
             queued += len(chunk) if enqueue(db, push, now) is not None else 0
         recipients = len(openids)
@@ -99,7 +97,7 @@ def announce(
             if not person.following:
                 continue
             recipients += 1
-            push = Push(NOTICE, person.id, payload, f"notice:{announcement.id}:{person.id}")
+            push = pushes.NOTICE.push(person.id, **payload)
             if enqueue(db, push, now) is not None:
                 queued += 1
     announcement.recipients = max(announcement.recipients, recipients)

@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .outbox import Push, enqueue
+from .outbox import enqueue
 from .people import Person
+from .pushes import STAFF_DIGEST
 from .tickets import OPEN_STATUSES, Ticket
 from .topics import Topic
 
-DIGEST_KIND = "staff.digest"
+DIGEST_KIND = STAFF_DIGEST.name
 DIGEST_TICKETS = 10  # listed in one push; the counts cover them all
 
 Entry = tuple[int, str | None, datetime | None]  # number, topic, due_at
@@ -60,7 +61,7 @@ def queue_morning_digest(db: Session, now: datetime, tz: tzinfo) -> int:
             "overdue": sum(1 for _, _, due in tickets if due is not None and due < now),
             "tickets": _listing(tickets, now),
         }
-        push = Push(DIGEST_KIND, person_id, payload, f"{DIGEST_KIND}:{date}:{person_id}")
+        push = STAFF_DIGEST.push(person_id, **payload)
         if enqueue(db, push, now) is not None:
             queued += 1
     return queued

@@ -30,7 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
+from .outbox import enqueue
 from .prepared import Prepared
+from .pushes import INBOUND_REPLY
 
 # The key's column length; an event's name and key are hashed when they would not fit.
 DEDUPE_KEY_LENGTH = 200
@@ -146,6 +148,14 @@ def claim_inbound(
 def record_reply(conn: Connection, inbound_id: int, *, person_id: int, reply: str | None) -> None:
     """Store the reply, so a retry of the same message gets the same answer."""
     _REPLY.run(conn, {"inbound_id": inbound_id, "person_id": person_id, "reply": reply})
+
+
+def push_late_reply(
+    conn: Connection, key: str, *, person_id: int, reply: str, now: datetime
+) -> None:
+    """The reply to a message staff retried from the console cannot be passive: it is pushed,
+    once per message (`key`, the message's dedupe key)."""
+    enqueue(conn, INBOUND_REPLY.push(person_id, text=reply, receipt=key), now)
 
 
 # Written as the partial index's own condition, literally: SQLite uses a partial index only

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text, UniqueConstraint, select
+from sqlalchemy import CursorResult, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
+from .outbox import CANCELLED, SENT, OutboxMessage
 
 
 class JobRun(Base):
@@ -35,3 +36,20 @@ def recent_runs(db: Session, job: str | None = None, limit: int = 50) -> list[Jo
     if job is not None:
         query = query.where(JobRun.job == job)
     return list(db.scalars(query))
+
+
+def forget_old(db: Session, before: datetime, keep_run: int) -> tuple[int, int]:
+    """Housekeeping: pushes done with (sent, cancelled) and job records from before `before`
+    go, except the run doing it; how many of each."""
+    pushes = db.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status.in_((SENT, CANCELLED)), OutboxMessage.created_at < before
+        )
+    )
+    runs = db.execute(delete(JobRun).where(JobRun.started_at < before, JobRun.id != keep_run))
+    return _count(pushes), _count(runs)
+
+
+def _count(result: object) -> int:
+    assert isinstance(result, CursorResult)
+    return result.rowcount

@@ -29,8 +29,20 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from .flood import supporter_ids
-from .outbox import Push, enqueue
+from .outbox import enqueue
 from .people import Person, Role
+from .pushes import (
+    TICKET_ACCEPTED,
+    TICKET_ASSIGNED,
+    TICKET_ESCALATED,
+    TICKET_ESCALATED_AWAY,
+    TICKET_REJECTED,
+    TICKET_RESOLVED,
+    TICKET_SUPPORTED_REJECTED,
+    TICKET_SUPPORTED_RESOLVED,
+    TICKET_TRANSFERRED,
+    PushKind,
+)
 from .routing import duty_at_level, route
 from .staff import LEVEL_COMMUNITY
 from .tickets import OPEN_STATUSES, Ticket, TicketEvent, assigned_push
@@ -169,20 +181,27 @@ def _check_holder(db: Session, ticket: Ticket, actor: Actor) -> None:
         raise NotYours(ticket, _person(db, ticket.assignee_id))
 
 
-def tell_resident(db: Session, ticket: Ticket, kind: str, now: datetime, **values: Any) -> None:
-    payload = {"ticket": ticket.id, "number": ticket.number, **values}
-    key = f"{kind}:{ticket.id}:{now.timestamp():.6f}"
-    enqueue(db, Push(kind, ticket.person_id, payload, key), now)
+def tell_resident(
+    db: Session, ticket: Ticket, kind: PushKind, now: datetime, **values: Any
+) -> None:
+    """Push `kind` about the ticket to the resident who filed it."""
+    if ticket.person_id is None:
+        # Filed by staff for a resident the account does not know (branch i15-onbehalf):
+        # nobody to push to (a push without a person is a broadcast); staff call back.
+        return
+    push = kind.push(ticket.person_id, ticket=ticket.id, number=ticket.number, now=now, **values)
+    enqueue(db, push, now)
 
 
-def tell_supporters(db: Session, ticket: Ticket, kind: str, now: datetime, **values: Any) -> None:
+def tell_supporters(
+    db: Session, ticket: Ticket, kind: PushKind, now: datetime, **values: Any
+) -> None:
     """The outcome to each resident who seconded the ticket (附议, flood.py)."""
     if not ticket.supporters:
         return  # the common case: no query
-    payload = {"ticket": ticket.id, "number": ticket.number, **values}
     for person_id in supporter_ids(db, ticket.id):
-        key = f"{kind}:{ticket.id}:{person_id}:{now.timestamp():.6f}"
-        enqueue(db, Push(kind, person_id, payload, key), now)
+        push = kind.push(person_id, ticket=ticket.id, number=ticket.number, now=now, **values)
+        enqueue(db, push, now)
 
 
 def _topic_name(ticket: Ticket) -> str | None:
@@ -190,8 +209,16 @@ def _topic_name(ticket: Ticket) -> str | None:
 
 
 def push_assignee(
-    db: Session, ticket: Ticket, now: datetime, tz: tzinfo, event: str, **extra: Any
+    db: Session,
+    ticket: Ticket,
+    now: datetime,
+    tz: tzinfo,
+    event: str,
+    *,
+    kind: PushKind = TICKET_ASSIGNED,
+    **extra: Any,
 ) -> None:
+    """Push `kind` about the ticket to its holder; `event` is the cause (its key part)."""
     if ticket.assignee_id is None:
         return
     phone = None
@@ -200,7 +227,6 @@ def push_assignee(
     binding = approved_binding(db, ticket.person_id)
     if binding is not None:
         phone = binding.phone
-    kind = extra.pop("kind", "ticket.assigned")
     if ticket.supporters:
         extra["supporters"] = ticket.supporters
     enqueue(
@@ -247,7 +273,7 @@ def accept(db: Session, ticket: Ticket, actor: Actor, now: datetime) -> None:
         values=values,
         holder_must_be=None if actor.overrides else actor.id,
     )
-    tell_resident(db, ticket, "ticket.accepted", now)
+    tell_resident(db, ticket, TICKET_ACCEPTED, now)
 
 
 def add_note(db: Session, ticket: Ticket, actor: Actor, text: str, now: datetime) -> None:
@@ -294,14 +320,14 @@ def resolve(
     )
     # resolved_at: the time a template's time field shows, not the (maybe later) send's.
     done = {"outcome": outcome, "resolved_at": now.isoformat()}
-    tell_resident(db, ticket, "ticket.resolved", now, topic=_topic_name(ticket), **done)
-    tell_supporters(db, ticket, "ticket.supported_resolved", now, **done)
-    from .states import push_state
+    tell_resident(db, ticket, TICKET_RESOLVED, now, topic=_topic_name(ticket), **done)
+    tell_supporters(db, ticket, TICKET_SUPPORTED_RESOLVED, now, **done)
+    from .states import RATE, push_state
 
     push_state(
         db,
         ticket.person_id,
-        "rate",
+        RATE,
         {"ticket": ticket.number},
         now=now,
         ttl=timedelta(days=2 * rating_days),
@@ -312,8 +338,8 @@ def reject(db: Session, ticket: Ticket, actor: Actor, reason: str, now: datetime
     """退回: not the committee's business; the resident is told why and where to go."""
     _check_holder(db, ticket, actor)
     move(db, ticket, "reject", actor, now, note=reason, values={"closed_at": now})
-    tell_resident(db, ticket, "ticket.rejected", now, reason=reason)
-    tell_supporters(db, ticket, "ticket.supported_rejected", now, reason=reason)
+    tell_resident(db, ticket, TICKET_REJECTED, now, reason=reason)
+    tell_supporters(db, ticket, TICKET_SUPPORTED_REJECTED, now, reason=reason)
 
 
 def route_under_topic(
@@ -368,7 +394,7 @@ def reassign_to_topic(
         raise IllegalMove(ticket, "reassign")
     _check_holder(db, ticket, actor)
     holder = route_under_topic(db, ticket, actor, topic, now, tz, event="reassigned")
-    tell_resident(db, ticket, "ticket.transferred", now, topic=topic.name)
+    tell_resident(db, ticket, TICKET_TRANSFERRED, now, topic=topic.name)
     return holder
 
 
@@ -429,20 +455,18 @@ def escalate(
             now,
             tz,
             "escalated",
-            kind="ticket.escalated",
+            kind=TICKET_ESCALATED,
             level_name=ladder[level - 1],
         )
         if previous is not None and previous != holder:
-            enqueue(
-                db,
-                Push(
-                    "ticket.escalated_away",
-                    previous,
-                    {"ticket": ticket.id, "number": ticket.number, "level_name": ladder[level - 1]},
-                    f"ticket.escalated_away:{ticket.id}:{level}",
-                ),
-                now,
+            away = TICKET_ESCALATED_AWAY.push(
+                previous,
+                ticket=ticket.id,
+                number=ticket.number,
+                level_name=ladder[level - 1],
+                level=level,
             )
+            enqueue(db, away, now)
         return True
     return False
 

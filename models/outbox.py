@@ -3,6 +3,8 @@
 A push is a row, not a call: `enqueue` inserts it next to the ticket, ballot or announcement
 that caused it, so a push exists exactly when its cause was committed. The dedupe key is
 unique, so the same event never queues twice (a job that runs again, a retried command).
+Each kind of push is declared once in models/pushes.py (`KIND.push(person_id, **values)`
+makes the `Push`, key included); bot/delivery/templates.py puts each kind in words.
 
 A worker (bot/delivery/worker.py) claims due rows with a lease, sends them, and records the
 outcome. The life of a row:

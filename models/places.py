@@ -17,8 +17,9 @@ from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, func, sele
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from .base import Base, UTCDateTime
-from .outbox import Push, enqueue
+from .outbox import enqueue
 from .people import Person
+from .pushes import BINDING_APPROVED, BINDING_REJECTED, BINDING_REQUESTED
 
 PENDING = "pending"
 APPROVED = "approved"
@@ -197,13 +198,12 @@ def request_binding(
     if grid is not None and grid.worker_id is not None:
         person = db.get(Person, person_id)
         payload = {
-            "person": person.name if person is not None and person.name else "居民",
+            "person": person.name if person is not None and person.name else None,
             "place": household.label,
             "phone": mask_phone(phone),
             "binding": binding.id,
         }
-        key = f"binding.requested:{binding.id}:{now.timestamp()}"
-        enqueue(db, Push("binding.requested", grid.worker_id, payload, key), now)
+        enqueue(db, BINDING_REQUESTED.push(grid.worker_id, **payload, now=now), now)
     return binding
 
 
@@ -225,9 +225,10 @@ def approve_binding(db: Session, person_id: int, by: str, now: datetime) -> Bind
     binding.decided_at = now
     binding.decided_by = by[:64]
     db.flush()
-    key = f"binding.approved:{binding.id}:{now.timestamp()}"
-    payload = {"place": binding.household.label}
-    enqueue(db, Push("binding.approved", person_id, payload, key), now)
+    push = BINDING_APPROVED.push(
+        person_id, place=binding.household.label, binding=binding.id, now=now
+    )
+    enqueue(db, push, now)
     return binding
 
 
@@ -235,10 +236,10 @@ def reject_binding(db: Session, person_id: int, by: str, now: datetime) -> str:
     """Turn down the person's pending binding (it is removed); the place it was for."""
     binding = _pending(db, person_id)
     place = binding.household.label
-    key = f"binding.rejected:{binding.id}:{now.timestamp()}"
+    push = BINDING_REJECTED.push(person_id, place=place, binding=binding.id, now=now)
     db.delete(binding)
     db.flush()
-    enqueue(db, Push("binding.rejected", person_id, {"place": place}, key), now)
+    enqueue(db, push, now)
     return place
 
 

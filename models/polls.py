@@ -35,8 +35,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import counters
 from .base import Base, UTCDateTime, fits_id
+from .outbox import enqueue
 from .people import Person
 from .places import APPROVED, Binding, Building, Grid, Household
+from .pushes import POLL_HOUSEHOLD_VOTE
 
 LABELS = string.ascii_uppercase[:20]
 DRAFT, OPEN, CLOSED, DECIDED = "draft", "open", "closed", "decided"
@@ -309,7 +311,21 @@ def cast_ballot(db: Session, poll: Poll, person_id: int, text: str, now: datetim
                 )
             )
         )
+    _tell_household(db, poll, person_id, members, choices, now)
     return Cast(poll, choices, previous is not None, previous_voter, members)
+
+
+def _tell_household(
+    db: Session, poll: Poll, voter: int, members: list[int], choices: str, now: datetime
+) -> None:
+    """A household's vote is the last one cast: the other members hear what it is now."""
+    chosen = [[label, poll.options[poll.labels.index(label)]] for label in choices]
+    for member in members:
+        if member != voter:
+            push = POLL_HOUSEHOLD_VOTE.push(
+                member, poll=poll.id, number=poll.number, title=poll.title, choices=chosen, now=now
+            )
+            enqueue(db, push, now)
 
 
 @dataclass(frozen=True)

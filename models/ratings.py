@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .lifecycle import SYSTEM, Actor, move, push_assignee, record_event
-from .outbox import Push, enqueue
+from .outbox import enqueue
 from .people import Person, Role
+from .pushes import TICKET_REOPENED, TICKET_RESIDENT_NOTE
 from .routing import duty_at_level, route
 from .staff import LEVEL_COMMUNITY
 from .tickets import Ticket
@@ -28,16 +29,10 @@ def resident_note(db: Session, ticket: Ticket, resident_id: int, text: str, now:
     record_event(db, ticket, "note", Actor(resident_id), now, before=ticket.status, note=text)
     ticket.updated_at = now
     if ticket.assignee_id is not None:
-        enqueue(
-            db,
-            Push(
-                "ticket.resident_note",
-                ticket.assignee_id,
-                {"ticket": ticket.id, "number": ticket.number, "text": text},
-                f"ticket.resident_note:{ticket.id}:{now.timestamp():.6f}",
-            ),
-            now,
+        push = TICKET_RESIDENT_NOTE.push(
+            ticket.assignee_id, ticket=ticket.id, number=ticket.number, text=text, now=now
         )
+        enqueue(db, push, now)
 
 
 def rate(
@@ -68,25 +63,20 @@ def rate(
     )
     move(db, ticket, "reopen", actor, now, note="rating 3", values=values, event="reopened")
     _reroute_if_holder_left(db, ticket, now)
-    push_assignee(db, ticket, now, tz, "reopened", kind="ticket.reopened")
+    push_assignee(db, ticket, now, tz, "reopened", kind=TICKET_REOPENED)
     supervisor = duty_at_level(db.connection(), LEVEL_COMMUNITY)
     if supervisor is not None and supervisor != ticket.assignee_id:
-        enqueue(
-            db,
-            Push(
-                "ticket.reopened",
-                supervisor,
-                {
-                    "ticket": ticket.id,
-                    "number": ticket.number,
-                    "topic": (ticket.topic.name if ticket.topic is not None else None),
-                    "text": ticket.text,
-                    "supervisor": True,
-                },
-                f"ticket.reopened:{ticket.id}:{now.timestamp():.6f}:supervisor",
-            ),
-            now,
+        push = TICKET_REOPENED.push_variant(
+            "supervisor",
+            supervisor,
+            ticket=ticket.id,
+            number=ticket.number,
+            topic=(ticket.topic.name if ticket.topic is not None else None),
+            text=ticket.text,
+            supervisor=True,
+            now=now,
         )
+        enqueue(db, push, now)
 
 
 def reopen_by_followup(
@@ -110,7 +100,7 @@ def reopen_by_followup(
         event="reopened",
     )
     _reroute_if_holder_left(db, ticket, now)
-    push_assignee(db, ticket, now, tz, "followup", kind="ticket.reopened")
+    push_assignee(db, ticket, now, tz, "followup", kind=TICKET_REOPENED)
 
 
 def _reroute_if_holder_left(db: Session, ticket: Ticket, now: datetime) -> None:

@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 from .accounts import ConsoleAccount
 from .people import Person, Role
 from .places import Grid
+from .pushes import TICKET_HANDED_OVER
 from .staff import StaffError, StaffGrid, StaffTopic
 from .tickets import OPEN_STATUSES, Ticket
 from .topics import Topic
 
 # The push that tells a resident their ticket has a new holder (bot/delivery/templates.py).
-HANDED_OVER = "ticket.handed_over"
+HANDED_OVER = TICKET_HANDED_OVER
 
 
 class NotStaff(StaffError):

@@ -17,6 +17,15 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .base import Base, UTCDateTime
 from .people import Person
 
+# The questions a conversation state waits on, named once: the handler that asks (or a
+# sweep in models/sweeps/ that asks for it) and the handler that takes the answer share them.
+CHOOSE_TOPIC = "choose_topic"  # an unsure ticket: which topic (handlers/report.py)
+RATE = "rate"  # 1 满意 2 基本满意 3 不满意 (after 办结, and the rating reminder)
+REOPEN_DETAIL = "reopen_detail"  # 不满意: what is still wrong
+FOLLOWUP = "followup"  # 回头看: 1 已解决 2 问题还在
+CHOOSE_OPTION = "vote"  # a poll's options were shown: which one (handlers/vote.py)
+STATES = (CHOOSE_TOPIC, RATE, REOPEN_DETAIL, FOLLOWUP, CHOOSE_OPTION)
+
 
 class ConversationState(Base):
     __tablename__ = "conversation_state"
@@ -76,3 +85,9 @@ def pending_states(db: Session, person_id: int, now: datetime) -> list[Conversat
 
 def drop_state(db: Session, state: ConversationState) -> None:
     db.delete(state)
+
+
+def drop_expired_states(db: Session, now: datetime) -> int:
+    """Questions nobody answered in time ("which topic?") are forgotten; how many."""
+    result = db.execute(delete(ConversationState).where(ConversationState.expires_at <= now))
+    return int(result.rowcount)  # type: ignore[attr-defined]

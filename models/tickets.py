@@ -31,6 +31,7 @@ from . import counters
 from .base import Base, UTCDateTime, fits_id
 from .outbox import Push, enqueue
 from .prepared import Prepared
+from .pushes import KINDS, TICKET_ASSIGNED, PushKind
 
 if TYPE_CHECKING:
     from .routing import Prerouted
@@ -387,23 +388,26 @@ def assigned_push(
     due_at: datetime | None,
     tz: tzinfo,
     event: str,
-    kind: str = "ticket.assigned",
+    kind: str | PushKind = TICKET_ASSIGNED,
     extra: dict[str, Any] | None = None,
 ) -> Push:
-    """The push that tells staff a ticket is now theirs (filed, reassigned, escalated)."""
+    """The push that tells staff a ticket is now theirs (filed, reassigned, escalated), or
+    any push of a ticket to its holder (`kind`, one of models/pushes.py's staff kinds)."""
     from .places import mask_phone
 
-    payload: dict[str, Any] = {
-        "ticket": ticket_id,
-        "number": number,
-        "topic": topic,
-        "place": place,
-        "phone": mask_phone(phone),
-        "text": text,
-        "due_at": due_at.astimezone(tz).isoformat() if due_at else None,
+    declared = KINDS[kind] if isinstance(kind, str) else kind
+    return declared.push(
+        assignee_id,
+        ticket=ticket_id,
+        number=number,
+        topic=topic,
+        place=place,
+        phone=mask_phone(phone),
+        text=text,
+        due_at=due_at.astimezone(tz).isoformat() if due_at else None,
+        event=event,
         **(extra or {}),
-    }
-    return Push(kind, assignee_id, payload, f"{kind}:{ticket_id}:{event}:{assignee_id}")
+    )
 
 
 # Built once (with bound parameters): this runs for every attachment a resident sends.

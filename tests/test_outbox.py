@@ -377,24 +377,6 @@ def test_the_daily_quota_backs_off_longest(settings: Settings, fake: FakeWeChat)
     db.dispose()
 
 
-def test_every_push_kind_the_code_queues_has_a_template() -> None:
-    """A kind without a renderer would go dead: check every kind named in the sources."""
-    import re
-    from pathlib import Path
-
-    from bot.delivery.templates import RENDERERS
-
-    root = Path(__file__).resolve().parent.parent
-    queued: set[str] = set()
-    for folder in ("models", "handlers", "bot"):
-        for path in (root / folder).rglob("*.py"):
-            source = path.read_text(encoding="utf-8")
-            queued |= set(re.findall(r'Push\(\s*"([a-z_.]+)"', source))
-            queued |= set(re.findall(r'kind="(ticket\.[a-z_.]+)"', source))
-    assert queued, "no push kinds found: the pattern is stale"
-    assert queued <= set(RENDERERS), sorted(queued - set(RENDERERS))
-
-
 def test_an_unsubscribe_does_not_take_the_waiting_pushes(
     settings: Settings, fake: FakeWeChat, clock: Clock
 ) -> None:

@@ -213,7 +213,7 @@ def test_a_binding_is_approved_from_the_command_line_and_the_resident_told(
     assert pushes == [
         (
             "binding.requested",
-            {"person": "居民", "place": "16-2-501", "phone": "138****5678", "binding": 1},
+            {"person": None, "place": "16-2-501", "phone": "138****5678", "binding": 1},
         ),
         ("binding.approved", {"place": "16-2-501"}),
     ]

@@ -9,6 +9,8 @@ field of it left empty, and a field whose type the value cannot fit are each nam
 
 from __future__ import annotations
 
+from models.pushes import KINDS, Audience, PushKind
+
 from ..config import Settings
 from ..wechat.fields import Unfit, describe, fit, placeholders
 from ..wechat.mapping import TemplateMap, fill, names_in
@@ -30,19 +32,19 @@ NUMERIC = {"number", "ticket", "open", "overdue", "supporters", "announcement"}
 
 
 def local_template_findings(settings: Settings) -> list[Finding]:
-    """What can be said of the mappings without WeChat."""
-    from ..delivery.templates import RENDERERS
-
+    """What can be said of the mappings without WeChat: each names a kind of
+    models/pushes.py that goes to a person, and only the parts that kind's push has."""
     found = []
+    known = ", ".join(sorted(KINDS))
     if settings.templates:
         found.append(Finding(False, LEGACY, LEGACY_FIX))
-    unknown = sorted(set(settings.templates) - set(RENDERERS))
+    unknown = sorted(set(settings.templates) - set(KINDS))
     if unknown:
         found.append(
             Finding(
                 False,
                 f"[wechat] templates: unknown kind(s) {', '.join(unknown)}",
-                f"use push kinds: {', '.join(sorted(RENDERERS))}",
+                f"use push kinds: {known}",
             )
         )
     for section, maps in (
@@ -50,12 +52,38 @@ def local_template_findings(settings: Settings) -> list[Finding]:
         ("subscriptions", settings.subscription_maps),
     ):
         for mapping in maps:
-            if mapping.kind not in RENDERERS:
+            kind = KINDS.get(mapping.kind)
+            where = f'[{section}."{mapping.kind}"]'
+            if kind is None:
+                found.append(
+                    Finding(False, f"{where}: unknown push kind", f"use push kinds: {known}")
+                )
+            else:
+                found += _against_kind(where, mapping, kind)
+    return found
+
+
+def _against_kind(where: str, mapping: TemplateMap, kind: PushKind) -> list[Finding]:
+    if kind.audience == Audience.BROADCAST:
+        return [
+            Finding(
+                False,
+                f"{where}: {kind.name} is a broadcast (群发), sent by WeChat's mass send",
+                f"remove {where}; map the kind sent to each person instead",
+            )
+        ]
+    from ..delivery.templates import render
+
+    parts = {*render(kind, kind.sample()).parts, "sent_at"}
+    found = []
+    for field, value in mapping.fields:
+        for name in names_in(value):
+            if name not in parts:
                 found.append(
                     Finding(
                         False,
-                        f'[{section}."{mapping.kind}"]: unknown push kind',
-                        f"use push kinds: {', '.join(sorted(RENDERERS))}",
+                        f"{where} fields.{field}: a {kind.name} push has no {{{name}}}",
+                        f"its parts are {', '.join(sorted(parts))}",
                     )
                 )
     return found

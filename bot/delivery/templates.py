@@ -5,7 +5,8 @@ wording change reaches pushes already queued. Each kind renders to a `Rendered`:
 a customer-service, WeCom or console message (and for the top of a passive reply), the title
 and fields for a legacy keyword template (`first`, `keyword1` … `remark`), and the named parts
 a typed template's fields are filled from (`parts`: the payload's values, the `headline` and
-the `next_step`; bot/delivery/typed.py).
+the `next_step`; bot/delivery/typed.py). Each kind of models/pushes.py has one renderer, listed
+in `RENDERERS` at the end (tests/test_push_kinds.py checks that none is missing).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from models import pushes
+from models.pushes import PushKind
 from words import when
 
 
@@ -30,7 +33,10 @@ class Rendered:
     remark: str = ""
     # What the person can do next, short enough for a template's thing field (20 characters).
     next_step: str = ""
-    # Set by render(): the payload's values (times as datetimes), headline and next_step.
+    # Values the renderer put in words that a typed template may name too ({closes}).
+    values: dict[str, str] = field(default_factory=dict)
+    # Set by render(): the payload's values (times as datetimes), the renderer's `values`,
+    # headline and next_step.
     parts: dict[str, str | datetime] = field(default_factory=dict)
 
 
@@ -57,23 +63,6 @@ def _late_reply(payload: dict[str, Any]) -> Rendered:
     """The reply to a message whose handling failed and that staff retried (bot/retry.py)."""
     text = str(payload["text"])
     return Rendered(title="回复", text=text, fields=(shorten(text, 20),), remark=text)
-
-
-RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered]] = {
-    "notice": _notice,
-    "notice.mass": _notice,
-    "inbound.reply": _late_reply,
-}
-
-
-def register(kind: str) -> Callable[[Callable[[dict[str, Any]], Rendered]], Any]:
-    """Decorator for a later feature's renderer: `@register("ticket.assigned")`."""
-
-    def add(func: Callable[[dict[str, Any]], Rendered]) -> Callable[[dict[str, Any]], Rendered]:
-        RENDERERS[kind] = func
-        return func
-
-    return add
 
 
 # -- 办·督·评: tickets ------------------------------------------------------------------------
@@ -123,30 +112,26 @@ def _staff(title: str, footer: str) -> Callable[[dict[str, Any]], Rendered]:
     return render_it
 
 
-RENDERERS["ticket.assigned"] = _staff("新诉求待办", "请回复“接单 {number}”接单。")
-RENDERERS["ticket.escalated"] = _staff(
+_assigned = _staff("新诉求待办", "请回复“接单 {number}”接单。")
+_escalated = _staff(
     "逾期升级至{level_name}", "该诉求已超过办理时限，请回复“接单 {number}”接手处理。"
 )
-RENDERERS["ticket.reopened"] = _staff(
+_reopened = _staff(
     "诉求重新打开", "居民对办理结果不满意或问题仍在，请回复“接单 {number}”继续处理。"
 )
-RENDERERS["ticket.due_soon"] = _staff(
-    "诉求即将到期", "请在时限前办结：回复“办结 {number} 处理结果”。"
-)
-RENDERERS["ticket.overdue"] = _staff("诉求已逾期", "请尽快处理并回复“办结 {number} 处理结果”。")
-RENDERERS["ticket.unassigned"] = _staff(
+_due_soon = _staff("诉求即将到期", "请在时限前办结：回复“办结 {number} 处理结果”。")
+_overdue = _staff("诉求已逾期", "请尽快处理并回复“办结 {number} 处理结果”。")
+_unassigned = _staff(
     "诉求{hours}小时无人认领",
     "请回复“接单 {number}”接手，或“转派 {number} 类别或姓名”交给合适的人。",
 )
 
 
-@register("ticket.resident_note")
 def _resident_note(payload: dict[str, Any]) -> Rendered:
     text = f"【居民补充】#{payload['number']}：{shorten(str(payload['text']), 300)}"
     return Rendered("居民补充说明", text, (f"#{payload['number']}",), text)
 
 
-@register("ticket.escalated_away")
 def _escalated_away(payload: dict[str, Any]) -> Rendered:
     text = f"您名下的诉求 #{payload['number']} 已逾期，已升级至{payload['level_name']}处理。"
     return Rendered("诉求已升级", text, (f"#{payload['number']}",), text)
@@ -161,28 +146,26 @@ def _resident(title: str, body: str, then: str = "") -> Callable[[dict[str, Any]
     return render_it
 
 
-RENDERERS["ticket.accepted"] = _resident(
+_accepted = _resident(
     "诉求已受理",
     "您反映的问题 #{number} 已由社区工作人员受理，正在处理中。回复“查询 {number}”查看进度。",
     "回复“查询 {number}”查看进度",
 )
-RENDERERS["ticket.transferred"] = _resident(
-    "诉求已转办", "您反映的问题 #{number} 已转至“{topic}”类别的工作人员办理。"
-)
+_transferred = _resident("诉求已转办", "您反映的问题 #{number} 已转至“{topic}”类别的工作人员办理。")
 # `staff remove`: the holder left and a colleague has the ticket now (models/staff_removal.py).
-RENDERERS["ticket.handed_over"] = _resident(
+_handed_over = _resident(
     "诉求办理人变更", "您反映的问题 #{number} 已改由社区工作人员{holder}继续办理。"
 )
-RENDERERS["ticket.rejected"] = _resident(
+_rejected = _resident(
     "诉求已退回",
     "您反映的问题 #{number} 不属于社区居委会的办理范围，已退回。\n说明：{reason}",
 )
-RENDERERS["ticket.rating_reminder"] = _resident(
+_rating_reminder = _resident(
     "请评价办理结果",
     "您反映的问题 #{number} 已办结，还没收到您的评价。\n" + RATE_QUESTION,
     RATE_STEP,
 )
-RENDERERS["ticket.followup"] = _resident(
+_followup = _resident(
     "回头看",
     "回头看：您之前反映的问题 #{number} 已办结一段时间了，问题还有吗？"
     "\n回复数字：\n1 已解决\n2 问题还在",
@@ -190,7 +173,6 @@ RENDERERS["ticket.followup"] = _resident(
 )
 
 
-@register("ticket.resolved")
 def _resolved(payload: dict[str, Any]) -> Rendered:
     text = (
         f"您反映的问题 #{payload['number']} 已办结。\n处理结果：{payload['outcome']}\n"
@@ -201,10 +183,10 @@ def _resolved(payload: dict[str, Any]) -> Rendered:
 
 
 # 附议: residents who seconded a ticket are told its outcome too (models/lifecycle.py).
-RENDERERS["ticket.supported_resolved"] = _resident(
+_supported_resolved = _resident(
     "诉求已办结", "您附议的问题 #{number} 已办结。\n处理结果：{outcome}"
 )
-RENDERERS["ticket.supported_rejected"] = _resident(
+_supported_rejected = _resident(
     "诉求已退回",
     "您附议的问题 #{number} 不属于社区居委会的办理范围，已退回。\n说明：{reason}",
 )
@@ -213,20 +195,17 @@ RENDERERS["ticket.supported_rejected"] = _resident(
 # -- people and places ------------------------------------------------------------------------
 
 
-@register("binding.requested")
 def _binding_requested(payload: dict[str, Any]) -> Rendered:
-    who = payload.get("person", "居民")
+    who = payload.get("person") or "居民"
     text = f"【住户绑定待审核】{who} 申请绑定 {payload['place']}。回复“审核”查看并处理。"
     return Rendered("住户绑定待审核", text, (str(payload["place"]),), text, "回复“审核”查看并处理")
 
 
-@register("binding.approved")
 def _binding_approved(payload: dict[str, Any]) -> Rendered:
     text = f"您绑定的住址 {payload['place']} 已通过审核。"
     return Rendered("住址绑定已通过", text, (str(payload["place"]),), text)
 
 
-@register("binding.rejected")
 def _binding_rejected(payload: dict[str, Any]) -> Rendered:
     text = (
         f"您申请绑定的住址 {payload['place']} 未通过审核。"
@@ -235,65 +214,89 @@ def _binding_rejected(payload: dict[str, Any]) -> Rendered:
     return Rendered("住址绑定未通过", text, (str(payload["place"]),), text)
 
 
-@register("poll.household_vote")
+# -- 议: polls ----------------------------------------------------------------------------------
+
+
+def _poll_words(payload: dict[str, Any]) -> dict[str, str]:
+    """A poll push's values in words: also the parts a typed template names ({closes},
+    {options}, {choices}, {counts}, {leaders}). Rows queued before issue #15 carry these
+    words already (a str) and are taken as they are."""
+    words: dict[str, str] = {}
+    if "closes_at" in payload:
+        words["closes"] = _when(payload["closes_at"])
+    for name, join in (("options", "\n"), ("choices", "、")):
+        value = payload.get(name)
+        if isinstance(value, list):
+            words[name] = join.join(f"{label} {text}" for label, text in value)
+    counts = payload.get("counts")
+    if isinstance(counts, list):
+        words["counts"] = "\n".join(f"{label} {text}：{n} 票" for label, text, n in counts)
+    leaders = payload.get("leaders")
+    if isinstance(leaders, list):
+        words["leaders"] = "、".join(leaders)
+    for name in ("closes", "options", "choices", "counts", "leaders"):
+        if isinstance(payload.get(name), str):  # queued before issue #15
+            words[name] = payload[name]
+    return words
+
+
 def _household_vote(payload: dict[str, Any]) -> Rendered:
+    words = _poll_words(payload)
     text = (
         f"您家中的成员已为议题 #{payload['number']}「{payload['title']}」"
-        f"投票：{payload['choices']}。"
+        f"投票：{words['choices']}。"
         "本议题按户投票，本户以最后一次投票为准；截止前如需修改，回复“投票 编号 选项”。"
     )
-    return Rendered(
-        "本户投票已更新", text, (f"#{payload['number']}", str(payload["choices"])), text
-    )
+    fields = (f"#{payload['number']}", words["choices"])
+    return Rendered("本户投票已更新", text, fields, text, values=words)
 
 
-@register("poll.opened")
 def _poll_opened(payload: dict[str, Any]) -> Rendered:
+    words = _poll_words(payload)
     text = (
         f"【社区议题】#{payload['number']}「{payload['title']}」开始投票，"
-        f"{payload['closes']} 截止。\n{payload['options']}\n"
+        f"{words['closes']} 截止。\n{words['options']}\n"
         f"回复“投票 {payload['number']} 选项字母”参加，如：投票 {payload['number']} A"
     )
     then = f"回复“投票 {payload['number']} 选项字母”参加"
-    fields = (str(payload["title"]), str(payload["closes"]))
-    return Rendered("社区议题投票", text, fields, text, then)
+    fields = (str(payload["title"]), words["closes"])
+    return Rendered("社区议题投票", text, fields, text, then, values=words)
 
 
-@register("poll.reminder")
 def _poll_reminder(payload: dict[str, Any]) -> Rendered:
+    words = _poll_words(payload)
     text = (
-        f"提醒：议题 #{payload['number']}「{payload['title']}」将于 {payload['closes']} 截止，"
+        f"提醒：议题 #{payload['number']}「{payload['title']}」将于 {words['closes']} 截止，"
         f"您还没有投票。回复“投票 {payload['number']}”查看选项。"
     )
     then = f"回复“投票 {payload['number']}”查看选项"
-    fields = (str(payload["title"]), str(payload["closes"]))
-    return Rendered("议题投票提醒", text, fields, text, then)
+    fields = (str(payload["title"]), words["closes"])
+    return Rendered("议题投票提醒", text, fields, text, then, values=words)
 
 
-@register("poll.result")
 def _poll_result(payload: dict[str, Any]) -> Rendered:
+    words = _poll_words(payload)
     if payload.get("tie"):
-        verdict = f"结果：{payload['leaders']} 票数相同（平票）。"
-    elif payload.get("leaders"):
-        verdict = f"领先：{payload['leaders']}。"
+        verdict = f"结果：{words['leaders']} 票数相同（平票）。"
+    elif words.get("leaders"):
+        verdict = f"领先：{words['leaders']}。"
     else:
         verdict = "本次无人投票。"
     if not payload.get("quorum_met"):
         verdict += "参与人数未达到法定比例。"
     text = (
         f"议题 #{payload['number']}「{payload['title']}」投票已截止，感谢参与！\n"
-        f"{payload['counts']}\n{verdict}\n社区将据此形成决议并公布。"
+        f"{words['counts']}\n{verdict}\n社区将据此形成决议并公布。"
     )
-    return Rendered("议题投票结果", text, (str(payload["title"]), verdict), text)
+    fields = (str(payload["title"]), verdict)
+    return Rendered("议题投票结果", text, fields, text, values=words)
 
 
-@register("poll.decision")
 def _poll_decision(payload: dict[str, Any]) -> Rendered:
     text = f"议题 #{payload['number']}「{payload['title']}」的决议：{payload['decision']}"
     return Rendered("议题决议", text, (str(payload["title"]),), text)
 
 
-@register("poll.followup")
 def _poll_followup(payload: dict[str, Any]) -> Rendered:
     text = (
         f"回头看：议题 #{payload['number']}「{payload['title']}」的决议"
@@ -303,7 +306,6 @@ def _poll_followup(payload: dict[str, Any]) -> Rendered:
     return Rendered("议题决议回头看", text, (str(payload["title"]),), text)
 
 
-@register("staff.digest")
 def _digest(payload: dict[str, Any]) -> Rendered:
     lines = [
         f"【今日待办 {payload['date']}】您有 {payload['open']} 件诉求在办，"
@@ -319,7 +321,53 @@ def _digest(payload: dict[str, Any]) -> Rendered:
     return Rendered("今日待办", text, fields, text, "回复“待办”查看全部")
 
 
-def render(kind: str, payload: dict[str, Any]) -> Rendered:
+Renderer = Callable[[dict[str, Any]], Rendered]
+
+
+def _table(renderers: dict[PushKind, Renderer]) -> dict[str, Renderer]:
+    """Each kind of models/pushes.py and the function that puts it in words, by kind name
+    (an outbox row holds the name)."""
+    return {kind.name: renderer for kind, renderer in renderers.items()}
+
+
+RENDERERS = _table(
+    {
+        pushes.NOTICE: _notice,
+        pushes.NOTICE_MASS: _notice,
+        pushes.INBOUND_REPLY: _late_reply,
+        pushes.TICKET_ASSIGNED: _assigned,
+        pushes.TICKET_ESCALATED: _escalated,
+        pushes.TICKET_REOPENED: _reopened,
+        pushes.TICKET_DUE_SOON: _due_soon,
+        pushes.TICKET_OVERDUE: _overdue,
+        pushes.TICKET_UNASSIGNED: _unassigned,
+        pushes.TICKET_RESIDENT_NOTE: _resident_note,
+        pushes.TICKET_ESCALATED_AWAY: _escalated_away,
+        pushes.TICKET_ACCEPTED: _accepted,
+        pushes.TICKET_TRANSFERRED: _transferred,
+        pushes.TICKET_HANDED_OVER: _handed_over,
+        pushes.TICKET_REJECTED: _rejected,
+        pushes.TICKET_RESOLVED: _resolved,
+        pushes.TICKET_SUPPORTED_RESOLVED: _supported_resolved,
+        pushes.TICKET_SUPPORTED_REJECTED: _supported_rejected,
+        pushes.TICKET_RATING_REMINDER: _rating_reminder,
+        pushes.TICKET_FOLLOWUP: _followup,
+        pushes.BINDING_REQUESTED: _binding_requested,
+        pushes.BINDING_APPROVED: _binding_approved,
+        pushes.BINDING_REJECTED: _binding_rejected,
+        pushes.POLL_HOUSEHOLD_VOTE: _household_vote,
+        pushes.POLL_OPENED: _poll_opened,
+        pushes.POLL_REMINDER: _poll_reminder,
+        pushes.POLL_RESULT: _poll_result,
+        pushes.POLL_DECISION: _poll_decision,
+        pushes.POLL_FOLLOWUP: _poll_followup,
+        pushes.STAFF_DIGEST: _digest,
+    }
+)
+
+
+def render(kind: str | PushKind, payload: dict[str, Any]) -> Rendered:
+    kind = kind if isinstance(kind, str) else kind.name
     try:
         renderer = RENDERERS[kind]
     except KeyError:
@@ -328,7 +376,12 @@ def render(kind: str, payload: dict[str, Any]) -> Rendered:
         rendered = renderer(payload)
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownKind(f"push kind {kind!r}: payload cannot be rendered ({exc!r})") from None
-    parts = {**_parts(payload), "headline": rendered.title, "next_step": rendered.next_step}
+    parts: dict[str, str | datetime] = {
+        **_parts(payload),
+        **rendered.values,
+        "headline": rendered.title,
+        "next_step": rendered.next_step,
+    }
     return replace(rendered, text=shorten(rendered.text, MAX_CHARS), parts=parts)
 
 

@@ -20,13 +20,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.jobs import JobRun
-from models.outbox import CANCELLED, SENT, OutboxMessage
-from models.states import ConversationState
+from models.jobs import JobRun, forget_old
+from models.states import drop_expired_states as drop_states
 
 from ..config import Settings
 from ..db import Database
@@ -150,14 +148,7 @@ def housekeeping() -> None:
         return
     cutoff = now - timedelta(days=settings.scheduler.keep_days)
     with runtime.db.session() as session:
-        pushes = session.execute(
-            delete(OutboxMessage).where(
-                OutboxMessage.status.in_((SENT, CANCELLED)), OutboxMessage.created_at < cutoff
-            )
-        ).rowcount  # type: ignore[attr-defined]
-        runs = session.execute(
-            delete(JobRun).where(JobRun.started_at < cutoff, JobRun.id != run_id)
-        ).rowcount  # type: ignore[attr-defined]
+        pushes, runs = forget_old(session, cutoff, run_id)
     redacted = retention(runtime.db, now, settings.privacy.retain_days, media_folder(settings))
     summary = f"removed {pushes} old pushes, {runs} job records; {redacted}"
     _finish(runtime.db, run_id, runtime.clock(), summary)
@@ -209,9 +200,7 @@ def morning_digest() -> None:
 @register_sweep("conversation_states")
 def drop_expired_states(session: Session, now: datetime, settings: Settings) -> str | None:
     """Questions nobody answered in time ("which topic?") are forgotten."""
-    removed = session.execute(
-        delete(ConversationState).where(ConversationState.expires_at <= now)
-    ).rowcount  # type: ignore[attr-defined]
+    removed = drop_states(session, now)
     return f"{removed} expired questions" if removed else None
 
 
