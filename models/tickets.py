@@ -44,8 +44,16 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    # The resident it is for; None when staff filed it for someone the account does not know
+    # (a phone call, a walk-in): then `phone` is how staff reach them (电话回访).
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
     text: Mapped[str] = mapped_column(Text)
+    # How it came in (models/intake.py CHANNELS): the resident's own chat, or staff filing
+    # on their behalf after a phone call, a visit or a patrol; who filed it (staff, None
+    # when the resident wrote themself) and the phone the resident gave.
+    channel: Mapped[str] = mapped_column(String(16), default="wechat", server_default="wechat")
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # The normalised text, to recognise the same request sent twice.
     text_key: Mapped[str] = mapped_column(String(64))
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"), nullable=True)
