@@ -170,6 +170,10 @@ def _check_holder(db: Session, ticket: Ticket, actor: Actor) -> None:
 
 
 def tell_resident(db: Session, ticket: Ticket, kind: str, now: datetime, **values: Any) -> None:
+    if ticket.person_id is None:
+        # Filed by staff for a resident the account does not know (models/onbehalf.py):
+        # nobody to push to (a push without a person is a broadcast); staff call back.
+        return
     payload = {"ticket": ticket.id, "number": ticket.number, **values}
     key = f"{kind}:{ticket.id}:{now.timestamp():.6f}"
     enqueue(db, Push(kind, ticket.person_id, payload, key), now)
@@ -194,12 +198,14 @@ def push_assignee(
 ) -> None:
     if ticket.assignee_id is None:
         return
-    phone = None
-    from .places import approved_binding
+    # The phone the resident gave staff (on-behalf), else the one on their binding.
+    phone = ticket.phone
+    if phone is None and ticket.person_id is not None:
+        from .places import approved_binding
 
-    binding = approved_binding(db, ticket.person_id)
-    if binding is not None:
-        phone = binding.phone
+        binding = approved_binding(db, ticket.person_id)
+        if binding is not None:
+            phone = binding.phone
     kind = extra.pop("kind", "ticket.assigned")
     if ticket.supporters:
         extra["supporters"] = ticket.supporters
@@ -296,6 +302,8 @@ def resolve(
     done = {"outcome": outcome, "resolved_at": now.isoformat()}
     tell_resident(db, ticket, "ticket.resolved", now, topic=_topic_name(ticket), **done)
     tell_supporters(db, ticket, "ticket.supported_resolved", now, **done)
+    if ticket.person_id is None:
+        return  # nobody to ask by chat: staff record the answer (电话回访, onbehalf.py)
     from .states import push_state
 
     push_state(

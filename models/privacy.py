@@ -146,7 +146,7 @@ def _erase_tickets(db: Session, ticket_ids: list[int]) -> dict[str, int]:
     tickets = db.execute(
         update(Ticket)
         .where(mine)
-        .values(text=ERASED_TEXT, text_key="erased", place=None, outcome=None)
+        .values(text=ERASED_TEXT, text_key="erased", place=None, outcome=None, phone=None)
         .execution_options(synchronize_session=False)
     )
     notes = db.execute(

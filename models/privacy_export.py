@@ -37,6 +37,7 @@ COVERED = {
     ("inbound_message", "person_id"),
     ("ticket", "person_id"),
     ("ticket", "assignee_id"),
+    ("ticket", "filed_by_id"),
     ("ticket_event", "actor_id"),
     ("ballot", "voter_id"),
     ("conversation_state", "person_id"),
@@ -170,13 +171,20 @@ def _staff(db: Session, pid: int) -> dict[str, Any]:
         .join(StaffGrid, StaffGrid.grid_id == Grid.id)
         .where(StaffGrid.person_id == pid)
     )
+    filed = db.execute(
+        select(Ticket.number, Ticket.channel).where(Ticket.filed_by_id == pid).order_by(Ticket.id)
+    )
     held = db.execute(
         select(Ticket.number, Ticket.status).where(Ticket.assignee_id == pid).order_by(Ticket.id)
     )
     acted = db.execute(
         select(Ticket.number, TicketEvent.action, TicketEvent.at)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.actor_id == pid, Ticket.person_id != pid)
+        # A ticket filed for someone the account does not know has no person: theirs too.
+        .where(
+            TicketEvent.actor_id == pid,
+            or_(Ticket.person_id.is_(None), Ticket.person_id != pid),
+        )
         .order_by(TicketEvent.id)
     )
     codes = db.scalars(select(StaffCode).where(StaffCode.used_by == pid))
@@ -185,6 +193,7 @@ def _staff(db: Session, pid: int) -> dict[str, Any]:
         "grids": sorted(grids),
         "worker_of_grids": sorted(db.scalars(select(Grid.name).where(Grid.worker_id == pid))),
         "tickets_held": [{"number": n, "status": s} for n, s in held],
+        "tickets_filed_for_residents": [{"number": n, "channel": c} for n, c in filed],
         "ticket_actions": [{"number": n, "action": a, "at": plain(at)} for n, a, at in acted],
         "codes_redeemed": [row(c, "code_hash", "spec") for c in codes],
     }

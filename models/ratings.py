@@ -43,18 +43,20 @@ def resident_note(db: Session, ticket: Ticket, resident_id: int, text: str, now:
 def rate(
     db: Session,
     ticket: Ticket,
-    resident_id: int,
+    resident_id: int | None,
     score: int,
     now: datetime,
     tz: tzinfo,
     *,
     sla_hours: float,
+    actor: Actor | None = None,
 ) -> None:
     """评价: 1 满意 / 2 基本满意 close the ticket; 3 不满意 reopens it and tells the
-    assignee and their supervisor."""
+    assignee and their supervisor. `actor`: the staff member who recorded the resident's
+    answer on the phone (电话回访), when it is not the resident."""
     if score not in RATINGS:
         raise ValueError(f"a rating is 1, 2 or 3, not {score}")
-    actor = Actor(resident_id)
+    actor = actor or Actor(resident_id)
     values: dict[str, Any] = {"rating": score, "rated_at": now}
     if score in (SATISFIED, FAIRLY_SATISFIED):
         values["closed_at"] = now
@@ -90,14 +92,21 @@ def rate(
 
 
 def reopen_by_followup(
-    db: Session, ticket: Ticket, resident_id: int, now: datetime, tz: tzinfo, *, sla_hours: float
+    db: Session,
+    ticket: Ticket,
+    resident_id: int | None,
+    now: datetime,
+    tz: tzinfo,
+    *,
+    sla_hours: float,
+    actor: Actor | None = None,
 ) -> None:
     """回头看 says the problem is back: reopened, the assignee told."""
     move(
         db,
         ticket,
         "reopen",
-        Actor(resident_id),
+        actor or Actor(resident_id),
         now,
         note="回头看",
         values={

@@ -213,6 +213,10 @@ class Detail:
     assignee: str | None
     attachments: list[AttachmentView] = field(default_factory=list)
     timeline: list[Entry] = field(default_factory=list)
+    # 代居民登记: who filed it (None: the resident themself), and whether staff must call the
+    # resident back because the account cannot reach them (models/onbehalf.py).
+    filed_by: str | None = None
+    callback: bool = False
 
 
 def ticket_detail(db: Session, number: int) -> Detail | None:
@@ -228,22 +232,28 @@ def ticket_detail(db: Session, number: int) -> Detail | None:
     ).one_or_none()
     if ticket is None:
         return None
-    ids = {ticket.person_id, ticket.assignee_id} | {e.actor_id for e in ticket.events}
+    ids = {ticket.person_id, ticket.assignee_id, ticket.filed_by_id}
+    ids |= {e.actor_id for e in ticket.events}
     people = {p.id: p for p in db.scalars(select(Person).where(Person.id.in_(ids - {None})))}
-    resident = people[ticket.person_id]
-    binding = approved_binding(db, ticket.person_id)
+    # None: filed by staff for a resident the account does not know (a phone call, a visit).
+    resident = people.get(ticket.person_id) if ticket.person_id is not None else None
+    binding = approved_binding(db, ticket.person_id) if ticket.person_id is not None else None
     grid = db.get(Grid, ticket.grid_id) if ticket.grid_id is not None else None
     holder = people.get(ticket.assignee_id) if ticket.assignee_id is not None else None
+    # Staff filing for a resident: the phone the resident gave them is the one to call.
+    phone = ticket.phone or (binding.phone if binding else None)
     return Detail(
         ticket=ticket,
-        resident=mask_openid(resident.openid),
-        resident_name=resident.name,
-        phone=mask_phone(binding.phone) if binding else None,
+        resident=mask_openid(resident.openid) if resident is not None else "",
+        resident_name=resident.name if resident is not None else None,
+        phone=mask_phone(phone),
         household=binding.household.label if binding else None,
         grid=grid.name if grid else None,
         assignee=_name(holder),
         attachments=[_attachment(a) for a in ticket.attachments],
         timeline=[_entry(e, people, ticket.person_id) for e in ticket.events],
+        filed_by=_name(people.get(ticket.filed_by_id)) if ticket.filed_by_id else None,
+        callback=resident is None or not resident.following,
     )
 
 
@@ -253,9 +263,10 @@ def _name(person: Person | None) -> str | None:
     return person.name or mask_openid(person.openid)
 
 
-def _entry(event: Any, people: dict[int, Person], resident_id: int) -> Entry:
+def _entry(event: Any, people: dict[int, Person], resident_id: int | None) -> Entry:
     who = people.get(event.actor_id) if event.actor_id is not None else None
-    name = "居民" if event.actor_id == resident_id else _name(who)
+    mine = resident_id is not None and event.actor_id == resident_id
+    name = "居民" if mine else _name(who)
     return Entry(event.at, name, event.action, event.from_status, event.to_status, event.note)
 
 

@@ -186,6 +186,12 @@ def ratings(session: Session, now: datetime, settings: Settings) -> str | None:
     ).all()
     for ticket in remind:
         ticket.rating_reminded_at = now
+        if ticket.person_id is None:
+            # Filed for a resident the account does not know: staff call back (电话回访).
+            record_event(
+                session, ticket, "reminded", SYSTEM, now, before=ticket.status, note="待电话回访"
+            )
+            continue
         enqueue(
             session,
             Push(
@@ -242,6 +248,18 @@ def followups(session: Session, now: datetime, settings: Settings) -> str | None
     ).all()
     for ticket in due:
         ticket.followup_asked_at = now
+        if ticket.person_id is None:
+            # Nobody to ask by chat: the 回头看 is a call (电话回访), recorded by staff.
+            record_event(
+                session,
+                ticket,
+                "followup",
+                SYSTEM,
+                now,
+                before=ticket.status,
+                note="回头看：待电话回访",
+            )
+            continue
         enqueue(
             session,
             Push(
