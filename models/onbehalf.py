@@ -25,7 +25,7 @@ from words import clean, fold
 from .intake import Intake, Outcome, Policy, Report, intake
 from .lifecycle import Actor
 from .people import Person, Role
-from .places import APPROVED, Binding, find_building
+from .places import APPROVED, Binding, approved_binding, find_building
 from .rules import Classification
 from .tickets import Ticket
 
@@ -150,6 +150,14 @@ def reachable(db: Session, tickets: Iterable[Ticket]) -> set[int]:
         )
     )
     return {ticket_id for ticket_id, pid in by_person.items() if pid in following}
+
+
+def callback_phone(db: Session, ticket: Ticket) -> str | None:
+    """The number to call: the one the resident gave staff, else the one on their binding."""
+    if ticket.phone or ticket.person_id is None:
+        return ticket.phone
+    binding = approved_binding(db, ticket.person_id)
+    return binding.phone if binding is not None else None
 
 
 def needs_callback(db: Session, ticket: Ticket) -> bool:

@@ -60,6 +60,7 @@ def index() -> str:
         period=period.rates,
         charts=charts,
         days=DAYS,
+        channels=period.channels,
     )
 
 

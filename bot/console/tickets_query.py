@@ -217,6 +217,8 @@ class Detail:
     # resident back because the account cannot reach them (models/onbehalf.py).
     filed_by: str | None = None
     callback: bool = False
+    # The number in full, for staff who must call (a viewer's page shows `phone`, masked).
+    callback_phone: str | None = None
 
 
 def ticket_detail(db: Session, number: int) -> Detail | None:
@@ -242,6 +244,7 @@ def ticket_detail(db: Session, number: int) -> Detail | None:
     holder = people.get(ticket.assignee_id) if ticket.assignee_id is not None else None
     # Staff filing for a resident: the phone the resident gave them is the one to call.
     phone = ticket.phone or (binding.phone if binding else None)
+    callback = resident is None or not resident.following
     return Detail(
         ticket=ticket,
         resident=mask_openid(resident.openid) if resident is not None else "",
@@ -253,7 +256,8 @@ def ticket_detail(db: Session, number: int) -> Detail | None:
         attachments=[_attachment(a) for a in ticket.attachments],
         timeline=[_entry(e, people, ticket.person_id) for e in ticket.events],
         filed_by=_name(people.get(ticket.filed_by_id)) if ticket.filed_by_id else None,
-        callback=resident is None or not resident.following,
+        callback=callback,
+        callback_phone=phone if callback else None,
     )
 
 
