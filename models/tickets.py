@@ -51,7 +51,9 @@ class Ticket(Base):
     # How it came in (models/intake.py CHANNELS): the resident's own chat, or staff filing
     # on their behalf after a phone call, a visit or a patrol; who filed it (staff, None
     # when the resident wrote themself) and the phone the resident gave.
-    channel: Mapped[str] = mapped_column(String(16), default="wechat", server_default="wechat")
+    # Only a server default: the prepared INSERT of filing (below) names its columns, and a
+    # Python-side default would put the column in it without a value.
+    channel: Mapped[str] = mapped_column(String(16), server_default="wechat")
     filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # The normalised text, to recognise the same request sent twice.
