@@ -150,10 +150,11 @@ def kpis(
     if table is not None:
         query = query.outerjoin(table, join_on)
     grouped = db.execute(query.where(in_period).group_by(name)).all()
-    label = (lambda key: CHANNEL_NAMES.get(key, key)) if by == "channel" else (lambda key: key)
-    rows = [
-        _row(label(r.group_name or unnamed), r, hours[r.group_name or unnamed]) for r in grouped
-    ]
+    names: dict[str, str] = CHANNEL_NAMES if by == "channel" else {}
+    rows = []
+    for r in grouped:
+        key = r.group_name or unnamed
+        rows.append(_row(names.get(key, key), r, hours[key]))
     rows.sort(key=lambda r: (-r.tickets, r.group == unnamed, r.group))
     return [*rows, total_row]
 
