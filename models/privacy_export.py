@@ -85,6 +85,8 @@ def export_person(db: Session, person: Person, now: datetime) -> dict[str, Any]:
             )
         ],
         "tickets": _tickets(db, pid),
+        # Filed by staff for someone the account did not know, with this person's bound phone.
+        "tickets_with_their_phone": _tickets_by_phone(db, pid),
         "ballots": _ballots(db, pid),
         "conversation_states": _owned(db, ConversationState, pid),
         "pushes": _owned(db, OutboxMessage, pid),
@@ -147,6 +149,18 @@ def _tickets(db: Session, pid: int) -> list[dict[str, Any]]:
         }
         for t in tickets
     ]
+
+
+def _tickets_by_phone(db: Session, pid: int) -> list[dict[str, Any]]:
+    binding = db.scalars(select(Binding).where(Binding.person_id == pid)).one_or_none()
+    if binding is None or not binding.phone:
+        return []
+    found = db.scalars(
+        select(Ticket)
+        .where(Ticket.phone == binding.phone, Ticket.person_id.is_(None))
+        .order_by(Ticket.id)
+    )
+    return [{**row(t), "topic": t.topic.name if t.topic else None} for t in found]
 
 
 def _ballots(db: Session, pid: int) -> list[dict[str, Any]]:
