@@ -147,7 +147,7 @@ FOLLOWUP_GOOD = "太好了，感谢您的反馈！"
 FOLLOWUP_BAD = "抱歉问题仍未解决，#{number} 已重新打开，并已通知办理人员。"
 FOLLOWUP_CHOICES = "请回复 1 或 2：1 已解决，2 问题还在。"
 
-# 防刷屏 (bot/conversation.py, handlers/flood.py): rate limits, open-ticket cap and 附议.
+# 防刷屏 (bot/conversation.py, models/intake.py): rate limits, open-ticket cap and 附议.
 TOO_FAST = (
     "您发送太频繁了，请稍后再试。为保证每位居民的诉求都能及时处理，"
     "接下来一段时间内您发来的消息我们会保存，但暂不回复、不登记新诉求。"

@@ -347,7 +347,7 @@ def route_under_topic(
     """
     if ticket.status not in OPEN_STATUSES:
         raise IllegalMove(ticket, "reassign")
-    routed = route(db.connection(), person_id=ticket.person_id, topic_id=topic.id)
+    routed = route(db, person_id=ticket.person_id, topic_id=topic.id)
     before_topic, before_holder, before = _topic_name(ticket), ticket.assignee_id, ticket.status
     moved = routed.assignee_id != before_holder
     if topic.sla_hours and before_topic != topic.name:

@@ -130,7 +130,7 @@ def _reroute_if_holder_left(db: Session, ticket: Ticket, now: datetime) -> None:
     holder = db.get(Person, ticket.assignee_id)
     if holder is not None and holder.role >= Role.STAFF:
         return
-    found = route(db.connection(), person_id=ticket.person_id, topic_id=ticket.topic_id)
+    found = route(db, person_id=ticket.person_id, topic_id=ticket.topic_id)
     ticket.assignee_id = found.assignee_id
     ticket.assigned_reason = found.reason
     note = "原办理人已不在岗，重新分派"
