@@ -192,3 +192,16 @@ def test_the_report_counts_every_channel_and_splits_them(backend_settings: Setti
     assert table[1].split()[:2] == ["渠道", "诉求数"]
     assert table[2].split()[:2] == ["电话", "2"] and table[-1].split()[:2] == ["合计", "3"]
     assert "（巡查）" in yishiting(backend_settings, "report", "--channel", "patrol").stdout
+
+
+def test_the_same_report_again_for_a_known_resident_prints_the_first_number(
+    app: Flask, wechat: WeChat, settings: Settings
+) -> None:
+    prepare(settings)
+    Chat(wechat, "o_resident").say("你好")
+    args = ["--channel", "phone", "--as-openid", "o_resident", LIFT]
+    assert file(settings, *args).stdout == "#1\n"
+    again = file(settings, *args)
+    assert (again.exit_code, again.stdout) == (0, "#1\n")
+    assert "the same request was filed moments ago" in again.stderr
+    assert count_tickets(settings) == 1
