@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from .flood import supporter_ids
 from .outbox import Push, enqueue
 from .people import Person, Role
-from .routing import duty_at_level, route
+from .routing import Route, building_place, duty_at_level, route, route_at
 from .staff import LEVEL_COMMUNITY
 from .tickets import OPEN_STATUSES, Ticket, TicketEvent, assigned_push
 from .topics import Topic
@@ -167,6 +167,15 @@ def _person(db: Session, person_id: int | None) -> Person | None:
 def _check_holder(db: Session, ticket: Ticket, actor: Actor) -> None:
     if ticket.assignee_id not in (None, actor.id) and not actor.overrides:
         raise NotYours(ticket, _person(db, ticket.assignee_id))
+
+
+def route_again(db: Session, ticket: Ticket, topic_id: int | None) -> Route:
+    """Route an existing ticket afresh: by where its resident lives, as when it was filed;
+    a ticket staff filed for someone unknown has no resident, so by its building."""
+    if ticket.person_id is None:
+        place = building_place(db, ticket.building_id) if ticket.building_id else None
+        return route_at(db, place, topic_id)
+    return route(db, person_id=ticket.person_id, topic_id=topic_id)
 
 
 def tell_resident(db: Session, ticket: Ticket, kind: str, now: datetime, **values: Any) -> None:
@@ -347,7 +356,7 @@ def route_under_topic(
     """
     if ticket.status not in OPEN_STATUSES:
         raise IllegalMove(ticket, "reassign")
-    routed = route(db, person_id=ticket.person_id, topic_id=topic.id)
+    routed = route_again(db, ticket, topic.id)
     before_topic, before_holder, before = _topic_name(ticket), ticket.assignee_id, ticket.status
     moved = routed.assignee_id != before_holder
     if topic.sla_hours and before_topic != topic.name:

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .lifecycle import SYSTEM, Actor, move, push_assignee, record_event
+from .lifecycle import SYSTEM, Actor, move, push_assignee, record_event, route_again
 from .outbox import Push, enqueue
 from .people import Person, Role
-from .routing import duty_at_level, route
+from .routing import duty_at_level
 from .staff import LEVEL_COMMUNITY
 from .tickets import Ticket
 
@@ -130,7 +130,7 @@ def _reroute_if_holder_left(db: Session, ticket: Ticket, now: datetime) -> None:
     holder = db.get(Person, ticket.assignee_id)
     if holder is not None and holder.role >= Role.STAFF:
         return
-    found = route(db, person_id=ticket.person_id, topic_id=ticket.topic_id)
+    found = route_again(db, ticket, ticket.topic_id)
     ticket.assignee_id = found.assignee_id
     ticket.assigned_reason = found.reason
     note = "原办理人已不在岗，重新分派"

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from bot.schedule.tickets import followups, ratings
-from models import OutboxMessage, Person, Ticket, ticket_by_number
+from models import OutboxMessage, Person, Ticket, Topic, ticket_by_number
 from models.places import Building, Grid, approve_binding
 from models.staff import LEVEL_COMMUNITY, add_staff
 
@@ -278,3 +278,24 @@ def test_filing_in_the_browser_shows_the_ticket(app: Flask, office: FlaskClient,
         assert page.inner_text("#ticket-channel").startswith("来访")
         assert "已代居民登记诉求 #1" in page.inner_text(".flash.ok")
         assert page.is_visible("#callback-badge")
+
+
+def test_a_ticket_for_someone_unknown_is_routed_again_by_its_building(
+    app: Flask, office: FlaskClient
+) -> None:
+    """No resident, so no home: 转派 routes it by the building staff gave, as filing did."""
+    with db_of(app).session() as session:
+        now = datetime.now(UTC)
+        handled = ("环境卫生", "垃圾分类")
+        add_staff(session, "o_qian", "钱师傅", handled, (), None, 1, now)
+        add_staff(session, "o_zhao", "赵师傅", handled, ("第一网格",), None, 1, now)
+        lifts = session.scalars(select(Topic).where(Topic.name == "电梯设施")).one().id
+    rubbish = "16号楼门口的垃圾桶满了好几天没人清运，味道很大"
+    followed(office, file(office, channel="phone", phone=CALLER, building="16", text=rubbish))
+    filed = ticket(app, 1)
+    assert (filed.assigned_reason, filed.place) == ("topic+grid", "16")
+    zhao = logged_in(app, "zhao", "staff", openid="o_zhao")
+    followed(zhao, act(zhao, 1, "reassign", target=f"topic-{lifts}"))
+    assert ticket(app, 1).assigned_reason == "topic"  # 王师傅's
+    page = followed(office, act(office, 1, "reassign", target=f"topic-{filed.topic_id}"))
+    assert re.search(r'id="ticket-assignee">赵师傅<', page), page
