@@ -260,9 +260,15 @@ def test_the_dashboard_counts_every_channel(
     )
     html = office.get("/admin").get_data(as_text=True)
     table = html[html.index('id="channel-table"') :]
-    for name in ("微信", "电话", "来访"):
-        assert re.search(rf"<td>{name}</td><td>1</td><td>1</td>", table), table
+    for key, name in (("wechat", "微信"), ("phone", "电话"), ("visit", "来访")):
+        row = rf'<td><a href="/admin/tickets\?channel={key}">{name}</a></td><td>1</td><td>1</td>'
+        assert re.search(row, table), table
     assert "共 3 件诉求" in html
+    # Each channel's row opens its tickets; the list marks the ones staff filed.
+    listed = office.get("/admin/tickets?channel=phone").get_data(as_text=True)
+    assert re.findall(r'href="/admin/tickets/(\d+)"', listed) == ["2"]
+    assert '<span class="badge channel" title="工作人员代居民登记">电话</span>' in listed
+    assert "渠道”无效" in office.get("/admin/tickets?channel=fax").get_data(as_text=True)
 
 
 def test_filing_in_the_browser_shows_the_ticket(app: Flask, office: FlaskClient, page: Any) -> None:

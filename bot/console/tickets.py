@@ -74,6 +74,7 @@ FILTER_NAMES = {
     "grid": "网格",
     "assignee": "办理人",
     "page": "页码",
+    "channel": "渠道",
 }
 
 
@@ -87,6 +88,14 @@ def _id_or_none(args: MultiDict[str, str], name: str, errors: list[str]) -> int 
         return int(value)
     errors.append(BAD_FILTER.format(name=FILTER_NAMES[name]))
     return None
+
+
+def _channel(args: MultiDict[str, str], errors: list[str]) -> str | None:
+    value = (args.get("channel") or "").strip() or None
+    if value is not None and value not in CHANNEL_NAMES:
+        errors.append(BAD_FILTER.format(name=FILTER_NAMES["channel"]))
+        return None
+    return value
 
 
 def parse_filters(args: MultiDict[str, str]) -> tuple[Filters, int, list[str]]:
@@ -105,6 +114,7 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[Filters, int, list[str]]:
         assignee=_id_or_none(args, "assignee", errors),
         overdue=args.get("overdue") == "1",
         q=(args.get("q") or "").strip()[:50] or None,
+        channel=_channel(args, errors),
     )
     return filters, page if isinstance(page, int) and page >= 1 else 1, errors
 
@@ -134,6 +144,7 @@ def index() -> str:
         open_statuses=OPEN_STATUSES,
         any_open=OPEN,
         may_file=current_user.may(ConsoleRole.STAFF),
+        channels=CHANNEL_NAMES,
     )
 
 

@@ -40,6 +40,7 @@ class Filters:
     assignee: int | str | None = None  # an id, or NONE
     overdue: bool = False
     q: str | None = None  # a number (#12 or 12) or words in the text
+    channel: str | None = None  # how it came in: wechat, or phone / visit / patrol (staff)
 
     def args(self) -> dict[str, str]:
         """The filters as query arguments again (for the pager's links)."""
@@ -50,6 +51,7 @@ class Filters:
             "assignee": self.assignee,
             "overdue": "1" if self.overdue else None,
             "q": self.q,
+            "channel": self.channel,
         }
         return {key: str(value) for key, value in values.items() if value is not None}
 
@@ -65,6 +67,7 @@ class Row:
     assignee: str | None
     due_at: datetime | None
     supporters: int = 0  # 附议: other residents who reported the same problem
+    channel: str = "wechat"  # how it came in (staff filed the others for a resident)
 
     def overdue(self, now: datetime) -> bool:
         return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < now
@@ -87,6 +90,8 @@ def _where(query: AnySelect, filters: Filters, now: datetime) -> AnySelect:
         query = query.where(Ticket.assignee_id == filters.assignee)
     if filters.overdue:
         query = query.where(Ticket.status.in_(OPEN_STATUSES), Ticket.due_at < now)
+    if filters.channel is not None:
+        query = query.where(Ticket.channel == filters.channel)
     if filters.q:
         number = filters.q.lstrip("#＃")
         if number.isascii() and number.isdigit() and len(number) < 10:
@@ -139,6 +144,7 @@ def ticket_page(db: Session, filters: Filters, now: datetime, page: int) -> tupl
             assignee.name,
             Ticket.due_at,
             Ticket.supporters,
+            Ticket.channel,
         )
         .outerjoin(Topic, Topic.id == Ticket.topic_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
