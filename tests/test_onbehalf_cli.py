@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import Chat, WeChat, db_of, pushes_to
+from conftest import Chat, WeChat, db_of, make_app, pushes_to
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -205,3 +205,13 @@ def test_the_same_report_again_for_a_known_resident_prints_the_first_number(
     assert (again.exit_code, again.stdout) == (0, "#1\n")
     assert "the same request was filed moments ago" in again.stderr
     assert count_tickets(settings) == 1
+
+
+def test_metrics_count_tickets_by_channel(settings: Settings) -> None:
+    prepare(settings)
+    assert file(settings, "--channel", "patrol", "--building", "16", LIFT).stdout == "#1\n"
+    app = make_app(settings.replace(metrics={"enabled": True}))
+    WeChat(app.test_client(), settings).send("o_resident", "小区门口的路灯坏了好几天了")
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    for channel, count in (("wechat", 1), ("phone", 0), ("visit", 0), ("patrol", 1)):
+        assert f'yishiting_tickets_by_channel{{channel="{channel}"}} {count}\n' in text
