@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from . import counters
 from .outbox import enqueue
-from .prepared import Prepared
+from .prepared import Prepared, connection_of
 from .routing import Route
 from .rules import Classification
 from .tickets import Filed, Ticket, TicketEvent, assigned_push
@@ -56,7 +56,7 @@ _EVENT = Prepared(
 
 def enabled_topic(db: Session, name: str) -> tuple[int, float] | None:
     """The id and deadline hours of the enabled topic called `name`, if there is one."""
-    found = _ENABLED_TOPIC.run(db.connection(), {"topic_name": name})
+    found = _ENABLED_TOPIC.run(connection_of(db), {"topic_name": name})
     return (int(found[0][0]), float(found[0][1])) if found else None
 
 
@@ -77,9 +77,9 @@ def file_ticket(
     """File a new ticket with the next number: under `topic` (its name and enabled id; no id:
     triage), held by `routed`, due in `hours`, its first timeline entry by `actor_id` (who
     filed it), and the push to its holder."""
-    conn = db.connection()
+    conn = connection_of(db)
     topic_name, topic_id = topic
-    number = counters.bump(db, counters.TICKET_NUMBER)
+    number = counters.bump(conn, counters.TICKET_NUMBER)
     due_at = now + timedelta(hours=float(hours))
     place = routed.place
     values: dict[str, Any] = {
@@ -131,5 +131,5 @@ def file_ticket(
             tz=tz,
             event="filed",
         )
-        enqueue(db, push, now)
+        enqueue(conn, push, now)
     return Filed(ticket_id, number, name, routed.assignee_id)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from words import fold
 
 from .base import Base, UTCDateTime
-from .prepared import Prepared
+from .prepared import Prepared, connection_of
 from .tickets import IS_OPEN, WITH_TOPIC, Ticket
 from .topics import Topic
 
@@ -104,12 +104,12 @@ def nearby_tickets(
     """Open tickets about `building_id` filed after `since` by others, newest first (one
     query, on the partial index ix_ticket_building_created)."""
     params = {"building_id": building_id, "person_id": person_id, "since": since}
-    return [Nearby(*row) for row in _NEARBY.run(db.connection(), params)]
+    return [Nearby(*row) for row in _NEARBY.run(connection_of(db), params)]
 
 
 def support(db: Session, ticket_id: int, person_id: int, now: datetime) -> bool:
     """Link the person to the ticket as a supporter; False if they already were one."""
-    conn = db.connection()
+    conn = connection_of(db)
     params = {"ticket_id": ticket_id, "person_id": person_id, "now": now}
     if not _LINKS[conn.dialect.name].run(conn, params):
         return False

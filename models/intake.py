@@ -34,7 +34,7 @@ from words import text_key
 from .filing import enabled_topic, file_ticket
 from .flood import nearby_tickets, same_problem, support
 from .people import Person, Role
-from .prepared import Prepared
+from .prepared import Prepared, connection_of
 from .routing import Place, Route, building_place, place_of, route_at
 from .rules import Classification
 from .tickets import IS_OPEN, SAME_TEXT, Ticket, open_tickets_of
@@ -262,7 +262,7 @@ def _mine(
     if person_id is None:
         return 0, Role.RESIDENT, None
     params = {"person_id": person_id, "text_key": key, "since": since}
-    [(count, role, ticket_id, number, topic)] = _MINE.run(db.connection(), params)
+    [(count, role, ticket_id, number, topic)] = _MINE.run(connection_of(db), params)
     same = (ticket_id, number, topic) if ticket_id is not None else None
     return int(count), role or Role.RESIDENT, same
 
@@ -279,7 +279,7 @@ def hint_for(
     topic = verdict.topic if not verdict.unsure else None
     found = enabled_topic(db, topic) if topic else None
     topic_id, sla_hours = found if found else (None, None)
-    person = _PERSON_BY_OPENID.run(db.connection(), {"openid": openid})
+    person = _PERSON_BY_OPENID.run(connection_of(db), {"openid": openid})
     person_id = int(person[0][0]) if person else None
     routed = route_at(db, _place(db, person_id, building_id, None), topic_id)
     return Hint(person_id, building_id, topic, topic_id, sla_hours, routed)

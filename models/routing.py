@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from .people import Person
 from .places import APPROVED, Binding, Building, Grid, Household
-from .prepared import Prepared
+from .prepared import Prepared, connection_of
 from .staff import LEVEL_COMMUNITY, LEVEL_STAFF, StaffGrid, StaffTopic
 from .tickets import OPEN_STATUSES, Ticket
 
@@ -121,7 +121,7 @@ _AT_LEVEL = _pick(_P.c.staff_level == bindparam("level"))
 
 def place_of(db: Session, person_id: int) -> Place | None:
     """Where the person lives (their approved binding), or None."""
-    rows = _PLACE.run(db.connection(), {"person_id": person_id})
+    rows = _PLACE.run(connection_of(db), {"person_id": person_id})
     if not rows:
         return None
     grid_id, building, unit, room, phone, building_id = rows[0]
@@ -133,7 +133,7 @@ _BUILDING = Prepared(select(_BL.c.grid_id, _BL.c.name).where(_BL.c.id == bindpar
 
 def building_place(db: Session, building_id: int, phone: str | None = None) -> Place | None:
     """The place of a report about a building (a channel's place hint), or None if unknown."""
-    rows = _BUILDING.run(db.connection(), {"building_id": building_id})
+    rows = _BUILDING.run(connection_of(db), {"building_id": building_id})
     if not rows:
         return None
     grid_id, name = rows[0]
@@ -151,7 +151,7 @@ def route(db: Session, *, person_id: int | None, topic_id: int | None) -> Route:
 
 def route_at(db: Session, place: Place | None, topic_id: int | None) -> Route:
     """Choose the assignee of a ticket about `place` (None: unknown) under `topic_id`."""
-    conn = db.connection()
+    conn = connection_of(db)
     grid_id = place.grid_id if place else None
     if topic_id is not None and grid_id is not None:
         found = _TOPIC_AND_GRID.run(conn, {"topic_id": topic_id, "grid_id": grid_id})

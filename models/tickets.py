@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .base import Base, UTCDateTime, fits_id
 from .outbox import Push
-from .prepared import Prepared
+from .prepared import Prepared, connection_of
 from .topics import Topic
 
 OPEN_STATUSES = ("new", "accepted", "in_progress", "reopened", "escalated")
@@ -222,7 +222,7 @@ _SAME_TEXT = Prepared(SAME_TEXT)
 def same_text_ticket(db: Session, person_id: int, text_key: str, since: datetime) -> Filed | None:
     """The person's ticket with the same normalised text filed after `since`, if any."""
     rows = _SAME_TEXT.run(
-        db.connection(), {"person_id": person_id, "text_key": text_key, "since": since}
+        connection_of(db), {"person_id": person_id, "text_key": text_key, "since": since}
     )
     return Filed(*rows[0]) if rows else None
 
