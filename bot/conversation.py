@@ -40,8 +40,8 @@ from models import (
     touch_person,
 )
 from models.inbound import drop_failed, push_late_reply
+from models.intake import Hint, hint_for
 from models.outbox import take_held
-from models.routing import Prerouted, preroute
 from models.seen import record_seen
 from words import clean
 
@@ -146,9 +146,7 @@ class Conversation:
     ) -> Outcome:
         now = self.clock()
         classify, expected = self._classifier_for(message)
-        prerouted = (
-            self._preroute(message.sender, expected, deadline) if expected is not None else None
-        )
+        hint = self._hint(message.sender, expected, deadline) if expected is not None else None
         with self.db.transaction(deadline=deadline) as conn:
             if delivery is not None:
                 try:
@@ -183,7 +181,7 @@ class Conversation:
                 record_reply(conn, inbound_id, person_id=person.id, reply=reply)
                 log.info("rate limit: %s over it, message stored only", person_tag(message.sender))
                 return Outcome(reply)
-            reply = self._dispatch(conn, message, person, now, classify, prerouted)
+            reply = self._dispatch(conn, message, person, now, classify, hint)
             record_reply(conn, inbound_id, person_id=person.id, reply=reply)
             if retrying is not None and reply:
                 push_late_reply(conn, key, person_id=person.id, reply=reply, now=now)
@@ -202,7 +200,7 @@ class Conversation:
         person: PersonRef,
         now: datetime,
         classify: Callable[[str], Classification],
-        prerouted: Prerouted | None,
+        hint: Hint | None,
     ) -> str | None:
         """Route the message to its handler; the reply, with waiting pushes on top."""
         opened: list[Session] = []  # the handler's ORM session, if it asked for one
@@ -216,13 +214,12 @@ class Conversation:
             message=message,
             now=now,
             router=self.router,
-            conn=conn,
             open_session=open_session,
             classify=classify,
             explain=lambda text: render_explanation(self.rulebook.current().explain(text)),
             options=self.options,
             tz=self.tz,
-            prerouted=prerouted,
+            hint=hint,
         )
         try:
             reply = self.router.dispatch(ctx)
@@ -280,16 +277,17 @@ class Conversation:
             expected = classify(text)
         return classify, expected
 
-    def _preroute(
-        self, openid: str, verdict: Classification, deadline: float | None
-    ) -> Prerouted | None:
+    def _hint(self, openid: str, verdict: Classification, deadline: float | None) -> Hint | None:
         """Route the text as the ticket it will probably become, in a read transaction, so
-        the write transaction (one writer at a time on SQLite) has less to do. Filing uses it
-        only if the ticket's topic is the one routed for."""
-        topic = verdict.topic if not verdict.unsure else None
+        the write transaction (one writer at a time on SQLite) has less to do. Intake checks
+        the hint and works it out again when it does not fit; nothing depends on it."""
         try:
             with self.db.reading(deadline=deadline) as conn:  # its waits end there too
-                return preroute(conn, openid=openid, topic=topic)
+                session = self.db.session_on(conn)
+                try:
+                    return hint_for(session, openid=openid, verdict=verdict)
+                finally:
+                    session.close()
         except SQLAlchemyError:
             log.warning("pre-routing failed; the ticket is routed when filed", exc_info=True)
             return None

@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.inbound import count_failed
+from models.intake import CHANNELS
 from models.media import OUTCOMES, WAITING
 from models.outbox import DEAD, PENDING, STATUSES, OutboxMessage
 from models.tickets import OPEN_STATUSES, Attachment, Ticket
@@ -152,6 +153,15 @@ def database_lines(session: Session, backlog_seconds: float, now: datetime) -> I
         [
             (f'state="{_escape(state)}"', tickets.get(state, 0))
             for state in _union(TICKET_STATES, tickets)
+        ],
+    )
+    channels = _counts(session, Ticket.channel)
+    yield from _gauge(
+        "yishiting_tickets_by_channel",
+        "Tickets by how they came in (wechat; phone, visit, patrol: filed by staff).",
+        [
+            (f'channel="{_escape(channel)}"', channels.get(channel, 0))
+            for channel in _union(CHANNELS, channels)
         ],
     )
     media = _counts(session, Attachment.media_status, Attachment.media_status.is_not(None))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from models import Role, Ticket, open_tickets_of, ticket_by_number
+from models.onbehalf import callback_phone, needs_callback
+from models.places import mask_phone
 from words import STATUS_NAMES, as_number
+from words.channels import CHANNEL_NAMES
 
 from . import texts
 from .router import Context, Router
@@ -51,7 +54,21 @@ def show_ticket(ctx: Context, args: str) -> str:
     ]
     if ticket.attachments:
         lines.append(texts.QUERY_ATTACHMENTS.format(count=len(ticket.attachments)))
+    if ctx.person.role >= Role.STAFF:
+        lines.extend(_on_behalf_lines(ctx, ticket))
     return "\n".join(lines)
+
+
+def _on_behalf_lines(ctx: Context, ticket: Ticket) -> list[str]:
+    """For staff: how a ticket staff filed came in, and whether the resident needs a call."""
+    lines = []
+    if ticket.channel != "wechat":
+        channel = CHANNEL_NAMES.get(ticket.channel, ticket.channel)
+        lines.append(texts.QUERY_ON_BEHALF.format(channel=channel))
+    if needs_callback(ctx.db, ticket):
+        phone = mask_phone(callback_phone(ctx.db, ticket)) or texts.QUERY_NO_PHONE
+        lines.append(texts.QUERY_CALLBACK.format(phone=phone))
+    return lines
 
 
 def _topic(ticket: Ticket) -> str:

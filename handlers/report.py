@@ -9,29 +9,27 @@ joins their newest ticket.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from models import (
     ConversationState,
-    Filed,
     attach,
     drop_state,
     enabled_topics,
-    file_ticket,
     latest_ticket,
     push_state,
     ticket_by_number,
     topic_by_name,
 )
+from models.intake import Intake, Outcome, Policy, Report, intake
 from models.lifecycle import actor_for, route_under_topic
 from models.states import CHOOSE_TOPIC
-from models.tickets import mine_now
-from words import clean, fold, meaningful_length, text_key
+from words import clean, fold, meaningful_length
 
 from . import texts
-from .flood import before_filing
-from .router import PASS, Context, Pass, Reply, Router
+from .router import PASS, Context, Options, Pass, Reply, Router
 
 router = Router("report")
 
@@ -75,51 +73,57 @@ def on_location(ctx: Context) -> Reply:
 
 
 def file_request(ctx: Context, text: str) -> str:
-    """File `text` as a ticket (or find the same one sent moments ago) and say so.
+    """Take `text` in as the person's report (models/intake.py) and say what became of it."""
+    report = Report(text, "wechat", ctx.person.id, ctx.now, hint=ctx.hint)
+    result = intake(ctx.db, report, _policy(ctx.options, ctx.tz), ctx.classify)
+    return _say(ctx, result)
 
-    The common case runs on `ctx.conn` without the ORM: it is the costliest thing a
-    message does inside the write transaction.
-    """
-    key = text_key(text)
-    window = timedelta(minutes=ctx.options.same_text_minutes)
-    mine = mine_now(ctx.conn, ctx.person.id, key, ctx.now - window)
-    if mine.same is not None:
-        same = mine.same
-        return texts.SAME_AGAIN.format(number=same.number, topic=same.topic or texts.NO_TOPIC)
-    if (instead := before_filing(ctx, text, key, mine.open_count)) is not None:
-        return instead  # 附议 on a neighbour's ticket, or too many open tickets
-    verdict = ctx.classify(text)
-    ticket = file_ticket(
-        ctx.conn,
-        person_id=ctx.person.id,
-        text=text,
-        text_key=key,
-        topic=verdict.topic if not verdict.unsure else None,
-        score=verdict.score if verdict.topic else None,
-        unsure=verdict.unsure,
-        now=ctx.now,
-        triage_hours=ctx.options.triage_sla_hours,
-        tz=ctx.tz,
-        prerouted=ctx.prerouted,
+
+def _say(ctx: Context, result: Intake) -> str:
+    """The resident's words for what intake did."""
+    match result.outcome:
+        case Outcome.SAME_AGAIN:
+            topic = result.topic or texts.NO_TOPIC
+            return texts.SAME_AGAIN.format(number=result.number, topic=topic)
+        case Outcome.SUPPORTED:
+            return texts.SUPPORTED.format(number=result.number)
+        case Outcome.SUPPORTED_AGAIN:
+            return texts.SUPPORTED_AGAIN.format(number=result.number)
+        case Outcome.TOO_MANY_OPEN:
+            numbers = "、".join(f"#{number}" for number in result.open_numbers)
+            return texts.TOO_MANY_OPEN.format(count=result.open_count, numbers=numbers)
+        case Outcome.FILED:
+            return texts.FILED.format(number=result.number, topic=result.topic)
+    assert result.number is not None  # UNSURE: filed, in triage
+    return _ask_for_topic(ctx, result.number, list(result.candidates))
+
+
+@lru_cache(maxsize=8)
+def _policy(options: Options, tz: tzinfo) -> Policy:
+    """Intake's numbers from the conversation's settings (the same for every message)."""
+    return Policy(
+        same_text_minutes=options.same_text_minutes,
+        max_open_tickets=options.max_open_tickets,
+        support_hours=options.support_hours,
+        triage_hours=options.triage_sla_hours,
+        tz=tz,
     )
-    if ticket.topic is not None:
-        return texts.FILED.format(number=ticket.number, topic=ticket.topic)
-    return _ask_for_topic(ctx, ticket, [name for name, _ in verdict.candidates])
 
 
-def _ask_for_topic(ctx: Context, ticket: Filed, candidates: list[str]) -> str:
+def _ask_for_topic(ctx: Context, number: int, candidates: list[str]) -> str:
+    """The CHOOSE_TOPIC question: the classifier's enabled candidates (else every topic)."""
     enabled = [t.name for t in enabled_topics(ctx.db)]
     options = [name for name in candidates if name in enabled][:3] or enabled
     push_state(
         ctx.db,
         ctx.person.id,
         CHOOSE_TOPIC,
-        {"ticket": ticket.number, "options": options},
+        {"ticket": number, "options": options},
         now=ctx.now,
         ttl=timedelta(minutes=ctx.options.choice_minutes),
     )
     lines = [f"{i} {name}" for i, name in enumerate([*options, texts.OTHER], start=1)]
-    return texts.FILED_UNSURE.format(number=ticket.number, options="\n".join(lines))
+    return texts.FILED_UNSURE.format(number=number, options="\n".join(lines))
 
 
 @router.state(CHOOSE_TOPIC)

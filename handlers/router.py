@@ -15,11 +15,10 @@ from datetime import UTC, datetime, tzinfo
 from functools import cached_property
 from typing import TypeVar
 
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from models import Classification, ConversationState, PersonRef, Role, pending_states
-from models.routing import Prerouted
+from models.intake import Hint
 from words import fold
 
 from . import texts
@@ -49,9 +48,10 @@ class Options:
 class Context:
     """What a handler may use: built by the application for each message.
 
-    `db` is an ORM session inside the message's transaction, opened on first use (most
-    replies need none); handlers may flush, never commit. `classify` is the keyword
-    classifier. `notices` are lines put before the reply (e.g. what became of an unanswered
+    `db` is the one database handle: an ORM session inside the message's transaction, opened
+    on first use (most replies need none); handlers may flush, never commit. Domain
+    operations run their hot statements on its connection themselves. `classify` is the
+    keyword classifier. `notices` are lines put before the reply (e.g. what became of an unanswered
     question).
     """
 
@@ -62,25 +62,24 @@ class Context:
         message: Message,
         now: datetime,
         router: Router,
-        conn: Connection,
         open_session: Callable[[], Session],
         classify: Callable[[str], Classification],
         explain: Callable[[str], str],
         options: Options | None = None,
         tz: tzinfo = UTC,
-        prerouted: Prerouted | None = None,
+        hint: Hint | None = None,
     ) -> None:
         self.person = person
         self.message = message
         self.now = now
         self.router = router
-        self.conn = conn  # the message's transaction, for Core statements on hot paths
         self.classify = classify
         self.explain = explain  # the classifier's reasoning on a text, for admins
         self.options = options or Options()
         self.tz = tz  # the community's time zone, for times a person reads
-        # The message's text routed as a new ticket before the write transaction (or None).
-        self.prerouted = prerouted
+        # The message's text routed as a new ticket before the write transaction (or None):
+        # intake checks it and may save that work inside the transaction.
+        self.hint = hint
         self.notices: list[str] = []
         self._open_session = open_session
 

@@ -28,6 +28,7 @@ from models.lifecycle import (
     reject,
     resolve,
 )
+from models.onbehalf import reachable
 from models.topics import enabled_topics
 from words import ACTION_NAMES, STATUS_NAMES, as_number, fold, when
 
@@ -94,6 +95,7 @@ def todo(ctx: Context, args: str) -> str:
     if not tickets:
         return texts.TODO_EMPTY
     lines = [texts.TODO_HEADER]
+    reached = reachable(ctx.db, tickets)
     for ticket in tickets:
         late = ticket.due_at is not None and ticket.due_at < ctx.now
         lines.append(
@@ -105,6 +107,7 @@ def todo(ctx: Context, args: str) -> str:
                 late=texts.TODO_LATE if late else "",
             )
             + (texts.TODO_SUPPORTERS.format(count=ticket.supporters) if ticket.supporters else "")
+            + (texts.TODO_CALLBACK if ticket.id not in reached else "")
         )
     lines.append(texts.TODO_FOOTER)
     return "\n".join(lines)

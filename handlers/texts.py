@@ -107,6 +107,11 @@ TODO_HEADER = "您的待办诉求（按时限排序）："
 TODO_LINE = "#{number} {topic} · {status} · 时限 {due}{late}"
 TODO_LATE = "（已逾期）"
 TODO_SUPPORTERS = " · 附议 {count} 人"
+# Filed by staff for a resident the account cannot reach (models/onbehalf.py): call them.
+TODO_CALLBACK = " · 电话回访"
+QUERY_CALLBACK = "电话回访：{phone}（居民收不到微信通知，完整号码见管理后台）"
+QUERY_NO_PHONE = "未留电话"
+QUERY_ON_BEHALF = "登记渠道：{channel}（代居民登记）"
 TODO_FOOTER = "回复“接单 编号”“备注 编号 内容”“办结 编号 处理结果”“退回 编号 理由”处理。"
 ACCEPTED = "已接单 #{number}（{topic}），办理时限 {due}。处理完毕请回复“办结 {number} 处理结果”。"
 TAKEN = "#{number} 已由{holder}接单，无需重复接单。"
@@ -142,7 +147,7 @@ FOLLOWUP_GOOD = "太好了，感谢您的反馈！"
 FOLLOWUP_BAD = "抱歉问题仍未解决，#{number} 已重新打开，并已通知办理人员。"
 FOLLOWUP_CHOICES = "请回复 1 或 2：1 已解决，2 问题还在。"
 
-# 防刷屏 (bot/conversation.py, handlers/flood.py): rate limits, open-ticket cap and 附议.
+# 防刷屏 (bot/conversation.py, models/intake.py): rate limits, open-ticket cap and 附议.
 TOO_FAST = (
     "您发送太频繁了，请稍后再试。为保证每位居民的诉求都能及时处理，"
     "接下来一段时间内您发来的消息我们会保存，但暂不回复、不登记新诉求。"

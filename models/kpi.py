@@ -19,18 +19,20 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, case, func, literal_column, null, or_, select, text
 from sqlalchemy.orm import Session
 
+from words.channels import CHANNEL_NAMES
+
 from .places import Grid
 from .tickets import OPEN_STATUSES, Ticket
 from .topics import Topic
 
-GROUPINGS = ("topic", "grid", "all")
+GROUPINGS = ("topic", "grid", "channel", "all")
 NO_TOPIC = "（未分类）"
 NO_GRID = "（未分网格）"
 TOTAL = "合计"
@@ -107,19 +109,27 @@ def _grouping(by: str) -> tuple[Any, Any, Any, str] | None:
         return Topic.name, Topic, Ticket.topic_id == Topic.id, NO_TOPIC
     if by == "grid":
         return Grid.name, Grid, Ticket.grid_id == Grid.id, NO_GRID
+    if by == "channel":
+        # On the ticket itself: no table to join; every ticket has one (wechat by default).
+        return Ticket.channel, None, None, TOTAL
     if by == "all":
         return None
     raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
 
 
-def kpis(db: Session, *, since: datetime, until: datetime, by: str = "topic") -> list[KpiRow]:
+def kpis(
+    db: Session, *, since: datetime, until: datetime, by: str = "topic", channel: str | None = None
+) -> list[KpiRow]:
     """The figures of tickets created in [since, until): one row per group, then the total.
 
-    `by`: "topic" (the unnamed group is 「（未分类）」), "grid" (「（未分网格）」) or "all"
-    (the total only). Groups without tickets are left out; the biggest come first.
+    `by`: "topic" (the unnamed group is 「（未分类）」), "grid" (「（未分网格）」), "channel"
+    (微信, 电话, 来访, 巡查: how each came in) or "all" (the total only). Groups without
+    tickets are left out; the biggest come first. `channel`: only tickets that came in so.
     """
     grouping = _grouping(by)
     in_period = and_(Ticket.created_at >= since, Ticket.created_at < until)
+    if channel is not None:
+        in_period = and_(in_period, Ticket.channel == channel)
     name, table, join_on, unnamed = grouping or (null(), None, None, TOTAL)
 
     responses = select(name, Ticket.created_at, Ticket.accepted_at).select_from(Ticket)
@@ -134,16 +144,17 @@ def kpis(db: Session, *, since: datetime, until: datetime, by: str = "topic") ->
 
     total = db.execute(select(*_measures()).where(in_period)).one()
     total_row = _row(TOTAL, total, all_hours, total=True)
-    if table is None:
+    if grouping is None:
         return [total_row]
-    grouped = db.execute(
-        select(name.label("group_name"), *_measures())
-        .select_from(Ticket)
-        .outerjoin(table, join_on)
-        .where(in_period)
-        .group_by(name)
-    ).all()
-    rows = [_row(r.group_name or unnamed, r, hours[r.group_name or unnamed]) for r in grouped]
+    query = select(name.label("group_name"), *_measures()).select_from(Ticket)
+    if table is not None:
+        query = query.outerjoin(table, join_on)
+    grouped = db.execute(query.where(in_period).group_by(name)).all()
+    names: dict[str, str] = CHANNEL_NAMES if by == "channel" else {}
+    rows = []
+    for r in grouped:
+        key = r.group_name or unnamed
+        rows.append(_row(names.get(key, key), r, hours[key]))
     rows.sort(key=lambda r: (-r.tickets, r.group == unnamed, r.group))
     return [*rows, total_row]
 
@@ -226,6 +237,7 @@ class Breakdown:
     rates: Rates
     topics: list[Share]
     grids: list[Share]
+    channels: list[Share] = field(default_factory=list)  # name: 微信, 电话 ... (id None)
 
 
 def breakdown(db: Session, *, since: datetime, until: datetime) -> Breakdown:
@@ -236,18 +248,22 @@ def breakdown(db: Session, *, since: datetime, until: datetime) -> Breakdown:
         select(
             Ticket.topic_id,
             Ticket.grid_id,
+            Ticket.channel,
             _count_if(Ticket.status.in_(OPEN_STATUSES)).label("open"),
             *_RATE_MEASURES,
         )
         .where(Ticket.created_at >= since, Ticket.created_at < until)
-        .group_by(Ticket.topic_id, Ticket.grid_id)
+        .group_by(Ticket.topic_id, Ticket.grid_id, Ticket.channel)
     ).all()
     by_topic: defaultdict[int | None, list[int]] = defaultdict(lambda: [0, 0])
     by_grid: defaultdict[int | None, list[int]] = defaultdict(lambda: [0, 0])
+    by_channel: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
         for totals, key in ((by_topic, row.topic_id), (by_grid, row.grid_id)):
             totals[key][0] += row.tickets
             totals[key][1] += row.open
+        by_channel[row.channel][0] += row.tickets
+        by_channel[row.channel][1] += row.open
     total = {n: sum(getattr(r, n) for r in rows) for n in _RATE_NAMES}
     rates = Rates(
         total["tickets"],
@@ -257,7 +273,14 @@ def breakdown(db: Session, *, since: datetime, until: datetime) -> Breakdown:
     )
     topics = {key: name for key, name in db.execute(select(Topic.id, Topic.name))}
     grids = {key: name for key, name in db.execute(select(Grid.id, Grid.name))}
-    return Breakdown(rates, _shares(by_topic, topics, NO_TOPIC), _shares(by_grid, grids, NO_GRID))
+    channels = [Share(None, CHANNEL_NAMES.get(c, c), *n) for c, n in by_channel.items()]
+    channels.sort(key=lambda s: (-s.tickets, s.name))
+    return Breakdown(
+        rates,
+        _shares(by_topic, topics, NO_TOPIC),
+        _shares(by_grid, grids, NO_GRID),
+        channels,
+    )
 
 
 def _shares(

@@ -43,7 +43,7 @@ from .pushes import (
     TICKET_TRANSFERRED,
     PushKind,
 )
-from .routing import duty_at_level, route
+from .routing import Route, building_place, duty_at_level, route, route_at
 from .staff import LEVEL_COMMUNITY
 from .tickets import OPEN_STATUSES, Ticket, TicketEvent, assigned_push
 from .topics import Topic
@@ -181,6 +181,15 @@ def _check_holder(db: Session, ticket: Ticket, actor: Actor) -> None:
         raise NotYours(ticket, _person(db, ticket.assignee_id))
 
 
+def route_again(db: Session, ticket: Ticket, topic_id: int | None) -> Route:
+    """Route an existing ticket afresh: by where its resident lives, as when it was filed;
+    a ticket staff filed for someone unknown has no resident, so by its building."""
+    if ticket.person_id is None:
+        place = building_place(db, ticket.building_id) if ticket.building_id else None
+        return route_at(db, place, topic_id)
+    return route(db, person_id=ticket.person_id, topic_id=topic_id)
+
+
 def tell_resident(
     db: Session, ticket: Ticket, kind: PushKind, now: datetime, **values: Any
 ) -> None:
@@ -221,12 +230,14 @@ def push_assignee(
     """Push `kind` about the ticket to its holder; `event` is the cause (its key part)."""
     if ticket.assignee_id is None:
         return
-    phone = None
-    from .places import approved_binding
+    # The phone the resident gave staff (on-behalf), else the one on their binding.
+    phone = ticket.phone
+    if phone is None and ticket.person_id is not None:
+        from .places import approved_binding
 
-    binding = approved_binding(db, ticket.person_id)
-    if binding is not None:
-        phone = binding.phone
+        binding = approved_binding(db, ticket.person_id)
+        if binding is not None:
+            phone = binding.phone
     if ticket.supporters:
         extra["supporters"] = ticket.supporters
     enqueue(
@@ -322,6 +333,8 @@ def resolve(
     done = {"outcome": outcome, "resolved_at": now.isoformat()}
     tell_resident(db, ticket, TICKET_RESOLVED, now, topic=_topic_name(ticket), **done)
     tell_supporters(db, ticket, TICKET_SUPPORTED_RESOLVED, now, **done)
+    if ticket.person_id is None:
+        return  # nobody to ask by chat: staff record the answer (电话回访, onbehalf.py)
     from .states import RATE, push_state
 
     push_state(
@@ -365,7 +378,7 @@ def route_under_topic(
     """
     if ticket.status not in OPEN_STATUSES:
         raise IllegalMove(ticket, "reassign")
-    routed = route(db.connection(), person_id=ticket.person_id, topic_id=topic.id)
+    routed = route_again(db, ticket, topic.id)
     before_topic, before_holder, before = _topic_name(ticket), ticket.assignee_id, ticket.status
     moved = routed.assignee_id != before_holder
     if topic.sla_hours and before_topic != topic.name:

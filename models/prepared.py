@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
 
@@ -115,3 +116,22 @@ class Prepared:
             )
             for row in rows
         ]
+
+
+def connection_of(db: Session) -> Connection:
+    """The Connection `db`'s statements run on, for Prepared statements in domain operations.
+
+    A Session joined to a Connection already inside its (not nested) transaction runs on that
+    very Connection, which `db.connection()` returns only after starting the Session's own
+    transaction bookkeeping: about half of what a Session per message added to a report
+    (bench/report_cpu.py). Return it directly. Any other Session (bound to an engine, or
+    made to create savepoints) begins as usual."""
+    bind = db.bind
+    if (
+        isinstance(bind, Connection)
+        and db.join_transaction_mode != "create_savepoint"
+        and bind.in_transaction()
+        and not bind.in_nested_transaction()
+    ):
+        return bind
+    return db.connection()

@@ -116,6 +116,7 @@ def erase_person(db: Session, person: Person, actor: str, now: datetime) -> Eras
     erased.counts.update(_erase_tickets(db, ticket_ids))
     erased.counts["media_files"] = len(erased.files)
     erased.counts["inbound_messages"] = _erase_inbound(db, person.id, old_openid, erased.openid)
+    erased.counts["phones_on_tickets_filed_for_them"] = _forget_phone(db, person.id)
     erased.counts.update(_erase_links(db, person.id))
     erased.counts["pushes"] = _rows(
         db.execute(delete(OutboxMessage).where(OutboxMessage.person_id == person.id))
@@ -146,7 +147,7 @@ def _erase_tickets(db: Session, ticket_ids: list[int]) -> dict[str, int]:
     tickets = db.execute(
         update(Ticket)
         .where(mine)
-        .values(text=ERASED_TEXT, text_key="erased", place=None, outcome=None)
+        .values(text=ERASED_TEXT, text_key="erased", place=None, outcome=None, phone=None)
         .execution_options(synchronize_session=False)
     )
     notes = db.execute(
@@ -162,6 +163,25 @@ def _erase_tickets(db: Session, ticket_ids: list[int]) -> dict[str, int]:
         "ticket_notes": _rows(notes),
         "attachments": _rows(attachments),
     }
+
+
+def _forget_phone(db: Session, person_id: int) -> int:
+    """Tickets staff filed for someone unknown with this person's bound phone lose the phone.
+
+    Only the phone: the text may be a family member's request (a shared phone), and the
+    ticket stays counted in the KPIs. Runs before the binding loses its phone (_erase_links).
+    """
+    binding = db.scalars(select(Binding).where(Binding.person_id == person_id)).one_or_none()
+    if binding is None or not binding.phone:
+        return 0
+    return _rows(
+        db.execute(
+            update(Ticket)
+            .where(Ticket.phone == binding.phone, Ticket.person_id.is_(None))
+            .values(phone=None)
+            .execution_options(synchronize_session=False)
+        )
+    )
 
 
 def _erase_inbound(db: Session, person_id: int, old_openid: str, new_openid: str) -> int:

@@ -37,6 +37,7 @@ COVERED = {
     ("inbound_message", "person_id"),
     ("ticket", "person_id"),
     ("ticket", "assignee_id"),
+    ("ticket", "filed_by_id"),
     ("ticket_event", "actor_id"),
     ("ballot", "voter_id"),
     ("conversation_state", "person_id"),
@@ -84,6 +85,8 @@ def export_person(db: Session, person: Person, now: datetime) -> dict[str, Any]:
             )
         ],
         "tickets": _tickets(db, pid),
+        # Filed by staff for someone the account did not know, with this person's bound phone.
+        "tickets_with_their_phone": _tickets_by_phone(db, pid),
         "ballots": _ballots(db, pid),
         "conversation_states": _owned(db, ConversationState, pid),
         "pushes": _owned(db, OutboxMessage, pid),
@@ -148,6 +151,18 @@ def _tickets(db: Session, pid: int) -> list[dict[str, Any]]:
     ]
 
 
+def _tickets_by_phone(db: Session, pid: int) -> list[dict[str, Any]]:
+    binding = db.scalars(select(Binding).where(Binding.person_id == pid)).one_or_none()
+    if binding is None or not binding.phone:
+        return []
+    found = db.scalars(
+        select(Ticket)
+        .where(Ticket.phone == binding.phone, Ticket.person_id.is_(None))
+        .order_by(Ticket.id)
+    )
+    return [{**row(t), "topic": t.topic.name if t.topic else None} for t in found]
+
+
 def _ballots(db: Session, pid: int) -> list[dict[str, Any]]:
     rows = db.execute(
         select(Ballot, Poll.number, Poll.title)
@@ -170,13 +185,20 @@ def _staff(db: Session, pid: int) -> dict[str, Any]:
         .join(StaffGrid, StaffGrid.grid_id == Grid.id)
         .where(StaffGrid.person_id == pid)
     )
+    filed = db.execute(
+        select(Ticket.number, Ticket.channel).where(Ticket.filed_by_id == pid).order_by(Ticket.id)
+    )
     held = db.execute(
         select(Ticket.number, Ticket.status).where(Ticket.assignee_id == pid).order_by(Ticket.id)
     )
     acted = db.execute(
         select(Ticket.number, TicketEvent.action, TicketEvent.at)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.actor_id == pid, Ticket.person_id != pid)
+        # A ticket filed for someone the account does not know has no person: theirs too.
+        .where(
+            TicketEvent.actor_id == pid,
+            or_(Ticket.person_id.is_(None), Ticket.person_id != pid),
+        )
         .order_by(TicketEvent.id)
     )
     codes = db.scalars(select(StaffCode).where(StaffCode.used_by == pid))
@@ -185,6 +207,7 @@ def _staff(db: Session, pid: int) -> dict[str, Any]:
         "grids": sorted(grids),
         "worker_of_grids": sorted(db.scalars(select(Grid.name).where(Grid.worker_id == pid))),
         "tickets_held": [{"number": n, "status": s} for n, s in held],
+        "tickets_filed_for_residents": [{"number": n, "channel": c} for n, c in filed],
         "ticket_actions": [{"number": n, "action": a, "at": plain(at)} for n, a, at in acted],
         "codes_redeemed": [row(c, "code_hash", "spec") for c in codes],
     }

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .lifecycle import SYSTEM, Actor, move, push_assignee, record_event
+from .lifecycle import SYSTEM, Actor, move, push_assignee, record_event, route_again
 from .outbox import enqueue
 from .people import Person, Role
 from .pushes import TICKET_REOPENED, TICKET_RESIDENT_NOTE
-from .routing import duty_at_level, route
+from .routing import duty_at_level
 from .staff import LEVEL_COMMUNITY
 from .tickets import Ticket
 
@@ -38,18 +38,20 @@ def resident_note(db: Session, ticket: Ticket, resident_id: int, text: str, now:
 def rate(
     db: Session,
     ticket: Ticket,
-    resident_id: int,
+    resident_id: int | None,
     score: int,
     now: datetime,
     tz: tzinfo,
     *,
     sla_hours: float,
+    actor: Actor | None = None,
 ) -> None:
     """评价: 1 满意 / 2 基本满意 close the ticket; 3 不满意 reopens it and tells the
-    assignee and their supervisor."""
+    assignee and their supervisor. `actor`: the staff member who recorded the resident's
+    answer on the phone (电话回访), when it is not the resident."""
     if score not in RATINGS:
         raise ValueError(f"a rating is 1, 2 or 3, not {score}")
-    actor = Actor(resident_id)
+    actor = actor or Actor(resident_id)
     values: dict[str, Any] = {"rating": score, "rated_at": now}
     if score in (SATISFIED, FAIRLY_SATISFIED):
         values["closed_at"] = now
@@ -80,14 +82,21 @@ def rate(
 
 
 def reopen_by_followup(
-    db: Session, ticket: Ticket, resident_id: int, now: datetime, tz: tzinfo, *, sla_hours: float
+    db: Session,
+    ticket: Ticket,
+    resident_id: int | None,
+    now: datetime,
+    tz: tzinfo,
+    *,
+    sla_hours: float,
+    actor: Actor | None = None,
 ) -> None:
     """回头看 says the problem is back: reopened, the assignee told."""
     move(
         db,
         ticket,
         "reopen",
-        Actor(resident_id),
+        actor or Actor(resident_id),
         now,
         note="回头看",
         values={
@@ -111,7 +120,7 @@ def _reroute_if_holder_left(db: Session, ticket: Ticket, now: datetime) -> None:
     holder = db.get(Person, ticket.assignee_id)
     if holder is not None and holder.role >= Role.STAFF:
         return
-    found = route(db.connection(), person_id=ticket.person_id, topic_id=ticket.topic_id)
+    found = route_again(db, ticket, ticket.topic_id)
     ticket.assignee_id = found.assignee_id
     ticket.assigned_reason = found.reason
     note = "原办理人已不在岗，重新分派"

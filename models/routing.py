@@ -10,7 +10,8 @@ Among several candidates, the one with the fewest open tickets, then the longest
 (lowest id). The resident's grid comes from their approved household binding.
 
 Routing runs for every ticket filed, inside the message's transaction: the statements are
-compiled once and run on the driver (see prepared.py).
+compiled once and run on the driver (see prepared.py). Routing reads tickets (the load);
+tickets know nothing of routing: intake (intake.py) routes, then files.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, literal_column, select
+from sqlalchemy.orm import Session
 
 from .people import Person
 from .places import APPROVED, Binding, Building, Grid, Household
-from .prepared import Prepared
+from .prepared import Prepared, connection_of
 from .staff import LEVEL_COMMUNITY, LEVEL_STAFF, StaffGrid, StaffTopic
 from .tickets import OPEN_STATUSES, Ticket
 
@@ -117,21 +119,39 @@ _TOPIC_STAFF = _pick(
 _AT_LEVEL = _pick(_P.c.staff_level == bindparam("level"))
 
 
-def place_of(conn: Connection, person_id: int) -> Place | None:
+def place_of(db: Session, person_id: int) -> Place | None:
     """Where the person lives (their approved binding), or None."""
-    rows = _PLACE.run(conn, {"person_id": person_id})
+    rows = _PLACE.run(connection_of(db), {"person_id": person_id})
     if not rows:
         return None
     grid_id, building, unit, room, phone, building_id = rows[0]
     return Place(grid_id, f"{building}-{unit}-{room}", phone, building_id)
 
 
-def route(conn: Connection, *, person_id: int | None, topic_id: int | None) -> Route:
+_BUILDING = Prepared(select(_BL.c.grid_id, _BL.c.name).where(_BL.c.id == bindparam("building_id")))
+
+
+def building_place(db: Session, building_id: int, phone: str | None = None) -> Place | None:
+    """The place of a report about a building (a channel's place hint), or None if unknown."""
+    rows = _BUILDING.run(connection_of(db), {"building_id": building_id})
+    if not rows:
+        return None
+    grid_id, name = rows[0]
+    return Place(grid_id, name, phone, building_id)
+
+
+def route(db: Session, *, person_id: int | None, topic_id: int | None) -> Route:
     """Choose the assignee of a new ticket from `person_id` under `topic_id` (see above).
 
     `person_id` None: someone not seen before, who cannot have a household yet.
     """
-    place = place_of(conn, person_id) if person_id is not None else None
+    place = place_of(db, person_id) if person_id is not None else None
+    return route_at(db, place, topic_id)
+
+
+def route_at(db: Session, place: Place | None, topic_id: int | None) -> Route:
+    """Choose the assignee of a ticket about `place` (None: unknown) under `topic_id`."""
+    conn = connection_of(db)
     grid_id = place.grid_id if place else None
     if topic_id is not None and grid_id is not None:
         found = _TOPIC_AND_GRID.run(conn, {"topic_id": topic_id, "grid_id": grid_id})
@@ -155,33 +175,3 @@ def duty_at_level(conn: Connection, level: int) -> int | None:
     """The person on duty at an escalation level: the least loaded, then the lowest id."""
     found = _AT_LEVEL.run(conn, {"level": level})
     return int(found[0][0]) if found else None
-
-
-_PERSON_BY_OPENID = Prepared(select(_P.c.id).where(_P.c.openid == bindparam("openid")))
-
-
-@dataclass(frozen=True)
-class Prerouted:
-    """A new ticket's topic and route, worked out before the write transaction begins.
-
-    Routing only reads, so it need not hold SQLite's single write lock: the conversation
-    routes the message it expects to be filed in a read transaction first, and filing uses
-    the result when the ticket's topic is the one routed for. (If staff or bindings change
-    in the milliseconds between, the ticket goes where it would have gone a moment before.)
-    """
-
-    topic: str | None  # the topic name routed for (None: triage)
-    topic_id: int | None
-    sla_hours: float | None  # None: the triage deadline
-    route: Route
-
-
-def preroute(conn: Connection, *, openid: str, topic: str | None) -> Prerouted:
-    from .tickets import enabled_topic
-
-    found = enabled_topic(conn, topic) if topic else None
-    topic_id, sla_hours = found if found else (None, None)
-    person = _PERSON_BY_OPENID.run(conn, {"openid": openid})
-    person_id = int(person[0][0]) if person else None
-    routed = route(conn, person_id=person_id, topic_id=topic_id)
-    return Prerouted(topic if topic_id is not None else None, topic_id, sla_hours, routed)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, cast
+from datetime import datetime, tzinfo
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
-    Connection,
     Float,
     ForeignKey,
     Index,
@@ -18,23 +17,16 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
-    func,
-    insert,
     literal_column,
     select,
-    true,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from . import counters
 from .base import Base, UTCDateTime, fits_id
-from .outbox import Push, enqueue
-from .prepared import Prepared
+from .outbox import Push
+from .prepared import Prepared, connection_of
 from .pushes import KINDS, TICKET_ASSIGNED, PushKind
-
-if TYPE_CHECKING:
-    from .routing import Prerouted
 from .topics import Topic
 
 OPEN_STATUSES = ("new", "accepted", "in_progress", "reopened", "escalated")
@@ -45,8 +37,18 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    # The resident it is for; None when staff filed it for someone the account does not know
+    # (a phone call, a walk-in): then `phone` is how staff reach them (电话回访).
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
     text: Mapped[str] = mapped_column(Text)
+    # How it came in (models/intake.py CHANNELS): the resident's own chat, or staff filing
+    # on their behalf after a phone call, a visit or a patrol; who filed it (staff, None
+    # when the resident wrote themself) and the phone the resident gave.
+    # Only a server default: the prepared INSERT of filing (below) names its columns, and a
+    # Python-side default would put the column in it without a value.
+    channel: Mapped[str] = mapped_column(String(16), server_default="wechat")
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # The normalised text, to recognise the same request sent twice.
     text_key: Mapped[str] = mapped_column(String(64))
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"), nullable=True)
@@ -196,14 +198,15 @@ class Filed:
     assignee_id: int | None = None
 
 
-# Filing runs for every request a resident sends: these statements run on the driver's
+# Intake runs for every request a resident sends: these statements run on the driver's
 # cursor inside the message's transaction (see prepared.py), without the ORM.
 _T = cast(Table, Ticket.__table__)
 _TOPIC = cast(Table, Topic.__table__)
 WITH_TOPIC = _T.outerjoin(_TOPIC, _T.c.topic_id == _TOPIC.c.id)
 # Constants written into the SQL: prepared statements cannot expand an IN list.
 IS_OPEN = _T.c.status.in_([literal_column(f"'{status}'") for status in OPEN_STATUSES])
-_same_text = (
+# The person's ticket with the same text, if recent: intake folds it into its first question.
+SAME_TEXT = (
     select(_T.c.id, _T.c.number, _TOPIC.c.name)
     .select_from(WITH_TOPIC)
     .where(
@@ -214,166 +217,15 @@ _same_text = (
     .order_by(_T.c.id.desc())
     .limit(1)
 )
-_SAME_TEXT = Prepared(_same_text)
-# What filing checks first, in one statement: how many open tickets the person holds (from
-# the covering index ix_ticket_person_text), and their ticket with the same text, if recent.
-_same_sub = _same_text.subquery()
-_MINE = Prepared(
-    select(
-        select(func.count())
-        .select_from(_T)
-        .where(_T.c.person_id == bindparam("person_id"), IS_OPEN)
-        .scalar_subquery(),
-        _same_sub.c.id,
-        _same_sub.c.number,
-        _same_sub.c.name,
-    ).select_from(select(literal_column("1").label("one")).subquery().outerjoin(_same_sub, true()))
-)
-_ENABLED_TOPIC = Prepared(
-    select(_TOPIC.c.id, _TOPIC.c.sla_hours).where(
-        _TOPIC.c.name == bindparam("topic_name"), _TOPIC.c.enabled
-    )
-)
-_INSERT_KEYS = [
-    "assignee_id",
-    "assigned_reason",
-    "grid_id",
-    "place",
-    "due_at",
-    "level",
-    "reopen_count",
-    "supporters",
-    "building_id",
-    "number",
-    "person_id",
-    "text",
-    "text_key",
-    "topic_id",
-    "score",
-    "unsure",
-    "topic_confirmed",
-    "status",
-    "created_at",
-    "updated_at",
-]
-_INSERT = Prepared(insert(_T).returning(_T.c.id), keys=_INSERT_KEYS)
-_EVENT = Prepared(
-    insert(cast(Table, TicketEvent.__table__)),
-    keys=["ticket_id", "at", "actor_id", "action", "from_status", "to_status", "note"],
-)
+_SAME_TEXT = Prepared(SAME_TEXT)
 
 
-def same_text_ticket(
-    conn: Connection, person_id: int, text_key: str, since: datetime
-) -> Filed | None:
+def same_text_ticket(db: Session, person_id: int, text_key: str, since: datetime) -> Filed | None:
     """The person's ticket with the same normalised text filed after `since`, if any."""
-    rows = _SAME_TEXT.run(conn, {"person_id": person_id, "text_key": text_key, "since": since})
-    return Filed(*rows[0]) if rows else None
-
-
-@dataclass(frozen=True)
-class Mine:
-    """What filing a person's request first needs to know about their tickets."""
-
-    open_count: int  # tickets of theirs not yet resolved, rejected or closed
-    same: Filed | None  # their ticket with the same normalised text, if recent
-
-
-def mine_now(conn: Connection, person_id: int, text_key: str, since: datetime) -> Mine:
-    """The person's open-ticket count and their same-text ticket filed after `since`."""
-    params = {"person_id": person_id, "text_key": text_key, "since": since}
-    [(count, ticket_id, number, topic)] = _MINE.run(conn, params)
-    return Mine(int(count), Filed(ticket_id, number, topic) if ticket_id is not None else None)
-
-
-def enabled_topic(conn: Connection, name: str) -> tuple[int, float] | None:
-    """The id and deadline hours of the enabled topic called `name`, if there is one."""
-    found = _ENABLED_TOPIC.run(conn, {"topic_name": name})
-    return (int(found[0][0]), float(found[0][1])) if found else None
-
-
-def file_ticket(
-    conn: Connection,
-    *,
-    person_id: int,
-    text: str,
-    text_key: str,
-    topic: str | None,
-    score: float | None,
-    unsure: bool,
-    now: datetime,
-    triage_hours: float = 24,
-    tz: tzinfo = UTC,
-    prerouted: Prerouted | None = None,
-) -> Filed:
-    """File a new ticket with the next number, under `topic` if it exists and is enabled,
-    routed to its assignee (routing.py), with its deadline, its first timeline entry and the
-    push to the assignee."""
-    from .routing import route
-
-    if prerouted is not None and prerouted.topic == topic:
-        topic_id, routed = prerouted.topic_id, prerouted.route
-        sla_hours = prerouted.sla_hours if prerouted.sla_hours is not None else triage_hours
-    else:
-        found = enabled_topic(conn, topic) if topic else None
-        topic_id, sla_hours = found if found else (None, triage_hours)
-        routed = route(conn, person_id=person_id, topic_id=topic_id)
-    number = counters.bump(conn, counters.TICKET_NUMBER)
-    due_at = now + timedelta(hours=float(sla_hours))
-    values = {
-        "assignee_id": routed.assignee_id,
-        "assigned_reason": routed.reason,
-        "grid_id": routed.place.grid_id if routed.place else None,
-        "place": routed.place.label if routed.place else None,
-        "due_at": due_at,
-        "level": 1,
-        "reopen_count": 0,
-        "supporters": 0,
-        "building_id": routed.place.building_id if routed.place else None,
-        "number": number,
-        "person_id": person_id,
-        "text": text,
-        "text_key": text_key,
-        "topic_id": topic_id,
-        "score": score,
-        "unsure": unsure,
-        "topic_confirmed": False,
-        "status": "new",
-        "created_at": now,
-        "updated_at": now,
-    }
-    [(ticket_id,)] = _INSERT.run(conn, values)
-    _EVENT.run(
-        conn,
-        {
-            "ticket_id": ticket_id,
-            "at": now,
-            "actor_id": person_id,
-            "action": "filed",
-            "from_status": None,
-            "to_status": "new",
-            "note": f"assigned: {routed.reason}",
-        },
+    rows = _SAME_TEXT.run(
+        connection_of(db), {"person_id": person_id, "text_key": text_key, "since": since}
     )
-    topic_name = topic if topic_id is not None else None
-    if routed.assignee_id is not None:
-        enqueue(
-            conn,
-            assigned_push(
-                ticket_id=ticket_id,
-                number=number,
-                assignee_id=routed.assignee_id,
-                topic=topic_name,
-                place=routed.place.label if routed.place else None,
-                phone=routed.place.phone if routed.place else None,
-                text=text,
-                due_at=due_at,
-                tz=tz,
-                event="filed",
-            ),
-            now,
-        )
-    return Filed(ticket_id, number, topic_name, routed.assignee_id)
+    return Filed(*rows[0]) if rows else None
 
 
 def assigned_push(

@@ -21,4 +21,5 @@ ACTION_NAMES = {
     "reassign": "转派",
     "close": "关闭",
     "reopen": "重新打开",
+    "callback": "电话回访",
 }

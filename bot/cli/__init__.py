@@ -25,6 +25,7 @@ from . import (
     staff_remove,
     status,
     tickets,
+    tickets_file,
 )
 
 
@@ -47,6 +48,7 @@ main.add_command(simulate.simulate)
 main.add_command(classify.classify)
 main.add_command(rules.rules)
 main.add_command(tickets.tickets)
+tickets.tickets.add_command(tickets_file.file_ticket)
 main.add_command(people.places)
 main.add_command(people.residents)
 main.add_command(people.staff)

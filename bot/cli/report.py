@@ -10,13 +10,15 @@ from typing import Any
 
 import click
 
+from models.intake import CHANNELS
 from models.kpi import GROUPINGS, KpiRow, kpis
+from words.channels import CHANNEL_NAMES
 
 from ..db import Database
 from .common import config_option, settings_from
 
 DEFAULT_DAYS = 30
-GROUP_HEADERS = {"topic": "类别", "grid": "网格", "all": "范围"}
+GROUP_HEADERS = {"topic": "类别", "grid": "网格", "channel": "渠道", "all": "范围"}
 HEADERS = ("诉求数", "响应", "平均响应(小时)", "解决率", "按时率", "满意率", "重开率", "退回")
 UNDEFINED = "—"
 
@@ -90,16 +92,23 @@ def _period(start: date | None, end: date | None, today: date) -> tuple[date, da
 )
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: today).")
 @click.option("--by", type=click.Choice(GROUPINGS), default="topic", show_default=True)
+@click.option(
+    "--channel",
+    type=click.Choice(CHANNELS),
+    help="Only tickets that came in this way (wechat, or filed by staff: phone, visit, patrol).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
 def report(
     config_path: str | None,
     start: datetime | None,
     end: datetime | None,
     by: str,
+    channel: str | None,
     as_json: bool,
 ) -> None:
     """Response, resolution, on-time, satisfaction and reopen rates of tickets filed from
-    --from to --to (both included, days in [app] timezone), per topic, per grid or overall."""
+    --from to --to (both included, days in [app] timezone), per topic, per grid, per channel
+    or overall; every channel counts unless --channel picks one."""
     settings = settings_from(config_path)
     tz = settings.tz
     first, last = _period(
@@ -112,7 +121,7 @@ def report(
     db = Database(settings)
     try:
         with db.session(read_only=True) as session:
-            rows = kpis(session, since=since, until=until, by=by)
+            rows = kpis(session, since=since, until=until, by=by, channel=channel)
     finally:
         db.dispose()
     groups, total = [r for r in rows if not r.total], next(r for r in rows if r.total)
@@ -124,7 +133,10 @@ def report(
             "rows": [_row_json(r) for r in groups],
             "total": _row_json(total),
         }
+        if channel is not None:
+            data["channel"] = channel
         click.echo(json.dumps(data, ensure_ascii=False))
         return
-    click.echo(f"诉求统计 {first.isoformat()} 至 {last.isoformat()}")
+    only = f"（{CHANNEL_NAMES[channel]}）" if channel is not None else ""
+    click.echo(f"诉求统计 {first.isoformat()} 至 {last.isoformat()}{only}")
     click.echo(table([*groups, total], by))

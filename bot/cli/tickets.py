@@ -22,6 +22,7 @@ from models import (
     topic_by_name,
 )
 from models.lifecycle import SYSTEM, route_under_topic
+from models.onbehalf import needs_callback
 from models.places import grid_by_name
 from models.tickets import OPEN_STATUSES
 
@@ -81,10 +82,20 @@ def ticket_json(ticket: Ticket, *, events: bool = True) -> dict[str, Any]:
         "place": ticket.place,
         "outcome": ticket.outcome,
         "rating": ticket.rating,
+        # How it came in; who filed it for the resident (staff, on-behalf); the phone the
+        # resident gave; whether staff must call them back (the account cannot reach them).
+        "channel": ticket.channel,
+        "filed_by": _who(_person(db, ticket.filed_by_id)),
+        "phone": ticket.phone,
+        "callback": db is not None and needs_callback(db, ticket),
     }
     if events:
         data["events"] = [_event_json(db, event) for event in ticket.events]
     return data
+
+
+def _who(person: Person | None) -> dict[str, Any] | None:
+    return {"openid": person.openid, "name": person.name} if person is not None else None
 
 
 def _event_json(db: Session | None, event: TicketEvent) -> dict[str, Any]:
@@ -117,6 +128,11 @@ def _print_ticket(data: dict[str, Any], tz: tzinfo) -> None:
     click.echo(f"due: {_local(data['due_at'], tz)}  rating: {data['rating'] or '-'}")
     if data["outcome"]:
         click.echo(f"outcome: {data['outcome']}")
+    if data["channel"] != "wechat" or data["callback"]:
+        filer = data["filed_by"]
+        by = f" by {filer['name'] or filer['openid']}" if filer else ""
+        call = f"  电话回访 {data['phone'] or '(no phone)'}" if data["callback"] else ""
+        click.echo(f"channel: {data['channel']}{by}{call}")
     for event in data["events"]:
         change = f"  {event['from'] or ''}→{event['to']}" if event["to"] else ""
         note = f"  {event['note']}" if event["note"] else ""

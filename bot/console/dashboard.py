@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from models import ConsoleRole, Ticket
 from models.kpi import Share, breakdown, per_day
 from models.tickets import OPEN_STATUSES
+from words.channels import CHANNEL_NAMES
 
 from .access import guard, requires
 from .common import now, reading, ys
@@ -60,6 +61,8 @@ def index() -> str:
         period=period.rates,
         charts=charts,
         days=DAYS,
+        channels=period.channels,
+        channel_keys={name: key for key, name in CHANNEL_NAMES.items()},
     )
 
 

@@ -2,8 +2,9 @@
 
 GET /admin/tickets (viewer): ?status= &topic= &grid= &assignee= (ids, or `none`) &overdue=1
 &q= (a number or words) &page=; GET /admin/tickets/<number> (viewer); POST
-/admin/tickets/<number>/<accept|note|resolve|reject|reassign> (staff), each the domain
-operation the chat's command calls (tickets_actions.py).
+/admin/tickets/<number>/<accept|note|resolve|reject|reassign|callback> (staff), each the
+domain operation the chat's command calls (tickets_actions.py); GET/POST /admin/tickets/new
+(staff): 代居民登记, a report taken down for a resident (tickets_new.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from models import ConsoleRole
 from models.lifecycle import TRANSITIONS
 from models.tickets import OPEN_STATUSES
 from words import ACTION_NAMES, STATUS_NAMES
+from words.channels import CALLBACK_RESULTS, CHANNEL_NAMES
 
+from . import tickets_new
 from .access import guard, requires
 from .common import now, ok, problem, reading, writing, ys
 from .tickets_actions import ACTIONS, Refused, perform
@@ -25,6 +28,7 @@ from .tickets_query import NONE, OPEN, PAGE_SIZE, Filters, choices, ticket_detai
 
 bp = Blueprint("console_tickets", __name__, url_prefix="/admin/tickets")
 bp.before_request(guard)
+bp.add_url_rule("/new", "new", tickets_new.new, methods=["GET", "POST"])
 
 # How the timeline names each kind of event (the moves' names come from the chat's texts).
 EVENT_NAMES = {
@@ -41,6 +45,8 @@ EVENT_NAMES = {
     "warned": "时限提醒",
     "reminded": "提醒评价",
     "followup": "回头看",
+    "on_behalf": "代居民登记",
+    "callback": "电话回访",
 }
 # Notes the domain writes for machines, as people read them.
 NOTE_NAMES = {
@@ -68,6 +74,7 @@ FILTER_NAMES = {
     "grid": "网格",
     "assignee": "办理人",
     "page": "页码",
+    "channel": "渠道",
 }
 
 
@@ -81,6 +88,14 @@ def _id_or_none(args: MultiDict[str, str], name: str, errors: list[str]) -> int 
         return int(value)
     errors.append(BAD_FILTER.format(name=FILTER_NAMES[name]))
     return None
+
+
+def _channel(args: MultiDict[str, str], errors: list[str]) -> str | None:
+    value = (args.get("channel") or "").strip() or None
+    if value is not None and value not in CHANNEL_NAMES:
+        errors.append(BAD_FILTER.format(name=FILTER_NAMES["channel"]))
+        return None
+    return value
 
 
 def parse_filters(args: MultiDict[str, str]) -> tuple[Filters, int, list[str]]:
@@ -99,6 +114,7 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[Filters, int, list[str]]:
         assignee=_id_or_none(args, "assignee", errors),
         overdue=args.get("overdue") == "1",
         q=(args.get("q") or "").strip()[:50] or None,
+        channel=_channel(args, errors),
     )
     return filters, page if isinstance(page, int) and page >= 1 else 1, errors
 
@@ -127,6 +143,8 @@ def index() -> str:
         statuses=STATUS_NAMES,
         open_statuses=OPEN_STATUSES,
         any_open=OPEN,
+        may_file=current_user.may(ConsoleRole.STAFF),
+        channels=CHANNEL_NAMES,
     )
 
 
@@ -173,6 +191,8 @@ def show(number: int) -> str:
             notes=NOTE_NAMES,
             ratings=RATING_NAMES,
             attachment_names=ATTACHMENT_NAMES,
+            channels=CHANNEL_NAMES,
+            callback_results=CALLBACK_RESULTS,
         )
 
 

@@ -28,8 +28,10 @@ from models.lifecycle import (
     reject,
     resolve,
 )
+from models.onbehalf import CALLBACK_ANSWERS, record_callback
 from models.topics import Topic
 from words import ACTION_NAMES, STATUS_NAMES, clean, when
+from words.channels import CALLBACK_RESULTS
 
 MAX_TEXT = 1000
 
@@ -45,9 +47,11 @@ TEXTS = {
     "too_long": "内容太长了，请控制在 {limit} 字以内。",
     "target_empty": "请选择要转派的类别或工作人员。",
     "target_unknown": "没有找到要转派的类别或工作人员，请刷新页面后重新选择。",
+    "answer_unknown": "请选择电话回访的结果。",
+    "called_back": "已记录 #{number} 的电话回访：{answer}。",
 }
 
-ACTIONS = ("accept", "note", "resolve", "reject", "reassign")
+ACTIONS = ("accept", "note", "resolve", "reject", "reassign", "callback")
 
 
 class Refused(Exception):
@@ -173,10 +177,35 @@ def _reassign(move: Move) -> str:
     raise Refused(TEXTS["target_unknown"])
 
 
+def _callback(move: Move) -> str:
+    """电话回访: what the resident said on the phone (models/onbehalf.py record_callback)."""
+    answer = move.form.get("answer") or ""
+    if answer not in CALLBACK_ANSWERS:
+        raise Refused(TEXTS["answer_unknown"])
+    note = clean(move.form.get("note") or "")
+    if len(note) > MAX_TEXT:
+        raise Refused(TEXTS["too_long"].format(limit=MAX_TEXT))
+    ticket = move.ticket
+    topic_hours = ticket.topic.sla_hours if ticket.topic is not None else None
+    record_callback(
+        move.db,
+        ticket,
+        move.actor,
+        answer,
+        note,
+        move.now,
+        move.tz,
+        sla_hours=float(topic_hours or move.options.triage_sla_hours),
+    )
+    said = CALLBACK_RESULTS[answer]
+    return TEXTS["called_back"].format(number=ticket.number, answer=said)
+
+
 MOVES: dict[str, Callable[[Move], str]] = {
     "accept": _accept,
     "note": _note,
     "resolve": _resolve,
     "reject": _reject,
     "reassign": _reassign,
+    "callback": _callback,
 }

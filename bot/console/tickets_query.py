@@ -40,6 +40,7 @@ class Filters:
     assignee: int | str | None = None  # an id, or NONE
     overdue: bool = False
     q: str | None = None  # a number (#12 or 12) or words in the text
+    channel: str | None = None  # how it came in: wechat, or phone / visit / patrol (staff)
 
     def args(self) -> dict[str, str]:
         """The filters as query arguments again (for the pager's links)."""
@@ -50,6 +51,7 @@ class Filters:
             "assignee": self.assignee,
             "overdue": "1" if self.overdue else None,
             "q": self.q,
+            "channel": self.channel,
         }
         return {key: str(value) for key, value in values.items() if value is not None}
 
@@ -65,6 +67,7 @@ class Row:
     assignee: str | None
     due_at: datetime | None
     supporters: int = 0  # 附议: other residents who reported the same problem
+    channel: str = "wechat"  # how it came in (staff filed the others for a resident)
 
     def overdue(self, now: datetime) -> bool:
         return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < now
@@ -87,6 +90,8 @@ def _where(query: AnySelect, filters: Filters, now: datetime) -> AnySelect:
         query = query.where(Ticket.assignee_id == filters.assignee)
     if filters.overdue:
         query = query.where(Ticket.status.in_(OPEN_STATUSES), Ticket.due_at < now)
+    if filters.channel is not None:
+        query = query.where(Ticket.channel == filters.channel)
     if filters.q:
         number = filters.q.lstrip("#＃")
         if number.isascii() and number.isdigit() and len(number) < 10:
@@ -139,6 +144,7 @@ def ticket_page(db: Session, filters: Filters, now: datetime, page: int) -> tupl
             assignee.name,
             Ticket.due_at,
             Ticket.supporters,
+            Ticket.channel,
         )
         .outerjoin(Topic, Topic.id == Ticket.topic_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
@@ -213,6 +219,12 @@ class Detail:
     assignee: str | None
     attachments: list[AttachmentView] = field(default_factory=list)
     timeline: list[Entry] = field(default_factory=list)
+    # 代居民登记: who filed it (None: the resident themself), and whether staff must call the
+    # resident back because the account cannot reach them (models/onbehalf.py).
+    filed_by: str | None = None
+    callback: bool = False
+    # The number in full, for staff who must call (a viewer's page shows `phone`, masked).
+    callback_phone: str | None = None
 
 
 def ticket_detail(db: Session, number: int) -> Detail | None:
@@ -228,22 +240,30 @@ def ticket_detail(db: Session, number: int) -> Detail | None:
     ).one_or_none()
     if ticket is None:
         return None
-    ids = {ticket.person_id, ticket.assignee_id} | {e.actor_id for e in ticket.events}
+    ids = {ticket.person_id, ticket.assignee_id, ticket.filed_by_id}
+    ids |= {e.actor_id for e in ticket.events}
     people = {p.id: p for p in db.scalars(select(Person).where(Person.id.in_(ids - {None})))}
-    resident = people[ticket.person_id]
-    binding = approved_binding(db, ticket.person_id)
+    # None: filed by staff for a resident the account does not know (a phone call, a visit).
+    resident = people.get(ticket.person_id) if ticket.person_id is not None else None
+    binding = approved_binding(db, ticket.person_id) if ticket.person_id is not None else None
     grid = db.get(Grid, ticket.grid_id) if ticket.grid_id is not None else None
     holder = people.get(ticket.assignee_id) if ticket.assignee_id is not None else None
+    # Staff filing for a resident: the phone the resident gave them is the one to call.
+    phone = ticket.phone or (binding.phone if binding else None)
+    callback = resident is None or not resident.following
     return Detail(
         ticket=ticket,
-        resident=mask_openid(resident.openid),
-        resident_name=resident.name,
-        phone=mask_phone(binding.phone) if binding else None,
+        resident=mask_openid(resident.openid) if resident is not None else "",
+        resident_name=resident.name if resident is not None else None,
+        phone=mask_phone(phone),
         household=binding.household.label if binding else None,
         grid=grid.name if grid else None,
         assignee=_name(holder),
         attachments=[_attachment(a) for a in ticket.attachments],
         timeline=[_entry(e, people, ticket.person_id) for e in ticket.events],
+        filed_by=_name(people.get(ticket.filed_by_id)) if ticket.filed_by_id else None,
+        callback=callback,
+        callback_phone=phone if callback else None,
     )
 
 
@@ -253,9 +273,10 @@ def _name(person: Person | None) -> str | None:
     return person.name or mask_openid(person.openid)
 
 
-def _entry(event: Any, people: dict[int, Person], resident_id: int) -> Entry:
+def _entry(event: Any, people: dict[int, Person], resident_id: int | None) -> Entry:
     who = people.get(event.actor_id) if event.actor_id is not None else None
-    name = "居民" if event.actor_id == resident_id else _name(who)
+    mine = resident_id is not None and event.actor_id == resident_id
+    name = "居民" if mine else _name(who)
     return Entry(event.at, name, event.action, event.from_status, event.to_status, event.note)
 
 

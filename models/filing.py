@@ -1,0 +1,135 @@
+"""Filing a ticket once intake has decided to: the number, the row, its first timeline entry
+and the push to its holder. Runs for every ticket filed, inside the write transaction: the
+statements run on the driver's cursor (see prepared.py), without the ORM."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.orm import Session
+
+from . import counters
+from .outbox import enqueue
+from .prepared import Prepared, connection_of
+from .routing import Route
+from .rules import Classification
+from .tickets import Filed, Ticket, TicketEvent, assigned_push
+from .topics import Topic
+
+_T = cast(Table, Ticket.__table__)
+_TOPIC = cast(Table, Topic.__table__)
+_ENABLED_TOPIC = Prepared(
+    select(_TOPIC.c.id, _TOPIC.c.sla_hours).where(
+        _TOPIC.c.name == bindparam("topic_name"), _TOPIC.c.enabled
+    )
+)
+_INSERT_KEYS = [
+    "assignee_id",
+    "assigned_reason",
+    "grid_id",
+    "place",
+    "due_at",
+    "level",
+    "reopen_count",
+    "supporters",
+    "building_id",
+    "number",
+    "person_id",
+    "text",
+    "text_key",
+    "topic_id",
+    "score",
+    "unsure",
+    "topic_confirmed",
+    "status",
+    "created_at",
+    "updated_at",
+]
+_INSERT = Prepared(insert(_T).returning(_T.c.id), keys=_INSERT_KEYS)
+_EVENT = Prepared(
+    insert(cast(Table, TicketEvent.__table__)),
+    keys=["ticket_id", "at", "actor_id", "action", "from_status", "to_status", "note"],
+)
+
+
+def enabled_topic(db: Session, name: str) -> tuple[int, float] | None:
+    """The id and deadline hours of the enabled topic called `name`, if there is one."""
+    found = _ENABLED_TOPIC.run(connection_of(db), {"topic_name": name})
+    return (int(found[0][0]), float(found[0][1])) if found else None
+
+
+def file_ticket(
+    db: Session,
+    *,
+    person_id: int | None,
+    actor_id: int | None,
+    text: str,
+    key: str,
+    verdict: Classification,
+    topic: tuple[str | None, int | None],
+    hours: float,
+    routed: Route,
+    now: datetime,
+    tz: tzinfo,
+) -> Filed:
+    """File a new ticket with the next number: under `topic` (its name and enabled id; no id:
+    triage), held by `routed`, due in `hours`, its first timeline entry by `actor_id` (who
+    filed it), and the push to its holder."""
+    conn = connection_of(db)
+    topic_name, topic_id = topic
+    number = counters.bump(conn, counters.TICKET_NUMBER)
+    due_at = now + timedelta(hours=float(hours))
+    place = routed.place
+    values: dict[str, Any] = {
+        "assignee_id": routed.assignee_id,
+        "assigned_reason": routed.reason,
+        "grid_id": place.grid_id if place else None,
+        "place": place.label if place else None,
+        "due_at": due_at,
+        "level": 1,
+        "reopen_count": 0,
+        "supporters": 0,
+        "building_id": place.building_id if place else None,
+        "number": number,
+        "person_id": person_id,
+        "text": text,
+        "text_key": key,
+        "topic_id": topic_id,
+        "score": verdict.score if verdict.topic else None,
+        "unsure": verdict.unsure,
+        "topic_confirmed": False,
+        "status": "new",
+        "created_at": now,
+        "updated_at": now,
+    }
+    [(ticket_id,)] = _INSERT.run(conn, values)
+    _EVENT.run(
+        conn,
+        {
+            "ticket_id": ticket_id,
+            "at": now,
+            "actor_id": actor_id,
+            "action": "filed",
+            "from_status": None,
+            "to_status": "new",
+            "note": f"assigned: {routed.reason}",
+        },
+    )
+    name = topic_name if topic_id is not None else None
+    if routed.assignee_id is not None:
+        push = assigned_push(
+            ticket_id=ticket_id,
+            number=number,
+            assignee_id=routed.assignee_id,
+            topic=name,
+            place=place.label if place else None,
+            phone=place.phone if place else None,
+            text=text,
+            due_at=due_at,
+            tz=tz,
+            event="filed",
+        )
+        enqueue(conn, push, now)
+    return Filed(ticket_id, number, name, routed.assignee_id)

@@ -1,0 +1,285 @@
+"""Intake: what a resident reports becomes a ticket, a 附议, or a reason why not — once.
+
+Every channel (WeChat, staff filing for a resident who phoned or walked in, later the city
+platforms' API) hands a `Report` to `intake()`, which decides and writes in the caller's
+transaction on one Session, and returns an `Intake` that the channel turns into its own words.
+No channel repeats a rule of intake.
+
+In order: the same text from the same person within [tickets] same_text_minutes is that
+ticket again; a resident's report about their building that a neighbour reported shortly
+before becomes a 附议 on the neighbour's ticket (flood.py); a resident holding [abuse]
+max_open_tickets open tickets is told which; otherwise the ticket is filed under the topic the
+classifier finds (or in triage when it is unsure), routed (routing.py), with its deadline, its
+first timeline entry and the push to its holder. Staff, and anyone filing on a resident's
+behalf, are exempt from 附议 and the cap: they often report for others.
+
+It runs for every report inside the write transaction (one writer at a time on SQLite), so its
+hot statements run on the Session's connection without the ORM (prepared.py), and whatever
+can be worked out before the write lock comes in as a `Hint` that is checked, never trusted.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import cast
+
+from sqlalchemy import Table, bindparam, func, literal_column, select, true
+from sqlalchemy.orm import Session
+
+from words import text_key
+
+from .filing import enabled_topic, file_ticket
+from .flood import nearby_tickets, same_problem, support
+from .people import Person, Role
+from .prepared import Prepared, connection_of
+from .routing import Place, Route, building_place, place_of, route_at
+from .rules import Classification
+from .tickets import IS_OPEN, SAME_TEXT, Ticket, open_tickets_of
+
+CHANNELS = ("wechat", "phone", "visit", "patrol")
+
+
+class Outcome(enum.StrEnum):
+    """What became of a report."""
+
+    FILED = "filed"  # a new ticket under the topic the classifier found
+    UNSURE = "unsure"  # a new ticket the classifier could not place: offer `candidates`
+    SAME_AGAIN = "same_again"  # the same text from the same person moments ago: that ticket
+    SUPPORTED = "supported"  # 附议: linked to a neighbour's open ticket about the same problem
+    SUPPORTED_AGAIN = "supported_again"  # 附议 on a ticket they already supported
+    TOO_MANY_OPEN = "too_many_open"  # the person holds [abuse] max_open_tickets: nothing filed
+
+
+@dataclass(frozen=True)
+class Hint:
+    """Speculative work done before the write lock (SQLite has one writer): the text routed as
+    the ticket it will probably become (`hint_for`). `intake` uses it only when it was made
+    for the same person, place hint and topic; otherwise it works it out again. Nothing
+    depends on it. (If staff or bindings change in the milliseconds between, the ticket goes
+    where it would have gone a moment before.)"""
+
+    person_id: int | None  # None: nobody with the sender's openid existed yet
+    building_id: int | None  # the Report's place hint it was routed with
+    topic: str | None  # the classifier's topic it was routed for (None: unsure)
+    topic_id: int | None  # None: no such enabled topic (triage)
+    sla_hours: float | None  # None: the triage deadline
+    route: Route
+
+
+@dataclass(frozen=True)
+class Report:
+    """One report to take in, from any channel. `text` is stored and shown as written."""
+
+    text: str
+    channel: str  # one of CHANNELS
+    person_id: int | None  # the resident it is for (None: unknown)
+    now: datetime
+    filed_by: int | None = None  # the staff member who filed it on the resident's behalf
+    phone: str | None = None  # the phone the resident gave (on-behalf)
+    building_id: int | None = None  # where it is about, when the channel knows
+    hint: Hint | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The [tickets] and [abuse] numbers intake applies (0 turns a check off)."""
+
+    same_text_minutes: float = 10  # the same text again within this is the same ticket
+    max_open_tickets: int = 5  # open tickets a resident may hold (staff are exempt)
+    support_hours: float = 24  # how recent a neighbour's ticket is for a 附议
+    triage_hours: float = 24  # the deadline of a ticket no topic fits
+    tz: tzinfo = UTC  # the community's time zone, for times in pushes
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What became of a report; each channel says it in its own words."""
+
+    outcome: Outcome
+    number: int | None = None  # the ticket filed, found again, or supported
+    ticket_id: int | None = None
+    topic: str | None = None  # its topic (None: triage)
+    candidates: tuple[str, ...] = ()  # UNSURE: the classifier's topic names, best first
+    open_numbers: tuple[int, ...] = ()  # TOO_MANY_OPEN: the person's open tickets
+    open_count: int = 0  # TOO_MANY_OPEN: how many they hold
+    assignee_id: int | None = None  # FILED / UNSURE: who holds the new ticket
+
+
+def intake(
+    db: Session,
+    report: Report,
+    policy: Policy,
+    classify: Callable[[str], Classification],
+) -> Intake:
+    """Take `report` in, in `db`'s transaction: the same text again, a 附议, over the cap, or a
+    new ticket (see above)."""
+    key = text_key(report.text)
+    since = report.now - timedelta(minutes=policy.same_text_minutes)
+    open_count, role, same = _mine(db, report.person_id, key, since)
+    if same is not None:
+        return Intake(Outcome.SAME_AGAIN, same[1], same[0], same[2])
+    hint = _same_inputs(report, report.hint)
+    if hint is not None:
+        place = hint.route.place
+    else:
+        place = _place(db, report.person_id, report.building_id, report.phone)
+    if report.filed_by is None and role < Role.STAFF and report.person_id is not None:
+        instead = _second(db, report, key, place, policy, classify) or _over_cap(
+            db, report.person_id, open_count, policy
+        )
+        if instead is not None:
+            return instead
+    return _file(db, report, key, place, hint, policy, classify(report.text))
+
+
+def _over_cap(db: Session, person_id: int, open_count: int, policy: Policy) -> Intake | None:
+    """TOO_MANY_OPEN when the person holds [abuse] max_open_tickets open tickets already."""
+    cap = policy.max_open_tickets
+    if not cap or open_count < cap:
+        return None
+    numbers = tuple(t.number for t in open_tickets_of(db, person_id))
+    return Intake(Outcome.TOO_MANY_OPEN, open_numbers=numbers, open_count=open_count)
+
+
+def _file(
+    db: Session,
+    report: Report,
+    key: str,
+    place: Place | None,
+    hint: Hint | None,
+    policy: Policy,
+    verdict: Classification,
+) -> Intake:
+    """File the report under the classifier's topic (routed again unless the hint holds)."""
+    topic = verdict.topic if not verdict.unsure else None
+    if hint is not None and hint.topic == topic:
+        topic_id, sla_hours, routed = hint.topic_id, hint.sla_hours, hint.route
+    else:
+        found = enabled_topic(db, topic) if topic else None
+        topic_id, sla_hours = found if found else (None, None)
+        routed = route_at(db, place, topic_id)
+    filed = file_ticket(
+        db,
+        person_id=report.person_id,
+        actor_id=report.filed_by if report.filed_by is not None else report.person_id,
+        text=report.text,
+        key=key,
+        verdict=verdict,
+        topic=(topic, topic_id),
+        hours=sla_hours if sla_hours is not None else policy.triage_hours,
+        routed=routed,
+        now=report.now,
+        tz=policy.tz,
+    )
+    if filed.topic is not None:
+        return Intake(
+            Outcome.FILED, filed.number, filed.id, filed.topic, assignee_id=routed.assignee_id
+        )
+    candidates = tuple(name for name, _ in verdict.candidates)
+    return Intake(
+        Outcome.UNSURE, filed.number, filed.id, None, candidates, assignee_id=routed.assignee_id
+    )
+
+
+def _place(
+    db: Session, person_id: int | None, building_id: int | None, phone: str | None
+) -> Place | None:
+    """Where a report is about: the channel's building, else where the resident lives."""
+    if building_id is not None:
+        return building_place(db, building_id, phone)
+    return place_of(db, person_id) if person_id is not None else None
+
+
+def _second(
+    db: Session,
+    report: Report,
+    key: str,
+    place: Place | None,
+    policy: Policy,
+    classify: Callable[[str], Classification],
+) -> Intake | None:
+    """附议 on a neighbour's open ticket about the same problem, if there is one."""
+    assert report.person_id is not None
+    if not policy.support_hours or place is None or place.building_id is None:
+        return None  # no building: nothing to compare with, and no query
+    since = report.now - timedelta(hours=policy.support_hours)
+    candidates = nearby_tickets(
+        db, building_id=place.building_id, person_id=report.person_id, since=since
+    )
+
+    def topic_of() -> str | None:
+        verdict = classify(report.text)
+        return verdict.topic if not verdict.unsure else None
+
+    found = same_problem(report.text, key, candidates, topic_of)
+    if found is None:
+        return None
+    first = support(db, found.id, report.person_id, report.now)
+    outcome = Outcome.SUPPORTED if first else Outcome.SUPPORTED_AGAIN
+    return Intake(outcome, found.number, found.id, found.topic)
+
+
+def _same_inputs(report: Report, hint: Hint | None) -> Hint | None:
+    """The hint if it was worked out for this report's person and place hint, else None.
+
+    A hint made before the person existed holds for them only if it found no place: someone
+    not seen before has no approved household, whoever they turn out to be."""
+    if hint is None or hint.building_id != report.building_id:
+        return None
+    if hint.person_id == report.person_id:
+        return hint
+    if hint.person_id is None and hint.route.place is None and report.building_id is None:
+        return hint
+    return None
+
+
+_T = cast(Table, Ticket.__table__)
+_P = cast(Table, Person.__table__)
+_SAME = SAME_TEXT.subquery()
+# Intake's first question, in one statement: how many open tickets the person holds (from the
+# covering index ix_ticket_person_text), their role, and their recent ticket with the same text.
+_MINE = Prepared(
+    select(
+        select(func.count())
+        .select_from(_T)
+        .where(_T.c.person_id == bindparam("person_id"), IS_OPEN)
+        .scalar_subquery(),
+        select(_P.c.role).where(_P.c.id == bindparam("person_id")).scalar_subquery(),
+        _SAME.c.id,
+        _SAME.c.number,
+        _SAME.c.name,
+    ).select_from(select(literal_column("1").label("one")).subquery().outerjoin(_SAME, true()))
+)
+
+
+def _mine(
+    db: Session, person_id: int | None, key: str, since: datetime
+) -> tuple[int, Role, tuple[int, int, str | None] | None]:
+    """The person's open-ticket count, role, and same-text ticket (id, number, topic)."""
+    if person_id is None:
+        return 0, Role.RESIDENT, None
+    params = {"person_id": person_id, "text_key": key, "since": since}
+    [(count, role, ticket_id, number, topic)] = _MINE.run(connection_of(db), params)
+    same = (ticket_id, number, topic) if ticket_id is not None else None
+    return int(count), role or Role.RESIDENT, same
+
+
+_PERSON_BY_OPENID = Prepared(select(_P.c.id).where(_P.c.openid == bindparam("openid")))
+
+
+def hint_for(
+    db: Session, *, openid: str, verdict: Classification, building_id: int | None = None
+) -> Hint:
+    """Route a text as the ticket it will probably become, before the write lock: reads only.
+
+    `verdict` is the text's classification; `openid` the sender's (they may not exist yet)."""
+    topic = verdict.topic if not verdict.unsure else None
+    found = enabled_topic(db, topic) if topic else None
+    topic_id, sla_hours = found if found else (None, None)
+    person = _PERSON_BY_OPENID.run(connection_of(db), {"openid": openid})
+    person_id = int(person[0][0]) if person else None
+    routed = route_at(db, _place(db, person_id, building_id, None), topic_id)
+    return Hint(person_id, building_id, topic, topic_id, sla_hours, routed)

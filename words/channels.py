@@ -1,0 +1,48 @@
+"""How a ticket came in, as staff read it, and what staff filing for a resident are told.
+
+Shared by the console's 代居民登记 form and `yishiting tickets file` (which prints the
+Chinese line with its English beside it for admins).
+"""
+
+from __future__ import annotations
+
+CHANNEL_NAMES = {
+    "wechat": "微信",
+    "phone": "电话",
+    "visit": "来访",
+    "patrol": "巡查",
+    "api": "平台",
+}
+
+# What is wrong with an on-behalf filing (models/onbehalf.py OnBehalfError.reason):
+# (Chinese for staff, English for the CLI's admins).
+ON_BEHALF_ERRORS = {
+    "bad_channel": (
+        "登记渠道应为 电话、来访 或 巡查",
+        "the channel must be phone, visit or patrol",
+    ),
+    "empty_text": ("请填写居民反映的内容", "the text is empty"),
+    "bad_phone": (
+        "电话号码应为 5 到 20 位数字（可带 - 或 +86）",
+        "the phone must be 5 to 20 digits (- and +86 allowed)",
+    ),
+    "no_contact": (
+        "电话或来访登记须留居民电话（或其微信 openid），以便回访",
+        "a phone or visit report needs the resident's phone (or openid) for the call back",
+    ),
+    "unknown_building": ("没有这栋楼：{value}", "no building named {value!r}"),
+    "unknown_openid": ("没有这位居民（openid {value}）", "no person with openid {value!r}"),
+    "not_staff": (
+        "只有工作人员可以代居民登记：{value}",
+        "only staff may file for a resident: {value!r} is not staff",
+    ),
+}
+
+# 电话回访: a ticket whose resident the account cannot reach; staff call and record it.
+CALLBACK = "电话回访"
+CALLBACK_RESULTS = {
+    "1": "满意",
+    "2": "基本满意",
+    "3": "不满意",
+    "none": "未接通",
+}
