@@ -62,6 +62,7 @@ from .receipts import Replayed as Replayed
 from .writelock import DatabaseBusy
 
 log = logging.getLogger(__name__)
+_KEPT_SESSION = "yishiting.session"  # in Connection.info: see _session_on
 
 
 class _Duplicate(Exception):
@@ -206,7 +207,7 @@ class Conversation:
         opened: list[Session] = []  # the handler's ORM session, if it asked for one
 
         def open_session() -> Session:
-            opened.append(self.db.session_on(conn))
+            opened.append(_session_on(self.db, conn))
             return opened[-1]
 
         ctx = Context(
@@ -283,7 +284,7 @@ class Conversation:
         the hint and works it out again when it does not fit; nothing depends on it."""
         try:
             with self.db.reading(deadline=deadline) as conn:  # its waits end there too
-                session = self.db.session_on(conn)
+                session = _session_on(self.db, conn)
                 try:
                     return hint_for(session, openid=openid, verdict=verdict)
                 finally:
@@ -291,3 +292,16 @@ class Conversation:
         except SQLAlchemyError:
             log.warning("pre-routing failed; the ticket is routed when filed", exc_info=True)
             return None
+
+
+def _session_on(db: Database, conn: Connection) -> Session:
+    """A Session joined to `conn`'s transaction, closed by the caller after use.
+
+    The Session is kept with the driver connection (bot/db.py keeps a few open) and used again
+    by its next transaction on the same Connection: a closed Session starts afresh, and making
+    a new one twice a message (the hint, the handler) cost about as much as routing the report
+    (bench/report_cpu.py)."""
+    session: Session | None = conn.info.get(_KEPT_SESSION)
+    if session is None or session.bind is not conn:  # info outlives a closed Connection
+        session = conn.info[_KEPT_SESSION] = db.session_on(conn)
+    return session

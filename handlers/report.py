@@ -3,7 +3,8 @@
 Free text that is not a command, a greeting or too short is filed under the topic the
 classifier finds; when it is unsure, the ticket is filed at once (nothing waits unfiled) and
 the resident is asked to pick a topic. An image, location, voice or video sent shortly after
-joins their newest ticket.
+joins their newest ticket. What becomes of a report (the same text again, 附议, the open-ticket
+cap, filing) is decided by models/intake.py, as for every channel; this module only words it.
 """
 
 from __future__ import annotations

@@ -49,10 +49,10 @@ class Context:
     """What a handler may use: built by the application for each message.
 
     `db` is the one database handle: an ORM session inside the message's transaction, opened
-    on first use (most replies need none); handlers may flush, never commit. Domain
-    operations run their hot statements on its connection themselves. `classify` is the
-    keyword classifier. `notices` are lines put before the reply (e.g. what became of an unanswered
-    question).
+    on first use (a greeting or 帮助 needs none); handlers may flush, never commit. Domain
+    operations run their hot statements on its connection themselves (models/prepared.py).
+    `classify` is the keyword classifier. `notices` are lines put before the reply (e.g.
+    what became of an unanswered question).
     """
 
     def __init__(

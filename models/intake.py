@@ -229,11 +229,12 @@ def _same_inputs(report: Report, hint: Hint | None) -> Hint | None:
     not seen before has no approved household, whoever they turn out to be."""
     if hint is None or hint.building_id != report.building_id:
         return None
+    place = hint.route.place
+    if report.building_id is not None and (place is None or place.phone != report.phone):
+        return None  # the place a channel names carries the phone given with the report
     if hint.person_id == report.person_id:
         return hint
-    if hint.person_id is None and hint.route.place is None and report.building_id is None:
-        return hint
-    return None
+    return hint if hint.person_id is None and place is None else None
 
 
 _T = cast(Table, Ticket.__table__)
@@ -271,15 +272,21 @@ _PERSON_BY_OPENID = Prepared(select(_P.c.id).where(_P.c.openid == bindparam("ope
 
 
 def hint_for(
-    db: Session, *, openid: str, verdict: Classification, building_id: int | None = None
+    db: Session,
+    *,
+    openid: str,
+    verdict: Classification,
+    building_id: int | None = None,
+    phone: str | None = None,
 ) -> Hint:
     """Route a text as the ticket it will probably become, before the write lock: reads only.
 
-    `verdict` is the text's classification; `openid` the sender's (they may not exist yet)."""
+    `verdict` is the text's classification; `openid` the sender's (they may not exist yet);
+    `building_id` and `phone` the Report's place hint and phone, if it will have them."""
     topic = verdict.topic if not verdict.unsure else None
     found = enabled_topic(db, topic) if topic else None
     topic_id, sla_hours = found if found else (None, None)
     person = _PERSON_BY_OPENID.run(connection_of(db), {"openid": openid})
     person_id = int(person[0][0]) if person else None
-    routed = route_at(db, _place(db, person_id, building_id, None), topic_id)
+    routed = route_at(db, _place(db, person_id, building_id, phone), topic_id)
     return Hint(person_id, building_id, topic, topic_id, sla_hours, routed)
