@@ -4,6 +4,7 @@ statements run on the driver's cursor (see prepared.py), without the ORM."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, cast
 
@@ -46,12 +47,25 @@ _INSERT_KEYS = [
     "status",
     "created_at",
     "updated_at",
+    "channel",
+    "filed_by_id",
+    "phone",
 ]
 _INSERT = Prepared(insert(_T).returning(_T.c.id), keys=_INSERT_KEYS)
 _EVENT = Prepared(
     insert(cast(Table, TicketEvent.__table__)),
     keys=["ticket_id", "at", "actor_id", "action", "from_status", "to_status", "note"],
 )
+
+
+@dataclass(frozen=True)
+class Origin:
+    """How a ticket came in: its channel, the staff member who filed it for the resident (None:
+    the resident wrote themself) and the phone the resident gave staff."""
+
+    channel: str = "wechat"
+    filed_by: int | None = None
+    phone: str | None = None
 
 
 def enabled_topic(db: Session, name: str) -> tuple[int, float] | None:
@@ -73,10 +87,11 @@ def file_ticket(
     routed: Route,
     now: datetime,
     tz: tzinfo,
+    origin: Origin,
 ) -> Filed:
     """File a new ticket with the next number: under `topic` (its name and enabled id; no id:
     triage), held by `routed`, due in `hours`, its first timeline entry by `actor_id` (who
-    filed it), and the push to its holder."""
+    filed it), where it came from (`origin`), and the push to its holder."""
     conn = connection_of(db)
     topic_name, topic_id = topic
     number = counters.bump(conn, counters.TICKET_NUMBER)
@@ -103,6 +118,9 @@ def file_ticket(
         "status": "new",
         "created_at": now,
         "updated_at": now,
+        "channel": origin.channel,
+        "filed_by_id": origin.filed_by,
+        "phone": origin.phone,
     }
     [(ticket_id,)] = _INSERT.run(conn, values)
     _EVENT.run(

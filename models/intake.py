@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from words import text_key
 
-from .filing import enabled_topic, file_ticket
+from .filing import Origin, enabled_topic, file_ticket
 from .flood import nearby_tickets, same_problem, support
 from .people import Person, Role
 from .prepared import Prepared, connection_of
@@ -173,6 +173,7 @@ def _file(
         routed=routed,
         now=report.now,
         tz=policy.tz,
+        origin=Origin(report.channel, report.filed_by, report.phone),
     )
     if filed.topic is not None:
         return Intake(

@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from words import clean, fold
 
-from .intake import Intake, Outcome, Policy, Report, intake
+from .intake import Intake, Policy, Report, intake
 from .lifecycle import Actor
 from .people import Person, Role
 from .places import APPROVED, Binding, approved_binding, find_building
@@ -92,19 +92,7 @@ def file_for(
     db: Session, request: OnBehalf, policy: Policy, classify: Callable[[str], Classification]
 ) -> Intake:
     """Check the request, find the resident, and hand it to the one intake."""
-    report = _report(db, request)
-    result = intake(db, report, policy, classify)
-    if result.outcome in (Outcome.FILED, Outcome.UNSURE) and result.ticket_id is not None:
-        # Where it came from and who filed it for whom. Intake writes these from the Report
-        # as it files; written again here (the same values) so no version of intake can
-        # leave an on-behalf ticket looking like the resident's own chat.
-        db.execute(
-            update(Ticket)
-            .where(Ticket.id == result.ticket_id)
-            .values(channel=report.channel, filed_by_id=report.filed_by, phone=report.phone)
-            .execution_options(synchronize_session=False)
-        )
-    return result
+    return intake(db, _report(db, request), policy, classify)
 
 
 def _report(db: Session, request: OnBehalf) -> Report:

@@ -190,6 +190,26 @@ def test_staff_and_reports_filed_on_a_residents_behalf_are_never_capped_nor_seco
     assert actor == community.people["赵网格"]  # who filed it, on 陈's ticket
 
 
+def test_the_ticket_records_the_channel_who_filed_it_and_the_phone_given(
+    community: Community,
+) -> None:
+    """Written by intake as it files, so every channel (and later the API) gets it alike."""
+    own = community.take("张", ELEVATOR)
+    on_behalf = {"channel": "phone", "filed_by": community.people["赵网格"], "phone": "13900001111"}
+    called = community.take("陈", "18号楼门口的路灯不亮了，晚上看不见路", **on_behalf)
+
+    with community.db.session(read_only=True) as session:
+        origins = [
+            (t.channel, t.filed_by_id, t.phone)
+            for t in (session.get(Ticket, own.ticket_id), session.get(Ticket, called.ticket_id))
+            if t is not None
+        ]
+    assert origins == [
+        ("wechat", None, None),
+        ("phone", community.people["赵网格"], "13900001111"),
+    ]
+
+
 def test_a_building_hint_places_and_routes_the_report_there(community: Community) -> None:
     """A channel that knows where the problem is (a phone call about building 16)."""
     with community.db.session(read_only=True) as session:
