@@ -1,19 +1,13 @@
-"""The Official Account's custom menu (自定义菜单): its entries, and the answer to each tap.
+"""The Official Account's custom menu (自定义菜单): its entries, the words every floor shares.
 
-`MENU` is the one list of entries: the menu set up on WeChat and the simulator's menu bar are
-both built from it. A tap on an entry that stands for a command runs that command, exactly as
-if the person had typed it (the same function, the same role check), so a tap never meets
-"unknown command"; a key no entry has goes on to the generic answer in events.py.
+`MENU` is the one list of entries: the menu set up on WeChat (bot/menu.py), the check of
+`[[menu]]` (bot/config/menu.py), the simulator's menu bar and the answer to a tap
+(handlers/menu.py) are all built from it. Plain data: imports nothing of the project's own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from . import events, texts
-from .router import Context, Reply, Router
-
-router = Router("menu")
 
 
 @dataclass(frozen=True)
@@ -54,20 +48,3 @@ def entry_for(key: str | None) -> MenuEntry | None:
 def entry_named(word: str) -> MenuEntry | None:
     """The entry a config names by its key (MENU_MINE) or by its name (我的诉求)."""
     return _BY_WORD.get(word.strip())
-
-
-@router.event("click")
-def tap(ctx: Context) -> Reply:
-    """A tap on a menu entry: its command's answer; an unknown key gets the generic answer."""
-    entry = entry_for(ctx.message.event_key)
-    if entry is None:
-        return events.menu_tap(ctx)
-    if entry.answer is not None:
-        return entry.answer
-    found = ctx.router.find_command(entry.command or "")
-    if found is None:  # a command renamed without updating MENU; a test keeps them in step
-        return events.menu_tap(ctx)
-    command, args = found
-    if ctx.person.role < command.role:
-        return texts.NOT_ALLOWED
-    return command.func(ctx, args)

@@ -1,22 +1,21 @@
-"""The custom menu (自定义菜单) published to WeChat: read from `[[menu]]`, checked, built.
+"""`[[menu]]`, the custom menu (自定义菜单) a config may set: read into plain buttons, checked.
 
-A button either stands for one of handlers/menu.py's entries (a click whose key the handlers
+A button either stands for one of words/menu.py's entries (a click whose key the handlers
 answer) or opens a web page (a view button); a top-level button may instead hold up to five
 sub-buttons. WeChat's limits, checked here so `menu push` never meets a refusal it could have
 foreseen: 1-3 top-level buttons, 1-5 sub-buttons each; a top-level name at most 4 Chinese
 characters (16 bytes), a sub-button's at most 8 (60 bytes); a URL at most 1024 bytes.
-Without `[[menu]]` the menu is built from handlers/menu.py's MENU.
+Publishing the menu (and the default one, without `[[menu]]`): bot/menu.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from handlers.menu import MENU, MORE, entry_named
+from words.menu import MENU, entry_named
 
-if TYPE_CHECKING:
-    from .config import Settings
+from .errors import ConfigError
 
 MAX_TOP = 3
 MAX_SUB = 5
@@ -50,38 +49,8 @@ class Button:
         return f"{self.name} → view {self.url}" if self.url else f"{self.name} → click {self.key}"
 
 
-def menu_of(settings: Settings) -> tuple[Button, ...]:
-    """The menu to publish: `[[menu]]`, or the default built from handlers/menu.py."""
-    return settings.menu or default_menu()
-
-
-def outline(buttons: tuple[Button, ...], indent: str = "  ") -> list[str]:
-    """The menu as lines for a person, sub-buttons indented under their folder."""
-    lines: list[str] = []
-    for button in buttons:
-        lines.append(indent + button.describe())
-        lines += outline(button.sub, indent + "  ")
-    return lines
-
-
-def payload(buttons: tuple[Button, ...]) -> dict[str, Any]:
-    """The body of `cgi-bin/menu/create`."""
-    return {"button": [b.to_wechat() for b in buttons]}
-
-
-def default_menu() -> tuple[Button, ...]:
-    """handlers/menu.py's MENU; past three entries the rest go under 更多 (WeChat shows 3)."""
-    buttons = [Button(entry.name, key=entry.key) for entry in MENU]
-    if len(buttons) <= MAX_TOP:
-        return tuple(buttons)
-    keep = MAX_TOP - 1
-    return (*buttons[:keep], Button(MORE, sub=tuple(buttons[keep : keep + MAX_SUB])))
-
-
 def parse_menu(raw: object) -> tuple[Button, ...]:
     """`[[menu]]` from the TOML file, checked; raises ConfigError listing every problem."""
-    from .config import ConfigError
-
     buttons, problems = read_menu(raw)
     if problems:
         raise ConfigError("; ".join(problems))
@@ -162,29 +131,3 @@ def _check_name(name: str, where: str, problems: list[str], *, top: bool) -> Non
             f"{where}: name too long for {level} button "
             f"(at most {width // 2} Chinese characters or {width} letters)"
         )
-
-
-def from_wechat(answer: dict[str, Any]) -> tuple[Button, ...]:
-    """The menu in a `get_current_selfmenu_info` answer (sub-buttons under `list`)."""
-    info = answer.get("selfmenu_info") or {}
-    return tuple(_from_wechat(b) for b in info.get("button") or [] if isinstance(b, dict))
-
-
-def _from_wechat(raw: dict[str, Any]) -> Button:
-    sub = raw.get("sub_button")
-    if isinstance(sub, dict):
-        sub = sub.get("list")
-    if isinstance(sub, list) and sub:
-        return Button(str(raw.get("name", "")), sub=tuple(_from_wechat(b) for b in sub))
-    url = raw.get("url") if raw.get("type") == "view" else None
-    if url:
-        return Button(str(raw.get("name", "")), url=str(url))
-    return Button(str(raw.get("name", "")), key=str(raw.get("key") or raw.get("type") or ""))
-
-
-def click_keys(buttons: tuple[Button, ...]) -> list[str]:
-    """Every click key in the menu, sub-buttons included."""
-    keys: list[str] = []
-    for button in buttons:
-        keys += click_keys(button.sub) if button.sub else ([button.key] if button.key else [])
-    return keys
