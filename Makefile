@@ -24,7 +24,7 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	touch $@
 
 $(CONFIG): | $(VENV)/.installed
-	$(PY) -m bot.devconfig config.example.toml $(CONFIG) --port $(PORT)
+	$(PY) -m devtools.devconfig config.example.toml $(CONFIG) --port $(PORT)
 
 init: $(VENV)/.installed $(CONFIG)
 	$(VENV)/bin/yishiting init --config $(CONFIG)
@@ -32,7 +32,7 @@ init: $(VENV)/.installed $(CONFIG)
 # Development only: the config written above is in development mode, which --demo requires.
 # Its local public_url follows PORT, so `yishiting simulate` finds this server.
 run: $(VENV)/.installed $(CONFIG)
-	$(PY) -m bot.devconfig config.example.toml $(CONFIG) --port $(PORT)
+	$(PY) -m devtools.devconfig config.example.toml $(CONFIG) --port $(PORT)
 	$(VENV)/bin/yishiting init --config $(CONFIG) --demo
 	$(VENV)/bin/yishiting serve --config $(CONFIG) --host $(HOST) --port $(PORT)
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from .fake_errors import ERRMSG
 
 if TYPE_CHECKING:
-    from .fake import FakeWeChat
+    from .fake_wechat import FakeWeChat
 
 GET_PATH = "cgi-bin/media/get"
 VIDEO_PATH = "_fake/media/video/"

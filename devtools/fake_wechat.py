@@ -42,10 +42,11 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+from bot.wechat.fields import accepts, placeholders
+
 from .fake_errors import ERRMSG, error
 from .fake_media import Answer as MediaAnswer
 from .fake_media import FakeMedia
-from .fields import accepts, placeholders
 
 log = logging.getLogger(__name__)
 

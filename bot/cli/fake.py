@@ -1,4 +1,4 @@
-"""`fake-wechat`: run the fake WeChat/WeCom API (bot.wechat.fake) as its own process.
+"""`fake-wechat`: run the fake WeChat/WeCom API (devtools.fake_wechat) as its own process.
 
 Why a command: the demo and the benchmark run the bot in other processes, which need a WeChat
 to talk to that is not the real one. Point the bot's WeChat API base URL at this and watch what
@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ..wechat.fake import FakeWeChat, Received
+from devtools.fake_wechat import FakeWeChat, Received
 
 CONTENT_CHARS = 60
 SHOWN_USERS = 3

@@ -14,11 +14,12 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import Settings
+from ..config.menu import Button
 from ..db import Database
-from ..delivery.api import Api, ApiFailure, HttpJson, fetch_wechat_token
-from ..delivery.tokens import SharedToken
-from ..menu import Button, from_wechat, menu_of, outline, payload
+from ..menu import from_wechat, menu_of, outline, payload
+from ..wechat.api import Api, ApiFailure, HttpJson, fetch_wechat_token
 from ..wechat.errors import explain
+from ..wechat.tokens import SharedToken
 from .common import config_option, settings_from
 
 CREATE = "cgi-bin/menu/create"

@@ -19,15 +19,15 @@ from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import or_, select
 
-from handlers.menu import MENU
+from devtools.simulator import message_xml
 from models import Binding, Household, OutboxMessage, Person, Role
 from models.places import APPROVED
 from words import when
+from words.menu import MENU
 
 from ..conversation import Busy
 from ..delivery import UnknownKind, render
 from ..wechat.inbound import BadMessage, parse_xml_message
-from ..wechat.simulator import message_xml
 from .common import reading, small_int, ys
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
