@@ -48,8 +48,8 @@ chromium:
 	fi
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check bot handlers models words migrations tests bench tools
-	$(VENV)/bin/ruff format --check bot handlers models words migrations tests bench tools
+	$(VENV)/bin/ruff check bot handlers models words devtools migrations tests bench tools
+	$(VENV)/bin/ruff format --check bot handlers models words devtools migrations tests bench tools
 	$(VENV)/bin/mypy
 	$(PY) tools/audit_lock.py --check-venv requirements.lock
 

@@ -44,7 +44,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.wechat.fields import accepts, placeholders
 
-from .fake_errors import ERRMSG, error
+from .fake_errors import error
 from .fake_media import Answer as MediaAnswer
 from .fake_media import FakeMedia
 
