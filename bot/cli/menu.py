@@ -1,7 +1,7 @@
 """`menu push` and `menu show`: the custom menu (自定义菜单) on WeChat.
 
 The menu is `[[menu]]` in the config, or (without one) the default built from the entries
-the handlers answer (handlers/menu.py), so a tap never meets "unknown command".
+the handlers answer (words/menu.py), so a tap never meets "unknown command".
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def _as_json(
 
 
 def _source(settings: Settings) -> str:
-    return "the menu from [[menu]]" if settings.menu else "the default menu (handlers/menu.py)"
+    return "the menu from [[menu]]" if settings.menu else "the default menu (words/menu.py)"
 
 
 def _call(settings: Settings, action: Any) -> dict[str, Any]:

@@ -77,7 +77,7 @@ def _from_file(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     values: dict[str, dict[str, Any]] = {}
     for section, table in raw.items():
         if section in ("menu", TEMPLATES, SUBSCRIPTIONS):
-            continue  # [[menu]]: bot/menu.py reads it; the typed templates: _maps
+            continue  # [[menu]]: bot/config/menu.py reads it; the typed templates: _maps
         if section not in SECTIONS:
             log.warning("config: unknown section [%s] ignored", section)
             continue
