@@ -9,11 +9,15 @@ also counts as one of each package above the module it names.
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ("words", "models", "handlers", "bot", "devtools")
@@ -157,6 +161,30 @@ def test_production_code_reaches_development_doubles_only_through_the_dev_doors(
             where = f"{MODULES[module].relative_to(ROOT)}:{item.line}"
             assert (module, item.target) in DEV_DOORS, f"{where} imports {item.target}"
             assert item.local, f"{where}: import {item.target} inside the function that runs it"
+
+
+def test_a_production_process_loads_no_development_double(tmp_path: Path) -> None:
+    """The web app as gunicorn loads it (bot.wsgi), the CLI, the worker and the scheduler."""
+    config = write_config(
+        tmp_path / "production.toml",
+        app={"database_url": f"sqlite:///{tmp_path / 'p.db'}", "secret_key": "not-the-example"},
+        wechat={"token": "t"},
+    )
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, bot.wsgi, bot.cli, bot.delivery.worker, bot.schedule\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'devtools'))",
+        ],
+        env={**os.environ, "YISHITING_CONFIG": str(config)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_the_wechat_edge_owns_its_api_client_and_token_store() -> None:
