@@ -24,7 +24,7 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	touch $@
 
 $(CONFIG): | $(VENV)/.installed
-	$(PY) -m bot.devconfig config.example.toml $(CONFIG) --port $(PORT)
+	$(PY) -m devtools.devconfig config.example.toml $(CONFIG) --port $(PORT)
 
 init: $(VENV)/.installed $(CONFIG)
 	$(VENV)/bin/yishiting init --config $(CONFIG)
@@ -32,7 +32,7 @@ init: $(VENV)/.installed $(CONFIG)
 # Development only: the config written above is in development mode, which --demo requires.
 # Its local public_url follows PORT, so `yishiting simulate` finds this server.
 run: $(VENV)/.installed $(CONFIG)
-	$(PY) -m bot.devconfig config.example.toml $(CONFIG) --port $(PORT)
+	$(PY) -m devtools.devconfig config.example.toml $(CONFIG) --port $(PORT)
 	$(VENV)/bin/yishiting init --config $(CONFIG) --demo
 	$(VENV)/bin/yishiting serve --config $(CONFIG) --host $(HOST) --port $(PORT)
 
@@ -48,8 +48,8 @@ chromium:
 	fi
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check bot handlers models words migrations tests bench tools
-	$(VENV)/bin/ruff format --check bot handlers models words migrations tests bench tools
+	$(VENV)/bin/ruff check bot handlers models words devtools migrations tests bench tools
+	$(VENV)/bin/ruff format --check bot handlers models words devtools migrations tests bench tools
 	$(VENV)/bin/mypy
 	$(PY) tools/audit_lock.py --check-venv requirements.lock
 

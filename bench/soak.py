@@ -3,7 +3,7 @@
 gunicorn (2 sync workers) + `yishiting worker` + `yishiting scheduler` on a throwaway
 PostgreSQL cluster (tests/postgres.py), pushing to the fake WeChat API (`yishiting
 fake-wechat`, 2% transient faults). Traffic at a steady rate, signed as WeChat signs it
-(bot/wechat/simulator.py): residents' reports (tickets), ballots in a household poll
+(devtools/simulator.py): residents' reports (tickets), ballots in a household poll
 (residents bound to households, two per household), staff commands (待办, then 接单 / 办结
 on what it lists), events (subscribe, menu clicks). Every `--kill-every` seconds one
 process is SIGKILLed and restarted, in turn: a gunicorn worker (the master forks a new
@@ -48,11 +48,11 @@ from sqlalchemy import select  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
 from bot.db import Database  # noqa: E402
-from bot.wechat.simulator import Signer, message_xml  # noqa: E402
-from handlers.menu import MENU  # noqa: E402
+from devtools.simulator import Signer, message_xml  # noqa: E402
 from models import Person  # noqa: E402
 from models.places import Building, approve_binding, request_binding  # noqa: E402
 from models.polls import BOUND, HOUSEHOLD_UNIT, PollSpec, create_poll  # noqa: E402
+from words.menu import MENU  # noqa: E402
 
 TOKEN = "soak-token"
 TEMPLATES = "ticket.assigned=T_ASSIGNED,ticket.accepted=T_ACCEPTED,ticket.resolved=T_RESOLVED"

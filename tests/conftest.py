@@ -26,8 +26,8 @@ from bot import create_app
 from bot.classify import seed_default_topics
 from bot.config import Settings, load_settings
 from bot.db import Database
-from bot.wechat.fake import FakeWeChat
-from bot.wechat.simulator import Signer, message_xml
+from devtools.fake_wechat import FakeWeChat
+from devtools.simulator import Signer, message_xml
 from models import InboundMessage
 
 pytest_plugins = ("desk",)  # the fast harness, without HTTP: tests/desk.py
@@ -288,7 +288,7 @@ def pushes_to(app: Flask, openid: str, kind_prefix: str = "") -> list[str]:
 
 @pytest.fixture
 def fake() -> Iterator[FakeWeChat]:
-    """A fake WeChat/WeCom API on a local port (bot/wechat/fake.py)."""
+    """A fake WeChat/WeCom API on a local port (devtools/fake_wechat.py)."""
     with FakeWeChat() as server:
         server.slow_seconds = 1.5
         yield server

@@ -10,7 +10,7 @@ from conftest import AES_KEY, free_port
 
 from bot.cli import main
 from bot.config import Settings
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 
 
 def config(tmp_path: Path, text: str) -> Path:

@@ -9,7 +9,7 @@ import pytest
 from conftest import write_config
 
 from bot.config import ConfigError, load_settings
-from bot.devconfig import development_config
+from devtools.devconfig import development_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_example_config_documents_every_key_and_loads() -> None:
     import tomllib
 
-    from bot.config import SECTIONS, _field_types
+    from bot.config import SECTIONS
+    from bot.config.load import _field_types
 
     example = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
     for section, cls in SECTIONS.items():

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.db import Database
-from bot.wechat.simulator import Signer, message_xml
+from devtools.simulator import Signer, message_xml
 from handlers import Context, Router, texts
 from models import InboundMessage, Person
 
@@ -223,7 +223,7 @@ def test_two_menu_taps_in_the_same_second_both_get_replies(
 ) -> None:
     """Events are keyed by sender, time, event and EventKey: two different buttons tapped in
     one second are two events."""
-    from handlers.menu import MENU
+    from words.menu import MENU
 
     keys = [MENU[0].key, MENU[1].key]
     replies = [

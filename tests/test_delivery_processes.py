@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from bot.config import Settings, load_settings
 from bot.db import Database
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from models import OutboxMessage, Push, enqueue, touch_person
 
 ROOT = Path(__file__).resolve().parent.parent

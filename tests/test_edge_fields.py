@@ -19,7 +19,7 @@ from flask import Flask
 from bot.cli import main as cli
 from bot.config import Settings
 from bot.spool import Spool, spool_counts
-from bot.wechat.simulator import message_xml
+from devtools.simulator import message_xml
 
 
 @pytest.fixture

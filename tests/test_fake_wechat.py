@@ -1,4 +1,4 @@
-"""The fake WeChat/WeCom API (bot.wechat.fake), spoken to over real HTTP as the bot would."""
+"""The fake WeChat/WeCom API (devtools.fake_wechat), spoken to over real HTTP as the bot would."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import requests
 from click.testing import CliRunner
 
 from bot.cli import fake as fake_cli
-from bot.wechat.fake import FakeWeChat, Received
+from devtools.fake_wechat import FakeWeChat, Received
 
 SLOW = 0.3  # the fake's slow_seconds in these tests
 CUSTOM = "cgi-bin/message/custom/send"

@@ -28,8 +28,8 @@ from bot.config import Settings
 from bot.db import Database
 from bot.delivery import Worker
 from bot.spool import Spool
-from bot.wechat.fake import FakeWeChat
-from bot.wechat.simulator import message_xml
+from devtools.fake_wechat import FakeWeChat
+from devtools.simulator import message_xml
 from models import InboundMessage, Ticket
 
 REPORT = "{n}号楼电梯坏了，困在里面很危险"

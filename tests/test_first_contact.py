@@ -15,7 +15,7 @@ import pytest
 from processes import ROOT
 
 from bot.config import load_settings
-from bot.devconfig import main as devconfig
+from devtools.devconfig import main as devconfig
 
 EXAMPLE = str(ROOT / "config.example.toml")
 

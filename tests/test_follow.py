@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.delivery import Worker
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from handlers import texts
 from models import OutboxMessage, Person, ticket_by_number
 from models.outbox import retry

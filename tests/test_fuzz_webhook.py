@@ -32,7 +32,7 @@ from processes import end
 
 from bot import create_app
 from bot.config import load_settings
-from bot.wechat.simulator import Signer, message_xml
+from devtools.simulator import Signer, message_xml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("YISHITING_FUZZ_EXAMPLES", "300"))

@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from bot.config import load_settings
 from bot.db import Database
-from bot.wechat.fake import FakeWeChat
-from bot.wechat.simulator import Signer, message_xml
+from devtools.fake_wechat import FakeWeChat
+from devtools.simulator import Signer, message_xml
 from models import JobRun
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,7 +27,7 @@ from test_faults import count, wait_until_replayed
 
 from bot.config import Settings
 from bot.spool import Spool
-from bot.wechat.simulator import message_xml
+from devtools.simulator import message_xml
 from models import InboundMessage, Ticket
 
 LIMIT = 4.5  # seconds: WeChat's 5 s, with room for the network

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.delivery import Worker
 from bot.media.store import media_folder
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from models import Attachment
 
 REPORT = "3号楼楼道的灯坏了好几天了，晚上很黑"

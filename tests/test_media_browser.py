@@ -11,7 +11,7 @@ from conftest import Clock, LiveServer, browser_login, db_of
 from test_media import attachments, fetch_once, live, started
 
 from bot.config import Settings
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 
 
 def png(width: int, height: int) -> bytes:

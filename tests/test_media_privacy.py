@@ -23,7 +23,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.media.store import media_folder
 from bot.schedule import jobs
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from models import JobRun, Ticket
 
 VOICE = b"#!AMR\n" + b"a resident's voice" * 20

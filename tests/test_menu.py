@@ -13,9 +13,9 @@ from conftest import Chat, WeChat, make_app
 from bot.cli import main
 from bot.config import ConfigError, Settings, load_settings
 from bot.menu import click_keys, default_menu, menu_of, payload
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from handlers import texts
-from handlers.menu import MENU
+from words.menu import MENU
 
 MENU_TOML = """
 [[menu]]
@@ -182,7 +182,7 @@ def test_menu_push_without_an_app_secret_says_what_is_missing(
 def test_the_example_config_documents_a_valid_menu_and_every_key() -> None:
     import tomllib
 
-    from bot.menu import parse_menu
+    from bot.config.menu import parse_menu
 
     example = (Path(__file__).resolve().parent.parent / "config.example.toml").read_text("utf-8")
     block = example[example.index("# [[menu]]") :]

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.delivery import Worker
 from bot.metrics import error_code
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from models import Push, enqueue, touch_person
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (\S+)$')

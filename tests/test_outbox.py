@@ -19,7 +19,7 @@ from bot.cli import main as cli
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery import Worker
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from models import OutboxMessage, Person, Push, Role, enqueue, touch_person
 from models.tokens import AccessToken
 

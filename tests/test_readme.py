@@ -1,7 +1,7 @@
 """README.md as a reader uses it: every command in its ```sh blocks runs as written right after
 `make run`, and its Chinese reference names every chat command, console page and subcommand.
 
-The commands run in order on the demo, set up as `make run` does it: `python -m bot.devconfig`
+The commands run in order on the demo, set up as `make run` does it: `python -m devtools.devconfig`
 writes a development config (with `public_url` pointing at the test's own port, which is
 where `simulate` sends), `yishiting init --demo` fills it, `yishiting serve` runs in a
 subprocess, stopped with SIGTERM at the end. Each command goes through /bin/sh with exactly two
@@ -108,7 +108,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     env = _clean_env(tmp_path / "pycache")
     config = checkout / "var" / "config.toml"
     python = str(VENV_BIN / "python")
-    _run([python, "-m", "bot.devconfig", "config.example.toml", str(config)], checkout, env)
+    _run([python, "-m", "devtools.devconfig", "config.example.toml", str(config)], checkout, env)
     port = _free_port()
     text, found = re.subn(
         r'^public_url = ".*"$',

@@ -12,7 +12,7 @@ from wechatpy.crypto import WeChatCrypto
 from bot.config import Settings
 from bot.db import Database
 from bot.wechat.protocol import signature
-from bot.wechat.simulator import message_xml
+from devtools.simulator import message_xml
 from models import InboundMessage
 
 # WeChat's published sample for message encryption (the WXBizMsgCrypt demo).

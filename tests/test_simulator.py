@@ -31,10 +31,10 @@ from processes import running, stop, yishiting
 
 from bot.cli import main
 from bot.config import Settings
-from bot.demo import POLL_TITLE, RESIDENTS, STAFF_NAME, STAFF_OPENID, add_demo_data
+from devtools.demo import POLL_TITLE, RESIDENTS, STAFF_NAME, STAFF_OPENID, add_demo_data
 from handlers import build_router, texts
-from handlers.menu import HOW_TO_REPORT, MENU
 from models import Binding, Household, OutboxMessage, Person, Poll, Ticket
+from words.menu import HOW_TO_REPORT, MENU
 
 RESIDENT = RESIDENTS[0][0]
 

@@ -10,7 +10,7 @@ from typing import Any
 from conftest import LiveServer, db_of
 from flask import Flask
 
-from bot.demo import RESIDENTS, STAFF_NAME, STAFF_OPENID, add_demo_data
+from devtools.demo import RESIDENTS, STAFF_NAME, STAFF_OPENID, add_demo_data
 
 RESIDENT = RESIDENTS[0][0]
 

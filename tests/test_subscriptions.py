@@ -21,8 +21,8 @@ from test_typed_templates import NOTICE_MAP, with_config
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery import Worker
-from bot.wechat.fake import FakeWeChat
-from bot.wechat.simulator import ACCOUNT_ID
+from devtools.fake_wechat import FakeWeChat
+from devtools.simulator import ACCOUNT_ID
 from models import Person, Subscription
 
 SUBSCRIBE_MAP = """

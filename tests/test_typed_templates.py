@@ -21,7 +21,7 @@ from test_outbox import live_settings, person, queue, rows
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import Database
 from bot.delivery import Worker
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from models import Person, Ticket
 from models.staff import add_staff
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from bot.config import Settings
 from bot.wechat.protocol import signature
-from bot.wechat.simulator import message_xml
+from devtools.simulator import message_xml
 
 
 def _query(token: str = TOKEN, **extra: str) -> dict[str, str]:

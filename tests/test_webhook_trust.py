@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.schedule.jobs import forget_old_requests
 from bot.wechat.protocol import signature
-from bot.wechat.simulator import message_xml
+from devtools.simulator import message_xml
 from models import InboundMessage, SeenRequest
 
 

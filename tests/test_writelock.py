@@ -12,8 +12,8 @@ import pytest
 from conftest import WeChat, inbound_count, make_app
 
 from bot.config import Settings
-from bot.wechat.simulator import message_xml
 from bot.writelock import DatabaseBusy, WriterQueue
+from devtools.simulator import message_xml
 
 
 def _hold_in_other_process(path: Path, seconds: float) -> int:

@@ -13,7 +13,7 @@ from conftest import free_port, wait_healthy
 from processes import end
 
 from bot.cli import main
-from bot.wechat.simulator import Signer, message_xml
+from devtools.simulator import Signer, message_xml
 
 ROOT = Path(__file__).resolve().parent.parent
 

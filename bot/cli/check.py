@@ -23,7 +23,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import ENV_PREFIX, EXAMPLE_SECRET_KEY, SECTIONS, ConfigError, Settings, load_settings
-from ..menu import default_menu, read_menu
+from ..config.menu import read_menu
+from ..menu import default_menu
 from .check_online import online_findings
 from .check_templates import local_template_findings
 from .common import config_option

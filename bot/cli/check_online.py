@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import Settings
-from ..delivery.api import Api, ApiFailure, HttpJson, fetch_wechat_token, fetch_wecom_token
+from ..wechat.api import Api, ApiFailure, HttpJson, fetch_wechat_token, fetch_wecom_token
 from ..wechat.errors import FIXES, explain, ip_in
 from .check_templates import compare, compare_notices
 from .findings import Finding

@@ -12,8 +12,8 @@ from __future__ import annotations
 from models.pushes import KINDS, Audience, PushKind
 
 from ..config import Settings
+from ..config.templates import TemplateMap, fill, names_in
 from ..wechat.fields import Unfit, describe, fit, placeholders
-from ..wechat.mapping import TemplateMap, fill, names_in
 from .findings import Finding
 
 MY_TEMPLATES = "公众号后台 → 广告与服务 → 模板消息 → 我的模板"

@@ -1,8 +1,9 @@
-"""`fake-wechat`: run the fake WeChat/WeCom API (bot.wechat.fake) as its own process.
+"""`fake-wechat`: run the fake WeChat/WeCom API (devtools.fake_wechat) as its own process.
 
 Why a command: the demo and the benchmark run the bot in other processes, which need a WeChat
 to talk to that is not the real one. Point the bot's WeChat API base URL at this and watch what
-it sends, one line per accepted message on stderr. It needs no config.
+it sends, one line per accepted message on stderr. It needs no config. The fake is loaded only
+when the command runs: production code never imports a development double.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..wechat.fake import FakeWeChat, Received
+if TYPE_CHECKING:
+    from devtools.fake_wechat import FakeWeChat, Received
 
 CONTENT_CHARS = 60
 SHOWN_USERS = 3
@@ -66,6 +68,8 @@ def _wait_forever(fake: FakeWeChat) -> None:
 @click.option("--port", default=8081, show_default=True, type=click.IntRange(0, 65535))
 def fake_wechat(host: str, port: int) -> None:
     """Run a fake WeChat/WeCom API on a local port (tests and the demo); prints what it receives."""
+    from devtools.fake_wechat import FakeWeChat
+
     fake = FakeWeChat(host, port)
     echo_lock = threading.Lock()
 

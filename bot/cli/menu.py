@@ -1,7 +1,7 @@
 """`menu push` and `menu show`: the custom menu (自定义菜单) on WeChat.
 
 The menu is `[[menu]]` in the config, or (without one) the default built from the entries
-the handlers answer (handlers/menu.py), so a tap never meets "unknown command".
+the handlers answer (words/menu.py), so a tap never meets "unknown command".
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import Settings
+from ..config.menu import Button
 from ..db import Database
-from ..delivery.api import Api, ApiFailure, HttpJson, fetch_wechat_token
-from ..delivery.tokens import SharedToken
-from ..menu import Button, from_wechat, menu_of, outline, payload
+from ..menu import from_wechat, menu_of, outline, payload
+from ..wechat.api import Api, ApiFailure, HttpJson, fetch_wechat_token
 from ..wechat.errors import explain
+from ..wechat.tokens import SharedToken
 from .common import config_option, settings_from
 
 CREATE = "cgi-bin/menu/create"
@@ -111,7 +112,7 @@ def _as_json(
 
 
 def _source(settings: Settings) -> str:
-    return "the menu from [[menu]]" if settings.menu else "the default menu (handlers/menu.py)"
+    return "the menu from [[menu]]" if settings.menu else "the default menu (words/menu.py)"
 
 
 def _call(settings: Settings, action: Any) -> dict[str, Any]:

@@ -84,7 +84,7 @@ def _invoked_as() -> str:
 
 
 def _add_demo(db: Database) -> list[str]:
-    from ..demo import add_demo_data
+    from devtools.demo import add_demo_data
 
     with db.session() as session:
         return add_demo_data(session, datetime.now(UTC))

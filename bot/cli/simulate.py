@@ -38,7 +38,7 @@ def simulate(
     text: str | None,
 ) -> None:
     """Sign (and in safe mode encrypt) TEXT as WeChat does, post it, print the reply."""
-    from ..wechat.simulator import Signer, message_xml
+    from devtools.simulator import Signer, message_xml
 
     settings = settings_from(config_path)
     if not event and text is None:

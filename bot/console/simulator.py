@@ -1,7 +1,8 @@
 """/simulator: try the bot in a browser, as any person, without WeChat (development only).
 
 Registered only when `[app] mode = "development"` (in production /simulator is a 404), and
-open without a login. A message typed here is built as WeChat's XML and goes through the same
+open without a login. Messages are built by devtools.simulator, a development double, loaded
+when one is sent. A message typed here is built as WeChat's XML and goes through the same
 path as the webhook's: parse, then the conversation; the reply comes back as JSON. The pushes
 panel reads the outbox (the console channel), rendered as each recipient reads them.
 """
@@ -19,15 +20,14 @@ from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import or_, select
 
-from handlers.menu import MENU
 from models import Binding, Household, OutboxMessage, Person, Role
 from models.places import APPROVED
 from words import when
+from words.menu import MENU
 
 from ..conversation import Busy
 from ..delivery import UnknownKind, render
 from ..wechat.inbound import BadMessage, parse_xml_message
-from ..wechat.simulator import message_xml
 from .common import reading, small_int, ys
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
@@ -122,6 +122,8 @@ def index() -> str:
 @bp.route("/send", methods=["POST"])
 def send() -> Response | tuple[Response, int]:
     """{openid, text} or {openid, event, key} → {reply}: the bot's passive reply (or null)."""
+    from devtools.simulator import message_xml  # a development double: loaded only here
+
     openid, text, event, key = _read_send(request.get_json(silent=True))
     if text is not None:
         xml = message_xml(openid, text=text)

@@ -27,9 +27,9 @@ from models import Role
 
 from ..config import Settings
 from ..db import Database
-from .api import Api, HttpJson, fetch_wechat_token, fetch_wecom_token
+from ..wechat.api import Api, HttpJson, fetch_wechat_token, fetch_wecom_token
+from ..wechat.tokens import SharedToken
 from .templates import Rendered
-from .tokens import SharedToken
 from .typed import SubscriptionChannel, TypedTemplateChannel
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 Since WeChat's 2023 template rules only a template's typed fields are shown (no `first`, no
 `remark`), so what a person must read goes into them. `[templates."KIND"]` and
-`[subscriptions."KIND"]` (bot/wechat/mapping.py) say which part of the push fills which field;
+`[subscriptions."KIND"]` (bot/config/templates.py) say which part of the push fills which field;
 `typed_data` fills them from the rendered push's parts (bot/delivery/templates.py: the
 payload's values, the headline, the next step) plus `sent_at`, and fits each value to its
 field's type (bot/wechat/fields.py): cut with an ellipsis where the type allows, times in
@@ -19,10 +19,10 @@ from typing import Any
 
 from models.subscriptions import give_back, refused, use_subscription
 
+from ..config.templates import TemplateMap, fill
 from ..db import Database
+from ..wechat.api import USER_REFUSES, Api, ApiFailure, ChannelRefused
 from ..wechat.fields import Unfit, fit, wechat_time
-from ..wechat.mapping import TemplateMap, fill
-from .api import USER_REFUSES, Api, ApiFailure, ChannelRefused
 from .templates import Rendered
 
 log = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ from ..config import Settings
 from ..db import Database
 from ..heartbeat import Heartbeat
 from ..media.fetch import MediaFetcher
-from .api import ChannelRefused, Permanent, QuotaReached, Transient, WindowClosed
+from ..wechat.api import ChannelRefused, Permanent, QuotaReached, Transient, WindowClosed
 from .channels import Channels, Recipient
 from .templates import UnknownKind, render
 

@@ -20,7 +20,7 @@ import requests
 from models import media
 
 from ..config import Settings
-from ..delivery.api import Permanent, TokenRejected, Transient, classify_errcode
+from ..wechat.api import Permanent, TokenRejected, Transient, classify_errcode
 from .store import MediaStore
 
 # The types kept, and the extension each is stored under.

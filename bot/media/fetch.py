@@ -20,7 +20,7 @@ from models.media import Job, Outcome
 
 from ..config import Settings
 from ..db import Database
-from ..delivery.api import ApiFailure, Permanent
+from ..wechat.api import ApiFailure, Permanent
 from .download import Downloader, Refused
 from .store import MediaStore, media_folder
 

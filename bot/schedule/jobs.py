@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from models.jobs import JobRun, forget_old
 from models.states import drop_expired_states as drop_states
+from words.times import parse_time_of_day
 
 from ..config import Settings
 from ..db import Database
@@ -121,18 +122,6 @@ def housekeeping_slot(now: datetime, at: str, tz: ZoneInfo) -> datetime:
     if slot > local:
         slot -= timedelta(days=1)
     return slot.astimezone(UTC)
-
-
-def parse_time_of_day(text: str) -> tuple[int, int, int]:
-    """ "HH:MM" or "HH:MM:SS" -> (h, m, s); ValueError when it is not a time of day."""
-    parts = text.strip().split(":")
-    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
-        raise ValueError(f"not a time of day (HH:MM or HH:MM:SS): {text!r}")
-    numbers = [int(p) for p in parts] + ([0] if len(parts) == 2 else [])
-    hour, minute, second = numbers
-    if not (0 <= hour < 24 and 0 <= minute < 60 and 0 <= second < 60):
-        raise ValueError(f"not a time of day: {text!r}")
-    return hour, minute, second
 
 
 def housekeeping() -> None:

@@ -24,6 +24,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
+from words.times import parse_time_of_day
+
 from ..config import Settings
 from ..db import Database
 from ..heartbeat import Heartbeat
@@ -178,8 +180,8 @@ class Timekeeper:
         from apscheduler.triggers.interval import IntervalTrigger
 
         options = self.settings.scheduler
-        hour, minute, second = jobs.parse_time_of_day(options.housekeeping_at)
-        d_hour, d_minute, d_second = jobs.parse_time_of_day(options.digest_at)
+        hour, minute, second = parse_time_of_day(options.housekeeping_at)
+        d_hour, d_minute, d_second = parse_time_of_day(options.digest_at)
         wanted = {
             jobs.DIGEST_ID: (
                 jobs.morning_digest,

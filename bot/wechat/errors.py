@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..delivery.api import ApiFailure
+from .api import ApiFailure
 
 BASIC = "公众号后台 (mp.weixin.qq.com) → 设置与开发 → 基本配置"
 

@@ -20,7 +20,7 @@ data.thing2.value invalid"). The rules below are WeChat's published limits (参�
 | phrase           | up to 5 Chinese characters, nothing else                            |
 
 No value may hold a line break or another control character. A type not listed here (WeChat
-adds some: `const`, `enum` …) is passed as written. This module is a leaf: the delivery fits
+adds some: `const`, `enum` …) is passed as written. The delivery fits
 values with `fit`, `check-config --online` explains types with `describe`, and the fake WeChat
 API refuses with `accepts` — the same rules everywhere.
 """
@@ -32,11 +32,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..config.templates import FIELD_NAME
+
 ELLIPSIS = "…"  # one character: a cut thing keeps 19 characters of the value
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
-_FIELD = re.compile(r"([a-z][a-z_]*?)(\d+)")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]+\d+)\.DATA\s*\}\}")
 
 _DAY = (
@@ -123,13 +124,8 @@ _BLANK = {"thing": "无", "name": "无", "phrase": "无", "character_string": "-
 
 def field_type(field: str) -> FieldType | None:
     """The type of a field by its name (`thing12` -> thing); None for a type not known here."""
-    match = _FIELD.fullmatch(field)
+    match = FIELD_NAME.fullmatch(field)
     return TYPES.get(match.group(1)) if match else None
-
-
-def is_field_name(field: str) -> bool:
-    """A template field's name: a type and its position, e.g. thing2, character_string11."""
-    return _FIELD.fullmatch(field) is not None
 
 
 def accepts(field: str, value: str) -> bool:

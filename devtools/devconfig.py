@@ -1,6 +1,6 @@
 """Write a working development config from config.example.toml (used by `make run`).
 
-`python -m bot.devconfig EXAMPLE OUT [--port N]`: when OUT is missing, copies EXAMPLE, keeping
+`python -m devtools.devconfig EXAMPLE OUT [--port N]`: when OUT is missing, copies EXAMPLE, keeping
 its comments, with development mode, a random secret key and token, and `public_url` for the
 port `make run` serves on. When OUT exists, only a local `public_url` (empty or
 http://127.0.0.1:N, as written here) follows the port; everything else is the admin's.
@@ -16,7 +16,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from .config import load_settings
+from bot.config import load_settings
 
 PUBLIC_URL = re.compile(r'^public_url = "(.*)"$', re.MULTILINE)
 # What this module writes (or the example's empty default): nothing an admin chose.
@@ -67,7 +67,7 @@ def write_private(path: Path, text: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.devconfig")
+    parser = argparse.ArgumentParser(prog="python -m devtools.devconfig")
     parser.add_argument("example", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--port", type=int, default=None)

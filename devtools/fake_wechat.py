@@ -42,9 +42,11 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+from bot.wechat.fields import accepts, placeholders
+
+from .fake_errors import error
 from .fake_media import Answer as MediaAnswer
 from .fake_media import FakeMedia
-from .fields import accepts, placeholders
 
 log = logging.getLogger(__name__)
 
@@ -64,33 +66,8 @@ ACCOUNT_APIS += ("notice_templates",)
 OUTCOME_WORDS = ("ok", "500", "slow", "drop", "lost")
 DEFAULT_CHAOS_OUTCOMES: tuple[Outcome, ...] = (-1, 45009, 40001, "500", "slow", "drop", "lost")
 
-ERRMSG = {
-    -1: "system error",
-    40001: "invalid credential, access_token is invalid or not latest",
-    40002: "invalid grant_type",
-    40003: "invalid openid",
-    40013: "invalid appid",
-    40014: "invalid access_token",
-    40130: "invalid openid list size, at least two openid",
-    42001: "access_token expired",
-    43004: "require subscribe",
-    45009: "reach max api daily quota limit",
-    45015: "response out of time limit",
-    40125: "invalid appsecret",
-    40164: "invalid ip 127.0.0.1 ipv6 ::ffff:127.0.0.1, not in whitelist",
-    46003: "menu no exist",
-    48001: "api unauthorized",
-    47001: "data format error",
-    43101: "user refuse to accept the msg",
-}
-
 JSON_TYPE = "application/json; charset=utf-8"
 WECHAT, WECOM = "wechat", "wecom"
-
-
-def error(errcode: int) -> JsonDict:
-    """WeChat's error answer for `errcode` (HTTP 200, as WeChat does)."""
-    return {"errcode": errcode, "errmsg": ERRMSG.get(errcode, "fake error")}
 
 
 def _ok(**extra: Any) -> JsonDict:

@@ -18,8 +18,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .fake_errors import ERRMSG
+
 if TYPE_CHECKING:
-    from .fake import FakeWeChat
+    from .fake_wechat import FakeWeChat
 
 GET_PATH = "cgi-bin/media/get"
 VIDEO_PATH = "_fake/media/video/"
@@ -87,8 +89,6 @@ class FakeMedia:
         if outcome == "500":
             return 500, b"500 Internal Server Error", "text/plain"
         if isinstance(outcome, int):
-            from .fake import ERRMSG
-
             return _error(outcome, ERRMSG.get(outcome, "fake error"))
         refused = self._token_error(query.get("access_token", ""))
         if refused is not None:

@@ -9,20 +9,24 @@ subscription notice (`[subscriptions."KIND"]`):
 
 Each field's value is a text with `{name}` placeholders naming a part of the push (a value of
 its payload, or `headline`, `next_step`, `sent_at`; bot/delivery/typed.py fills them). This
-module only reads and checks the shape; it is a leaf that config.py imports.
+module only reads and checks the shape (and the legacy `[wechat] templates` pairs).
 """
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .fields import is_field_name
+from .errors import ConfigError
 
 TEMPLATES = "templates"
 SUBSCRIPTIONS = "subscriptions"
+# A template field's name: its type and its position (thing2, character_string11); the types'
+# rules are the WeChat edge's (bot/wechat/fields.py, which reads the type from this).
+FIELD_NAME = re.compile(r"([a-z][a-z_]*?)(\d+)")
 # Keys a table may have, besides id and fields: where a tap on the message leads.
 _LINK = {TEMPLATES: "url", SUBSCRIPTIONS: "page"}
 
@@ -36,6 +40,11 @@ class TemplateMap:
     fields: tuple[tuple[str, str], ...]  # (field, value text), in the config's order
     link: str = ""  # template: url; subscription: page
     long_term: bool = False  # subscription notices only: a subscription is not used up
+
+
+def is_field_name(field: str) -> bool:
+    """A template field's name: a type and its position, e.g. thing2, character_string11."""
+    return FIELD_NAME.fullmatch(field) is not None
 
 
 def parse_maps(section: str, raw: Any) -> tuple[TemplateMap, ...]:
@@ -115,3 +124,17 @@ def fill(value: str, parts: Mapping[str, str]) -> str:
 class _Strict(dict[str, str]):
     def __missing__(self, key: str) -> str:
         raise KeyError(key)
+
+
+def parse_templates(text: str) -> dict[str, str]:
+    """`"notice=ID1, ticket.assigned=ID2"` -> {"notice": "ID1", "ticket.assigned": "ID2"}."""
+    templates: dict[str, str] = {}
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        kind, sep, template_id = (piece.strip() for piece in part.partition("="))
+        if not sep or not kind or not template_id:
+            raise ConfigError(f"[wechat] templates: expected kind=TEMPLATE_ID pairs, got {part!r}")
+        templates[kind] = template_id
+    return templates

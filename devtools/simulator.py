@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
-from .protocol import signature
+from bot.wechat.protocol import signature
 
 ACCOUNT_ID = "gh_yishiting_sim"
 
