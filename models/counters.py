@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Connection, Integer, String, Table, bindparam, select, update
+from sqlalchemy import Integer, String, Table, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base
-from .prepared import Prepared
+from .prepared import Prepared, connection_of
 
 TICKET_NUMBER = "ticket_number"
 RULES_VERSION = "rules_version"
@@ -32,13 +32,12 @@ _BUMP = Prepared(
 )
 
 
-def bump(db: Session | Connection, name: str) -> int:
+def bump(db: Session, name: str) -> int:
     """Add one and return the new value (the row lock serialises concurrent bumps).
 
     The rows exist from the first migration on, so this is always one UPDATE.
     """
-    conn = db.connection() if isinstance(db, Session) else db
-    [(value,)] = _BUMP.run(conn, {"counter_name": name})
+    [(value,)] = _BUMP.run(connection_of(db), {"counter_name": name})
     return int(value)
 
 

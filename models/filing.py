@@ -94,7 +94,7 @@ def file_ticket(
     filed it), where it came from (`origin`), and the push to its holder."""
     conn = connection_of(db)
     topic_name, topic_id = topic
-    number = counters.bump(conn, counters.TICKET_NUMBER)
+    number = counters.bump(db, counters.TICKET_NUMBER)
     due_at = now + timedelta(hours=float(hours))
     place = routed.place
     values: dict[str, Any] = {
@@ -149,5 +149,5 @@ def file_ticket(
             tz=tz,
             event="filed",
         )
-        enqueue(conn, push, now)
+        enqueue(db, push, now)
     return Filed(ticket_id, number, name, routed.assignee_id)

@@ -147,7 +147,7 @@ def enqueue(db: Session | Connection, push: Push, now: datetime) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
-def enqueue_many(db: Session | Connection, pushes: Iterable[Push], now: datetime) -> int:
+def enqueue_many(db: Session, pushes: Iterable[Push], now: datetime) -> int:
     """Record many pushes; returns how many were new (duplicates are skipped)."""
     return sum(1 for push in pushes if enqueue(db, push, now) is not None)
 
@@ -316,11 +316,11 @@ def retry(db: Session, ids: Sequence[int], now: datetime) -> int:
     return int(cast(CursorResult[Any], outcome).rowcount)
 
 
-def cancel_for(db: Session | Connection, person_id: int, reason: str = "cancelled") -> int:
+def cancel_for(db: Session, person_id: int, reason: str = "cancelled") -> int:
     """Cancel the queued (not yet sent) pushes to a person: pending and held rows become
     cancelled, which no worker sends and `outbox retry` does not revive. A row a worker is
     sending right now is left to it. Returns how many were cancelled."""
-    conn = db.connection() if isinstance(db, Session) else db
+    conn = db.connection()
     outcome = conn.execute(
         update(_TABLE)
         .where(_TABLE.c.person_id == person_id, _TABLE.c.status.in_((PENDING, HELD)))
