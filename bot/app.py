@@ -20,6 +20,7 @@ from .config import Settings, load_settings, refuse_unsafe_start
 from .conversation import Conversation
 from .db import Database
 from .extension import Yishiting
+from .filing import policy_from
 from .nlp import load_segmenter
 from .sessions import ConsoleOnlySessions
 from .spool import Spool, spool_folder
@@ -173,7 +174,6 @@ def build_conversation(
     )
     options = Options(
         min_chars=settings.tickets.min_chars,
-        same_text_minutes=settings.tickets.same_text_minutes,
         attach_minutes=settings.tickets.attach_minutes,
         choice_minutes=settings.tickets.choice_minutes,
         triage_sla_hours=settings.tickets.triage_sla_hours,
@@ -182,7 +182,6 @@ def build_conversation(
         ladder=settings.ladder,
         per_minute=settings.abuse.per_minute,
         per_day=settings.abuse.per_day,
-        max_open_tickets=settings.abuse.max_open_tickets,
-        support_hours=settings.abuse.support_hours,
+        intake=policy_from(settings),
     )
     return Conversation(db, router or build_router(), clock, rulebook, options, settings.tz)

@@ -10,8 +10,7 @@ cap, filing) is decided by models/intake.py, as for every channel; this module o
 from __future__ import annotations
 
 import re
-from datetime import timedelta, tzinfo
-from functools import lru_cache
+from datetime import timedelta
 from typing import Any
 
 from models import (
@@ -24,13 +23,13 @@ from models import (
     ticket_by_number,
     topic_by_name,
 )
-from models.intake import Intake, Outcome, Policy, Report, intake
+from models.intake import Intake, Outcome, Report, intake
 from models.lifecycle import actor_for, route_under_topic
 from models.states import CHOOSE_TOPIC
 from words import clean, fold, meaningful_length
 
 from . import texts
-from .router import PASS, Context, Options, Pass, Reply, Router
+from .router import PASS, Context, Pass, Reply, Router
 
 router = Router("report")
 
@@ -76,7 +75,7 @@ def on_location(ctx: Context) -> Reply:
 def file_request(ctx: Context, text: str) -> str:
     """Take `text` in as the person's report (models/intake.py) and say what became of it."""
     report = Report(text, "wechat", ctx.person.id, ctx.now, hint=ctx.hint)
-    result = intake(ctx.db, report, _policy(ctx.options, ctx.tz), ctx.classify)
+    result = intake(ctx.db, report, ctx.options.intake, ctx.classify)
     return _say(ctx, result)
 
 
@@ -97,18 +96,6 @@ def _say(ctx: Context, result: Intake) -> str:
             return texts.FILED.format(number=result.number, topic=result.topic)
     assert result.number is not None  # UNSURE: filed, in triage
     return _ask_for_topic(ctx, result.number, list(result.candidates))
-
-
-@lru_cache(maxsize=8)
-def _policy(options: Options, tz: tzinfo) -> Policy:
-    """Intake's numbers from the conversation's settings (the same for every message)."""
-    return Policy(
-        same_text_minutes=options.same_text_minutes,
-        max_open_tickets=options.max_open_tickets,
-        support_hours=options.support_hours,
-        triage_hours=options.triage_sla_hours,
-        tz=tz,
-    )
 
 
 def _ask_for_topic(ctx: Context, number: int, candidates: list[str]) -> str:

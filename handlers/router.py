@@ -18,7 +18,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from models import Classification, ConversationState, PersonRef, Role, pending_states
-from models.intake import Hint
+from models.intake import Hint, Policy
 from words import fold
 
 from . import texts
@@ -30,19 +30,18 @@ class Options:
     """Settings the conversation needs (from the config's [tickets] section)."""
 
     min_chars: int = 4  # shorter texts are asked for more detail, not filed
-    same_text_minutes: int = 10  # the same text again within this is the same ticket
     attach_minutes: int = 10  # an image or location within this joins the last ticket
     choice_minutes: int = 30  # how long the "which topic?" question waits for an answer
     triage_sla_hours: float = 24  # the deadline of a ticket no topic fits
     rating_days: float = 3  # how long a rating question waits before its one reminder
     followup_days: float = 28  # 回头看: when a resolved ticket's follow-up question is due
     ladder: tuple[str, ...] = ("网格员", "社区", "街道")  # escalation levels' names, 1 first
-    # [abuse]: messages a person may write a minute / a day, open tickets they may hold, and
-    # how recent a neighbour's ticket is for a report to become its 附议 (0 = off, each).
+    # [abuse]: messages a person may write a minute / a day (0 = off, each).
     per_minute: int = 20
     per_day: int = 200
-    max_open_tickets: int = 5
-    support_hours: float = 24
+    # What intake applies to a report (same text, 附议, the open-ticket cap, the triage
+    # deadline): built from the config once, by the same function every channel uses.
+    intake: Policy = Policy()
 
 
 class Context:
