@@ -195,7 +195,7 @@ def tell_resident(
 ) -> None:
     """Push `kind` about the ticket to the resident who filed it."""
     if ticket.person_id is None:
-        # Filed by staff for a resident the account does not know (branch i15-onbehalf):
+        # Filed by staff for a resident the account does not know (models/onbehalf.py):
         # nobody to push to (a push without a person is a broadcast); staff call back.
         return
     push = kind.push(ticket.person_id, ticket=ticket.id, number=ticket.number, now=now, **values)

@@ -181,7 +181,6 @@ def remind_ratings(db: Session, now: datetime, policy: TicketPolicy) -> str | No
         ticket.rating_reminded_at = now
         if ticket.person_id is None:
             # Filed for a resident the account does not know: staff call back (电话回访).
-            # (Ported from branch i15-onbehalf's bot/schedule/tickets.py.)
             note = "待电话回访"
             record_event(db, ticket, "reminded", SYSTEM, now, before=ticket.status, note=note)
             continue
@@ -231,7 +230,6 @@ def ask_followups(db: Session, now: datetime) -> str | None:
         ticket.followup_asked_at = now
         if ticket.person_id is None:
             # Nobody to ask by chat: the 回头看 is a call (电话回访), recorded by staff.
-            # (Ported from branch i15-onbehalf's bot/schedule/tickets.py.)
             note = "回头看：待电话回访"
             record_event(db, ticket, "followup", SYSTEM, now, before=ticket.status, note=note)
             continue
