@@ -7,8 +7,12 @@ its timeline entry and queues the push to its assignee. Compared, in the same ru
 bare Flask endpoint. Prints requests/s, p50/p99, the ratio, and checks that every ticket got
 an assignee and a push. Needs Debian's `wrk` package.
 
+With `--new-residents` every message comes from someone never seen before, so each one also
+creates its person row (the first report of a new follower); without it 500 returning
+senders write (each has their row after the first seconds).
+
     .venv/bin/python bench/lifecycle.py [--duration 20] [--connections 16] [--rounds 3]
-                                        [--settle 15]
+                                        [--settle 15] [--new-residents]
 """
 
 from __future__ import annotations
@@ -70,6 +74,11 @@ def main() -> int:
         default=15,
         help="Seconds of unmeasured load first, so the database and its WAL are in use.",
     )
+    parser.add_argument(
+        "--new-residents",
+        action="store_true",
+        help="Every message from a new sender: each report also creates its person row.",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install wrk")
@@ -99,9 +108,10 @@ def main() -> int:
     def med(runs: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in runs)
 
+    senders = "a new resident each message" if args.new_residents else "500 returning residents"
     print(
         f"gunicorn 2 sync workers, wrk -t2 -c{args.connections} -d{args.duration}s, "
-        f"{args.rounds} round(s), {os.cpu_count()} cores"
+        f"{args.rounds} round(s), {os.cpu_count()} cores, {senders}"
     )
     print(f"{'endpoint':<40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name, runs in (

@@ -19,6 +19,9 @@ local votes = {"投票 1 A", "投票 1 B", "投票 1 C"}
 local kind = os.getenv("WRK_TEXTS")
 local texts = kind == "help" and {"帮助"} or kind == "vote" and votes or requests
 local numbered = texts == requests
+-- WRK_NEW_SENDERS=1: every request from a sender never seen before (a new person row each
+-- time); otherwise 250 senders a thread, who soon all have their person row.
+local new_senders = os.getenv("WRK_NEW_SENDERS") == "1"
 
 function setup(thread)
   thread:set("tid", next_id)
@@ -43,10 +46,11 @@ function request()
   counter = counter + 1
   local body = string.format(
     "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>" ..
-    "<FromUserName><![CDATA[o_bench_%d_%d]]></FromUserName>" ..
+    "<FromUserName><![CDATA[o_bench_%d_%s]]></FromUserName>" ..
     "<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..
     "<Content><![CDATA[%s%s]]></Content><MsgId>%d</MsgId></xml>",
-    tid, counter % 250, os.time(), texts[counter % #texts + 1],
+    tid, new_senders and string.format("n%d_%d", base, counter) or tostring(counter % 250),
+    os.time(), texts[counter % #texts + 1],
     -- a different room each time, so no two requests are the same text
     numbered and string.format("（%d室）", counter) or "",
     base + tid * 100000000 + counter)
