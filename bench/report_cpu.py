@@ -86,7 +86,7 @@ def app_with_staff(work: Path) -> Any:
 def time_write_turns(db: Any) -> list[float]:
     """Add up the wall time the main thread holds the write turn (from getting it to the end
     of the commit): the serial section writers queue for. On PostgreSQL, the transaction."""
-    spent = [0.0]
+    spent = [0.0, 0.0]  # wall, CPU
     owner = db._writers if db._writers is not None else db
     name = "turn" if db._writers is not None else "transaction"
     inner = getattr(owner, name)
@@ -95,12 +95,13 @@ def time_write_turns(db: Any) -> list[float]:
     @contextlib.contextmanager
     def timed(*args: Any, **kwargs: Any) -> Iterator[Any]:
         with inner(*args, **kwargs) as held:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             try:
                 yield held
             finally:
                 if threading.current_thread() is main:
                     spent[0] += time.perf_counter() - started
+                    spent[1] += time.thread_time() - cpu
 
     setattr(owner, name, timed)
     return spent
@@ -147,24 +148,25 @@ def run_batches(app: Any, args: argparse.Namespace, worker: int) -> dict[str, li
     send = (webhook if args.webhook else direct)(app, args.new_residents)
     spent = time_write_turns(db)
     profile = cProfile.Profile() if args.profile and worker == 0 else None
-    cpu, turns, wal = [], [], []
+    cpu, turns, turns_cpu, wal = [], [], [], []
     wal_path = Path(f"{db.url.removeprefix('sqlite:///')}-wal")
     count = worker * 10**8  # each process its own message ids (and new senders)
     for batch in range(args.batches + 1):  # the first batch warms up and is not counted
         if profile is not None and batch == 1:
             profile.enable()
-        spent[0] = 0.0
+        spent[:] = [0.0, 0.0]
         started = time.process_time()
         for _ in range(args.messages):
             count += 1
             send(count)
         cpu.append((time.process_time() - started) / args.messages * 1e6)
         turns.append(spent[0] / args.messages * 1e6)
+        turns_cpu.append(spent[1] / args.messages * 1e6)
         wal.append(wal_path.stat().st_size / 1e6 if wal_path.exists() else 0.0)
     if profile is not None:
         profile.disable()
         profile.dump_stats(args.profile)
-    return {"cpu": cpu[1:], "turns": turns[1:], "wal": wal}
+    return {"cpu": cpu[1:], "turns": turns[1:], "turns_cpu": turns_cpu[1:], "wal": wal}
 
 
 def in_processes(app: Any, args: argparse.Namespace) -> list[dict[str, list[float]]]:
@@ -217,6 +219,7 @@ def main() -> int:
     elapsed = time.perf_counter() - started
     cpu = [b for r in results for b in r["cpu"]]
     turns = [b for r in results for b in r["turns"]]
+    turns_cpu = [b for r in results for b in r["turns_cpu"]]
     what = "signed webhook requests" if args.webhook else "Conversation.handle calls"
     who = "a new resident each" if args.new_residents else "500 returning residents"
     total = args.processes * args.messages * (args.batches + 1)
@@ -224,7 +227,8 @@ def main() -> int:
         f"{args.processes} process(es) × {args.batches} batches of {args.messages} reports "
         f"({what}, {who}); CPU µs per report: {' / '.join(f'{b:.0f}' for b in cpu)}; "
         f"median {statistics.median(cpu):.0f}; write turn held µs per report: "
-        f"{' / '.join(f'{b:.0f}' for b in turns)}; median {statistics.median(turns):.0f}; "
+        f"{' / '.join(f'{b:.0f}' for b in turns)}; median {statistics.median(turns):.0f} "
+        f"(CPU in it: median {statistics.median(turns_cpu):.0f}); "
         f"{total / elapsed:.0f} reports/s (wall, moves with the machine's load); "
         f"largest WAL at a batch's end {max(w for r in results for w in r['wal']):.0f} MB"
     )

@@ -273,7 +273,9 @@ class Checkpointer:
     and the next writer rewinds the log.
     """
 
-    def __init__(self, path: str, writers: WriterQueue | None = None, interval: float = 1.0) -> None:
+    def __init__(
+        self, path: str, writers: WriterQueue | None = None, interval: float = 1.0
+    ) -> None:
         self.path = path
         self.writers = writers
         self.interval = interval
