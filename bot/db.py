@@ -269,9 +269,11 @@ class Checkpointer:
     for a writer that finds it copied to the end. The log then grew by every commit's pages
     (0.5 GB in 20 s of new residents' reports, bench/README.md), and with it every commit's
     cost. So after the bulk copy, a second PASSIVE checkpoint runs inside the write turn
-    (`writers`), where no commit can come between: it copies the few frames added meanwhile,
-    and the next writer rewinds the log.
+    (`writers`), where no commit can come between: it copies the few frames added meanwhile
+    (a few ms once a second, most of it the file syncs), and the next writer rewinds the log.
     """
+
+    SHORT_LOG = 1000  # frames (pages): about 4 MB
 
     def __init__(
         self, path: str, writers: WriterQueue | None = None, interval: float = 1.0
@@ -306,8 +308,10 @@ class Checkpointer:
             conn.execute("PRAGMA busy_timeout=1000")
             while not stop.wait(self.interval):
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    if self.writers is not None:
+                    [(_, frames, _)] = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    # A short log has started over lately (another process's checkpointer):
+                    # not worth holding up writers for.
+                    if self.writers is not None and frames >= self.SHORT_LOG:
                         with self.writers.turn():
                             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except (sqlite3.Error, DatabaseBusy):
