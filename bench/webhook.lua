@@ -2,7 +2,8 @@
 -- WRK_QUERIES names a file of signed query strings (the signature covers token, timestamp
 -- and nonce, not the body), one per request: a (timestamp, nonce) pair is good once.
 local queries_file = os.getenv("WRK_QUERIES")
-local base = (os.time() % 100000) * 1000000000
+local run = os.time() % 100000
+local base = run * 1000000000
 local threads = {}
 local next_id = 1
 
@@ -19,6 +20,9 @@ local votes = {"投票 1 A", "投票 1 B", "投票 1 C"}
 local kind = os.getenv("WRK_TEXTS")
 local texts = kind == "help" and {"帮助"} or kind == "vote" and votes or requests
 local numbered = texts == requests
+-- WRK_NEW_SENDERS=1: every request from a sender never seen before (a new person row each
+-- time); otherwise 250 senders a thread, who soon all have their person row.
+local new_senders = os.getenv("WRK_NEW_SENDERS") == "1"
 
 function setup(thread)
   thread:set("tid", next_id)
@@ -43,12 +47,15 @@ function request()
   counter = counter + 1
   local body = string.format(
     "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>" ..
-    "<FromUserName><![CDATA[o_bench_%d_%d]]></FromUserName>" ..
+    "<FromUserName><![CDATA[o_bench_%d_%s]]></FromUserName>" ..
     "<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..
     "<Content><![CDATA[%s%s]]></Content><MsgId>%d</MsgId></xml>",
-    tid, counter % 250, os.time(), texts[counter % #texts + 1],
-    -- a different room each time, so no two requests are the same text
-    numbered and string.format("（%d室）", counter) or "",
+    tid, new_senders and string.format("n%d_%d", base, counter) or tostring(counter % 250),
+    os.time(), texts[counter % #texts + 1],
+    -- a different room each time, so no two requests are the same text: the run's own
+    -- number too, or a sender's texts repeat those of the settle and earlier rounds and are
+    -- answered "already filed" instead of filed
+    numbered and string.format("（%d-%d室）", run, counter) or "",
     base + tid * 100000000 + counter)
   local query = queries[(counter - 1) % #queries + 1]
   return wrk.format("POST", "/wechat?" .. query, {["Content-Type"] = "text/xml"}, body)

@@ -93,16 +93,21 @@ def signed_queries(count: int) -> Path:
     return Path(name)
 
 
-def run_wrk(url: str, duration: int, connections: int, texts: str) -> dict[str, float]:
+def run_wrk(
+    url: str, duration: int, connections: int, texts: str, new_senders: bool = False
+) -> dict[str, float]:
+    """`new_senders`: every request from someone never seen before (a new person row each)."""
     # More signed URLs than the fastest endpoint can use in the run (bare Flask ~3,000/s).
     queries = signed_queries(max(20_000, duration * 4_000))
     try:
-        return _wrk(url, duration, connections, texts, queries)
+        return _wrk(url, duration, connections, texts, queries, new_senders)
     finally:
         queries.unlink()
 
 
-def _wrk(url: str, duration: int, connections: int, texts: str, queries: Path) -> dict[str, float]:
+def _wrk(
+    url: str, duration: int, connections: int, texts: str, queries: Path, new_senders: bool
+) -> dict[str, float]:
     out = subprocess.run(
         [
             "wrk",
@@ -115,7 +120,12 @@ def _wrk(url: str, duration: int, connections: int, texts: str, queries: Path) -
             str(ROOT / "bench" / "webhook.lua"),
             url,
         ],
-        env={**os.environ, "WRK_QUERIES": str(queries), "WRK_TEXTS": texts},
+        env={
+            **os.environ,
+            "WRK_QUERIES": str(queries),
+            "WRK_TEXTS": texts,
+            "WRK_NEW_SENDERS": "1" if new_senders else "0",
+        },
         capture_output=True,
         text=True,
         check=True,
@@ -141,9 +151,10 @@ def measure(
     texts: str,
 ) -> dict[str, float]:
     proc, url = start_gunicorn(app, env, log, preload)
+    new = bool(getattr(args, "new_residents", False))  # bench/lifecycle.py --new-residents
     try:
-        run_wrk(url, 2, args.connections, texts)  # warm up: imports, connections, caches
-        return run_wrk(url, args.duration, args.connections, texts)
+        run_wrk(url, 2, args.connections, texts, new)  # warm up: imports, connections, caches
+        return run_wrk(url, args.duration, args.connections, texts, new)
     finally:
         proc.terminate()
         proc.wait(timeout=20)

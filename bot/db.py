@@ -37,19 +37,19 @@ class Database:
 
     def __init__(self, settings: Settings, *, background_checkpoints: bool = False) -> None:
         self.url = settings.app.database_url
+        self.busy_timeout = settings.app.db_busy_timeout_seconds
+        lock_path = _sqlite_lock_path(self.url)
+        self._writers = WriterQueue(lock_path, self.busy_timeout) if lock_path else None
         # SQLite: move WAL checkpoints out of the requests (see Checkpointer).
         self._checkpointer: Checkpointer | None = None
         if background_checkpoints and _sqlite_file(self.url):
-            self._checkpointer = Checkpointer(_sqlite_file(self.url) or "")
-        self.busy_timeout = settings.app.db_busy_timeout_seconds
+            self._checkpointer = Checkpointer(_sqlite_file(self.url) or "", self._writers)
         self._sqlite = make_url(self.url).get_backend_name() == "sqlite"
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
         self._read_sessions: sessionmaker[Session] | None = None
         self._lock = threading.Lock()
         self._idle: deque[Connection] = deque()  # see transaction()
-        lock_path = _sqlite_lock_path(self.url)
-        self._writers = WriterQueue(lock_path, self.busy_timeout) if lock_path else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -263,10 +263,23 @@ class Checkpointer:
     a PASSIVE checkpoint every `interval` seconds from its own connection instead; PASSIVE
     never blocks writers or readers. One thread per process, started on first use (so a
     forked gunicorn worker starts its own).
+
+    Under steady load a PASSIVE checkpoint alone never lets the log start over: by the time
+    it has copied the log, new commits have been appended, and SQLite rewinds the log only
+    for a writer that finds it copied to the end. The log then grew by every commit's pages
+    (0.5 GB in 20 s of new residents' reports, bench/README.md), and with it every commit's
+    cost. So after the bulk copy, a second PASSIVE checkpoint runs inside the write turn
+    (`writers`), where no commit can come between: it copies the few frames added meanwhile
+    (a few ms once a second, most of it the file syncs), and the next writer rewinds the log.
     """
 
-    def __init__(self, path: str, interval: float = 1.0) -> None:
+    SHORT_LOG = 1000  # frames (pages): about 4 MB
+
+    def __init__(
+        self, path: str, writers: WriterQueue | None = None, interval: float = 1.0
+    ) -> None:
         self.path = path
+        self.writers = writers
         self.interval = interval
         self._pid: int | None = None
         self._stop = threading.Event()
@@ -295,8 +308,13 @@ class Checkpointer:
             conn.execute("PRAGMA busy_timeout=1000")
             while not stop.wait(self.interval):
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error:
+                    [(_, frames, _)] = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    # A short log has started over lately (another process's checkpointer):
+                    # not worth holding up writers for.
+                    if self.writers is not None and frames >= self.SHORT_LOG:
+                        with self.writers.turn():
+                            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except (sqlite3.Error, DatabaseBusy):
                     continue  # busy or briefly unavailable: the next round catches up
         finally:
             conn.close()
