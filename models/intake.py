@@ -126,13 +126,20 @@ def intake(
         place = hint.route.place
     else:
         place = _place(db, report.person_id, report.building_id, report.phone)
-    if report.filed_by is None and role < Role.STAFF and report.person_id is not None:
+    if report.person_id is not None and _own_words(report, role):
         instead = _second(db, report, key, place, policy, classify) or _over_cap(
             db, report.person_id, open_count, policy
         )
         if instead is not None:
             return instead
     return _file(db, report, key, place, hint, policy, classify(report.text))
+
+
+def _own_words(report: Report, role: Role) -> bool:
+    """A resident writing for themself: the one case 附议 and the cap apply to. Staff, and any
+    report filed on a resident's behalf (a call, a visit, a patrol, later a city platform's
+    order) are taken in as they come, whether or not the staff member is named."""
+    return report.channel == "wechat" and report.filed_by is None and role < Role.STAFF
 
 
 def _over_cap(db: Session, person_id: int, open_count: int, policy: Policy) -> Intake | None:

@@ -182,7 +182,11 @@ def test_staff_and_reports_filed_on_a_residents_behalf_are_never_capped_nor_seco
     on_behalf = {"channel": "phone", "filed_by": community.people["赵网格"]}
     by_phone = community.take("陈", ELEVATOR_AGAIN, policy=tight, **on_behalf)
 
+    # A walk-in taken down by someone the console or CLI cannot name is still on behalf.
+    by_someone = community.take("张", ELEVATOR_AGAIN + "（来访）", policy=tight, channel="visit")
+
     assert (by_staff.outcome, by_phone.outcome) == (Outcome.FILED, Outcome.FILED)
+    assert by_someone.outcome == Outcome.FILED
     with community.db.session(read_only=True) as session:
         actor = session.scalars(
             select(TicketEvent.actor_id).where(TicketEvent.ticket_id == by_phone.ticket_id)
