@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -179,20 +180,10 @@ def remind_ratings(db: Session, now: datetime, policy: TicketPolicy) -> str | No
     ).all()
     for ticket in remind:
         ticket.rating_reminded_at = now
-        if ticket.person_id is None:
-            # Filed for a resident the account does not know: staff call back (电话回访).
-            note = "待电话回访"
-            record_event(db, ticket, "reminded", SYSTEM, now, before=ticket.status, note=note)
-            continue
-        push = TICKET_RATING_REMINDER.push(
-            ticket.person_id,
-            ticket=ticket.id,
-            number=ticket.number,
-            asked_at=ticket.rating_asked_at,
+        asked = _ask(
+            db, ticket, TICKET_RATING_REMINDER, RATE, wait, now, asked_at=ticket.rating_asked_at
         )
-        enqueue(db, push, now)
-        push_state(db, ticket.person_id, RATE, {"ticket": ticket.number}, now=now, ttl=wait)
-        note = "提醒居民评价"
+        note = "提醒居民评价" if asked else "待电话回访"
         record_event(db, ticket, "reminded", SYSTEM, now, before=ticket.status, note=note)
     close = db.scalars(
         select(Ticket)
@@ -226,22 +217,30 @@ def ask_followups(db: Session, now: datetime) -> str | None:
         )
         .limit(BATCH)
     ).all()
+    ttl = timedelta(days=FOLLOWUP_ANSWER_DAYS)
     for ticket in due:
         ticket.followup_asked_at = now
-        if ticket.person_id is None:
-            # Nobody to ask by chat: the 回头看 is a call (电话回访), recorded by staff.
-            note = "回头看：待电话回访"
-            record_event(db, ticket, "followup", SYSTEM, now, before=ticket.status, note=note)
-            continue
-        push = TICKET_FOLLOWUP.push(
-            ticket.person_id,
-            ticket=ticket.id,
-            number=ticket.number,
-            due_at=ticket.followup_due_at,
-        )
-        enqueue(db, push, now)
-        ttl = timedelta(days=FOLLOWUP_ANSWER_DAYS)
-        push_state(db, ticket.person_id, FOLLOWUP, {"ticket": ticket.number}, now=now, ttl=ttl)
-        note = "回头看：已询问居民"
+        asked = _ask(db, ticket, TICKET_FOLLOWUP, FOLLOWUP, ttl, now, due_at=ticket.followup_due_at)
+        note = "回头看：已询问居民" if asked else "回头看：待电话回访"
         record_event(db, ticket, "followup", SYSTEM, now, before=ticket.status, note=note)
     return f"{len(due)} follow-ups asked" if due else None
+
+
+def _ask(
+    db: Session,
+    ticket: Ticket,
+    kind: PushKind,
+    state: str,
+    ttl: timedelta,
+    now: datetime,
+    **key: Any,
+) -> bool:
+    """Push `kind`'s question about the ticket to its resident and wait `ttl` for the answer
+    under `state`. False when the ticket has no resident (filed for someone the account does
+    not know): staff call back instead (电话回访) and record the answer."""
+    if ticket.person_id is None:
+        return False
+    push = kind.push(ticket.person_id, ticket=ticket.id, number=ticket.number, **key)
+    enqueue(db, push, now)
+    push_state(db, ticket.person_id, state, {"ticket": ticket.number}, now=now, ttl=ttl)
+    return True
