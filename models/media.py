@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Table, select, update
+from sqlalchemy import Connection, Table, select
 
+from .lease import Lease
 from .tickets import Attachment, Ticket
 
 PENDING = "pending"
@@ -43,6 +44,15 @@ WAITING = (PENDING, FETCHING)
 OUTCOMES = (STORED, TOO_LARGE, BAD_TYPE, FAILED, ID_ONLY)
 
 _T = cast(Table, Attachment.__table__)
+LEASE = Lease(
+    _T,
+    status=_T.c.media_status,
+    claimed_by=_T.c.media_claimed_by,
+    due=_T.c.media_due_at,
+    attempts=_T.c.media_attempts,
+    waiting=PENDING,
+    holding=FETCHING,
+)
 
 
 @dataclass(frozen=True)
@@ -65,27 +75,15 @@ def any_due(conn: Connection, now: datetime) -> bool:
 def claim_due(
     conn: Connection, *, now: datetime, lease_until: datetime, worker: str, limit: int
 ) -> list[Job]:
-    """Take up to `limit` due downloads for `worker` until `lease_until` (as the outbox's
-    claim: SKIP LOCKED on PostgreSQL, the write transaction on SQLite)."""
-    due = (
-        select(_T.c.id)
-        .where(_T.c.media_status.in_(WAITING), _T.c.media_due_at <= now)
-        .order_by(_T.c.media_due_at)
-        .limit(limit)
+    """Take up to `limit` due downloads for `worker` until `lease_until` (models/lease.py)."""
+    rows = LEASE.claim(
+        conn,
+        now=now,
+        lease_until=lease_until,
+        worker=worker,
+        limit=limit,
+        returning=(_T.c.id, _T.c.kind, _T.c.data, _T.c.media_attempts),
     )
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    rows = conn.execute(
-        update(_T)
-        .where(_T.c.id.in_(due.scalar_subquery()))
-        .values(
-            media_status=FETCHING,
-            media_attempts=_T.c.media_attempts + 1,
-            media_due_at=lease_until,
-            media_claimed_by=worker,
-        )
-        .returning(_T.c.id, _T.c.kind, _T.c.data, _T.c.media_attempts)
-    ).all()
     return sorted((Job(r.id, r.kind, r.data, r.media_attempts) for r in rows), key=lambda j: j.id)
 
 
@@ -107,7 +105,6 @@ def record(conn: Connection, outcome: Outcome, *, worker: str) -> bool:
     or its lease ran out and another worker took it): then the caller deletes its file."""
     values: dict[str, Any] = {
         "media_status": outcome.status,
-        "media_claimed_by": None,
         "media_error": outcome.error[:500] if outcome.error else None,
         "media_due_at": outcome.retry_at,
     }
@@ -120,31 +117,12 @@ def record(conn: Connection, outcome: Outcome, *, worker: str) -> bool:
         values["media_type"] = outcome.content_type
     elif outcome.content_type is not None:
         values["media_type"] = outcome.content_type
-    changed = conn.execute(
-        update(_T)
-        .where(
-            _T.c.id == outcome.id,
-            _T.c.media_status == FETCHING,
-            _T.c.media_claimed_by == worker,
-        )
-        .values(**values)
-    )
-    return bool(cast(CursorResult[Any], changed).rowcount)
+    return LEASE.finish(conn, outcome.id, worker=worker, values=values)
 
 
 def release(conn: Connection, ids: Sequence[int], *, worker: str, now: datetime) -> None:
     """Give back downloads claimed but not tried (the lease was about to run out)."""
-    if ids:
-        conn.execute(
-            update(_T)
-            .where(_T.c.id.in_(ids), _T.c.media_status == FETCHING, _T.c.media_claimed_by == worker)
-            .values(
-                media_status=PENDING,
-                media_claimed_by=None,
-                media_due_at=now,
-                media_attempts=_T.c.media_attempts - 1,
-            )
-        )
+    LEASE.release(conn, ids, worker=worker, now=now)
 
 
 def files_of(conn: Connection, ticket_ids: Any) -> list[str]:

@@ -47,6 +47,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
+from .lease import Lease
 from .people import Person
 from .prepared import Prepared
 
@@ -92,6 +93,15 @@ class OutboxMessage(Base):
 
 
 _TABLE = cast(Table, OutboxMessage.__table__)
+LEASE = Lease(
+    _TABLE,
+    status=_TABLE.c.status,
+    claimed_by=_TABLE.c.claimed_by,
+    due=_TABLE.c.next_attempt_at,
+    attempts=_TABLE.c.attempts,
+    waiting=PENDING,
+    holding=SENDING,
+)
 
 
 @dataclass(frozen=True)
@@ -166,34 +176,21 @@ class Claimed:
 def claim_due(
     conn: Connection, *, now: datetime, lease_until: datetime, worker: str, limit: int
 ) -> list[Claimed]:
-    """Take up to `limit` due rows for `worker` until `lease_until`.
-
-    PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent workers take different rows without
-    waiting for each other. SQLite: the write transaction (BEGIN IMMEDIATE, one writer at a
-    time) makes the select-and-update atomic, which is the same guarantee.
-    """
-    due = (
-        select(_TABLE.c.id)
-        .where(_TABLE.c.status.in_((PENDING, SENDING)), _TABLE.c.next_attempt_at <= now)
-        .order_by(_TABLE.c.next_attempt_at)
-        .limit(limit)
+    """Take up to `limit` due rows for `worker` until `lease_until` (models/lease.py)."""
+    rows = LEASE.claim(
+        conn,
+        now=now,
+        lease_until=lease_until,
+        worker=worker,
+        limit=limit,
+        returning=(
+            _TABLE.c.id,
+            _TABLE.c.kind,
+            _TABLE.c.person_id,
+            _TABLE.c.payload,
+            _TABLE.c.attempts,
+        ),
     )
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    statement = (
-        update(_TABLE)
-        .where(_TABLE.c.id.in_(due.scalar_subquery()))
-        .values(
-            status=SENDING,
-            attempts=_TABLE.c.attempts + 1,
-            next_attempt_at=lease_until,
-            claimed_by=worker,
-        )
-        .returning(
-            _TABLE.c.id, _TABLE.c.kind, _TABLE.c.person_id, _TABLE.c.payload, _TABLE.c.attempts
-        )
-    )
-    rows = conn.execute(statement).all()
     claimed = [Claimed(r.id, r.kind, r.person_id, r.payload, r.attempts) for r in rows]
     claimed.sort(key=lambda c: c.id)  # oldest first: pushes to one person stay in order
     return claimed
@@ -220,44 +217,20 @@ def record_results(
     """
     changed = 0
     for result in results:
-        values: dict[str, Any] = {
-            "status": result.status,
-            "claimed_by": None,
-            "last_error": result.error,
-        }
+        values: dict[str, Any] = {"status": result.status, "last_error": result.error}
         if result.channel is not None:
             values["channel"] = result.channel
         if result.status == SENT:
             values["sent_at"] = now
         if result.next_attempt_at is not None:
             values["next_attempt_at"] = result.next_attempt_at
-        outcome = conn.execute(
-            update(_TABLE)
-            .where(
-                _TABLE.c.id == result.id,
-                _TABLE.c.status == SENDING,
-                _TABLE.c.claimed_by == worker,
-            )
-            .values(**values)
-        )
-        changed += cast(CursorResult[Any], outcome).rowcount
+        changed += LEASE.finish(conn, result.id, worker=worker, values=values)
     return changed
 
 
 def release(conn: Connection, ids: Sequence[int], *, worker: str, now: datetime) -> None:
     """Give back rows claimed but not attempted (the lease was about to run out)."""
-    if not ids:
-        return
-    conn.execute(
-        update(_TABLE)
-        .where(_TABLE.c.id.in_(ids), _TABLE.c.status == SENDING, _TABLE.c.claimed_by == worker)
-        .values(
-            status=PENDING,
-            claimed_by=None,
-            next_attempt_at=now,
-            attempts=_TABLE.c.attempts - 1,
-        )
-    )
+    LEASE.release(conn, ids, worker=worker, now=now)
 
 
 _HELD = Prepared(
