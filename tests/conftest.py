@@ -265,6 +265,22 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
         yield server
 
 
+def staff(
+    app: Flask,
+    openid: str,
+    name: str,
+    *,
+    topics: tuple[str, ...] = (),
+    grids: tuple[str, ...] = (),
+    level: int = 1,
+) -> int:
+    """Add a staff member (for `topics` and `grids`, at escalation `level`); their person id."""
+    from models.staff import add_staff
+
+    with db_of(app).session() as session:
+        return add_staff(session, openid, name, topics, grids, None, level, datetime.now(UTC)).id
+
+
 def db_of(app: Flask) -> Database:
     """The app's database."""
     return app.extensions["yishiting"].db  # type: ignore[no-any-return]

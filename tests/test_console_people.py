@@ -19,6 +19,7 @@ from conftest import (
     db_of,
     make_account,
     pushes_to,
+    staff,
 )
 from flask import Flask
 from flask.testing import FlaskClient
@@ -76,11 +77,6 @@ def decide(client: FlaskClient, app: Flask, openid: str, verb: str) -> TestRespo
     assert binding is not None
     url = f"/admin/people/bindings/{binding.id}/{verb}"
     return post(client, url, {"household": binding.household_id})
-
-
-def staff(app: Flask, openid: str, name: str, topics: tuple[str, ...] = ()) -> int:
-    with db_of(app).session() as session:
-        return add_staff(session, openid, name, topics, (), None, 1, datetime.now(UTC)).id
 
 
 # -- bindings -------------------------------------------------------------------------------
@@ -195,7 +191,7 @@ def test_a_grid_worker_decides_only_in_their_grids_as_in_chat(
 def test_viewers_and_staff_cannot_edit_staff_or_issue_codes(
     app: Flask, places: None, role: str
 ) -> None:
-    wang = staff(app, "o_wang", "王师傅", ("物业服务",))
+    wang = staff(app, "o_wang", "王师傅", topics=("物业服务",))
     make_account(app, "someone", role)
     client = app.test_client()
     console_login(client, "someone")
@@ -244,7 +240,7 @@ def test_a_code_form_with_a_bad_field_says_why_and_issues_nothing(
 def test_editing_a_staff_members_topics_changes_where_new_tickets_go(
     app: Flask, admin_client: FlaskClient, wechat: WeChat, places: None
 ) -> None:
-    wang = staff(app, "o_wang", "王师傅", ("物业服务",))
+    wang = staff(app, "o_wang", "王师傅", topics=("物业服务",))
     Chat(wechat, "o_res_a").say("3号楼电梯坏了，困住了两个老人，一直在报警")
     assert pushes_to(app, "o_wang", "ticket.assigned") == []
 
@@ -264,7 +260,7 @@ def test_editing_a_staff_members_topics_changes_where_new_tickets_go(
 def test_editing_with_an_unknown_grid_changes_nothing(
     app: Flask, admin_client: FlaskClient, places: None
 ) -> None:
-    wang = staff(app, "o_wang", "王师傅", ("物业服务",))
+    wang = staff(app, "o_wang", "王师傅", topics=("物业服务",))
     form = {"name": "王师傅", "level": "1", "topic": "电梯设施", "grid": "第九网格"}
     answer = post(admin_client, f"/admin/people/staff/{wang}", form)
     assert answer.status_code == 400

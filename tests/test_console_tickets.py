@@ -20,6 +20,7 @@ from conftest import (
     make_account,
     make_app,
     pushes_to,
+    staff,
 )
 from flask import Flask
 from flask.testing import FlaskClient
@@ -29,17 +30,10 @@ from werkzeug.test import TestResponse
 from bot.config import Settings
 from models import Person, Ticket, ticket_by_number, topic_by_name
 from models.places import Building, Grid, approve_binding
-from models.staff import LEVEL_COMMUNITY, add_staff
+from models.staff import LEVEL_COMMUNITY
 
 ELEVATOR = "3号楼电梯坏了，困住了两个老人，一直在报警"
 RUBBISH = "小区门口的垃圾桶满了好几天没人清运，味道很大"
-
-
-def staff(
-    app: Flask, openid: str, name: str, *, topics: tuple[str, ...] = (), level: int = 1
-) -> None:
-    with db_of(app).session() as session:
-        add_staff(session, openid, name, topics, (), None, level, datetime.now(UTC))
 
 
 def person_id(app: Flask, openid: str) -> int:

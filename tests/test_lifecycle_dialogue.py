@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Chat, Clock, WeChat, db_of, make_app, pushes_to
+from conftest import Chat, Clock, WeChat, db_of, make_app, pushes_to, staff
 from flask import Flask
 from sqlalchemy import select
 
@@ -20,20 +20,7 @@ from bot.schedule import jobs
 from bot.schedule.tickets import deadlines, followups, ratings
 from models import Person, Ticket, ticket_by_number
 from models.places import Building, Grid
-from models.staff import LEVEL_COMMUNITY, LEVEL_STREET, add_staff
-
-
-def staff(
-    app: Flask,
-    openid: str,
-    name: str,
-    *,
-    topics: tuple[str, ...] = (),
-    grids: tuple[str, ...] = (),
-    level: int = 1,
-) -> None:
-    with db_of(app).session() as session:
-        add_staff(session, openid, name, topics, grids, None, level, datetime.now(UTC))
+from models.staff import LEVEL_COMMUNITY, LEVEL_STREET
 
 
 def ticket(app: Flask, number: int) -> Ticket:

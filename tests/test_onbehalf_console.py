@@ -20,6 +20,7 @@ from conftest import (
     db_of,
     make_account,
     pushes_to,
+    staff,
 )
 from flask import Flask
 from flask.testing import FlaskClient
@@ -33,13 +34,6 @@ from models.staff import LEVEL_COMMUNITY, add_staff
 
 LIFT = "3号楼电梯坏了，困住了两个老人，一直在报警"
 CALLER = "13900001111"
-
-
-def staff(
-    app: Flask, openid: str, name: str, *, topics: tuple[str, ...] = (), level: int = 1
-) -> None:
-    with db_of(app).session() as session:
-        add_staff(session, openid, name, topics, (), None, level, datetime.now(UTC))
 
 
 def logged_in(app: Flask, username: str, role: str, openid: str | None = None) -> FlaskClient:
