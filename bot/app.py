@@ -176,7 +176,6 @@ def build_conversation(
         min_chars=settings.tickets.min_chars,
         attach_minutes=settings.tickets.attach_minutes,
         choice_minutes=settings.tickets.choice_minutes,
-        triage_sla_hours=settings.tickets.triage_sla_hours,
         rating_days=settings.tickets.rating_days,
         followup_days=settings.tickets.followup_days,
         ladder=settings.ladder,

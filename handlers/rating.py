@@ -15,18 +15,13 @@ from models import ConversationState, Ticket, drop_state, push_state, ticket_by_
 from models.lifecycle import Actor, IllegalMove, record_event
 from models.ratings import rate, reopen_by_followup, resident_note
 from models.states import FOLLOWUP, RATE, REOPEN_DETAIL
+from models.tickets import deadline_hours
 from words import fold
 
 from . import texts
 from .router import PASS, Context, Pass, Reply, Router
 
 router = Router("rating")
-
-
-def _sla_hours(ctx: Context, ticket: Ticket) -> float:
-    if ticket.topic is not None and ticket.topic.sla_hours:
-        return float(ticket.topic.sla_hours)
-    return ctx.options.triage_sla_hours
 
 
 def _digit(ctx: Context) -> int | None:
@@ -39,7 +34,15 @@ def _digit(ctx: Context) -> int | None:
 def _rate(ctx: Context, ticket: Ticket, score: int) -> str:
     if ticket.status != "resolved":
         return texts.RATE_NOT_NOW.format(number=ticket.number)
-    rate(ctx.db, ticket, ctx.person.id, score, ctx.now, ctx.tz, sla_hours=_sla_hours(ctx, ticket))
+    rate(
+        ctx.db,
+        ticket,
+        ctx.person.id,
+        score,
+        ctx.now,
+        ctx.tz,
+        sla_hours=deadline_hours(ticket, ctx.options.intake.triage_hours),
+    )
     for state in ctx.pending_states():
         if state.kind == RATE and state.values.get("ticket") == ticket.number:
             drop_state(ctx.db, state)
@@ -123,7 +126,12 @@ def followup_answer(ctx: Context, state: ConversationState) -> Reply | Pass:
         drop_state(ctx.db, state)
         try:
             reopen_by_followup(
-                ctx.db, ticket, ctx.person.id, ctx.now, ctx.tz, sla_hours=_sla_hours(ctx, ticket)
+                ctx.db,
+                ticket,
+                ctx.person.id,
+                ctx.now,
+                ctx.tz,
+                sla_hours=deadline_hours(ticket, ctx.options.intake.triage_hours),
             )
         except IllegalMove:
             return texts.RATE_NOT_NOW.format(number=ticket.number)

@@ -32,7 +32,6 @@ class Options:
     min_chars: int = 4  # shorter texts are asked for more detail, not filed
     attach_minutes: int = 10  # an image or location within this joins the last ticket
     choice_minutes: int = 30  # how long the "which topic?" question waits for an answer
-    triage_sla_hours: float = 24  # the deadline of a ticket no topic fits
     rating_days: float = 3  # how long a rating question waits before its one reminder
     followup_days: float = 28  # 回头看: when a resolved ticket's follow-up question is due
     ladder: tuple[str, ...] = ("网格员", "社区", "街道")  # escalation levels' names, 1 first

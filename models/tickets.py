@@ -302,6 +302,14 @@ def set_topic(
     ticket.updated_at = now
 
 
+def deadline_hours(ticket: Ticket, triage_hours: float) -> float:
+    """How long the ticket's holder has when it is (re)opened: its topic's deadline, else the
+    triage one ([tickets] triage_sla_hours)."""
+    if ticket.topic is not None and ticket.topic.sla_hours:
+        return float(ticket.topic.sla_hours)
+    return float(triage_hours)
+
+
 def ticket_by_number(db: Session, number: int) -> Ticket | None:
     if not fits_id(number):
         return None

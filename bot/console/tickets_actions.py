@@ -29,6 +29,7 @@ from models.lifecycle import (
     resolve,
 )
 from models.onbehalf import CALLBACK_ANSWERS, record_callback
+from models.tickets import deadline_hours
 from models.topics import Topic
 from words import ACTION_NAMES, STATUS_NAMES, clean, when
 from words.channels import CALLBACK_RESULTS
@@ -186,7 +187,6 @@ def _callback(move: Move) -> str:
     if len(note) > MAX_TEXT:
         raise Refused(TEXTS["too_long"].format(limit=MAX_TEXT))
     ticket = move.ticket
-    topic_hours = ticket.topic.sla_hours if ticket.topic is not None else None
     record_callback(
         move.db,
         ticket,
@@ -195,7 +195,7 @@ def _callback(move: Move) -> str:
         note,
         move.now,
         move.tz,
-        sla_hours=float(topic_hours or move.options.triage_sla_hours),
+        sla_hours=deadline_hours(ticket, move.options.intake.triage_hours),
     )
     said = CALLBACK_RESULTS[answer]
     return TEXTS["called_back"].format(number=ticket.number, answer=said)
