@@ -38,6 +38,7 @@ class Database:
     def __init__(self, settings: Settings, *, background_checkpoints: bool = False) -> None:
         self.url = settings.app.database_url
         self.busy_timeout = settings.app.db_busy_timeout_seconds
+        self.community_name = settings.app.community_name
         lock_path = _sqlite_lock_path(self.url)
         self._writers = WriterQueue(lock_path, self.busy_timeout) if lock_path else None
         # SQLite: move WAL checkpoints out of the requests (see Checkpointer).
@@ -212,6 +213,8 @@ class Database:
             _refuse_unknown_revisions(conn, self.url)
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
+            # The first community's name, for the migration that makes it (0017).
+            cfg.attributes["community_name"] = self.community_name
             command.upgrade(cfg, "head")
 
     def check_schema(self) -> None:

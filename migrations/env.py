@@ -39,8 +39,41 @@ def _migrate(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=True,
         include_object=_include,
     )
+    if connection.dialect.name == "sqlite":
+        _without_foreign_keys(connection)
+        return
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _without_foreign_keys(connection) -> None:  # type: ignore[no-untyped-def]
+    """Run the migrations the way SQLite documents for changing a table's schema.
+
+    Copying a table that other tables refer to (batch mode) drops the original, which fails
+    while foreign keys are on; the setting can only change outside a transaction
+    (https://sqlite.org/lang_altertable.html#otheralter). So: end the caller's transaction
+    (it has only read), turn foreign keys off, migrate in one transaction, check every
+    reference with foreign_key_check before committing, turn them on again, and hand the
+    caller a new transaction to end as it meant to.
+    """
+    raw = connection.connection.dbapi_connection
+    if raw.in_transaction:
+        raw.execute("COMMIT")
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+        try:
+            context.run_migrations()
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows referring to nothing: {broken[:5]}")
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+        raw.execute("BEGIN IMMEDIATE")
 
 
 run()

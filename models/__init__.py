@@ -3,6 +3,7 @@
 from .accounts import ConsoleAccount, ConsoleRole, LoginFailure
 from .announcements import Announced, Announcement, announce
 from .base import Base, UTCDateTime
+from .communities import Community, Scope
 from .counters import Counter
 from .flood import TicketSupporter
 from .inbound import InboundMessage, claim_inbound, dedupe_key, find_inbound, record_reply
@@ -44,6 +45,8 @@ from .topics import (
 )
 
 __all__ = [
+    "Community",
+    "Scope",
     "ConsoleAccount",
     "ConsoleRole",
     "LoginFailure",

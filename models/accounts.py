@@ -47,6 +47,8 @@ class ConsoleAccount(Base):
     role: Mapped[str] = mapped_column(String(16), default="admin")
     # A staff member's WeChat identity: what they do here is recorded as theirs, as in chat.
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
+    # The community the account works in; None: the street office (sees every community).
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

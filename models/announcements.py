@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text, select
+from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import pushes
@@ -28,6 +28,8 @@ class Announcement(Base):
     key: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
     text: Mapped[str] = mapped_column(Text)
     audience: Mapped[str] = mapped_column(String(200))  # "all", "openid:…", "grid:…"
+    # The community it was sent to; None: street-wide.
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), nullable=True)
     broadcast: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -50,6 +50,7 @@ _INSERT_KEYS = [
     "channel",
     "filed_by_id",
     "phone",
+    "community_id",
 ]
 _INSERT = Prepared(insert(_T).returning(_T.c.id), keys=_INSERT_KEYS)
 _EVENT = Prepared(
@@ -121,6 +122,7 @@ def file_ticket(
         "channel": origin.channel,
         "filed_by_id": origin.filed_by,
         "phone": origin.phone,
+        "community_id": routed.community_id,
     }
     [(ticket_id,)] = _INSERT.run(conn, values)
     _EVENT.run(

@@ -63,6 +63,7 @@ class Hint:
 
     person_id: int | None  # None: nobody with the sender's openid existed yet
     building_id: int | None  # the Report's place hint it was routed with
+    community_id: int | None  # the community it was routed in when it has no place
     topic: str | None  # the classifier's topic it was routed for (None: unsure)
     topic_id: int | None  # None: no such enabled topic (triage)
     sla_hours: float | None  # None: the triage deadline
@@ -80,6 +81,10 @@ class Report:
     filed_by: int | None = None  # the staff member who filed it on the resident's behalf
     phone: str | None = None  # the phone the resident gave (on-behalf)
     building_id: int | None = None  # where it is about, when the channel knows
+    # The community it is for when the channel knows it (the account's, the resident's
+    # choice, the filing staff member's); the place's community wins, then this, then the
+    # resident's own community, then the first community.
+    community_id: int | None = None
     hint: Hint | None = None
 
 
@@ -118,10 +123,11 @@ def intake(
     new ticket (see above)."""
     key = text_key(report.text)
     since = report.now - timedelta(minutes=policy.same_text_minutes)
-    open_count, role, same = _mine(db, report.person_id, key, since)
+    open_count, role, community_id, same = _mine(db, report.person_id, key, since)
     if same is not None:
         return Intake(Outcome.SAME_AGAIN, same[1], same[0], same[2])
-    hint = _same_inputs(report, report.hint)
+    community_id = report.community_id or community_id
+    hint = _same_inputs(report, report.hint, community_id)
     if hint is not None:
         place = hint.route.place
     else:
@@ -132,7 +138,7 @@ def intake(
         )
         if instead is not None:
             return instead
-    return _file(db, report, key, place, hint, policy, classify(report.text))
+    return _file(db, report, key, (place, community_id), hint, policy, classify(report.text))
 
 
 def _own_words(report: Report, role: Role) -> bool:
@@ -155,19 +161,21 @@ def _file(
     db: Session,
     report: Report,
     key: str,
-    place: Place | None,
+    where: tuple[Place | None, int | None],
     hint: Hint | None,
     policy: Policy,
     verdict: Classification,
 ) -> Intake:
-    """File the report under the classifier's topic (routed again unless the hint holds)."""
+    """File the report under the classifier's topic (routed again unless the hint holds),
+    about `where`: its place, and the community it is for when it has no place."""
     topic = verdict.topic if not verdict.unsure else None
     if hint is not None and hint.topic == topic:
         topic_id, sla_hours, routed = hint.topic_id, hint.sla_hours, hint.route
     else:
         found = enabled_topic(db, topic) if topic else None
         topic_id, sla_hours = found if found else (None, None)
-        routed = route_at(db, place, topic_id)
+        place, community_id = where
+        routed = route_at(db, place, topic_id, community_id)
     filed = file_ticket(
         db,
         person_id=report.person_id,
@@ -230,12 +238,15 @@ def _second(
     return Intake(outcome, found.number, found.id, found.topic)
 
 
-def _same_inputs(report: Report, hint: Hint | None) -> Hint | None:
-    """The hint if it was worked out for this report's person and place hint, else None.
+def _same_inputs(report: Report, hint: Hint | None, community_id: int | None) -> Hint | None:
+    """The hint if it was worked out for this report's person, place hint and community
+    (`community_id`: the report's, else its person's), else None.
 
     A hint made before the person existed holds for them only if it found no place: someone
     not seen before has no approved household, whoever they turn out to be."""
     if hint is None or hint.building_id != report.building_id:
+        return None
+    if hint.route.place is None and hint.community_id != community_id:
         return None
     place = hint.route.place
     if report.building_id is not None and (place is None or place.phone != report.phone):
@@ -257,6 +268,7 @@ _MINE = Prepared(
         .where(_T.c.person_id == bindparam("person_id"), IS_OPEN)
         .scalar_subquery(),
         select(_P.c.role).where(_P.c.id == bindparam("person_id")).scalar_subquery(),
+        select(_P.c.community_id).where(_P.c.id == bindparam("person_id")).scalar_subquery(),
         _SAME.c.id,
         _SAME.c.number,
         _SAME.c.name,
@@ -266,17 +278,20 @@ _MINE = Prepared(
 
 def _mine(
     db: Session, person_id: int | None, key: str, since: datetime
-) -> tuple[int, Role, tuple[int, int, str | None] | None]:
-    """The person's open-ticket count, role, and same-text ticket (id, number, topic)."""
+) -> tuple[int, Role, int | None, tuple[int, int, str | None] | None]:
+    """The person's open-ticket count, role, community, and same-text ticket (id, number,
+    topic)."""
     if person_id is None:
-        return 0, Role.RESIDENT, None
+        return 0, Role.RESIDENT, None, None
     params = {"person_id": person_id, "text_key": key, "since": since}
-    [(count, role, ticket_id, number, topic)] = _MINE.run(connection_of(db), params)
+    [(count, role, community, ticket_id, number, topic)] = _MINE.run(connection_of(db), params)
     same = (ticket_id, number, topic) if ticket_id is not None else None
-    return int(count), role or Role.RESIDENT, same
+    return int(count), role or Role.RESIDENT, community, same
 
 
-_PERSON_BY_OPENID = Prepared(select(_P.c.id).where(_P.c.openid == bindparam("openid")))
+_PERSON_BY_OPENID = Prepared(
+    select(_P.c.id, _P.c.community_id).where(_P.c.openid == bindparam("openid"))
+)
 
 
 def hint_for(
@@ -286,15 +301,19 @@ def hint_for(
     verdict: Classification,
     building_id: int | None = None,
     phone: str | None = None,
+    community_id: int | None = None,
 ) -> Hint:
     """Route a text as the ticket it will probably become, before the write lock: reads only.
 
     `verdict` is the text's classification; `openid` the sender's (they may not exist yet);
-    `building_id` and `phone` the Report's place hint and phone, if it will have them."""
+    `building_id`, `phone` and `community_id` the Report's place hint, phone and community,
+    if it will have them."""
     topic = verdict.topic if not verdict.unsure else None
     found = enabled_topic(db, topic) if topic else None
     topic_id, sla_hours = found if found else (None, None)
     person = _PERSON_BY_OPENID.run(connection_of(db), {"openid": openid})
     person_id = int(person[0][0]) if person else None
-    routed = route_at(db, _place(db, person_id, building_id, phone), topic_id)
-    return Hint(person_id, building_id, topic, topic_id, sla_hours, routed)
+    community_id = community_id or (person[0][1] if person else None)
+    place = _place(db, person_id, building_id, phone)
+    routed = route_at(db, place, topic_id, community_id)
+    return Hint(person_id, building_id, community_id, topic, topic_id, sla_hours, routed)

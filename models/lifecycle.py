@@ -186,8 +186,10 @@ def route_again(db: Session, ticket: Ticket, topic_id: int | None) -> Route:
     a ticket staff filed for someone unknown has no resident, so by its building."""
     if ticket.person_id is None:
         place = building_place(db, ticket.building_id) if ticket.building_id else None
-        return route_at(db, place, topic_id)
-    return route(db, person_id=ticket.person_id, topic_id=topic_id)
+        return route_at(db, place, topic_id, ticket.community_id)
+    return route(
+        db, person_id=ticket.person_id, topic_id=topic_id, community_id=ticket.community_id
+    )
 
 
 def tell_resident(
@@ -443,7 +445,7 @@ def escalate(
     """The deadline passed: up one level (to the least loaded person there). False when
     there is no level above with anyone on it."""
     for level in range(ticket.level + 1, len(ladder) + 1):
-        holder = duty_at_level(db.connection(), level)
+        holder = duty_at_level(db.connection(), level, ticket.community_id)
         if holder is None:
             continue
         previous = ticket.assignee_id

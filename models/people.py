@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Enum,
+    ForeignKey,
     Integer,
     String,
     Table,
@@ -64,6 +65,12 @@ class Person(Base):
     # Staff: the name residents and colleagues see, and the escalation level (staff.py).
     name: Mapped[str | None] = mapped_column(String(32), nullable=True)
     staff_level: Mapped[int] = mapped_column(Integer, default=0)
+    # Staff: their community (None: the street office's staff). Residents: the community
+    # they belong to — their bound household's, else the one their account or their choice
+    # gave them; None while not known (models/communities.py).
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("community.id"), nullable=True, index=True
+    )
     # The latest expiry of the person's pending conversation states (see states.py).
     state_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Rate limits (bot/conversation.py): messages written in the current minute and day,

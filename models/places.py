@@ -9,17 +9,21 @@ phone number only if the resident gives one.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from .base import Base, UTCDateTime
+from .communities import HOME_ID
 from .outbox import enqueue
 from .people import Person
 from .pushes import BINDING_APPROVED, BINDING_REJECTED, BINDING_REQUESTED
+
+_T = TypeVar("_T")
 
 PENDING = "pending"
 APPROVED = "approved"
@@ -29,21 +33,32 @@ class Grid(Base):
     __tablename__ = "grid"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # Unique within its community (two communities may each have a 第一网格).
+    name: Mapped[str] = mapped_column(String(64))
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id"), server_default=str(HOME_ID)
+    )
     # The grid worker (网格员): tickets from the grid go to them when no one is more specific.
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
     buildings: Mapped[list[Building]] = relationship(
         back_populates="grid", order_by="Building.name"
     )
 
+    __table_args__ = (UniqueConstraint("community_id", "name", name="uq_grid_community_name"),)
+
 
 class Building(Base):
     __tablename__ = "building"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(32), unique=True)  # "16", "16号楼"
+    name: Mapped[str] = mapped_column(String(32))  # "16", "16号楼"; unique in its community
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id"), server_default=str(HOME_ID)
+    )
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), nullable=True)
     grid: Mapped[Grid | None] = relationship(back_populates="buildings")
+
+    __table_args__ = (UniqueConstraint("community_id", "name", name="uq_building_community_name"),)
 
 
 class Household(Base):
@@ -81,12 +96,25 @@ class Binding(Base):
     household: Mapped[Household] = relationship()
 
 
-def grid_by_name(db: Session, name: str) -> Grid | None:
-    return db.scalars(select(Grid).where(Grid.name == name)).one_or_none()
+def grid_by_name(db: Session, name: str, community_id: int | None = None) -> Grid | None:
+    """The grid named `name` in the community; None: anywhere, when only one has the name."""
+    query = select(Grid).where(Grid.name == name)
+    if community_id is not None:
+        query = query.where(Grid.community_id == community_id)
+    return _only(db.scalars(query.limit(2)).all())
 
 
-def building_by_name(db: Session, name: str) -> Building | None:
-    return db.scalars(select(Building).where(Building.name == name)).one_or_none()
+def building_by_name(db: Session, name: str, community_id: int | None = None) -> Building | None:
+    """The building named `name` exactly, like grid_by_name."""
+    query = select(Building).where(Building.name == name)
+    if community_id is not None:
+        query = query.where(Building.community_id == community_id)
+    return _only(db.scalars(query.limit(2)).all())
+
+
+def _only(found: Sequence[_T]) -> _T | None:
+    """The one row found; None when there is none, or several (an ambiguous name)."""
+    return found[0] if len(found) == 1 else None
 
 
 def approved_binding(db: Session, person_id: int) -> Binding | None:
@@ -107,8 +135,11 @@ def mask_openid(openid: str) -> str:
     return openid if len(openid) <= 8 else f"{openid[:4]}…{openid[-4:]}"
 
 
-def find_building(db: Session, name: str) -> Building | None:
-    """The building a person means by `name`: "16" also finds "16号楼", "a座" also finds "A"."""
+def find_building(db: Session, name: str, community_id: int | None = None) -> Building | None:
+    """The building a person means by `name`: "16" also finds "16号楼", "a座" also finds "A".
+
+    Within the community when given; None: anywhere in the street, when only one community
+    has a building by the best-matching name."""
     name = name.strip()
     bare = _SUFFIX.sub("", name) or name
     candidates = list(
@@ -116,9 +147,14 @@ def find_building(db: Session, name: str) -> Building | None:
             [name, bare, *(b + suffix for b in (bare, bare.upper()) for suffix in ("", *_SUFFIXES))]
         )
     )
-    found = db.scalars(select(Building).where(Building.name.in_(candidates))).all()
-    by_name = {b.name: b for b in found}
-    return next((by_name[c] for c in candidates if c in by_name), None)
+    query = select(Building).where(Building.name.in_(candidates))
+    if community_id is not None:
+        query = query.where(Building.community_id == community_id)
+    by_name: dict[str, list[Building]] = {}
+    for building in db.scalars(query):
+        by_name.setdefault(building.name, []).append(building)
+    best = next((by_name[c] for c in candidates if c in by_name), [])
+    return _only(best)
 
 
 _SUFFIXES = ("号楼", "栋", "幢", "座", "号")

@@ -56,6 +56,8 @@ class Poll(Base):
     options_json: Mapped[str] = mapped_column(Text)  # JSON list of the options' texts
     # Scope: all; a grid (scope_grid_id); or buildings (scope_buildings: JSON list of names).
     scope: Mapped[str] = mapped_column(String(16), default="all")
+    # The community it is for; None: street-wide (every community's residents).
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), nullable=True)
     scope_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), nullable=True)
     scope_buildings: Mapped[str | None] = mapped_column(Text, nullable=True)
     unit: Mapped[str] = mapped_column(String(16), default=PERSON_UNIT)

@@ -66,7 +66,7 @@ def rate(
     move(db, ticket, "reopen", actor, now, note="rating 3", values=values, event="reopened")
     _reroute_if_holder_left(db, ticket, now)
     push_assignee(db, ticket, now, tz, "reopened", kind=TICKET_REOPENED)
-    supervisor = duty_at_level(db.connection(), LEVEL_COMMUNITY)
+    supervisor = duty_at_level(db.connection(), LEVEL_COMMUNITY, ticket.community_id)
     if supervisor is not None and supervisor != ticket.assignee_id:
         push = TICKET_REOPENED.push_variant(
             "supervisor",

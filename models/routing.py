@@ -9,6 +9,10 @@ In this order, the first that finds someone wins, and the reason is recorded:
 Among several candidates, the one with the fewest open tickets, then the longest-serving
 (lowest id). The resident's grid comes from their approved household binding.
 
+Routing works within the ticket's community (the place's; else the one the channel or the
+resident's own community gives): its grids, its staff first, then the street's staff (staff
+with no community) — "小事不出社区". The escalation ladder climbs the same way (staff.py).
+
 Routing runs for every ticket filed, inside the message's transaction: the statements are
 compiled once and run on the driver (see prepared.py). Routing reads tickets (the load);
 tickets know nothing of routing: intake (intake.py) routes, then files.
@@ -19,9 +23,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, literal_column, select
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
+from .communities import HOME_ID
 from .people import Person
 from .places import APPROVED, Binding, Building, Grid, Household
 from .prepared import Prepared, connection_of
@@ -41,6 +56,7 @@ class Place:
     label: str  # "16-2-501"
     phone: str | None = None  # as the resident gave it; show it masked
     building_id: int | None = None  # where near-duplicate reports are looked for (flood.py)
+    community_id: int = HOME_ID  # the building's community
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,7 @@ class Route:
     assignee_id: int | None
     reason: str
     place: Place | None
+    community_id: int = HOME_ID  # the community the ticket belongs to
 
 
 _P = cast(Table, Person.__table__)
@@ -72,6 +89,11 @@ _LOAD = (
 )
 
 
+# Staff of the ticket's community, or of the street (no community); the community's first.
+_IN_COMMUNITY = or_(_P.c.community_id == bindparam("community_id"), _P.c.community_id.is_(None))
+_STREET_LAST = case((_P.c.community_id.is_(None), 1), else_=0)
+
+
 class _Pick:
     """The least loaded of the people matching `conditions`.
 
@@ -80,12 +102,12 @@ class _Pick:
     """
 
     def __init__(self, *conditions: object) -> None:
-        where = (_P.c.staff_level >= LEVEL_STAFF, *conditions)
+        where = (_P.c.staff_level >= LEVEL_STAFF, _IN_COMMUNITY, *conditions)
         self._candidates = Prepared(
-            select(_P.c.id).where(*where).order_by(_P.c.id).limit(2)  # type: ignore[arg-type]
+            select(_P.c.id).where(*where).order_by(_STREET_LAST, _P.c.id).limit(2)  # type: ignore[arg-type]
         )
         self._least_loaded = Prepared(
-            select(_P.c.id).where(*where).order_by(_LOAD, _P.c.id).limit(1)  # type: ignore[arg-type]
+            select(_P.c.id).where(*where).order_by(_STREET_LAST, _LOAD, _P.c.id).limit(1)  # type: ignore[arg-type]
         )
 
     def run(self, conn: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -100,7 +122,9 @@ def _pick(*conditions: object) -> _Pick:
 
 
 _PLACE = Prepared(
-    select(_BL.c.grid_id, _BL.c.name, _H.c.unit, _H.c.room, _B.c.phone, _BL.c.id)
+    select(
+        _BL.c.grid_id, _BL.c.name, _H.c.unit, _H.c.room, _B.c.phone, _BL.c.id, _BL.c.community_id
+    )
     .select_from(_B.join(_H, _H.c.id == _B.c.household_id).join(_BL, _BL.c.id == _H.c.building_id))
     .where(_B.c.person_id == bindparam("person_id"), _B.c.status == APPROVED)
 )
@@ -124,11 +148,15 @@ def place_of(db: Session, person_id: int) -> Place | None:
     rows = _PLACE.run(connection_of(db), {"person_id": person_id})
     if not rows:
         return None
-    grid_id, building, unit, room, phone, building_id = rows[0]
-    return Place(grid_id, f"{building}-{unit}-{room}", phone, building_id)
+    grid_id, building, unit, room, phone, building_id, community_id = rows[0]
+    return Place(grid_id, f"{building}-{unit}-{room}", phone, building_id, community_id)
 
 
-_BUILDING = Prepared(select(_BL.c.grid_id, _BL.c.name).where(_BL.c.id == bindparam("building_id")))
+_BUILDING = Prepared(
+    select(_BL.c.grid_id, _BL.c.name, _BL.c.community_id).where(
+        _BL.c.id == bindparam("building_id")
+    )
+)
 
 
 def building_place(db: Session, building_id: int, phone: str | None = None) -> Place | None:
@@ -136,42 +164,52 @@ def building_place(db: Session, building_id: int, phone: str | None = None) -> P
     rows = _BUILDING.run(connection_of(db), {"building_id": building_id})
     if not rows:
         return None
-    grid_id, name = rows[0]
-    return Place(grid_id, name, phone, building_id)
+    grid_id, name, community_id = rows[0]
+    return Place(grid_id, name, phone, building_id, community_id)
 
 
-def route(db: Session, *, person_id: int | None, topic_id: int | None) -> Route:
+def route(
+    db: Session, *, person_id: int | None, topic_id: int | None, community_id: int | None = None
+) -> Route:
     """Choose the assignee of a new ticket from `person_id` under `topic_id` (see above).
 
-    `person_id` None: someone not seen before, who cannot have a household yet.
-    """
+    `person_id` None: someone not seen before, who cannot have a household yet."""
     place = place_of(db, person_id) if person_id is not None else None
-    return route_at(db, place, topic_id)
+    return route_at(db, place, topic_id, community_id)
 
 
-def route_at(db: Session, place: Place | None, topic_id: int | None) -> Route:
-    """Choose the assignee of a ticket about `place` (None: unknown) under `topic_id`."""
+def route_at(
+    db: Session, place: Place | None, topic_id: int | None, community_id: int | None = None
+) -> Route:
+    """Choose the assignee of a ticket about `place` (None: unknown) under `topic_id`.
+
+    The ticket belongs to the place's community; with no place, to `community_id` (the one
+    the channel or the resident gives), else the first community."""
     conn = connection_of(db)
+    home = place.community_id if place else community_id or HOME_ID
     grid_id = place.grid_id if place else None
     if topic_id is not None and grid_id is not None:
-        found = _TOPIC_AND_GRID.run(conn, {"topic_id": topic_id, "grid_id": grid_id})
+        found = _TOPIC_AND_GRID.run(
+            conn, {"topic_id": topic_id, "grid_id": grid_id, "community_id": home}
+        )
         if found:
-            return Route(found[0][0], TOPIC_AND_GRID, place)
+            return Route(found[0][0], TOPIC_AND_GRID, place, home)
     if grid_id is not None:
         found = _GRID_WORKER.run(conn, {"grid_id": grid_id})
         if found and found[0][0] is not None:
-            return Route(found[0][0], GRID_WORKER, place)
+            return Route(found[0][0], GRID_WORKER, place, home)
     if topic_id is not None:
-        found = _TOPIC_STAFF.run(conn, {"topic_id": topic_id})
+        found = _TOPIC_STAFF.run(conn, {"topic_id": topic_id, "community_id": home})
         if found:
-            return Route(found[0][0], TOPIC, place)
-    found = _AT_LEVEL.run(conn, {"level": LEVEL_COMMUNITY})
+            return Route(found[0][0], TOPIC, place, home)
+    found = _AT_LEVEL.run(conn, {"level": LEVEL_COMMUNITY, "community_id": home})
     if found:
-        return Route(found[0][0], SUPERVISOR, place)
-    return Route(None, TRIAGE, place)
+        return Route(found[0][0], SUPERVISOR, place, home)
+    return Route(None, TRIAGE, place, home)
 
 
-def duty_at_level(conn: Connection, level: int) -> int | None:
-    """The person on duty at an escalation level: the least loaded, then the lowest id."""
-    found = _AT_LEVEL.run(conn, {"level": level})
+def duty_at_level(conn: Connection, level: int, community_id: int = HOME_ID) -> int | None:
+    """The person on duty at an escalation level for a ticket of `community_id`: its own
+    staff at that level first, then the street's; the least loaded, then the lowest id."""
+    found = _AT_LEVEL.run(conn, {"level": level, "community_id": community_id})
     return int(found[0][0]) if found else None

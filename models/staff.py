@@ -61,6 +61,8 @@ class StaffCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     used_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
     level: Mapped[int] = mapped_column(Integer, default=LEVEL_STAFF)
+    # The community the new staff member joins; None: the street's staff.
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), nullable=True)
 
 
 LEVELS = (LEVEL_STAFF, LEVEL_COMMUNITY, LEVEL_STREET)

@@ -24,6 +24,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .base import Base, UTCDateTime, fits_id
+from .communities import HOME_ID
 from .outbox import Push
 from .prepared import Prepared, connection_of
 from .pushes import KINDS, TICKET_ASSIGNED, PushKind
@@ -49,6 +50,11 @@ class Ticket(Base):
     channel: Mapped[str] = mapped_column(String(16), server_default="wechat")
     filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The community it belongs to (models/communities.py): the place's, else the resident's.
+    # A server default like `channel`: the first community, for a one-community deployment.
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id"), server_default=str(HOME_ID), index=True
+    )
     # The normalised text, to recognise the same request sent twice.
     text_key: Mapped[str] = mapped_column(String(64))
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"), nullable=True)

@@ -232,6 +232,7 @@ def test_a_hint_made_for_someone_else_is_not_trusted(community: Community) -> No
     stray = Hint(
         person_id=community.people["远"],
         building_id=None,
+        community_id=None,
         topic="电梯设施",
         topic_id=None,
         sla_hours=None,
@@ -250,6 +251,7 @@ def test_a_hint_that_fits_saves_routing_inside_the_transaction(community: Commun
     fitting = Hint(
         person_id=community.people["新"],
         building_id=None,
+        community_id=None,
         topic="电梯设施",
         topic_id=lifts,
         sla_hours=72,

@@ -44,6 +44,8 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("[app] secret_key: must not be empty")
     if app.db_busy_timeout_seconds <= 0:
         raise ConfigError("[app] db_busy_timeout_seconds: must be positive")
+    if not app.community_name.strip() or len(app.community_name.strip()) > 32:
+        raise ConfigError("[app] community_name: give the community a name of 1-32 characters")
     if wechat.encoding_aes_key:
         _check_aes_key(wechat.encoding_aes_key)
     if not wechat.api_base_url.startswith(("http://", "https://")):

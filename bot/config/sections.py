@@ -22,6 +22,9 @@ class AppSettings:
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     db_busy_timeout_seconds: float = 5.0
+    # The first community's name (社区): what a single-community deployment is called, and
+    # where an upgraded database's places, people and tickets land (models/communities.py).
+    community_name: str = "本社区"
 
 
 @dataclass(frozen=True)

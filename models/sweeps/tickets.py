@@ -97,18 +97,24 @@ def triage_unassigned(db: Session, now: datetime, policy: TicketPolicy) -> str |
     if not waiting:
         return None
     conn = db.connection()
-    duty = duty_at_level(conn, LEVEL_COMMUNITY) or duty_at_level(conn, LEVEL_STREET)
-    if duty is None:
-        # Kept unmarked: the first supervisor registered hears of them at the next sweep.
-        return f"{len(waiting)} unassigned, no supervisor to tell"
     hours = f"{policy.triage_hours:g}"
+    told = 0
     for ticket in waiting:
+        # The ticket's community's supervisor, else the street's.
+        duty = duty_at_level(conn, LEVEL_COMMUNITY, ticket.community_id) or duty_at_level(
+            conn, LEVEL_STREET, ticket.community_id
+        )
+        if duty is None:
+            continue  # kept unmarked: the first supervisor registered hears of it next sweep
+        told += 1
         ticket.triage_pushed_at = now
         extra = {"hours": hours}
         _tell_holder(db, ticket, TICKET_UNASSIGNED, now, policy, "triage", to=duty, extra=extra)
         note = f"超过{hours}小时无人认领，已提醒值班负责人"
         record_event(db, ticket, "triage", SYSTEM, now, before=ticket.status, note=note)
-    return f"{len(waiting)} unassigned told to the supervisor"
+    if not told:
+        return f"{len(waiting)} unassigned, no supervisor to tell"
+    return f"{told} unassigned told to the supervisor"
 
 
 def _warn_soon(db: Session, now: datetime, policy: TicketPolicy) -> int:
