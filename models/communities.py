@@ -54,7 +54,8 @@ def community_by_name(db: Session, name: str) -> Community | None:
 
 def community_names(db: Session) -> dict[int, str]:
     """Every community's name by id, in the order they were made."""
-    return dict(db.execute(select(Community.id, Community.name).order_by(Community.id)).tuples())
+    rows = db.execute(select(Community.id, Community.name).order_by(Community.id))
+    return {community_id: name for community_id, name in rows}
 
 
 def add_community(db: Session, name: str, now: datetime) -> tuple[Community, bool]:
@@ -98,7 +99,7 @@ def community_counts(db: Session) -> list[CommunityCount]:
     from .places import Building, Grid, Household  # places import this module
 
     def counts(query: object) -> dict[int, int]:
-        return dict(db.execute(query).tuples())  # type: ignore[call-overload]
+        return {key: count for key, count in db.execute(query)}  # type: ignore[call-overload]
 
     grids = counts(select(Grid.community_id, func.count()).group_by(Grid.community_id))
     buildings = counts(select(Building.community_id, func.count()).group_by(Building.community_id))

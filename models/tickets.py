@@ -24,7 +24,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .base import Base, UTCDateTime, fits_id
-from .communities import HOME_ID
+from .communities import HOME_ID, Community
 from .outbox import Push
 from .prepared import Prepared, connection_of
 from .pushes import KINDS, TICKET_ASSIGNED, PushKind
@@ -96,6 +96,7 @@ class Ticket(Base):
     supporters: Mapped[int] = mapped_column(Integer, default=0)
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"), nullable=True)
     topic: Mapped[Topic | None] = relationship()
+    community: Mapped[Community] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="ticket", order_by="Attachment.id"
     )

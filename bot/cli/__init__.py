@@ -12,6 +12,7 @@ from . import (
     backup,
     check,
     classify,
+    community,
     delivery,
     fake,
     inbound,
@@ -49,6 +50,7 @@ main.add_command(classify.classify)
 main.add_command(rules.rules)
 main.add_command(tickets.tickets)
 tickets.tickets.add_command(tickets_file.file_ticket)
+main.add_command(community.community)
 main.add_command(people.places)
 main.add_command(people.residents)
 main.add_command(people.staff)

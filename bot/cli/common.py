@@ -6,6 +6,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.orm import Session
+
+from models.communities import STREET, Scope, community_by_name
 
 from ..config import CONFIG_ENV, ConfigError, Settings, load_settings
 from ..logs import configure_logging
@@ -22,6 +25,26 @@ def config_option(func: F) -> F:
         type=click.Path(dir_okay=False),
         help=f"The TOML config file (default: ${CONFIG_ENV}).",
     )(func)
+
+
+def community_option(func: F) -> F:
+    """`--community NAME`: work in that community only (without it: the whole street)."""
+    return click.option(
+        "--community",
+        "community",
+        metavar="NAME",
+        help="Only this community (社区); without it, the whole street.",
+    )(func)
+
+
+def scope_of(session: Session, community: str | None) -> Scope:
+    """The scope `--community NAME` names; exits with the reason for an unknown name."""
+    if community is None:
+        return STREET
+    found = community_by_name(session, community)
+    if found is None:
+        raise click.ClickException(f"no community named {community!r} (see `community list`)")
+    return Scope(found.id)
 
 
 def settings_from(config_path: str | None) -> Settings:

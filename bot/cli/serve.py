@@ -13,6 +13,8 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import make_url
 
+from models.communities import rename_home
+
 from ..classify import seed_default_topics
 from ..config import Settings, UnsafeStart, refuse_unsafe_start
 from ..db import Database
@@ -42,6 +44,7 @@ def init(config_path: str | None, demo: bool) -> None:
     db = Database(settings)
     db.migrate()
     with db.session() as session:
+        rename_home(session, settings.app.community_name)
         seeded = seed_default_topics(session, datetime.now(UTC))
         first_password = create_first_admin(session)
     demo_changes = _add_demo(db) if demo else []

@@ -21,13 +21,14 @@ from models import (
     ticket_by_number,
     topic_by_name,
 )
+from models.communities import Scope
 from models.lifecycle import SYSTEM, route_under_topic
 from models.onbehalf import needs_callback
 from models.places import grid_by_name
 from models.tickets import OPEN_STATUSES
 
 from ..db import Database
-from .common import config_option, settings_from
+from .common import community_option, config_option, scope_of, settings_from
 
 STATUSES = (
     "new",
@@ -61,6 +62,7 @@ def ticket_json(ticket: Ticket, *, events: bool = True) -> dict[str, Any]:
     assignee = _person(db, ticket.assignee_id)
     data: dict[str, Any] = {
         "number": ticket.number,
+        "community": ticket.community.name,
         "status": ticket.status,
         "topic": ticket.topic.name if ticket.topic is not None else None,
         "topic_confirmed": ticket.topic_confirmed,
@@ -169,9 +171,16 @@ def _list_query(
     assignee: str | None,
     overdue: bool,
     now: datetime,
+    scope: Scope,
 ) -> Select[Ticket]:
     """The tickets matching the filters: newest first, or oldest deadline first if overdue."""
-    query = select(Ticket).options(selectinload(Ticket.topic), selectinload(Ticket.attachments))
+    query = select(Ticket).options(
+        selectinload(Ticket.topic),
+        selectinload(Ticket.attachments),
+        selectinload(Ticket.community),
+    )
+    if scope.community_id is not None:
+        query = query.where(Ticket.community_id == scope.community_id)
     if statuses:
         query = query.where(Ticket.status.in_(statuses))
     if topic is not None:
@@ -180,9 +189,9 @@ def _list_query(
             raise click.ClickException(f"no topic named {topic!r}")
         query = query.where(Ticket.topic_id == found.id)
     if grid is not None:
-        found_grid = grid_by_name(session, grid)
+        found_grid = grid_by_name(session, grid, scope.community_id)
         if found_grid is None:
-            raise click.ClickException(f"no grid named {grid!r}")
+            raise click.ClickException(f"no grid named {grid!r} (or several: add --community)")
         query = query.where(Ticket.grid_id == found_grid.id)
     if assignee is not None:
         person = session.scalars(select(Person).where(Person.openid == assignee)).one_or_none()
@@ -218,6 +227,7 @@ def _list_line(data: dict[str, Any], tz: tzinfo) -> str:
 @click.option("--grid", help="Only tickets from this grid.")
 @click.option("--assignee", metavar="OPENID", help="Only tickets assigned to this person.")
 @click.option("--overdue", is_flag=True, help="Only open tickets past their deadline.")
+@community_option
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, as `show --json` less events.")
 def list_tickets(
@@ -227,6 +237,7 @@ def list_tickets(
     grid: str | None,
     assignee: str | None,
     overdue: bool,
+    community: str | None,
     limit: int,
     as_json: bool,
 ) -> None:
@@ -243,6 +254,7 @@ def list_tickets(
                 assignee=assignee,
                 overdue=overdue,
                 now=datetime.now(UTC),
+                scope=scope_of(session, community),
             )
             found = [ticket_json(t, events=False) for t in session.scalars(query.limit(limit))]
     finally:

@@ -17,7 +17,7 @@ from flask import Flask, Response, abort, current_app, request
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy.orm import Session
 
-from models import ConsoleAccount, ConsoleRole, Person
+from models import ConsoleAccount, ConsoleRole, Person, Scope
 from models.accounts import session_account
 from models.lifecycle import SYSTEM, Actor, actor_for
 
@@ -47,12 +47,19 @@ class ConsoleUser(UserMixin):
     fingerprint: str = ""
     # Names this session's row (models.accounts.ConsoleSession): logout deletes it.
     session_token: str = ""
+    # The community the account works in; None: the street office (every community).
+    community_id: int | None = None
 
     def get_id(self) -> str:
         return f"{self.account_id}:{self.fingerprint}:{self.session_token}"
 
     def may(self, role: ConsoleRole) -> bool:
         return self.role >= role
+
+    @property
+    def scope(self) -> Scope:
+        """What this account sees and acts on: its community, or the whole street."""
+        return Scope(self.community_id)
 
     @property
     def display_name(self) -> str:
@@ -81,6 +88,7 @@ def user_for(account: ConsoleAccount, person: Person | None, token: str) -> Cons
         person.name if person else None,
         fingerprint(account.password_hash),
         token,
+        account.community_id,
     )
 
 
@@ -96,6 +104,12 @@ def _load_user(user_id: str) -> ConsoleUser | None:
             return None  # logged out, gone, or the password changed since this login
         person = session.get(Person, account.person_id) if account.person_id else None
         return user_for(account, person, token)
+
+
+def current_scope() -> Scope:
+    """The signed-in account's scope (models/communities.py): every console query that lists
+    or opens rows of a community filters by it."""
+    return cast(ConsoleUser, current_user).scope
 
 
 def requires(role: ConsoleRole) -> Callable[[F], F]:
