@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, func, select
+from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
@@ -84,34 +84,6 @@ def rename_home(db: Session, name: str) -> bool:
     home.name = name
     db.flush()
     return True
-
-
-@dataclass(frozen=True)
-class CommunityCount:
-    name: str
-    grids: int
-    buildings: int
-    households: int
-
-
-def community_counts(db: Session) -> list[CommunityCount]:
-    """Each community with its grids, buildings and households, in the order they were made."""
-    from .places import Building, Grid, Household  # places import this module
-
-    def counts(query: object) -> dict[int, int]:
-        return {key: count for key, count in db.execute(query)}  # type: ignore[call-overload]
-
-    grids = counts(select(Grid.community_id, func.count()).group_by(Grid.community_id))
-    buildings = counts(select(Building.community_id, func.count()).group_by(Building.community_id))
-    households = counts(
-        select(Building.community_id, func.count())
-        .join(Household, Household.building_id == Building.id)
-        .group_by(Building.community_id)
-    )
-    return [
-        CommunityCount(name, grids.get(cid, 0), buildings.get(cid, 0), households.get(cid, 0))
-        for cid, name in community_names(db).items()
-    ]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, func, sele
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from .base import Base, UTCDateTime
-from .communities import HOME_ID
+from .communities import HOME_ID, community_names
 from .outbox import enqueue
 from .people import Person
 from .pushes import BINDING_APPROVED, BINDING_REJECTED, BINDING_REQUESTED
@@ -395,3 +395,30 @@ def grid_counts(db: Session) -> list[GridCount]:
     if by_grid.get(None):
         out.append(GridCount(None, None, tuple(by_grid[None])))
     return out
+
+
+@dataclass(frozen=True)
+class CommunityCount:
+    name: str
+    grids: int
+    buildings: int
+    households: int
+
+
+def community_counts(db: Session) -> list[CommunityCount]:
+    """Each community with its grids, buildings and households, in the order they were made."""
+
+    def counts(query: object) -> dict[int, int]:
+        return {key: count for key, count in db.execute(query)}  # type: ignore[call-overload]
+
+    grids = counts(select(Grid.community_id, func.count()).group_by(Grid.community_id))
+    buildings = counts(select(Building.community_id, func.count()).group_by(Building.community_id))
+    households = counts(
+        select(Building.community_id, func.count())
+        .join(Household, Household.building_id == Building.id)
+        .group_by(Building.community_id)
+    )
+    return [
+        CommunityCount(name, grids.get(cid, 0), buildings.get(cid, 0), households.get(cid, 0))
+        for cid, name in community_names(db).items()
+    ]

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import click
 
-from models.communities import CommunityError, add_community, community_counts
+from models.communities import CommunityError, add_community
+from models.places import community_counts
 
 from ..db import Database
 from .common import config_option, settings_from
