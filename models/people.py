@@ -25,7 +25,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .base import Base, UTCDateTime
 from .prepared import Prepared
 
-
 ACCOUNT_NAME_LENGTH = 32
 
 

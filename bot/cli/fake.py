@@ -100,7 +100,9 @@ def fake_wechat(host: str, port: int, apps: tuple[str, ...]) -> None:
         err=True,
     )
     for app_id, secret in list(fake.apps.items())[1:]:
-        click.echo(f"fake WeChat API on {fake.url} (app_id {app_id}, app_secret {secret})", err=True)
+        click.echo(
+            f"fake WeChat API on {fake.url} (app_id {app_id}, app_secret {secret})", err=True
+        )
     click.echo(
         f"fake WeCom API on {fake.url} (corp_id {fake.corp_id}, corp_secret {fake.corp_secret})",
         err=True,

@@ -207,7 +207,7 @@ def check_account(account: Account) -> None:
     if both:
         where = "[wechat] templates" if account.legacy else f"{account.label} templates"
         raise ConfigError(
-            f'{where}: {", ".join(sorted(both))} also has a typed template table: keep the '
+            f"{where}: {', '.join(sorted(both))} also has a typed template table: keep the "
             "typed one and drop it from the keyword templates"
         )
 
