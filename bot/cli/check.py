@@ -22,7 +22,15 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..config import ENV_PREFIX, EXAMPLE_SECRET_KEY, SECTIONS, ConfigError, Settings, load_settings
+from ..config import (
+    ENV_PREFIX,
+    EXAMPLE_SECRET_KEY,
+    SECTIONS,
+    Account,
+    ConfigError,
+    Settings,
+    load_settings,
+)
 from ..config.menu import read_menu
 from ..menu import default_menu
 from .check_online import online_findings
@@ -43,6 +51,7 @@ FIXES = {
     "公众号后台 → 设置与开发 → 基本配置 → 服务器配置, or leave it empty for 明文模式",
     "[wechat] templates": 'kind=TEMPLATE_ID pairs, comma-separated: "notice=AbC123, ..."',
     "[[menu]]": "see the [[menu]] example in config.example.toml",
+    "[[accounts]]": "see the [[accounts]] example in config.example.toml",
     "[templates.": 'see the [templates."ticket.resolved"] example in config.example.toml',
     "[subscriptions.": 'see the [subscriptions."ticket.resolved"] example in config.example.toml',
     "config file": "pass the config's path with --config PATH",
@@ -81,7 +90,8 @@ def load_findings(path: str) -> tuple[Settings | None, list[Finding]]:
             try:
                 settings = load_settings(path, {**os.environ, **overrides}, menu=False)
             except ConfigError as exc:
-                findings.append(Finding(False, str(exc), _fix(str(exc))))
+                for problem in getattr(exc, "problems", None) or [str(exc)]:
+                    findings.append(Finding(False, problem, _fix(problem)))
                 stand_in = _default_of(str(exc))
                 if stand_in is None or stand_in[0] in overrides:
                     findings.append(Finding(False, "further checks skipped", "fix the above first"))
@@ -132,31 +142,64 @@ def _warnings() -> Iterator[list[str]]:
 
 
 def local_findings(settings: Settings) -> list[Finding]:
-    """What can be checked without WeChat."""
+    """What can be checked without WeChat; each account's lines name it."""
     app, wechat = settings.app, settings.wechat
     found: list[Finding] = []
     if app.secret_key == EXAMPLE_SECRET_KEY or len(app.secret_key) < 16:
         found.append(Finding(False, "[app] secret_key is the example or too short", SECRET_FIX))
     else:
         found.append(Finding(True, "[app] secret_key is set"))
-    found.append(_token(wechat.token))
-    if wechat.encoding_aes_key:
-        found.append(Finding(True, "[wechat] encoding_aes_key: 43 characters (safe mode)"))
-        if wechat.accept_plaintext:
-            found.append(PLAINTEXT_WARNING)
+    for account in settings.accounts:
+        found += _account_findings(settings, account)
+    if wechat.accept_plaintext and any(a.safe_mode for a in settings.accounts):
+        found.append(PLAINTEXT_WARNING)
     if not settings.development:
         found.append(_public_url(app.public_url))
         found += _server_warnings(settings)
-    if wechat.app_secret and not wechat.app_id:
-        found.append(Finding(False, "[wechat] app_secret without app_id", FIXES_APPID))
-    elif wechat.app_id and not wechat.app_secret and not settings.development:
-        found.append(Finding(False, "[wechat] app_secret is empty: pushes are only logged", APPSEC))
-    found += local_template_findings(settings)
+    found += _shared_templates(settings)
     wecom = settings.wecom
     if any((wecom.corp_id, wecom.agent_id, wecom.secret)) and not settings.wecom_enabled:
         found.append(Finding(False, "[wecom] is half set", "set corp_id, agent_id and secret"))
     found.append(database_finding(settings))
     return found
+
+
+def _account_findings(settings: Settings, account: Account) -> list[Finding]:
+    """One account's token, safe mode, AppID and secret, and template mappings."""
+    label = account.label
+    found = [_token(account.token, label)]
+    if account.encoding_aes_key:
+        found.append(Finding(True, f"{label} encoding_aes_key: 43 characters (safe mode)"))
+    if account.app_secret and not account.app_id:
+        found.append(Finding(False, f"{label} app_secret without app_id", FIXES_APPID))
+    elif account.app_id and not account.app_secret and not settings.development:
+        found.append(Finding(False, f"{label} app_secret is empty: pushes are only logged", APPSEC))
+    if not account.legacy:
+        where = "/wechat/" + account.name
+        community = "the whole street" if account.street_wide else account.community
+        found.append(Finding(True, f"{label}: served at {where}, for {community}"))
+    return found + local_template_findings(account)
+
+
+def _shared_templates(settings: Settings) -> list[Finding]:
+    """Template ids belong to one account: several accounts using the top-level tables."""
+    sharing = [
+        a.name
+        for a in settings.configured_accounts
+        if (a.template_maps and a.template_maps is settings.template_maps)
+        or (a.subscription_maps and a.subscription_maps is settings.subscription_maps)
+    ]
+    if len(sharing) < 2:
+        return []
+    return [
+        Finding(
+            False,
+            f"[[accounts]] {', '.join(sharing)}: share the top-level [templates.*] / "
+            "[subscriptions.*] tables, but a template's id belongs to one account",
+            'give each account its own [accounts.typed_templates."KIND"] and '
+            '[accounts.subscriptions."KIND"] tables with that account\'s template ids',
+        )
+    ]
 
 
 PLAINTEXT_WARNING = Finding(
@@ -204,13 +247,13 @@ def _server_warnings(settings: Settings) -> list[Finding]:
     return found
 
 
-def _token(token: str) -> Finding:
+def _token(token: str, label: str) -> Finding:
     where = "公众号后台 → 设置与开发 → 基本配置 → 服务器配置 → 令牌(Token)"
     if not token:
-        return Finding(False, "[wechat] token is empty", f"choose one and enter it in {where}")
+        return Finding(False, f"{label} token is empty", f"choose one and enter it in {where}")
     if not re.fullmatch(r"[A-Za-z0-9]{3,32}", token):
-        return Finding(False, "[wechat] token: WeChat takes 3-32 letters and digits", where)
-    return Finding(True, "[wechat] token is set")
+        return Finding(False, f"{label} token: WeChat takes 3-32 letters and digits", where)
+    return Finding(True, f"{label} token is set")
 
 
 def _public_url(url: str) -> Finding:
@@ -257,10 +300,19 @@ def database_finding(settings: Settings) -> Finding:
 
 def menu_findings(path: str) -> list[Finding]:
     with open(path, "rb") as fh:
-        raw = tomllib.load(fh).get("menu")
+        raw = tomllib.load(fh)
+    found = _menu_findings(raw.get("menu"), "")
+    accounts = raw.get("accounts")
+    for table in accounts if isinstance(accounts, list) else []:
+        if isinstance(table, dict) and "menu" in table:
+            found += _menu_findings(table["menu"], f"[[accounts]] {table.get('name')}: ")
+    return found
+
+
+def _menu_findings(raw: object, about: str) -> list[Finding]:
     buttons, problems = read_menu(raw)
     if problems:
-        return [Finding(False, p, FIXES["[[menu]]"]) for p in problems]
+        return [Finding(False, about + p, FIXES["[[menu]]"]) for p in problems]
     if raw is None:
         return [Finding(True, f"menu: the default ({len(default_menu())} buttons)")]
-    return [Finding(True, f"menu: {len(buttons)} button(s) from [[menu]]")]
+    return [Finding(True, f"{about}menu: {len(buttons)} button(s) from [[menu]]")]

@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, ConfigProblems
 from .menu import Button, parse_menu
 from .templates import SUBSCRIPTIONS, TEMPLATES, TemplateMap, parse_maps, parse_templates
 
@@ -121,15 +121,21 @@ def parse_accounts(
     shared: tuple[tuple[TemplateMap, ...], tuple[TemplateMap, ...], tuple[Button, ...]],
     menu: bool = True,
 ) -> tuple[Account, ...]:
-    """The `[[accounts]]` array; ConfigError names the entry and the key. `shared`: the
-    top-level typed templates, subscriptions and menu an entry without its own uses."""
+    """The `[[accounts]]` array. ConfigProblems lists every problem, each naming its entry
+    and key. `shared`: the top-level typed templates, subscriptions and menu an entry without
+    its own uses."""
     if not isinstance(raw, list) or not raw or not all(isinstance(t, dict) for t in raw):
         raise ConfigError("[[accounts]]: each account is an [[accounts]] table")
-    accounts = tuple(
-        _one(n, table, api_base_url, shared, menu) for n, table in enumerate(raw, start=1)
-    )
-    _unique(accounts)
-    return accounts
+    accounts, problems = [], []
+    for number, table in enumerate(raw, start=1):
+        try:
+            accounts.append(_one(number, table, api_base_url, shared, menu))
+        except ConfigError as exc:
+            problems.append(str(exc))
+    problems += _duplicates(accounts)
+    if problems:
+        raise ConfigProblems(problems)
+    return tuple(accounts)
 
 
 def _one(
@@ -182,17 +188,25 @@ def _one(
     return account
 
 
-def _unique(accounts: tuple[Account, ...]) -> None:
-    for attribute, what in (("name", "name"), ("app_id", "app_id")):
-        seen: dict[str, str] = {}
-        for account in accounts:
-            value = getattr(account, attribute)
-            if value in seen:
-                raise ConfigError(
-                    f"[[accounts]] {account.name} {what}: {value!r} is also account "
-                    f"{seen[value]}'s; each account has its own"
-                )
-            seen[value] = account.name
+def _duplicates(accounts: list[Account]) -> list[str]:
+    """Two entries with one name or one AppID: each account has its own."""
+    problems = []
+    names: set[str] = set()
+    app_ids: dict[str, str] = {}
+    for account in accounts:
+        if account.name in names:
+            problems.append(
+                f"[[accounts]] {account.name} name: two entries are named {account.name!r}; "
+                "each account needs its own name (its webhook path)"
+            )
+        names.add(account.name)
+        if account.app_id in app_ids:
+            problems.append(
+                f"[[accounts]] {account.name} app_id: {account.app_id!r} is also account "
+                f"{app_ids[account.app_id]}'s; each account has its own AppID"
+            )
+        app_ids.setdefault(account.app_id, account.name)
+    return problems
 
 
 def check_account(account: Account) -> None:
