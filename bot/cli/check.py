@@ -173,7 +173,8 @@ def _account_findings(settings: Settings, account: Account) -> list[Finding]:
     if account.app_secret and not account.app_id:
         found.append(Finding(False, f"{label} app_secret without app_id", FIXES_APPID))
     elif account.app_id and not account.app_secret and not settings.development:
-        found.append(Finding(False, f"{label} app_secret is empty: pushes are only logged", APPSEC))
+        fix = APPSEC.replace("[wechat]", label)
+        found.append(Finding(False, f"{label} app_secret is empty: pushes are only logged", fix))
     if not account.legacy:
         where = "/wechat/" + account.name
         community = "the whole street" if account.street_wide else account.community

@@ -65,7 +65,8 @@ class Downloader:
     def __init__(
         self, settings: Settings, store: MediaStore, token: Callable[[str | None], str]
     ) -> None:
-        base = settings.wechat.api_base_url
+        # The first account's host, as the token it is given (bot/delivery/channels.py).
+        base = settings.accounts[0].api_base_url
         self.url = (base if base.endswith("/") else base + "/") + "cgi-bin/media/get"
         self.timeout = settings.delivery.timeout_seconds
         self.max_bytes = settings.media.max_bytes
