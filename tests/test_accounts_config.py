@@ -166,3 +166,24 @@ def test_accounts_values_are_the_tests_own() -> None:
     tokens = {v["token"] for v in ACCOUNTS.values()}
     keys = {v["aes"] for v in ACCOUNTS.values()}
     assert len(tokens) == 3 and len(keys) == 3
+
+
+def test_devconfig_writes_accounts_when_asked_and_one_account_otherwise(tmp_path: Path) -> None:
+    from devtools.devconfig import main as devconfig
+
+    example = str(Path(__file__).parent.parent / "config.example.toml")
+    single, several = tmp_path / "one.toml", tmp_path / "several.toml"
+    assert devconfig([example, str(single)]) == 0
+    [account] = load_settings(single, {}).accounts
+    assert account.legacy and account.token
+    accounts = ["--account", "east:东社区", "--account", "west:西社区", "--account", "all:street"]
+    assert devconfig([example, str(several), *accounts]) == 0
+    settings = load_settings(several, {})
+    assert [(a.name, a.community) for a in settings.accounts] == [
+        ("east", "东社区"),
+        ("west", "西社区"),
+        ("all", "street"),
+    ]
+    assert len({a.token for a in settings.accounts}) == 3 and settings.console_pushes
+    with pytest.raises(SystemExit):
+        devconfig([example, str(tmp_path / "bad.toml"), "--account", "East Side"])
