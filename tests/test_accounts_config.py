@@ -187,3 +187,28 @@ def test_devconfig_writes_accounts_when_asked_and_one_account_otherwise(tmp_path
     assert len({a.token for a in settings.accounts}) == 3 and settings.console_pushes
     with pytest.raises(SystemExit):
         devconfig([example, str(tmp_path / "bad.toml"), "--account", "East Side"])
+
+
+def test_a_production_deployment_with_accounts_starts(settings: Settings, tmp_path: Path) -> None:
+    """[wechat] token stays empty beside [[accounts]]: each account's own token counts."""
+    from bot.config import refuse_unsafe_start
+
+    path = write(tmp_path, production(settings, accounts_toml(secrets=True)))
+    refuse_unsafe_start(load_settings(path, {}), web=False)
+
+
+def test_an_accounts_community_name_maps_to_its_community_id() -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    from models.official_accounts import HOME_ID, community_id_of
+
+    engine = create_engine("sqlite://")
+    with engine.begin() as conn:  # the community table as migration 0017 makes it
+        conn.execute(text("CREATE TABLE community (id INTEGER PRIMARY KEY, name VARCHAR(32))"))
+        conn.execute(text("INSERT INTO community (id, name) VALUES (1, '本社区'), (2, '东社区')"))
+    with Session(engine) as session:
+        assert community_id_of(session, "") == HOME_ID
+        assert community_id_of(session, "东社区") == 2
+        assert community_id_of(session, "street") is None
+        assert community_id_of(session, "无此社区") is None

@@ -158,8 +158,9 @@ def production_problems(settings: Settings) -> list[str]:
     problems = []
     if settings.app.secret_key == EXAMPLE_SECRET_KEY:
         problems.append(f'[app] secret_key is the example "{EXAMPLE_SECRET_KEY}"')
-    if not settings.wechat.token:
-        problems.append("[wechat] token is empty")
+    for account in settings.accounts:
+        if not account.token:
+            problems.append(f"{account.label} token is empty")
     return problems
 
 
