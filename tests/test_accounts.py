@@ -262,3 +262,32 @@ def test_menu_push_publishes_to_the_account_named(
     assert unnamed.exit_code == 2 and "--account (a, b, street)" in unnamed.output
     unknown = runner.invoke(cli, ["menu", "push", "--config", settings.source, "--account", "x"])
     assert unknown.exit_code == 2 and "no such account" in unknown.output
+
+
+def test_an_attachment_is_downloaded_through_the_account_it_was_sent_on(
+    live: tuple[Flask, Settings], fake: FakeWeChat
+) -> None:
+    app, settings = live
+    fake.media.put("m_west_photo", b"\xff\xd8\xff\xe0" + b"dark stairwell" * 40, app_id="wx_b")
+    west = Account(app.test_client(), "b")
+    assert "#1" in (west.say("/wechat/b", "o_west", "3号楼楼道的灯坏了好几天了，晚上很黑") or "")
+    signed = west.signer.sign(
+        message_xml(
+            "o_west",
+            msg_type="image",
+            fields={"PicUrl": "http://mmbiz/p.jpg", "MediaId": "m_west_photo"},
+        )
+    )
+    posted = app.test_client().post("/wechat/b", query_string=signed.query, data=signed.body)
+    assert posted.status_code == 200
+    worker = Worker(settings, db_of(app), name="media")
+    try:
+        assert worker.media.run_once() == 1
+    finally:
+        worker.media.close()
+    from models import Attachment
+
+    with db_of(app).session(read_only=True) as session:
+        [attachment] = session.scalars(select(Attachment))
+        assert attachment.media_status == "stored", attachment.media_error
+    assert fake.token_fetches("wx_b") == 1 and fake.token_fetches("wx_a") == 0

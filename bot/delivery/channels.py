@@ -204,9 +204,6 @@ class Channels:
             if not a.console_pushes
         }
         self._closers: list[HttpJson] = [a.http for a in self.apis.values()]
-        first = self.apis.get(settings.accounts[0].name)
-        # The first account's API: attachments are downloaded through it (bot/media/).
-        self.wechat: Api | None = first.api if first else None
         self.wecom: Api | None = None
         if settings.wecom_enabled and not settings.console_pushes:
             wecom = settings.wecom

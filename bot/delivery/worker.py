@@ -86,9 +86,9 @@ class Worker:
         self._stop = threading.Event()
         self._random = random.Random()
         # Attachments to keep are downloaded between batches, with the same token and backoff.
-        wechat_token = self.channels.wechat.token if self.channels.wechat else None
+        tokens = {name: found.api.token for name, found in self.channels.apis.items()}
         self.media = MediaFetcher(
-            settings, db, clock, wechat_token, self.backoff, f"{self.name}#media"[:64]
+            settings, db, clock, tokens, self.backoff, f"{self.name}#media"[:64]
         )
 
     # -- the loop ------------------------------------------------------------------------
