@@ -212,3 +212,9 @@ def test_an_accounts_community_name_maps_to_its_community_id() -> None:
         assert community_id_of(session, "东社区") == 2
         assert community_id_of(session, "street") is None
         assert community_id_of(session, "无此社区") is None
+
+
+def test_an_unknown_account_key_is_named_as_a_warning(settings: Settings, tmp_path: Path) -> None:
+    typo = accounts_toml(secrets=True).replace('name = "b"', 'name = "b"\ntokne = "x"')
+    result = check(write(tmp_path, production(settings, typo)))
+    assert "✗ unknown key [[accounts]] b tokne ignored" in result.output, result.output

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,8 @@ from typing import Any
 from .errors import ConfigError, ConfigProblems
 from .menu import Button, parse_menu
 from .templates import SUBSCRIPTIONS, TEMPLATES, TemplateMap, parse_maps, parse_templates
+
+log = logging.getLogger(__name__)
 
 LEGACY_NAME = "default"
 STREET = "street"  # an account's community: the whole street
@@ -149,8 +152,9 @@ def _one(
     where = f"[[accounts]] {name}" if isinstance(name, str) and name else f"[[accounts]] #{number}"
     for key, value in table.items():
         if key not in (*_STRINGS, *_OPTIONAL, *_NESTED):
-            raise ConfigError(f"{where} {key}: unknown key")
-        if key in (*_STRINGS, *_OPTIONAL) and not isinstance(value, str):
+            # As everywhere in the config: a warning naming the key (a typo shows at start).
+            log.warning("config: unknown key %s %s ignored", where, key)
+        elif key in (*_STRINGS, *_OPTIONAL) and not isinstance(value, str):
             raise ConfigError(f"{where} {key}: expected a string, got {value!r}")
     for key in REQUIRED:
         if not table.get(key, "").strip():
