@@ -26,15 +26,14 @@ from ..config import (
     ENV_PREFIX,
     EXAMPLE_SECRET_KEY,
     SECTIONS,
-    Account,
     ConfigError,
     Settings,
     load_settings,
 )
 from ..config.menu import read_menu
 from ..menu import default_menu
+from .check_accounts import account_findings, shared_template_findings
 from .check_online import online_findings
-from .check_templates import local_template_findings
 from .common import config_option
 from .findings import Finding
 
@@ -150,57 +149,18 @@ def local_findings(settings: Settings) -> list[Finding]:
     else:
         found.append(Finding(True, "[app] secret_key is set"))
     for account in settings.accounts:
-        found += _account_findings(settings, account)
+        found += account_findings(settings, account)
     if wechat.accept_plaintext and any(a.safe_mode for a in settings.accounts):
         found.append(PLAINTEXT_WARNING)
     if not settings.development:
         found.append(_public_url(app.public_url))
         found += _server_warnings(settings)
-    found += _shared_templates(settings)
+    found += shared_template_findings(settings)
     wecom = settings.wecom
     if any((wecom.corp_id, wecom.agent_id, wecom.secret)) and not settings.wecom_enabled:
         found.append(Finding(False, "[wecom] is half set", "set corp_id, agent_id and secret"))
     found.append(database_finding(settings))
     return found
-
-
-def _account_findings(settings: Settings, account: Account) -> list[Finding]:
-    """One account's token, safe mode, AppID and secret, and template mappings."""
-    label = account.label
-    found = [_token(account.token, label)]
-    if account.encoding_aes_key:
-        found.append(Finding(True, f"{label} encoding_aes_key: 43 characters (safe mode)"))
-    if account.app_secret and not account.app_id:
-        found.append(Finding(False, f"{label} app_secret without app_id", FIXES_APPID))
-    elif account.app_id and not account.app_secret and not settings.development:
-        fix = APPSEC.replace("[wechat]", label)
-        found.append(Finding(False, f"{label} app_secret is empty: pushes are only logged", fix))
-    if not account.legacy:
-        where = "/wechat/" + account.name
-        community = "the whole street" if account.street_wide else account.community
-        found.append(Finding(True, f"{label}: served at {where}, for {community}"))
-    return found + local_template_findings(account)
-
-
-def _shared_templates(settings: Settings) -> list[Finding]:
-    """Template ids belong to one account: several accounts using the top-level tables."""
-    sharing = [
-        a.name
-        for a in settings.configured_accounts
-        if (a.template_maps and a.template_maps is settings.template_maps)
-        or (a.subscription_maps and a.subscription_maps is settings.subscription_maps)
-    ]
-    if len(sharing) < 2:
-        return []
-    return [
-        Finding(
-            False,
-            f"[[accounts]] {', '.join(sharing)}: share the top-level [templates.*] / "
-            "[subscriptions.*] tables, but a template's id belongs to one account",
-            'give each account its own [accounts.typed_templates."KIND"] and '
-            '[accounts.subscriptions."KIND"] tables with that account\'s template ids',
-        )
-    ]
 
 
 PLAINTEXT_WARNING = Finding(
@@ -209,10 +169,6 @@ PLAINTEXT_WARNING = Finding(
     "(warning: plaintext messages are accepted although safe mode is on)",
     "set accept_plaintext = false once 公众号后台 → 服务器配置 → 消息加解密方式 is 安全模式",
     warn=True,
-)
-FIXES_APPID = "copy 开发者ID(AppID) from 公众号后台 → 设置与开发 → 基本配置 into [wechat] app_id"
-APPSEC = (
-    "copy 开发者密码(AppSecret) from 公众号后台 → 设置与开发 → 基本配置 into [wechat] app_secret"
 )
 
 
@@ -246,15 +202,6 @@ def _server_warnings(settings: Settings) -> list[Finding]:
                     )
                 )
     return found
-
-
-def _token(token: str, label: str) -> Finding:
-    where = "公众号后台 → 设置与开发 → 基本配置 → 服务器配置 → 令牌(Token)"
-    if not token:
-        return Finding(False, f"{label} token is empty", f"choose one and enter it in {where}")
-    if not re.fullmatch(r"[A-Za-z0-9]{3,32}", token):
-        return Finding(False, f"{label} token: WeChat takes 3-32 letters and digits", where)
-    return Finding(True, f"{label} token is set")
 
 
 def _public_url(url: str) -> Finding:
