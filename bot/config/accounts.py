@@ -50,6 +50,7 @@ HOME = ""  # the legacy account's community: the first community (id 1)
 NAME = re.compile(r"[a-z0-9_-]{1,32}")
 NAME_RULE = "1-32 lower-case letters, digits, - or _ (it is the webhook's path /wechat/NAME)"
 COMMUNITY_MAX = 32
+APP_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # WeChat's are "wx" and 16 hex digits
 # The keys of an [[accounts]] entry; the nested tables are read apart.
 _STRINGS = ("name", "community", "token", "app_id", "app_secret", "encoding_aes_key")
 _OPTIONAL = ("api_base_url", "templates")
@@ -161,20 +162,12 @@ def _one(
             raise ConfigError(f"{where} {key}: required (every account has its own)")
     if not NAME.fullmatch(table["name"]):
         raise ConfigError(f"{where} name: {NAME_RULE}")
+    if not APP_ID.fullmatch(table["app_id"].strip()):
+        raise ConfigError(f"{where} app_id: its AppID (开发者ID), like wx0123456789abcdef")
     community = table["community"].strip()
     if len(community) > COMMUNITY_MAX:
         raise ConfigError(f'{where} community: a community\'s name (at most 32) or "street"')
-    typed, notices, buttons = shared
-    try:
-        if TYPED in table:
-            typed = parse_maps(TEMPLATES, table[TYPED])
-        if SUBSCRIPTIONS in table:
-            notices = parse_maps(SUBSCRIPTIONS, table[SUBSCRIPTIONS])
-        if menu and "menu" in table:
-            buttons = parse_menu(table["menu"])
-        parse_templates(table.get("templates", ""))
-    except (ValueError, ConfigError) as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+    typed, notices, buttons = _tables(where, table, shared, menu)
     account = Account(
         name=table["name"],
         community=community,
@@ -190,6 +183,27 @@ def _one(
     )
     check_account(account)
     return account
+
+
+def _tables(
+    where: str,
+    table: dict[str, Any],
+    shared: tuple[tuple[TemplateMap, ...], tuple[TemplateMap, ...], tuple[Button, ...]],
+    menu: bool,
+) -> tuple[tuple[TemplateMap, ...], tuple[TemplateMap, ...], tuple[Button, ...]]:
+    """The entry's own typed templates, subscriptions and menu, else the shared ones."""
+    typed, notices, buttons = shared
+    try:
+        if TYPED in table:
+            typed = parse_maps(TEMPLATES, table[TYPED])
+        if SUBSCRIPTIONS in table:
+            notices = parse_maps(SUBSCRIPTIONS, table[SUBSCRIPTIONS])
+        if menu and "menu" in table:
+            buttons = parse_menu(table["menu"])
+        parse_templates(table.get("templates", ""))
+    except (ValueError, ConfigError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return typed, notices, buttons
 
 
 def _duplicates(accounts: list[Account]) -> list[str]:
