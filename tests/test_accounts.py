@@ -291,3 +291,16 @@ def test_an_attachment_is_downloaded_through_the_account_it_was_sent_on(
         [attachment] = session.scalars(select(Attachment))
         assert attachment.media_status == "stored", attachment.media_error
     assert fake.token_fetches("wx_b") == 1 and fake.token_fetches("wx_a") == 0
+
+
+def test_the_simulator_page_writes_as_a_resident_of_the_account_chosen(multi_app: Flask) -> None:
+    from test_simulator import Simulator
+
+    sim = Simulator(multi_app.test_client())
+    status, body = sim.post({"openid": "o_sim_west", "text": "帮助", "account": "b"})
+    assert status == 200 and body["reply"]
+    assert account_of(multi_app, "o_sim_west") == "b"
+    assert sim.say("o_sim_first", "帮助")  # without one: the first account
+    assert account_of(multi_app, "o_sim_first") == "a"
+    status, body = sim.post({"openid": "o_sim_x", "text": "帮助", "account": "nope"})
+    assert status == 400 and body["error"] == "没有名为 nope 的公众号（可选：a、b、street）。"
