@@ -146,7 +146,8 @@ def send() -> Response | tuple[Response, int]:
     return jsonify(reply=outcome.reply)
 
 
-def _account(body: dict[str, Any]) -> Account:
+def _account(body: Any) -> Account:
+    """The account named in the body (read after `_read_send` checked it is an object)."""
     settings = ys().settings
     name = body.get("account")
     if name is None:
