@@ -67,11 +67,11 @@ def create_app(
 
     load_segmenter()
     db = Database(settings, background_checkpoints=True)
-    safe_mode = (
-        SafeMode(settings.wechat.token, settings.wechat.encoding_aes_key, settings.wechat.app_id)
-        if settings.safe_mode
-        else None
-    )
+    safe_modes = {
+        a.name: SafeMode(a.token, a.encoding_aes_key, a.app_id)
+        for a in settings.accounts
+        if a.safe_mode
+    }
     conversation = build_conversation(settings, db, clock, router)
     rulebook = conversation.rulebook
     app.extensions["yishiting.spool"] = _spool(settings, conversation)
@@ -80,7 +80,7 @@ def create_app(
         db=db,
         conversation=conversation,
         rulebook=rulebook,
-        safe_mode=safe_mode,
+        safe_modes=safe_modes,
     )
 
     from . import health
@@ -133,13 +133,15 @@ def _spool(settings: Settings, conversation: Conversation) -> Spool:
     """Messages the database could not take wait here (bot/spool.py); replayed through the
     conversation as if WeChat delivered them again."""
     from .receipts import Delivery
-    from .wechat.inbound import parse_xml_message
+    from .wechat.inbound import on_account, parse_xml_message
     from .wechat.webhook import DATABASE_UNREACHABLE
 
-    def handle(body: bytes, pair: tuple[int, str] | None) -> None:
-        # The pair the request was signed with is recorded now, as it would have been live.
+    def handle(body: bytes, pair: tuple[int, str] | None, account: str | None) -> None:
+        # The pair the request was signed with is recorded now, as it would have been live;
+        # the message is the account's it came in on (a removed account's: the first one's).
         delivery = Delivery(pair[0], pair[1], hashlib.sha256(body).hexdigest()) if pair else None
-        conversation.handle(parse_xml_message(body), delivery=delivery)
+        received = settings.account(account) if account else None
+        conversation.handle(on_account(parse_xml_message(body), received), delivery=delivery)
 
     return Spool(spool_folder(settings), handle, DATABASE_UNREACHABLE)
 

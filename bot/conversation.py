@@ -176,7 +176,8 @@ class Conversation:
                 raise _Duplicate(key) from None
             wrote = message.kind != "event"
             day = now.astimezone(self.tz).toordinal()
-            person = touch_person(conn, message.sender, now, wrote=wrote, day=day)
+            account = message.account_name or None  # "": the legacy account, stored as NULL
+            person = touch_person(conn, message.sender, now, wrote=wrote, day=day, account=account)
             if wrote and self._over_limit(person):
                 reply = self._limit_notice(person)
                 record_reply(conn, inbound_id, person_id=person.id, reply=reply)

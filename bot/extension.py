@@ -19,7 +19,8 @@ class Yishiting:
     db: Database
     conversation: Conversation
     rulebook: RuleBook
-    safe_mode: SafeMode | None
+    # Per account name: the safe-mode crypto of each account with an EncodingAESKey.
+    safe_modes: dict[str, SafeMode]
 
 
 def yishiting(app: Flask) -> Yishiting:

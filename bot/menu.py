@@ -10,13 +10,19 @@ from typing import Any
 
 from words.menu import MENU, MORE
 
-from .config import Settings
+from .config import Account, Settings
 from .config.menu import MAX_SUB, MAX_TOP, Button
 
 
 def menu_of(settings: Settings) -> tuple[Button, ...]:
     """The menu to publish: `[[menu]]`, or the default built from words/menu.py."""
     return settings.menu or default_menu()
+
+
+def account_menu(account: Account) -> tuple[Button, ...]:
+    """An account's menu: its own `[[accounts.menu]]`, the top-level `[[menu]]`, or the
+    default."""
+    return account.menu or default_menu()
 
 
 def outline(buttons: tuple[Button, ...], indent: str = "  ") -> list[str]:

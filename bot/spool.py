@@ -13,8 +13,10 @@ was stored after all, or spooled twice by WeChat's retries. A file is removed on
 message was handled; a crash in between replays it again, harmlessly. With several web
 processes, one replays at a time (a file lock); the others skip that round.
 
-Files are `<time_ns>-<pid>-<random>[~t<timestamp>~n<nonce>].xml` (so sorted names are arrival
-order), mode 0600: they hold what residents wrote. The signed request's (timestamp, nonce)
+Files are `<time_ns>-<pid>-<random>[~a<account>][~t<timestamp>~n<nonce>].xml` (so sorted
+names are arrival order), mode 0600: they hold what residents wrote. The account is the
+`[[accounts]]` name the message came in on (none for the legacy account): the replay handles
+it as that account's. The signed request's (timestamp, nonce)
 pair travels in the name: the replay records it as the live request would have (a forgery
 that reused the pair while the message waited is refused then), and the webhook refuses the
 pair with another body while the file waits (`holding`).
@@ -91,15 +93,16 @@ def spool_folder(settings: Settings) -> Path:
 class Spool:
     """A folder of messages waiting for the database, and the thread that replays them.
 
-    `handle(body, pair)` processes one spooled message (`pair`: its request's timestamp and
-    nonce, None for a file spooled without them); an exception of a `transient` type means
+    `handle(body, pair, account)` processes one spooled message (`pair`: its request's
+    timestamp and nonce, None for a file spooled without them; `account`: the [[accounts]]
+    name it came in on, None for the legacy account); an exception of a `transient` type means
     "the database is still away" (try again later), any other sets the file aside.
     """
 
     def __init__(
         self,
         folder: Path,
-        handle: Callable[[bytes, tuple[int, str] | None], object],
+        handle: Callable[[bytes, tuple[int, str] | None, str | None], object],
         transient: tuple[type[BaseException], ...],
         *,
         interval: float = 1.0,
@@ -116,11 +119,15 @@ class Spool:
 
     # -- writing (the webhook, when the database failed) ----------------------------------
 
-    def write(self, body: bytes, pair: tuple[int, str] | None = None) -> Path:
+    def write(
+        self, body: bytes, pair: tuple[int, str] | None = None, *, account: str | None = None
+    ) -> Path:
         """Store `body` durably (file and folder entry fsynced); OSError if that fails.
-        `pair`: the signed request's (timestamp, nonce), kept in the file's name."""
+        `pair`: the signed request's (timestamp, nonce), and `account`: the [[accounts]] name
+        it came in on, both kept in the file's name."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tag = f"~t{pair[0]}~n{pair[1]}" if pair is not None else ""
+        tag = f"~a{account}" if account else ""
+        tag += f"~t{pair[0]}~n{pair[1]}" if pair is not None else ""
         name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{tag}{SUFFIX}"
         final = self.folder / name
         temporary = self.folder / f".{name}.tmp"
@@ -194,7 +201,7 @@ class Spool:
             except FileNotFoundError:
                 continue
             try:
-                self.handle(body, pair_of(path.name))
+                self.handle(body, pair_of(path.name), account_of(path.name))
             except self.transient as exc:
                 log.warning("spool: database still unavailable (%s)", type(exc).__name__)
                 break
@@ -258,6 +265,15 @@ def pair_of(name: str) -> tuple[int, str] | None:
     """The (timestamp, nonce) a spooled file's name carries, or None."""
     found = _PAIR.search(name)
     return (int(found.group(1)), found.group(2)) if found else None
+
+
+_ACCOUNT = re.compile(r"~a([a-z0-9_-]{1,32})(?:~t|\.xml$)")
+
+
+def account_of(name: str) -> str | None:
+    """The account name a spooled file's name carries, or None (the legacy account)."""
+    found = _ACCOUNT.search(name)
+    return found.group(1) if found else None
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -5,6 +5,11 @@ its comments, with development mode, a random secret key and token, and `public_
 port `make run` serves on. When OUT exists, only a local `public_url` (empty or
 http://127.0.0.1:N, as written here) follows the port; everything else is the admin's.
 Written with mode 0600: the file holds the secret key and the token.
+
+`--account NAME:COMMUNITY` (repeatable) writes one `[[accounts]]` table per account instead of
+the `[wechat]` token (plain mode, a random token each, a made-up AppID, no secret: pushes go to
+the console), e.g. `--account east:东社区 --account street:street`; each is served at
+/wechat/NAME. Without it the config has the one `[wechat]` account, as before.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import sys
 from pathlib import Path
 
 from bot.config import load_settings
+from bot.config.accounts import NAME, NAME_RULE
 
 PUBLIC_URL = re.compile(r'^public_url = "(.*)"$', re.MULTILINE)
 # What this module writes (or the example's empty default): nothing an admin chose.
@@ -27,11 +33,15 @@ def local_url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def development_config(example: str, port: int = 5000) -> str:
+def development_config(
+    example: str, port: int = 5000, accounts: tuple[tuple[str, str], ...] = ()
+) -> str:
+    """The example made a development config; `accounts`: (name, community) pairs written as
+    [[accounts]] tables (the [wechat] token then stays empty: each account has its own)."""
     replacements = {
         "secret_key": secrets.token_urlsafe(32),
         "mode": "development",
-        "token": secrets.token_hex(16),
+        "token": "" if accounts else secrets.token_hex(16),
         "public_url": local_url(port),
     }
     text = example
@@ -41,7 +51,30 @@ def development_config(example: str, port: int = 5000) -> str:
         )
         if count != 1:
             raise SystemExit(f"devconfig: no line '{key} = ...' in the example config")
-    return text
+    return text + "".join(account_table(name, community) for name, community in accounts)
+
+
+def account_table(name: str, community: str) -> str:
+    """One development [[accounts]] table: plain mode, a random token, no app secret."""
+    return (
+        f"\n[[accounts]]\n"
+        f'name = "{name}"\n'
+        f'community = "{community}"\n'
+        f'token = "{secrets.token_hex(16)}"\n'
+        f'app_id = "wx_dev_{name}"\n'
+        'app_secret = ""\n'
+        'encoding_aes_key = ""\n'
+    )
+
+
+def account_spec(text: str) -> tuple[str, str]:
+    """`NAME:COMMUNITY` (COMMUNITY a community's name, or "street")."""
+    name, sep, community = text.partition(":")
+    if not sep or not NAME.fullmatch(name) or not community.strip() or '"' in community:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: NAME:COMMUNITY, NAME {NAME_RULE}, COMMUNITY a name or street"
+        )
+    return name, community.strip()
 
 
 def follow_port(config: str, port: int) -> str | None:
@@ -71,6 +104,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("example", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--port", type=int, default=None)
+    parser.add_argument(
+        "--account",
+        dest="accounts",
+        action="append",
+        type=account_spec,
+        default=[],
+        metavar="NAME:COMMUNITY",
+        help="write an [[accounts]] table for this account (repeatable)",
+    )
     args = parser.parse_args(argv)
     out: Path = args.out
     if out.exists():
@@ -82,9 +124,11 @@ def main(argv: list[str]) -> int:
         return 0
     out.parent.mkdir(parents=True, exist_ok=True)
     example = args.example.read_text(encoding="utf-8")
-    write_private(out, development_config(example, args.port or 5000))
+    accounts = tuple(args.accounts)
+    write_private(out, development_config(example, args.port or 5000, accounts))
     load_settings(out)  # refuse to leave a config behind that would not load
-    print(f"wrote {out} (development mode, SQLite, plain mode)", file=sys.stderr)
+    served = ", ".join(f"/wechat/{name}" for name, _ in accounts) or "/wechat"
+    print(f"wrote {out} (development mode, SQLite, plain mode, {served})", file=sys.stderr)
     return 0
 
 

@@ -35,6 +35,7 @@ class Stored:
     data: bytes
     content_type: str
     video: bool  # answered as {"video_url": …}
+    app_id: str = ""  # the account it was sent to: other accounts' tokens get 40007 ("": any)
 
 
 def _error(errcode: int, errmsg: str) -> Answer:
@@ -52,10 +53,14 @@ class FakeMedia:
         self._script: deque[int | str] = deque()
         self.calls = 0  # media/get requests answered (faults included)
 
-    def put(self, media_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
-        """Serve `data` under `media_id` (a video/mp4 is answered by video_url)."""
+    def put(
+        self, media_id: str, data: bytes, content_type: str = "image/jpeg", *, app_id: str = ""
+    ) -> None:
+        """Serve `data` under `media_id` (a video/mp4 is answered by video_url); with `app_id`,
+        only to that account's tokens, as WeChat's media ids are one account's."""
         with self._lock:
-            self._media[media_id] = Stored(data, content_type, content_type == "video/mp4")
+            video = content_type == "video/mp4"
+            self._media[media_id] = Stored(data, content_type, video, app_id)
 
     def forget(self, media_id: str) -> None:
         """As WeChat after 3 days: the id becomes unknown (40007)."""
@@ -93,6 +98,10 @@ class FakeMedia:
         refused = self._token_error(query.get("access_token", ""))
         if refused is not None:
             return refused
+        if stored is not None and stored.app_id:
+            with self._fake._lock:
+                owner = self._fake._tokens[query.get("access_token", "")].app_id
+            stored = stored if owner == stored.app_id else None
         if stored is None:
             return _error(40007, "invalid media_id")
         if stored.video:

@@ -9,6 +9,8 @@ its config at `FakeWeChat.url` and steer the fake through the `_fake/...` contro
 
 It implements just enough of the real APIs to be honest about what clients must handle:
 
+* several Official Accounts (`add_app`): each AppID has its own secret, tokens and menu, and
+  every accepted call is recorded with the AppID its token was issued to;
 * access tokens (`cgi-bin/token`, `cgi-bin/stable_token`, WeCom's `cgi-bin/gettoken`) that can
   be rotated, expired (42001) or be unknown (40014);
 * the send endpoints (`custom`, `template`, `mass`, `wecom`, `subscribe`), which record what
@@ -90,9 +92,16 @@ class Received:
     body: dict[str, Any]  # the JSON body as sent
     token: str  # the access_token query parameter
     at: float  # time.time() when it was accepted
+    app_id: str = ""  # the account (AppID) the token belongs to; "" for WeCom
 
     def to_json(self) -> JsonDict:
-        return {"api": self.api, "body": self.body, "token": self.token, "at": self.at}
+        return {
+            "api": self.api,
+            "body": self.body,
+            "token": self.token,
+            "at": self.at,
+            "app_id": self.app_id,
+        }
 
 
 @dataclass
@@ -100,6 +109,7 @@ class _Token:
     kind: str  # WECHAT or WECOM
     expires_at: float  # time.monotonic()
     revoked: bool = False  # by expire_tokens()
+    app_id: str = ""  # WECHAT: the account it was issued to
 
 
 class FakeWeChat:
@@ -134,8 +144,11 @@ class FakeWeChat:
         self._lock = threading.Lock()
         self._records: list[Received] = []
         self._tokens: dict[str, _Token] = {}
-        self._current: dict[str, str] = {}  # kind -> the newest token
+        self._current: dict[str, str] = {}  # kind (wechat:APPID, wecom) -> the newest token
         self._token_fetches = 0
+        self._fetches_by_app: Counter[str] = Counter()
+        # The Official Accounts it serves: AppID -> AppSecret (add_app adds more).
+        self.apps: dict[str, str] = {app_id: app_secret}
         self._unfollowed: set[str] = set()
         self._scripted: dict[str, deque[Outcome]] = {}
         self._chaos_rate = 0.0
@@ -143,7 +156,7 @@ class FakeWeChat:
         self._rng = random.Random()
         self._faults: Counter[str] = Counter()
         self._msgids = itertools.count(1_000_000_001)
-        self._menu: JsonDict | None = None  # the last menu/create body accepted
+        self._menus: dict[str, JsonDict] = {}  # AppID -> the last menu/create body accepted
         # The account's templates (get_all_private_template): template id -> title.
         self.private_templates: dict[str, str] = {}
         # Temporary media (cgi-bin/media/get): fake_media.py.
@@ -224,11 +237,17 @@ class FakeWeChat:
                 return list(self._records)
             return [r for r in self._records if r.api == api]
 
-    def token_fetches(self) -> int:
-        """How many tokens were handed out (WeChat + WeCom), counting every successful token
-        answer — including a stable_token or gettoken answer that repeated a valid token."""
+    def add_app(self, app_id: str, app_secret: str) -> None:
+        """Serve another Official Account: its tokens, sends and menu are its own."""
         with self._lock:
-            return self._token_fetches
+            self.apps[app_id] = app_secret
+
+    def token_fetches(self, app_id: str | None = None) -> int:
+        """How many tokens were handed out (WeChat + WeCom), counting every successful token
+        answer — including a stable_token or gettoken answer that repeated a valid token.
+        With `app_id`: only that account's WeChat tokens."""
+        with self._lock:
+            return self._token_fetches if app_id is None else self._fetches_by_app[app_id]
 
     def faults(self) -> dict[str, int]:
         """How many of each outcome were injected, e.g. {"500": 3, "lost": 2, "45009": 1}."""
@@ -241,6 +260,7 @@ class FakeWeChat:
         with self._lock:
             self._records.clear()
             self._token_fetches = 0
+            self._fetches_by_app.clear()
             self._faults.clear()
             self._scripted.clear()
             self._chaos_rate = 0.0
@@ -308,48 +328,54 @@ class FakeWeChat:
                 self._faults[str(outcome)] += 1
             return outcome
 
-    def _issue(self, kind: str, now: float) -> str:
-        """A new token of `kind`; the previous one keeps a grace period. Holds the lock."""
-        previous = self._tokens.get(self._current.get(kind, ""))
+    def _issue(self, kind: str, now: float, app_id: str) -> str:
+        """A new token of `kind` (for `app_id`); the previous one keeps a grace period.
+        Holds the lock."""
+        slot = f"{kind}:{app_id}" if app_id else kind
+        previous = self._tokens.get(self._current.get(slot, ""))
         if previous is not None:
             previous.expires_at = min(previous.expires_at, now + self.rotation_grace)
         token = secrets.token_urlsafe(96)
-        self._tokens[token] = _Token(kind, now + self.token_ttl)
-        self._current[kind] = token
+        self._tokens[token] = _Token(kind, now + self.token_ttl, app_id=app_id)
+        self._current[slot] = token
         return token
 
-    def _reuse(self, kind: str, now: float) -> tuple[str, int] | None:
-        """The newest token of `kind` and its remaining seconds, if still valid. Holds the lock."""
-        token = self._current.get(kind)
+    def _reuse(self, kind: str, now: float, app_id: str) -> tuple[str, int] | None:
+        """The newest token of `kind` (for `app_id`) and its remaining seconds, if still
+        valid. Holds the lock."""
+        token = self._current.get(f"{kind}:{app_id}" if app_id else kind)
         record = self._tokens.get(token or "")
         if token is None or record is None or record.revoked or now >= record.expires_at:
             return None
         return token, max(1, round(record.expires_at - now))
 
-    def _token_answer(self, kind: str, *, rotate: bool) -> JsonDict:
+    def _token_answer(self, kind: str, *, rotate: bool, app_id: str = "") -> JsonDict:
         now = time.monotonic()
         with self._lock:
-            reused = None if rotate else self._reuse(kind, now)
+            reused = None if rotate else self._reuse(kind, now, app_id)
             if reused is None:
-                token, expires_in = self._issue(kind, now), self.token_ttl
+                token, expires_in = self._issue(kind, now, app_id), self.token_ttl
             else:
                 token, expires_in = reused
             self._token_fetches += 1
+            if app_id:
+                self._fetches_by_app[app_id] += 1
         answer: JsonDict = {"access_token": token, "expires_in": expires_in}
         return _ok(**answer) if kind == WECOM else answer
 
     def _wechat_credentials(self, appid: object, secret: object) -> JsonDict | None:
-        if appid != self.app_id:
+        if not isinstance(appid, str) or appid not in self.apps:
             return error(40013)
-        if secret != self.app_secret:
+        if secret != self.apps[appid]:
             return error(40001)
         return None
 
     def _get_token(self, query: dict[str, str], raw: bytes) -> JsonDict:
         if query.get("grant_type") != "client_credential":
             return error(40002)
-        refused = self._wechat_credentials(query.get("appid"), query.get("secret"))
-        return refused or self._token_answer(WECHAT, rotate=True)
+        appid = query.get("appid", "")
+        refused = self._wechat_credentials(appid, query.get("secret"))
+        return refused or self._token_answer(WECHAT, rotate=True, app_id=appid)
 
     def _stable_token(self, query: dict[str, str], raw: bytes) -> JsonDict:
         body = _json_object(raw)
@@ -357,8 +383,10 @@ class FakeWeChat:
             return error(47001)
         if body.get("grant_type") != "client_credential":
             return error(40002)
-        refused = self._wechat_credentials(body.get("appid"), body.get("secret"))
-        return refused or self._token_answer(WECHAT, rotate=body.get("force_refresh") is True)
+        appid = body.get("appid")
+        refused = self._wechat_credentials(appid, body.get("secret"))
+        rotate = body.get("force_refresh") is True
+        return refused or self._token_answer(WECHAT, rotate=rotate, app_id=str(appid))
 
     def _wecom_token(self, query: dict[str, str], raw: bytes) -> JsonDict:
         if query.get("corpid") != self.corp_id:
@@ -400,7 +428,7 @@ class FakeWeChat:
                     return refusal
                 if api in ("template", "subscribe"):
                     extra["msgid"] = next(self._msgids)
-            received = Received(api, body, token, time.time())
+            received = Received(api, body, token, time.time(), record.app_id)
             self._records.append(received)
         hook = self.on_receive
         if hook is not None:
@@ -458,10 +486,11 @@ class FakeWeChat:
         ]
         return _ok(data=data)
 
-    def menu(self) -> JsonDict | None:
-        """The menu last published with menu/create (its body), or None."""
+    def menu(self, app_id: str | None = None) -> JsonDict | None:
+        """The menu last published with menu/create (its body) to `app_id` (default: the
+        first account), or None."""
         with self._lock:
-            return self._menu
+            return self._menus.get(app_id or self.app_id)
 
     def _account(self, api: str, query: dict[str, str], raw: bytes) -> JsonDict:
         """The account's APIs (ACCOUNT_APIS); a published menu is recorded as a send is."""
@@ -477,11 +506,11 @@ class FakeWeChat:
                 body = _json_object(raw)
                 if body is None or not isinstance(body.get("button"), list):
                     return error(47001)
-                self._menu = body
-                self._records.append(Received(api, body, token, time.time()))
+                self._menus[record.app_id] = body
+                self._records.append(Received(api, body, token, time.time(), record.app_id))
                 return _ok()
             if api == "menu_info":
-                return _selfmenu_info(self._menu)
+                return _selfmenu_info(self._menus.get(record.app_id))
             if api in ("templates", "notice_templates"):
                 return self._template_list(api)
         if api == "kf_list":
@@ -496,11 +525,13 @@ class FakeWeChat:
         if name == "faults":
             return self.faults()
         if name == "token_fetches":
-            return {"token_fetches": self.token_fetches()}
+            return {"token_fetches": self.token_fetches(query.get("app_id"))}
         if name == "reset":
             self.reset()
         elif name == "expire_tokens":
             self.expire_tokens()
+        elif name == "add_app":
+            self.add_app(str(body["app_id"]), str(body["app_secret"]))
         elif name == "unfollow":
             self.unfollow(str(body["openid"]))
         elif name == "chaos":
@@ -554,6 +585,7 @@ _CONTROLS: dict[tuple[str, str], str] = {
     ("GET", "_fake/token_fetches"): "token_fetches",
     ("POST", "_fake/reset"): "reset",
     ("POST", "_fake/expire_tokens"): "expire_tokens",
+    ("POST", "_fake/add_app"): "add_app",
     ("POST", "_fake/unfollow"): "unfollow",
     ("POST", "_fake/chaos"): "chaos",
     ("POST", "_fake/script"): "script",

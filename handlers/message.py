@@ -28,3 +28,10 @@ class Message:
     # A subscribe-message event's list: (notice template id, "accept" | "reject" | "sent" |
     # "failed") pairs (bot/wechat/inbound.py, subscription_choices).
     subscriptions: tuple[tuple[str, str], ...] = ()
+    # The configured account it came in on (bot/config/accounts.py): its `[[accounts]]` name,
+    # "" for the one account of a config without [[accounts]] (the legacy [wechat] table).
+    # Stored on the person as `person.account` ("" as NULL): their pushes go out through it.
+    account_name: str = ""
+    # That account's community: a community's name, "street" (a street-wide account: the
+    # person's community is theirs to say), or "" = the first community (the legacy account).
+    account_community: str = ""

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import pushes
 from .base import Base, UTCDateTime
-from .outbox import enqueue
+from .outbox import Push, enqueue
 from .people import Person
 
 NOTICE = pushes.NOTICE.name
@@ -85,14 +86,19 @@ def announce(
     queued = 0
     payload = {"announcement": announcement.id, "text": announcement.text}
     if broadcast:
-        openids = sorted(p.openid for p in people if p.following)
-        for start in range(0, len(openids), MASS_CHUNK):
-            chunk = openids[start : start + MASS_CHUNK]
-            push = pushes.NOTICE_MASS.push(
-                None, **payload, openids=chunk, chunk=start // MASS_CHUNK
-            )
-            queued += len(chunk) if enqueue(db, push, now) is not None else 0
-        recipients = len(openids)
+        recipients = 0
+        for account, followers in _by_account(people).items():
+            if len(followers) == 1:  # WeChat's mass send takes two openids or more
+                only = followers[0]
+                queued += enqueue(db, pushes.NOTICE.push(only.id, **payload), now) is not None
+                recipients += 1
+                continue
+            openids = sorted(p.openid for p in followers)
+            for start in range(0, len(openids), MASS_CHUNK):
+                chunk = openids[start : start + MASS_CHUNK]
+                push = _mass(payload, account, chunk, start // MASS_CHUNK)
+                queued += len(chunk) if enqueue(db, push, now) is not None else 0
+            recipients += len(openids)
     else:
         recipients = 0
         for person in people:
@@ -104,3 +110,21 @@ def announce(
                 queued += 1
     announcement.recipients = max(announcement.recipients, recipients)
     return Announced(announcement.id, queued, recipients, repeated)
+
+
+def _by_account(people: Sequence[Person]) -> dict[str | None, list[Person]]:
+    """The followers per account they follow (an openid is one account's: a mass send
+    through another account would not reach them)."""
+    found: dict[str | None, list[Person]] = {}
+    for person in people:
+        if person.following:
+            found.setdefault(person.account, []).append(person)
+    return found
+
+
+def _mass(payload: dict[str, Any], account: str | None, openids: list[str], n: int) -> Push:
+    """One mass-send chunk; the first account's chunks keep the keys they always had."""
+    if account is None:
+        return pushes.NOTICE_MASS.push(None, **payload, openids=openids, chunk=n)
+    chunk = f"{account}.{n}"
+    return pushes.NOTICE_MASS.push(None, **payload, openids=openids, account=account, chunk=chunk)

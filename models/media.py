@@ -30,6 +30,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, select
 
 from .lease import Lease
+from .people import Person
 from .tickets import Attachment, Ticket
 
 PENDING = "pending"
@@ -85,6 +86,20 @@ def claim_due(
         returning=(_T.c.id, _T.c.kind, _T.c.data, _T.c.media_attempts),
     )
     return sorted((Job(r.id, r.kind, r.data, r.media_attempts) for r in rows), key=lambda j: j.id)
+
+
+def accounts_of(conn: Connection, ids: Sequence[int]) -> dict[int, str | None]:
+    """The account (`person.account`) each attachment was sent on: its media id is that
+    account's, downloadable with that account's token only. Missing ids: no person (None)."""
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(_T.c.id, Person.account)
+        .join(Ticket, Ticket.id == _T.c.ticket_id)
+        .join(Person, Person.id == Ticket.person_id)
+        .where(_T.c.id.in_(ids))
+    )
+    return {row.id: row.account for row in rows}
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .base import Base, UTCDateTime
 from .prepared import Prepared
 
+ACCOUNT_NAME_LENGTH = 32
+
 
 class Role(enum.IntEnum):
     """Ordered: a higher role may do everything a lower one may."""
@@ -80,6 +82,10 @@ class Person(Base):
     rate_minute_count: Mapped[int] = mapped_column(Integer, default=0)
     rate_day: Mapped[int] = mapped_column(Integer, default=0)
     rate_day_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The Official Account the person writes to (its [[accounts]] name): WeChat gives a person
+    # another openid on every account, so a row is one person on one account, and their
+    # pushes go out through it. NULL: the deployment's first (or only, legacy) account.
+    account: Mapped[str | None] = mapped_column(String(ACCOUNT_NAME_LENGTH), nullable=True)
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,8 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
     """INSERT a new person, or UPDATE their last-seen times and message counts; RETURNING
     who they are and how much they have written this minute and today."""
     c = _TABLE.c
-    changes: dict[str, Any] = {"last_seen_at": bindparam("now")}
+    # The account is the one the message came in on (an openid belongs to one account).
+    changes: dict[str, Any] = {"last_seen_at": bindparam("now"), "account": bindparam("account")}
     if wrote:
         # A new message opens a new customer-service window with a fresh budget.
         changes["last_message_at"] = bindparam("now")
@@ -135,6 +142,7 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
             rate_minute_count=1 if wrote else 0,
             rate_day=bindparam("day"),
             rate_day_count=1 if wrote else 0,
+            account=bindparam("account"),
         )
         .on_conflict_do_update(index_elements=[_TABLE.c.openid], set_=changes)
         .returning(
@@ -158,11 +166,18 @@ _UPSERTS = {
 
 
 def touch_person(
-    conn: Connection, openid: str, now: datetime, *, wrote: bool, day: int | None = None
+    conn: Connection,
+    openid: str,
+    now: datetime,
+    *,
+    wrote: bool,
+    day: int | None = None,
+    account: str | None = None,
 ) -> PersonRef:
     """The person behind `openid`, created on first contact, with their last-seen times and,
     when they `wrote`, this message counted in its minute and its `day` (a date's ordinal:
-    the community's date; UTC's when not given).
+    the community's date; UTC's when not given); `account`: the [[accounts]] name the message
+    came in on (None: the first or legacy account).
 
     One upsert (INSERT ... ON CONFLICT DO UPDATE ... RETURNING), so two concurrent first
     messages from one person cannot collide, and two concurrent messages count twice.
@@ -173,6 +188,7 @@ def touch_person(
         "now": now,
         "minute": int(now.timestamp() // 60),
         "day": day if day is not None else now.toordinal(),
+        "account": account,
     }
     [(person_id, role, following, state_expires, held, minute, today)] = statement.run(conn, params)
     sent = (minute, today) if wrote else (0, 0)

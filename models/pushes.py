@@ -128,11 +128,14 @@ R, S = Audience.RESIDENT, Audience.STAFF
 # -- announcements and late replies -------------------------------------------------------------
 
 NOTICE = _kind("notice", R, "{announcement}:{to}", {"announcement": 1, "text": "明天停水"})
+# A mass send goes through one account (its followers' openids are that account's): `account`
+# is its [[accounts]] name, absent for the first (or legacy) account, and part of `chunk`.
 NOTICE_MASS = _kind(
     "notice.mass",
     Audience.BROADCAST,
     "{announcement}:{chunk}",
     {"announcement": 1, "text": "明天停水", "openids": ["o-1", "o-2"]},
+    {"account": "east"},
 )
 # The reply to a message whose handling failed and that staff retried (bot/retry.py): the
 # reply the conversation gave, whole; the key is the inbound message's own dedupe key.

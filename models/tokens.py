@@ -19,7 +19,8 @@ from .base import Base, UTCDateTime
 class AccessToken(Base):
     __tablename__ = "access_token"
 
-    app: Mapped[str] = mapped_column(String(32), primary_key=True)  # "wechat", "wecom"
+    # "wechat" (the legacy account), "wechat:<AppID>" (an [[accounts]] entry), "wecom"
+    app: Mapped[str] = mapped_column(String(64), primary_key=True)
     token: Mapped[str | None] = mapped_column(Text, nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -22,11 +22,18 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..config import ENV_PREFIX, EXAMPLE_SECRET_KEY, SECTIONS, ConfigError, Settings, load_settings
+from ..config import (
+    ENV_PREFIX,
+    EXAMPLE_SECRET_KEY,
+    SECTIONS,
+    ConfigError,
+    Settings,
+    load_settings,
+)
 from ..config.menu import read_menu
 from ..menu import default_menu
+from .check_accounts import account_findings, shared_template_findings
 from .check_online import online_findings
-from .check_templates import local_template_findings
 from .common import config_option
 from .findings import Finding
 
@@ -43,6 +50,7 @@ FIXES = {
     "公众号后台 → 设置与开发 → 基本配置 → 服务器配置, or leave it empty for 明文模式",
     "[wechat] templates": 'kind=TEMPLATE_ID pairs, comma-separated: "notice=AbC123, ..."',
     "[[menu]]": "see the [[menu]] example in config.example.toml",
+    "[[accounts]]": "see the [[accounts]] example in config.example.toml",
     "[templates.": 'see the [templates."ticket.resolved"] example in config.example.toml',
     "[subscriptions.": 'see the [subscriptions."ticket.resolved"] example in config.example.toml',
     "config file": "pass the config's path with --config PATH",
@@ -81,7 +89,8 @@ def load_findings(path: str) -> tuple[Settings | None, list[Finding]]:
             try:
                 settings = load_settings(path, {**os.environ, **overrides}, menu=False)
             except ConfigError as exc:
-                findings.append(Finding(False, str(exc), _fix(str(exc))))
+                for problem in getattr(exc, "problems", None) or [str(exc)]:
+                    findings.append(Finding(False, problem, _fix(problem)))
                 stand_in = _default_of(str(exc))
                 if stand_in is None or stand_in[0] in overrides:
                     findings.append(Finding(False, "further checks skipped", "fix the above first"))
@@ -132,26 +141,21 @@ def _warnings() -> Iterator[list[str]]:
 
 
 def local_findings(settings: Settings) -> list[Finding]:
-    """What can be checked without WeChat."""
+    """What can be checked without WeChat; each account's lines name it."""
     app, wechat = settings.app, settings.wechat
     found: list[Finding] = []
     if app.secret_key == EXAMPLE_SECRET_KEY or len(app.secret_key) < 16:
         found.append(Finding(False, "[app] secret_key is the example or too short", SECRET_FIX))
     else:
         found.append(Finding(True, "[app] secret_key is set"))
-    found.append(_token(wechat.token))
-    if wechat.encoding_aes_key:
-        found.append(Finding(True, "[wechat] encoding_aes_key: 43 characters (safe mode)"))
-        if wechat.accept_plaintext:
-            found.append(PLAINTEXT_WARNING)
+    for account in settings.accounts:
+        found += account_findings(settings, account)
+    if wechat.accept_plaintext and any(a.safe_mode for a in settings.accounts):
+        found.append(PLAINTEXT_WARNING)
     if not settings.development:
         found.append(_public_url(app.public_url))
         found += _server_warnings(settings)
-    if wechat.app_secret and not wechat.app_id:
-        found.append(Finding(False, "[wechat] app_secret without app_id", FIXES_APPID))
-    elif wechat.app_id and not wechat.app_secret and not settings.development:
-        found.append(Finding(False, "[wechat] app_secret is empty: pushes are only logged", APPSEC))
-    found += local_template_findings(settings)
+    found += shared_template_findings(settings)
     wecom = settings.wecom
     if any((wecom.corp_id, wecom.agent_id, wecom.secret)) and not settings.wecom_enabled:
         found.append(Finding(False, "[wecom] is half set", "set corp_id, agent_id and secret"))
@@ -165,10 +169,6 @@ PLAINTEXT_WARNING = Finding(
     "(warning: plaintext messages are accepted although safe mode is on)",
     "set accept_plaintext = false once 公众号后台 → 服务器配置 → 消息加解密方式 is 安全模式",
     warn=True,
-)
-FIXES_APPID = "copy 开发者ID(AppID) from 公众号后台 → 设置与开发 → 基本配置 into [wechat] app_id"
-APPSEC = (
-    "copy 开发者密码(AppSecret) from 公众号后台 → 设置与开发 → 基本配置 into [wechat] app_secret"
 )
 
 
@@ -202,15 +202,6 @@ def _server_warnings(settings: Settings) -> list[Finding]:
                     )
                 )
     return found
-
-
-def _token(token: str) -> Finding:
-    where = "公众号后台 → 设置与开发 → 基本配置 → 服务器配置 → 令牌(Token)"
-    if not token:
-        return Finding(False, "[wechat] token is empty", f"choose one and enter it in {where}")
-    if not re.fullmatch(r"[A-Za-z0-9]{3,32}", token):
-        return Finding(False, "[wechat] token: WeChat takes 3-32 letters and digits", where)
-    return Finding(True, "[wechat] token is set")
 
 
 def _public_url(url: str) -> Finding:
@@ -257,10 +248,19 @@ def database_finding(settings: Settings) -> Finding:
 
 def menu_findings(path: str) -> list[Finding]:
     with open(path, "rb") as fh:
-        raw = tomllib.load(fh).get("menu")
+        raw = tomllib.load(fh)
+    found = _menu_findings(raw.get("menu"), "")
+    accounts = raw.get("accounts")
+    for table in accounts if isinstance(accounts, list) else []:
+        if isinstance(table, dict) and "menu" in table:
+            found += _menu_findings(table["menu"], f"[[accounts]] {table.get('name')}: ")
+    return found
+
+
+def _menu_findings(raw: object, about: str) -> list[Finding]:
     buttons, problems = read_menu(raw)
     if problems:
-        return [Finding(False, p, FIXES["[[menu]]"]) for p in problems]
+        return [Finding(False, about + p, FIXES["[[menu]]"]) for p in problems]
     if raw is None:
         return [Finding(True, f"menu: the default ({len(default_menu())} buttons)")]
-    return [Finding(True, f"menu: {len(buttons)} button(s) from [[menu]]")]
+    return [Finding(True, f"{about}menu: {len(buttons)} button(s) from [[menu]]")]

@@ -7,9 +7,10 @@ send speed, the template list): nothing reaches a resident.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from ..config import Settings
+from ..config import Account, Settings
 from ..wechat.api import Api, ApiFailure, HttpJson, fetch_wechat_token, fetch_wecom_token
 from ..wechat.errors import FIXES, explain, ip_in
 from .check_templates import compare, compare_notices
@@ -28,14 +29,26 @@ PROBES = (
 
 
 def online_findings(settings: Settings) -> list[Finding]:
-    wechat = settings.wechat
-    if not (wechat.app_id and wechat.app_secret):
+    """What WeChat says, account by account (an [[accounts]] entry's lines name it)."""
+    usable = [a for a in settings.accounts if a.app_id and a.app_secret]
+    if not usable:
         fix = "set [wechat] app_id and app_secret, or run without --online"
         return [Finding(False, "--online: no app_id and app_secret to ask WeChat with", fix)]
-    http = HttpJson(wechat.api_base_url, settings.delivery.timeout_seconds)
+    found = []
+    for account in usable:
+        about = "" if account.legacy else f"{account.label}: "
+        for finding in _online_account(settings, account):
+            found.append(replace(finding, what=about + finding.what))
+    if settings.wecom_enabled:
+        found.append(_wecom(settings))
+    return found
+
+
+def _online_account(settings: Settings, account: Account) -> list[Finding]:
+    http = HttpJson(account.api_base_url, settings.delivery.timeout_seconds)
     try:
         try:
-            token, _ = fetch_wechat_token(http, wechat.app_id, wechat.app_secret, False)
+            token, _ = fetch_wechat_token(http, account.app_id, account.app_secret, False)
         except ApiFailure as exc:
             return _token_refused(exc)
         found = [
@@ -44,14 +57,12 @@ def online_findings(settings: Settings) -> list[Finding]:
         ]
         api = Api(http, lambda _stale: token)
         found += [_probe(api, method, path, what) for method, path, what in PROBES]
-        if settings.templates or settings.template_maps:
-            found += _templates(api, settings)
-        if settings.subscription_maps:
-            found += _notices(api, settings)
+        if account.templates or account.template_maps:
+            found += _templates(api, account)
+        if account.subscription_maps:
+            found += _notices(api, account)
     finally:
         http.close()
-    if settings.wecom_enabled:
-        found.append(_wecom(settings))
     return found
 
 
@@ -92,7 +103,7 @@ def _listing(api: Api, path: str, name: str, chinese: str) -> dict[str, Any] | F
         return Finding(False, f"{name}: could not list them", explain(exc))
 
 
-def _templates(api: Api, settings: Settings) -> list[Finding]:
+def _templates(api: Api, account: Account) -> list[Finding]:
     answer = _listing(api, TEMPLATES, "template messages", "模板消息")
     if isinstance(answer, Finding):
         return [answer]
@@ -102,17 +113,17 @@ def _templates(api: Api, settings: Settings) -> list[Finding]:
             title, content = str(item.get("title") or ""), str(item.get("content") or "")
             listed[item["template_id"]] = (title, content)
     titles = {template_id: title for template_id, (title, _) in listed.items()}
-    found = [_template(kind, tid, titles) for kind, tid in settings.templates.items()]
-    for mapping in settings.template_maps:
+    found = [_template(kind, tid, titles) for kind, tid in account.keyword_templates().items()]
+    for mapping in account.template_maps:
         found += compare(mapping, listed)
     return found
 
 
-def _notices(api: Api, settings: Settings) -> list[Finding]:
+def _notices(api: Api, account: Account) -> list[Finding]:
     answer = _listing(api, NOTICES, "subscription notices", "订阅通知")
     if isinstance(answer, Finding):
         return [answer]
-    return compare_notices(settings.subscription_maps, answer.get("data") or [])
+    return compare_notices(account.subscription_maps, answer.get("data") or [])
 
 
 def _template(kind: str, template_id: str, listed: dict[str, Any]) -> Finding:

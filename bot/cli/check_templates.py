@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from models.pushes import KINDS, Audience, PushKind
 
-from ..config import Settings
+from ..config import Account
 from ..config.templates import TemplateMap, fill, names_in
 from ..wechat.fields import Unfit, describe, fit, placeholders
 from .findings import Finding
@@ -31,29 +31,33 @@ SAMPLE_TEXT = "社区工作人员已上门处理完毕并回访居民确认"
 NUMERIC = {"number", "ticket", "open", "overdue", "supporters", "announcement"}
 
 
-def local_template_findings(settings: Settings) -> list[Finding]:
-    """What can be said of the mappings without WeChat: each names a kind of
+def local_template_findings(account: Account) -> list[Finding]:
+    """What can be said of an account's mappings without WeChat: each names a kind of
     models/pushes.py that goes to a person, and only the parts that kind's push has."""
     found = []
     known = ", ".join(sorted(KINDS))
-    if settings.templates:
-        found.append(Finding(False, LEGACY, LEGACY_FIX))
-    unknown = sorted(set(settings.templates) - set(KINDS))
+    keyword = account.keyword_templates()
+    # The legacy account's lines read as they always did; an [[accounts]] entry's name it.
+    about = "" if account.legacy else f"{account.label}: "
+    templates = "[wechat] templates" if account.legacy else f"{account.label} templates"
+    if keyword:
+        found.append(Finding(False, LEGACY.replace("[wechat] templates", templates), LEGACY_FIX))
+    unknown = sorted(set(keyword) - set(KINDS))
     if unknown:
         found.append(
             Finding(
                 False,
-                f"[wechat] templates: unknown kind(s) {', '.join(unknown)}",
+                f"{templates}: unknown kind(s) {', '.join(unknown)}",
                 f"use push kinds: {known}",
             )
         )
     for section, maps in (
-        ("templates", settings.template_maps),
-        ("subscriptions", settings.subscription_maps),
+        ("templates", account.template_maps),
+        ("subscriptions", account.subscription_maps),
     ):
         for mapping in maps:
             kind = KINDS.get(mapping.kind)
-            where = f'[{section}."{mapping.kind}"]'
+            where = f'{about}[{section}."{mapping.kind}"]'
             if kind is None:
                 found.append(
                     Finding(False, f"{where}: unknown push kind", f"use push kinds: {known}")

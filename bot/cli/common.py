@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models.communities import STREET, Scope, community_by_name
 
-from ..config import CONFIG_ENV, ConfigError, Settings, load_settings
+from ..config import CONFIG_ENV, Account, ConfigError, Settings, load_settings
 from ..logs import configure_logging
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,3 +57,28 @@ def settings_from(config_path: str | None) -> Settings:
         raise click.ClickException(f"config: {exc}") from None
     configure_logging(settings.app.log_level)
     return settings
+
+
+def account_option(func: F) -> F:
+    """`--account NAME`: one of the config's Official Accounts ([[accounts]] name)."""
+    return click.option(
+        "--account",
+        "account_name",
+        metavar="NAME",
+        help="The Official Account ([[accounts]] name); needed when the config has several.",
+    )(func)
+
+
+def choose_account(settings: Settings, name: str | None) -> Account:
+    """The account `--account NAME` names; without it, the config's only account."""
+    names = ", ".join(a.name for a in settings.accounts)
+    if name is None:
+        if len(settings.accounts) == 1:
+            return settings.accounts[0]
+        raise click.UsageError(
+            f"this config has several accounts: choose one with --account ({names})"
+        )
+    account = settings.account(name)
+    if account is None:
+        raise click.UsageError(f"--account {name}: no such account in the config ({names})")
+    return account

@@ -18,7 +18,7 @@ from models.outbox import STATUSES, counts_by_status, list_outbox, retry
 from models.places import APPROVED
 
 from ..db import Database
-from .common import config_option, settings_from
+from .common import choose_account, config_option, settings_from
 from .serve import safe_start
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,13 @@ def retry_command(config_path: str | None, ids: tuple[int, ...], all_dead: bool)
 @click.option("--building", "buildings", multiple=True, help="Residents of a building (楼栋).")
 @click.option("--broadcast", is_flag=True, help="Send by WeChat's mass send (群发) instead.")
 @click.option("--key", help="A name for this announcement: repeating the command is a no-op.")
+@click.option(
+    "--account",
+    "account_name",
+    metavar="NAME",
+    help="Only the audience's followers of this account ([[accounts]] name); without it each "
+    "person gets the notice through the account they follow.",
+)
 @click.argument("text")
 def notify(
     config_path: str | None,
@@ -164,6 +171,7 @@ def notify(
     buildings: tuple[str, ...],
     broadcast: bool,
     key: str | None,
+    account_name: str | None,
     text: str,
 ) -> None:
     """Announce TEXT (通知) to residents: one push each; prints how many were queued."""
@@ -176,6 +184,7 @@ def notify(
     if chosen != 1:
         raise click.UsageError("choose exactly one audience: --to, --all, --grid or --building")
     settings = settings_from(config_path)
+    account = choose_account(settings, account_name) if account_name else None
     db = Database(settings)
     with db.session() as session:
         if everyone:
@@ -191,6 +200,9 @@ def notify(
                     f"unknown openid(s): {', '.join(missing)} (they have never written to us)"
                 )
             audience = "openid:" + ",".join(sorted(to_openids))
+        if account is not None:
+            people = [p for p in people if settings.account_of(p.account) == account]
+            audience = f"{audience} account:{account.name}"
         result = announce(
             session,
             text=text,

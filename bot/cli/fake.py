@@ -66,11 +66,23 @@ def _wait_forever(fake: FakeWeChat) -> None:
 @click.command("fake-wechat")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8081, show_default=True, type=click.IntRange(0, 65535))
-def fake_wechat(host: str, port: int) -> None:
+@click.option(
+    "--app",
+    "apps",
+    multiple=True,
+    metavar="APPID:SECRET",
+    help="Also serve this Official Account (one per [[accounts]] entry; repeatable).",
+)
+def fake_wechat(host: str, port: int, apps: tuple[str, ...]) -> None:
     """Run a fake WeChat/WeCom API on a local port (tests and the demo); prints what it receives."""
     from devtools.fake_wechat import FakeWeChat
 
     fake = FakeWeChat(host, port)
+    for app in apps:
+        app_id, sep, secret = app.partition(":")
+        if not sep or not app_id or not secret:
+            raise click.UsageError(f"--app {app!r}: expected APPID:SECRET")
+        fake.add_app(app_id, secret)
     echo_lock = threading.Lock()
 
     def log_received(received: Received) -> None:
@@ -87,6 +99,10 @@ def fake_wechat(host: str, port: int) -> None:
         f"fake WeChat API on {fake.url} (app_id {fake.app_id}, app_secret {fake.app_secret})",
         err=True,
     )
+    for app_id, secret in list(fake.apps.items())[1:]:
+        click.echo(
+            f"fake WeChat API on {fake.url} (app_id {app_id}, app_secret {secret})", err=True
+        )
     click.echo(
         f"fake WeCom API on {fake.url} (corp_id {fake.corp_id}, corp_secret {fake.corp_secret})",
         err=True,

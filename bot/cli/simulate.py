@@ -9,11 +9,12 @@ import click
 
 from ..config import Settings
 from ..db import Database
-from .common import config_option, settings_from
+from .common import account_option, choose_account, config_option, settings_from
 
 
 @click.command()
 @config_option
+@account_option
 @click.option("--url", help="The server's root (default: [app] public_url, else :5000).")
 @click.option(
     "--as", "openid", default="o_simulated_resident", show_default=True, help="The sender's openid."
@@ -29,6 +30,7 @@ from .common import config_option, settings_from
 @click.argument("text", required=False)
 def simulate(
     config_path: str | None,
+    account_name: str | None,
     url: str | None,
     openid: str,
     event: str | None,
@@ -37,20 +39,25 @@ def simulate(
     pushes: bool,
     text: str | None,
 ) -> None:
-    """Sign (and in safe mode encrypt) TEXT as WeChat does, post it, print the reply."""
+    """Sign (and in safe mode encrypt) TEXT as WeChat does for the account, post it to the
+    account's /wechat/NAME (/wechat for a config's only account), print the reply."""
     from devtools.simulator import Signer, message_xml
 
     settings = settings_from(config_path)
     if not event and text is None:
         raise click.UsageError("give a TEXT to send, or --event NAME")
-    if not settings.wechat.token:
-        raise click.ClickException("config: [wechat] token is empty; the server would refuse")
+    account = choose_account(settings, account_name)
+    if not account.token:
+        raise click.ClickException(
+            f"config: {account.label} token is empty; the server would refuse"
+        )
     base = url or settings.app.public_url or "http://127.0.0.1:5000"
-    signer = Signer(settings.wechat.token, settings.wechat.encoding_aes_key, settings.wechat.app_id)
+    signer = Signer(account.token, account.encoding_aes_key, account.app_id)
     xml = message_xml(openid, text=text, event=event, event_key=event_key)
     signed = signer.sign(xml, openid=openid)
     last_push = _last_push_id(settings) if pushes else 0
-    endpoint = f"{base.rstrip('/')}/wechat?{signed.query_string}"
+    path = "/wechat" if account_name is None else f"/wechat/{account.name}"
+    endpoint = f"{base.rstrip('/')}{path}?{signed.query_string}"
     request = urllib.request.Request(
         endpoint,
         data=signed.body,

@@ -9,6 +9,7 @@ the reading, checks.py the rules, menu.py and templates.py the `[[menu]]` and
 `[templates."KIND"]` tables as plain data (bot/menu.py and bot/delivery/ interpret them).
 """
 
+from .accounts import LEGACY_NAME, STREET, Account
 from .checks import production_problems, refuse_unsafe_start, validate
 from .errors import ConfigError, UnsafeStart
 from .load import load_settings
@@ -37,6 +38,9 @@ from .settings import Settings
 from .templates import parse_templates
 
 __all__ = [
+    "LEGACY_NAME",
+    "STREET",
+    "Account",
     "CONFIG_ENV",
     "ENV_PREFIX",
     "EXAMPLE_SECRET_KEY",

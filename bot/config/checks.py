@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +11,7 @@ from sqlalchemy.exc import ArgumentError
 
 from words.times import parse_time_of_day
 
+from .accounts import ACCOUNT_KEYS, check_account, check_aes_key
 from .errors import ConfigError, UnsafeStart
 from .sections import EXAMPLE_SECRET_KEY, DeliverySettings, HealthSettings
 from .templates import parse_templates
@@ -47,7 +46,7 @@ def validate(settings: Settings) -> Settings:
     if not app.community_name.strip() or len(app.community_name.strip()) > 32:
         raise ConfigError("[app] community_name: give the community a name of 1-32 characters")
     if wechat.encoding_aes_key:
-        _check_aes_key(wechat.encoding_aes_key)
+        check_aes_key(wechat.encoding_aes_key)
     if not wechat.api_base_url.startswith(("http://", "https://")):
         raise ConfigError(f"[wechat] api_base_url: not an http(s) URL: {wechat.api_base_url!r}")
     if settings.webhook.max_body_bytes < 1024:
@@ -71,6 +70,7 @@ def validate(settings: Settings) -> Settings:
             f'[wechat] templates: {", ".join(sorted(both))} also has a [templates."KIND"] '
             "table: keep the typed one and drop it from [wechat] templates"
         )
+    _check_accounts(settings)
     _check_delivery(settings.delivery)
     _check_health(settings.health)
     if settings.polls.remind_before_hours < 0 or settings.polls.followup_days <= 0:
@@ -112,6 +112,21 @@ def validate(settings: Settings) -> Settings:
     return settings
 
 
+def _check_accounts(settings: Settings) -> None:
+    """With [[accounts]], [wechat] keeps only the deployment-wide keys; each account's own
+    values were checked as it was read (bot/config/accounts.py)."""
+    if not settings.configured_accounts:
+        return
+    for key in ACCOUNT_KEYS:
+        if getattr(settings.wechat, key):
+            raise ConfigError(
+                f"[wechat] {key}: with [[accounts]] every account has its own {key}; move it "
+                "into an [[accounts]] entry (or drop [[accounts]] for one account)"
+            )
+    for account in settings.configured_accounts:
+        check_account(account)
+
+
 def _check_delivery(delivery: DeliverySettings) -> None:
     for key in ("poll_seconds", "retry_base_seconds", "timeout_seconds", "lease_seconds"):
         if getattr(delivery, key) <= 0:
@@ -137,18 +152,6 @@ def _check_health(health: HealthSettings) -> None:
         raise ConfigError("[health] heartbeat_seconds: must be positive")
 
 
-def _check_aes_key(key: str) -> None:
-    where = "[wechat] encoding_aes_key"
-    if len(key) != 43:
-        raise ConfigError(f"{where}: must be 43 characters (got {len(key)}); empty = plain mode")
-    try:
-        decoded = base64.b64decode(key + "=", validate=True)
-    except binascii.Error:
-        raise ConfigError(f"{where}: not base64 (letters, digits, + and / only)") from None
-    if len(decoded) != 32:
-        raise ConfigError(f"{where}: does not decode to a 32-byte AES key")
-
-
 def production_problems(settings: Settings) -> list[str]:
     """What must not go live: the example secret key, an empty WeChat token ([] in development).
     `yishiting check-config` explains each with its fix."""
@@ -157,8 +160,9 @@ def production_problems(settings: Settings) -> list[str]:
     problems = []
     if settings.app.secret_key == EXAMPLE_SECRET_KEY:
         problems.append(f'[app] secret_key is the example "{EXAMPLE_SECRET_KEY}"')
-    if not settings.wechat.token:
-        problems.append("[wechat] token is empty")
+    for account in settings.accounts:
+        if not account.token:
+            problems.append(f"{account.label} token is empty")
     return problems
 
 

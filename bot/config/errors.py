@@ -9,3 +9,11 @@ class ConfigError(ValueError):
 
 class UnsafeStart(ConfigError):
     """Production mode with a setting that must not go live (the example secret, no token)."""
+
+
+class ConfigProblems(ConfigError):
+    """Several problems found together (the [[accounts]] entries): one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .accounts import Account, parse_accounts
 from .checks import validate
 from .errors import ConfigError
 from .menu import Button, parse_menu
@@ -53,11 +54,17 @@ def load_settings(
     if menu and "menu" in raw:
         buttons = parse_menu(raw["menu"])
     maps = {name: _maps(name, raw) for name in (TEMPLATES, SUBSCRIPTIONS)}
+    accounts: tuple[Account, ...] = ()
+    if "accounts" in raw:
+        shared = (maps[TEMPLATES], maps[SUBSCRIPTIONS], buttons)
+        base_url = sections["wechat"].api_base_url
+        accounts = parse_accounts(raw["accounts"], api_base_url=base_url, shared=shared, menu=menu)
     settings = Settings(
         **sections,
         menu=buttons,
         template_maps=maps[TEMPLATES],
         subscription_maps=maps[SUBSCRIPTIONS],
+        configured_accounts=accounts,
         source=source,
     )
     settings = _resolve_sqlite_path(settings)
@@ -76,8 +83,9 @@ def _maps(section: str, raw: Mapping[str, Any]) -> tuple[TemplateMap, ...]:
 def _from_file(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     values: dict[str, dict[str, Any]] = {}
     for section, table in raw.items():
-        if section in ("menu", TEMPLATES, SUBSCRIPTIONS):
-            continue  # [[menu]]: bot/config/menu.py reads it; the typed templates: _maps
+        if section in ("menu", "accounts", TEMPLATES, SUBSCRIPTIONS):
+            # [[menu]]: bot/config/menu.py; the typed templates: _maps; [[accounts]]: accounts.py
+            continue
         if section not in SECTIONS:
             log.warning("config: unknown section [%s] ignored", section)
             continue

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .accounts import HOME, LEGACY_NAME, Account
 from .checks import validate
 from .menu import Button
 from .sections import (
@@ -53,7 +55,45 @@ class Settings:
     # subscription notices per push kind (bot/config/templates.py).
     template_maps: tuple[TemplateMap, ...] = ()
     subscription_maps: tuple[TemplateMap, ...] = ()
+    # `[[accounts]]` (bot/config/accounts.py); empty = one account read from [wechat].
+    configured_accounts: tuple[Account, ...] = ()
     source: str = ""  # the file the settings came from ("" = defaults only)
+
+    @cached_property
+    def accounts(self) -> tuple[Account, ...]:
+        """The Official Accounts served, never empty: `[[accounts]]`, else the one account
+        of `[wechat]` and the top-level templates and menu (named "default")."""
+        if self.configured_accounts:
+            return self.configured_accounts
+        wechat = self.wechat
+        return (
+            Account(
+                name=LEGACY_NAME,
+                community=HOME,
+                token=wechat.token,
+                app_id=wechat.app_id,
+                app_secret=wechat.app_secret,
+                encoding_aes_key=wechat.encoding_aes_key,
+                api_base_url=wechat.api_base_url,
+                templates=wechat.templates,
+                template_maps=self.template_maps,
+                subscription_maps=self.subscription_maps,
+                menu=self.menu,
+                legacy=True,
+            ),
+        )
+
+    def account(self, name: str) -> Account | None:
+        """The account served at /wechat/NAME, None when there is none."""
+        return next((a for a in self.accounts if a.name == name), None)
+
+    def account_of(self, stored: str | None) -> Account | None:
+        """The account a person follows, from `person.account`: NULL is the first account
+        (the legacy one, or the first [[accounts]] entry); None when the stored name is no
+        longer configured (its pushes cannot go out: an admin removed the account)."""
+        if stored is None:
+            return self.accounts[0]
+        return self.account(stored)
 
     @property
     def development(self) -> bool:
@@ -88,8 +128,8 @@ class Settings:
 
     @property
     def console_pushes(self) -> bool:
-        """No app secret: pushes go to the console channel (log + simulator)."""
-        return not self.wechat.app_secret
+        """No account has an app secret: pushes go to the console channel (log + simulator)."""
+        return all(a.console_pushes for a in self.accounts)
 
     @property
     def wecom_enabled(self) -> bool:

@@ -25,9 +25,10 @@ from models.places import APPROVED
 from words import when
 from words.menu import MENU
 
+from ..config import Account
 from ..conversation import Busy
 from ..delivery import UnknownKind, render
-from ..wechat.inbound import BadMessage, parse_xml_message
+from ..wechat.inbound import BadMessage, on_account, parse_xml_message
 from .common import reading, small_int, ys
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
@@ -60,6 +61,7 @@ TEXTS = {
     "resident": "居民 {openid}",
     "home": " · {home}",
     "broadcast": "（群发）",
+    "account": "没有名为 {name} 的公众号（可选：{names}）。",
 }
 STATUS_LABELS = {
     "pending": "待发送",
@@ -121,17 +123,20 @@ def index() -> str:
 
 @bp.route("/send", methods=["POST"])
 def send() -> Response | tuple[Response, int]:
-    """{openid, text} or {openid, event, key} → {reply}: the bot's passive reply (or null)."""
+    """{openid, text} or {openid, event, key} → {reply}: the bot's passive reply (or null).
+    An optional "account" names the [[accounts]] entry it is sent to (default: the first)."""
     from devtools.simulator import message_xml  # a development double: loaded only here
 
-    openid, text, event, key = _read_send(request.get_json(silent=True))
+    body = request.get_json(silent=True)
+    openid, text, event, key = _read_send(body)
+    account = _account(body)
     if text is not None:
         xml = message_xml(openid, text=text)
     else:
         create_time = _event_times(current_app).next(openid)
         xml = message_xml(openid, event=event, event_key=key, create_time=create_time)
     try:
-        message = parse_xml_message(xml.encode("utf-8"))
+        message = on_account(parse_xml_message(xml.encode("utf-8")), account)
     except BadMessage as exc:
         raise Refused(TEXTS["bad_message"].format(reason=exc)) from None
     try:
@@ -139,6 +144,19 @@ def send() -> Response | tuple[Response, int]:
     except Busy:
         return jsonify(error=TEXTS["busy"]), 503
     return jsonify(reply=outcome.reply)
+
+
+def _account(body: Any) -> Account:
+    """The account named in the body (read after `_read_send` checked it is an object)."""
+    settings = ys().settings
+    name = body.get("account")
+    if name is None:
+        return settings.accounts[0]
+    account = settings.account(name) if isinstance(name, str) else None
+    if account is None:
+        names = "、".join(a.name for a in settings.accounts)
+        raise Refused(TEXTS["account"].format(name=name, names=names))
+    return account
 
 
 def _read_send(body: Any) -> tuple[str, str | None, str | None, str | None]:

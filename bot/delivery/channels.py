@@ -1,7 +1,9 @@
 """The ways a push reaches a person, and the order they are tried in.
 
 For one person (see `Channels.route`):
-1. no WeChat app secret configured (development): the console channel, for everyone;
+Pushes go out through the account the person writes to (`person.account`), with its own
+AppID, access token and templates.
+1. no app secret configured for that account (development): the console channel;
 2. staff with a WeCom user id, when WeCom is configured: WeCom app messages (no window);
 3. inside WeChat's customer-service window (the person wrote within `cs_window_hours`) and
    under its budget (`cs_budget` messages since they wrote): a customer-service message;
@@ -12,7 +14,7 @@ For one person (see `Channels.route`):
 6. none of these: the push is held and shown at the top of the next reply the person gets.
 A channel that refuses a push (a value its template does not take, a refused subscription)
 passes it to the next one.
-A broadcast (群发) goes through WeChat's mass send by openid list.
+A broadcast (群发) goes through WeChat's mass send by openid list, one chunk per account.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, Protocol
 
 from models import Role
 
-from ..config import Settings
+from ..config import Account, Settings
 from ..db import Database
 from ..wechat.api import Api, HttpJson, fetch_wechat_token, fetch_wecom_token
 from ..wechat.tokens import SharedToken
@@ -53,6 +55,8 @@ class Recipient:
     last_message_at: datetime | None
     cs_sent: int
     wecom_user_id: str | None
+    # The [[accounts]] name the person writes to; None = the first (or legacy) account.
+    account: str | None = None
     # Notice templates the person accepted -> one-time notices left (models/subscriptions.py).
     subscribed: dict[str, int] = field(default_factory=dict)
 
@@ -145,8 +149,45 @@ class MassChannel:
         )
 
 
+class AccountApi:
+    """One account's WeChat API (its host, AppID, secret and shared access token) and the
+    channels that go through it."""
+
+    def __init__(
+        self,
+        account: Account,
+        db: Database,
+        clock: Callable[[], datetime],
+        timeout: float,
+    ) -> None:
+        self.account = account
+        self.http = HttpJson(account.api_base_url, timeout)
+        http, app_id, secret = self.http, account.app_id, account.app_secret
+        token = SharedToken(
+            db,
+            account.token_key,
+            lambda force: fetch_wechat_token(http, app_id, secret, force),
+            clock,
+        )
+        self.api = Api(http, token)
+        self.cs = CustomServiceChannel(self.api)
+        self.mass = MassChannel(self.api)
+        self.templates = account.keyword_templates()
+        if self.templates:
+            log.warning(
+                "%s templates sends keyword templates (first, keyword1…, remark): WeChat "
+                'no longer shows first and remark; map typed fields in [templates."KIND"] '
+                "(see config.example.toml)",
+                account.label,
+            )
+
+
 class Channels:
-    """The channels of one worker (each worker has its own HTTP sessions)."""
+    """The channels of one worker (each worker has its own HTTP sessions).
+
+    Pushes to a person go out through the account they write to (`person.account`, NULL =
+    the first account), with that account's AppID, token and templates; an account without an
+    app secret pushes to the console. WeCom is deployment-wide."""
 
     def __init__(self, settings: Settings, db: Database, clock: Callable[[], datetime]) -> None:
         self.settings = settings
@@ -156,28 +197,14 @@ class Channels:
         self.console = ConsoleChannel()
         self.window = timedelta(hours=settings.delivery.cs_window_hours)
         self.budget = settings.delivery.cs_budget
-        self.templates = settings.templates
-        if self.templates:
-            log.warning(
-                "[wechat] templates sends keyword templates (first, keyword1…, remark): WeChat "
-                'no longer shows first and remark; map typed fields in [templates."KIND"] '
-                "(see config.example.toml)"
-            )
-        self._closers: list[HttpJson] = []
-        wechat = settings.wechat
         timeout = settings.delivery.timeout_seconds
-        self.wechat: Api | None = None
+        self.apis = {
+            a.name: AccountApi(a, db, clock, timeout)
+            for a in settings.accounts
+            if not a.console_pushes
+        }
+        self._closers: list[HttpJson] = [a.http for a in self.apis.values()]
         self.wecom: Api | None = None
-        if not settings.console_pushes:
-            http = HttpJson(wechat.api_base_url, timeout)
-            self._closers.append(http)
-            token = SharedToken(
-                db,
-                "wechat",
-                lambda force: fetch_wechat_token(http, wechat.app_id, wechat.app_secret, force),
-                clock,
-            )
-            self.wechat = Api(http, token)
         if settings.wecom_enabled and not settings.console_pushes:
             wecom = settings.wecom
             http_wecom = HttpJson(wecom.api_base_url, timeout)
@@ -189,33 +216,46 @@ class Channels:
                 clock,
             )
             self.wecom = Api(http_wecom, wecom_token)
-        self.cs = CustomServiceChannel(self.wechat) if self.wechat else None
-        self.mass = MassChannel(self.wechat) if self.wechat else None
         self.wecom_channel = (
             WecomChannel(self.wecom, settings.wecom.agent_id) if self.wecom else None
         )
 
+    def account_problem(self, stored: str | None) -> str | None:
+        """Why pushes to a person on this account cannot go out (None when they can)."""
+        if self.settings.account_of(stored) is None:
+            return f"the account {stored!r} is not configured ([[accounts]]): not sent"
+        return None
+
+    def mass_for(self, stored: str | None) -> MassChannel | ConsoleChannel:
+        """The mass send (群发) of the account a broadcast's chunk belongs to."""
+        account = self.settings.account_of(stored)
+        found = self.apis.get(account.name) if account else None
+        return found.mass if found else self.console
+
     def route(self, person: Recipient, kind: str, now: datetime) -> Iterator[Channel]:
         """The channels to try for this push, best first (see the module docstring)."""
-        if self.wechat is None:
+        account = self.settings.account_of(person.account)
+        found = self.apis.get(account.name) if account else None
+        if found is None:
             yield self.console
             return
         if self.wecom_channel is not None and person.wecom_user_id and person.role >= Role.STAFF:
             yield self.wecom_channel
             return
-        if self.cs is not None and self.in_window(person, now):
-            yield self.cs
-        notice = self.settings.subscription(kind)
+        api, account = found.api, found.account
+        if self.in_window(person, now):
+            yield found.cs
+        notice = account.subscription(kind)
         if notice is not None and notice.template_id in person.subscribed:
             if notice.long_term or person.subscribed[notice.template_id] > 0:
-                yield SubscriptionChannel(self.wechat, notice, self.db, self.tz, self.clock)
-        typed = self.settings.typed_template(kind)
+                yield SubscriptionChannel(api, notice, self.db, self.tz, self.clock)
+        typed = account.typed_template(kind)
         if typed is not None:
-            yield TypedTemplateChannel(self.wechat, typed, self.tz, self.clock)
+            yield TypedTemplateChannel(api, typed, self.tz, self.clock)
             return
-        template_id = self.templates.get(kind)
+        template_id = found.templates.get(kind)
         if template_id:
-            yield TemplateChannel(self.wechat, template_id)
+            yield TemplateChannel(api, template_id)
 
     def in_window(self, person: Recipient, now: datetime) -> bool:
         return (

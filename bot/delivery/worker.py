@@ -86,9 +86,9 @@ class Worker:
         self._stop = threading.Event()
         self._random = random.Random()
         # Attachments to keep are downloaded between batches, with the same token and backoff.
-        wechat_token = self.channels.wechat.token if self.channels.wechat else None
+        tokens = {name: found.api.token for name, found in self.channels.apis.items()}
         self.media = MediaFetcher(
-            settings, db, clock, wechat_token, self.backoff, f"{self.name}#media"[:64]
+            settings, db, clock, tokens, self.backoff, f"{self.name}#media"[:64]
         )
 
     # -- the loop ------------------------------------------------------------------------
@@ -148,7 +148,7 @@ class Worker:
                 limit=self.delivery.batch_size,
             )
             recipients = _recipients(conn, {c.person_id for c in claimed if c.person_id})
-            if self.settings.subscription_maps:
+            if any(a.subscription_maps for a in self.settings.accounts):
                 for person_id, templates in subscribed(conn, recipients).items():
                     recipients[person_id].subscribed = templates
         stats = BatchStats(claimed=len(claimed))
@@ -200,7 +200,7 @@ class Worker:
         now = self.clock()
         if row.kind == MASS_NOTICE:
             openids = [str(o) for o in row.payload.get("openids", [])]
-            mass = self.channels.mass or self.channels.console
+            mass = self.channels.mass_for(row.payload.get("account"))
             try:
                 mass.broadcast(openids, rendered)
             except Permanent as exc:
@@ -214,6 +214,9 @@ class Worker:
         if not person.following:
             # Cancelled, not dead: nothing to retry (following again resumes new pushes).
             return Result(row.id, CANCELLED, error="the person does not follow the account")
+        unknown = self.channels.account_problem(person.account)
+        if unknown:
+            return Result(row.id, DEAD, error=unknown)
         # The budget counts what this batch has sent as well as what was recorded.
         person.cs_sent = cs_used.get(person.id, person.cs_sent)
         refusals: list[str] = []
@@ -289,6 +292,7 @@ def _recipients(conn: Connection, ids: set[int]) -> dict[int, Recipient]:
             Person.last_message_at,
             Person.cs_sent,
             Person.wecom_user_id,
+            Person.account,
         ).where(Person.id.in_(ids))
     ).all()
     return {row.id: Recipient(*row) for row in rows}

@@ -63,9 +63,13 @@ class Downloader:
     """One HTTP session to WeChat's media API, writing into a `MediaStore`."""
 
     def __init__(
-        self, settings: Settings, store: MediaStore, token: Callable[[str | None], str]
+        self,
+        settings: Settings,
+        store: MediaStore,
+        token: Callable[[str | None], str],
+        base: str,
     ) -> None:
-        base = settings.wechat.api_base_url
+        # `base`: the API host of the account whose `token` this is.
         self.url = (base if base.endswith("/") else base + "/") + "cgi-bin/media/get"
         self.timeout = settings.delivery.timeout_seconds
         self.max_bytes = settings.media.max_bytes

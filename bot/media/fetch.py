@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -49,14 +49,22 @@ class MediaFetcher:
         settings: Settings,
         db: Database,
         clock: Callable[[], datetime],
-        token: Callable[[str | None], str] | None,
+        tokens: Mapping[str, Callable[[str | None], str]],
         backoff: Callable[[int], float],
         name: str,
     ) -> None:
+        """`tokens`: the access token of each account with an app secret, by account name;
+        an attachment is downloaded through the account it was sent on."""
         self.settings, self.db, self.clock, self.name = settings, db, clock, name
         self.backoff = backoff
         self.store = MediaStore(media_folder(settings))
-        self.downloader = Downloader(settings, self.store, token) if token else None
+        self.downloaders = {
+            account.name: Downloader(
+                settings, self.store, tokens[account.name], account.api_base_url
+            )
+            for account in settings.accounts
+            if account.name in tokens
+        }
         self._idle_until = 0.0  # time.monotonic() before which an empty queue is not asked
 
     def run_once(self) -> int:
@@ -82,6 +90,7 @@ class MediaFetcher:
                 worker=self.name,
                 limit=BATCH,
             )
+            accounts = media.accounts_of(conn, [job.id for job in jobs])
         timeout = self.settings.delivery.timeout_seconds
         deadline = started + min(lease - 2 * timeout, ROUND_TIMEOUTS * timeout)
         untried: list[int] = []
@@ -89,20 +98,22 @@ class MediaFetcher:
             if time.monotonic() > deadline:
                 untried.append(job.id)
                 continue
-            self._record(self._fetch(job, deadline))
+            self._record(self._fetch(job, accounts.get(job.id), deadline))
         if untried:
             with self.db.transaction() as conn:
                 media.release(conn, untried, worker=self.name, now=self.clock())
         return len(jobs)
 
-    def _fetch(self, job: Job, deadline: float) -> Outcome:
-        if self.downloader is None:
+    def _fetch(self, job: Job, stored_account: str | None, deadline: float) -> Outcome:
+        account = self.settings.account_of(stored_account)
+        downloader = self.downloaders.get(account.name) if account else None
+        if downloader is None:
             return Outcome(job.id, media.ID_ONLY, error="no WeChat app secret configured")
         media_id = media_id_of(job)
         if media_id is None:
             return Outcome(job.id, media.FAILED, error="the attachment has no media id")
         try:
-            name, kind, size = self.downloader.fetch(media_id, deadline)
+            name, kind, size = downloader.fetch(media_id, deadline)
         except Refused as no:
             log.info("media %d refused: %s", job.id, no.reason)
             return Outcome(job.id, no.status, no.reason, None, no.content_type, no.size)
@@ -131,8 +142,8 @@ class MediaFetcher:
             self.store.delete([outcome.file])
 
     def close(self) -> None:
-        if self.downloader is not None:
-            self.downloader.close()
+        for downloader in self.downloaders.values():
+            downloader.close()
 
 
 def stored_path(settings: Settings, name: str) -> Path | None:

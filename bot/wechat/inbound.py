@@ -17,6 +17,8 @@ from xml.etree import ElementTree
 
 from handlers import Message
 
+from ..config import Account
+
 # DOCTYPE and entity declarations have no place in a WeChat message; refuse them before any
 # parser sees them (billion laughs, external entities).
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -79,6 +81,15 @@ def parse_xml_message(body: bytes) -> Message:
     if message.event in SUBSCRIBE_EVENTS:
         return replace(message, subscriptions=subscription_choices(root))
     return message
+
+
+def on_account(message: Message, account: Account | None) -> Message:
+    """The message as received on `account` (None: the first account, as for a spooled
+    message written before accounts were named): the handlers read which account and
+    community it came in on from it, and its sender is stored as that account's."""
+    if account is None or account.legacy:
+        return message
+    return replace(message, account_name=account.name, account_community=account.community)
 
 
 def _to_message(data: dict[str, Any]) -> Message:

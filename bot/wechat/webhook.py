@@ -1,4 +1,10 @@
-"""`GET/POST /wechat`: WeChat's server endpoint.
+"""`GET/POST /wechat/<name>` (and `/wechat`): WeChat's server endpoint, one per account.
+
+Each `[[accounts]]` entry is served at `/wechat/<name>`, with its own token, AES key and
+AppID; an unknown name is a 404. `/wechat` serves the deployment's account when it has exactly
+one (a config with the legacy `[wechat]` table, whose account is also `/wechat/default`); with
+several it is a 404, since a message there could not say which account it was sent to (an
+admin who left WeChat's server URL at /wechat sees the server check fail at once).
 
 Order: body size cap (Flask's MAX_CONTENT_LENGTH, 413) → signature, timestamp within
 `[wechat] max_clock_skew_seconds` of our clock (403) → plaintext refused when an
@@ -34,12 +40,19 @@ from werkzeug.datastructures import MultiDict
 
 from models.seen import record_seen
 
+from ..config import Account
 from ..conversation import Busy, Delivery, Replayed
 from ..extension import Yishiting, yishiting
 from ..spool import Spool
 from ..writelock import DatabaseBusy
-from .inbound import BadMessage, parse_xml_message
-from .protocol import InvalidSignature, signature_ok, text_reply_xml, timestamp_problem
+from .inbound import BadMessage, on_account, parse_xml_message
+from .protocol import (
+    InvalidSignature,
+    SafeMode,
+    signature_ok,
+    text_reply_xml,
+    timestamp_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +82,13 @@ def _reject(status: int, reason: str) -> Response:
     return Response(f"{reason}\n", status=status, mimetype="text/plain")
 
 
-def _spool(spool: Spool, xml: bytes, exc: Exception, delivery: Delivery) -> Response:
-    """The database could not take the message: keep it on disk and tell WeChat `success`."""
+def _spool(
+    spool: Spool, xml: bytes, exc: Exception, delivery: Delivery, account: Account
+) -> Response:
+    """The database could not take the message: keep it on disk (with the account it came
+    in on, so the replay handles it as that account's) and tell WeChat `success`."""
     try:
-        path = spool.write(xml, (delivery.timestamp, delivery.nonce))
+        path = spool.write(xml, (delivery.timestamp, delivery.nonce), account=account.stored_name)
     except OSError as error:
         why = type(exc).__name__  # never str(exc): SQL parameters hold what residents wrote
         log.error("wechat: database unavailable (%s) and spooling failed: %s", why, error)
@@ -85,16 +101,35 @@ def _spool(spool: Spool, xml: bytes, exc: Exception, delivery: Delivery) -> Resp
 
 @bp.route("/wechat", methods=["GET", "POST"])
 def wechat() -> Response:
+    """The only account's endpoint; 404 when the deployment serves several."""
     deadline = time.monotonic() + REQUEST_BUDGET
     ys = yishiting(current_app)
-    if not ys.settings.wechat.token:
-        log.error("wechat: [wechat] token is empty in the config; refusing every request")
+    accounts = ys.settings.accounts
+    if len(accounts) != 1:
+        abort(404)
+    return _serve(ys, accounts[0], deadline)
+
+
+@bp.route("/wechat/<name>", methods=["GET", "POST"])
+def wechat_account(name: str) -> Response:
+    deadline = time.monotonic() + REQUEST_BUDGET
+    ys = yishiting(current_app)
+    account = ys.settings.account(name)
+    if account is None:
+        abort(404)
+    return _serve(ys, account, deadline)
+
+
+def _serve(ys: Yishiting, account: Account, deadline: float) -> Response:
+    if not account.token:
+        log.error("wechat: %s token is empty in the config; refusing every request", account.label)
         abort(503)
+    safe_mode = ys.safe_modes.get(account.name)
     # The request's parts are read once: each `request.…` goes through Flask's context proxy.
     args, method = request.args, request.method
     body = request.get_data(cache=False) if method == "POST" else b""
     encrypted = args.get("encrypt_type", "raw").lower() == "aes"
-    refused = _untrusted(ys, args, method, encrypted)
+    refused = _untrusted(ys, account.token, safe_mode, args, method, encrypted)
     if refused:
         return _reject(403, refused)
     if method == "GET":
@@ -102,8 +137,8 @@ def wechat() -> Response:
         return Response(args.get("echostr", ""), mimetype="text/plain")
     timestamp, nonce = args["timestamp"], args["nonce"]
     try:
-        xml = _plain_xml(ys, body, encrypted, timestamp, nonce, args)
-        message = parse_xml_message(xml)
+        xml = _plain_xml(safe_mode, body, encrypted, timestamp, nonce, args)
+        message = on_account(parse_xml_message(xml), account)
     except InvalidSignature as exc:
         return _reject(403, str(exc))
     except BadMessage as exc:
@@ -123,12 +158,12 @@ def wechat() -> Response:
     except Replayed:
         return _reject(403, "timestamp and nonce already used with another message")
     except DATABASE_DOWN as exc:
-        return _spool(spool, xml, exc, delivery)
+        return _spool(spool, xml, exc, delivery, account)
     if not outcome.reply:
         return Response("success", mimetype="text/plain")
     reply = text_reply_xml(outcome.reply, to_user=message.sender, from_account=message.account)
-    if encrypted and ys.safe_mode is not None:
-        reply = ys.safe_mode.encrypt(reply, nonce, timestamp)
+    if encrypted and safe_mode is not None:
+        reply = safe_mode.encrypt(reply, nonce, timestamp)
     return Response(reply, mimetype="application/xml")
 
 
@@ -150,26 +185,32 @@ def _remember_get(ys: Yishiting, deadline: float, args: MultiDict[str, str]) -> 
 
 
 def _untrusted(
-    ys: Yishiting, args: MultiDict[str, str], method: str, encrypted: bool
+    ys: Yishiting,
+    token: str,
+    safe_mode: SafeMode | None,
+    args: MultiDict[str, str],
+    method: str,
+    encrypted: bool,
 ) -> str | None:
-    """Why the request cannot be trusted (a 403's reason), None when it can: the signature,
-    the timestamp's distance from our clock, the nonce, and in safe mode a plaintext body."""
-    settings = ys.settings.wechat
+    """Why the request cannot be trusted (a 403's reason), None when it can: the signature
+    (with the account's token), the timestamp's distance from our clock, the nonce, and in
+    safe mode a plaintext body."""
+    settings = ys.settings.wechat  # the clock skew and plaintext rules are deployment-wide
     timestamp = args.get("timestamp", "")
     nonce = args.get("nonce", "")
-    if not signature_ok(settings.token, timestamp, nonce, args.get("signature", "")):
+    if not signature_ok(token, timestamp, nonce, args.get("signature", "")):
         return "bad signature"
     now = ys.conversation.clock().timestamp()
     stale = timestamp_problem(timestamp, nonce, now, settings.max_clock_skew_seconds)
     if stale or method == "GET":
         return stale
-    if not encrypted and ys.safe_mode is not None and not settings.accept_plaintext:
+    if not encrypted and safe_mode is not None and not settings.accept_plaintext:
         return "plaintext refused: safe mode is on ([wechat] accept_plaintext)"
     return None
 
 
 def _plain_xml(
-    ys: Yishiting,
+    safe_mode: SafeMode | None,
     body: bytes,
     encrypted: bool,
     timestamp: str,
@@ -179,6 +220,6 @@ def _plain_xml(
     """The message's XML: the body, or in safe mode what it decrypts to."""
     if not encrypted:
         return body
-    if ys.safe_mode is None:
-        raise BadMessage("encrypted message but [wechat] encoding_aes_key is empty")
-    return ys.safe_mode.decrypt(body, args.get("msg_signature", ""), timestamp, nonce)
+    if safe_mode is None:
+        raise BadMessage("encrypted message but the account's encoding_aes_key is empty")
+    return safe_mode.decrypt(body, args.get("msg_signature", ""), timestamp, nonce)
