@@ -39,6 +39,7 @@ from models import (
     record_reply,
     touch_person,
 )
+from models.communities import community_id_of
 from models.inbound import drop_failed, push_late_reply
 from models.intake import Hint, hint_for
 from models.outbox import take_held
@@ -46,6 +47,7 @@ from models.seen import record_seen
 from words import clean
 
 from .classify import RuleBook, render_explanation
+from .config.accounts import STREET
 from .db import Database
 from .delivery.templates import with_held
 from .receipts import Busy as Busy
@@ -91,6 +93,8 @@ class Conversation:
         self.options = options
         self.tz = tz
         self.receipts = Receipts(db, clock)
+        # Community names of the accounts, by id once found: ids never change for a name.
+        self._community_ids: dict[str, int] = {}
 
     def handle(
         self,
@@ -147,7 +151,7 @@ class Conversation:
     ) -> Outcome:
         now = self.clock()
         classify, expected = self._classifier_for(message)
-        hint = self._hint(message.sender, expected, deadline) if expected is not None else None
+        hint = self._hint(message, expected, deadline) if expected is not None else None
         with self.db.transaction(deadline=deadline) as conn:
             if delivery is not None:
                 try:
@@ -177,13 +181,22 @@ class Conversation:
             wrote = message.kind != "event"
             day = now.astimezone(self.tz).toordinal()
             account = message.account_name or None  # "": the legacy account, stored as NULL
-            person = touch_person(conn, message.sender, now, wrote=wrote, day=day, account=account)
+            community_id = self._community_of(conn, message)
+            person = touch_person(
+                conn,
+                message.sender,
+                now,
+                wrote=wrote,
+                day=day,
+                account=account,
+                community_id=community_id,
+            )
             if wrote and self._over_limit(person):
                 reply = self._limit_notice(person)
                 record_reply(conn, inbound_id, person_id=person.id, reply=reply)
                 log.info("rate limit: %s over it, message stored only", person_tag(message.sender))
                 return Outcome(reply)
-            reply = self._dispatch(conn, message, person, now, classify, hint)
+            reply = self._dispatch(conn, message, person, now, classify, hint, community_id)
             record_reply(conn, inbound_id, person_id=person.id, reply=reply)
             if retrying is not None and reply:
                 push_late_reply(conn, key, person_id=person.id, reply=reply, now=now)
@@ -203,8 +216,10 @@ class Conversation:
         now: datetime,
         classify: Callable[[str], Classification],
         hint: Hint | None,
+        community_id: int | None,
     ) -> str | None:
-        """Route the message to its handler; the reply, with waiting pushes on top."""
+        """Route the message to its handler; the reply, with waiting pushes on top.
+        `community_id`: the community of the account it came in on (_community_of)."""
         opened: list[Session] = []  # the handler's ORM session, if it asked for one
 
         def open_session() -> Session:
@@ -222,6 +237,8 @@ class Conversation:
             options=self.options,
             tz=self.tz,
             hint=hint,
+            community_id=community_id,
+            street_account=message.account_community == STREET,
         )
         try:
             reply = self.router.dispatch(ctx)
@@ -237,6 +254,23 @@ class Conversation:
             if held:
                 reply = with_held(reply, held, more)
         return reply
+
+    def _community_of(self, conn: Connection, message: Message) -> int | None:
+        """The community of the account `message` came in on: the legacy account's is the
+        first community; a street-wide account has none (its residents say theirs)."""
+        name = message.account_community
+        if name == STREET:
+            return None
+        found = self._community_ids.get(name)
+        if found is None:
+            found = community_id_of(conn, name)
+            if found is None:
+                # check-config names it; meanwhile its residents' community comes from
+                # their household, else the first community's staff see their reports.
+                log.warning("account %s: no community named %r", message.account_name, name)
+                return None
+            self._community_ids[name] = found
+        return found
 
     def _over_limit(self, person: PersonRef) -> bool:
         """More messages this minute or today than [abuse] allows (staff never are)."""
@@ -279,7 +313,9 @@ class Conversation:
             expected = classify(text)
         return classify, expected
 
-    def _hint(self, openid: str, verdict: Classification, deadline: float | None) -> Hint | None:
+    def _hint(
+        self, message: Message, verdict: Classification, deadline: float | None
+    ) -> Hint | None:
         """Route the text as the ticket it will probably become, in a read transaction, so
         the write transaction (one writer at a time on SQLite) has less to do. Intake checks
         the hint and works it out again when it does not fit; nothing depends on it."""
@@ -287,7 +323,12 @@ class Conversation:
             with self.db.reading(deadline=deadline) as conn:  # its waits end there too
                 session = _session_on(self.db, conn)
                 try:
-                    return hint_for(session, openid=openid, verdict=verdict)
+                    return hint_for(
+                        session,
+                        openid=message.sender,
+                        verdict=verdict,
+                        community_id=self._community_of(conn, message),
+                    )
                 finally:
                     session.close()
         except SQLAlchemyError:

@@ -10,6 +10,7 @@ cap, filing) is decided by models/intake.py, as for every channel; this module o
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -23,9 +24,12 @@ from models import (
     ticket_by_number,
     topic_by_name,
 )
+from models.communities import community_names
 from models.intake import Intake, Outcome, Report, intake
 from models.lifecycle import actor_for, route_under_topic
-from models.states import CHOOSE_TOPIC
+from models.people import Role, set_community
+from models.routing import place_of
+from models.states import CHOOSE_COMMUNITY, CHOOSE_TOPIC
 from words import clean, fold, meaningful_length
 
 from . import texts
@@ -34,6 +38,9 @@ from .router import PASS, Context, Pass, Reply, Router
 router = Router("report")
 
 _PUNCTUATION = re.compile(r"[\W_]+")
+# How long a report waits for its resident to say which community: it is their first
+# report, so it waits long rather than being dropped after a short while.
+_COMMUNITY_WAIT = timedelta(days=7)
 
 
 @router.message("text")
@@ -74,9 +81,67 @@ def on_location(ctx: Context) -> Reply:
 
 def file_request(ctx: Context, text: str) -> str:
     """Take `text` in as the person's report (models/intake.py) and say what became of it."""
-    report = Report(text, "wechat", ctx.person.id, ctx.now, hint=ctx.hint)
+    if (communities := _communities_to_ask(ctx)) is not None:
+        return _ask_for_community(ctx, text, communities)
+    community_id = ctx.community_id
+    report = Report(
+        text, "wechat", ctx.person.id, ctx.now, hint=ctx.hint, community_id=community_id
+    )
     result = intake(ctx.db, report, ctx.options.intake, ctx.classify)
     return _say(ctx, result)
+
+
+def _communities_to_ask(ctx: Context) -> list[tuple[int, str]] | None:
+    """The street's communities, when a resident of a street-wide account must say which is
+    theirs before their report can go to it: their community is not known (no household
+    bound, none chosen) and the street has more than one. None: file at once."""
+    person = ctx.person
+    if not ctx.street_account or person.community_id is not None or person.role >= Role.STAFF:
+        return None
+    if place_of(ctx.db, person.id) is not None:
+        return None  # bound to a household: intake files it in the household's community
+    communities = list(community_names(ctx.db).items())
+    return communities if len(communities) > 1 else None
+
+
+def _ask_for_community(ctx: Context, text: str, communities: list[tuple[int, str]]) -> str:
+    """The CHOOSE_COMMUNITY question; the report waits in it (as written) for the answer."""
+    push_state(
+        ctx.db,
+        ctx.person.id,
+        CHOOSE_COMMUNITY,
+        {"text": text, "options": [list(pair) for pair in communities]},
+        now=ctx.now,
+        ttl=_COMMUNITY_WAIT,
+    )
+    return texts.ASK_COMMUNITY.format(options=_numbered(name for _, name in communities))
+
+
+def _numbered(names: Iterable[str]) -> str:
+    return "\n".join(f"{i} {name}" for i, name in enumerate(names, start=1))
+
+
+@router.state(CHOOSE_COMMUNITY)
+def choose_community(ctx: Context, state: ConversationState) -> Reply | Pass:
+    """A number records the community and files the waiting report there; a command goes
+    on to its handler (the report keeps waiting); other words are asked again."""
+    values: dict[str, Any] = state.values
+    options: list[list[Any]] = values["options"]
+    text = ctx.message.text or ""
+    if ctx.message.kind != "text" or ctx.router.find_command(text):
+        return PASS
+    answer = fold(text).strip()
+    if not (answer.isdigit() and answer.isascii()):
+        return texts.ASK_COMMUNITY_AGAIN.format(options=_numbered(name for _, name in options))
+    choice = int(answer)
+    if not 1 <= choice <= len(options):
+        return texts.CHOICE_OUT_OF_RANGE.format(last=len(options))
+    drop_state(ctx.db, state)
+    community_id, name = int(options[choice - 1][0]), str(options[choice - 1][1])
+    set_community(ctx.db, ctx.person.id, community_id)
+    report = Report(values["text"], "wechat", ctx.person.id, ctx.now, community_id=community_id)
+    result = intake(ctx.db, report, ctx.options.intake, ctx.classify)
+    return texts.COMMUNITY_CHOSEN.format(community=name) + "\n" + _say(ctx, result)
 
 
 def _say(ctx: Context, result: Intake) -> str:

@@ -66,6 +66,8 @@ class Context:
         options: Options | None = None,
         tz: tzinfo = UTC,
         hint: Hint | None = None,
+        community_id: int | None = None,
+        street_account: bool = False,
     ) -> None:
         self.person = person
         self.message = message
@@ -78,6 +80,10 @@ class Context:
         # The message's text routed as a new ticket before the write transaction (or None):
         # intake checks it and may save that work inside the transaction.
         self.hint = hint
+        # The account the message came in on: its community (None: a street-wide account),
+        # and whether it serves the whole street (its residents say which community).
+        self.community_id = community_id
+        self.street_account = street_account
         self.notices: list[str] = []
         self._open_session = open_session
 

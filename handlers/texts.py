@@ -68,6 +68,13 @@ TOPIC_OTHER = "好的，#{number} 已转交工作人员分类处理。回复【�
 CHOICE_OUT_OF_RANGE = "请回复 1 到 {last} 之间的数字。"
 CHOICE_LEFT = "您之前反映的 #{number} 已转交工作人员分类处理。"
 OTHER = "其他"
+# A street-wide account's resident whose community is not known yet (handlers/report.py).
+ASK_COMMUNITY = "为了把您的诉求转给对应的社区，请问您住在哪个社区？回复数字：\n{options}"
+ASK_COMMUNITY_AGAIN = (
+    "请先回复数字选择您所在的社区，选好后我们立即登记您刚才反映的问题"
+    "（这条消息请在选择后重新发送）：\n{options}"
+)
+COMMUNITY_CHOSEN = "好的，已记下您是{community}的居民。"
 NO_TOPIC = "待分类"
 
 ATTACHED = "已将{what}补充到诉求 #{number}。"

@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, select
+from sqlalchemy import Connection, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
 
 HOME_ID = 1  # the first community: see the module's docstring
+STREET_ACCOUNT = "street"  # an account's community when it serves the whole street
 NAME_MAX = 32
 DEFAULT_NAME = "本社区"
 
@@ -50,6 +51,18 @@ def check_name(name: str) -> str:
 
 def community_by_name(db: Session, name: str) -> Community | None:
     return db.scalars(select(Community).where(Community.name == name.strip())).one_or_none()
+
+
+def community_id_of(db: Session | Connection, name: str) -> int | None:
+    """The id of an Official Account's community, configured by name (bot/config/accounts.py):
+    HOME_ID for "" (the legacy single account), None for "street" (a street-wide account:
+    its residents' community is theirs to say) and for a name no community has."""
+    if not name:
+        return HOME_ID
+    if name == STREET_ACCOUNT:
+        return None
+    found = db.execute(select(Community.id).where(Community.name == name)).scalar()
+    return int(found) if found is not None else None
 
 
 def community_names(db: Session) -> dict[int, str]:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     case,
+    func,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -101,6 +102,8 @@ class PersonRef:
     # Messages written this minute and this day, this one included (0 for an event).
     sent_this_minute: int = 0
     sent_today: int = 0
+    # The person's community (models/communities.py); None: not known yet, or street staff.
+    community_id: int | None = None
 
 
 _TABLE = cast(Table, Person.__table__)
@@ -116,7 +119,12 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
     who they are and how much they have written this minute and today."""
     c = _TABLE.c
     # The account is the one the message came in on (an openid belongs to one account).
-    changes: dict[str, Any] = {"last_seen_at": bindparam("now"), "account": bindparam("account")}
+    changes: dict[str, Any] = {
+        "last_seen_at": bindparam("now"),
+        "account": bindparam("account"),
+        # A community's account gives someone whose community is not known yet its own.
+        "community_id": func.coalesce(c.community_id, bindparam("community_id")),
+    }
     if wrote:
         # A new message opens a new customer-service window with a fresh budget.
         changes["last_message_at"] = bindparam("now")
@@ -143,6 +151,7 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
             rate_day=bindparam("day"),
             rate_day_count=1 if wrote else 0,
             account=bindparam("account"),
+            community_id=bindparam("community_id"),
         )
         .on_conflict_do_update(index_elements=[_TABLE.c.openid], set_=changes)
         .returning(
@@ -153,6 +162,7 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
             _TABLE.c.held_pushes,
             _TABLE.c.rate_minute_count,
             _TABLE.c.rate_day_count,
+            _TABLE.c.community_id,
         )
     )
 
@@ -173,11 +183,13 @@ def touch_person(
     wrote: bool,
     day: int | None = None,
     account: str | None = None,
+    community_id: int | None = None,
 ) -> PersonRef:
     """The person behind `openid`, created on first contact, with their last-seen times and,
     when they `wrote`, this message counted in its minute and its `day` (a date's ordinal:
     the community's date; UTC's when not given); `account`: the [[accounts]] name the message
-    came in on (None: the first or legacy account).
+    came in on (None: the first or legacy account); `community_id`: that account's community
+    (None: a street-wide or the legacy account), given to someone whose community is not known.
 
     One upsert (INSERT ... ON CONFLICT DO UPDATE ... RETURNING), so two concurrent first
     messages from one person cannot collide, and two concurrent messages count twice.
@@ -189,10 +201,27 @@ def touch_person(
         "minute": int(now.timestamp() // 60),
         "day": day if day is not None else now.toordinal(),
         "account": account,
+        "community_id": community_id,
     }
-    [(person_id, role, following, state_expires, held, minute, today)] = statement.run(conn, params)
-    sent = (minute, today) if wrote else (0, 0)
-    return PersonRef(person_id, openid, role, following, state_expires, held, *sent)
+    [(person_id, role, following, state_expires, held, minute, today, community)] = statement.run(
+        conn, params
+    )
+    return PersonRef(
+        person_id,
+        openid,
+        role,
+        following,
+        state_expires,
+        held,
+        sent_this_minute=minute if wrote else 0,
+        sent_today=today if wrote else 0,
+        community_id=community,
+    )
+
+
+def set_community(db: Session, person_id: int, community_id: int) -> None:
+    """Record the community the person belongs to (their choice, or their household's)."""
+    db.execute(update(Person).where(Person.id == person_id).values(community_id=community_id))
 
 
 def set_following(db: Session, person_id: int, following: bool) -> None:

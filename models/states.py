@@ -24,7 +24,10 @@ RATE = "rate"  # 1 满意 2 基本满意 3 不满意 (after 办结, and the rati
 REOPEN_DETAIL = "reopen_detail"  # 不满意: what is still wrong
 FOLLOWUP = "followup"  # 回头看: 1 已解决 2 问题还在
 CHOOSE_OPTION = "vote"  # a poll's options were shown: which one (handlers/vote.py)
-STATES = (CHOOSE_TOPIC, RATE, REOPEN_DETAIL, FOLLOWUP, CHOOSE_OPTION)
+# A street-wide account's resident reported before saying which community they live in: the
+# report waits in the state for their answer (handlers/report.py).
+CHOOSE_COMMUNITY = "choose_community"
+STATES = (CHOOSE_TOPIC, RATE, REOPEN_DETAIL, FOLLOWUP, CHOOSE_OPTION, CHOOSE_COMMUNITY)
 
 
 class ConversationState(Base):

@@ -30,7 +30,8 @@ from devtools.fake_wechat import FakeWeChat
 from devtools.simulator import Signer, message_xml
 from models import InboundMessage
 
-pytest_plugins = ("desk",)  # the fast harness, without HTTP: tests/desk.py
+# tests/desk.py: the fast harness, without HTTP; tests/accounts.py: several accounts.
+pytest_plugins = ("desk", "accounts")
 
 TOKEN = "test-token-5f2c"
 # A valid 43-character EncodingAESKey (any 32 bytes, base64 without the trailing '=').

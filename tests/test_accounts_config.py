@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from accounts import ACCOUNTS, accounts_toml, multi_config
 from click.testing import CliRunner, Result
 from conftest import TOKEN, LiveServer, db_of, make_app
 from flask import Flask
 from sqlalchemy import select
-from test_accounts import ACCOUNTS, accounts_toml, multi_config
 
 from bot.cli import main
 from bot.config import ConfigError, Settings, load_settings
@@ -201,7 +201,7 @@ def test_an_accounts_community_name_maps_to_its_community_id() -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.orm import Session
 
-    from models.official_accounts import HOME_ID, community_id_of
+    from models.communities import HOME_ID, community_id_of
 
     engine = create_engine("sqlite://")
     with engine.begin() as conn:  # the community table as migration 0017 makes it
