@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .communities import HOME_ID, Community, community_by_name, community_names
 from .people import Person, Role
 from .places import Building, Grid, Household, _household_at, building_by_name, grid_by_name
 
@@ -32,6 +33,7 @@ class GridSpec:
     worker: str | None  # an openid; None: keep the current worker; "": no worker
     buildings: tuple[str, ...]
     line: int = 0
+    community: str | None = None  # the row's community column; None: the import's
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class HouseholdSpec:
     unit: str
     room: str
     line: int = 0
+    community: str | None = None
 
     @property
     def label(self) -> str:
@@ -54,8 +57,10 @@ class PlacesSpec:
 
 _TOML_LINE = re.compile(r"at line (\d+)")
 _HEADER = re.compile(r"^\s*\[\[\s*(\w+)\s*\]\]")
-_GRID_KEYS = {"name", "worker", "buildings"}
-_HOUSEHOLD_KEYS = {"building", "unit", "room"}
+# `community` (or "社区"): the row's community, by name (a file may cover several).
+_COMMUNITY_KEYS = ("community", "社区")
+_GRID_KEYS = {"name", "worker", "buildings", *_COMMUNITY_KEYS}
+_HOUSEHOLD_KEYS = {"building", "unit", "room", *_COMMUNITY_KEYS}
 
 
 class _Tables:
@@ -78,7 +83,7 @@ class _Tables:
             return 0  # written as an inline array: no header to point at
         start, end = spans[index]
         if key is not None:
-            pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+            pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
             for number in range(start + 1, end):
                 text = self.lines[number]
                 if value is not None:
@@ -113,24 +118,27 @@ def parse_places(text: str) -> PlacesSpec:
     if not raw_grids and not raw_households:
         raise PlacesFileError(0, "no [[grid]] or [[household]] tables")
     grids: list[GridSpec] = []
-    grid_of: dict[str, str] = {}  # building → the grid that lists it
+    # (community, building) → the grid that lists it: names are unique within a community
+    grid_of: dict[tuple[str | None, str], str] = {}
     for index, raw in enumerate(raw_grids):
         grid = _grid(raw, index, tables)
-        if any(g.name == grid.name for g in grids):
+        if any((g.community, g.name) == (grid.community, grid.name) for g in grids):
             raise PlacesFileError(grid.line, f"grid {grid.name!r} is listed twice")
         for building in grid.buildings:
-            if building in grid_of:
-                where = "twice in" if grid_of[building] == grid.name else "also in"
+            if (grid.community, building) in grid_of:
+                other = grid_of[grid.community, building]
+                where = "twice in" if other == grid.name else "also in"
                 raise PlacesFileError(
                     tables.line("grid", index, "buildings", building),
-                    f"building {building!r} is listed {where} grid {grid_of[building]!r}",
+                    f"building {building!r} is listed {where} grid {other!r}",
                 )
-            grid_of[building] = grid.name
+            grid_of[grid.community, building] = grid.name
         grids.append(grid)
     households: list[HouseholdSpec] = []
     for index, raw in enumerate(raw_households):
         household = _household(raw, index, tables)
-        if any(h.label == household.label for h in households):
+        same = (household.community, household.label)
+        if any((h.community, h.label) == same for h in households):
             raise PlacesFileError(household.line, f"household {household.label} is listed twice")
         households.append(household)
     return PlacesSpec(tuple(grids), tuple(households))
@@ -176,7 +184,8 @@ def _grid(raw: dict[str, Any], index: int, tables: _Tables) -> GridSpec:
             )
         names.append(building_name)
     line = tables.line("grid", index, "name")
-    return GridSpec(name, None if worker is None else worker.strip(), tuple(names), line)
+    community = _community(raw, "grid", index, tables)
+    return GridSpec(name, None if worker is None else worker.strip(), tuple(names), line, community)
 
 
 def _household(raw: dict[str, Any], index: int, tables: _Tables) -> HouseholdSpec:
@@ -195,7 +204,22 @@ def _household(raw: dict[str, Any], index: int, tables: _Tables) -> HouseholdSpe
             )
         values[key] = value
     line = tables.line("household", index, "building")
-    return HouseholdSpec(values["building"], values["unit"], values["room"], line)
+    community = _community(raw, "household", index, tables)
+    return HouseholdSpec(values["building"], values["unit"], values["room"], line, community)
+
+
+def _community(raw: dict[str, Any], kind: str, index: int, tables: _Tables) -> str | None:
+    """The row's community column (`community` or "社区"), or None when it has none."""
+    keys = [key for key in _COMMUNITY_KEYS if key in raw]
+    if not keys:
+        return None
+    value = raw[keys[0]]
+    if len(keys) > 1 or not isinstance(value, str) or not value.strip():
+        raise PlacesFileError(
+            tables.line(kind, index, keys[-1]),
+            f"[[{kind}]]: community must be one community's name (text)",
+        )
+    return value.strip()
 
 
 def _text(value: Any) -> str:
@@ -207,18 +231,29 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def import_places(db: Session, spec: PlacesSpec, now: datetime) -> list[str]:
+def import_places(
+    db: Session, spec: PlacesSpec, now: datetime, community_id: int | None = None
+) -> list[str]:
     """Make the grids, buildings and listed households of `spec`; one line per change.
 
-    Buildings a grid lists are created or moved to it; buildings it does not list are left
-    where they are. A grid's `worker` becomes staff (created if never seen); a grid without
-    a `worker` key keeps its worker, `worker = ""` removes it. Nothing is deleted. Raises
-    PlacesFileError, before changing anything, for a household in an unknown building.
+    Each row goes into its community column's community, else `community_id`, else the
+    first community. Buildings a grid lists are created or moved to it; buildings it does
+    not list are left where they are. A grid's `worker` becomes staff (created if never
+    seen); a grid without a `worker` key keeps its worker, `worker = ""` removes it.
+    Nothing is deleted. Raises PlacesFileError, before changing anything, for a row of an
+    unknown community or a household in an unknown building.
     """
-    in_file = {b for grid in spec.grids for b in grid.buildings}
-    known = set(db.scalars(select(Building.name)))
+    ids = _communities(db, spec, community_id)
+    named = community_id is not None or len(ids) > 1  # say which community each change is in
+    names = {cid: name for name, cid in ids.items() if name is not None}
+
+    def where(row: GridSpec | HouseholdSpec) -> int:
+        return ids[row.community]
+
+    in_file = {(where(grid), b) for grid in spec.grids for b in grid.buildings}
+    known = {(cid, name) for cid, name in db.execute(select(Building.community_id, Building.name))}
     for household in spec.households:
-        if household.building not in in_file | known:
+        if (where(household), household.building) not in in_file | known:
             raise PlacesFileError(
                 household.line,
                 f"household {household.label}: building {household.building!r} is in no grid "
@@ -226,23 +261,57 @@ def import_places(db: Session, spec: PlacesSpec, now: datetime) -> list[str]:
             )
     changes: list[str] = []
     for grid in spec.grids:
-        changes += _import_grid(db, grid, now)
+        cid = where(grid)
+        changes += _in(names, cid, named, _import_grid(db, grid, now, cid))
     for household in spec.households:
-        changes += _import_household(db, household)
+        cid = where(household)
+        changes += _in(names, cid, named, _import_household(db, household, cid))
     db.flush()
     return changes
 
 
-def _import_grid(db: Session, spec: GridSpec, now: datetime) -> list[str]:
+def _communities(db: Session, spec: PlacesSpec, community_id: int | None) -> dict[str | None, int]:
+    """Each community the rows name (None: the import's own) → its id; PlacesFileError for a
+    community that does not exist, or a row naming another than `community_id`."""
+    home = db.get(Community, community_id) if community_id is not None else None
+    ids: dict[str | None, int] = {None: home.id if home is not None else HOME_ID}
+    if home is not None:
+        ids[home.name] = home.id
+    rows: list[GridSpec | HouseholdSpec] = [*spec.grids, *spec.households]
+    for row in rows:
+        if row.community is None or row.community in ids:
+            continue
+        if home is not None:
+            raise PlacesFileError(
+                row.line, f"community {row.community!r} is not {home.name!r} (--community)"
+            )
+        found = community_by_name(db, row.community)
+        if found is None:
+            raise PlacesFileError(
+                row.line,
+                f"no community named {row.community!r} (add it first: yishiting community add)",
+            )
+        ids[row.community] = found.id
+    return ids
+
+
+def _in(names: dict[int, str], cid: int, named: bool, changes: list[str]) -> list[str]:
+    """The change lines, each led by its community's name when the import names one."""
+    if not named:
+        return changes
+    return [f"{names.get(cid, cid)}: {change}" for change in changes]
+
+
+def _import_grid(db: Session, spec: GridSpec, now: datetime, community_id: int) -> list[str]:
     changes: list[str] = []
-    grid = grid_by_name(db, spec.name)
+    grid = grid_by_name(db, spec.name, community_id)
     if grid is None:
-        grid = Grid(name=spec.name)
+        grid = Grid(name=spec.name, community_id=community_id)
         db.add(grid)
         db.flush()
         changes.append(f"+ grid {spec.name}")
     if spec.worker is not None:
-        worker = _ensure_staff(db, spec.worker, now, changes) if spec.worker else None
+        worker = _ensure_staff(db, spec.worker, now, changes, community_id) if spec.worker else None
         new_id = worker.id if worker is not None else None
         if grid.worker_id != new_id:
             old = db.get(Person, grid.worker_id) if grid.worker_id is not None else None
@@ -250,9 +319,9 @@ def _import_grid(db: Session, spec: GridSpec, now: datetime) -> list[str]:
             changes.append(f"~ grid {spec.name}: worker {before} → {spec.worker or '(none)'}")
             grid.worker_id = new_id
     for name in spec.buildings:
-        building = building_by_name(db, name)
+        building = building_by_name(db, name, community_id)
         if building is None:
-            db.add(Building(name=name, grid_id=grid.id))
+            db.add(Building(name=name, grid_id=grid.id, community_id=community_id))
             changes.append(f"+ building {name} (grid {spec.name})")
         elif building.grid_id != grid.id:
             old_grid = db.get(Grid, building.grid_id) if building.grid_id is not None else None
@@ -263,8 +332,11 @@ def _import_grid(db: Session, spec: GridSpec, now: datetime) -> list[str]:
     return changes
 
 
-def _ensure_staff(db: Session, openid: str, now: datetime, changes: list[str]) -> Person:
-    """The person behind `openid` as staff (level 1 unless higher), created if never seen."""
+def _ensure_staff(
+    db: Session, openid: str, now: datetime, changes: list[str], community_id: int
+) -> Person:
+    """The person behind `openid` as staff (level 1 unless higher), created if never seen;
+    one made staff here works in the grid's community (staff already keep theirs)."""
     person = db.scalars(select(Person).where(Person.openid == openid)).one_or_none()
     if person is None:
         # following=True: they may follow already (before the bot); a later unsubscribe
@@ -277,6 +349,7 @@ def _ensure_staff(db: Session, openid: str, now: datetime, changes: list[str]) -
             first_seen_at=now,
             last_seen_at=now,
             cs_sent=0,
+            community_id=community_id,
         )
         db.add(person)
         db.flush()
@@ -284,6 +357,8 @@ def _ensure_staff(db: Session, openid: str, now: datetime, changes: list[str]) -
         return person
     if person.role < Role.STAFF or person.staff_level < _LEVEL_STAFF:
         changes.append(f"~ staff {openid}: {person.role.name.lower()} → staff")
+        if person.role < Role.STAFF:
+            person.community_id = community_id  # a resident's community was where they live
         person.role = max(person.role, Role.STAFF)
         person.staff_level = max(person.staff_level, _LEVEL_STAFF)
     return person
@@ -292,8 +367,8 @@ def _ensure_staff(db: Session, openid: str, now: datetime, changes: list[str]) -
 _LEVEL_STAFF = 1  # staff.LEVEL_STAFF (staff.py imports this module, not the other way)
 
 
-def _import_household(db: Session, spec: HouseholdSpec) -> list[str]:
-    building = building_by_name(db, spec.building)
+def _import_household(db: Session, spec: HouseholdSpec, community_id: int) -> list[str]:
+    building = building_by_name(db, spec.building, community_id)
     assert building is not None  # checked by import_places
     household = _household_at(db, building, spec.unit, spec.room)
     if household is None:
@@ -312,29 +387,41 @@ class GridSummary:
     name: str | None
     worker: str | None  # openid (and name)
     buildings: tuple[tuple[str, int], ...]  # building, households known
+    community: str = ""
 
 
-def places_overview(db: Session) -> list[GridSummary]:
-    """Every grid with its worker and buildings, and the households known in each building."""
+def places_overview(db: Session, community_id: int | None = None) -> list[GridSummary]:
+    """Every grid with its worker and buildings, and the households known in each, by
+    community (only `community_id`'s when given)."""
     counts: dict[int, int] = {
         building_id: count
         for building_id, count in db.execute(
             select(Household.building_id, func.count()).group_by(Household.building_id)
         )
     }
+    names = community_names(db)
     buildings = db.scalars(select(Building).order_by(Building.name)).all()
+    grids = db.scalars(select(Grid).order_by(Grid.name)).all()
     out: list[GridSummary] = []
-    for grid in db.scalars(select(Grid).order_by(Grid.name)):
-        worker = db.get(Person, grid.worker_id) if grid.worker_id is not None else None
-        label = f"{worker.openid} ({worker.name})" if worker and worker.name else None
-        out.append(
-            GridSummary(
-                grid.name,
-                label or (worker.openid if worker else None),
-                tuple((b.name, counts.get(b.id, 0)) for b in buildings if b.grid_id == grid.id),
+    for cid, community in names.items():
+        if community_id is not None and cid != community_id:
+            continue
+        for grid in (g for g in grids if g.community_id == cid):
+            worker = db.get(Person, grid.worker_id) if grid.worker_id is not None else None
+            label = f"{worker.openid} ({worker.name})" if worker and worker.name else None
+            out.append(
+                GridSummary(
+                    grid.name,
+                    label or (worker.openid if worker else None),
+                    tuple((b.name, counts.get(b.id, 0)) for b in buildings if b.grid_id == grid.id),
+                    community,
+                )
             )
+        loose = tuple(
+            (b.name, counts.get(b.id, 0))
+            for b in buildings
+            if b.grid_id is None and b.community_id == cid
         )
-    loose = tuple((b.name, counts.get(b.id, 0)) for b in buildings if b.grid_id is None)
-    if loose:
-        out.append(GridSummary(None, None, loose))
+        if loose:
+            out.append(GridSummary(None, None, loose, community))
     return out

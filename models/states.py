@@ -24,7 +24,8 @@ RATE = "rate"  # 1 满意 2 基本满意 3 不满意 (after 办结, and the rati
 REOPEN_DETAIL = "reopen_detail"  # 不满意: what is still wrong
 FOLLOWUP = "followup"  # 回头看: 1 已解决 2 问题还在
 CHOOSE_OPTION = "vote"  # a poll's options were shown: which one (handlers/vote.py)
-STATES = (CHOOSE_TOPIC, RATE, REOPEN_DETAIL, FOLLOWUP, CHOOSE_OPTION)
+CHOOSE_BIND_COMMUNITY = "bind_community"  # 绑定: the building is in several communities
+STATES = (CHOOSE_TOPIC, RATE, REOPEN_DETAIL, FOLLOWUP, CHOOSE_OPTION, CHOOSE_BIND_COMMUNITY)
 
 
 class ConversationState(Base):
