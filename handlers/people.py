@@ -111,7 +111,7 @@ def _request(ctx: Context, address: Address, community_id: int | None) -> str:
     except UnknownBuilding:
         return texts.BIND_UNKNOWN_BUILDING.format(building=address.building.upper())
     except AmbiguousBuilding as exc:
-        return _ask_community(ctx, address, exc.community_ids)
+        return _ask_community(ctx, address, exc.building, exc.community_ids)
     place = binding.household.label
     if binding.status == APPROVED:
         return texts.BIND_ALREADY.format(place=place)
@@ -120,7 +120,9 @@ def _request(ctx: Context, address: Address, community_id: int | None) -> str:
     return texts.BIND_PENDING.format(place=place)
 
 
-def _ask_community(ctx: Context, address: Address, community_ids: list[int]) -> str:
+def _ask_community(
+    ctx: Context, address: Address, building: str, community_ids: list[int]
+) -> str:
     """The building is in several communities: which is theirs (a short numbered list)."""
     for state in ctx.pending_states():
         if state.kind == CHOOSE_BIND_COMMUNITY:
@@ -128,7 +130,7 @@ def _ask_community(ctx: Context, address: Address, community_ids: list[int]) -> 
     data = {"address": asdict(address), "communities": community_ids}
     push_state(ctx.db, ctx.person.id, CHOOSE_BIND_COMMUNITY, data, now=ctx.now, ttl=CHOOSE_TTL)
     names = community_names(ctx.db)
-    lines = [texts.BIND_WHICH_COMMUNITY.format(building=address.building.upper())]
+    lines = [texts.BIND_WHICH_COMMUNITY.format(building=building)]
     for n, community_id in enumerate(community_ids, start=1):
         lines.append(texts.BIND_COMMUNITY_LINE.format(n=n, name=names.get(community_id, "")))
     lines.append(texts.BIND_COMMUNITY_FOOTER)

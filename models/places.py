@@ -187,8 +187,8 @@ class UnknownBuilding(BindingError):
 
 
 class AmbiguousBuilding(BindingError):
-    """Several communities have a building by this name, and the person's is not known:
-    they choose one (`community_ids`, in the order to offer them)."""
+    """Several communities have a building by this name (`building`, as they call it), and
+    the person's is not known: they choose one (`community_ids`, in the order to offer)."""
 
     def __init__(self, building: str, community_ids: list[int]) -> None:
         super().__init__(f"building {building!r} is in several communities")
@@ -273,7 +273,7 @@ def _building_for(
     if not found:
         raise UnknownBuilding(name)
     if len(found) > 1:
-        raise AmbiguousBuilding(name, [b.community_id for b in found])
+        raise AmbiguousBuilding(found[0].name, [b.community_id for b in found])
     return found[0]
 
 
