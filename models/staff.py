@@ -89,6 +89,14 @@ class UnknownGrid(StaffError):
         self.name = name
 
 
+class AmbiguousGrid(UnknownGrid):
+    """No community was named, and several communities have a grid by this name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.args = (f"grid {name!r} is in several communities: name the community",)
+
+
 class StreetLevel(StaffError):
     """Level 3 is the street office's: its staff belong to no community.
 
@@ -174,10 +182,17 @@ def _resolve(
     grid_rows: list[Grid] = []
     for grid_name in dict.fromkeys(grids):
         grid = grid_by_name(db, grid_name, community_id)
+        if grid is None and community_id is None and _named_grids(db, grid_name) > 1:
+            raise AmbiguousGrid(grid_name)
         if grid is None:
             raise UnknownGrid(grid_name)
         grid_rows.append(grid)
     return topic_rows, grid_rows
+
+
+def _named_grids(db: Session, name: str) -> int:
+    """How many communities have a grid named `name`."""
+    return len(db.scalars(select(Grid.id).where(Grid.name == name)).all())
 
 
 def _make_staff(
