@@ -8,6 +8,7 @@ other community's tickets.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from bot.config import Settings
 from bot.schedule.tickets import deadlines
 from models import Person, Ticket, ticket_by_number
 from models.communities import community_by_name
+from models.privacy import ERASED_TEXT
 
 EAST, WEST = "东湖社区", "西湖社区"
 
@@ -195,3 +197,33 @@ def test_an_overdue_ticket_climbs_from_its_communitys_supervisor_to_the_street(
 def sweep(app: Flask, settings: Settings, now: datetime) -> None:
     with db_of(app).session() as session:
         deadlines(session, now, settings)
+
+
+def test_privacy_export_and_erasure_cover_every_community_a_resident_touched(
+    street: Any, config_path: Path, tmp_path: Path
+) -> None:
+    app, wechat = street
+    bind_and_approve(wechat, "o_mover", "1", "o_worker_east")
+    mover = Chat(wechat, "o_mover")
+    mover.say("楼道里的垃圾好几天没人清理了")  # #1, in 东湖
+    # They move to 西湖's 5号楼 (no other community has one): no question asked.
+    file = tmp_path / "west.toml"
+    file.write_text(PLACES.format(worker="o_worker_west").replace('"2号楼"', '"2号楼", "5号楼"'))
+    cli(config_path, "places", "import", "--community", WEST, str(file))
+    assert mover.say("绑定 5-1-101").startswith("已收到您的住址绑定申请：5号楼-1-101")  # type: ignore[union-attr]
+    listed = Chat(wechat, "o_worker_west").say("审核") or ""
+    Chat(wechat, "o_worker_west").say(f"审核 通过 {listed.split('【')[1].split('】')[0]}")
+    assert community_of(app, "o_mover") == WEST  # their approved household's community
+    mover.say("楼道灯坏了，晚上看不见路")  # #2, in 西湖
+    assert ticket(app, 1).community_id != ticket(app, 2).community_id
+
+    exported = json.loads(cli(config_path, "residents", "export", "o_mover"))
+    assert [(t["number"], t["community"]) for t in exported["tickets"]] == [(1, EAST), (2, WEST)]
+    assert (exported["binding"]["household"], exported["binding"]["community"]) == (
+        "5号楼-1-101",
+        WEST,
+    )
+
+    erased = cli(config_path, "residents", "erase", "--yes", "o_mover")
+    assert "tickets 2" in erased
+    assert {ticket(app, 1).text, ticket(app, 2).text} == {ERASED_TEXT}
