@@ -120,9 +120,7 @@ def _request(ctx: Context, address: Address, community_id: int | None) -> str:
     return texts.BIND_PENDING.format(place=place)
 
 
-def _ask_community(
-    ctx: Context, address: Address, building: str, community_ids: list[int]
-) -> str:
+def _ask_community(ctx: Context, address: Address, building: str, community_ids: list[int]) -> str:
     """The building is in several communities: which is theirs (a short numbered list)."""
     for state in ctx.pending_states():
         if state.kind == CHOOSE_BIND_COMMUNITY:
