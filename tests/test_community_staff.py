@@ -95,3 +95,16 @@ def test_a_staff_code_carries_its_community(street: Path, wechat: WeChat) -> Non
     assert listed.stdout.splitlines() == [
         f"李华  o_li  staff  level 1 (staff)  topics: -  grids: 第一网格  community: {WEST}"
     ]
+
+
+def test_a_leavers_work_goes_to_a_colleague_of_their_community_or_the_street(
+    street: Path,
+) -> None:
+    for openid, community in (("o_east", EAST), ("o_east2", EAST), ("o_west", WEST)):
+        run(street, "staff", "add", "--openid", openid, "--name", openid, "--community", community)
+    run(street, "staff", "add", "--openid", "o_zhou", "--name", "周科长", "--street")
+    refused = run(street, "staff", "remove", "o_east", "--to", "o_west")
+    assert refused.exit_code == 1
+    assert "o_west works in another community than o_east" in refused.stderr
+    assert run(street, "staff", "remove", "o_east", "--to", "o_east2").exit_code == 0
+    assert run(street, "staff", "remove", "o_east2", "--to", "o_zhou").exit_code == 0
