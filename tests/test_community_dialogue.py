@@ -165,9 +165,12 @@ def test_community_staff_cannot_see_or_act_on_the_other_communitys_ticket(street
     )
     assert "#1" in (east_worker.say("待办") or "")
     assert "#2" not in (east_worker.say("待办") or "")
+    # A ticket is handed only to its community's staff or the street's.
+    assert (west_sup.say("转派 2 东主任") or "").startswith("没有叫“东主任”的类别或工作人员。")
+    assert west_sup.say("转派 2 周科长") == "#2 已转派给周科长。"
     # The street's staff reach every community's tickets.
     assert "#2" in (Chat(wechat, "o_street").say("查询 2") or "")
-    assert Chat(wechat, "o_worker_west").say("接单 2").startswith("已接单 #2")  # type: ignore[union-attr]
+    assert Chat(wechat, "o_street").say("接单 2").startswith("已接单 #2")  # type: ignore[union-attr]
 
 
 def test_an_overdue_ticket_climbs_from_its_communitys_supervisor_to_the_street(
