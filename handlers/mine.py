@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from models import Role, Ticket, open_tickets_of, ticket_by_number
+from models import Role, Ticket, open_tickets_of
 from models.onbehalf import callback_phone, needs_callback
 from models.places import mask_phone
+from models.reach import ticket_in_reach
 from words import STATUS_NAMES, as_number
 from words.channels import CHANNEL_NAMES
 
@@ -38,9 +39,10 @@ def show_ticket(ctx: Context, args: str) -> str:
     number = as_number(args)
     if number is None:
         return texts.QUERY_USAGE
-    ticket = ticket_by_number(ctx.db, number)
-    # Someone else's ticket looks exactly like a missing one: numbers reveal nothing.
-    if ticket is None or (ticket.person_id != ctx.person.id and ctx.person.role < Role.STAFF):
+    # Someone else's ticket (another community's, for staff) looks exactly like a missing
+    # one: numbers reveal nothing.
+    ticket = ticket_in_reach(ctx.db, number, ctx.person.id)
+    if ticket is None:
         return texts.QUERY_NOT_FOUND.format(number=number)
     text = ticket.text if len(ticket.text) <= 120 else ticket.text[:119] + "…"
     lines = [

@@ -9,11 +9,14 @@ in the list: an id still means the same binding after a colleague has handled an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 
-from models import Binding, Person, Role
+from models import Binding, ConversationState, Person, Role, drop_state, push_state
+from models.communities import community_names
 from models.places import (
     APPROVED,
+    AmbiguousBuilding,
     BindingError,
     UnknownBuilding,
     approve_binding,
@@ -32,14 +35,16 @@ from models.staff import (
     redeem_code,
     reviewable_grids,
 )
+from models.states import CHOOSE_BIND_COMMUNITY
 from words import fold
 
 from . import people_texts as texts
-from .router import Context, Router
+from .router import PASS, Context, Pass, Reply, Router
 
 router = Router("people")
 
 REVIEW_PAGE = 10  # a passive reply must stay short (WeChat caps it at 2048 bytes)
+CHOOSE_TTL = timedelta(hours=1)  # how long "which community?" waits for the answer
 
 _PART = r"[0-9a-z]+"
 _DASH = r"[-–—―‐‑~/_.]"
@@ -87,6 +92,11 @@ def bind(ctx: Context, args: str) -> str:
     address = parse_address(args)
     if isinstance(address, str):
         return address
+    return _request(ctx, address, None)
+
+
+def _request(ctx: Context, address: Address, community_id: int | None) -> str:
+    """Ask for the binding, in `community_id` when the resident chose one."""
     try:
         binding = request_binding(
             ctx.db,
@@ -96,15 +106,47 @@ def bind(ctx: Context, args: str) -> str:
             address.room,
             ctx.now,
             phone=address.phone,
+            community_id=community_id,
         )
     except UnknownBuilding:
         return texts.BIND_UNKNOWN_BUILDING.format(building=address.building.upper())
+    except AmbiguousBuilding as exc:
+        return _ask_community(ctx, address, exc.building, exc.community_ids)
     place = binding.household.label
     if binding.status == APPROVED:
         return texts.BIND_ALREADY.format(place=place)
     if address.phone:
         return texts.BIND_PENDING_PHONE.format(place=place, phone=mask_phone(address.phone))
     return texts.BIND_PENDING.format(place=place)
+
+
+def _ask_community(ctx: Context, address: Address, building: str, community_ids: list[int]) -> str:
+    """The building is in several communities: which is theirs (a short numbered list)."""
+    for state in ctx.pending_states():
+        if state.kind == CHOOSE_BIND_COMMUNITY:
+            drop_state(ctx.db, state)  # the latest 绑定 is the one answered
+    data = {"address": asdict(address), "communities": community_ids}
+    push_state(ctx.db, ctx.person.id, CHOOSE_BIND_COMMUNITY, data, now=ctx.now, ttl=CHOOSE_TTL)
+    names = community_names(ctx.db)
+    lines = [texts.BIND_WHICH_COMMUNITY.format(building=building)]
+    for n, community_id in enumerate(community_ids, start=1):
+        lines.append(texts.BIND_COMMUNITY_LINE.format(n=n, name=names.get(community_id, "")))
+    lines.append(texts.BIND_COMMUNITY_FOOTER)
+    return "\n".join(lines)
+
+
+@router.state(CHOOSE_BIND_COMMUNITY)
+def community_chosen(ctx: Context, state: ConversationState) -> Reply | Pass:
+    """The answer to "which community?": its number in the list; anything else passes on."""
+    said = fold(ctx.message.text or "").strip() if ctx.message.kind == "text" else ""
+    if not (said.isascii() and said.isdigit() and len(said) < 3):
+        return PASS
+    community_ids: list[int] = state.values["communities"]
+    if not 1 <= int(said) <= len(community_ids):
+        return texts.BIND_COMMUNITY_RANGE.format(count=len(community_ids))
+    drop_state(ctx.db, state)
+    address = Address(**state.values["address"])
+    return _request(ctx, address, community_ids[int(said) - 1])
 
 
 @router.command("解绑", help=texts.HELP_UNBIND, aliases=("取消绑定",))
@@ -158,14 +200,15 @@ def _review_list(ctx: Context) -> str:
 
 
 def _reviewable(ctx: Context) -> list[tuple[Binding, Person]]:
-    """Admins and supervisors (level 2+) see every pending binding; a grid worker, their grids'."""
+    """Admins and supervisors (level 2+) see every pending binding of their community (the
+    street's: all); a grid worker, their grids'."""
     me = ctx.db.get(Person, ctx.person.id)
     if me is None:
         return []
     grids = reviewable_grids(ctx.db, me)
     if grids is None:
-        return pending_bindings(ctx.db)
-    return pending_bindings(ctx.db, grids) if grids else []
+        return pending_bindings(ctx.db, community_id=me.community_id)
+    return pending_bindings(ctx.db, grids, me.community_id) if grids else []
 
 
 @router.command("员工", help=texts.HELP_STAFF, aliases=("员工登记",))

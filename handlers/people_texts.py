@@ -21,6 +21,10 @@ BIND_UNKNOWN_BUILDING = (
     "抱歉，没有找到 {building} 号楼。请核对楼号后重新发送，格式为“楼号-单元-房号”，"
     "例如：绑定 16-2-501。\n如果楼号无误，请联系社区工作人员。"
 )
+BIND_WHICH_COMMUNITY = "{building}在以下几个社区都有，请问您住在哪个社区？请回复序号："
+BIND_COMMUNITY_LINE = "{n}. {name}"
+BIND_COMMUNITY_FOOTER = "例如回复：1"
+BIND_COMMUNITY_RANGE = "请回复 1 到 {count} 之间的序号，告诉我们您住在哪个社区。"
 BIND_PENDING = "已收到您的住址绑定申请：{place}。\n社区工作人员审核通过后会通知您，请耐心等候。"
 BIND_PENDING_PHONE = (
     "已收到您的住址绑定申请：{place}（联系电话 {phone}）。\n"

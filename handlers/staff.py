@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from models import Person, Role, Ticket, ticket_by_number
+from models import Person, Role, Ticket
 from models.lifecycle import (
     IllegalMove,
     NotYours,
@@ -29,6 +29,7 @@ from models.lifecycle import (
     resolve,
 )
 from models.onbehalf import reachable
+from models.reach import staff_community, ticket_in_reach
 from models.topics import enabled_topics
 from words import ACTION_NAMES, STATUS_NAMES, as_number, fold, when
 
@@ -72,7 +73,7 @@ def _on_ticket(
         return usage or texts.TICKET_USAGE.format(command=command)
     if needs_text and not rest:
         return usage or texts.TICKET_USAGE.format(command=command)
-    ticket = ticket_by_number(ctx.db, number)
+    ticket = ticket_in_reach(ctx.db, number, ctx.person.id)
     if ticket is None:
         return texts.TICKET_NOT_FOUND.format(number=number)
     try:
@@ -91,7 +92,7 @@ def _on_ticket(
 
 @router.command("待办", help="待办：查看我负责的诉求（工作人员）", role=Role.STAFF)
 def todo(ctx: Context, args: str) -> str:
-    tickets = open_tickets_for(ctx.db, ctx.person.id)
+    tickets = open_tickets_for(ctx.db, ctx.person.id, staff_community(ctx.db, ctx.person.id))
     if not tickets:
         return texts.TODO_EMPTY
     lines = [texts.TODO_HEADER]
@@ -179,7 +180,13 @@ def hand_over(ctx: Context, args: str) -> str:
             return texts.REASSIGNED_TOPIC.format(
                 number=ticket.number, topic=topic.name, holder=_holder(holder)
             )
-        staff = ctx.db.scalars(select(Person).where(Person.staff_level >= 1)).all()
+        # The ticket's community's staff, or the street's.
+        staff = ctx.db.scalars(
+            select(Person).where(
+                Person.staff_level >= 1,
+                or_(Person.community_id == ticket.community_id, Person.community_id.is_(None)),
+            )
+        ).all()
         person = next((p for p in staff if p.name and fold(p.name) == wanted), None)
         if person is None:
             names = "、".join(t.name for t in topics)

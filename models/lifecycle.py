@@ -486,15 +486,16 @@ def escalate(
     return False
 
 
-def open_tickets_for(db: Session, person_id: int, limit: int = 20) -> list[Ticket]:
-    """待办: the person's open tickets, the nearest deadline first."""
+def open_tickets_for(
+    db: Session, person_id: int, community_id: int | None = None, limit: int = 20
+) -> list[Ticket]:
+    """待办: the person's open tickets (of `community_id` only, when given), the nearest
+    deadline first."""
+    query = select(Ticket).where(Ticket.assignee_id == person_id, Ticket.status.in_(OPEN_STATUSES))
+    if community_id is not None:
+        query = query.where(Ticket.community_id == community_id)
     return list(
-        db.scalars(
-            select(Ticket)
-            .where(Ticket.assignee_id == person_id, Ticket.status.in_(OPEN_STATUSES))
-            .order_by(Ticket.due_at.is_(None), Ticket.due_at, Ticket.id)
-            .limit(limit)
-        )
+        db.scalars(query.order_by(Ticket.due_at.is_(None), Ticket.due_at, Ticket.id).limit(limit))
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selecti
 from .base import Base, UTCDateTime
 from .communities import HOME_ID, community_names
 from .outbox import enqueue
-from .people import Person
+from .people import Person, Role
 from .pushes import BINDING_APPROVED, BINDING_REJECTED, BINDING_REQUESTED
 
 _T = TypeVar("_T")
@@ -140,6 +140,11 @@ def find_building(db: Session, name: str, community_id: int | None = None) -> Bu
 
     Within the community when given; None: anywhere in the street, when only one community
     has a building by the best-matching name."""
+    return _only(find_buildings(db, name, community_id))
+
+
+def find_buildings(db: Session, name: str, community_id: int | None = None) -> list[Building]:
+    """Every building `name` may mean (find_building), one per community having it."""
     name = name.strip()
     bare = _SUFFIX.sub("", name) or name
     candidates = list(
@@ -151,10 +156,9 @@ def find_building(db: Session, name: str, community_id: int | None = None) -> Bu
     if community_id is not None:
         query = query.where(Building.community_id == community_id)
     by_name: dict[str, list[Building]] = {}
-    for building in db.scalars(query):
+    for building in db.scalars(query.order_by(Building.community_id)):
         by_name.setdefault(building.name, []).append(building)
-    best = next((by_name[c] for c in candidates if c in by_name), [])
-    return _only(best)
+    return next((by_name[c] for c in candidates if c in by_name), [])
 
 
 _SUFFIXES = ("号楼", "栋", "幢", "座", "号")
@@ -182,6 +186,16 @@ class UnknownBuilding(BindingError):
         self.building = building
 
 
+class AmbiguousBuilding(BindingError):
+    """Several communities have a building by this name (`building`, as they call it), and
+    the person's is not known: they choose one (`community_ids`, in the order to offer)."""
+
+    def __init__(self, building: str, community_ids: list[int]) -> None:
+        super().__init__(f"building {building!r} is in several communities")
+        self.building = building
+        self.community_ids = community_ids
+
+
 class NoBinding(BindingError):
     """The person has no binding (pending or approved) to act on."""
 
@@ -198,16 +212,21 @@ def request_binding(
     room: str,
     now: datetime,
     phone: str | None = None,
+    community_id: int | None = None,
 ) -> Binding:
     """Ask to live at building-unit-room: pending until staff approve; replaces an old one.
 
-    The household is created (unlisted) when the building is known but the household is
-    not. Asking again for the same household changes nothing but the phone. The grid's
-    worker is told of each new request.
+    The building is looked for in `community_id` (the one the person chose) when given,
+    else in the person's own community, else anywhere in the street; AmbiguousBuilding when
+    several communities have it and the person must choose. The household is created
+    (unlisted) when the building is known but the household is not. Asking again for the
+    same household changes nothing but the phone. The grid's worker is told of each new
+    request.
     """
-    found = find_building(db, building)
-    if found is None:
-        raise UnknownBuilding(building)
+    person = db.get(Person, person_id)
+    found = _building_for(db, person, building, community_id)
+    if person is not None and person.role < Role.STAFF and person.community_id is None:
+        person.community_id = found.community_id  # their choice, until a binding is approved
     household = _household_at(db, found, unit, room)
     if household is None:
         household = Household(building=found, unit=unit, room=room, listed=False)
@@ -232,7 +251,6 @@ def request_binding(
     db.flush()
     grid = found.grid
     if grid is not None and grid.worker_id is not None:
-        person = db.get(Person, person_id)
         payload = {
             "person": person.name if person is not None and person.name else None,
             "place": household.label,
@@ -241,6 +259,22 @@ def request_binding(
         }
         enqueue(db, BINDING_REQUESTED.push(grid.worker_id, **payload, now=now), now)
     return binding
+
+
+def _building_for(
+    db: Session, person: Person | None, name: str, community_id: int | None
+) -> Building:
+    """The building `person` means by `name` (request_binding says where it is looked for)."""
+    if community_id is None and person is not None and person.community_id is not None:
+        own = find_building(db, name, person.community_id)
+        if own is not None:
+            return own
+    found = find_buildings(db, name, community_id)
+    if not found:
+        raise UnknownBuilding(name)
+    if len(found) > 1:
+        raise AmbiguousBuilding(found[0].name, [b.community_id for b in found])
+    return found[0]
 
 
 def unbind(db: Session, person_id: int) -> str | None:
@@ -260,6 +294,10 @@ def approve_binding(db: Session, person_id: int, by: str, now: datetime) -> Bind
     binding.status = APPROVED
     binding.decided_at = now
     binding.decided_by = by[:64]
+    person = db.get(Person, person_id)
+    if person is not None and person.role < Role.STAFF:
+        # A resident belongs to their household's community; staff keep the one they work in.
+        person.community_id = binding.household.building.community_id
     db.flush()
     push = BINDING_APPROVED.push(
         person_id, place=binding.household.label, binding=binding.id, now=now
@@ -289,9 +327,12 @@ def _pending(db: Session, person_id: int) -> Binding:
 
 
 def pending_bindings(
-    db: Session, grid_id: int | Collection[int] | None = None
+    db: Session,
+    grid_id: int | Collection[int] | None = None,
+    community_id: int | None = None,
 ) -> list[tuple[Binding, Person]]:
-    """Pending bindings, oldest first, with who asked; only those in the grid(s) if given."""
+    """Pending bindings, oldest first, with who asked; only those in the grid(s) and the
+    community if given."""
     query = (
         select(Binding, Person)
         .join(Person, Person.id == Binding.person_id)
@@ -304,6 +345,8 @@ def pending_bindings(
         query = query.where(Building.grid_id == grid_id)
     elif grid_id is not None:
         query = query.where(Building.grid_id.in_(list(grid_id)))
+    if community_id is not None:
+        query = query.where(Building.community_id == community_id)
     return [(b, p) for b, p in db.execute(query)]
 
 

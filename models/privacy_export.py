@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from .accounts import ConsoleAccount
 from .announcements import Announcement
 from .base import Base
+from .communities import community_names
 from .inbound import InboundMessage
 from .outbox import OutboxMessage
 from .people import Person
@@ -135,7 +136,11 @@ def _binding(db: Session, pid: int) -> dict[str, Any] | None:
     binding = db.scalars(select(Binding).where(Binding.person_id == pid)).one_or_none()
     if binding is None:
         return None
-    return {**row(binding), "household": binding.household.label}
+    return {
+        **row(binding),
+        "household": binding.household.label,
+        "community": community_names(db).get(binding.household.building.community_id),
+    }
 
 
 def _tickets(db: Session, pid: int) -> list[dict[str, Any]]:
@@ -144,6 +149,8 @@ def _tickets(db: Session, pid: int) -> list[dict[str, Any]]:
         {
             **row(t),
             "topic": t.topic.name if t.topic else None,
+            # Every community the person wrote to: a street's export covers them all.
+            "community": t.community.name,
             "events": [row(e) for e in t.events],
             "attachments": [row(a) for a in t.attachments],
         }

@@ -18,6 +18,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, dele
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
+from .communities import community_names
 from .people import Person, Role
 from .places import Grid, grid_by_name, worker_grid_ids
 from .topics import Topic, topic_by_name
@@ -88,6 +89,28 @@ class UnknownGrid(StaffError):
         self.name = name
 
 
+class AmbiguousGrid(UnknownGrid):
+    """No community was named, and several communities have a grid by this name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.args = (f"grid {name!r} is in several communities: name the community",)
+
+
+class StreetLevel(StaffError):
+    """Level 3 is the street office's: its staff belong to no community.
+
+    The escalation ladder's top leaves the community ("大事不出街道"); a level-3 member of
+    a community would catch that community's escalations, and the street would never see
+    them."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "level 3 (street) staff belong to the street, not to a community: "
+            "leave out the community, or make them a community supervisor (level 2)"
+        )
+
+
 class CodeUnknown(StaffError):
     """No code like this was issued."""
 
@@ -109,14 +132,17 @@ def add_staff(
     wecom_user: str | None,
     level: int,
     now: datetime,
+    *,
+    community_id: int | None = None,
 ) -> Person:
     """Make `openid` staff (created if never seen) handling `topics` in `grids`.
 
-    Role STAFF unless already ADMIN; name and level set; the topic and grid assignments
-    replaced by these; the WeCom user id set when given (None keeps the current one).
-    Raises UnknownTopic / UnknownGrid before changing anything.
+    Role STAFF unless already ADMIN; name, level and community set (None: the street's
+    staff); the topic and grid assignments replaced by these, grids named within the
+    community; the WeCom user id set when given (None keeps the current one).
+    Raises UnknownTopic / UnknownGrid / StreetLevel before changing anything.
     """
-    topic_rows, grid_rows = _resolve(db, topics, grids, level)
+    topic_rows, grid_rows = _resolve(db, topics, grids, level, community_id)
     person = db.scalars(select(Person).where(Person.openid == openid)).one_or_none()
     if person is None:
         person = Person(
@@ -131,14 +157,22 @@ def add_staff(
         db.add(person)
         db.flush()
     _make_staff(db, person, name, topic_rows, grid_rows, wecom_user, level)
+    person.community_id = community_id
+    db.flush()
     return person
 
 
 def _resolve(
-    db: Session, topics: Sequence[str], grids: Sequence[str], level: int
+    db: Session,
+    topics: Sequence[str],
+    grids: Sequence[str],
+    level: int,
+    community_id: int | None = None,
 ) -> tuple[list[Topic], list[Grid]]:
     if level not in LEVELS:
         raise StaffError(f"level must be one of {LEVELS}, not {level}")
+    if level == LEVEL_STREET and community_id is not None:
+        raise StreetLevel()
     topic_rows: list[Topic] = []
     for topic_name in dict.fromkeys(topics):
         topic = topic_by_name(db, topic_name)
@@ -147,11 +181,18 @@ def _resolve(
         topic_rows.append(topic)
     grid_rows: list[Grid] = []
     for grid_name in dict.fromkeys(grids):
-        grid = grid_by_name(db, grid_name)
+        grid = grid_by_name(db, grid_name, community_id)
+        if grid is None and community_id is None and _named_grids(db, grid_name) > 1:
+            raise AmbiguousGrid(grid_name)
         if grid is None:
             raise UnknownGrid(grid_name)
         grid_rows.append(grid)
     return topic_rows, grid_rows
+
+
+def _named_grids(db: Session, name: str) -> int:
+    """How many communities have a grid named `name`."""
+    return len(db.scalars(select(Grid.id).where(Grid.name == name)).all())
 
 
 def _make_staff(
@@ -185,9 +226,12 @@ def issue_code(
     wecom_user: str | None,
     now: datetime,
     ttl: timedelta = CODE_TTL,
+    *,
+    community_id: int | None = None,
 ) -> str:
-    """A one-time code that makes whoever sends `员工 CODE` this staff member; kept hashed."""
-    topic_rows, grid_rows = _resolve(db, topics, grids, level)
+    """A one-time code that makes whoever sends `员工 CODE` this staff member (of
+    `community_id`; None: the street's); kept hashed."""
+    topic_rows, grid_rows = _resolve(db, topics, grids, level, community_id)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     spec = {
         "topics": [t.name for t in topic_rows],
@@ -203,6 +247,7 @@ def issue_code(
             created_at=now,
             expires_at=now + ttl,
             level=level,
+            community_id=community_id,
         )
     )
     db.flush()
@@ -224,11 +269,14 @@ def redeem_code(db: Session, person_id: int, code: str, now: datetime) -> Person
     if row.expires_at <= now:
         raise CodeExpired("the code has expired")
     spec = json.loads(row.spec)
-    topics, grids = _resolve(db, spec.get("topics", []), spec.get("grids", []), row.level)
+    topics, grids = _resolve(
+        db, spec.get("topics", []), spec.get("grids", []), row.level, row.community_id
+    )
     person = db.get(Person, person_id)
     if person is None:
         raise StaffError(f"no person {person_id}")
     _make_staff(db, person, row.name, topics, grids, spec.get("wecom_user"), row.level)
+    person.community_id = row.community_id
     row.used_at = now
     row.used_by = person_id
     db.flush()
@@ -251,15 +299,17 @@ class StaffMember:
     grids: tuple[str, ...]  # assigned (staff add) and worked (places import), without repeats
     wecom_user: str | None
     person_id: int = 0
+    community: str | None = None  # None: the street's staff
 
 
-def staff_members(db: Session) -> list[StaffMember]:
-    """Everyone with the role STAFF or ADMIN, by level then name."""
-    people = db.scalars(
-        select(Person)
-        .where(Person.role.in_((Role.STAFF, Role.ADMIN)))  # stored as names, not ranks
-        .order_by(Person.staff_level, Person.name, Person.openid)
-    ).all()
+def staff_members(db: Session, community_id: int | None = None) -> list[StaffMember]:
+    """Everyone with the role STAFF or ADMIN, by level then name; only the members of
+    `community_id` when given."""
+    query = select(Person).where(Person.role.in_((Role.STAFF, Role.ADMIN)))  # names, not ranks
+    if community_id is not None:
+        query = query.where(Person.community_id == community_id)
+    people = db.scalars(query.order_by(Person.staff_level, Person.name, Person.openid)).all()
+    communities = community_names(db)
     topics: dict[int, list[str]] = {}
     for person_id, topic in db.execute(
         select(StaffTopic.person_id, Topic.name)
@@ -283,6 +333,7 @@ def staff_members(db: Session) -> list[StaffMember]:
             tuple(sorted(grids.get(p.id, []))),
             p.wecom_user_id,
             p.id,
+            communities.get(p.community_id) if p.community_id is not None else None,
         )
         for p in people
     ]

@@ -38,6 +38,11 @@ class SamePerson(StaffError):
     """A staff member cannot hand their work to themselves."""
 
 
+class OtherCommunity(StaffError):
+    """The successor works in another community: the leaver's tickets and grids are not
+    theirs to see (a colleague of the same community, or the street's staff, may take over)."""
+
+
 @dataclass
 class Removal:
     """What `remove_staff` moved: ticket numbers, grid and topic names, console usernames."""
@@ -55,7 +60,8 @@ def remove_staff(
 ) -> Removal:
     """Hand everything `person_id` holds to `successor_id` and make them a resident again.
 
-    Raises SamePerson, or NotStaff when either is not staff; changes nothing then.
+    Raises SamePerson, NotStaff when either is not staff, or OtherCommunity when the
+    successor works in another community; changes nothing then.
     """
     if person_id == successor_id:
         raise SamePerson("a staff member cannot hand their work to themselves")
@@ -64,6 +70,11 @@ def remove_staff(
         if person is None or person.role < Role.STAFF:
             raise NotStaff(f"{person.openid if person else person_id} is not staff")
     assert leaving is not None and successor is not None
+    if successor.community_id not in (None, leaving.community_id):
+        raise OtherCommunity(
+            f"{successor.openid} works in another community than {leaving.openid}: "
+            "choose a colleague of the same community or the street's staff"
+        )
     removal = Removal(_label(leaving), _label(successor))
     removal.tickets = _hand_over_tickets(db, leaving, successor, now, tz)
     removal.grids = _move_grids(db, leaving.id, successor.id)

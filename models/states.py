@@ -27,7 +27,16 @@ CHOOSE_OPTION = "vote"  # a poll's options were shown: which one (handlers/vote.
 # A street-wide account's resident reported before saying which community they live in: the
 # report waits in the state for their answer (handlers/report.py).
 CHOOSE_COMMUNITY = "choose_community"
-STATES = (CHOOSE_TOPIC, RATE, REOPEN_DETAIL, FOLLOWUP, CHOOSE_OPTION, CHOOSE_COMMUNITY)
+CHOOSE_BIND_COMMUNITY = "bind_community"  # 绑定: the building is in several communities
+STATES = (
+    CHOOSE_TOPIC,
+    RATE,
+    REOPEN_DETAIL,
+    FOLLOWUP,
+    CHOOSE_OPTION,
+    CHOOSE_COMMUNITY,
+    CHOOSE_BIND_COMMUNITY,
+)
 
 
 class ConversationState(Base):

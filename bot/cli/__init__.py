@@ -23,6 +23,7 @@ from . import (
     rules,
     serve,
     simulate,
+    staff,
     staff_remove,
     status,
     tickets,
@@ -53,8 +54,8 @@ tickets.tickets.add_command(tickets_file.file_ticket)
 main.add_command(community.community)
 main.add_command(people.places)
 main.add_command(people.residents)
-main.add_command(people.staff)
-people.staff.add_command(staff_remove.remove)
+main.add_command(staff.staff)
+staff.staff.add_command(staff_remove.remove)
 main.add_command(report.report)
 main.add_command(delivery.worker)
 main.add_command(delivery.scheduler)

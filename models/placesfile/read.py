@@ -1,5 +1,7 @@
-"""Places files (`yishiting places import`): read a TOML list of grids, buildings and
-households, make them, and show what is known (`places list`)."""
+"""Reading a places file: TOML `[[grid]]` and `[[household]]` tables, checked line by line.
+
+A row may name its community (`community = "…"` or `"社区" = "…"`); rows without one go
+where the import puts them (write.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +9,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from .people import Person, Role
-from .places import Building, Grid, Household, _household_at, building_by_name, grid_by_name
 
 
 class PlacesFileError(ValueError):
@@ -32,6 +27,7 @@ class GridSpec:
     worker: str | None  # an openid; None: keep the current worker; "": no worker
     buildings: tuple[str, ...]
     line: int = 0
+    community: str | None = None  # the row's community column; None: the import's
 
 
 @dataclass(frozen=True)
@@ -40,6 +36,7 @@ class HouseholdSpec:
     unit: str
     room: str
     line: int = 0
+    community: str | None = None
 
     @property
     def label(self) -> str:
@@ -54,8 +51,10 @@ class PlacesSpec:
 
 _TOML_LINE = re.compile(r"at line (\d+)")
 _HEADER = re.compile(r"^\s*\[\[\s*(\w+)\s*\]\]")
-_GRID_KEYS = {"name", "worker", "buildings"}
-_HOUSEHOLD_KEYS = {"building", "unit", "room"}
+# `community` (or "社区"): the row's community, by name (a file may cover several).
+_COMMUNITY_KEYS = ("community", "社区")
+_GRID_KEYS = {"name", "worker", "buildings", *_COMMUNITY_KEYS}
+_HOUSEHOLD_KEYS = {"building", "unit", "room", *_COMMUNITY_KEYS}
 
 
 class _Tables:
@@ -78,7 +77,7 @@ class _Tables:
             return 0  # written as an inline array: no header to point at
         start, end = spans[index]
         if key is not None:
-            pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+            pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
             for number in range(start + 1, end):
                 text = self.lines[number]
                 if value is not None:
@@ -113,24 +112,27 @@ def parse_places(text: str) -> PlacesSpec:
     if not raw_grids and not raw_households:
         raise PlacesFileError(0, "no [[grid]] or [[household]] tables")
     grids: list[GridSpec] = []
-    grid_of: dict[str, str] = {}  # building → the grid that lists it
+    # (community, building) → the grid that lists it: names are unique within a community
+    grid_of: dict[tuple[str | None, str], str] = {}
     for index, raw in enumerate(raw_grids):
         grid = _grid(raw, index, tables)
-        if any(g.name == grid.name for g in grids):
+        if any((g.community, g.name) == (grid.community, grid.name) for g in grids):
             raise PlacesFileError(grid.line, f"grid {grid.name!r} is listed twice")
         for building in grid.buildings:
-            if building in grid_of:
-                where = "twice in" if grid_of[building] == grid.name else "also in"
+            if (grid.community, building) in grid_of:
+                other = grid_of[grid.community, building]
+                where = "twice in" if other == grid.name else "also in"
                 raise PlacesFileError(
                     tables.line("grid", index, "buildings", building),
-                    f"building {building!r} is listed {where} grid {grid_of[building]!r}",
+                    f"building {building!r} is listed {where} grid {other!r}",
                 )
-            grid_of[building] = grid.name
+            grid_of[grid.community, building] = grid.name
         grids.append(grid)
     households: list[HouseholdSpec] = []
     for index, raw in enumerate(raw_households):
         household = _household(raw, index, tables)
-        if any(h.label == household.label for h in households):
+        same = (household.community, household.label)
+        if any((h.community, h.label) == same for h in households):
             raise PlacesFileError(household.line, f"household {household.label} is listed twice")
         households.append(household)
     return PlacesSpec(tuple(grids), tuple(households))
@@ -176,7 +178,8 @@ def _grid(raw: dict[str, Any], index: int, tables: _Tables) -> GridSpec:
             )
         names.append(building_name)
     line = tables.line("grid", index, "name")
-    return GridSpec(name, None if worker is None else worker.strip(), tuple(names), line)
+    community = _community(raw, "grid", index, tables)
+    return GridSpec(name, None if worker is None else worker.strip(), tuple(names), line, community)
 
 
 def _household(raw: dict[str, Any], index: int, tables: _Tables) -> HouseholdSpec:
@@ -195,7 +198,22 @@ def _household(raw: dict[str, Any], index: int, tables: _Tables) -> HouseholdSpe
             )
         values[key] = value
     line = tables.line("household", index, "building")
-    return HouseholdSpec(values["building"], values["unit"], values["room"], line)
+    community = _community(raw, "household", index, tables)
+    return HouseholdSpec(values["building"], values["unit"], values["room"], line, community)
+
+
+def _community(raw: dict[str, Any], kind: str, index: int, tables: _Tables) -> str | None:
+    """The row's community column (`community` or "社区"), or None when it has none."""
+    keys = [key for key in _COMMUNITY_KEYS if key in raw]
+    if not keys:
+        return None
+    value = raw[keys[0]]
+    if len(keys) > 1 or not isinstance(value, str) or not value.strip():
+        raise PlacesFileError(
+            tables.line(kind, index, keys[-1]),
+            f"[[{kind}]]: community must be one community's name (text)",
+        )
+    return value.strip()
 
 
 def _text(value: Any) -> str:
@@ -205,136 +223,3 @@ def _text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     return value.strip() if isinstance(value, str) else ""
-
-
-def import_places(db: Session, spec: PlacesSpec, now: datetime) -> list[str]:
-    """Make the grids, buildings and listed households of `spec`; one line per change.
-
-    Buildings a grid lists are created or moved to it; buildings it does not list are left
-    where they are. A grid's `worker` becomes staff (created if never seen); a grid without
-    a `worker` key keeps its worker, `worker = ""` removes it. Nothing is deleted. Raises
-    PlacesFileError, before changing anything, for a household in an unknown building.
-    """
-    in_file = {b for grid in spec.grids for b in grid.buildings}
-    known = set(db.scalars(select(Building.name)))
-    for household in spec.households:
-        if household.building not in in_file | known:
-            raise PlacesFileError(
-                household.line,
-                f"household {household.label}: building {household.building!r} is in no grid "
-                "(list it under a [[grid]])",
-            )
-    changes: list[str] = []
-    for grid in spec.grids:
-        changes += _import_grid(db, grid, now)
-    for household in spec.households:
-        changes += _import_household(db, household)
-    db.flush()
-    return changes
-
-
-def _import_grid(db: Session, spec: GridSpec, now: datetime) -> list[str]:
-    changes: list[str] = []
-    grid = grid_by_name(db, spec.name)
-    if grid is None:
-        grid = Grid(name=spec.name)
-        db.add(grid)
-        db.flush()
-        changes.append(f"+ grid {spec.name}")
-    if spec.worker is not None:
-        worker = _ensure_staff(db, spec.worker, now, changes) if spec.worker else None
-        new_id = worker.id if worker is not None else None
-        if grid.worker_id != new_id:
-            old = db.get(Person, grid.worker_id) if grid.worker_id is not None else None
-            before = old.openid if old is not None else "(none)"
-            changes.append(f"~ grid {spec.name}: worker {before} → {spec.worker or '(none)'}")
-            grid.worker_id = new_id
-    for name in spec.buildings:
-        building = building_by_name(db, name)
-        if building is None:
-            db.add(Building(name=name, grid_id=grid.id))
-            changes.append(f"+ building {name} (grid {spec.name})")
-        elif building.grid_id != grid.id:
-            old_grid = db.get(Grid, building.grid_id) if building.grid_id is not None else None
-            before = old_grid.name if old_grid is not None else "(none)"
-            changes.append(f"~ building {name}: grid {before} → {spec.name}")
-            building.grid_id = grid.id
-    db.flush()
-    return changes
-
-
-def _ensure_staff(db: Session, openid: str, now: datetime, changes: list[str]) -> Person:
-    """The person behind `openid` as staff (level 1 unless higher), created if never seen."""
-    person = db.scalars(select(Person).where(Person.openid == openid)).one_or_none()
-    if person is None:
-        # following=True: they may follow already (before the bot); a later unsubscribe
-        # event corrects it.
-        person = Person(
-            openid=openid,
-            role=Role.STAFF,
-            staff_level=_LEVEL_STAFF,
-            following=True,
-            first_seen_at=now,
-            last_seen_at=now,
-            cs_sent=0,
-        )
-        db.add(person)
-        db.flush()
-        changes.append(f"+ staff {openid} (not seen yet)")
-        return person
-    if person.role < Role.STAFF or person.staff_level < _LEVEL_STAFF:
-        changes.append(f"~ staff {openid}: {person.role.name.lower()} → staff")
-        person.role = max(person.role, Role.STAFF)
-        person.staff_level = max(person.staff_level, _LEVEL_STAFF)
-    return person
-
-
-_LEVEL_STAFF = 1  # staff.LEVEL_STAFF (staff.py imports this module, not the other way)
-
-
-def _import_household(db: Session, spec: HouseholdSpec) -> list[str]:
-    building = building_by_name(db, spec.building)
-    assert building is not None  # checked by import_places
-    household = _household_at(db, building, spec.unit, spec.room)
-    if household is None:
-        db.add(Household(building_id=building.id, unit=spec.unit, room=spec.room, listed=True))
-        return [f"+ household {spec.label}"]
-    if not household.listed:
-        household.listed = True
-        return [f"~ household {spec.label}: listed"]
-    return []
-
-
-@dataclass(frozen=True)
-class GridSummary:
-    """A grid as `places list` shows it; `name` None for the buildings in no grid."""
-
-    name: str | None
-    worker: str | None  # openid (and name)
-    buildings: tuple[tuple[str, int], ...]  # building, households known
-
-
-def places_overview(db: Session) -> list[GridSummary]:
-    """Every grid with its worker and buildings, and the households known in each building."""
-    counts: dict[int, int] = {
-        building_id: count
-        for building_id, count in db.execute(
-            select(Household.building_id, func.count()).group_by(Household.building_id)
-        )
-    }
-    buildings = db.scalars(select(Building).order_by(Building.name)).all()
-    out: list[GridSummary] = []
-    for grid in db.scalars(select(Grid).order_by(Grid.name)):
-        worker = db.get(Person, grid.worker_id) if grid.worker_id is not None else None
-        label = f"{worker.openid} ({worker.name})" if worker and worker.name else None
-        out.append(
-            GridSummary(
-                grid.name,
-                label or (worker.openid if worker else None),
-                tuple((b.name, counts.get(b.id, 0)) for b in buildings if b.grid_id == grid.id),
-            )
-        )
-    loose = tuple((b.name, counts.get(b.id, 0)) for b in buildings if b.grid_id is None)
-    if loose:
-        out.append(GridSummary(None, None, loose))
-    return out

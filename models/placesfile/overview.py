@@ -1,0 +1,59 @@
+"""`places list`: every grid with its worker and buildings, by community."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..communities import community_names
+from ..people import Person
+from ..places import Building, Grid, Household
+
+
+@dataclass(frozen=True)
+class GridSummary:
+    """A grid as `places list` shows it; `name` None for the buildings in no grid."""
+
+    name: str | None
+    worker: str | None  # openid (and name)
+    buildings: tuple[tuple[str, int], ...]  # building, households known
+    community: str = ""
+
+
+def places_overview(db: Session, community_id: int | None = None) -> list[GridSummary]:
+    """Every grid with its worker and buildings, and the households known in each, by
+    community (only `community_id`'s when given)."""
+    counts: dict[int, int] = {
+        building_id: count
+        for building_id, count in db.execute(
+            select(Household.building_id, func.count()).group_by(Household.building_id)
+        )
+    }
+    names = community_names(db)
+    buildings = db.scalars(select(Building).order_by(Building.name)).all()
+    grids = db.scalars(select(Grid).order_by(Grid.name)).all()
+    out: list[GridSummary] = []
+    for cid, community in names.items():
+        if community_id is not None and cid != community_id:
+            continue
+        for grid in (g for g in grids if g.community_id == cid):
+            worker = db.get(Person, grid.worker_id) if grid.worker_id is not None else None
+            label = f"{worker.openid} ({worker.name})" if worker and worker.name else None
+            out.append(
+                GridSummary(
+                    grid.name,
+                    label or (worker.openid if worker else None),
+                    tuple((b.name, counts.get(b.id, 0)) for b in buildings if b.grid_id == grid.id),
+                    community,
+                )
+            )
+        loose = tuple(
+            (b.name, counts.get(b.id, 0))
+            for b in buildings
+            if b.grid_id is None and b.community_id == cid
+        )
+        if loose:
+            out.append(GridSummary(None, None, loose, community))
+    return out

@@ -1,0 +1,162 @@
+"""Making what a places file lists: grids, buildings and households, each in its community."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..communities import HOME_ID, Community, community_by_name
+from ..people import Person, Role
+from ..places import Building, Grid, Household, _household_at, building_by_name, grid_by_name
+from .read import GridSpec, HouseholdSpec, PlacesFileError, PlacesSpec
+
+
+def import_places(
+    db: Session, spec: PlacesSpec, now: datetime, community_id: int | None = None
+) -> list[str]:
+    """Make the grids, buildings and listed households of `spec`; one line per change.
+
+    Each row goes into its community column's community, else `community_id`, else the
+    first community. Buildings a grid lists are created or moved to it; buildings it does
+    not list are left where they are. A grid's `worker` becomes staff (created if never
+    seen); a grid without a `worker` key keeps its worker, `worker = ""` removes it.
+    Nothing is deleted. Raises PlacesFileError, before changing anything, for a row of an
+    unknown community or a household in an unknown building.
+    """
+    ids = _communities(db, spec, community_id)
+    named = community_id is not None or len(ids) > 1  # say which community each change is in
+    names = {cid: name for name, cid in ids.items() if name is not None}
+
+    def where(row: GridSpec | HouseholdSpec) -> int:
+        return ids[row.community]
+
+    in_file = {(where(grid), b) for grid in spec.grids for b in grid.buildings}
+    known = {(cid, name) for cid, name in db.execute(select(Building.community_id, Building.name))}
+    for household in spec.households:
+        if (where(household), household.building) not in in_file | known:
+            raise PlacesFileError(
+                household.line,
+                f"household {household.label}: building {household.building!r} is in no grid "
+                "(list it under a [[grid]])",
+            )
+    changes: list[str] = []
+    for grid in spec.grids:
+        cid = where(grid)
+        changes += _in(names, cid, named, _import_grid(db, grid, now, cid))
+    for household in spec.households:
+        cid = where(household)
+        changes += _in(names, cid, named, _import_household(db, household, cid))
+    db.flush()
+    return changes
+
+
+def _communities(db: Session, spec: PlacesSpec, community_id: int | None) -> dict[str | None, int]:
+    """Each community the rows name (None: the import's own) → its id; PlacesFileError for a
+    community that does not exist, or a row naming another than `community_id`."""
+    home = db.get(Community, community_id) if community_id is not None else None
+    ids: dict[str | None, int] = {None: home.id if home is not None else HOME_ID}
+    if home is not None:
+        ids[home.name] = home.id
+    rows: list[GridSpec | HouseholdSpec] = [*spec.grids, *spec.households]
+    for row in rows:
+        if row.community is None or row.community in ids:
+            continue
+        if home is not None:
+            raise PlacesFileError(
+                row.line, f"community {row.community!r} is not {home.name!r} (--community)"
+            )
+        found = community_by_name(db, row.community)
+        if found is None:
+            raise PlacesFileError(
+                row.line,
+                f"no community named {row.community!r} (add it first: yishiting community add)",
+            )
+        ids[row.community] = found.id
+    return ids
+
+
+def _in(names: dict[int, str], cid: int, named: bool, changes: list[str]) -> list[str]:
+    """The change lines, each led by its community's name when the import names one."""
+    if not named:
+        return changes
+    return [f"{names.get(cid, cid)}: {change}" for change in changes]
+
+
+def _import_grid(db: Session, spec: GridSpec, now: datetime, community_id: int) -> list[str]:
+    changes: list[str] = []
+    grid = grid_by_name(db, spec.name, community_id)
+    if grid is None:
+        grid = Grid(name=spec.name, community_id=community_id)
+        db.add(grid)
+        db.flush()
+        changes.append(f"+ grid {spec.name}")
+    if spec.worker is not None:
+        worker = _ensure_staff(db, spec.worker, now, changes, community_id) if spec.worker else None
+        new_id = worker.id if worker is not None else None
+        if grid.worker_id != new_id:
+            old = db.get(Person, grid.worker_id) if grid.worker_id is not None else None
+            before = old.openid if old is not None else "(none)"
+            changes.append(f"~ grid {spec.name}: worker {before} → {spec.worker or '(none)'}")
+            grid.worker_id = new_id
+    for name in spec.buildings:
+        building = building_by_name(db, name, community_id)
+        if building is None:
+            db.add(Building(name=name, grid_id=grid.id, community_id=community_id))
+            changes.append(f"+ building {name} (grid {spec.name})")
+        elif building.grid_id != grid.id:
+            old_grid = db.get(Grid, building.grid_id) if building.grid_id is not None else None
+            before = old_grid.name if old_grid is not None else "(none)"
+            changes.append(f"~ building {name}: grid {before} → {spec.name}")
+            building.grid_id = grid.id
+    db.flush()
+    return changes
+
+
+def _ensure_staff(
+    db: Session, openid: str, now: datetime, changes: list[str], community_id: int
+) -> Person:
+    """The person behind `openid` as staff (level 1 unless higher), created if never seen;
+    one made staff here works in the grid's community (staff already keep theirs)."""
+    person = db.scalars(select(Person).where(Person.openid == openid)).one_or_none()
+    if person is None:
+        # following=True: they may follow already (before the bot); a later unsubscribe
+        # event corrects it.
+        person = Person(
+            openid=openid,
+            role=Role.STAFF,
+            staff_level=_LEVEL_STAFF,
+            following=True,
+            first_seen_at=now,
+            last_seen_at=now,
+            cs_sent=0,
+            community_id=community_id,
+        )
+        db.add(person)
+        db.flush()
+        changes.append(f"+ staff {openid} (not seen yet)")
+        return person
+    if person.role < Role.STAFF or person.staff_level < _LEVEL_STAFF:
+        changes.append(f"~ staff {openid}: {person.role.name.lower()} → staff")
+        if person.role < Role.STAFF:
+            person.community_id = community_id  # a resident's community was where they live
+        person.role = max(person.role, Role.STAFF)
+        person.staff_level = max(person.staff_level, _LEVEL_STAFF)
+    return person
+
+
+_LEVEL_STAFF = 1  # staff.LEVEL_STAFF (staff.py imports this module, not the other way)
+
+
+def _import_household(db: Session, spec: HouseholdSpec, community_id: int) -> list[str]:
+    building = building_by_name(db, spec.building, community_id)
+    assert building is not None  # checked by import_places
+    household = _household_at(db, building, spec.unit, spec.room)
+    if household is None:
+        db.add(Household(building_id=building.id, unit=spec.unit, room=spec.room, listed=True))
+        return [f"+ household {spec.label}"]
+    if not household.listed:
+        household.listed = True
+        return [f"~ household {spec.label}: listed"]
+    return []
