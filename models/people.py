@@ -122,8 +122,12 @@ def _upsert(dialect: Any, *, wrote: bool) -> Any:
     changes: dict[str, Any] = {
         "last_seen_at": bindparam("now"),
         "account": bindparam("account"),
-        # A community's account gives someone whose community is not known yet its own.
-        "community_id": func.coalesce(c.community_id, bindparam("community_id")),
+        # A community's account gives a resident whose community is not known yet its own;
+        # staff keep theirs (None: the street's staff).
+        "community_id": case(
+            (c.role == Role.RESIDENT, func.coalesce(c.community_id, bindparam("community_id"))),
+            else_=c.community_id,
+        ),
     }
     if wrote:
         # A new message opens a new customer-service window with a fresh budget.
