@@ -185,8 +185,10 @@ def issue_code(
     wecom_user: str | None,
     now: datetime,
     ttl: timedelta = CODE_TTL,
+    community_id: int | None = None,
 ) -> str:
-    """A one-time code that makes whoever sends `员工 CODE` this staff member; kept hashed."""
+    """A one-time code that makes whoever sends `员工 CODE` this staff member (of
+    `community_id`; None: the street's); kept hashed."""
     topic_rows, grid_rows = _resolve(db, topics, grids, level)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     spec = {
@@ -203,6 +205,7 @@ def issue_code(
             created_at=now,
             expires_at=now + ttl,
             level=level,
+            community_id=community_id,
         )
     )
     db.flush()

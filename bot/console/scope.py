@@ -14,13 +14,14 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from models import Community, Scope
+from models import Community, Person, Scope
 from models.communities import community_names
 from models.scoping import AnySelect, by_person
 from models.scoping import scoped as scoped_in
+from models.staff import StaffMember, staff_members
 
 from .access import current_scope
 
@@ -52,6 +53,18 @@ def in_scope(community_id: int | None, *, change: bool = False, street_wide: boo
             abort(403)
         return
     abort(404)
+
+
+def staff_in_scope(db: Session, *, street_staff: bool = False) -> list[StaffMember]:
+    """The staff members the account manages: its community's (`street_staff`: and the
+    street's, who take what leaves a community); a street account: everyone."""
+    members = staff_members(db)
+    scope = current_scope()
+    if scope.street:
+        return members
+    query = scoped(select(Person.id), Person.community_id, street_wide=street_staff)
+    ids = set(db.scalars(query))
+    return [m for m in members if m.person_id in ids]
 
 
 def street_only(view: F) -> F:
