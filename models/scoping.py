@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
-from .communities import Scope
+from .communities import HOME_ID, Scope
 from .inbound import InboundMessage
 from .outbox import OutboxMessage
 from .people import Person
 from .places import Binding, Building, Household
 
-AnySelect = TypeVar("AnySelect", bound="Select[Any]")
+AnySelect = TypeVar("AnySelect", bound="Select[*tuple[Any, ...]]")
 
 
 def scoped(
@@ -45,13 +45,12 @@ def person_community(db: Session, person_id: int | None) -> int | None:
 
 def binding_community(db: Session, binding: Binding) -> int:
     """A binding's community: that of its household's building."""
-    return int(
-        db.scalar(
-            select(Building.community_id)
-            .join(Household, Household.building_id == Building.id)
-            .where(Household.id == binding.household_id)
-        )
+    community_id = db.scalar(
+        select(Building.community_id)
+        .join(Household, Household.building_id == Building.id)
+        .where(Household.id == binding.household_id)
     )
+    return community_id if community_id is not None else HOME_ID
 
 
 def outbox_community(db: Session, message: OutboxMessage) -> int | None:
@@ -62,17 +61,3 @@ def outbox_community(db: Session, message: OutboxMessage) -> int | None:
 def inbound_community(db: Session, message: InboundMessage) -> int | None:
     """A received message's community: its sender's."""
     return person_community(db, message.person_id)
-
-
-def person_ids_in(scope: Scope) -> Select[tuple[int]] | None:
-    """The ids of the scope's people, as a subquery for `column.in_(...)` (None: the street,
-    no filter). Rows tied to a person (outbox, messages) are filtered through it."""
-    if scope.community_id is None:
-        return None
-    return select(Person.id).where(Person.community_id == scope.community_id)
-
-
-def by_person(query: AnySelect, column: ColumnElement[Any] | Any, scope: Scope) -> AnySelect:
-    """`query` limited to rows whose person (`column`) is in the scope's community."""
-    ids = person_ids_in(scope)
-    return query if ids is None else query.where(column.in_(ids))

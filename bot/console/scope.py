@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from models import Community, Person, Scope
 from models.communities import community_names
-from models.scoping import AnySelect, by_person
+from models.scoping import AnySelect
 from models.scoping import scoped as scoped_in
 from models.staff import StaffMember, staff_members
 
@@ -33,11 +33,6 @@ def scoped(
 ) -> AnySelect:
     """`query` limited to the signed-in account's community (a street account: unchanged)."""
     return scoped_in(query, column, current_scope(), street_wide=street_wide)
-
-
-def scoped_by_person(query: AnySelect, column: ColumnElement[Any] | Any) -> AnySelect:
-    """`query` limited to rows whose person (`column`) is in the account's community."""
-    return by_person(query, column, current_scope())
 
 
 def in_scope(community_id: int | None, *, change: bool = False, street_wide: bool = False) -> None:
