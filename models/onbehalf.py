@@ -81,8 +81,10 @@ def resident_for(
     (in `community`'s households when given)."""
     if openid:
         person = db.scalars(select(Person).where(Person.openid == openid)).one_or_none()
-        if person is None:
-            raise OnBehalfError("unknown_openid", openid)
+        if person is None or (
+            community is not None and person.community_id not in (None, community)
+        ):
+            raise OnBehalfError("unknown_openid", openid)  # another community's: not here
         return person
     if not phone:
         return None

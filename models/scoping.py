@@ -61,3 +61,13 @@ def outbox_community(db: Session, message: OutboxMessage) -> int | None:
 def inbound_community(db: Session, message: InboundMessage) -> int | None:
     """A received message's community: its sender's."""
     return person_community(db, message.person_id)
+
+
+def by_person(query: AnySelect, column: ColumnElement[Any] | Any, scope: Scope) -> AnySelect:
+    """`query` limited to rows whose person (`column`) is of the scope's community (the
+    street: unchanged). Rows tied to a person (outbox, messages) are scoped through it."""
+    if scope.community_id is None:
+        return query
+    return query.where(
+        column.in_(select(Person.id).where(Person.community_id == scope.community_id))
+    )

@@ -27,6 +27,7 @@ from models import (
 )
 from models.accounts import create_account
 from models.communities import add_community
+from models.places import mask_openid
 from models.outbox import DEAD, OutboxMessage
 from models.pushes import NOTICE
 
@@ -101,6 +102,8 @@ def build(db: Session, tag: str, name: str, base: int, now: datetime) -> Side:
     staff = person(f"o-{tag}-staff-{base}", texts["staff"], Role.STAFF, 1)
     resident = person(f"o-{tag}-resident-{base}", texts["resident"], Role.RESIDENT)
     side.staff, side.resident = staff.id, resident.id
+    side.texts += [p.openid for p in (staff, resident)]
+    side.texts += [mask_openid(p.openid) for p in (staff, resident)]
     grid = Grid(name=texts["grid"], community_id=community.id, worker_id=staff.id)
     db.add(grid)
     db.flush()
@@ -133,7 +136,9 @@ def build(db: Session, tag: str, name: str, base: int, now: datetime) -> Side:
     db.add(ticket)
     db.flush()
     attachment = Attachment(
-        ticket_id=ticket.id, kind="image", data=json.dumps({"label": texts["ticket"]}),
+        ticket_id=ticket.id,
+        kind="image",
+        data=json.dumps({"label": texts["ticket"]}),
         created_at=now,
     )
     db.add(attachment)
@@ -184,7 +189,12 @@ def build(db: Session, tag: str, name: str, base: int, now: datetime) -> Side:
     )
     db.flush()
     side.binding, side.attachment, side.inbound = binding.id, attachment.id, inbound.id
-    side.ticket, side.poll, side.outbox, side.account = ticket.number, poll.number, outbox.id, account.id
+    side.ticket, side.poll, side.outbox, side.account = (
+        ticket.number,
+        poll.number,
+        outbox.id,
+        account.id,
+    )
     return side
 
 

@@ -145,7 +145,9 @@ def recipes(a: Side, b: Side) -> dict[str, list[Visit]]:
                 },
             )
         ],
-        "console_people.account_role": [Visit("POST", {"account_id": b.account}, {"role": "viewer"})],
+        "console_people.account_role": [
+            Visit("POST", {"account_id": b.account}, {"role": "viewer"})
+        ],
         "console_people.account_link": [Visit("POST", {"account_id": b.account}, {"person": ""})],
         "console_people.account_community": [
             Visit("POST", {"account_id": b.account}, {"community": str(a.community_id)})
@@ -162,7 +164,10 @@ def leaks(body: str, b: Side, sent: tuple[str, ...] = ()) -> list[str]:
     """What of B's a response shows (what the request itself sent may be echoed: a form
     shown again with its error says what was typed, not what B has)."""
     found = [text for text in b.texts if text in body and not any(text in s for s in sent)]
-    found += [n for n in b.numbers if re.search(re.escape(n) + r"(?!\d)", body)]
+    for number in b.numbers:
+        echoed = any(number.endswith(("#" + s, "/" + s)) for s in sent)
+        if not echoed and re.search(re.escape(number) + r"(?!\d)", body):
+            found.append(number)
     return found
 
 
@@ -215,8 +220,9 @@ def b_state(app: Flask, b: Side) -> tuple[Any, ...]:
             db.get(InboundMessage, b.inbound).status,  # type: ignore[union-attr]
             db.get(Binding, b.binding).status,  # type: ignore[union-attr]
             (account.role, account.person_id, account.community_id),
+            db.scalar(select(func.count()).where(ConsoleAccount.community_id == b.community_id)),
             db.scalar(
-                select(func.count()).where(ConsoleAccount.community_id == b.community_id)
+                select(func.count()).where(OutboxMessage.person_id.in_([b.resident, b.staff]))
             ),
         )
 
@@ -362,7 +368,15 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
         "inbound list": [[], ["--failed", "--json"]],
         "outbox list": [[], ["--status", DEAD, "--json"]],
         "outbox retry": [[str(b.outbox)], ["--all-dead"]],
-        "admin create": [["--username", "甲cli", "--password", PASSWORD]],
+        "admin create": [
+            ["--username", "甲cli", "--password", PASSWORD, "--openid", f"o-乙-staff-{b.ticket}"]
+        ],
+        "notify": [
+            ["--all", "甲 通知"],
+            ["--to", f"o-乙-resident-{b.ticket}", "甲 通知"],
+            ["--grid", f"乙网格{b.ticket}", "甲 通知"],
+            ["--building", f"乙楼{b.ticket}", "甲 通知"],
+        ],
     }
 
 
