@@ -27,8 +27,8 @@ from models import (
 )
 from models.accounts import create_account
 from models.communities import add_community
-from models.places import mask_openid
 from models.outbox import DEAD, OutboxMessage
+from models.places import mask_openid
 from models.pushes import NOTICE
 
 PASSWORD = "correct-horse-battery"
