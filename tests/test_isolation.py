@@ -301,7 +301,9 @@ def test_street_admin_sees_both_communities(
     only_b = admin_client.get(f"/admin/tickets?community={b.community_id}")
     assert b.texts[5] in only_b.get_data(as_text=True)
     assert a.texts[5] not in only_b.get_data(as_text=True)
-    assert admin_client.get(f"/admin/tickets/{b.ticket}").status_code == 200
+    ticket_page = admin_client.get(f"/admin/tickets/{b.ticket}")
+    assert ticket_page.status_code == 200
+    assert "乙社区" in ticket_page.get_data(as_text=True)  # which community it is in
     assert admin_client.get(f"/admin/polls/{b.poll}").status_code == 200
 
 
@@ -426,3 +428,25 @@ def test_another_communitys_number_is_not_found_like_a_missing_one(
     assert theirs.output.replace(str(getattr(b, number)), "N") == missing.output.replace(
         "99999", "N"
     )
+
+
+def test_filing_for_a_resident_lands_in_the_accounts_community_or_the_street_chosen_one(
+    app: Flask, sides: tuple[Side, Side], admin_of_a: FlaskClient, admin_client: FlaskClient
+) -> None:
+    a, b = sides
+
+    def file(client: FlaskClient, text: str, community: int, building: str) -> Any:
+        token = csrf_token_of(client.get("/admin/tickets/new"))
+        form = {"channel": "patrol", "text": text, "building": building, "csrf_token": token}
+        return client.post("/admin/tickets/new", data={**form, "community": str(community)})
+
+    assert file(admin_of_a, "甲 巡查发现井盖松动", b.community_id, "").status_code == 303
+    refused = file(admin_of_a, "甲 巡查发现井盖松动2", b.community_id, f"乙楼{b.ticket}")
+    assert refused.status_code == 400  # B's building is not one of A's
+    street_form = admin_client.get("/admin/tickets/new").get_data(as_text=True)
+    assert "甲社区" in street_form and "乙社区" in street_form  # the street chooses
+    assert file(admin_client, "街道 巡查发现路灯不亮", b.community_id, "").status_code == 303
+    with db_of(app).session(read_only=True) as db:
+        where = dict(db.execute(select(Ticket.text, Ticket.community_id)).all())
+    assert where["甲 巡查发现井盖松动"] == a.community_id
+    assert where["街道 巡查发现路灯不亮"] == b.community_id

@@ -186,6 +186,7 @@ def show(number: int) -> str:
         in_scope(detail.ticket.community_id)
         scope = current_scope()
         options = choices(db, scope) if current_user.may(ConsoleRole.STAFF) else None
+        communities = communities_shown(db)
         return render_template(
             "console/ticket.html",
             title=f"诉求 #{number}",
@@ -204,6 +205,7 @@ def show(number: int) -> str:
             attachment_names=ATTACHMENT_NAMES,
             channels=CHANNEL_NAMES,
             callback_results=CALLBACK_RESULTS,
+            communities=communities,
         )
 
 
