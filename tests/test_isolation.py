@@ -25,7 +25,15 @@ from isolation_data import PASSWORD, Side, two_communities
 from sqlalchemy import func, select
 
 from bot.cli import main
-from models import Binding, ConsoleAccount, InboundMessage, Poll, Ticket, TicketEvent
+from models import (
+    Binding,
+    ConsoleAccount,
+    InboundMessage,
+    Poll,
+    StaffCode,
+    Ticket,
+    TicketEvent,
+)
 from models.outbox import DEAD, OutboxMessage
 
 # Routes of other parts of issue #16, not yet scoped on this branch: the lead removes each entry
@@ -338,6 +346,20 @@ def test_community_admin_makes_accounts_of_its_own_community_only(
         data={"csrf_token": token, "community": ""},
     )
     assert moved.status_code == 403  # only the street moves accounts between communities
+
+
+def test_community_admins_staff_codes_make_staff_of_its_community(
+    app: Flask, sides: tuple[Side, Side], admin_of_a: FlaskClient
+) -> None:
+    a, b = sides
+    answer = admin_of_a.get("/admin/people/code")
+    page = answer.get_data(as_text=True)
+    assert f"甲网格{a.ticket}" in page and f"乙网格{b.ticket}" not in page  # its own grids
+    form = {"name": "甲新人", "level": "1", "days": "7", "csrf_token": csrf_token_of(answer)}
+    assert admin_of_a.post("/admin/people/code", data=form).status_code == 200
+    with db_of(app).session(read_only=True) as db:
+        code = db.scalars(select(StaffCode).where(StaffCode.name == "甲新人")).one()
+        assert code.community_id == a.community_id
 
 
 # --- the CLI -----------------------------------------------------------------------------
