@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -65,137 +66,145 @@ class Side:
         ]
 
 
-def build(db: Session, tag: str, name: str, base: int, now: datetime) -> Side:
-    """One community named `name`; its texts carry `tag`; its numbers start at `base`."""
-    side = Side(name)
-    community, _ = add_community(db, name, now)
-    side.community_id = community.id
-    texts = {
-        "grid": f"{tag}网格{base}",
-        "building": f"{tag}楼{base}",
-        "resident": f"{tag}居民{base}",
-        "staff": f"{tag}网格员{base}",
-        "ticket": f"{tag}社区的路灯坏了{base}",
-        "poll": f"{tag}社区加装电梯议题{base}",
-        "inbound": f"{tag}社区失败消息{base}",
-        "account": f"{tag}admin{base}",
-        "outcome": f"{tag}处理结果{base}",
-    }
-    side.texts = [name, *texts.values()]
+class Maker:
+    """Writes one community's rows; its texts carry `tag`, its numbers start at `base`."""
 
-    def person(openid: str, person_name: str, role: Role, level: int = 0) -> Person:
-        row = Person(
-            openid=openid,
-            role=role,
-            following=True,
-            first_seen_at=now,
-            last_seen_at=now,
-            cs_sent=0,
-            name=person_name,
-            staff_level=level,
-            community_id=community.id,
-        )
-        db.add(row)
-        db.flush()
+    def __init__(self, db: Session, tag: str, name: str, base: int, now: datetime) -> None:
+        self.db, self.tag, self.base, self.now = db, tag, base, now
+        self.side = Side(name)
+        self.side.community_id = add_community(db, name, now)[0].id
+        self.texts = {
+            "grid": f"{tag}网格{base}",
+            "building": f"{tag}楼{base}",
+            "resident": f"{tag}居民{base}",
+            "staff": f"{tag}网格员{base}",
+            "ticket": f"{tag}社区的路灯坏了{base}",
+            "poll": f"{tag}社区加装电梯议题{base}",
+            "inbound": f"{tag}社区失败消息{base}",
+            "account": f"{tag}admin{base}",
+        }
+        self.side.texts = [name, *self.texts.values()]
+
+    def add(self, row: Any) -> Any:
+        self.db.add(row)
+        self.db.flush()
         return row
 
-    staff = person(f"o-{tag}-staff-{base}", texts["staff"], Role.STAFF, 1)
-    resident = person(f"o-{tag}-resident-{base}", texts["resident"], Role.RESIDENT)
-    side.staff, side.resident = staff.id, resident.id
-    side.texts += [p.openid for p in (staff, resident)]
-    side.texts += [mask_openid(p.openid) for p in (staff, resident)]
-    grid = Grid(name=texts["grid"], community_id=community.id, worker_id=staff.id)
-    db.add(grid)
-    db.flush()
-    building = Building(name=texts["building"], community_id=community.id, grid_id=grid.id)
-    db.add(building)
-    db.flush()
-    household = Household(building_id=building.id, unit="1", room=str(base), listed=True)
-    db.add(household)
-    db.flush()
-    side.grid, side.building, side.household = grid.id, building.id, household.id
-    binding = Binding(
-        person_id=resident.id, household_id=household.id, phone="13800000000", created_at=now
-    )
-    db.add(binding)
-    ticket = Ticket(
-        number=base,
-        person_id=resident.id,
-        text=texts["ticket"],
-        community_id=community.id,
-        text_key=f"key-{base}",
-        status="new",
-        created_at=now,
-        updated_at=now,
-        grid_id=grid.id,
-        building_id=building.id,
-        place=texts["building"],
-        assignee_id=staff.id,
-        due_at=now + timedelta(days=1),
-    )
-    db.add(ticket)
-    db.flush()
-    attachment = Attachment(
-        ticket_id=ticket.id,
-        kind="image",
-        data=json.dumps({"label": texts["ticket"]}),
-        created_at=now,
-    )
-    db.add(attachment)
-    poll = Poll(
-        number=base + 1,
-        title=texts["poll"],
-        options_json=json.dumps([f"{tag}同意", f"{tag}反对"], ensure_ascii=False),
-        community_id=community.id,
-        opens_at=now - timedelta(hours=1),
-        closes_at=now + timedelta(days=3),
-        status="open",
-        created_at=now,
-    )
-    db.add(poll)
-    inbound = InboundMessage(
-        dedupe_key=f"dedupe-{tag}-{base}",
-        openid=resident.openid,
-        person_id=resident.id,
-        kind="text",
-        content=texts["inbound"],
-        received_at=now,
-        status="failed",
-        error="RuntimeError",
-    )
-    db.add(inbound)
-    db.flush()
-    push = NOTICE.push(resident.id, announcement=base, text=texts["ticket"])
-    outbox = OutboxMessage(
-        kind=push.kind,
-        person_id=resident.id,
-        payload=dict(push.payload),
-        dedupe_key=push.dedupe_key,
-        status=DEAD,
-        attempts=10,
-        next_attempt_at=now,
-        created_at=now,
-        last_error="gone",
-    )
-    db.add(outbox)
-    account = create_account(
-        db,
-        texts["account"],
-        hash_password(PASSWORD),
-        ConsoleRole.ADMIN,
-        now,
-        staff,
-        community.id,
-    )
-    db.flush()
-    side.binding, side.attachment, side.inbound = binding.id, attachment.id, inbound.id
-    side.ticket, side.poll, side.outbox, side.account = (
-        ticket.number,
-        poll.number,
-        outbox.id,
-        account.id,
-    )
-    return side
+    def person(self, kind: str, role: Role, level: int = 0) -> Person:
+        openid = f"o-{self.tag}-{kind}-{self.base}"
+        self.side.texts += [openid, mask_openid(openid)]
+        return self.add(
+            Person(
+                openid=openid,
+                role=role,
+                following=True,
+                first_seen_at=self.now,
+                last_seen_at=self.now,
+                cs_sent=0,
+                name=self.texts[kind],
+                staff_level=level,
+                community_id=self.side.community_id,
+            )
+        )
+
+    def people_and_places(self) -> None:
+        side, community = self.side, self.side.community_id
+        side.staff = self.person("staff", Role.STAFF, 1).id
+        side.resident = self.person("resident", Role.RESIDENT).id
+        side.grid = self.add(
+            Grid(name=self.texts["grid"], community_id=community, worker_id=side.staff)
+        ).id
+        building = Building(name=self.texts["building"], community_id=community, grid_id=side.grid)
+        side.building = self.add(building).id
+        household = Household(building_id=side.building, unit="1", room=str(self.base))
+        side.household = self.add(household).id
+        binding = Binding(
+            person_id=side.resident,
+            household_id=side.household,
+            phone="13800000000",
+            created_at=self.now,
+        )
+        side.binding = self.add(binding).id
+
+    def ticket_and_poll(self) -> None:
+        side, now = self.side, self.now
+        ticket = Ticket(
+            number=self.base,
+            person_id=side.resident,
+            text=self.texts["ticket"],
+            community_id=side.community_id,
+            text_key=f"key-{self.base}",
+            status="new",
+            created_at=now,
+            updated_at=now,
+            grid_id=side.grid,
+            building_id=side.building,
+            place=self.texts["building"],
+            assignee_id=side.staff,
+            due_at=now + timedelta(days=1),
+        )
+        side.ticket = self.add(ticket).number
+        data = json.dumps({"label": self.texts["ticket"]}, ensure_ascii=False)
+        attachment = Attachment(ticket_id=ticket.id, kind="image", data=data, created_at=now)
+        side.attachment = self.add(attachment).id
+        poll = Poll(
+            number=self.base + 1,
+            title=self.texts["poll"],
+            options_json=json.dumps([f"{self.tag}同意", f"{self.tag}反对"], ensure_ascii=False),
+            community_id=side.community_id,
+            opens_at=now - timedelta(hours=1),
+            closes_at=now + timedelta(days=3),
+            status="open",
+            created_at=now,
+        )
+        side.poll = self.add(poll).number
+
+    def messages_and_account(self) -> None:
+        side, now = self.side, self.now
+        inbound = InboundMessage(
+            dedupe_key=f"dedupe-{self.tag}-{self.base}",
+            openid=f"o-{self.tag}-resident-{self.base}",
+            person_id=side.resident,
+            kind="text",
+            content=self.texts["inbound"],
+            received_at=now,
+            status="failed",
+            error="RuntimeError",
+        )
+        side.inbound = self.add(inbound).id
+        push = NOTICE.push(side.resident, announcement=self.base, text=self.texts["ticket"])
+        outbox = OutboxMessage(
+            kind=push.kind,
+            person_id=side.resident,
+            payload=dict(push.payload),
+            dedupe_key=push.dedupe_key,
+            status=DEAD,
+            attempts=10,
+            next_attempt_at=now,
+            created_at=now,
+            last_error="gone",
+        )
+        side.outbox = self.add(outbox).id
+        staff = self.db.get(Person, side.staff)
+        account = create_account(
+            self.db,
+            self.texts["account"],
+            hash_password(PASSWORD),
+            ConsoleRole.ADMIN,
+            now,
+            staff,
+            side.community_id,
+        )
+        side.account = account.id
+
+
+def build(db: Session, tag: str, name: str, base: int, now: datetime) -> Side:
+    """One community named `name`; its texts carry `tag`; its numbers start at `base`."""
+    maker = Maker(db, tag, name, base, now)
+    maker.people_and_places()
+    maker.ticket_and_poll()
+    maker.messages_and_account()
+    return maker.side
 
 
 def two_communities(db: Session) -> tuple[Side, Side]:

@@ -19,7 +19,7 @@ import click
 import pytest
 from click.testing import CliRunner
 from conftest import console_login, csrf_token_of, db_of
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from isolation_data import PASSWORD, Side, two_communities
 from sqlalchemy import func, select
@@ -184,7 +184,9 @@ def console_endpoints(app: Flask) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(("/admin", "/simulator")):
-            out.setdefault(rule.endpoint, set()).update(rule.methods - {"HEAD", "OPTIONS"})
+            out.setdefault(rule.endpoint, set()).update(
+                (rule.methods or set()) - {"HEAD", "OPTIONS"}
+            )
     return out
 
 
@@ -260,9 +262,8 @@ def test_community_admin_reaches_none_of_another_communitys_rows_in_the_console(
     problems = []
     for endpoint, visit in visits(app, a, b):
         with app.test_request_context():
-            from flask import url_for
-
-            url = url_for(endpoint, **visit.ids, **visit.query)
+            values: dict[str, Any] = {**visit.ids, **visit.query}
+            url = url_for(endpoint, **values)
         if visit.method == "GET":
             answer = admin_of_a.get(url)
         else:
