@@ -229,7 +229,7 @@ def b_state(app: Flask, b: Side) -> tuple[Any, ...]:
             db.get(OutboxMessage, b.outbox).status,  # type: ignore[union-attr]
             db.get(InboundMessage, b.inbound).status,  # type: ignore[union-attr]
             db.get(Binding, b.binding).status,  # type: ignore[union-attr]
-            (account.role, account.person_id, account.community_id),
+            (account.role, account.person_id, account.community_id, account.password_hash),
             db.scalar(select(func.count()).where(ConsoleAccount.community_id == b.community_id)),
             db.scalar(
                 select(func.count()).where(OutboxMessage.person_id.in_([b.resident, b.staff]))
@@ -396,6 +396,7 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
         "admin create": [
             ["--username", "甲cli", "--password", PASSWORD, "--openid", f"o-乙-staff-{b.ticket}"]
         ],
+        "admin password": [[f"乙admin{b.ticket}", "--password", "甲-new-password"]],
         "notify": [
             ["--all", "甲 通知"],
             ["--to", f"o-乙-resident-{b.ticket}", "甲 通知"],

@@ -13,7 +13,7 @@ from models import ConsoleRole, Person
 from models.accounts import AccountError, account_by_username, count_accounts, create_account
 
 from ..db import Database
-from .common import config_option, scope_of, settings_from
+from .common import community_option, config_option, scope_of, settings_from
 
 FIRST_ADMIN = "admin"
 MIN_PASSWORD = 8
@@ -115,14 +115,17 @@ def create(
     confirmation_prompt=True,
     help="At least 8 characters (asked for when not given).",
 )
-def password(config_path: str | None, username: str, password: str) -> None:
+@community_option
+def password(config_path: str | None, username: str, password: str, community: str | None) -> None:
     """Set USERNAME's password; prints `password changed for USERNAME`."""
     settings = settings_from(config_path)
     db = Database(settings)
     try:
         with db.session() as session:
             account = account_by_username(session, username)
-            if account is None:
+            # With --community: another community's (or a street) account is not found.
+            scope = scope_of(session, community)
+            if account is None or not scope.owns(account.community_id):
                 raise click.ClickException(f"no console account named {username}")
             account.password_hash = _hash(_check_password(password))
     finally:
