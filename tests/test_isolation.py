@@ -18,13 +18,14 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import console_login, csrf_token_of, db_of
+from conftest import Clock, console_login, csrf_token_of, db_of, make_app
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from isolation_data import PASSWORD, Side, two_communities
 from sqlalchemy import func, select
 
 from bot.cli import main
+from bot.config import Settings
 from models import (
     Binding,
     ConsoleAccount,
@@ -256,6 +257,29 @@ def visits(app: Flask, a: Side, b: Side) -> Iterator[tuple[str, Visit]]:
 def test_community_admin_reaches_none_of_another_communitys_rows_in_the_console(
     app: Flask, sides: tuple[Side, Side], admin_of_a: FlaskClient
 ) -> None:
+    walk_console(app, sides, admin_of_a)
+
+
+def test_the_console_walk_on_postgresql(
+    settings: Settings, clock: Clock, postgres_cluster: Any
+) -> None:
+    """The same walk on PostgreSQL, where the scoped queries run as the real deployment's."""
+    pg = make_app(
+        settings.replace(app={"database_url": postgres_cluster.new_database()}), clock=clock
+    )
+    try:
+        with db_of(pg).session() as session:
+            sides = two_communities(session)
+        client = pg.test_client()
+        assert console_login(client, "甲admin7101", PASSWORD).status_code == 303
+        walk_console(pg, sides, client)
+    finally:
+        db_of(pg).dispose()
+
+
+def walk_console(app: Flask, sides: tuple[Side, Side], admin_of_a: FlaskClient) -> None:
+    """Every console route as A's admin against B's rows: 403/404, none of B's data shown,
+    none of B's rows changed."""
     a, b = sides
     before = b_state(app, b)
     token = csrf_token_of(admin_of_a.get("/admin/tickets"))
