@@ -50,7 +50,7 @@ def _page(db: Session, errors: list[str] | None = None, form: dict[str, str] | N
         "console/accounts.html",
         title="控制台账号",
         accounts=accounts,
-        staff=staff_in_scope(db, street_staff=scope.street),
+        staff=staff_in_scope(db),
         roles=texts.ROLE_LABELS,
         # A street admin sees and chooses every account's community; a community's admin
         # works within its own.
