@@ -50,14 +50,13 @@ def in_scope(community_id: int | None, *, change: bool = False, street_wide: boo
     abort(404)
 
 
-def staff_in_scope(db: Session, *, street_staff: bool = False) -> list[StaffMember]:
-    """The staff members the account manages: its community's (`street_staff`: and the
-    street's, who take what leaves a community); a street account: everyone."""
+def staff_in_scope(db: Session) -> list[StaffMember]:
+    """The staff members the account manages: its community's; a street account: everyone."""
     members = staff_members(db)
     scope = current_scope()
     if scope.street:
         return members
-    query = scoped(select(Person.id), Person.community_id, street_wide=street_staff)
+    query = scoped(select(Person.id), Person.community_id)
     ids = set(db.scalars(query))
     return [m for m in members if m.person_id in ids]
 
