@@ -141,7 +141,9 @@ def create_account(
     role: ConsoleRole,
     now: datetime,
     person: Person | None = None,
+    community_id: int | None = None,
 ) -> ConsoleAccount:
+    """A new account; `community_id` the community it works in (None: the street office)."""
     username = username.strip()
     if not username or len(username) > USERNAME_MAX or any(c.isspace() for c in username):
         raise AccountError("a username is 1–64 characters without spaces")
@@ -152,6 +154,7 @@ def create_account(
         password_hash=password_hash,
         role=role.label,
         person_id=person.id if person else None,
+        community_id=community_id,
         created_at=now,
     )
     db.add(account)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
 from .outbox import enqueue
+from .people import Person
 from .prepared import Prepared
 from .pushes import INBOUND_REPLY
 
@@ -163,14 +164,20 @@ def push_late_reply(
 _IS_FAILED = text("inbound_message.status = 'failed'")
 
 
-def failed_messages(db: Session, limit: int = 200) -> list[InboundMessage]:
-    """Messages whose handling failed, newest first (the console and `inbound list`)."""
+def failed_messages(
+    db: Session, limit: int = 200, community_id: int | None = None
+) -> list[InboundMessage]:
+    """Messages whose handling failed, newest first (the console and `inbound list`); from
+    the people of `community_id` only, when given."""
     query = (
         select(InboundMessage)
         .where(_IS_FAILED)
         .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
         .limit(limit)
     )
+    if community_id is not None:
+        people = select(Person.id).where(Person.community_id == community_id)
+        query = query.where(InboundMessage.person_id.in_(people))
     return list(db.scalars(query))
 
 

@@ -25,7 +25,7 @@ from words import clean, fold
 from .intake import Intake, Policy, Report, intake
 from .lifecycle import Actor
 from .people import Person, Role
-from .places import APPROVED, Binding, approved_binding, find_building
+from .places import APPROVED, Binding, Building, Household, approved_binding, find_building
 from .rules import Classification
 from .tickets import Ticket
 
@@ -58,6 +58,9 @@ class OnBehalf:
     phone: str | None = None
     building: str | None = None
     openid: str | None = None
+    # The community it is filed in (the filing account's, or the street's choice): the
+    # building is looked up there, and so is a resident found by phone. None: anywhere.
+    community_id: int | None = None
 
 
 def normalize_phone(raw: str) -> str:
@@ -71,20 +74,28 @@ def normalize_phone(raw: str) -> str:
     return phone
 
 
-def resident_for(db: Session, *, openid: str | None, phone: str | None) -> Person | None:
-    """The resident a report is for: by openid, else by a phone bound to exactly one person."""
+def resident_for(
+    db: Session, *, openid: str | None, phone: str | None, community: int | None = None
+) -> Person | None:
+    """The resident a report is for: by openid, else by a phone bound to exactly one person
+    (in `community`'s households when given)."""
     if openid:
         person = db.scalars(select(Person).where(Person.openid == openid)).one_or_none()
-        if person is None:
-            raise OnBehalfError("unknown_openid", openid)
+        if person is None or (
+            community is not None and person.community_id not in (None, community)
+        ):
+            raise OnBehalfError("unknown_openid", openid)  # another community's: not here
         return person
     if not phone:
         return None
-    owners = set(
-        db.scalars(
-            select(Binding.person_id).where(Binding.phone == phone, Binding.status == APPROVED)
+    query = select(Binding.person_id).where(Binding.phone == phone, Binding.status == APPROVED)
+    if community is not None:
+        query = (
+            query.join(Household, Household.id == Binding.household_id)
+            .join(Building, Building.id == Household.building_id)
+            .where(Building.community_id == community)
         )
-    )
+    owners = set(db.scalars(query))
     return db.get(Person, owners.pop()) if len(owners) == 1 else None
 
 
@@ -108,11 +119,11 @@ def _report(db: Session, request: OnBehalf) -> Report:
     phone = normalize_phone(request.phone) if request.phone and request.phone.strip() else None
     building_id = None
     if request.building and request.building.strip():
-        building = find_building(db, request.building)
+        building = find_building(db, request.building, request.community_id)
         if building is None:
             raise OnBehalfError("unknown_building", request.building.strip())
         building_id = building.id
-    resident = resident_for(db, openid=request.openid, phone=phone)
+    resident = resident_for(db, openid=request.openid, phone=phone, community=request.community_id)
     if resident is None and phone is None and request.channel in NEEDS_CONTACT:
         raise OnBehalfError("no_contact")
     return Report(
@@ -123,6 +134,7 @@ def _report(db: Session, request: OnBehalf) -> Report:
         filed_by=request.filed_by,
         phone=phone,
         building_id=building_id,
+        community_id=request.community_id,
     )
 
 

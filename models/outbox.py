@@ -305,17 +305,27 @@ def cancel_for(db: Session, person_id: int, reason: str = "cancelled") -> int:
     return int(cast(CursorResult[Any], outcome).rowcount)
 
 
-def list_outbox(db: Session, *, status: str | None = None, limit: int = 100) -> list[OutboxMessage]:
+def _of_community(query: Any, community_id: int | None) -> Any:
+    """Rows for the people of `community_id` (None: every row). A broadcast has no person:
+    it is the street's (models/scoping.py)."""
+    if community_id is None:
+        return query
+    people = select(Person.id).where(Person.community_id == community_id)
+    return query.where(OutboxMessage.person_id.in_(people))
+
+
+def list_outbox(
+    db: Session, *, status: str | None = None, limit: int = 100, community_id: int | None = None
+) -> list[OutboxMessage]:
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status is not None:
         query = query.where(OutboxMessage.status == status)
-    return list(db.scalars(query))
+    return list(db.scalars(_of_community(query, community_id)))
 
 
-def counts_by_status(db: Session) -> dict[str, int]:
-    rows = db.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    ).all()
+def counts_by_status(db: Session, community_id: int | None = None) -> dict[str, int]:
+    query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    rows = db.execute(_of_community(query, community_id)).all()
     return {status: int(count) for status, count in rows}
 
 
@@ -333,7 +343,12 @@ class OutboxRow:
 
 
 def outbox_page(
-    db: Session, statuses: Sequence[str], *, before_id: int | None = None, limit: int = 50
+    db: Session,
+    statuses: Sequence[str],
+    *,
+    before_id: int | None = None,
+    limit: int = 50,
+    community_id: int | None = None,
 ) -> list[OutboxRow]:
     """Rows in these states, newest first, older than `before_id` (keyset paging)."""
     query = (
@@ -345,14 +360,18 @@ def outbox_page(
     )
     if before_id is not None:
         query = query.where(OutboxMessage.id < before_id)
+    query = _of_community(query, community_id)
     return [OutboxRow(m, openid, name) for m, openid, name in db.execute(query)]
 
 
-def retry_all_dead(db: Session, now: datetime) -> int:
-    """Put every dead row back in the queue, due now, with a fresh count of tries."""
+def retry_all_dead(db: Session, now: datetime, community_id: int | None = None) -> int:
+    """Put every dead row (of `community_id`'s people, when given) back in the queue, due
+    now, with a fresh count of tries."""
+    query = update(_TABLE).where(_TABLE.c.status == DEAD)
+    if community_id is not None:
+        people = select(Person.id).where(Person.community_id == community_id)
+        query = query.where(_TABLE.c.person_id.in_(people))
     outcome = db.execute(
-        update(_TABLE)
-        .where(_TABLE.c.status == DEAD)
-        .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None)
+        query.values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None)
     )
     return int(cast(CursorResult[Any], outcome).rowcount)

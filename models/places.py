@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
@@ -360,14 +360,22 @@ def worker_grid_ids(db: Session, person_id: int) -> list[int]:
 
 
 def pending_page(
-    db: Session, *, offset: int = 0, limit: int = 50
+    db: Session, *, offset: int = 0, limit: int = 50, community_id: int | None = None
 ) -> tuple[list[tuple[Binding, Person]], int]:
-    """One page of pending bindings, oldest first, with who asked, and how many are pending."""
-    total = db.scalar(select(func.count()).select_from(Binding).where(Binding.status == PENDING))
+    """One page of pending bindings, oldest first, with who asked, and how many are pending
+    (in the households of `community_id` when given)."""
+
+    def pending(query: Any) -> Any:
+        query = query.where(Binding.status == PENDING)
+        if community_id is None:
+            return query
+        in_community = select(Household.id).join(Building, Building.id == Household.building_id)
+        in_community = in_community.where(Building.community_id == community_id)
+        return query.where(Binding.household_id.in_(in_community))
+
+    total = db.scalar(pending(select(func.count()).select_from(Binding)))
     rows = db.execute(
-        select(Binding, Person)
-        .join(Person, Person.id == Binding.person_id)
-        .where(Binding.status == PENDING)
+        pending(select(Binding, Person).join(Person, Person.id == Binding.person_id))
         .options(selectinload(Binding.household).selectinload(Household.building))
         .order_by(Binding.created_at, Binding.id)
         .offset(offset)
@@ -400,8 +408,9 @@ class GridCount:
         return sum(b.residents for b in self.buildings)
 
 
-def grid_counts(db: Session) -> list[GridCount]:
-    """Every grid with its worker and buildings, and the households and residents in each."""
+def grid_counts(db: Session, community_id: int | None = None) -> list[GridCount]:
+    """Every grid with its worker and buildings, and the households and residents in each
+    (those of `community_id` when given)."""
     households: dict[int, int] = {
         building: count
         for building, count in db.execute(
@@ -424,7 +433,12 @@ def grid_counts(db: Session) -> list[GridCount]:
         )
     }
     by_grid: dict[int | None, list[BuildingCount]] = {}
-    for building in db.scalars(select(Building).order_by(Building.name)):
+    buildings = select(Building).order_by(Building.name)
+    grids = select(Grid).order_by(Grid.name)
+    if community_id is not None:
+        buildings = buildings.where(Building.community_id == community_id)
+        grids = grids.where(Grid.community_id == community_id)
+    for building in db.scalars(buildings):
         count = BuildingCount(
             building.name, households.get(building.id, 0), residents.get(building.id, 0)
         )
@@ -433,7 +447,7 @@ def grid_counts(db: Session) -> list[GridCount]:
         GridCount(
             g.name, workers.get(g.worker_id) if g.worker_id else None, tuple(by_grid.get(g.id, ()))
         )
-        for g in db.scalars(select(Grid).order_by(Grid.name))
+        for g in db.scalars(grids)
     ]
     if by_grid.get(None):
         out.append(GridCount(None, None, tuple(by_grid[None])))

@@ -13,7 +13,7 @@ from models import ConsoleRole, Person
 from models.accounts import AccountError, account_by_username, count_accounts, create_account
 
 from ..db import Database
-from .common import config_option, settings_from
+from .common import community_option, config_option, scope_of, settings_from
 
 FIRST_ADMIN = "admin"
 MIN_PASSWORD = 8
@@ -63,18 +63,31 @@ def admin() -> None:
     show_default=True,
 )
 @click.option("--openid", help="Link a staff member's WeChat identity: their acts are theirs.")
+@click.option(
+    "--community",
+    metavar="NAME",
+    help="The community the account works in (sees and acts on that community only); "
+    "without it, a street account (every community).",
+)
 def create(
-    config_path: str | None, username: str, password: str, role: str, openid: str | None
+    config_path: str | None,
+    username: str,
+    password: str,
+    role: str,
+    openid: str | None,
+    community: str | None,
 ) -> None:
     """Create a console account; prints `account USERNAME (ROLE) created`."""
     settings = settings_from(config_path)
     db = Database(settings)
     try:
         with db.session() as session:
+            scope = scope_of(session, community)
             person = None
             if openid:
                 person = session.scalar(select(Person).where(Person.openid == openid))
-                if person is None:
+                # A community's account acts as one of its own staff (or the street's).
+                if person is None or not scope.covers(person.community_id):
                     raise click.ClickException(f"no person with openid {openid}")
             create_account(
                 session,
@@ -83,12 +96,13 @@ def create(
                 ConsoleRole.parse(role),
                 datetime.now(UTC),
                 person,
+                scope.community_id,
             )
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         db.dispose()
-    click.echo(f"account {username} ({role}) created")
+    click.echo(f"account {username} ({role}) created")  # unchanged: scripts read this line
 
 
 @admin.command("password")
@@ -101,14 +115,17 @@ def create(
     confirmation_prompt=True,
     help="At least 8 characters (asked for when not given).",
 )
-def password(config_path: str | None, username: str, password: str) -> None:
+@community_option
+def password(config_path: str | None, username: str, password: str, community: str | None) -> None:
     """Set USERNAME's password; prints `password changed for USERNAME`."""
     settings = settings_from(config_path)
     db = Database(settings)
     try:
         with db.session() as session:
             account = account_by_username(session, username)
-            if account is None:
+            # With --community: another community's (or a street) account is not found.
+            scope = scope_of(session, community)
+            if account is None or not scope.owns(account.community_id):
                 raise click.ClickException(f"no console account named {username}")
             account.password_hash = _hash(_check_password(password))
     finally:

@@ -13,12 +13,13 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Binding, Building, Grid, Household, Person, announce
-from models.outbox import STATUSES, counts_by_status, list_outbox, retry
+from models import Announcement, Binding, Building, Grid, Household, Person, Scope, announce
+from models.outbox import STATUSES, OutboxMessage, counts_by_status, list_outbox, retry
 from models.places import APPROVED
+from models.scoping import outbox_community, scoped
 
 from ..db import Database
-from .common import choose_account, config_option, settings_from
+from .common import choose_account, community_option, config_option, scope_of, settings_from
 from .serve import safe_start
 
 log = logging.getLogger(__name__)
@@ -85,12 +86,17 @@ def outbox() -> None:
 @click.option("--status", type=click.Choice(STATUSES), help="Only rows in this state.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one row each.")
-def list_command(config_path: str | None, status: str | None, limit: int, as_json: bool) -> None:
+@community_option
+def list_command(
+    config_path: str | None, status: str | None, limit: int, as_json: bool, community: str | None
+) -> None:
     """The newest pushes (all, or in one state), with their tries and last error."""
     db = Database(settings_from(config_path))
     with db.session(read_only=True) as session:
-        rows = list_outbox(session, status=status, limit=limit)
-        counts = counts_by_status(session)
+        # With --community: the pushes to that community's people only.
+        community_id = scope_of(session, community).community_id
+        rows = list_outbox(session, status=status, limit=limit, community_id=community_id)
+        counts = counts_by_status(session, community_id)
         wanted = {r.person_id for r in rows if r.person_id}
         openids = {
             person_id: openid
@@ -129,15 +135,27 @@ def list_command(config_path: str | None, status: str | None, limit: int, as_jso
 @config_option
 @click.argument("ids", nargs=-1, type=click.IntRange(min=1))
 @click.option("--all-dead", is_flag=True, help="Every dead row.")
-def retry_command(config_path: str | None, ids: tuple[int, ...], all_dead: bool) -> None:
+@community_option
+def retry_command(
+    config_path: str | None, ids: tuple[int, ...], all_dead: bool, community: str | None
+) -> None:
     """Put dead (or held) rows ID... back in the queue, due now, with fresh tries."""
     if not ids and not all_dead:
         raise click.UsageError("name the rows to retry (IDs) or pass --all-dead")
     db = Database(settings_from(config_path))
     with db.session() as session:
-        chosen = list(ids)
+        scope = scope_of(session, community)
+        # Another community's rows are left alone, and counted as "do not exist" below.
+        chosen = [
+            row.id
+            for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+            if scope.street or outbox_community(session, row) == scope.community_id
+        ]
         if all_dead:
-            chosen += [r.id for r in list_outbox(session, status="dead", limit=1_000_000)]
+            dead = list_outbox(
+                session, status="dead", limit=1_000_000, community_id=scope.community_id
+            )
+            chosen += [r.id for r in dead]
         count = retry(session, chosen, datetime.now(UTC))
     db.dispose()
     click.echo(f"{count} pushes queued again")
@@ -162,6 +180,7 @@ def retry_command(config_path: str | None, ids: tuple[int, ...], all_dead: bool)
     help="Only the audience's followers of this account ([[accounts]] name); without it each "
     "person gets the notice through the account they follow.",
 )
+@community_option
 @click.argument("text")
 def notify(
     config_path: str | None,
@@ -172,6 +191,7 @@ def notify(
     broadcast: bool,
     key: str | None,
     account_name: str | None,
+    community: str | None,
     text: str,
 ) -> None:
     """Announce TEXT (通知) to residents: one push each; prints how many were queued."""
@@ -187,13 +207,18 @@ def notify(
     account = choose_account(settings, account_name) if account_name else None
     db = Database(settings)
     with db.session() as session:
+        # With --community: that community's people, grids and buildings only (a person of
+        # another community is an unknown openid), and the notice is the community's.
+        scope = scope_of(session, community)
         if everyone:
-            people = list(session.scalars(select(Person).where(Person.following.is_(True))))
+            query = select(Person).where(Person.following.is_(True))
+            people = list(session.scalars(scoped(query, Person.community_id, scope)))
             audience = "all"
         elif grids or buildings:
-            people, audience = _residents_of(session, grids, buildings)
+            people, audience = _residents_of(session, grids, buildings, scope)
         else:
-            people = list(session.scalars(select(Person).where(Person.openid.in_(to_openids))))
+            query = select(Person).where(Person.openid.in_(to_openids))
+            people = list(session.scalars(scoped(query, Person.community_id, scope)))
             missing = sorted(set(to_openids) - {p.openid for p in people})
             if missing:
                 raise click.ClickException(
@@ -213,6 +238,9 @@ def notify(
             key=key,
             broadcast=broadcast and len(people) >= 2,
         )
+        notice = session.get(Announcement, result.announcement_id)
+        if notice is not None and notice.community_id is None:
+            notice.community_id = scope.community_id
     db.dispose()
     skipped = result.recipients - result.queued
     click.echo(
@@ -223,9 +251,10 @@ def notify(
 
 
 def _residents_of(
-    session: Session, grids: tuple[str, ...], buildings: tuple[str, ...]
+    session: Session, grids: tuple[str, ...], buildings: tuple[str, ...], scope: Scope
 ) -> tuple[list[Person], str]:
-    """The people bound (and approved) to households in these grids or buildings."""
+    """The people bound (and approved) to households in these grids or buildings (of the
+    scope's community)."""
     query = (
         select(Person)
         .join(Binding, Binding.person_id == Person.id)
@@ -233,13 +262,16 @@ def _residents_of(
         .join(Building, Building.id == Household.building_id)
         .where(Binding.status == APPROVED)
     )
+    query = scoped(query, Building.community_id, scope)
     if grids:
-        known = set(session.scalars(select(Grid.name).where(Grid.name.in_(grids))))
+        names = scoped(select(Grid.name), Grid.community_id, scope)
+        known = set(session.scalars(names.where(Grid.name.in_(grids))))
         missing, kind = sorted(set(grids) - known), "grid"
         query = query.join(Grid, Grid.id == Building.grid_id).where(Grid.name.in_(grids))
         audience = "grid:" + ",".join(sorted(grids))
     else:
-        known = set(session.scalars(select(Building.name).where(Building.name.in_(buildings))))
+        names = scoped(select(Building.name), Building.community_id, scope)
+        known = set(session.scalars(names.where(Building.name.in_(buildings))))
         missing, kind = sorted(set(buildings) - known), "building"
         query = query.where(Building.name.in_(buildings))
         audience = "building:" + ",".join(sorted(buildings))

@@ -10,11 +10,13 @@ import click
 from sqlalchemy import select
 
 from models import InboundMessage
+from models.communities import Scope
 from models.inbound import failed_messages
 from models.places import mask_openid
+from models.scoping import by_person
 
 from ..db import Database
-from .common import config_option, settings_from
+from .common import community_option, config_option, scope_of, settings_from
 
 
 @click.group()
@@ -27,16 +29,22 @@ def inbound() -> None:
 @click.option("--failed", is_flag=True, help="Only messages whose handling failed.")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--json", "as_json", is_flag=True, help="One JSON array (UTF-8) on stdout.")
-def list_messages(config_path: str | None, failed: bool, limit: int, as_json: bool) -> None:
+@community_option
+def list_messages(
+    config_path: str | None, failed: bool, limit: int, as_json: bool, community: str | None
+) -> None:
     """Time, sender (masked), kind, status and error class of each message."""
     settings = settings_from(config_path)
     db = Database(settings)
     try:
         with db.session(read_only=True) as session:
+            # With --community: the messages of that community's people only.
+            community_id = scope_of(session, community).community_id
             if failed:
-                rows = failed_messages(session, limit)
+                rows = failed_messages(session, limit, community_id)
             else:
                 query = select(InboundMessage).order_by(InboundMessage.id.desc()).limit(limit)
+                query = by_person(query, InboundMessage.person_id, Scope(community_id))
                 rows = list(session.scalars(query))
             items = [_item(row) for row in rows]
     finally:

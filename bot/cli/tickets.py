@@ -142,20 +142,29 @@ def _print_ticket(data: dict[str, Any], tz: tzinfo) -> None:
         click.echo(f"  {_local(event['at'], tz)}  {event['action']}  {actor}{change}{note}")
 
 
+def ticket_in_scope(session: Session, number: int, community: str | None) -> Ticket:
+    """Ticket #number; with --community, a ticket of another community is not found either
+    (the same message and exit status as a number nobody has: it does not say it exists)."""
+    ticket = ticket_by_number(session, number)
+    if ticket is None or not scope_of(session, community).covers(ticket.community_id):
+        raise click.ClickException(f"no ticket #{number}")
+    return ticket
+
+
 @tickets.command("show")
 @config_option
 @click.argument("number", type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def show(config_path: str | None, number: int, as_json: bool) -> None:
+@community_option
+def show(config_path: str | None, number: int, as_json: bool, community: str | None) -> None:
     """Show ticket #NUMBER and its timeline."""
     settings = settings_from(config_path)
     db = Database(settings)
-    with db.session(read_only=True) as session:
-        ticket = ticket_by_number(session, number)
-        data = ticket_json(ticket) if ticket is not None else None
-    db.dispose()
-    if data is None:
-        raise click.ClickException(f"no ticket #{number}")
+    try:
+        with db.session(read_only=True) as session:
+            data = ticket_json(ticket_in_scope(session, number, community))
+    finally:
+        db.dispose()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
@@ -269,7 +278,8 @@ def list_tickets(
 @config_option
 @click.argument("number", type=click.IntRange(min=1))
 @click.argument("topic")
-def retopic(config_path: str | None, number: int, topic: str) -> None:
+@community_option
+def retopic(config_path: str | None, number: int, topic: str, community: str | None) -> None:
     """Put ticket #NUMBER under TOPIC and mark the topic confirmed (labeled data).
 
     An open ticket is routed afresh under the topic (assignee, deadline, push); a closed one
@@ -278,9 +288,7 @@ def retopic(config_path: str | None, number: int, topic: str) -> None:
     db = Database(settings)
     holder = None
     with db.session() as session:
-        ticket = ticket_by_number(session, number)
-        if ticket is None:
-            raise click.ClickException(f"no ticket #{number}")
+        ticket = ticket_in_scope(session, number, community)
         found = topic_by_name(session, topic)
         if found is None:
             raise click.ClickException(f"no topic named {topic!r}")
@@ -310,16 +318,19 @@ def retopic(config_path: str | None, number: int, topic: str) -> None:
     help="Only tickets whose topic a person set or kept (the labeled data).",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-")
-def export(config_path: str | None, confirmed: bool, output: str) -> None:
+@community_option
+def export(config_path: str | None, confirmed: bool, output: str, community: str | None) -> None:
     """Write {"number","text","label"} JSON lines, for `rules suggest` and `rules backtest`."""
     db = Database(settings_from(config_path))
     with db.session(read_only=True) as session:
+        scope = scope_of(session, community)
         lines = [
             json.dumps(
                 {"number": t.number, "text": t.text, "label": t.topic.name if t.topic else None},
                 ensure_ascii=False,
             )
             for t in confirmed_tickets(session)
+            if scope.covers(t.community_id)
         ]
     db.dispose()
     text = "".join(line + "\n" for line in lines)

@@ -29,7 +29,7 @@ from words.channels import ON_BEHALF_ERRORS
 from ..db import Database
 from ..filing import file_on_behalf
 from .classify import build_classifier
-from .common import config_option, settings_from
+from .common import community_option, config_option, scope_of, settings_from
 
 CLI_RECORDER = "命令行"
 EXIT_BAD_INPUT = 2
@@ -53,6 +53,7 @@ def _bad_input(reason: str, value: str = "") -> NoReturn:
 @click.option("--building", help="The building it is about (16, 16号楼 ...).")
 @click.option("--as-openid", "openid", metavar="OPENID", help="The resident, if they follow.")
 @click.option("--by", "by", metavar="OPENID", help="The staff member who took it down.")
+@community_option
 @click.argument("text")
 def file_ticket(
     config_path: str | None,
@@ -61,6 +62,7 @@ def file_ticket(
     building: str | None,
     openid: str | None,
     by: str | None,
+    community: str | None,
     text: str,
 ) -> None:
     """File TEXT for a resident; prints the ticket's number as #N."""
@@ -87,6 +89,7 @@ def file_ticket(
                 phone=phone,
                 building=building,
                 openid=openid,
+                community_id=scope_of(session, community).community_id,
             )
             recorder = (staff.name or staff.openid) if staff is not None else CLI_RECORDER
             result = file_on_behalf(

@@ -1,8 +1,12 @@
-"""Console accounts (ADMIN, /admin/people/accounts): list, create, change role, link to staff.
+"""Console accounts (ADMIN, /admin/people/accounts): list, create, change role, link to staff,
+and (street admins) the community an account works in.
 
 A linked account acts as that staff member's WeChat identity, so what they do in the console
 is recorded as theirs, as in chat. Passwords are hashed here (auth.hash_password); hashes are
-never shown. Routes are registered on the people blueprint (people.py).
+never shown. A community's admin sees and manages its community's accounts only, and every
+account they make is of their community; a street admin makes and changes accounts of any
+community, or street accounts (no community: every community). Routes are registered on the
+people blueprint (people.py).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from models import ConsoleRole, Person, Role
+from models import Community, ConsoleAccount, ConsoleRole, Person, Role
 from models.accounts import (
     USERNAME_MAX,
     AccountError,
@@ -22,25 +26,36 @@ from models.accounts import (
     link_person,
     set_role,
 )
+from models.communities import community_names
 from models.places import mask_openid
-from models.staff import staff_members
 
 from . import people_texts as texts
-from .access import requires
+from .access import current_scope, requires
 from .auth import hash_password
 from .common import now, ok, problem, reading, small_int, writing
+from .scope import communities_shown, in_scope, staff_in_scope, street_only
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 
 
 def _page(db: Session, errors: list[str] | None = None, form: dict[str, str] | None = None) -> str:
+    scope = current_scope()
+    accounts = [
+        (account, person)
+        for account, person in accounts_with_people(db)
+        if scope.street or account.community_id == scope.community_id
+    ]
     return render_template(
         "console/accounts.html",
         title="控制台账号",
-        accounts=accounts_with_people(db),
-        staff=staff_members(db),
+        accounts=accounts,
+        staff=staff_in_scope(db),
         roles=texts.ROLE_LABELS,
+        # A street admin sees and chooses every account's community; a community's admin
+        # works within its own.
+        communities=communities_shown(db),
+        street_label=texts.STREET_ACCOUNT,
         errors=errors or [],
         form=form or {},
         mask_openid=mask_openid,
@@ -65,19 +80,49 @@ class NotStaff(ValueError):
 
 
 def _staff(db: Session, value: str) -> Person | None:
-    """The staff member chosen ('' for none); NotStaff when the choice is not one."""
+    """The staff member chosen ('' for none); NotStaff when the choice is not one (or is
+    another community's: a community admin links its own staff only)."""
     if not value:
         return None
     number = small_int(value)
     person = db.get(Person, number) if number is not None else None
     if person is None or person.role < Role.STAFF:
         raise NotStaff(value)
+    scope = current_scope()
+    if not scope.street and person.community_id != scope.community_id:
+        raise NotStaff(value)
     return person
+
+
+class NoCommunity(ValueError):
+    """The community chosen does not exist."""
+
+
+def _community(db: Session, value: str) -> int | None:
+    """The community a new account works in: a community admin's own, always; a street
+    admin's choice ('' : a street account). NoCommunity for a choice that is not one."""
+    scope = current_scope()
+    if not scope.street:
+        return scope.community_id
+    if not value:
+        return None
+    number = small_int(value)
+    if number is None or db.get(Community, number) is None:
+        raise NoCommunity(value)
+    return number
+
+
+def _account_in_scope(db: Session, account_id: int) -> None:
+    """Another community's account (or, for a community admin, a street account): 404."""
+    account = db.get(ConsoleAccount, account_id)
+    if account is None:
+        return  # the domain says "no such account", as before
+    in_scope(account.community_id)
 
 
 @requires(ConsoleRole.ADMIN)
 def create() -> Response | tuple[str, int]:
-    form = {k: request.form.get(k, "") for k in ("username", "role", "person")}
+    form = {k: request.form.get(k, "") for k in ("username", "role", "person", "community")}
     username, password = form["username"].strip(), request.form.get("password", "")
     errors = []
     with writing() as db:
@@ -95,9 +140,15 @@ def create() -> Response | tuple[str, int]:
         except NotStaff:
             person = None
             errors.append(texts.STAFF_LINK_INVALID)
+        try:
+            community_id = _community(db, form["community"])
+        except NoCommunity:
+            community_id = None
+            errors.append(texts.COMMUNITY_INVALID)
         if errors or role is None:
             return _page(db, errors, form), 400
-        create_account(db, username, hash_password(password), role, now(), person)
+        password_hash = hash_password(password)
+        create_account(db, username, password_hash, role, now(), person, community_id)
     ok(texts.ACCOUNT_CREATED.format(name=username, role=texts.ROLE_LABELS[role.label]))
     return redirect(url_for(".accounts"), code=303)
 
@@ -111,6 +162,7 @@ def role(account_id: int) -> Response:
         return back
     try:
         with writing() as db:
+            _account_in_scope(db, account_id)
             account = set_role(db, account_id, chosen)
             name = account.username
     except LastAdmin:
@@ -127,6 +179,7 @@ def role(account_id: int) -> Response:
 def link(account_id: int) -> Response:
     back = redirect(url_for(".accounts"), code=303)
     with writing() as db:
+        _account_in_scope(db, account_id)
         try:
             person = _staff(db, request.form.get("person", ""))
         except NotStaff:
@@ -140,4 +193,25 @@ def link(account_id: int) -> Response:
         name = account.username
         who = (person.name or mask_openid(person.openid)) if person else None
     ok(texts.LINKED.format(name=name, person=who) if who else texts.UNLINKED.format(name=name))
+    return back
+
+
+@requires(ConsoleRole.ADMIN)
+@street_only
+def community(account_id: int) -> Response:
+    """Move an account to a community, or make it a street account (street admins only)."""
+    back = redirect(url_for(".accounts"), code=303)
+    with writing() as db:
+        account = db.get(ConsoleAccount, account_id)
+        if account is None:
+            problem(texts.ACCOUNT_UNKNOWN)
+            return back
+        try:
+            account.community_id = _community(db, request.form.get("community", ""))
+        except NoCommunity:
+            problem(texts.COMMUNITY_INVALID)
+            return back
+        name = account.username
+        where = community_names(db).get(account.community_id or 0, texts.STREET_ACCOUNT)
+    ok(texts.COMMUNITY_CHANGED.format(name=name, community=where))
     return back

@@ -11,13 +11,15 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from models import ConsoleRole
+from models import ConsoleRole, InboundMessage
 from models.inbound import failed_messages
 from models.places import mask_openid
+from models.scoping import inbound_community
 
 from ..retry import Retried, retry_failed
-from .access import guard, requires
+from .access import current_scope, guard, requires
 from .common import ok, problem, reading, ys
+from .scope import in_scope
 
 bp = Blueprint("console_inbound", __name__, url_prefix="/admin/inbound")
 bp.before_request(guard)
@@ -42,7 +44,7 @@ def kind_label(kind: str) -> str:
 @requires(ConsoleRole.STAFF)
 def index() -> str:
     with reading() as db:
-        rows = failed_messages(db)
+        rows = failed_messages(db, community_id=current_scope().community_id)
     return render_template(
         "console/inbound.html",
         title=TITLE,
@@ -53,6 +55,10 @@ def index() -> str:
 @bp.route("/<int:message_id>/retry", methods=["POST"])
 @requires(ConsoleRole.STAFF)
 def retry(message_id: int) -> Response:
+    with reading() as db:
+        row = db.get(InboundMessage, message_id)
+        if row is not None:
+            in_scope(inbound_community(db, row))  # another community's message: 404
     result = retry_failed(ys().conversation, message_id)
     if result.outcome is Retried.DONE:
         ok((RETRY_DONE if result.replied else RETRY_DONE_SILENT).format(id=message_id))

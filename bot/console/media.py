@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, send_file
 from werkzeug.wrappers import Response
 
-from models import ConsoleRole
+from models import ConsoleRole, ticket_by_number
 from models import media as states
 from models.media import stored_file
 
 from ..media.fetch import stored_path
 from .access import guard, requires
 from .common import reading, ys
+from .scope import in_scope
 
 bp = Blueprint("console_media", __name__, url_prefix="/admin/tickets")
 bp.before_request(guard)
@@ -88,6 +89,10 @@ def _size(size: int) -> str:
 def file(number: int, attachment_id: int) -> Response:
     """The stored file of one attachment of ticket #number."""
     with reading() as db:
+        ticket = ticket_by_number(db, number)
+        if ticket is None:
+            abort(404)
+        in_scope(ticket.community_id)  # another community's ticket: no such file here
         found = stored_file(db.connection(), number, attachment_id)
     if found is None:
         abort(404)

@@ -27,11 +27,13 @@ from models.outbox import (
     retry_all_dead,
 )
 from models.places import mask_openid
+from models.scoping import outbox_community
 
 from ..delivery import UnknownKind, render
 from . import people_texts as texts
-from .access import guard, requires
+from .access import current_scope, guard, requires
 from .common import now, ok, problem, reading, small_int, writing
+from .scope import in_scope
 
 bp = Blueprint("console_outbox", __name__, url_prefix="/admin/outbox")
 bp.before_request(guard)
@@ -73,9 +75,12 @@ def index() -> str:
         status = ""
     before = request.args.get("before", "")
     before_id = small_int(before)
+    community_id = current_scope().community_id  # a community account: its people's rows
     with reading() as db:
-        counts = counts_by_status(db)
-        rows = outbox_page(db, FILTERS[status], before_id=before_id, limit=PAGE)
+        counts = counts_by_status(db, community_id)
+        rows = outbox_page(
+            db, FILTERS[status], before_id=before_id, limit=PAGE, community_id=community_id
+        )
     return render_template(
         "console/outbox.html",
         title="待发消息",
@@ -97,6 +102,8 @@ def retry_one(message_id: int) -> Response:
     with writing() as db:
         # Only a dead row: a held one is waiting for the person's reply, on purpose.
         message = db.get(OutboxMessage, message_id)
+        if message is not None:
+            in_scope(outbox_community(db, message))  # another community's row: 404
         dead = message is not None and message.status == DEAD
         changed = retry(db, [message_id], now()) if dead else 0
     if changed:
@@ -110,7 +117,7 @@ def retry_one(message_id: int) -> Response:
 @requires(ConsoleRole.ADMIN)
 def retry_dead() -> Response:
     with writing() as db:
-        count = retry_all_dead(db, now())
+        count = retry_all_dead(db, now(), current_scope().community_id)
     if count:
         ok(texts.RETRIED_ALL.format(count=count))
     else:

@@ -24,12 +24,14 @@ from models.places import (
     pending_page,
     reject_binding,
 )
-from models.staff import reviewable_grids, staff_members
+from models.scoping import binding_community
+from models.staff import reviewable_grids
 
 from . import accounts, people_staff
 from . import people_texts as texts
-from .access import guard, requires
+from .access import current_scope, guard, requires
 from .common import now, ok, page_number, problem, reading, writing
+from .scope import in_scope, staff_in_scope
 
 bp = Blueprint("console_people", __name__, url_prefix="/admin/people")
 bp.before_request(guard)
@@ -42,7 +44,10 @@ PAGE = 50
 def index() -> str:
     number = page_number(request.args.get("page"))
     with reading() as db:
-        rows, total = pending_page(db, offset=(number - 1) * PAGE, limit=PAGE)
+        scope = current_scope()
+        rows, total = pending_page(
+            db, offset=(number - 1) * PAGE, limit=PAGE, community_id=scope.community_id
+        )
         pending = [
             {
                 "id": binding.id,
@@ -54,8 +59,8 @@ def index() -> str:
             }
             for binding, person in rows
         ]
-        staff = staff_members(db)
-        grids = grid_counts(db)
+        staff = staff_in_scope(db)
+        grids = grid_counts(db, scope.community_id)
     return render_template(
         "console/people.html",
         title="居民与网格",
@@ -90,6 +95,8 @@ def _decide(binding_id: int, *, approve: bool) -> Response:
     back = redirect(url_for(".index"), code=303)
     with writing() as db:
         binding = db.get(Binding, binding_id)
+        if binding is not None:
+            in_scope(binding_community(db, binding))  # another community's: 404
         if binding is None or binding.status != PENDING or str(binding.household_id) != seen:
             problem(texts.BINDING_GONE)
             return back
@@ -142,3 +149,9 @@ bp.add_url_rule("/accounts", "accounts", accounts.index, methods=["GET"])
 bp.add_url_rule("/accounts", "account_create", accounts.create, methods=["POST"])
 bp.add_url_rule("/accounts/<int:account_id>/role", "account_role", accounts.role, methods=["POST"])
 bp.add_url_rule("/accounts/<int:account_id>/link", "account_link", accounts.link, methods=["POST"])
+bp.add_url_rule(
+    "/accounts/<int:account_id>/community",
+    "account_community",
+    accounts.community,
+    methods=["POST"],
+)

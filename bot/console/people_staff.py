@@ -28,8 +28,9 @@ from models.staff import (
 )
 
 from . import people_texts as texts
-from .access import requires
+from .access import current_scope, requires
 from .common import now, ok, small_int, writing
+from .scope import in_scope, scoped
 
 Page = str | tuple[str, int] | Response
 
@@ -52,7 +53,8 @@ def _choices(db: Session) -> tuple[list[tuple[str, bool]], list[str]]:
     topics = [
         (t.name, t.enabled) for t in db.scalars(select(Topic).order_by(Topic.sort_order, Topic.id))
     ]
-    grids = list(db.scalars(select(Grid.name).order_by(Grid.name)))
+    # The account's community's grids only (a street account: every grid).
+    grids = list(db.scalars(scoped(select(Grid.name), Grid.community_id).order_by(Grid.name)))
     return topics, grids
 
 
@@ -103,7 +105,10 @@ def _why(exc: StaffError) -> str:
 
 def _staff_person(db: Session, person_id: int) -> Person | None:
     person = db.get(Person, person_id)
-    return person if person is not None and person.role >= Role.STAFF else None
+    if person is None or person.role < Role.STAFF:
+        return None
+    in_scope(person.community_id)  # another community's (or the street's) staff: 404
+    return person
 
 
 @requires(ConsoleRole.ADMIN)
@@ -137,6 +142,8 @@ def edit(person_id: int) -> Page:
                 got.wecom or None,
                 got.level,
                 now(),
+                # An edit keeps them in their community (add_staff sets it).
+                community_id=person.community_id,
             )
         except StaffError as exc:  # a topic or grid removed meanwhile
             got.errors.append(_why(exc))
@@ -167,6 +174,8 @@ def issue() -> Page:
                 got.wecom or None,
                 now(),
                 timedelta(days=got.days),
+                # A community admin's code makes staff of that community.
+                community_id=current_scope().community_id,
             )
         except StaffError as exc:
             got.errors.append(_why(exc))

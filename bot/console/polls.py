@@ -31,8 +31,9 @@ from words import when
 
 from . import polls_form as form
 from . import polls_view as view
-from .access import guard, requires
+from .access import current_scope, guard, requires
 from .common import now, ok, page_number, problem, reading, writing, ys
+from .scope import in_scope
 
 bp = Blueprint("console_polls", __name__, url_prefix="/admin/polls")
 bp.before_request(guard)
@@ -61,8 +62,8 @@ def index() -> str:
         status = None
     number = page_number(request.args.get("page"))
     with reading() as db:
-        rows, more = view.page_of_polls(db, status, number)
-        counts = view.status_counts(db)
+        rows, more = view.page_of_polls(db, status, number, current_scope())
+        counts = view.status_counts(db, current_scope())
     tabs = [(s, view.status_name(s), counts.get(s, 0)) for s in view.STATUSES]
     return render_template(
         "console/polls.html",
@@ -130,8 +131,9 @@ def show(number: int) -> str:
             rules=view.rules(db, poll),
             tally=view.current_tally(db, poll),
             status_name=view.status_name(poll.status),
-            may_close=poll.status in (DRAFT, OPEN),
-            may_decide=poll.status in (CLOSED, DECIDED),
+            # A street-wide poll is the street's to close and decide.
+            may_close=poll.status in (DRAFT, OPEN) and current_scope().owns(poll.community_id),
+            may_decide=poll.status in (CLOSED, DECIDED) and current_scope().owns(poll.community_id),
             zone=ys().settings.tz.key,
         )
     return page
@@ -149,7 +151,7 @@ def tally(number: int) -> Response:
 @requires(ConsoleRole.ADMIN)
 def close(number: int) -> Response:
     with writing() as db:
-        closed = close_poll(db, _poll(db, number), now())
+        closed = close_poll(db, _poll(db, number, change=True), now())
     if closed:
         ok(TEXTS["closed"].format(number=number))
     else:
@@ -161,11 +163,13 @@ def close(number: int) -> Response:
 @requires(ConsoleRole.ADMIN)
 def decide(number: int) -> Response:
     decision = request.form.get("decision", "").strip()
+    with reading() as db:
+        _poll(db, number, change=True)  # another community's: 404 before anything is said
     if not decision or len(decision) > DECISION_MAX:
         problem(TEXTS["no_decision"] if not decision else TEXTS["decision_long"])
         return redirect(url_for(".show", number=number), code=303)
     with writing() as db:
-        poll = _poll(db, number)
+        poll = _poll(db, number, change=True)
         told_before = poll.decision_pushed_at is not None
         try:
             decide_poll(db, poll, decision, now())
@@ -176,8 +180,12 @@ def decide(number: int) -> Response:
     return redirect(url_for(".show", number=number), code=303)
 
 
-def _poll(db: Session, number: int) -> Poll:
+def _poll(db: Session, number: int, *, change: bool = False) -> Poll:
+    """The poll numbered `number` within the account's scope (scope.py): another community's
+    is a 404; a street-wide one may be read by a community account, changed only by the
+    street (403)."""
     poll = poll_by_number(db, number)
     if poll is None:
         abort(404)
+    in_scope(poll.community_id, change=change, street_wide=True)
     return poll

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from handlers.vote_texts import STATE_NAMES
+from models.communities import STREET, Scope
 from models.places import Grid
 from models.polls import (
     CLOSED,
@@ -28,6 +29,7 @@ from models.polls import (
     eligible_units,
     tally,
 )
+from models.scoping import scoped
 
 STATUSES = (DRAFT, OPEN, CLOSED, DECIDED)
 BADGES = {DRAFT: "pending", OPEN: "open", CLOSED: "", DECIDED: "done"}
@@ -135,13 +137,17 @@ def _scope_key(poll: Poll) -> tuple[object, ...]:
     return (poll.unit, poll.eligibility, poll.scope, poll.scope_grid_id, poll.scope_buildings)
 
 
-def page_of_polls(db: Session, status: str | None, page: int) -> tuple[list[Row], bool]:
+def page_of_polls(
+    db: Session, status: str | None, page: int, scope: Scope = STREET
+) -> tuple[list[Row], bool]:
     """A page of polls, newest first, with turnout; and whether there is a next page.
 
     Ballots are counted in one grouped query; eligible units once per distinct scope (most
     polls share "everyone"), so a page costs a handful of queries, not one per poll.
     """
-    query = select(Poll).order_by(Poll.number.desc())
+    # A community sees its own polls and the street's (community NULL).
+    query = scoped(select(Poll), Poll.community_id, scope, street_wide=True)
+    query = query.order_by(Poll.number.desc())
     if status is not None:
         query = query.where(Poll.status == status)
     polls = list(db.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
@@ -169,6 +175,7 @@ def page_of_polls(db: Session, status: str | None, page: int) -> tuple[list[Row]
     return rows, more
 
 
-def status_counts(db: Session) -> dict[str, int]:
-    rows = db.execute(select(Poll.status, func.count(Poll.id)).group_by(Poll.status)).all()
+def status_counts(db: Session, scope: Scope = STREET) -> dict[str, int]:
+    query = select(Poll.status, func.count(Poll.id)).group_by(Poll.status)
+    rows = db.execute(scoped(query, Poll.community_id, scope, street_wide=True)).all()
     return {status: int(count) for status, count in rows}

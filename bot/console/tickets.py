@@ -9,6 +9,8 @@ domain operation the chat's command calls (tickets_actions.py); GET/POST /admin/
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -21,8 +23,9 @@ from words import ACTION_NAMES, STATUS_NAMES
 from words.channels import CALLBACK_RESULTS, CHANNEL_NAMES
 
 from . import tickets_new
-from .access import guard, requires
+from .access import current_scope, guard, requires
 from .common import now, ok, problem, reading, writing, ys
+from .scope import chosen_community, communities_shown, in_scope
 from .tickets_actions import ACTIONS, Refused, perform
 from .tickets_query import NONE, OPEN, PAGE_SIZE, Filters, choices, ticket_detail, ticket_page
 
@@ -125,9 +128,14 @@ def index() -> str:
     filters, page, errors = parse_filters(request.args)
     moment = now()
     with reading() as db:
+        filters = replace(filters, community=chosen_community(db, request.args.get("community")))
         rows, total = ticket_page(db, filters, moment, page)
-        options = choices(db)
+        options = choices(db, current_scope())
+        communities = communities_shown(db)
     pages = max(1, -(-total // PAGE_SIZE))
+    args = filters.args()
+    if not current_scope().street:
+        args.pop("community", None)  # always its own: not a filter the person chose
     return render_template(
         "console/tickets.html",
         title="诉求",
@@ -136,8 +144,9 @@ def index() -> str:
         page=page,
         pages=pages,
         filters=filters,
-        args=filters.args(),
+        args=args,
         errors=errors,
+        communities=communities,
         options=options,
         now=moment,
         statuses=STATUS_NAMES,
@@ -174,7 +183,10 @@ def show(number: int) -> str:
         detail = ticket_detail(db, number)
         if detail is None:
             abort(404)
-        options = choices(db) if current_user.may(ConsoleRole.STAFF) else None
+        in_scope(detail.ticket.community_id)
+        scope = current_scope()
+        options = choices(db, scope) if current_user.may(ConsoleRole.STAFF) else None
+        communities = communities_shown(db)
         return render_template(
             "console/ticket.html",
             title=f"诉求 #{number}",
@@ -193,6 +205,7 @@ def show(number: int) -> str:
             attachment_names=ATTACHMENT_NAMES,
             channels=CHANNEL_NAMES,
             callback_results=CALLBACK_RESULTS,
+            communities=communities,
         )
 
 
@@ -213,6 +226,7 @@ def act(number: int, action: str) -> Response:
                 now=now(),
                 tz=app.settings.tz,
                 options=app.conversation.options,
+                scope=current_scope(),
             )
     except LookupError:
         abort(404)

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from handlers import texts as chat
 from handlers.router import Options
 from models import Person, Role, Ticket, ticket_by_number
+from models.communities import STREET, Scope
 from models.lifecycle import (
     Actor,
     IllegalMove,
@@ -71,9 +72,11 @@ class Move:
         now: datetime,
         tz: tzinfo,
         options: Options,
+        scope: Scope = STREET,
     ) -> None:
         self.db, self.ticket, self.actor, self.form = db, ticket, actor, form
         self.now, self.tz, self.options = now, tz, options
+        self.scope = scope
 
     def text(self, name: str, empty: str) -> str:
         # As typed, without control and invisible characters: the chat's rule (folding.clean).
@@ -95,17 +98,19 @@ def perform(
     now: datetime,
     tz: tzinfo,
     options: Options,
+    scope: Scope = STREET,
 ) -> str:
-    """Make the move; the message for the person on success. Raises Refused, LookupError."""
+    """Make the move; the message for the person on success. Raises Refused, LookupError
+    (no such ticket in `scope`: another community's is not there for this account)."""
     ticket = ticket_by_number(db, number)  # the route caps it at the largest id (IdConverter)
-    if ticket is None or action not in MOVES:
+    if ticket is None or action not in MOVES or not scope.covers(ticket.community_id):
         raise LookupError(number)
     if actor.id is None and not actor.overrides:
         raise Refused(TEXTS["no_identity"])
     if actor.id is not None and actor.role < Role.STAFF:
         raise Refused(TEXTS["not_staff"])
     try:
-        return MOVES[action](Move(db, ticket, actor, form, now, tz, options))
+        return MOVES[action](Move(db, ticket, actor, form, now, tz, options, scope))
     except Taken as exc:
         raise Refused(chat.TAKEN.format(number=number, holder=_holder(exc.holder))) from exc
     except NotYours as exc:
@@ -172,7 +177,12 @@ def _reassign(move: Move) -> str:
         if holder is None:
             return chat.REASSIGNED_TRIAGE.format(number=number, topic=found.name)
         return chat.REASSIGNED_TOPIC.format(number=number, topic=found.name, holder=_holder(holder))
-    if kind == "person" and isinstance(found, Person) and found.staff_level >= 1:
+    if (
+        kind == "person"
+        and isinstance(found, Person)
+        and found.staff_level >= 1
+        and move.scope.covers(found.community_id)  # its own or the street's staff, as routing
+    ):
         reassign_to_person(move.db, move.ticket, move.actor, found, move.now, move.tz)
         return chat.REASSIGNED_PERSON.format(number=number, holder=_holder(found))
     raise Refused(TEXTS["target_unknown"])

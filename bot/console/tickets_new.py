@@ -20,7 +20,8 @@ from words.channels import CHANNEL_NAMES, ON_BEHALF_ERRORS
 
 from ..filing import file_on_behalf
 from .access import requires
-from .common import now, ok, problem, writing, ys
+from .common import now, ok, problem, reading, writing, ys
+from .scope import chosen_community, communities_shown
 
 MAX_TEXT = 1000
 # Which form field each refusal is about (the rest are shown above the form).
@@ -39,6 +40,7 @@ TEXTS = {
     "too_many": "这位居民已有 {count} 件诉求未办结（{numbers}），请先办结后再登记。",
     "too_long": "内容太长了，请控制在 {limit} 字以内。",
     "not_staff": "您账号关联的微信身份不是社区工作人员，不能代居民登记。",
+    "no_community": "请选择诉求所属的社区。",
 }
 MESSAGES = {
     Outcome.FILED: "filed",
@@ -50,6 +52,8 @@ MESSAGES = {
 
 
 def _page(values: dict[str, str], errors: dict[str, str], status: int) -> tuple[str, int]:
+    with reading() as db:
+        communities = communities_shown(db)
     page = render_template(
         "console/ticket_new.html",
         title="代居民登记",
@@ -57,6 +61,7 @@ def _page(values: dict[str, str], errors: dict[str, str], status: int) -> tuple[
         errors=errors,
         channels=[(c, CHANNEL_NAMES[c]) for c in STAFF_CHANNELS],
         max_text=MAX_TEXT,
+        communities=communities,
     )
     return page, status
 
@@ -64,12 +69,18 @@ def _page(values: dict[str, str], errors: dict[str, str], status: int) -> tuple[
 @requires(ConsoleRole.STAFF)
 def new() -> Response | tuple[str, int]:
     """The form; on POST, file the report and show the ticket."""
-    fields = ("channel", "phone", "building", "text")
+    fields = ("channel", "phone", "building", "text", "community")
     values = {name: (request.form.get(name) or "") for name in fields}
     if request.method == "GET":
         return _page({**values, "channel": "phone"}, {}, 200)
     if len(values["text"]) > MAX_TEXT:
         return _page(values, {"text": TEXTS["too_long"].format(limit=MAX_TEXT)}, 400)
+    with reading() as db:
+        # A community account files into its own community; the street chooses one (with
+        # one community there is nothing to choose: intake's default, as before).
+        community_id = chosen_community(db, values["community"])
+        if community_id is None and communities_shown(db):
+            return _page(values, {"community": TEXTS["no_community"]}, 400)
     request_ = OnBehalf(
         channel=values["channel"],
         text=values["text"],
@@ -77,6 +88,7 @@ def new() -> Response | tuple[str, int]:
         filed_by=current_user.person_id,
         phone=values["phone"],
         building=values["building"],
+        community_id=community_id,
     )
     app = ys()
     try:

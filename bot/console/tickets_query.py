@@ -16,7 +16,9 @@ from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from models import Person, Role, Ticket
+from models.communities import HOME_ID, STREET, Scope
 from models.places import Grid, approved_binding, mask_openid, mask_phone
+from models.scoping import scoped
 from models.tickets import OPEN_STATUSES, Attachment
 from models.topics import Topic
 
@@ -41,6 +43,8 @@ class Filters:
     overdue: bool = False
     q: str | None = None  # a number (#12 or 12) or words in the text
     channel: str | None = None  # how it came in: wechat, or phone / visit / patrol (staff)
+    # The community: a community account's own, always (scope.py); a street account's choice.
+    community: int | None = None
 
     def args(self) -> dict[str, str]:
         """The filters as query arguments again (for the pager's links)."""
@@ -52,6 +56,7 @@ class Filters:
             "overdue": "1" if self.overdue else None,
             "q": self.q,
             "channel": self.channel,
+            "community": self.community,
         }
         return {key: str(value) for key, value in values.items() if value is not None}
 
@@ -68,12 +73,15 @@ class Row:
     due_at: datetime | None
     supporters: int = 0  # 附议: other residents who reported the same problem
     channel: str = "wechat"  # how it came in (staff filed the others for a resident)
+    community_id: int = HOME_ID
 
     def overdue(self, now: datetime) -> bool:
         return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < now
 
 
 def _where(query: AnySelect, filters: Filters, now: datetime) -> AnySelect:
+    if filters.community is not None:
+        query = query.where(Ticket.community_id == filters.community)
     if filters.status == OPEN:
         query = query.where(Ticket.status.in_(OPEN_STATUSES))
     elif filters.status is not None:
@@ -145,6 +153,7 @@ def ticket_page(db: Session, filters: Filters, now: datetime, page: int) -> tupl
             Ticket.due_at,
             Ticket.supporters,
             Ticket.channel,
+            Ticket.community_id,
         )
         .outerjoin(Topic, Topic.id == Ticket.topic_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
@@ -165,13 +174,22 @@ class Choices:
     handlers: list[tuple[int, str]]  # whom 转派 may name (staff with a level, as in chat)
 
 
-def choices(db: Session) -> Choices:
+def choices(db: Session, scope: Scope = STREET) -> Choices:
+    """What the lists offer within `scope`: its grids, and its staff with the street's (who
+    take what leaves a community, as routing does)."""
     topics = db.execute(
         select(Topic.id, Topic.name, Topic.enabled).order_by(Topic.sort_order, Topic.id)
     ).all()
-    grids = db.execute(select(Grid.id, Grid.name).order_by(Grid.name)).all()
+    grids = db.execute(
+        scoped(select(Grid.id, Grid.name), Grid.community_id, scope).order_by(Grid.name)
+    ).all()
     people = db.execute(
-        select(Person.id, Person.name, Person.openid, Person.staff_level)
+        scoped(
+            select(Person.id, Person.name, Person.openid, Person.staff_level),
+            Person.community_id,
+            scope,
+            street_wide=True,
+        )
         .where(or_(Person.role.in_((Role.STAFF, Role.ADMIN)), Person.staff_level >= 1))
         .order_by(Person.staff_level, Person.name, Person.id)
     ).all()
