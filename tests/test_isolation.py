@@ -11,8 +11,10 @@ an entry in the allow-lists below, which the lead removes when that part is merg
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
@@ -404,6 +406,12 @@ def commands_with_community(group: click.Group, prefix: str = "") -> Iterator[st
             yield path
 
 
+def _places_file() -> Path:
+    path = Path(tempfile.mkdtemp()) / "places.toml"
+    path.write_text('[[grid]]\nname = "甲新网格"\nbuildings = ["甲新楼"]\n', encoding="utf-8")
+    return path
+
+
 def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
     """How the walk runs each command with --community A, aimed at B's rows."""
     return {
@@ -421,6 +429,18 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
             ["--username", "甲cli", "--password", PASSWORD, "--openid", f"o-乙-staff-{b.ticket}"]
         ],
         "admin password": [[f"乙admin{b.ticket}", "--password", "甲-new-password"]],
+        "residents pending": [[]],
+        "residents approve": [[f"o-乙-resident-{b.ticket}"]],
+        "residents reject": [[f"o-乙-resident-{b.ticket}"]],
+        "staff list": [[]],
+        "staff add": [
+            ["--openid", f"o-乙-staff-{b.ticket}", "--name", "甲改名", "--grid", "甲无此网格"],
+            ["--openid", "o-甲-new", "--name", "甲新人", "--grid", f"乙网格{b.ticket}"],
+        ],
+        "staff code": [["--name", "甲新人", "--grid", f"乙网格{b.ticket}"]],
+        "places list": [[]],
+        # Writes into A only: B's rows stay as they were and nothing of B's is printed.
+        "places import": [[str(_places_file())]],
         "notify": [
             ["--all", "甲 通知"],
             ["--to", f"o-乙-resident-{b.ticket}", "甲 通知"],
