@@ -119,3 +119,32 @@ def _resolve(
             ambiguous=ambiguous,
         )
     return [(community, row) for _, community, row in found]
+
+
+def followers(db: Session, community_id: int | None) -> list[Person]:
+    """Everyone following the account who lives in the community (None: the whole street)."""
+    query = select(Person).where(Person.following.is_(True))
+    wanted = effective_community(db, community_id)
+    if wanted is not None:
+        query = query.where(lives_in(wanted))
+    return list(db.scalars(query.order_by(Person.id)))
+
+
+def residents_of(
+    db: Session, community_id: int | None, grids: Sequence[str], buildings: Sequence[str]
+) -> tuple[list[Person], int | None]:
+    """(the people bound and approved to households in these grids or buildings, their
+    community): the names resolve as `places_community` says; PlaceError if they do not."""
+    found_in, grid_ids = places_community(db, community_id, grids, buildings)
+    query = (
+        select(Person)
+        .join(Binding, Binding.person_id == Person.id)
+        .join(Household, Household.id == Binding.household_id)
+        .join(Building, Building.id == Household.building_id)
+        .where(Binding.status == APPROVED)
+    )
+    if grids:
+        query = query.where(Building.grid_id.in_(grid_ids))
+    else:
+        query = query.where(Building.name.in_(buildings), Building.community_id == found_in)
+    return list(db.scalars(query.order_by(Person.id))), found_in

@@ -34,10 +34,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import counters
+from .audience import PlaceError, effective_community, lives_in, places_community, reaches
 from .base import Base, UTCDateTime, fits_id
 from .outbox import enqueue
 from .people import Person
-from .audience import PlaceError, effective_community, lives_in, places_community, reaches
 from .places import APPROVED, Binding, Building, Household
 from .pushes import POLL_HOUSEHOLD_VOTE
 

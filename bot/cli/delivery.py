@@ -13,12 +13,12 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Binding, Building, Grid, Household, Person, announce
+from models import Person, announce
+from models.audience import PlaceError, followers, reaches, residents_of
 from models.outbox import STATUSES, counts_by_status, list_outbox, retry
-from models.places import APPROVED
 
 from ..db import Database
-from .common import config_option, settings_from
+from .common import config_option, scope_of, settings_from
 from .serve import safe_start
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,11 @@ def retry_command(config_path: str | None, ids: tuple[int, ...], all_dead: bool)
 @click.option("--building", "buildings", multiple=True, help="Residents of a building (楼栋).")
 @click.option("--broadcast", is_flag=True, help="Send by WeChat's mass send (群发) instead.")
 @click.option("--key", help="A name for this announcement: repeating the command is a no-op.")
+@click.option(
+    "--community",
+    metavar="NAME",
+    help="Only this community's residents (its grids and buildings); without it, the street.",
+)
 @click.argument("text")
 def notify(
     config_path: str | None,
@@ -164,6 +169,7 @@ def notify(
     buildings: tuple[str, ...],
     broadcast: bool,
     key: str | None,
+    community: str | None,
     text: str,
 ) -> None:
     """Announce TEXT (通知) to residents: one push each; prints how many were queued."""
@@ -178,17 +184,22 @@ def notify(
     settings = settings_from(config_path)
     db = Database(settings)
     with db.session() as session:
+        community_id = scope_of(session, community).community_id
         if everyone:
-            people = list(session.scalars(select(Person).where(Person.following.is_(True))))
-            audience = "all"
+            people, audience = followers(session, community_id), "all"
         elif grids or buildings:
-            people, audience = _residents_of(session, grids, buildings)
+            people, audience, community_id = _residents_of(session, community_id, grids, buildings)
         else:
             people = list(session.scalars(select(Person).where(Person.openid.in_(to_openids))))
             missing = sorted(set(to_openids) - {p.openid for p in people})
             if missing:
                 raise click.ClickException(
                     f"unknown openid(s): {', '.join(missing)} (they have never written to us)"
+                )
+            elsewhere = sorted(p.openid for p in people if not reaches(session, community_id, p.id))
+            if elsewhere:
+                raise click.ClickException(
+                    f"openid(s) {', '.join(elsewhere)}: not residents of {community}"
                 )
             audience = "openid:" + ",".join(sorted(to_openids))
         result = announce(
@@ -200,6 +211,7 @@ def notify(
             actor="cli",
             key=key,
             broadcast=broadcast and len(people) >= 2,
+            community_id=community_id,
         )
     db.dispose()
     skipped = result.recipients - result.queued
@@ -211,28 +223,19 @@ def notify(
 
 
 def _residents_of(
-    session: Session, grids: tuple[str, ...], buildings: tuple[str, ...]
-) -> tuple[list[Person], str]:
-    """The people bound (and approved) to households in these grids or buildings."""
-    query = (
-        select(Person)
-        .join(Binding, Binding.person_id == Person.id)
-        .join(Household, Household.id == Binding.household_id)
-        .join(Building, Building.id == Household.building_id)
-        .where(Binding.status == APPROVED)
+    session: Session,
+    community_id: int | None,
+    grids: tuple[str, ...],
+    buildings: tuple[str, ...],
+) -> tuple[list[Person], str, int | None]:
+    """The people bound (and approved) to households in these grids or buildings, within the
+    community (or the one community the names belong to), and that community."""
+    try:
+        people, found_in = residents_of(session, community_id, grids, buildings)
+    except PlaceError as exc:
+        hint = "`yishiting places list`" if exc.missing else "--community NAME"
+        raise click.ClickException(f"{exc} (see {hint})") from None
+    audience = (
+        "grid:" + ",".join(sorted(grids)) if grids else "building:" + ",".join(sorted(buildings))
     )
-    if grids:
-        known = set(session.scalars(select(Grid.name).where(Grid.name.in_(grids))))
-        missing, kind = sorted(set(grids) - known), "grid"
-        query = query.join(Grid, Grid.id == Building.grid_id).where(Grid.name.in_(grids))
-        audience = "grid:" + ",".join(sorted(grids))
-    else:
-        known = set(session.scalars(select(Building.name).where(Building.name.in_(buildings))))
-        missing, kind = sorted(set(buildings) - known), "building"
-        query = query.where(Building.name.in_(buildings))
-        audience = "building:" + ",".join(sorted(buildings))
-    if missing:
-        raise click.ClickException(
-            f"unknown {kind}(s): {', '.join(missing)} (see `yishiting places list`)"
-        )
-    return list(session.scalars(query.order_by(Person.id))), audience
+    return people, audience, found_in
