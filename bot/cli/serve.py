@@ -87,10 +87,11 @@ def _invoked_as() -> str:
 
 
 def _add_demo(db: Database) -> list[str]:
-    from devtools.demo import add_demo_data
+    from devtools.demo import add_demo_data, add_demo_tickets
 
     with db.session() as session:
-        return add_demo_data(session, datetime.now(UTC))
+        now = datetime.now(UTC)
+        return add_demo_data(session, now) + add_demo_tickets(session, now)
 
 
 @click.command()
