@@ -9,16 +9,20 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner, Result
+from conftest import console_login, csrf_token_of, db_of, make_account
 from desk import Desk
-from sqlalchemy import select
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
 
 from bot.cli import main
 from bot.config import Settings
 from bot.db import Database
-from models import Announcement, OutboxMessage, Person, touch_person
+from models import Announcement, ConsoleAccount, OutboxMessage, Person, touch_person
 from models.communities import HOME_ID, add_community
 from models.places import APPROVED, Binding, Building, Grid, Household
 from models.polls import (
@@ -280,3 +284,61 @@ def test_a_broadcast_goes_to_the_community_only(settings: Settings, config_path:
             assert mass.payload["openids"] == ["o_home_1", "o_home_2"]
     finally:
         db.dispose()
+
+
+def _console(app: Flask, username: str, community_id: int | None) -> FlaskClient:
+    make_account(app, username, "admin")
+    with db_of(app).session() as session:
+        session.execute(
+            update(ConsoleAccount)
+            .where(ConsoleAccount.username == username)
+            .values(community_id=community_id)
+        )
+    client = app.test_client()
+    assert console_login(client, username).status_code == 303
+    return client
+
+
+def _new_poll(client: FlaskClient, **changes: str) -> Any:
+    values = {
+        "title": "楼道加装扶手",
+        "options": "同意\n不同意",
+        "scope": "all",
+        "unit": "person",
+        "max_choices": "1",
+        "closes_at": "2099-06-01T20:00",
+        "quorum": "0",
+        "threshold": "50",
+        **changes,
+    }
+    token = csrf_token_of(client.get("/admin/polls/new"))
+    return client.post("/admin/polls/new", data={**values, "csrf_token": token})
+
+
+def _community_of_poll(app: Flask, number: int) -> int | None:
+    with db_of(app).session(read_only=True) as session:
+        poll = poll_by_number(session, number)
+        assert poll is not None
+        return poll.community_id
+
+
+def test_the_console_form_a_street_admin_picks_a_community_admin_does_not(
+    app: Flask, settings: Settings
+) -> None:
+    street(settings)
+    boss = _console(app, "street_boss", None)
+    page = boss.get("/admin/polls/new").get_data(as_text=True)
+    assert 'name="community"' in page and "整个街道（各社区居民）" in page and "和平社区" in page
+    assert _new_poll(boss).status_code == 303
+    assert _community_of_poll(app, 1) is None  # the whole street
+    assert _new_poll(boss, community="2", scope="grid", grid="第一网格").status_code == 303
+    assert _community_of_poll(app, 2) == 2
+    ambiguous = _new_poll(boss, scope="buildings", buildings="1号楼")
+    assert ambiguous.status_code == 400
+    assert "几个社区都有「1号楼」，请选择议题所属的社区。" in ambiguous.get_data(as_text=True)
+
+    peace = _console(app, "peace_admin", 2)
+    page = peace.get("/admin/polls/new").get_data(as_text=True)
+    assert 'name="community"' not in page  # no choice: their community's polls
+    assert _new_poll(peace, community="").status_code == 303
+    assert _community_of_poll(app, 3) == 2
