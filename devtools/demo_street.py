@@ -65,8 +65,9 @@ def add_street_data(db: Session, now: datetime) -> list[str]:
 def add_demo_tickets(db: Session, now: datetime) -> list[str]:
     """A few tickets in each community, filed as the residents' messages would be.
 
-    Apart from the places and people, so tests that file their own tickets on the demo
-    (numbered from #1) can leave these out; `init --demo` adds both."""
+    Apart from the places and people, and not (yet) added by `init --demo`: the README's
+    walkthrough on the demo, and tests that file their own tickets on it, expect the first
+    ticket they file to be #1."""
     return _tickets(db, now)
 
 

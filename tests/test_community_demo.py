@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -11,6 +12,8 @@ from desk import Desk
 
 from bot.cli import main
 from bot.config import load_settings
+from bot.db import Database
+from devtools.demo import add_demo_tickets
 from devtools.demo_street import POLL_TITLE
 
 
@@ -33,7 +36,6 @@ def test_init_demo_makes_a_street_of_two_communities_once(tmp_path: Path) -> Non
         "demo: + staff o_demo_street 赵科长 (level 3)",
         "demo: + staff o_demo_peace_staff 陈师傅 (和平社区 第一网格)",
         f"demo: + poll #2 {POLL_TITLE} (street-wide",
-        "demo: + ticket #2 1号楼电梯这两天总是停在三楼不动",
     ):
         assert line in first.output
     again = runner.invoke(main, ["init", "--config", str(config), "--demo"])
@@ -44,6 +46,15 @@ def test_init_demo_makes_a_street_of_two_communities_once(tmp_path: Path) -> Non
         {"name": "幸福社区", "grids": 1, "buildings": 3, "households": 24},
         {"name": "和平社区", "grids": 1, "buildings": 2, "households": 8},
     ]
+    db = Database(load_settings(config, environ={}))
+    try:
+        with db.session() as session:
+            filed = add_demo_tickets(session, datetime.now(UTC))
+        with db.session() as session:
+            assert add_demo_tickets(session, datetime.now(UTC)) == []  # once
+    finally:
+        db.dispose()
+    assert filed[1] == "+ ticket #2 1号楼电梯这两天总是停在三楼不动"
     tickets = runner.invoke(main, ["tickets", "list", "--config", str(config), "--json"])
     communities = sorted(json.loads(line)["community"] for line in tickets.stdout.splitlines())
     assert communities == ["和平社区", "和平社区", "幸福社区"]

@@ -87,11 +87,10 @@ def _invoked_as() -> str:
 
 
 def _add_demo(db: Database) -> list[str]:
-    from devtools.demo import add_demo_data, add_demo_tickets
+    from devtools.demo import add_demo_data
 
     with db.session() as session:
-        now = datetime.now(UTC)
-        return add_demo_data(session, now) + add_demo_tickets(session, now)
+        return add_demo_data(session, datetime.now(UTC))
 
 
 @click.command()
