@@ -342,3 +342,6 @@ def test_the_console_form_a_street_admin_picks_a_community_admin_does_not(
     assert 'name="community"' not in page  # no choice: their community's polls
     assert _new_poll(peace, community="").status_code == 303
     assert _community_of_poll(app, 3) == 2
+    # The list counts each poll's own voters: 3 bound residents in the street, 1 in 和平社区.
+    listed = boss.get("/admin/polls").get_data(as_text=True)
+    assert listed.count("0 / 3 ") == 1 and listed.count("0 / 1 ") == 2
