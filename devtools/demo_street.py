@@ -25,7 +25,8 @@ from models.topics import topic_by_name
 
 SECOND = "和平社区"
 GRID = "第一网格"
-BUILDINGS = ("1", "2")  # 1号楼 and 2号楼, as in the first community
+# A 1号楼 as the first community has (names are per community), and an 8号楼 it has not.
+BUILDINGS = ("1", "8")
 ROOMS = ("101", "102", "201", "202")
 WORKER = ("o_demo_peace_staff", "陈师傅", ("电梯设施", "物业服务", "环境卫生"))
 # (openid, name, where, level): the escalation ladder's upper rungs.
@@ -37,13 +38,13 @@ LADDER = (
 # (openid, building, unit, room) in the second community.
 RESIDENTS = (
     ("o_demo_peace_resident", "1", "1", "101"),
-    ("o_demo_peace_neighbour", "2", "1", "202"),
+    ("o_demo_peace_neighbour", "8", "1", "202"),
 )
 # (openid, topic, text): the tickets each community starts with.
 TICKETS = (
     ("o_demo_neighbour", "环境卫生", "2号楼门口的垃圾桶满了两天没人清运"),
     ("o_demo_peace_resident", "电梯设施", "1号楼电梯这两天总是停在三楼不动"),
-    ("o_demo_peace_neighbour", "物业服务", "2号楼单元门的门禁坏了，外人随便进出"),
+    ("o_demo_peace_neighbour", "物业服务", "8号楼单元门的门禁坏了，外人随便进出"),
 )
 POLL_TITLE = "街道便民服务日放在周六还是周日"
 POLL_DESCRIPTION = "街道每月举办一次便民服务日（义诊、理发、家电维修），请各社区居民投票选择日子。"

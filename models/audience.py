@@ -9,8 +9,8 @@ single-community deployment, or one upgraded from before communities existed, ru
 it did (its people need not have a community recorded).
 
 Grid and building names are unique only within a community: `places_community` resolves the
-names a poll or notice gives within its community, or — given none — anywhere in the street
-when they name places of one community only, and says which community that is.
+names a poll or notice gives within its community, or — given none — in the one community
+that has every place named, and says which community that is.
 """
 
 from __future__ import annotations
@@ -108,17 +108,28 @@ def _resolve(
     missing = sorted(set(names) - {name for name, _, _ in found})
     if missing:
         raise PlaceError(f"unknown {kind}(s): {', '.join(missing)}", missing=missing)
-    where: dict[str, set[int]] = {}
+    # The community that has every place named ("1,2" is the one community with both a 1 and
+    # a 2, even when another has a 1 too); ambiguous when several have them all.
+    held: dict[int, set[str]] = {}
     for name, community, _ in found:
-        where.setdefault(name, set()).add(community)
-    ambiguous = sorted(name for name, seen in where.items() if len(seen) > 1)
-    if ambiguous:
+        held.setdefault(community, set()).add(name)
+    complete = [community for community, has in held.items() if has >= set(names)]
+    if len(complete) > 1:
+        counted: dict[str, int] = {}
+        for name, community, _ in found:
+            counted[name] = counted.get(name, 0) + (community in complete)
+        ambiguous = sorted(name for name, times in counted.items() if times > 1)
         raise PlaceError(
             f"{kind}(s) {', '.join(ambiguous)} are in several communities; name one with "
             "--community",
             ambiguous=ambiguous,
         )
-    return [(community, row) for _, community, row in found]
+    if not complete:
+        raise PlaceError(
+            f"no community has all of these {kind}s: {', '.join(sorted(set(names)))}; "
+            "name one with --community"
+        )
+    return [(community, row) for _, community, row in found if community == complete[0]]
 
 
 def followers(db: Session, community_id: int | None) -> list[Person]:

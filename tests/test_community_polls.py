@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from click.testing import CliRunner, Result
 from conftest import console_login, csrf_token_of, db_of, make_account
 from desk import Desk
@@ -23,6 +24,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.db import Database
 from models import Announcement, ConsoleAccount, OutboxMessage, Person, touch_person
+from models.audience import PlaceError, places_community
 from models.communities import HOME_ID, add_community
 from models.places import APPROVED, Binding, Building, Grid, Household
 from models.polls import (
@@ -153,6 +155,24 @@ def test_a_household_quorum_counts_the_households_in_scope(settings: Settings) -
     # Four listed households in the street, two in 本社区: one ballot is 25 % or 50 %.
     assert (street_tally.ballots, street_tally.eligible, street_tally.quorum_met) == (1, 4, False)
     assert (home_tally.ballots, home_tally.eligible, home_tally.quorum_met) == (1, 2, True)
+
+
+def test_place_names_resolve_in_the_one_community_that_has_them_all(settings: Settings) -> None:
+    street(settings)
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            session.add(Building(name="2号楼", community_id=HOME_ID))
+            session.flush()
+            found, _ = places_community(session, None, [], ["1号楼", "2号楼"])
+            assert found == HOME_ID  # only 本社区 has both
+            assert places_community(session, 2, [], ["1号楼"])[0] == 2
+            with pytest.raises(PlaceError, match="in several communities"):
+                places_community(session, None, [], ["1号楼"])
+            with pytest.raises(PlaceError, match="unknown building"):
+                places_community(session, 2, [], ["2号楼"])
+    finally:
+        db.dispose()
 
 
 def test_a_resident_of_another_community_neither_sees_nor_votes(
