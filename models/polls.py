@@ -1,8 +1,9 @@
 """议 deliberate: polls, their ballots, and the tally.
 
-A poll offers 2–20 options labelled A, B, C …, to a scope (the whole community, a grid, or a
-list of buildings), counted per person or per household (户决制: one ballot per household; any
-approved member may cast it, and a later ballot from the household replaces the earlier one).
+A poll offers 2–20 options labelled A, B, C …, to a scope (the whole street, one community,
+or a grid or a list of buildings within a community: models/audience.py says who that is),
+counted per person or per household (户决制: one ballot per household; any approved member
+may cast it, and a later ballot from the household replaces the earlier one).
 
 One ballot per voting unit is a database fact: a ballot row is keyed by (poll, unit), where the
 unit is "h<household id>" or "p<person id>", and `cast_ballot` writes it with one
@@ -144,7 +145,7 @@ class PollSpec:
 
 def _scope_places(db: Session, spec: PollSpec) -> tuple[int | None, int | None]:
     """(the poll's community, its grid's id): a grid or buildings resolve within the spec's
-    community, or anywhere in the street when they name one community's places."""
+    community, or (none given) in the one community that has every place named."""
     if spec.scope == "all":
         return spec.community_id, None
     if spec.scope == "grid":
