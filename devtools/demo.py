@@ -1,6 +1,8 @@
-"""Demo data for development (`yishiting init --demo`, which `make run` runs): a grid with
-buildings and households, its grid worker 王师傅 (staff), two residents living there, and an
-open household poll — enough to try every part of the bot in the simulator.
+"""Demo data for development (`yishiting init --demo`, which `make run` runs): a street of
+two communities. The first (named by `[app] community_name`) has a grid with buildings and
+households, its grid worker 王师傅 (staff), two residents living there, and an open household
+poll; the second, and what the street adds, are in demo_street.py — enough to try every part
+of the bot in the simulator.
 
 Everything is made with the domain operations the CLI and the chat use (places import,
 add_staff, request/approve_binding, create_poll). Running it again changes nothing.
@@ -14,11 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Person, Role, touch_person
-from models.places import approve_binding, approved_binding, request_binding
+from models.communities import HOME_ID
+from models.places import Grid, approve_binding, approved_binding, request_binding
 from models.placesfile import import_places, parse_places
 from models.polls import DRAFT, HOUSEHOLD_UNIT, OPEN, Poll, PollSpec, create_poll
 from models.staff import LEVEL_STAFF, add_staff
 from models.topics import topic_by_name
+
+from .demo_street import add_demo_tickets, add_street_data
+
+__all__ = ["add_demo_data", "add_demo_tickets"]
 
 GRID = "第一网格"
 STAFF_OPENID = "o_demo_staff"
@@ -55,13 +62,25 @@ worker = "{STAFF_OPENID}"
 
 
 def add_demo_data(db: Session, now: datetime) -> list[str]:
-    """Make what is missing of the demo; one line per change (none: it was all there)."""
-    changes = _summarised(import_places(db, parse_places(PLACES), now))
+    """Make what is missing of the demo; one line per change (none: it was all there).
+
+    The first community's part comes first, before a second community makes its names (a
+    second 第一网格, a second 1号楼) ambiguous street-wide; then the street's (demo_street)."""
+    home = _home_grid(db)
+    changes = [] if home else _summarised(import_places(db, parse_places(PLACES), now))
     changes += _residents(db, now)
-    changes += import_places(db, parse_places(WORKER), now)
+    if home is None or home.worker_id is None:
+        changes += import_places(db, parse_places(WORKER), now)
     changes += _staff(db, now)
     changes += _poll(db, now)
+    changes += add_street_data(db, now)
     return changes
+
+
+def _home_grid(db: Session) -> Grid | None:
+    return db.scalars(
+        select(Grid).where(Grid.name == GRID, Grid.community_id == HOME_ID)
+    ).one_or_none()
 
 
 def _summarised(changes: list[str]) -> list[str]:
@@ -84,6 +103,7 @@ def _residents(db: Session, now: datetime) -> list[str]:
             request_binding(db, person.id, building, unit, room, now)
             approve_binding(db, person.id, "demo", now)
             changes.append(f"+ binding {openid} → {building}-{unit}-{room} (approved)")
+        person.community_id = HOME_ID
     return changes
 
 
@@ -93,7 +113,8 @@ def _staff(db: Session, now: datetime) -> list[str]:
         return []  # there already (perhaps with topics an admin changed since: kept)
     # Only the topics that exist: an admin may have renamed one of the starter topics.
     topics = [name for name in STAFF_TOPICS if topic_by_name(db, name) is not None]
-    add_staff(db, STAFF_OPENID, STAFF_NAME, topics, [GRID], None, LEVEL_STAFF, now)
+    staff = add_staff(db, STAFF_OPENID, STAFF_NAME, topics, [GRID], None, LEVEL_STAFF, now)
+    staff.community_id = HOME_ID
     return [f"+ staff {STAFF_OPENID} {STAFF_NAME} ({'、'.join(topics) or 'no topics'})"]
 
 
@@ -111,6 +132,7 @@ def _poll(db: Session, now: datetime) -> list[str]:
         scope="grid",
         grid=GRID,
         unit=HOUSEHOLD_UNIT,
+        community_id=HOME_ID,  # the first community's poll
     )
     poll = create_poll(db, spec, now)
     return [f"+ poll #{poll.number} {POLL_TITLE} (open {POLL_DAYS} days)"]

@@ -20,6 +20,7 @@ from models.polls import (
     Poll,
     PollError,
     cast_ballot,
+    concerns,
     may_vote,
     poll_by_number,
     tally,
@@ -50,6 +51,8 @@ def vote(ctx: Context, args: str) -> str:
     poll = poll_by_number(ctx.db, number)
     if poll is None:
         return texts.NOT_FOUND.format(number=number)
+    if not concerns(ctx.db, poll, ctx.person.id):
+        return texts.OTHER_COMMUNITY.format(number=number)
     if len(words) == 1:
         return _show(ctx, poll)
     return _cast(ctx, poll, " ".join(words[1:]))
@@ -155,6 +158,8 @@ def result(ctx: Context, args: str) -> str:
     poll = poll_by_number(ctx.db, number)
     if poll is None:
         return texts.NOT_FOUND.format(number=number)
+    if not concerns(ctx.db, poll, ctx.person.id):
+        return texts.OTHER_COMMUNITY.format(number=number)
     # Hidden until the close: the deadline itself, not the sweep that records it, decides.
     if poll.hide_results and poll.status in (DRAFT, OPEN) and ctx.now < poll.closes_at:
         return texts.RESULT_HIDDEN.format(number=number, closes=_when(ctx, poll.closes_at))

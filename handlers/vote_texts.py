@@ -23,10 +23,14 @@ RECEIPT_HOUSEHOLD = "\n本议题按户投票：本户以这一票为准，已告
 # A household poll, and nobody else of the household is bound: there is nobody to tell.
 RECEIPT_HOUSEHOLD_ALONE = "\n本议题按户投票：本户以这一票为准。"
 
+# A poll of another community: not shown, not open to this resident's ballot.
+OTHER_COMMUNITY = "#{number} 是其他社区的议题，仅限该社区居民参加，您不在本次投票范围内。"
+
 REFUSED = {
     "not_open": "#{number} 尚未开始投票，{opens} 开始。",
     "closed": "#{number} 的投票已经截止，感谢关注。回复“结果 {number}”查看结果。",
     "out_of_scope": "#{number} 仅限相关楼栋或网格的居民参加，您不在本次投票范围内。",
+    "other_community": OTHER_COMMUNITY,
     "pending": "您的住址绑定还在等待工作人员审核，审核通过后即可参加 #{number} 的投票。",
     "not_bound": (
         "参加 #{number} 的投票需要先绑定住址：回复“绑定 楼号-单元-房号”，如：绑定 16-2-501"

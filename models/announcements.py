@@ -55,6 +55,7 @@ def announce(
     actor: str,
     key: str | None = None,
     broadcast: bool = False,
+    community_id: int | None = None,
 ) -> Announced:
     """Queue `text` for `people`: one push each, or mass-send chunks when `broadcast`.
 
@@ -72,6 +73,7 @@ def announce(
             key=key,
             text=text,
             audience=audience,
+            community_id=community_id,
             broadcast=broadcast,
             created_by=actor,
             created_at=now,

@@ -1,8 +1,9 @@
 """议 deliberate: polls, their ballots, and the tally.
 
-A poll offers 2–20 options labelled A, B, C …, to a scope (the whole community, a grid, or a
-list of buildings), counted per person or per household (户决制: one ballot per household; any
-approved member may cast it, and a later ballot from the household replaces the earlier one).
+A poll offers 2–20 options labelled A, B, C …, to a scope (the whole street, one community,
+or a grid or a list of buildings within a community: models/audience.py says who that is),
+counted per person or per household (户决制: one ballot per household; any approved member
+may cast it, and a later ballot from the household replaces the earlier one).
 
 One ballot per voting unit is a database fact: a ballot row is keyed by (poll, unit), where the
 unit is "h<household id>" or "p<person id>", and `cast_ballot` writes it with one
@@ -34,10 +35,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import counters
+from .audience import PlaceError, effective_community, lives_in, places_community, reaches
 from .base import Base, UTCDateTime, fits_id
 from .outbox import enqueue
 from .people import Person
-from .places import APPROVED, Binding, Building, Grid, Household
+from .places import APPROVED, Binding, Building, Household
 from .pushes import POLL_HOUSEHOLD_VOTE
 
 LABELS = string.ascii_uppercase[:20]
@@ -138,6 +140,34 @@ class PollSpec:
     opens_at: datetime | None = None
     quorum: float = 0.0
     threshold: float = 0.5
+    community_id: int | None = None  # None: street-wide, or the community of its grid/buildings
+
+
+def _scope_places(db: Session, spec: PollSpec) -> tuple[int | None, int | None]:
+    """(the poll's community, its grid's id): a grid or buildings resolve within the spec's
+    community, or (none given) in the one community that has every place named."""
+    if spec.scope == "all":
+        return spec.community_id, None
+    if spec.scope == "grid":
+        names, grids = [], [spec.grid or ""]
+    elif spec.scope == "buildings":
+        names, grids = list(spec.buildings), []
+        if not names:
+            raise PollError("scope", message="unknown building(s): ", missing=[])
+    else:
+        raise PollError("scope", message="scope is all, grid:G or building:B,…")
+    try:
+        community_id, grid_ids = places_community(db, spec.community_id, grids, names)
+    except PlaceError as exc:
+        if spec.scope == "grid":
+            message = f"unknown grid {spec.grid!r}" if exc.missing else str(exc)
+            raise PollError(
+                "scope", message=message, grid=spec.grid, ambiguous=exc.ambiguous
+            ) from None
+        raise PollError(
+            "scope", message=str(exc), missing=exc.missing, ambiguous=exc.ambiguous
+        ) from None
+    return community_id, grid_ids[0] if grid_ids else None
 
 
 def create_poll(db: Session, spec: PollSpec, now: datetime) -> Poll:
@@ -162,27 +192,14 @@ def create_poll(db: Session, spec: PollSpec, now: datetime) -> Poll:
         raise PollError("unit", message="unit is person or household")
     if spec.unit == HOUSEHOLD_UNIT and spec.eligibility != BOUND:
         raise PollError("eligibility", message="a household poll counts bound residents only")
-    grid_id = None
-    if spec.scope == "grid":
-        grid = db.scalars(select(Grid).where(Grid.name == spec.grid)).one_or_none()
-        if grid is None:
-            raise PollError("scope", message=f"unknown grid {spec.grid!r}", grid=spec.grid)
-        grid_id = grid.id
-    elif spec.scope == "buildings":
-        known = set(db.scalars(select(Building.name).where(Building.name.in_(spec.buildings))))
-        missing = sorted(set(spec.buildings) - known)
-        if missing or not spec.buildings:
-            raise PollError(
-                "scope", message=f"unknown building(s): {', '.join(missing)}", missing=missing
-            )
-    elif spec.scope != "all":
-        raise PollError("scope", message="scope is all, grid:G or building:B,…")
+    community_id, grid_id = _scope_places(db, spec)
     poll = Poll(
         number=counters.bump(db, counters.POLL_NUMBER),
         title=spec.title.strip(),
         description=spec.description.strip(),
         options_json=json.dumps(options, ensure_ascii=False),
         scope=spec.scope,
+        community_id=community_id,
         scope_grid_id=grid_id,
         scope_buildings=(
             json.dumps(sorted(set(spec.buildings)), ensure_ascii=False)
@@ -222,7 +239,8 @@ def _in_scope(db: Session, poll: Poll, building_id: int | None) -> bool:
         return False
     if poll.scope == "grid":
         return building.grid_id == poll.scope_grid_id
-    return building.name in poll.buildings
+    same_community = poll.community_id is None or building.community_id == poll.community_id
+    return same_community and building.name in poll.buildings
 
 
 @dataclass(frozen=True)
@@ -261,10 +279,18 @@ def _voter(db: Session, poll: Poll, person_id: int, now: datetime) -> Household 
     approved = binding is not None and binding.status == APPROVED
     if poll.eligibility == BOUND and not approved:
         raise PollError("pending" if binding is not None else "not_bound")
+    if not reaches(db, poll.community_id, person_id):
+        raise PollError("other_community")
     household = db.get(Household, binding.household_id) if approved and binding else None
     if not _in_scope(db, poll, household.building_id if household else None):
         raise PollError("out_of_scope")
     return household
+
+
+def concerns(db: Session, poll: Poll, person_id: int) -> bool:
+    """True when the poll is for the person's community (or the whole street): a resident of
+    another community neither sees it listed nor may open it by number."""
+    return reaches(db, poll.community_id, person_id)
 
 
 def may_vote(db: Session, poll: Poll, person_id: int, now: datetime) -> bool:
@@ -352,7 +378,11 @@ def eligible_units(db: Session, poll: Poll) -> int:
     """Units known in scope: listed households (household polls), or approved bound residents
     (person polls; everyone following the account when anyone may vote)."""
     if poll.unit == PERSON_UNIT and poll.eligibility == FOLLOWERS and poll.scope == "all":
-        return int(db.scalar(select(func.count()).select_from(Person).where(Person.following)) or 0)
+        query = select(func.count()).select_from(Person).where(Person.following)
+        community_id = effective_community(db, poll.community_id)
+        if community_id is not None:
+            query = query.where(lives_in(community_id))
+        return int(db.scalar(query) or 0)
     if poll.unit == HOUSEHOLD_UNIT:
         query = select(func.count(Household.id)).where(Household.listed)
         query = query.join(Building, Building.id == Household.building_id)
@@ -363,11 +393,23 @@ def eligible_units(db: Session, poll: Poll) -> int:
             .join(Household, Household.id == Binding.household_id)
             .join(Building, Building.id == Household.building_id)
         )
+    return int(db.scalar(_within(db, poll, query)) or 0)
+
+
+def _within(db: Session, poll: Poll, query: Any) -> Any:
+    """The query (joined to Building) narrowed to the poll's scope: its community, and its
+    grid or buildings in it."""
     if poll.scope == "grid":
-        query = query.where(Building.grid_id == poll.scope_grid_id)
-    elif poll.scope == "buildings":
+        return query.where(Building.grid_id == poll.scope_grid_id)
+    if poll.scope == "buildings":
         query = query.where(Building.name.in_(poll.buildings))
-    return int(db.scalar(query) or 0)
+        if poll.community_id is not None:
+            query = query.where(Building.community_id == poll.community_id)
+        return query
+    community_id = effective_community(db, poll.community_id)
+    if community_id is not None:
+        query = query.where(Building.community_id == community_id)
+    return query
 
 
 def tally(db: Session, poll: Poll) -> Tally:
@@ -418,7 +460,11 @@ def decide_poll(db: Session, poll: Poll, decision: str, now: datetime) -> None:
 def eligible_people(db: Session, poll: Poll) -> list[int]:
     """Everyone who may vote in the poll (to tell them it opened, or remind them)."""
     if poll.eligibility == FOLLOWERS and poll.scope == "all":
-        return list(db.scalars(select(Person.id).where(Person.following).order_by(Person.id)))
+        query = select(Person.id).where(Person.following)
+        community_id = effective_community(db, poll.community_id)
+        if community_id is not None:
+            query = query.where(lives_in(community_id))
+        return list(db.scalars(query.order_by(Person.id)))
     query = (
         select(Binding.person_id)
         .join(Household, Household.id == Binding.household_id)
@@ -426,11 +472,7 @@ def eligible_people(db: Session, poll: Poll) -> list[int]:
         .join(Person, Person.id == Binding.person_id)
         .where(Binding.status == APPROVED, Person.following)
     )
-    if poll.scope == "grid":
-        query = query.where(Building.grid_id == poll.scope_grid_id)
-    elif poll.scope == "buildings":
-        query = query.where(Building.name.in_(poll.buildings))
-    return list(db.scalars(query.order_by(Binding.person_id)))
+    return list(db.scalars(_within(db, poll, query).order_by(Binding.person_id)))
 
 
 def unit_key_of(db: Session, poll: Poll, person_id: int) -> str | None:

@@ -295,8 +295,10 @@ def test_init_demo_adds_the_demo_once(empty_config_path: Path, tmp_path: Path) -
 
     settings = load_settings(empty_config_path, environ={})
     after_first = _counts(settings)
-    assert after_first["Person"] == 3 and after_first["Poll"] == 1
-    assert after_first["Binding"] == 2 and after_first["Household"] == 24
+    # The street's demo (issue #16): a second community's worker and two residents, each
+    # community's supervisor and the street's officer; a street-wide poll; 8 more households.
+    assert after_first["Person"] == 9 and after_first["Poll"] == 2
+    assert after_first["Binding"] == 4 and after_first["Household"] == 32
 
     again = runner.invoke(main, ["init", "--config", str(empty_config_path), "--demo"])
     assert again.exit_code == 0, again.output

@@ -13,9 +13,9 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Announcement, Binding, Building, Grid, Household, Person, Scope, announce
+from models import Person, announce
+from models.audience import PlaceError, followers, reaches, residents_of
 from models.outbox import STATUSES, OutboxMessage, counts_by_status, list_outbox, retry
-from models.places import APPROVED
 from models.scoping import outbox_community, scoped
 
 from ..db import Database
@@ -210,12 +210,11 @@ def notify(
         # With --community: that community's people, grids and buildings only (a person of
         # another community is an unknown openid), and the notice is the community's.
         scope = scope_of(session, community)
+        community_id = scope.community_id
         if everyone:
-            query = select(Person).where(Person.following.is_(True))
-            people = list(session.scalars(scoped(query, Person.community_id, scope)))
-            audience = "all"
+            people, audience = followers(session, community_id), "all"
         elif grids or buildings:
-            people, audience = _residents_of(session, grids, buildings, scope)
+            people, audience, community_id = _residents_of(session, community_id, grids, buildings)
         else:
             query = select(Person).where(Person.openid.in_(to_openids))
             people = list(session.scalars(scoped(query, Person.community_id, scope)))
@@ -223,6 +222,11 @@ def notify(
             if missing:
                 raise click.ClickException(
                     f"unknown openid(s): {', '.join(missing)} (they have never written to us)"
+                )
+            elsewhere = sorted(p.openid for p in people if not reaches(session, community_id, p.id))
+            if elsewhere:
+                raise click.ClickException(
+                    f"openid(s) {', '.join(elsewhere)}: not residents of {community}"
                 )
             audience = "openid:" + ",".join(sorted(to_openids))
         if account is not None:
@@ -237,10 +241,8 @@ def notify(
             actor="cli",
             key=key,
             broadcast=broadcast and len(people) >= 2,
+            community_id=community_id,
         )
-        notice = session.get(Announcement, result.announcement_id)
-        if notice is not None and notice.community_id is None:
-            notice.community_id = scope.community_id
     db.dispose()
     skipped = result.recipients - result.queued
     click.echo(
@@ -251,32 +253,19 @@ def notify(
 
 
 def _residents_of(
-    session: Session, grids: tuple[str, ...], buildings: tuple[str, ...], scope: Scope
-) -> tuple[list[Person], str]:
-    """The people bound (and approved) to households in these grids or buildings (of the
-    scope's community)."""
-    query = (
-        select(Person)
-        .join(Binding, Binding.person_id == Person.id)
-        .join(Household, Household.id == Binding.household_id)
-        .join(Building, Building.id == Household.building_id)
-        .where(Binding.status == APPROVED)
+    session: Session,
+    community_id: int | None,
+    grids: tuple[str, ...],
+    buildings: tuple[str, ...],
+) -> tuple[list[Person], str, int | None]:
+    """The people bound (and approved) to households in these grids or buildings, within the
+    community (or the one community the names belong to), and that community."""
+    try:
+        people, found_in = residents_of(session, community_id, grids, buildings)
+    except PlaceError as exc:
+        hint = "`yishiting places list`" if exc.missing else "--community NAME"
+        raise click.ClickException(f"{exc} (see {hint})") from None
+    audience = (
+        "grid:" + ",".join(sorted(grids)) if grids else "building:" + ",".join(sorted(buildings))
     )
-    query = scoped(query, Building.community_id, scope)
-    if grids:
-        names = scoped(select(Grid.name), Grid.community_id, scope)
-        known = set(session.scalars(names.where(Grid.name.in_(grids))))
-        missing, kind = sorted(set(grids) - known), "grid"
-        query = query.join(Grid, Grid.id == Building.grid_id).where(Grid.name.in_(grids))
-        audience = "grid:" + ",".join(sorted(grids))
-    else:
-        names = scoped(select(Building.name), Building.community_id, scope)
-        known = set(session.scalars(names.where(Building.name.in_(buildings))))
-        missing, kind = sorted(set(buildings) - known), "building"
-        query = query.where(Building.name.in_(buildings))
-        audience = "building:" + ",".join(sorted(buildings))
-    if missing:
-        raise click.ClickException(
-            f"unknown {kind}(s): {', '.join(missing)} (see `yishiting places list`)"
-        )
-    return list(session.scalars(query.order_by(Person.id))), audience
+    return people, audience, found_in

@@ -8,13 +8,15 @@ configured time zone (`[app] timezone`) and stored as UTC.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import click
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from models.communities import Community
 from models.places import Grid
 from models.polls import (
     BOUND,
@@ -36,7 +38,7 @@ from models.polls import (
 )
 
 from ..db import Database
-from .common import config_option, settings_from
+from .common import community_option, config_option, scope_of, settings_from
 from .pollparams import Duration, IsoTime, Scope, aware, closing_time
 
 STATUSES = (DRAFT, OPEN, CLOSED, DECIDED)
@@ -64,6 +66,12 @@ def _scope_json(session: Session, poll: Poll) -> str:
     return poll.scope
 
 
+def _community_name(session: Session, poll: Poll) -> str | None:
+    """The poll's community's name; None: street-wide."""
+    community = session.get(Community, poll.community_id) if poll.community_id else None
+    return community.name if community is not None else None
+
+
 def poll_json(session: Session, poll: Poll) -> dict[str, Any]:
     """A poll and its tally, as `poll show --json` prints it."""
     result = tally(session, poll)
@@ -74,6 +82,7 @@ def poll_json(session: Session, poll: Poll) -> dict[str, Any]:
         "description": poll.description,
         "options": dict(zip(poll.labels, poll.options, strict=True)),
         "scope": _scope_json(session, poll),
+        "community": _community_name(session, poll),
         "unit": poll.unit,
         "eligibility": poll.eligibility,
         "max_choices": poll.max_choices,
@@ -187,6 +196,12 @@ def poll() -> None:
     show_default=True,
     help="Share of ballots the leader needs to pass.",
 )
+@click.option(
+    "--community",
+    metavar="NAME",
+    help="For this community's residents (grids and buildings are its own); without it, "
+    "street-wide, or the community of the grid or buildings named.",
+)
 def create(
     config_path: str | None,
     title: str,
@@ -203,6 +218,7 @@ def create(
     closes_in: timedelta | None,
     quorum: float,
     threshold: float,
+    community: str | None,
 ) -> None:
     """Create a poll; prints `#N title`. It closes at --closes-at, or --closes-in from now."""
     settings = settings_from(config_path)
@@ -228,6 +244,7 @@ def create(
     db = Database(settings)
     try:
         with db.session() as session:
+            spec = replace(spec, community_id=scope_of(session, community).community_id)
             try:
                 created = create_poll(session, spec, now)
             except PollError as exc:
@@ -245,8 +262,10 @@ def create(
 @poll.command("list")
 @config_option
 @click.option("--status", type=click.Choice(STATUSES), help="Only polls in this state.")
-def list_polls(config_path: str | None, status: str | None) -> None:
-    """The polls, newest first: number, status, closing time (local), title."""
+@community_option
+def list_polls(config_path: str | None, status: str | None, community: str | None) -> None:
+    """The polls, newest first: number, status, closing time (local), title. With
+    --community: that community's polls and the street-wide ones."""
     settings = settings_from(config_path)
     db = Database(settings)
     try:
@@ -254,6 +273,9 @@ def list_polls(config_path: str | None, status: str | None) -> None:
             query = select(Poll).order_by(Poll.number.desc())
             if status is not None:
                 query = query.where(Poll.status == status)
+            wanted = scope_of(session, community).community_id
+            if wanted is not None:
+                query = query.where(or_(Poll.community_id.is_(None), Poll.community_id == wanted))
             rows = [(p.number, p.status, p.closes_at, p.title) for p in session.scalars(query)]
     finally:
         db.dispose()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from models import ConsoleRole
+from models.communities import community_names
 from models.places import Grid
 from models.polls import (
     CLOSED,
@@ -78,8 +79,20 @@ def index() -> str:
 
 
 def _grids() -> list[str]:
+    """The grids the form offers: the account's community's, or every name in the street."""
+    query = select(Grid.name).distinct().order_by(Grid.name)
+    if not current_scope().street:
+        query = query.where(Grid.community_id == current_scope().community_id)
     with reading() as db:
-        return list(db.scalars(select(Grid.name).order_by(Grid.name)))
+        return list(db.scalars(query))
+
+
+def _communities() -> dict[int, str]:
+    """The communities a street account may make a poll for (none to pick from in a
+    single-community street, or for a community's account)."""
+    with reading() as db:
+        names = community_names(db)
+    return names if current_scope().street and len(names) > 1 else {}
 
 
 def _form_page(values: dict[str, str], errors: dict[str, str], status: int) -> tuple[str, int]:
@@ -89,6 +102,7 @@ def _form_page(values: dict[str, str], errors: dict[str, str], status: int) -> t
         values=values,
         errors=errors,
         grids=_grids(),
+        communities=_communities(),
         zone=ys().settings.tz.key,
     )
     return page, status
@@ -101,7 +115,7 @@ def new() -> Response | tuple[str, int]:
     if request.method == "GET":
         return _form_page(form.defaults(now(), tz), {}, 200)
     values = form.typed(request.form)
-    parsed = form.parse(request.form, tz)
+    parsed = form.parse(request.form, tz, current_scope(), _communities())
     if parsed.spec is None:
         return _form_page(values, parsed.errors, 400)
     try:

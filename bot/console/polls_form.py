@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from models.communities import STREET, Scope
 from models.polls import BOUND, FOLLOWERS, HOUSEHOLD_UNIT, LABELS, PERSON_UNIT, PollError, PollSpec
 
 FIELDS = (
@@ -31,6 +32,7 @@ FIELDS = (
     "closes_at",
     "quorum",
     "threshold",
+    "community",
 )
 FLAGS = ("anonymous", "hide_results", "anyone")
 SCOPES = ("all", "grid", "buildings")
@@ -54,6 +56,7 @@ TEXTS = {
     "closes_bad": "截止时间格式不正确，请重新选择。",
     "quorum": "法定参与率应是 0 到 100 之间的数（百分比）。",
     "threshold": "通过比例应是大于 0、不超过 100 的数（百分比）。",
+    "community": "请选择议题所属的社区，或整个街道。",
 }
 # PollError reasons from create_poll, as people at the console read them.
 REFUSALS = {
@@ -195,9 +198,32 @@ def _rules(form: Mapping[str, str], errors: dict[str, str]) -> tuple[str, int, f
     return unit, max_choices, (quorum or 0.0) / 100, (threshold or 0.0) / 100
 
 
-def parse(form: Mapping[str, str], tz: tzinfo) -> Parsed:
-    """Check every field; a spec only when all of them are right."""
+def _community(
+    form: Mapping[str, str], account: Scope, communities: Mapping[int, str], errors: dict[str, str]
+) -> int | None:
+    """The poll's community: a community account's own (no choice); a street account's pick
+    (empty: the whole street)."""
+    if not account.street:
+        return account.community_id
+    chosen = str(form.get("community", "")).strip()
+    if not chosen:
+        return None
+    if not (chosen.isascii() and chosen.isdigit() and int(chosen) in communities):
+        errors["community"] = TEXTS["community"]
+        return None
+    return int(chosen)
+
+
+def parse(
+    form: Mapping[str, str],
+    tz: tzinfo,
+    account: Scope = STREET,
+    communities: Mapping[int, str] | None = None,
+) -> Parsed:
+    """Check every field; a spec only when all of them are right. `account` is the account's
+    scope: a community's account makes its community's polls, a street account picks."""
     errors: dict[str, str] = {}
+    community_id = _community(form, account, communities or {}, errors)
     title, description, options = _texts(form, errors)
     scope, grid, buildings = _scope(form, errors)
     unit, max_choices, quorum, threshold = _rules(form, errors)
@@ -223,12 +249,16 @@ def parse(form: Mapping[str, str], tz: tzinfo) -> Parsed:
         opens_at=opens_at,
         quorum=quorum,
         threshold=threshold,
+        community_id=community_id,
     )
     return Parsed(spec)
 
 
 def refusal(exc: PollError) -> tuple[str, str]:
     """(the field to mark, the reason in Chinese) for what create_poll refused."""
+    if exc.reason == "scope" and exc.details.get("ambiguous"):
+        names = "、".join(exc.details["ambiguous"])
+        return "community", f"几个社区都有「{names}」，请选择议题所属的社区。"
     if exc.reason == "scope" and exc.details.get("missing"):
         return "buildings", "没有找到这些楼栋：" + "、".join(exc.details["missing"])
     if exc.reason == "scope" and exc.details.get("grid"):

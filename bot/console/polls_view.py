@@ -134,7 +134,14 @@ class Row:
 
 
 def _scope_key(poll: Poll) -> tuple[object, ...]:
-    return (poll.unit, poll.eligibility, poll.scope, poll.scope_grid_id, poll.scope_buildings)
+    return (
+        poll.unit,
+        poll.eligibility,
+        poll.community_id,  # a street poll and a community's count different people
+        poll.scope,
+        poll.scope_grid_id,
+        poll.scope_buildings,
+    )
 
 
 def page_of_polls(
