@@ -58,7 +58,6 @@ NOT_YET_SCOPED = {
     "console_rules.topic_settings": "topics",
     "console_rules.add_topic": "topics",
     "console_rules.try_message": "topics",
-    "console_polls.new": "polls",  # the new poll's community and its grid list
 }
 # Not a console account's pages: the login form and its helpers, the stylesheets, and the
 # simulator (development mode only, no login; production has no /simulator at all).
@@ -124,6 +123,24 @@ def recipes(a: Side, b: Side) -> dict[str, list[Visit]]:
         ],
         "console_media.file": [Visit("GET", {**ticket, "attachment_id": b.attachment})],
         "console_polls.index": [Visit("GET"), Visit("GET", query={"status": "open"})],
+        "console_polls.new": [
+            Visit("GET"),
+            Visit(
+                "POST",
+                form={
+                    "title": "甲议题",
+                    "options": "好\n不好",
+                    "scope": "grid",
+                    "grid": f"乙网格{b.ticket}",
+                    "community": str(b.community_id),
+                    "unit": "person",
+                    "max_choices": "1",
+                    "closes_at": "2099-06-01T20:00",
+                    "quorum": "0",
+                    "threshold": "50",
+                },
+            ),
+        ],
         "console_polls.show": [Visit("GET", poll)],
         "console_polls.tally": [Visit("GET", poll)],
         "console_polls.close": [Visit("POST", poll)],
@@ -429,6 +446,21 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
             ["--username", "甲cli", "--password", PASSWORD, "--openid", f"o-乙-staff-{b.ticket}"]
         ],
         "admin password": [[f"乙admin{b.ticket}", "--password", "甲-new-password"]],
+        "poll list": [[]],
+        "poll create": [
+            [
+                "--title",
+                "甲议题",
+                "--option",
+                "好",
+                "--option",
+                "不好",
+                "--closes-in",
+                "1d",
+                "--scope",
+                f"grid:乙网格{b.ticket}",
+            ]
+        ],
         "residents pending": [[]],
         "residents approve": [[f"o-乙-resident-{b.ticket}"]],
         "residents reject": [[f"o-乙-resident-{b.ticket}"]],
