@@ -291,3 +291,24 @@ def test_without_a_month_the_report_is_of_this_month(
     assert text[1].split() == ["社区", "排名", "诉求数", "未办结", "超时", "响应率", "解决率",
                                "满意率", "按时率", "得分"]  # fmt: skip
     assert text[2].split() == ["本社区", "1", "1", "1", "0", "100.0%", "0.0%", "—", "—", "18.2"]
+
+
+def test_month_and_community_narrow_the_other_reports_too(
+    app: Flask, settings: Settings, config_path: Path
+) -> None:
+    seed_street(app)
+    whole = json.loads(report(config_path, settings, "--by", "all", "--json", "--month",
+                              "2024-05").stdout)  # fmt: skip
+    assert (whole["from"], whole["to"], whole["total"]["tickets"]) == (
+        "2024-05-01",
+        "2024-05-31",
+        7,
+    )
+    east = json.loads(report(config_path, settings, "--by", "all", "--json", "--month",
+                             "2024-05", "--community", "东湖社区").stdout)  # fmt: skip
+    assert east["total"]["tickets"] == 4 and east["total"]["resolution_rate"] == 0.5
+
+    unknown = report(config_path, settings, "--by", "all", "--community", "无此社区")
+    assert unknown.exit_code == 1 and "no community named '无此社区'" in unknown.output
+    both = report(config_path, settings, "--month", "2024-05", "--from", "2024-05-01")
+    assert both.exit_code == 2 and "--month replaces --from and --to" in both.output
