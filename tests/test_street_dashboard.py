@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import Clock, console_login, db_of, make_account, make_app
+from conftest import (
+    Clock,
+    LiveServer,
+    browser_login,
+    console_login,
+    db_of,
+    make_account,
+    make_app,
+)
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
@@ -202,7 +210,12 @@ def test_the_street_page_and_its_exports_show_the_same_ranking(
     html = page.get_data(as_text=True)
     assert street_table(html) == [as_page(line) for line in lines]
     assert 'href="/admin/street"' in html  # the street account's menu has the page
-    assert "2024-05" in html and "2023-12" in html  # the trend: six months up to May
+    trend = client.get("/admin/street/trend?month=2024-05").get_data(as_text=True)
+    assert 'data-src="/admin/street/trend?month=2024-05"' in html  # the page fetches it
+    months = re.findall(r'<th class="num">(\d{4}-\d\d)</th>', trend)
+    assert months == ["2023-12", "2024-01", "2024-02", "2024-03", "2024-04", "2024-05"]
+    assert re.findall(r'<tr data-community="([^"]+)"', trend) == [x["community"] for x in lines]
+    assert '72.5 <small class="muted">第1</small>' in trend  # 西山 in May
 
     answer = client.get("/admin/street.csv?month=2024-05")
     assert answer.status_code == 200 and answer.mimetype == "text/csv"
@@ -253,6 +266,7 @@ def test_a_community_admin_sees_only_their_community_and_not_the_street_page(
     assert client.get("/admin/street").status_code == 403
     assert client.get("/admin/street.csv").status_code == 403
     assert client.get("/admin/street.xlsx").status_code == 403
+    assert client.get("/admin/street/trend").status_code == 403
     html = client.get("/admin").get_data(as_text=True)
     assert _today_new(html) == 1 and "工作台 · 东湖社区" in html
     assert 'href="/admin/street"' not in html  # no menu entry for a page it may not open
@@ -312,3 +326,23 @@ def test_month_and_community_narrow_the_other_reports_too(
     assert unknown.exit_code == 1 and "no community named '无此社区'" in unknown.output
     both = report(config_path, settings, "--month", "2024-05", "--from", "2024-05-01")
     assert both.exit_code == 2 and "--month replaces --from and --to" in both.output
+
+
+def test_the_browser_shows_the_ranking_then_the_trend_and_drills_down(
+    app: Flask, page: Any
+) -> None:
+    street = seed_street(app)
+    make_account(app, "street-boss")
+    with LiveServer(app) as server:
+        browser_login(page, server.url, "street-boss")
+        page.click("nav.mainnav >> text=街道看板")
+        page.fill("input[name=month]", "2024-05")
+        page.click("form[aria-label=选择月份] button[type=submit]")
+        page.wait_for_selector("#street-trend-table")  # fetched after the page
+        first = page.locator("#street-table tbody tr").first
+        assert first.get_attribute("data-community") == "西山社区"
+        assert page.locator("#street-trend-table tbody tr").count() == 4
+        page.screenshot(path="tests/artifacts/console_street.png", full_page=True)
+        page.click("#street-table >> text=东湖社区")
+        page.wait_for_url(f"{server.url}/admin?community={street.east}")
+        assert "东湖社区" in page.locator("h1").inner_text()

@@ -4,7 +4,11 @@ month's table as CSV and XLSX.
 
 Street accounts only (community_id NULL): a community's account gets a 403 here — its own
 figures are on its 工作台, and another community's are not its business. The figures and the
-ranking rule are models/kpi_communities.py's; one query gives the month and its trend.
+ranking rule are models/kpi_communities.py's.
+
+The page is the month's table (one query over the month's tickets); the trend reads six
+months of tickets (~6× the work), so it is its own fragment, /admin/street/trend, which the
+page fetches once it is shown (a link without JavaScript): the ranking never waits for it.
 """
 
 from __future__ import annotations
@@ -91,8 +95,6 @@ def _figures(month: date, months: int) -> list[tuple[date, list[CommunityMonth]]
 def index() -> str:
     _street_only()
     month = _month()
-    months = _figures(month, TREND_MONTHS)
-    table = months[-1][1]
     return render_template(
         "console/street.html",
         title="街道看板",
@@ -100,8 +102,21 @@ def index() -> str:
         previous=month_label(shift(month, -1)),
         following=month_label(shift(month, 1)),
         headers=HEADERS,
-        table=table,
-        trend=trend_rows(table, months),
+        table=_figures(month, 1)[-1][1],
+        trend_months=TREND_MONTHS,
+    )
+
+
+@bp.route("/street/trend")
+@requires(ConsoleRole.VIEWER)
+def trend_fragment() -> str:
+    """The last six months up to ?month=, per community: a table the page puts in place."""
+    _street_only()
+    month = _month()
+    months = _figures(month, TREND_MONTHS)
+    return render_template(
+        "console/street_trend.html",
+        trend=trend_rows(months[-1][1], months),
         trend_months=[month_label(m) for m, _ in months],
     )
 
@@ -110,18 +125,19 @@ def trend_rows(
     table: list[CommunityMonth], months: list[tuple[date, list[CommunityMonth]]]
 ) -> list[dict[str, Any]]:
     """Per community (in this month's rank order): its score and rank in each month, and the
-    points of a small line of the score (0-100 drawn in a 120 × 28 box; gaps where None)."""
+    points of a small line of the score (0-100 drawn in a 126 × 28 box; none where None)."""
     by_month = [{row.community_id: row for row in rows} for _, rows in months]
     rows = []
     for row in table:
         cells = [found[row.community_id] for found in by_month]
         step = 120 / max(len(cells) - 1, 1)
         points = [
-            f"{n * step:.1f},{28 - 26 * (c.score or 0) / 100 - 1:.1f}"
+            (round(n * step + 3, 1), round(27 - 24 * (c.score or 0) / 100 - 1, 1))
             for n, c in enumerate(cells)
             if c.score is not None
         ]
-        rows.append({"community": row.community, "cells": cells, "points": " ".join(points)})
+        line = " ".join(f"{x},{y}" for x, y in points)
+        rows.append({"community": row.community, "cells": cells, "line": line, "dots": points})
     return rows
 
 
