@@ -63,9 +63,11 @@ PAGES = (
     ("待发消息", "/admin/outbox"),
 )
 
-# With --communities: the street's view, and one community's 工作台 as a street admin sees it.
+# With --communities: the street's view (the month's ranking; its trend, a fragment the page
+# fetches after; the XLSX export), and one community's 工作台 as a street admin sees it.
 STREET_PAGES = (
     ("街道看板", "/admin/street"),
+    ("街道看板 走势", "/admin/street/trend"),
     ("街道看板 XLSX", "/admin/street.xlsx"),
     ("工作台 社区#2", "/admin?community=2"),
 )
