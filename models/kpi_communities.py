@@ -203,13 +203,5 @@ def ranked(rows: list[CommunityMonth]) -> list[CommunityMonth]:
 
 
 def month_label(month: date) -> str:
+    """`YYYY-MM`, as `parse_month` reads it."""
     return f"{month.year}-{month.month:02d}"
-
-
-def until_of(month: date, tz: ZoneInfo) -> datetime:
-    """The local midnight that ends `month`."""
-    return datetime.combine(shift(month, 1), time(), tzinfo=tz)
-
-
-def since_of(month: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(month, time(), tzinfo=tz)
