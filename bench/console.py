@@ -14,6 +14,7 @@ street account. Issue #16's run: 30 communities, 300,000 tickets over a year, < 
 
     .venv/bin/python bench/console.py [--tickets 100000] [--requests 30] [--postgres URL]
     .venv/bin/python bench/console.py --communities 30 --tickets 300000 --days 365 --target 300
+        [--postgres URL [--filled: time a database an earlier run filled, without filling]]
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import Table, insert, select, text, update  # noqa: E402
+from sqlalchemy import Table, func, insert, select, text, update  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 from webhook import TOKEN, init_sqlite  # noqa: E402
 
@@ -332,6 +333,9 @@ def main() -> int:
     parser.add_argument("--communities", type=int, default=1, help="Communities (社区).")
     parser.add_argument("--days", type=int, default=DAYS, help="Filing times spread over.")
     parser.add_argument("--target", type=float, default=TARGET_MS, help="ms at the median.")
+    parser.add_argument(
+        "--filled", action="store_true", help="The --postgres database was filled by a run before."
+    )
     args = parser.parse_args()
 
     config = init_postgres(args.postgres) if args.postgres else init_sqlite()[1]
@@ -339,19 +343,25 @@ def main() -> int:
     now = datetime.now(UTC)
     db = Database(settings)
     started = time.perf_counter()
-    with db.session() as session:
-        tickets, events = fill(
-            session, args.tickets, now, communities=args.communities, days=args.days
-        )
-        create_account(session, "bench", hash_password(PASSWORD), ConsoleRole.ADMIN, now)
-    if args.postgres:
+    if args.filled:
+        with db.session(read_only=True) as session:
+            tickets, events = session.scalar(select(func.count()).select_from(Ticket)) or 0, 0
+    else:
+        with db.session() as session:
+            tickets, events = fill(
+                session, args.tickets, now, communities=args.communities, days=args.days
+            )
+            create_account(session, "bench", hash_password(PASSWORD), ConsoleRole.ADMIN, now)
+    if args.postgres and not args.filled:
         # PostgreSQL's autovacuum analyses a table this size soon after; do it now.
         with db.engine.connect() as conn:
             conn.execute(text("ANALYZE"))
             conn.commit()
     db.dispose()
     print(
-        f"filled {tickets} tickets, {events} timeline events in "
+        f"already filled: {tickets} tickets"
+        if args.filled
+        else f"filled {tickets} tickets, {events} timeline events in "
         f"{time.perf_counter() - started:.0f} s ({settings.app.database_url.split(':')[0]})"
     )
 

@@ -18,9 +18,10 @@ other two; None when none is defined (no tickets), and those rank last. Ties: �
 满意率, then 响应率, then 按时率 (a defined rate before None, higher first), then more tickets,
 then the name, so every community gets its own rank 1..N, the same on every run.
 
-One query per call: the month (or the months of the trend) grouped by community and month,
-the month a CASE over the local month bounds, so that it is cut in the configured time zone
-the same way on SQLite and PostgreSQL.
+One query per month, grouped by community, between the month's local midnights (so months are
+cut in the configured time zone the same way on SQLite and PostgreSQL). Six such queries cost
+a fifth less than one over six months bucketed by a CASE on the bounds (PostgreSQL, 300,000
+tickets: bench/README.md, "Issue #16").
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Interval, and_, case, func, literal, literal_column, select
+from sqlalchemy import ColumnElement, Interval, and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from .communities import community_names
@@ -111,33 +112,33 @@ def trend(
     """The ranked figures of `months` months, the earliest first, `month` the last."""
     first = shift(month, 1 - months)
     starts = month_starts(first, months, tz)
-    bucket = case(*((Ticket.created_at < bound, n) for n, bound in enumerate(starts[1:])))
+    names = community_names(db)
+    figures = []
+    for n in range(months):
+        found = _month_rows(db, starts[n], starts[n + 1], now, response_hours)
+        rows = [_figures(cid, name, found.get(cid)) for cid, name in names.items()]
+        figures.append((shift(first, n), ranked(rows)))
+    return figures
+
+
+def _month_rows(
+    db: Session, since: datetime, until: datetime, now: datetime, response_hours: float
+) -> dict[int, Any]:
+    """The counts of each community's tickets filed in [since, until), by community id."""
     is_open = Ticket.status.in_(OPEN_STATUSES)
+    responded = and_(_responded_within(db, response_hours), Ticket.status != "rejected")
     rows = db.execute(
         select(
             Ticket.community_id,
-            bucket.label("month"),
             *[m for m in _measures() if m.name in _RATE_NAMES],
-            _count_if(
-                and_(_responded_within(db, response_hours), Ticket.status != "rejected")
-            ).label("responded"),
+            _count_if(responded).label("responded"),
             _count_if(is_open).label("open"),
             _count_if(and_(is_open, Ticket.due_at < now)).label("overdue"),
         )
-        .where(Ticket.created_at >= starts[0], Ticket.created_at < starts[-1])
-        .group_by(Ticket.community_id, literal_column("2"))
-    ).all()
-    names = community_names(db)
-    by_month: list[dict[int, Any]] = [{} for _ in range(months)]
-    for row in rows:
-        by_month[row.month][row.community_id] = row
-    return [
-        (
-            shift(first, n),
-            ranked([_figures(cid, name, found.get(cid)) for cid, name in names.items()]),
-        )
-        for n, found in enumerate(by_month)
-    ]
+        .where(Ticket.created_at >= since, Ticket.created_at < until)
+        .group_by(Ticket.community_id)
+    )
+    return {row.community_id: row for row in rows}
 
 
 def _responded_within(db: Session, hours: float) -> ColumnElement[bool]:
