@@ -9,7 +9,9 @@ The rates are those of models/kpi.py, over the tickets filed in the month (local
   按时率 = resolved on time ÷ resolved with a deadline (kpi.py's definitions, its measures);
 - a rate whose denominator is 0 is None (undefined), never 0.
 Counts: 新增 (tickets filed in the month), 未办结 (of those, still open now) and 超时 (of
-those, still open past their deadline now).
+those, still open past their deadline now) — of the chosen month only: the trend's earlier
+months carry None there (their score and rank need neither, and they cost a fifth of a month's
+query).
 
 Ranking, the way 接诉即办 ranks (Beijing's 12345 assessment weighs 响应率 10 %, 解决率 45 %,
 满意率 45 %): the score is 100 × the weighted mean of those three rates over the ones that are
@@ -54,8 +56,8 @@ class CommunityMonth:
     community_id: int
     community: str
     tickets: int
-    open: int
-    overdue: int
+    open: int | None  # None: not counted (the trend's earlier months)
+    overdue: int | None
     response_rate: float | None
     resolution_rate: float | None
     satisfaction_rate: float | None
@@ -115,25 +117,36 @@ def trend(
     names = community_names(db)
     figures = []
     for n in range(months):
-        found = _month_rows(db, starts[n], starts[n + 1], now, response_hours)
-        rows = [_figures(cid, name, found.get(cid)) for cid, name in names.items()]
+        last = n == months - 1
+        found = _month_rows(db, starts[n], starts[n + 1], now, response_hours, counts_now=last)
+        rows = [_figures(cid, name, found.get(cid), last) for cid, name in names.items()]
         figures.append((shift(first, n), ranked(rows)))
     return figures
 
 
 def _month_rows(
-    db: Session, since: datetime, until: datetime, now: datetime, response_hours: float
+    db: Session,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    response_hours: float,
+    *,
+    counts_now: bool,
 ) -> dict[int, Any]:
-    """The counts of each community's tickets filed in [since, until), by community id."""
+    """The counts of each community's tickets filed in [since, until), by community id; with
+    `counts_now`, also how many are open and overdue now."""
     is_open = Ticket.status.in_(OPEN_STATUSES)
     responded = and_(_responded_within(db, response_hours), Ticket.status != "rejected")
+    now_counts = [
+        _count_if(is_open).label("open"),
+        _count_if(and_(is_open, Ticket.due_at < now)).label("overdue"),
+    ]
     rows = db.execute(
         select(
             Ticket.community_id,
             *[m for m in _measures() if m.name in _RATE_NAMES],
             _count_if(responded).label("responded"),
-            _count_if(is_open).label("open"),
-            _count_if(and_(is_open, Ticket.due_at < now)).label("overdue"),
+            *(now_counts if counts_now else []),
         )
         .where(Ticket.created_at >= since, Ticket.created_at < until)
         .group_by(Ticket.community_id)
@@ -153,9 +166,10 @@ def _responded_within(db: Session, hours: float) -> ColumnElement[bool]:
     return accepted <= created + window
 
 
-def _figures(community_id: int, name: str, row: Any) -> CommunityMonth:
+def _figures(community_id: int, name: str, row: Any, counts_now: bool) -> CommunityMonth:
+    zero = 0 if counts_now else None
     if row is None:
-        return CommunityMonth(community_id, name, 0, 0, 0, None, None, None, None, None)
+        return CommunityMonth(community_id, name, 0, zero, zero, None, None, None, None, None)
     handled = row.tickets - row.rejected
     rates = (
         _rate(row.responded, handled),
@@ -166,8 +180,8 @@ def _figures(community_id: int, name: str, row: Any) -> CommunityMonth:
         community_id,
         name,
         row.tickets,
-        row.open,
-        row.overdue,
+        row.open if counts_now else None,
+        row.overdue if counts_now else None,
         *rates,
         on_time_rate=_rate(row.on_time, row.timed),
         score=score(rates),
