@@ -64,11 +64,11 @@ def index() -> str:
         )
         period = breakdown(db, since=starts[0], until=starts[-1], community_id=cid)
         charts = chart_data(db, starts, period.topics, period.grids, cid)
-        name = community.name if community else None
+        community_name = community.name if community else None
     return render_template(
         "console/dashboard.html",
-        title=f"工作台 · {name}" if name else "工作台",
-        community=name,
+        title=f"工作台 · {community_name}" if community_name else "工作台",
+        community=community_name,
         community_id=cid,
         today=today,
         period=period.rates,
