@@ -69,7 +69,6 @@ def index() -> str:
         "console/dashboard.html",
         title=f"工作台 · {community_name}" if community_name else "工作台",
         community=community_name,
-        community_id=cid,
         today=today,
         period=period.rates,
         charts=charts,
