@@ -118,18 +118,27 @@ def _grouping(by: str) -> tuple[Any, Any, Any, str] | None:
 
 
 def kpis(
-    db: Session, *, since: datetime, until: datetime, by: str = "topic", channel: str | None = None
+    db: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    by: str = "topic",
+    channel: str | None = None,
+    community_id: int | None = None,
 ) -> list[KpiRow]:
     """The figures of tickets created in [since, until): one row per group, then the total.
 
     `by`: "topic" (the unnamed group is 「（未分类）」), "grid" (「（未分网格）」), "channel"
     (微信, 电话, 来访, 巡查: how each came in) or "all" (the total only). Groups without
-    tickets are left out; the biggest come first. `channel`: only tickets that came in so.
+    tickets are left out; the biggest come first. `channel`: only tickets that came in so;
+    `community_id`: only that community's (None: the whole street's).
     """
     grouping = _grouping(by)
     in_period = and_(Ticket.created_at >= since, Ticket.created_at < until)
     if channel is not None:
         in_period = and_(in_period, Ticket.channel == channel)
+    if community_id is not None:
+        in_period = and_(in_period, Ticket.community_id == community_id)
     name, table, join_on, unnamed = grouping or (null(), None, None, TOTAL)
 
     responses = select(name, Ticket.created_at, Ticket.accepted_at).select_from(Ticket)
@@ -182,18 +191,23 @@ class Share:
     open: int
 
 
-def per_day(db: Session, column: Any, starts: Sequence[datetime]) -> list[int]:
-    """How many tickets have `column` (a timestamp) in each day [starts[i], starts[i+1])."""
+def per_day(
+    db: Session, column: Any, starts: Sequence[datetime], community_id: int | None = None
+) -> list[int]:
+    """How many tickets (of one community; None: all) have `column` (a timestamp) in each
+    day [starts[i], starts[i+1])."""
     bucket, day_of = _buckets(db, column, starts)
     counts = [0] * (len(starts) - 1)
-    for key, count in db.execute(
-        select(bucket, func.count())
-        .where(column >= starts[0], column < starts[-1])
-        .group_by(text("1"))
-    ):
+    where = [column >= starts[0], column < starts[-1], *of_community(community_id)]
+    for key, count in db.execute(select(bucket, func.count()).where(*where).group_by(text("1"))):
         if (day := day_of(key)) is not None:
             counts[day] += count
     return counts
+
+
+def of_community(community_id: int | None) -> list[ColumnElement[bool]]:
+    """The condition for one community's tickets; none for the whole street (None)."""
+    return [] if community_id is None else [Ticket.community_id == community_id]
 
 
 def _buckets(
@@ -240,10 +254,12 @@ class Breakdown:
     channels: list[Share] = field(default_factory=list)  # name: 微信, 电话 ... (id None)
 
 
-def breakdown(db: Session, *, since: datetime, until: datetime) -> Breakdown:
+def breakdown(
+    db: Session, *, since: datetime, until: datetime, community_id: int | None = None
+) -> Breakdown:
     """Rates, and tickets (and how many still open) per topic and per grid, biggest first,
-    of the tickets filed in [since, until): one pass grouped on the ticket's own columns,
-    the names looked up after."""
+    of the tickets filed in [since, until) (of one community; None: all): one pass grouped
+    on the ticket's own columns, the names looked up after."""
     rows = db.execute(
         select(
             Ticket.topic_id,
@@ -252,7 +268,7 @@ def breakdown(db: Session, *, since: datetime, until: datetime) -> Breakdown:
             _count_if(Ticket.status.in_(OPEN_STATUSES)).label("open"),
             *_RATE_MEASURES,
         )
-        .where(Ticket.created_at >= since, Ticket.created_at < until)
+        .where(Ticket.created_at >= since, Ticket.created_at < until, *of_community(community_id))
         .group_by(Ticket.topic_id, Ticket.grid_id, Ticket.channel)
     ).all()
     by_topic: defaultdict[int | None, list[int]] = defaultdict(lambda: [0, 0])

@@ -12,13 +12,36 @@ import click
 
 from models.intake import CHANNELS
 from models.kpi import GROUPINGS, KpiRow, kpis
+from models.kpi_communities import (
+    CommunityMonth,
+    month_label,
+    month_of,
+    parse_month,
+    shift,
+    standings,
+)
 from words.channels import CHANNEL_NAMES
 
+from ..config import Settings
 from ..db import Database
-from .common import config_option, settings_from
+from .common import community_option, config_option, scope_of, settings_from
 
 DEFAULT_DAYS = 30
 GROUP_HEADERS = {"topic": "类别", "grid": "网格", "channel": "渠道", "all": "范围"}
+BY_COMMUNITY = "community"
+COMMUNITY_HEADERS = (
+    "社区",
+    "排名",
+    "诉求数",
+    "未办结",
+    "超时",
+    "响应率",
+    "解决率",
+    "满意率",
+    "按时率",
+    "得分",
+)
+RATE_KEYS = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")
 HEADERS = ("诉求数", "响应", "平均响应(小时)", "解决率", "按时率", "满意率", "重开率", "退回")
 UNDEFINED = "—"
 
@@ -52,7 +75,10 @@ def _cells(row: KpiRow) -> list[str]:
 
 def table(rows: list[KpiRow], by: str) -> str:
     """An aligned text table: the group left-aligned, the figures right-aligned."""
-    lines = [[GROUP_HEADERS[by], *HEADERS], *(_cells(row) for row in rows)]
+    return _aligned([[GROUP_HEADERS[by], *HEADERS], *(_cells(row) for row in rows)])
+
+
+def _aligned(lines: list[list[str]]) -> str:
     widths = [max(_width(line[i]) for line in lines) for i in range(len(lines[0]))]
     out = []
     for line in lines:
@@ -74,6 +100,39 @@ def _row_json(row: KpiRow) -> dict[str, Any]:
     return data
 
 
+def _community_json(row: CommunityMonth, month: date) -> dict[str, Any]:
+    rates = {k: None if (v := getattr(row, k)) is None else round(v, 4) for k in RATE_KEYS}
+    return {
+        "month": month_label(month),
+        "community": row.community,
+        "tickets": row.tickets,
+        "open": row.open,
+        "overdue": row.overdue,
+        **rates,
+        "score": row.score,
+        "rank": row.rank,
+    }
+
+
+def _community_table(rows: list[CommunityMonth]) -> str:
+    def line(row: CommunityMonth) -> list[str]:
+        rates = [_percent(getattr(row, k)) for k in RATE_KEYS]
+        score = UNDEFINED if row.score is None else f"{row.score:.1f}"
+        counts = [str(row.tickets), str(row.open), str(row.overdue)]
+        return [row.community, str(row.rank), *counts, *rates, score]
+
+    return _aligned([list(COMMUNITY_HEADERS), *(line(row) for row in rows)])
+
+
+def _month_option(month: str | None) -> date | None:
+    if month is None:
+        return None
+    try:
+        return parse_month(month)
+    except ValueError as why:
+        raise click.UsageError(f"--month: {why}") from None
+
+
 def _period(start: date | None, end: date | None, today: date) -> tuple[date, date]:
     end = end or today
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
@@ -91,26 +150,50 @@ def _period(start: date | None, end: date | None, today: date) -> tuple[date, da
     help=f"First day (default: {DEFAULT_DAYS} days up to --to).",
 )
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: today).")
-@click.option("--by", type=click.Choice(GROUPINGS), default="topic", show_default=True)
+@click.option(
+    "--month",
+    metavar="YYYY-MM",
+    help="One calendar month instead of --from/--to (--by community: default this month).",
+)
+@click.option(
+    "--by", type=click.Choice((*GROUPINGS, BY_COMMUNITY)), default="topic", show_default=True
+)
 @click.option(
     "--channel",
     type=click.Choice(CHANNELS),
     help="Only tickets that came in this way (wechat, or filed by staff: phone, visit, patrol).",
 )
-@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@community_option
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object (--by community: a line each)."
+)
 def report(
     config_path: str | None,
     start: datetime | None,
     end: datetime | None,
+    month: str | None,
     by: str,
     channel: str | None,
+    community: str | None,
     as_json: bool,
 ) -> None:
     """Response, resolution, on-time, satisfaction and reopen rates of tickets filed from
     --from to --to (both included, days in [app] timezone), per topic, per grid, per channel
-    or overall; every channel counts unless --channel picks one."""
+    or overall; every channel counts unless --channel picks one. --by community: each
+    community's 接诉即办 rates for a month, ranked."""
+    in_month = _month_option(month)
+    if in_month is not None and (start or end):
+        raise click.UsageError("--month replaces --from and --to: give one or the other")
     settings = settings_from(config_path)
     tz = settings.tz
+    if by == BY_COMMUNITY:
+        if start or end or channel:
+            raise click.UsageError("--by community takes --month, not --from/--to/--channel")
+        _report_communities(settings, in_month, community, as_json)
+        return
+    if in_month is not None:
+        start = datetime.combine(in_month, time())
+        end = datetime.combine(shift(in_month, 1), time()) - timedelta(days=1)
     first, last = _period(
         start.date() if start else None,
         end.date() if end else None,
@@ -121,7 +204,15 @@ def report(
     db = Database(settings)
     try:
         with db.session(read_only=True) as session:
-            rows = kpis(session, since=since, until=until, by=by, channel=channel)
+            scope = scope_of(session, community)
+            rows = kpis(
+                session,
+                since=since,
+                until=until,
+                by=by,
+                channel=channel,
+                community_id=scope.community_id,
+            )
     finally:
         db.dispose()
     groups, total = [r for r in rows if not r.total], next(r for r in rows if r.total)
@@ -140,3 +231,31 @@ def report(
     only = f"（{CHANNEL_NAMES[channel]}）" if channel is not None else ""
     click.echo(f"诉求统计 {first.isoformat()} 至 {last.isoformat()}{only}")
     click.echo(table([*groups, total], by))
+
+
+def _report_communities(
+    settings: Settings, month: date | None, community: str | None, as_json: bool
+) -> None:
+    """Each community's figures for the month, in rank order; --community: that one's only
+    (with its rank among all)."""
+    month = month or month_of(datetime.now(UTC), settings.tz)
+    db = Database(settings)
+    try:
+        with db.session(read_only=True) as session:
+            scope = scope_of(session, community)
+            rows = standings(
+                session,
+                month,
+                settings.tz,
+                now=datetime.now(UTC),
+                response_hours=settings.tickets.triage_hours,
+            )
+    finally:
+        db.dispose()
+    rows = [row for row in rows if scope.owns(row.community_id)]
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(_community_json(row, month), ensure_ascii=False))
+        return
+    click.echo(f"社区排名 {month_label(month)}")
+    click.echo(_community_table(rows))

@@ -14,13 +14,14 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
-from . import auth, dashboard, inbound, media, outbox, people, polls, rules, tickets
+from . import auth, dashboard, inbound, media, outbox, people, polls, rules, street, tickets
 from .access import init_access
 from .common import ID_MAX, register_filters
 
 CONSOLE_BLUEPRINTS = (
     auth.bp,
     dashboard.bp,
+    street.bp,
     tickets.bp,
     media.bp,
     rules.bp,

@@ -71,3 +71,7 @@ def register_filters(app: Flask) -> None:
     @app.template_filter("pct")
     def _pct(value: float | None) -> str:
         return "—" if value is None else f"{value * 100:.0f}%"
+
+    @app.template_filter("pct1")
+    def _pct1(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.1f}%"

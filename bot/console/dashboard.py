@@ -1,6 +1,8 @@
 """工作台: today's and open tickets at a glance, the last 30 days' rates, trend and breakdowns.
 
 Every figure is one aggregate query (models/kpi.py); days are cut in the configured time zone.
+A community's account sees its own community's figures, always; a street account sees the
+whole street's, or one community's with `?community=<id>` (the street dashboard's drill-down).
 The charts' data is embedded in the page as JSON and drawn by static/dashboard.js.
 """
 
@@ -11,18 +13,19 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from models import ConsoleRole, Ticket
-from models.kpi import Share, breakdown, per_day
+from models.communities import Community
+from models.kpi import Share, breakdown, of_community, per_day
 from models.tickets import OPEN_STATUSES
 from words.channels import CHANNEL_NAMES
 
-from .access import guard, requires
-from .common import now, reading, ys
+from .access import current_scope, guard, requires
+from .common import now, reading, small_int, ys
 
 bp = Blueprint("console_dashboard", __name__, url_prefix="/admin")
 bp.before_request(guard)
@@ -49,14 +52,23 @@ def index() -> str:
     tz = ys().settings.tz
     starts = day_starts(moment, tz, DAYS)
     with reading() as db:
+        community = shown_community(db)
+        cid = community.id if community else None
         today = today_counts(
-            db, moment, starts[-2], current_user.person_id, ys().settings.tickets.triage_hours
+            db,
+            moment,
+            starts[-2],
+            current_user.person_id,
+            ys().settings.tickets.triage_hours,
+            cid,
         )
-        period = breakdown(db, since=starts[0], until=starts[-1])
-        charts = chart_data(db, starts, period.topics, period.grids)
+        period = breakdown(db, since=starts[0], until=starts[-1], community_id=cid)
+        charts = chart_data(db, starts, period.topics, period.grids, cid)
+        community_name = community.name if community else None
     return render_template(
         "console/dashboard.html",
-        title="工作台",
+        title=f"工作台 · {community_name}" if community_name else "工作台",
+        community=community_name,
         today=today,
         period=period.rates,
         charts=charts,
@@ -64,6 +76,25 @@ def index() -> str:
         channels=period.channels,
         channel_keys={name: key for key, name in CHANNEL_NAMES.items()},
     )
+
+
+def shown_community(db: Session) -> Community | None:
+    """The community whose figures the page shows (None: the whole street's).
+
+    A community account always sees its own; asking for another is a 403. A street account
+    names one with `?community=<id>`: a community that does not exist is a 404."""
+    scope = current_scope()
+    raw = request.args.get("community", "")
+    asked = small_int(raw) if raw else None
+    if raw and asked is None:
+        abort(404)
+    if not scope.street:
+        if asked is not None and asked != scope.community_id:
+            abort(403)
+        asked = scope.community_id
+    if asked is None:
+        return None
+    return db.get(Community, asked) or abort(404)
 
 
 def day_starts(moment: datetime, tz: ZoneInfo, days: int) -> list[datetime]:
@@ -78,9 +109,12 @@ def today_counts(
     midnight: datetime,
     person_id: int | None,
     triage_hours: float,
+    community_id: int | None = None,
 ) -> Today:
+    mine = of_community(community_id)
+
     def count(*where: Any) -> int:
-        return db.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
+        return db.scalar(select(func.count()).select_from(Ticket).where(*where, *mine)) or 0
 
     is_open = Ticket.status.in_(OPEN_STATUSES)
     open_now = count(is_open)
@@ -104,13 +138,17 @@ def today_counts(
 
 
 def chart_data(
-    db: Session, starts: list[datetime], topics: list[Share], grids: list[Share]
+    db: Session,
+    starts: list[datetime],
+    topics: list[Share],
+    grids: list[Share],
+    community_id: int | None = None,
 ) -> dict[str, Any]:
     """What dashboard.js draws: the daily trend and the two breakdowns."""
     return {
         "days": [f"{d.month}/{d.day}" for d in starts[:-1]],
-        "created": per_day(db, Ticket.created_at, starts),
-        "resolved": per_day(db, Ticket.resolved_at, starts),
+        "created": per_day(db, Ticket.created_at, starts, community_id),
+        "resolved": per_day(db, Ticket.resolved_at, starts, community_id),
         "topics": _bars(topics, "topic"),
         "grids": _bars(grids, "grid"),
     }

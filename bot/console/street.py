@@ -1,0 +1,202 @@
+"""街道看板: the street office's view of its communities — a month's 接诉即办 rates, ranked,
+the trend over the months before, a drill-down into each community's own 工作台, and the
+month's table as CSV and XLSX.
+
+Street accounts only (community_id NULL): a community's account gets a 403 here — its own
+figures are on its 工作台, and another community's are not its business. The figures and the
+ranking rule are models/kpi_communities.py's.
+
+The page is the month's table (one query over the month's tickets); the trend reads six
+months of tickets (~6× the work), so it is its own fragment, /admin/street/trend, which the
+page fetches once it is shown (a link without JavaScript): the ranking never waits for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from models import ConsoleRole
+from models.kpi_communities import (
+    TREND_MONTHS,
+    CommunityMonth,
+    month_label,
+    month_of,
+    parse_month,
+    shift,
+    trend,
+)
+
+from .access import current_scope, guard, requires
+from .common import now, problem, reading, ys
+
+bp = Blueprint("console_street", __name__, url_prefix="/admin")
+bp.before_request(guard)
+
+# The monthly table's columns, as the page and both exports head them.
+HEADERS = (
+    "排名",
+    "社区",
+    "诉求数",
+    "未办结",
+    "超时",
+    "响应率",
+    "解决率",
+    "满意率",
+    "按时率",
+    "综合得分",
+)
+RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _street_only() -> None:
+    if not current_scope().street:
+        abort(403)
+
+
+def _month() -> date:
+    """?month=YYYY-MM, else this month (local time); nonsense is said and this month shown."""
+    this_month = month_of(now(), ys().settings.tz)
+    raw = request.args.get("month", "").strip()
+    if not raw:
+        return this_month
+    try:
+        return parse_month(raw)
+    except ValueError:
+        problem(
+            f"月份“{raw[:20]}”无法识别，请按 YYYY-MM 填写"
+            f"（如 {month_label(this_month)}）；下面是本月。"
+        )
+        return this_month
+
+
+def _figures(month: date, months: int) -> list[tuple[date, list[CommunityMonth]]]:
+    settings = ys().settings
+    with reading() as db:
+        return trend(
+            db,
+            month,
+            settings.tz,
+            now=now(),
+            response_hours=settings.tickets.triage_hours,
+            months=months,
+        )
+
+
+@bp.route("/street", strict_slashes=False)
+@requires(ConsoleRole.VIEWER)
+def index() -> str:
+    _street_only()
+    month = _month()
+    return render_template(
+        "console/street.html",
+        title="街道看板",
+        month=month_label(month),
+        previous=month_label(shift(month, -1)),
+        following=month_label(shift(month, 1)),
+        headers=HEADERS,
+        table=_figures(month, 1)[-1][1],
+        trend_months=TREND_MONTHS,
+    )
+
+
+@bp.route("/street/trend")
+@requires(ConsoleRole.VIEWER)
+def trend_fragment() -> str:
+    """The last six months up to ?month=, per community: a table the page puts in place."""
+    _street_only()
+    month = _month()
+    months = _figures(month, TREND_MONTHS)
+    return render_template(
+        "console/street_trend.html",
+        trend=trend_rows(months[-1][1], months),
+        trend_months=[month_label(m) for m, _ in months],
+    )
+
+
+def trend_rows(
+    table: list[CommunityMonth], months: list[tuple[date, list[CommunityMonth]]]
+) -> list[dict[str, Any]]:
+    """Per community (in this month's rank order): its score and rank in each month, and the
+    points of a small line of the score (0-100 drawn in a 126 × 28 box; none where None)."""
+    by_month = [{row.community_id: row for row in rows} for _, rows in months]
+    rows = []
+    for row in table:
+        cells = [found[row.community_id] for found in by_month]
+        step = 120 / max(len(cells) - 1, 1)
+        points = [
+            (round(n * step + 3, 1), round(27 - 24 * (c.score or 0) / 100 - 1, 1))
+            for n, c in enumerate(cells)
+            if c.score is not None
+        ]
+        line = " ".join(f"{x},{y}" for x, y in points)
+        rows.append({"community": row.community, "cells": cells, "line": line, "dots": points})
+    return rows
+
+
+def cells(row: CommunityMonth, rate: Any) -> list[Any]:
+    """One row of the exported table, each rate written by `rate` (None stays empty)."""
+    return [
+        row.rank,
+        row.community,
+        row.tickets,
+        row.open,
+        row.overdue,
+        *(None if (v := getattr(row, n)) is None else rate(v) for n in RATES),
+        row.score,
+    ]
+
+
+def _download(body: bytes, mimetype: str, month: date, suffix: str) -> Response:
+    name = f"street-{month_label(month)}.{suffix}"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/street.csv")
+@requires(ConsoleRole.VIEWER)
+def export_csv() -> Response:
+    """The month's table, UTF-8 with a BOM (so that Excel reads the Chinese), rates in %."""
+    _street_only()
+    month = _month()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADERS)
+    for row in _figures(month, 1)[-1][1]:
+        line = cells(row, lambda v: f"{v * 100:.1f}%")
+        writer.writerow(["" if v is None else v for v in line])
+    return _download(("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv", month, "csv")
+
+
+@bp.route("/street.xlsx")
+@requires(ConsoleRole.VIEWER)
+def export_xlsx() -> Response:
+    """The month's table as a workbook: rates as numbers (0-1) shown as percentages."""
+    _street_only()
+    month = _month()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook has one sheet
+    sheet.title = month_label(month)
+    sheet.append(HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in _figures(month, 1)[-1][1]:
+        sheet.append(cells(row, lambda v: round(v, 4)))
+    for column in "FGHI":
+        for cell in sheet[column][1:]:
+            cell.number_format = "0.0%"
+    sheet.column_dimensions["B"].width = 16
+    body = io.BytesIO()
+    book.save(body)
+    return _download(body.getvalue(), XLSX, month, "xlsx")
