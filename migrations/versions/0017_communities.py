@@ -55,7 +55,8 @@ def upgrade() -> None:
             batch.drop_constraint(f"uq_{table}_name", type_="unique")
             batch.create_unique_constraint(f"uq_{table}_community_name", ["community_id", "name"])
     _add_column("ticket", nullable=False)
-    op.create_index("ix_ticket_community_id", "ticket", ["community_id"])
+    # The street's figures and a community's dashboard count its tickets by filing time.
+    op.create_index("ix_ticket_community_created", "ticket", ["community_id", "created_at"])
     for table in _OPTIONAL:
         _add_column(table, nullable=True)
     op.create_index("ix_person_community_id", "person", ["community_id"])
@@ -77,7 +78,7 @@ def downgrade() -> None:
             "older schema has room for one"
         )
     op.drop_index("ix_person_community_id", table_name="person")
-    op.drop_index("ix_ticket_community_id", table_name="ticket")
+    op.drop_index("ix_ticket_community_created", table_name="ticket")
     for table in (*_OPTIONAL, "ticket"):
         _drop_column(table)
     for table in ("grid", "building"):
