@@ -46,6 +46,7 @@ from models.seen import record_seen
 from words import clean
 
 from .classify import RuleBook, render_explanation
+from .classify.book import MessageBooks
 from .db import Database
 from .delivery.templates import with_held
 from .receipts import Busy as Busy
@@ -146,8 +147,8 @@ class Conversation:
         retrying: InboundMessage | None,
     ) -> Outcome:
         now = self.clock()
-        classify, expected = self._classifier_for(message)
-        hint = self._hint(message.sender, expected, deadline) if expected is not None else None
+        classify, text = self._classifier_for(message)
+        hint = self._hint(message.sender, text, classify, deadline) if text is not None else None
         with self.db.transaction(deadline=deadline) as conn:
             if delivery is not None:
                 try:
@@ -256,37 +257,37 @@ class Conversation:
 
     def _classifier_for(
         self, message: Message
-    ) -> tuple[Callable[[str], Classification], Classification | None]:
-        """`classify`, with the message's own text classified before the write transaction,
-        and that classification (None when the text is a command or not text).
+    ) -> tuple[Callable[[str], Classification], str | None]:
+        """`classify` for this message (each community's rules, each text classified once),
+        and the text to classify before the write transaction (None when the text is a
+        command or not text).
 
-        Segmenting is the costliest step of filing a request; done here, it does not hold up
-        other writers. Texts that are commands are not classified at all.
+        Segmenting is the costliest step of filing a request; done in the read transaction
+        before (`_hint`), it does not hold up other writers. Texts that are commands are not
+        classified at all.
         """
-        classifier = self.rulebook.current()
-        done: dict[str, Classification] = {}
-
-        def classify(text: str) -> Classification:
-            key = clean(text)  # what the report handler files (and so classifies)
-            if key not in done:
-                done[key] = classifier.classify(key)
-            return done[key]
-
+        books = MessageBooks(self.rulebook)
         text = message.text
-        expected = None
         if text and message.kind in ("text", "voice") and not self.router.find_command(text):
-            expected = classify(text)
-        return classify, expected
+            return books, text
+        return books, None
 
-    def _hint(self, openid: str, verdict: Classification, deadline: float | None) -> Hint | None:
-        """Route the text as the ticket it will probably become, in a read transaction, so
-        the write transaction (one writer at a time on SQLite) has less to do. Intake checks
-        the hint and works it out again when it does not fit; nothing depends on it."""
+    def _hint(
+        self,
+        openid: str,
+        text: str,
+        classify: Callable[[str], Classification],
+        deadline: float | None,
+    ) -> Hint | None:
+        """Classify and route the text as the ticket it will probably become, in a read
+        transaction, so the write transaction (one writer at a time on SQLite) has less to
+        do. Intake checks the hint and works it out again when it does not fit; nothing
+        depends on it."""
         try:
             with self.db.reading(deadline=deadline) as conn:  # its waits end there too
                 session = _session_on(self.db, conn)
                 try:
-                    return hint_for(session, openid=openid, verdict=verdict)
+                    return hint_for(session, openid=openid, text=text, classify=classify)
                 finally:
                     session.close()
         except SQLAlchemyError:
