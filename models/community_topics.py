@@ -34,6 +34,15 @@ class OverrideError(ValueError):
     """A change a community cannot make; the message says why (for admins)."""
 
 
+class SwitchedOff(Exception):
+    """The topic is switched off in the ticket's community: no ticket there goes under it."""
+
+    def __init__(self, topic: Topic, community_id: int | None) -> None:
+        super().__init__(f"topic {topic.name} is switched off in community {community_id}")
+        self.topic = topic
+        self.community_id = community_id
+
+
 @dataclass(frozen=True)
 class TopicInCommunity:
     """A street topic as one community has it: its override and its own rules."""
@@ -54,7 +63,7 @@ class TopicInCommunity:
 
 def customised_communities(db: Session) -> set[int]:
     """The communities with any rule or setting of their own (the others run on the street's)."""
-    query = union(
+    query: Any = union(
         select(CommunityTopic.community_id),
         select(KeywordRule.community_id).where(KeywordRule.community_id.is_not(None)),
     )
@@ -63,9 +72,7 @@ def customised_communities(db: Session) -> set[int]:
 
 def _own_rules(db: Session, community_id: int) -> dict[int, list[KeywordRule]]:
     rows = db.scalars(
-        select(KeywordRule)
-        .where(KeywordRule.community_id == community_id)
-        .order_by(KeywordRule.id)
+        select(KeywordRule).where(KeywordRule.community_id == community_id).order_by(KeywordRule.id)
     )
     found: dict[int, list[KeywordRule]] = {}
     for rule in rows:
@@ -263,6 +270,7 @@ def sla_in(db: Session, topic: Topic, community_id: int | None) -> int:
 
 __all__ = [
     "OverrideError",
+    "SwitchedOff",
     "TopicInCommunity",
     "community_specs",
     "customised_communities",

@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from words import text_key
 
+from .communities import HOME_ID
 from .filing import Origin, enabled_topic, file_ticket
 from .flood import nearby_tickets, same_problem, support
-from .communities import HOME_ID
 from .people import Person, Role
 from .prepared import Prepared, connection_of
 from .routing import Place, Route, building_place, place_of, route_at
@@ -112,6 +112,7 @@ class Intake:
     open_numbers: tuple[int, ...] = ()  # TOO_MANY_OPEN: the person's open tickets
     open_count: int = 0  # TOO_MANY_OPEN: how many they hold
     assignee_id: int | None = None  # FILED / UNSURE: who holds the new ticket
+    community_id: int | None = None  # FILED / UNSURE: the community the new ticket is in
 
 
 def intake(
@@ -198,13 +199,25 @@ def _file(
         tz=policy.tz,
         origin=Origin(report.channel, report.filed_by, report.phone),
     )
+    holder, community = routed.assignee_id, routed.community_id
     if filed.topic is not None:
         return Intake(
-            Outcome.FILED, filed.number, filed.id, filed.topic, assignee_id=routed.assignee_id
+            Outcome.FILED,
+            filed.number,
+            filed.id,
+            filed.topic,
+            assignee_id=holder,
+            community_id=community,
         )
     candidates = tuple(name for name, _ in verdict.candidates)
     return Intake(
-        Outcome.UNSURE, filed.number, filed.id, None, candidates, assignee_id=routed.assignee_id
+        Outcome.UNSURE,
+        filed.number,
+        filed.id,
+        None,
+        candidates,
+        assignee_id=holder,
+        community_id=community,
     )
 
 

@@ -127,6 +127,32 @@ class MessageBooks:
         return lambda text: self._classify(community_id, text)
 
 
+class SessionBooks:
+    """Each community's rules read once from one session (models.rules.ByCommunity): for a
+    command that files a ticket or two and exits, with no cache to keep."""
+
+    def __init__(self, db: Session, street: Classifier) -> None:
+        self.db = db
+        self.street = street
+        self._customised: set[int] | None = None
+        self._communities: dict[int, Classifier] = {}
+
+    def __call__(self, text: str) -> Classification:
+        return self.street.classify(text)
+
+    def within(self, community_id: int) -> Callable[[str], Classification]:
+        if self._customised is None:
+            self._customised = customised_communities(self.db)
+        if community_id not in self._customised:
+            return self.street.classify
+        found = self._communities.get(community_id)
+        if found is None:
+            specs = community_specs(self.db, community_id)
+            found = Classifier(specs, self.street.threshold, self.street.margin)
+            self._communities[community_id] = found
+        return found.classify
+
+
 def seed_default_topics(db: Session, now: datetime) -> list[str]:
     """Create the default topics that do not exist yet, with their starter rules.
 
