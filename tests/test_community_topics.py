@@ -1,0 +1,194 @@
+"""Topics and keyword rules per community: the street's set, which a community extends with
+its own keywords, another deadline, or a topic switched off — in the chat, intake, the
+console and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Settings
+from bot.db import Database
+from models import KeywordRule, Person, RuleSpec, Ticket, topic_by_name
+from models.communities import HOME_ID, add_community
+from models.community_topics import put_rule, set_override
+from models.staff import add_staff
+from tests.desk import Desk
+
+CANTEEN = "社区食堂的饭菜太贵"  # no street rule matches it
+LIFT_AND_RUBBISH = "电梯坏了，楼道里还堆着垃圾"  # 电梯设施 3, 垃圾分类 2
+LIFT_ONLY = "16号楼的电梯又坏了，困在里面了"  # 电梯设施 only
+NOW = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
+
+
+def add_b(db: Database) -> int:
+    with db.session() as session:
+        community, _ = add_community(session, "幸福社区", NOW)
+        return community.id
+
+
+def own_rule(db: Database, community_id: int, topic: str, keyword: str, weight: float) -> None:
+    with db.session() as session:
+        found = topic_by_name(session, topic)
+        assert found is not None
+        spec = RuleSpec(keyword, weight)
+        put_rule(session, community_id, found, spec, actor="test", now=NOW)
+
+
+def override(
+    db: Database, community_id: int, topic: str, *, enabled: bool | None, sla: int | None
+) -> None:
+    with db.session() as session:
+        found = topic_by_name(session, topic)
+        assert found is not None
+        set_override(
+            session, community_id, found, enabled=enabled, sla_hours=sla, actor="t", now=NOW
+        )
+
+
+def resident_of(desk: Desk, openid: str, community_id: int) -> None:
+    """A resident the bot knows as one of `community_id`'s (their account or their choice)."""
+    desk.chat(openid).follow()
+    with desk.db.session() as session:
+        session.execute(
+            update(Person).where(Person.openid == openid).values(community_id=community_id)
+        )
+
+
+def ticket_of(desk: Desk, number: int) -> Ticket:
+    with desk.db.session(read_only=True) as session:
+        found = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+        session.expunge(found)
+        return found
+
+
+@pytest.fixture
+def street(desk: Desk) -> Iterator[tuple[Desk, int]]:
+    """The desk with a second community, 幸福社区, and a resident in each."""
+    b = add_b(desk.db)
+    resident_of(desk, "o_a", HOME_ID)
+    resident_of(desk, "o_b", b)
+    yield desk, b
+
+
+def test_a_community_keyword_classifies_a_report_only_in_that_community(
+    street: tuple[Desk, int],
+) -> None:
+    desk, b = street
+    own_rule(desk.db, HOME_ID, "养老助老", "食堂", 3)
+    own_rule(desk.db, b, "物业服务", "食堂", 3)
+
+    in_a = desk.chat("o_a").say(CANTEEN)
+    in_b = desk.chat("o_b").say(CANTEEN)
+
+    assert in_a is not None and "类别：养老助老" in in_a
+    assert in_b is not None and "类别：物业服务" in in_b
+    assert ticket_of(desk, 2).community_id == b
+
+
+def test_a_community_rule_on_a_street_keyword_replaces_it_there(
+    street: tuple[Desk, int],
+) -> None:
+    desk, b = street
+    with desk.db.session() as session:
+        lift = topic_by_name(session, "电梯设施")
+        assert lift is not None
+        put_rule(session, b, lift, RuleSpec("电梯", 3, "exclude"), actor="t", now=NOW)
+
+    assert "类别：电梯设施" in (desk.chat("o_a").say(LIFT_AND_RUBBISH) or "")
+    assert "类别：垃圾分类" in (desk.chat("o_b").say(LIFT_AND_RUBBISH) or "")
+
+
+def test_a_topic_switched_off_in_b_is_never_filed_in_b_but_still_in_a(
+    street: tuple[Desk, int],
+) -> None:
+    desk, b = street
+    override(desk.db, b, "电梯设施", enabled=False, sla=None)
+
+    assert "类别：电梯设施" in (desk.chat("o_a").say(LIFT_AND_RUBBISH) or "")
+    # In B the next candidate takes it...
+    assert "类别：垃圾分类" in (desk.chat("o_b").say(LIFT_AND_RUBBISH) or "")
+    # ...and with none, triage: the topic is not among the ones B's resident may choose.
+    asked = desk.chat("o_b").say(LIFT_ONLY) or ""
+    assert "请问属于哪一类" in asked and "电梯设施" not in asked and "物业服务" in asked
+    assert ticket_of(desk, 3).topic_id is None
+
+
+def test_a_resident_cannot_choose_a_topic_switched_off_after_the_question(
+    street: tuple[Desk, int],
+) -> None:
+    desk, b = street
+    resident = desk.chat("o_b")
+    asked = resident.say(CANTEEN) or ""
+    assert "1 物业服务" in asked
+    override(desk.db, b, "物业服务", enabled=False, sla=None)
+
+    answer = resident.say("1")
+
+    assert answer == "好的，#1 已转交工作人员分类处理。回复【我的】查看进度。"
+    assert ticket_of(desk, 1).topic_id is None
+
+
+def test_b_s_deadline_for_a_topic_sets_its_tickets_deadlines(street: tuple[Desk, int]) -> None:
+    desk, b = street
+    override(desk.db, b, "电梯设施", enabled=None, sla=5)
+
+    desk.chat("o_a").say(LIFT_ONLY)
+    desk.chat("o_b").say(LIFT_ONLY)
+
+    with desk.db.session(read_only=True) as session:
+        lift = topic_by_name(session, "电梯设施")
+        assert lift is not None
+        street_hours = lift.sla_hours
+    a, in_b = ticket_of(desk, 1), ticket_of(desk, 2)
+    assert street_hours != 5
+    assert a.due_at - a.created_at == timedelta(hours=street_hours)
+    assert in_b.due_at - in_b.created_at == timedelta(hours=5)
+
+
+def test_hand_over_to_a_topic_switched_off_in_the_ticket_s_community_is_refused(
+    street: tuple[Desk, int],
+) -> None:
+    desk, b = street
+    with desk.db.session() as session:
+        add_staff(session, "o_grid", "周网格", [], [], None, 1, NOW)
+    override(desk.db, b, "电梯设施", enabled=False, sla=None)
+    desk.chat("o_b").say(CANTEEN)  # #1, in B
+    desk.chat("o_a").say(CANTEEN)  # #2, in A
+
+    refused = desk.chat("o_grid").say("转派 1 电梯设施") or ""
+    done = desk.chat("o_grid").say("转派 2 电梯设施") or ""
+
+    assert refused.startswith("“电梯设施”在#1所属社区已停用，不能转派到这个类别。")
+    assert "电梯设施" not in refused.split("可转派的类别：")[1]
+    assert done.startswith("#2 已转派至【电梯设施】")
+    assert ticket_of(desk, 1).topic_id is None
+
+
+def test_a_keyword_is_unique_per_topic_street_wide_and_within_each_community(
+    backend_settings: Settings,
+) -> None:
+    db = Database(backend_settings)
+    b = add_b(db)
+    with db.session() as session:
+        topic = topic_by_name(session, "物业服务")
+        assert topic is not None
+        topic_id = topic.id
+
+    def add(community_id: int | None) -> None:
+        with db.session() as session:
+            rule = KeywordRule(topic_id=topic_id, keyword="门禁卡", community_id=community_id)
+            rule.updated_at = NOW
+            session.add(rule)
+
+    add(None)
+    add(HOME_ID)
+    add(b)
+    for again in (None, HOME_ID, b):
+        with pytest.raises(IntegrityError):
+            add(again)
+    db.dispose()
