@@ -4,13 +4,17 @@ console and the CLI."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.cli import main
 from bot.config import Settings
 from bot.db import Database
 from models import KeywordRule, Person, RuleSpec, Ticket, topic_by_name
@@ -192,3 +196,44 @@ def test_a_keyword_is_unique_per_topic_street_wide_and_within_each_community(
         with pytest.raises(IntegrityError):
             add(again)
     db.dispose()
+
+
+def cli(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def test_a_community_s_own_rules_round_trip_through_the_cli(config_path: Path) -> None:
+    config = ["--config", str(config_path)]
+    assert cli("community", "add", *config, "幸福社区").exit_code == 0
+    in_b = ["--community", "幸福社区"]
+    text = json.dumps({"id": 1, "text": CANTEEN}, ensure_ascii=False) + "\n"
+
+    added = cli("rules", "add", *config, *in_b, "物业服务", "食堂", "--weight", "3")
+    switched = cli("rules", "set", *config, *in_b, "电梯设施", "--off", "--sla", "6")
+    listed = cli("rules", "list", *config, *in_b, "--json")
+    in_b_verdict = cli("classify", *config, *in_b, input=text)
+    street_verdict = cli("classify", *config, input=text)
+    lines = cli("rules", "list", *config, *in_b)
+
+    assert added.exit_code == 0 and added.stdout == "+ 物业服务 / 食堂\n"
+    assert switched.exit_code == 0, switched.output
+    rows = {row["topic"]: row for row in map(json.loads, listed.stdout.splitlines())}
+    assert rows["电梯设施"]["enabled"] is False and rows["电梯设施"]["sla_hours"] == 6
+    assert {
+        "keyword": "食堂",
+        "weight": 3.0,
+        "kind": "include",
+        "enabled": True,
+        "source": "community",
+    } in rows["物业服务"]["rules"]
+    assert json.loads(in_b_verdict.stdout)["topic"] == "物业服务"
+    assert json.loads(street_verdict.stdout)["topic"] is None
+    assert "  食堂 +3 (本社区)" in lines.stdout and "  物业 +" in lines.stdout
+    assert "(继承)" in lines.stdout and "电梯设施  sla 6h (本社区) off (本社区)" in lines.stdout
+
+    removed = cli("rules", "remove", *config, *in_b, "物业服务", "食堂")
+    back_on = cli("rules", "set", *config, *in_b, "电梯设施", "--on", "--sla", "inherit")
+    assert removed.stdout == "- 物业服务 / 食堂\n" and back_on.exit_code == 0
+    assert json.loads(cli("classify", *config, *in_b, input=text).stdout)["topic"] is None
+    unknown = cli("rules", "list", *config, "--community", "无此社区")
+    assert unknown.exit_code == 1 and "no community named '无此社区'" in unknown.output
