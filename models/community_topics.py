@@ -70,7 +70,8 @@ def customised_communities(db: Session) -> set[int]:
     return {int(cid) for (cid,) in db.execute(query)}
 
 
-def _own_rules(db: Session, community_id: int) -> dict[int, list[KeywordRule]]:
+def own_rules(db: Session, community_id: int) -> dict[int, list[KeywordRule]]:
+    """The community's own rules by topic id."""
     rows = db.scalars(
         select(KeywordRule).where(KeywordRule.community_id == community_id).order_by(KeywordRule.id)
     )
@@ -88,7 +89,7 @@ def _overrides(db: Session, community_id: int) -> dict[int, CommunityTopic]:
 def topics_in(db: Session, community_id: int) -> list[TopicInCommunity]:
     """Every street topic, in order, with the community's override and own rules."""
     topics = db.scalars(select(Topic).order_by(Topic.sort_order, Topic.id)).all()
-    own, overrides = _own_rules(db, community_id), _overrides(db, community_id)
+    own, overrides = own_rules(db, community_id), _overrides(db, community_id)
     result = []
     for topic in topics:
         found = overrides.get(topic.id)
@@ -275,6 +276,7 @@ __all__ = [
     "community_specs",
     "customised_communities",
     "enabled_in",
+    "own_rules",
     "put_rule",
     "remove_rule",
     "set_override",

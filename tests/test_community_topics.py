@@ -11,13 +11,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import console_login, csrf_token_of, db_of, make_account
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from werkzeug.test import TestResponse
 
 from bot.cli import main
 from bot.config import Settings
 from bot.db import Database
-from models import KeywordRule, Person, RuleSpec, Ticket, topic_by_name
+from models import ConsoleAccount, KeywordRule, Person, RuleSpec, Ticket, topic_by_name
 from models.communities import HOME_ID, add_community
 from models.community_topics import put_rule, set_override
 from models.staff import add_staff
@@ -237,3 +241,97 @@ def test_a_community_s_own_rules_round_trip_through_the_cli(config_path: Path) -
     assert json.loads(cli("classify", *config, *in_b, input=text).stdout)["topic"] is None
     unknown = cli("rules", "list", *config, "--community", "无此社区")
     assert unknown.exit_code == 1 and "no community named '无此社区'" in unknown.output
+
+
+# --- the console -------------------------------------------------------------------------
+
+
+def signed_in(app: Flask, username: str, community_id: int | None) -> FlaskClient:
+    """A console admin of `community_id` (None: of the street), signed in."""
+    make_account(app, username, "admin")
+    with db_of(app).session() as session:
+        session.execute(
+            update(ConsoleAccount)
+            .where(ConsoleAccount.username == username)
+            .values(community_id=community_id)
+        )
+    client = app.test_client()
+    assert console_login(client, username).status_code == 303
+    return client
+
+
+def post(client: FlaskClient, url: str, **data: str) -> TestResponse:
+    token = csrf_token_of(client.get("/admin/rules"))
+    return client.post(url, data={"csrf_token": token, **data})
+
+
+def topic_id(app: Flask, name: str) -> int:
+    with db_of(app).session(read_only=True) as session:
+        found = topic_by_name(session, name)
+        assert found is not None
+        return found.id
+
+
+def test_a_community_admin_sees_inherited_rules_and_edits_only_its_own(app: Flask) -> None:
+    b = add_b(db_of(app))
+    admin_b = signed_in(app, "xingfu", b)
+    lift, service = topic_id(app, "电梯设施"), topic_id(app, "物业服务")
+    page = f"/admin/rules/community/{b}"
+
+    added = post(admin_b, f"{page}/rules", topic_id=str(service), keyword="食堂", weight="3")
+    switched = post(admin_b, f"{page}/topic/{lift}", sla_hours="5", switched_off="1")
+    shown = admin_b.get(page).get_data(as_text=True)
+    tried = admin_b.get(f"{page}/try", query_string={"text": CANTEEN}).get_json()
+
+    assert added.status_code == 303 and switched.status_code == 303
+    assert "<td>电梯</td><td>3</td><td>计分</td>" in shown  # the street's, read-only here
+    street_row = shown.split("<td>电梯</td>")[1].split("</tr>")[0]
+    assert "继承" in street_row and "删除" not in street_row
+    own_row = shown.split("<td>食堂</td>")[1].split("</tr>")[0]
+    assert "本社区" in own_row and "删除" in own_row
+    assert "本社区停用" in shown and "处理时限：5 小时" in shown
+    assert tried["topic"] == "物业服务"
+    audit = admin_b.get("/admin/rules/audit").get_data(as_text=True)
+    assert "<td>幸福社区</td>" in audit and "食堂" in audit
+
+
+def test_a_community_admin_cannot_edit_street_rules_nor_another_community_s(
+    app: Flask,
+) -> None:
+    b = add_b(db_of(app))
+    admin_b = signed_in(app, "xingfu", b)
+    lift = topic_id(app, "电梯设施")
+
+    street_edit = post(admin_b, f"/admin/rules/topic/{lift}/rules", keyword="无此词甲", weight="2")
+    street_settings = post(admin_b, f"/admin/rules/topic/{lift}/settings", sla_hours="1")
+    street_import = admin_b.get("/admin/rules/import")
+    other_page = admin_b.get(f"/admin/rules/community/{HOME_ID}")
+    other_edit = post(
+        admin_b, f"/admin/rules/community/{HOME_ID}/rules", topic_id=str(lift), keyword="无此词甲"
+    )
+    street_page = admin_b.get(f"/admin/rules/topic/{lift}").get_data(as_text=True)
+
+    assert [street_edit.status_code, street_settings.status_code] == [403, 403]
+    assert street_import.status_code == 403
+    assert [other_page.status_code, other_edit.status_code] == [404, 404]
+    assert "添加关键词" not in street_page and "保存设置" not in street_page
+    with db_of(app).session(read_only=True) as session:
+        assert (
+            session.scalars(select(KeywordRule).where(KeywordRule.keyword == "无此词甲")).all()
+            == []
+        )
+
+
+def test_a_street_admin_picks_a_community_and_edits_its_rules(app: Flask) -> None:
+    b = add_b(db_of(app))
+    street = signed_in(app, "jiedao", None)
+    service = topic_id(app, "物业服务")
+
+    index = street.get("/admin/rules").get_data(as_text=True)
+    added = post(street, f"/admin/rules/community/{b}/rules", topic_id=str(service), keyword="食堂")
+
+    assert f'href="/admin/rules/community/{b}">幸福社区</a>' in index
+    assert f'href="/admin/rules/community/{HOME_ID}">' in index
+    assert added.status_code == 303
+    assert "本社区" in street.get(f"/admin/rules/community/{b}").get_data(as_text=True)
+    assert street.get("/admin/rules/community/999").status_code == 404

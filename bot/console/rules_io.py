@@ -28,6 +28,7 @@ from .rules_common import (
     labeled_sample,
     read_weight,
     save,
+    street_only,
 )
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -50,12 +51,14 @@ def export() -> Response:
 
 @bp.route("/import")
 @requires(ConsoleRole.ADMIN)
+@street_only
 def import_form() -> str:
     return render_template("console/rules_import.html", title="导入规则")
 
 
 @bp.route("/import", methods=["POST"])
 @requires(ConsoleRole.ADMIN)
+@street_only
 def import_rules() -> str | BaseResponse | tuple[str, int]:
     """A file uploaded: show what it would change. `content` with apply=1: change it."""
     if request.form.get("apply") == "1":
@@ -134,6 +137,7 @@ def suggestions() -> str:
 
 @bp.route("/suggestions/adopt", methods=["POST"])
 @requires(ConsoleRole.ADMIN)
+@street_only
 def adopt() -> BaseResponse:
     """Add a suggested keyword to its topic as a rule (audited like every change)."""
     back = redirect(url_for("console_rules.suggestions"), code=303)
