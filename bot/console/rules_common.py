@@ -168,14 +168,16 @@ def read_int(raw: Any, low: int, high: int, problem: str) -> int:
     return value
 
 
-def labeled_sample(db: Session, limit: int = SAMPLE_SIZE) -> list[Labeled]:
-    """The newest confirmed tickets (a person set or kept their topic), as labeled texts."""
+def labeled_sample(
+    db: Session, limit: int = SAMPLE_SIZE, *, community_id: int | None = None
+) -> list[Labeled]:
+    """The newest confirmed tickets (a person set or kept their topic), as labeled texts:
+    the street's, or (`community_id`) one community's."""
+    query = select(Ticket.text, Topic.name).join(Topic, Topic.id == Ticket.topic_id)
+    if community_id is not None:
+        query = query.where(Ticket.community_id == community_id)
     rows = db.execute(
-        select(Ticket.text, Topic.name)
-        .join(Topic, Topic.id == Ticket.topic_id)
-        .where(Ticket.topic_confirmed)
-        .order_by(Ticket.id.desc())
-        .limit(limit)
+        query.where(Ticket.topic_confirmed).order_by(Ticket.id.desc()).limit(limit)
     ).all()
     return [Labeled(text, label) for text, label in rows]
 

@@ -16,7 +16,7 @@ from bot.classify.edits import find_rule, with_rule
 from bot.classify.evaluate import suggest
 from models import ConsoleRole, RuleSpec, TopicSpec, load_specs, plan_sync, sync_topics
 
-from .access import requires
+from .access import current_scope, requires
 from .common import now, ok, problem, reading
 from .rules_common import (
     ACTION_LABELS,
@@ -26,6 +26,7 @@ from .rules_common import (
     describe,
     editing,
     labeled_sample,
+    may_edit_street,
     read_weight,
     save,
     street_only,
@@ -116,7 +117,8 @@ def _refuse(message: str, line: int = 0) -> tuple[str, int]:
 def suggestions() -> str:
     """Per topic, the words that best separate its confirmed tickets from the others."""
     with reading() as db:
-        items = labeled_sample(db)
+        # A community's account learns from its own community's tickets only (read-only).
+        items = labeled_sample(db, community_id=current_scope().community_id)
         specs = {s.name: s for s in load_specs(db)}
     found: list[tuple[TopicSpec, list[RuleSpec]]] = []
     for mined in suggest(items, SUGGESTIONS_PER_TOPIC * 2) if items else []:
@@ -131,7 +133,7 @@ def suggestions() -> str:
         title="建议的关键词",
         found=found,
         sample=len(items),
-        can_edit=current_user.may(ConsoleRole.ADMIN),
+        can_edit=may_edit_street(),
     )
 
 
