@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from click.testing import CliRunner, Result
 from conftest import console_login, csrf_token_of, db_of, make_account
 from flask import Flask
@@ -20,7 +21,7 @@ from werkzeug.test import TestResponse
 
 from bot.cli import main
 from bot.config import Settings
-from bot.db import Database
+from bot.db import Database, alembic_config
 from models import ConsoleAccount, KeywordRule, Person, RuleSpec, Ticket, topic_by_name
 from models.communities import HOME_ID, add_community
 from models.community_topics import put_rule, set_override
@@ -335,3 +336,28 @@ def test_a_street_admin_picks_a_community_and_edits_its_rules(app: Flask) -> Non
     assert added.status_code == 303
     assert "本社区" in street.get(f"/admin/rules/community/{b}").get_data(as_text=True)
     assert street.get("/admin/rules/community/999").status_code == 404
+
+
+def migrate_to(db: Database, revision: str, *, down: bool) -> None:
+    with db.engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
+def test_migration_0019_keeps_the_street_s_rules_and_refuses_to_drop_a_community_s(
+    backend_settings: Settings,
+) -> None:
+    db = Database(backend_settings)
+    with db.session(read_only=True) as session:
+        before = len(session.scalars(select(KeywordRule)).all())
+    migrate_to(db, "0018", down=True)
+    migrate_to(db, "head", down=False)
+    with db.session(read_only=True) as session:
+        rules = session.scalars(select(KeywordRule)).all()
+        assert len(rules) == before > 0 and {r.community_id for r in rules} == {None}
+    own_rule(db, HOME_ID, "物业服务", "食堂", 3)
+
+    with pytest.raises(RuntimeError, match="cannot downgrade below 0019"):
+        migrate_to(db, "0018", down=True)
+    db.dispose()
