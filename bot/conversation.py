@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from handlers import texts as handler_texts
 from models import (
     Classification,
     InboundMessage,
+    Person,
     PersonRef,
     Role,
     claim_inbound,
@@ -45,7 +46,7 @@ from models.outbox import take_held
 from models.seen import record_seen
 from words import clean
 
-from .classify import RuleBook, render_explanation
+from .classify import Classifier, RuleBook, render_explanation
 from .classify.book import MessageBooks
 from .db import Database
 from .delivery.templates import with_held
@@ -218,7 +219,7 @@ class Conversation:
             router=self.router,
             open_session=open_session,
             classify=classify,
-            explain=lambda text: render_explanation(self.rulebook.current().explain(text)),
+            explain=lambda text: render_explanation(self._book_of(conn, person).explain(text)),
             options=self.options,
             tz=self.tz,
             hint=hint,
@@ -237,6 +238,13 @@ class Conversation:
             if held:
                 reply = with_held(reply, held, more)
         return reply
+
+    def _book_of(self, conn: Connection, person: PersonRef) -> Classifier:
+        """The classifier of the person's community (the street's for street staff)."""
+        community_id = conn.execute(
+            select(Person.community_id).where(Person.id == person.id)
+        ).scalar_one_or_none()
+        return self.rulebook.for_community(community_id)
 
     def _over_limit(self, person: PersonRef) -> bool:
         """More messages this minute or today than [abuse] allows (staff never are)."""

@@ -22,7 +22,15 @@ from werkzeug.test import TestResponse
 from bot.cli import main
 from bot.config import Settings
 from bot.db import Database, alembic_config
-from models import ConsoleAccount, KeywordRule, Person, RuleSpec, Ticket, topic_by_name
+from models import (
+    ConsoleAccount,
+    KeywordRule,
+    Person,
+    Role,
+    RuleSpec,
+    Ticket,
+    topic_by_name,
+)
 from models.communities import HOME_ID, add_community
 from models.community_topics import put_rule, set_override
 from models.staff import add_staff
@@ -176,6 +184,22 @@ def test_hand_over_to_a_topic_switched_off_in_the_ticket_s_community_is_refused(
     assert "电梯设施" not in refused.split("可转派的类别：")[1]
     assert done.startswith("#2 已转派至【电梯设施】")
     assert ticket_of(desk, 1).topic_id is None
+
+
+def test_an_admin_of_b_asking_the_classifier_by_chat_gets_b_s_rules(
+    street: tuple[Desk, int],
+) -> None:
+    desk, b = street
+    own_rule(desk.db, b, "物业服务", "食堂", 3)
+    with desk.db.session() as session:
+        admins = Person.openid.in_(["o_a", "o_b"])
+        session.execute(update(Person).where(admins).values(role=Role.ADMIN))
+
+    in_b = desk.chat("o_b").say(f"分类 {CANTEEN}") or ""
+    in_a = desk.chat("o_a").say(f"分类 {CANTEEN}") or ""
+
+    assert "食堂→物业服务(+3)" in in_b and "结果：物业服务（确定）" in in_b
+    assert "命中：（无）" in in_a and "结果：无匹配，进入待分类" in in_a
 
 
 def test_a_keyword_is_unique_per_topic_street_wide_and_within_each_community(
