@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.test import TestResponse
 
+from bot.classify import RuleBook
 from bot.cli import main
 from bot.config import Settings
 from bot.db import Database, alembic_config
@@ -200,6 +201,24 @@ def test_an_admin_of_b_asking_the_classifier_by_chat_gets_b_s_rules(
 
     assert "食堂→物业服务(+3)" in in_b and "结果：物业服务（确定）" in in_b
     assert "命中：（无）" in in_a and "结果：无匹配，进入待分类" in in_a
+
+
+def test_thirty_communities_share_the_street_s_classifier_until_one_has_rules_of_its_own(
+    desk: Desk,
+) -> None:
+    with desk.db.session() as session:
+        ids = [add_community(session, f"社区{n}", NOW)[0].id for n in range(30)]
+    book = RuleBook(desk.db, threshold=2.0, margin=1.0, reload_seconds=0)
+    street = book.current()
+
+    assert all(book.for_community(c) is street for c in ids)
+    own_rule(desk.db, ids[5], "物业服务", "食堂", 3)
+
+    changed = book.for_community(ids[5])
+    assert changed is not book.current() and changed is book.for_community(ids[5])
+    assert changed.classify(CANTEEN).topic == "物业服务"
+    assert book.current().classify(CANTEEN).topic is None
+    assert all(book.for_community(c) is book.current() for c in ids if c != ids[5])
 
 
 def test_a_keyword_is_unique_per_topic_street_wide_and_within_each_community(
