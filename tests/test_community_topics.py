@@ -379,6 +379,11 @@ def test_a_street_admin_picks_a_community_and_edits_its_rules(app: Flask) -> Non
     assert added.status_code == 303
     assert "本社区" in street.get(f"/admin/rules/community/{b}").get_data(as_text=True)
     assert street.get("/admin/rules/community/999").status_code == 404
+    with db_of(app).session(read_only=True) as session:
+        own = session.scalars(select(KeywordRule).where(KeywordRule.community_id == b)).one()
+    # B's own rule is not a street rule to change through the street's pages.
+    at_street = post(street, f"/admin/rules/topic/{service}/rules/{own.id}", weight="9")
+    assert at_street.status_code == 404
 
 
 def migrate_to(db: Database, revision: str, *, down: bool) -> None:

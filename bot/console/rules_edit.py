@@ -114,10 +114,12 @@ def add_rule(topic_id: int) -> Response:
 
 def _topic_and_keyword(db: Session, topic_id: int, rule_id: int) -> tuple[Topic, str]:
     """The topic (with its rules) and the keyword of one of its rules; 404 if either is not
-    there or the rule belongs to another topic."""
+    there, or the rule belongs to another topic or is a community's own (rules_community.py)."""
     topic = topic_with_rules(db, topic_id)
     existing = db.get(KeywordRule, rule_id)
     if topic is None or existing is None or existing.topic_id != topic_id:
+        abort(404)
+    if existing.community_id is not None:
         abort(404)
     return topic, existing.keyword
 
