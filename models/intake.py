@@ -9,7 +9,8 @@ In order: the same text from the same person within [tickets] same_text_minutes 
 ticket again; a resident's report about their building that a neighbour reported shortly
 before becomes a 附议 on the neighbour's ticket (flood.py); a resident holding [abuse]
 max_open_tickets open tickets is told which; otherwise the ticket is filed under the topic the
-classifier finds (or in triage when it is unsure), routed (routing.py), with its deadline, its
+classifier finds with the rules of the community the ticket belongs to (or in triage when it is
+unsure; community_topics.py), routed (routing.py), with its deadline in that community, its
 first timeline entry and the push to its holder. Staff, and anyone filing on a resident's
 behalf, are exempt from 附议 and the cap: they often report for others.
 
