@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast
 
 INCLUDE = "include"
 EXCLUDE = "exclude"
@@ -42,7 +42,6 @@ class Classification:
 ClassifyText = Callable[[str], Classification]
 
 
-@runtime_checkable
 class ByCommunity(Protocol):
     """A classifier with a rule book per community (bot/classify/book.py): called alone it
     classifies with the street-wide rules, `within(id)` with that community's."""
@@ -55,6 +54,5 @@ class ByCommunity(Protocol):
 def classifier_in(classify: ClassifyText, community_id: int) -> ClassifyText:
     """The classifier for `community_id`: its own book when `classify` keeps one per
     community, else `classify` itself (one rule set for all: a rules file, a test double)."""
-    if isinstance(classify, ByCommunity):
-        return classify.within(community_id)
-    return classify
+    within = getattr(classify, "within", None)  # an isinstance on the Protocol costs ~10 µs
+    return cast(ClassifyText, within(community_id)) if within is not None else classify
