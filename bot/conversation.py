@@ -46,7 +46,8 @@ from models.outbox import take_held
 from models.seen import record_seen
 from words import clean
 
-from .classify import RuleBook, render_explanation
+from .classify import Classifier, RuleBook, render_explanation
+from .classify.book import MessageBooks
 from .config.accounts import STREET
 from .db import Database
 from .delivery.templates import with_held
@@ -150,8 +151,8 @@ class Conversation:
         retrying: InboundMessage | None,
     ) -> Outcome:
         now = self.clock()
-        classify, expected = self._classifier_for(message)
-        hint = self._hint(message, expected, deadline) if expected is not None else None
+        classify, text = self._classifier_for(message)
+        hint = self._hint(message, text, classify, deadline) if text is not None else None
         with self.db.transaction(deadline=deadline) as conn:
             if delivery is not None:
                 try:
@@ -233,7 +234,7 @@ class Conversation:
             router=self.router,
             open_session=open_session,
             classify=classify,
-            explain=lambda text: render_explanation(self.rulebook.current().explain(text)),
+            explain=lambda text: render_explanation(self._book_of(person).explain(text)),
             options=self.options,
             tz=self.tz,
             hint=hint,
@@ -272,6 +273,10 @@ class Conversation:
             self._community_ids[name] = found
         return found
 
+    def _book_of(self, person: PersonRef) -> Classifier:
+        """The classifier of the person's community (the street's for street staff)."""
+        return self.rulebook.for_community(person.community_id)
+
     def _over_limit(self, person: PersonRef) -> bool:
         """More messages this minute or today than [abuse] allows (staff never are)."""
         if person.role >= Role.STAFF:
@@ -291,34 +296,32 @@ class Conversation:
 
     def _classifier_for(
         self, message: Message
-    ) -> tuple[Callable[[str], Classification], Classification | None]:
-        """`classify`, with the message's own text classified before the write transaction,
-        and that classification (None when the text is a command or not text).
+    ) -> tuple[Callable[[str], Classification], str | None]:
+        """`classify` for this message (each community's rules, each text classified once),
+        and the text to classify before the write transaction (None when the text is a
+        command or not text).
 
-        Segmenting is the costliest step of filing a request; done here, it does not hold up
-        other writers. Texts that are commands are not classified at all.
+        Segmenting is the costliest step of filing a request; done in the read transaction
+        before (`_hint`), it does not hold up other writers. Texts that are commands are not
+        classified at all.
         """
-        classifier = self.rulebook.current()
-        done: dict[str, Classification] = {}
-
-        def classify(text: str) -> Classification:
-            key = clean(text)  # what the report handler files (and so classifies)
-            if key not in done:
-                done[key] = classifier.classify(key)
-            return done[key]
-
+        books = MessageBooks(self.rulebook)
         text = message.text
-        expected = None
         if text and message.kind in ("text", "voice") and not self.router.find_command(text):
-            expected = classify(text)
-        return classify, expected
+            return books, text
+        return books, None
 
     def _hint(
-        self, message: Message, verdict: Classification, deadline: float | None
+        self,
+        message: Message,
+        text: str,
+        classify: Callable[[str], Classification],
+        deadline: float | None,
     ) -> Hint | None:
-        """Route the text as the ticket it will probably become, in a read transaction, so
-        the write transaction (one writer at a time on SQLite) has less to do. Intake checks
-        the hint and works it out again when it does not fit; nothing depends on it."""
+        """Classify and route the text as the ticket it will probably become, in a read
+        transaction, so the write transaction (one writer at a time on SQLite) has less to
+        do. Intake checks the hint and works it out again when it does not fit; nothing
+        depends on it."""
         try:
             with self.db.reading(deadline=deadline) as conn:  # its waits end there too
                 session = _session_on(self.db, conn)
@@ -326,7 +329,8 @@ class Conversation:
                     return hint_for(
                         session,
                         openid=message.sender,
-                        verdict=verdict,
+                        text=text,
+                        classify=classify,
                         community_id=self._community_of(conn, message),
                     )
                 finally:

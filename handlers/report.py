@@ -25,6 +25,7 @@ from models import (
     topic_by_name,
 )
 from models.communities import community_names
+from models.community_topics import enabled_in
 from models.intake import Intake, Outcome, Report, intake
 from models.lifecycle import actor_for, route_under_topic
 from models.people import Role, set_community
@@ -160,12 +161,15 @@ def _say(ctx: Context, result: Intake) -> str:
         case Outcome.FILED:
             return texts.FILED.format(number=result.number, topic=result.topic)
     assert result.number is not None  # UNSURE: filed, in triage
-    return _ask_for_topic(ctx, result.number, list(result.candidates))
+    return _ask_for_topic(ctx, result.number, list(result.candidates), result.community_id)
 
 
-def _ask_for_topic(ctx: Context, number: int, candidates: list[str]) -> str:
-    """The CHOOSE_TOPIC question: the classifier's enabled candidates (else every topic)."""
-    enabled = [t.name for t in enabled_topics(ctx.db)]
+def _ask_for_topic(
+    ctx: Context, number: int, candidates: list[str], community_id: int | None
+) -> str:
+    """The CHOOSE_TOPIC question: the classifier's enabled candidates (else every topic
+    enabled in the ticket's community)."""
+    enabled = [t.name for t in enabled_topics(ctx.db, community_id)]
     options = [name for name in candidates if name in enabled][:3] or enabled
     push_state(
         ctx.db,
@@ -202,7 +206,7 @@ def choose_topic(ctx: Context, state: ConversationState) -> Reply | Pass:
             topic_name = ticket.topic.name if ticket.topic is not None else texts.NO_TOPIC
             return texts.TOPIC_KEPT.format(number=ticket.number, topic=topic_name)
         topic = topic_by_name(ctx.db, options[choice - 1])
-        if topic is None or not topic.enabled:
+        if topic is None or not enabled_in(ctx.db, topic, ticket.community_id):
             return texts.TOPIC_OTHER.format(number=ticket.number)  # staff will sort it out
         resident = actor_for(ctx.db, ctx.person.id)
         route_under_topic(

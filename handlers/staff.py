@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 
 from models import Person, Role, Ticket
+from models.community_topics import SwitchedOff
 from models.lifecycle import (
     IllegalMove,
     NotYours,
@@ -174,7 +175,13 @@ def hand_over(ctx: Context, args: str) -> str:
         topics = enabled_topics(ctx.db)
         topic = next((t for t in topics if fold(t.name) == wanted), None)
         if topic is not None:
-            holder = reassign_to_topic(ctx.db, ticket, actor, topic, ctx.now, ctx.tz)
+            try:
+                holder = reassign_to_topic(ctx.db, ticket, actor, topic, ctx.now, ctx.tz)
+            except SwitchedOff:
+                here = enabled_topics(ctx.db, ticket.community_id)
+                return texts.REASSIGN_SWITCHED_OFF.format(
+                    topic=topic.name, number=ticket.number, topics="、".join(t.name for t in here)
+                )
             if holder is None:
                 return texts.REASSIGNED_TRIAGE.format(number=ticket.number, topic=topic.name)
             return texts.REASSIGNED_TOPIC.format(

@@ -139,6 +139,9 @@ REASSIGN_UNKNOWN = "没有叫“{target}”的类别或工作人员。可转派�
 REASSIGNED_TOPIC = "#{number} 已转派至【{topic}】，由{holder}办理。"
 REASSIGNED_TRIAGE = "#{number} 已转派至【{topic}】，暂无对应工作人员，已进入待分派队列。"
 REASSIGNED_PERSON = "#{number} 已转派给{holder}。"
+REASSIGN_SWITCHED_OFF = (
+    "“{topic}”在#{number}所属社区已停用，不能转派到这个类别。可转派的类别：{topics}"
+)
 
 RATE_USAGE = "请回复“评价 编号 数字”，如：评价 12 1（1 满意，2 基本满意，3 不满意）"
 RATE_NOT_YOURS = "没有找到您可以评价的诉求 #{number}，请核对编号。"

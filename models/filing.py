@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from . import counters
@@ -17,13 +17,23 @@ from .prepared import Prepared, connection_of
 from .routing import Route
 from .rules import Classification
 from .tickets import Filed, Ticket, TicketEvent, assigned_push
-from .topics import Topic
+from .topics import CommunityTopic, Topic
 
 _T = cast(Table, Ticket.__table__)
 _TOPIC = cast(Table, Topic.__table__)
+_CT = cast(Table, CommunityTopic.__table__)
+# The topic as the ticket's community has it: not switched off there, its deadline there. A
+# community with no settings of its own (and None) joins nothing: the street's topic.
+_HERE = _TOPIC.outerjoin(
+    _CT, and_(_CT.c.topic_id == _TOPIC.c.id, _CT.c.community_id == bindparam("community_id"))
+)
 _ENABLED_TOPIC = Prepared(
-    select(_TOPIC.c.id, _TOPIC.c.sla_hours).where(
-        _TOPIC.c.name == bindparam("topic_name"), _TOPIC.c.enabled
+    select(_TOPIC.c.id, func.coalesce(_CT.c.sla_hours, _TOPIC.c.sla_hours))
+    .select_from(_HERE)
+    .where(
+        _TOPIC.c.name == bindparam("topic_name"),
+        _TOPIC.c.enabled,
+        or_(_CT.c.enabled.is_(None), _CT.c.enabled),
     )
 )
 _INSERT_KEYS = [
@@ -69,9 +79,13 @@ class Origin:
     phone: str | None = None
 
 
-def enabled_topic(db: Session, name: str) -> tuple[int, float] | None:
-    """The id and deadline hours of the enabled topic called `name`, if there is one."""
-    found = _ENABLED_TOPIC.run(connection_of(db), {"topic_name": name})
+def enabled_topic(
+    db: Session, name: str, community_id: int | None = None
+) -> tuple[int, float] | None:
+    """The id and deadline hours of the topic called `name`, if it is enabled (in
+    `community_id`, with its deadline there, when given)."""
+    params = {"topic_name": name, "community_id": community_id}
+    found = _ENABLED_TOPIC.run(connection_of(db), params)
     return (int(found[0][0]), float(found[0][1])) if found else None
 
 

@@ -9,7 +9,8 @@ In order: the same text from the same person within [tickets] same_text_minutes 
 ticket again; a resident's report about their building that a neighbour reported shortly
 before becomes a 附议 on the neighbour's ticket (flood.py); a resident holding [abuse]
 max_open_tickets open tickets is told which; otherwise the ticket is filed under the topic the
-classifier finds (or in triage when it is unsure), routed (routing.py), with its deadline, its
+classifier finds with the rules of the community the ticket belongs to (or in triage when it is
+unsure; community_topics.py), routed (routing.py), with its deadline in that community, its
 first timeline entry and the push to its holder. Staff, and anyone filing on a resident's
 behalf, are exempt from 附议 and the cap: they often report for others.
 
@@ -31,12 +32,13 @@ from sqlalchemy.orm import Session
 
 from words import text_key
 
+from .communities import HOME_ID
 from .filing import Origin, enabled_topic, file_ticket
 from .flood import nearby_tickets, same_problem, support
 from .people import Person, Role
 from .prepared import Prepared, connection_of
 from .routing import Place, Route, building_place, place_of, route_at
-from .rules import Classification
+from .rules import Classification, ClassifyText, classifier_in
 from .tickets import IS_OPEN, SAME_TEXT, Ticket, open_tickets_of
 
 CHANNELS = ("wechat", "phone", "visit", "patrol")
@@ -111,13 +113,14 @@ class Intake:
     open_numbers: tuple[int, ...] = ()  # TOO_MANY_OPEN: the person's open tickets
     open_count: int = 0  # TOO_MANY_OPEN: how many they hold
     assignee_id: int | None = None  # FILED / UNSURE: who holds the new ticket
+    community_id: int | None = None  # FILED / UNSURE: the community the new ticket is in
 
 
 def intake(
     db: Session,
     report: Report,
     policy: Policy,
-    classify: Callable[[str], Classification],
+    classify: ClassifyText,
 ) -> Intake:
     """Take `report` in, in `db`'s transaction: the same text again, a 附议, over the cap, or a
     new ticket (see above)."""
@@ -132,13 +135,20 @@ def intake(
         place = hint.route.place
     else:
         place = _place(db, report.person_id, report.building_id, report.phone)
+    # The community the ticket will belong to (as routing.py decides it): its rules classify.
+    rules = classifier_in(classify, home_of(place, community_id))
     if report.person_id is not None and _own_words(report, role):
-        instead = _second(db, report, key, place, policy, classify) or _over_cap(
+        instead = _second(db, report, key, place, policy, rules) or _over_cap(
             db, report.person_id, open_count, policy
         )
         if instead is not None:
             return instead
-    return _file(db, report, key, (place, community_id), hint, policy, classify(report.text))
+    return _file(db, report, key, (place, community_id), hint, policy, rules(report.text))
+
+
+def home_of(place: Place | None, community_id: int | None) -> int:
+    """The community a report belongs to: its place's, else the one given, else the first."""
+    return place.community_id if place is not None else community_id or HOME_ID
 
 
 def _own_words(report: Report, role: Role) -> bool:
@@ -172,9 +182,9 @@ def _file(
     if hint is not None and hint.topic == topic:
         topic_id, sla_hours, routed = hint.topic_id, hint.sla_hours, hint.route
     else:
-        found = enabled_topic(db, topic) if topic else None
-        topic_id, sla_hours = found if found else (None, None)
         place, community_id = where
+        found = enabled_topic(db, topic, home_of(place, community_id)) if topic else None
+        topic_id, sla_hours = found if found else (None, None)
         routed = route_at(db, place, topic_id, community_id)
     filed = file_ticket(
         db,
@@ -190,13 +200,25 @@ def _file(
         tz=policy.tz,
         origin=Origin(report.channel, report.filed_by, report.phone),
     )
+    holder, community = routed.assignee_id, routed.community_id
     if filed.topic is not None:
         return Intake(
-            Outcome.FILED, filed.number, filed.id, filed.topic, assignee_id=routed.assignee_id
+            Outcome.FILED,
+            filed.number,
+            filed.id,
+            filed.topic,
+            assignee_id=holder,
+            community_id=community,
         )
     candidates = tuple(name for name, _ in verdict.candidates)
     return Intake(
-        Outcome.UNSURE, filed.number, filed.id, None, candidates, assignee_id=routed.assignee_id
+        Outcome.UNSURE,
+        filed.number,
+        filed.id,
+        None,
+        candidates,
+        assignee_id=holder,
+        community_id=community,
     )
 
 
@@ -298,22 +320,27 @@ def hint_for(
     db: Session,
     *,
     openid: str,
-    verdict: Classification,
+    text: str,
+    classify: ClassifyText,
     building_id: int | None = None,
     phone: str | None = None,
     community_id: int | None = None,
 ) -> Hint:
-    """Route a text as the ticket it will probably become, before the write lock: reads only.
+    """Classify and route a text as the ticket it will probably become, before the write
+    lock: reads only.
 
-    `verdict` is the text's classification; `openid` the sender's (they may not exist yet);
+    `classify` is what intake will be given (the text is classified with the rules of the
+    community it will belong to); `openid` the sender's (they may not exist yet);
     `building_id`, `phone` and `community_id` the Report's place hint, phone and community,
     if it will have them."""
-    topic = verdict.topic if not verdict.unsure else None
-    found = enabled_topic(db, topic) if topic else None
-    topic_id, sla_hours = found if found else (None, None)
     person = _PERSON_BY_OPENID.run(connection_of(db), {"openid": openid})
     person_id = int(person[0][0]) if person else None
     community_id = community_id or (person[0][1] if person else None)
     place = _place(db, person_id, building_id, phone)
+    home = home_of(place, community_id)
+    verdict = classifier_in(classify, home)(text)
+    topic = verdict.topic if not verdict.unsure else None
+    found = enabled_topic(db, topic, home) if topic else None
+    topic_id, sla_hours = found if found else (None, None)
     routed = route_at(db, place, topic_id, community_id)
     return Hint(person_id, building_id, community_id, topic, topic_id, sla_hours, routed)

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from .community_topics import SwitchedOff, enabled_in, sla_in
 from .flood import supporter_ids
 from .outbox import enqueue
 from .people import Person, Role
@@ -380,11 +381,14 @@ def route_under_topic(
     """
     if ticket.status not in OPEN_STATUSES:
         raise IllegalMove(ticket, "reassign")
+    if not enabled_in(db, topic, ticket.community_id):
+        raise SwitchedOff(topic, ticket.community_id)
     routed = route_again(db, ticket, topic.id)
     before_topic, before_holder, before = _topic_name(ticket), ticket.assignee_id, ticket.status
     moved = routed.assignee_id != before_holder
-    if topic.sla_hours and before_topic != topic.name:
-        ticket.due_at = now + timedelta(hours=topic.sla_hours)
+    sla_hours = sla_in(db, topic, ticket.community_id)  # the community's deadline, if it set one
+    if sla_hours and before_topic != topic.name:
+        ticket.due_at = now + timedelta(hours=sla_hours)
         ticket.warned_at = None
     ticket.topic = topic
     ticket.topic_confirmed = confirmed

@@ -21,10 +21,11 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import text as sql_text
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
 from .base import Base, UTCDateTime, fits_id
 from .communities import HOME_ID, Community
+from .community_topics import sla_in
 from .outbox import Push
 from .prepared import Prepared, connection_of
 from .pushes import KINDS, TICKET_ASSIGNED, PushKind
@@ -318,8 +319,11 @@ def set_topic(
 def deadline_hours(ticket: Ticket, triage_hours: float) -> float:
     """How long the ticket's holder has when it is (re)opened: its topic's deadline, else the
     triage one ([tickets] triage_sla_hours)."""
-    if ticket.topic is not None and ticket.topic.sla_hours:
-        return float(ticket.topic.sla_hours)
+    if ticket.topic is not None:
+        db = object_session(ticket)
+        hours = sla_in(db, ticket.topic, ticket.community_id) if db else ticket.topic.sla_hours
+        if hours:
+            return float(hours)
     return float(triage_hours)
 
 

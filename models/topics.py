@@ -11,12 +11,14 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
-    UniqueConstraint,
     bindparam,
+    exists,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
@@ -34,17 +36,50 @@ class Topic(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     sla_hours: Mapped[int] = mapped_column(Integer, default=72)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # The street-wide rules; a community's own rules (community_topics.py) are not here.
     rules: Mapped[list[KeywordRule]] = relationship(
-        back_populates="topic", cascade="all, delete-orphan", order_by="KeywordRule.id"
+        back_populates="topic",
+        cascade="all, delete-orphan",
+        order_by="KeywordRule.id",
+        primaryjoin="and_(Topic.id == KeywordRule.topic_id, KeywordRule.community_id.is_(None))",
     )
+
+
+# A keyword once per topic street-wide, and once per topic in each community. NULL never
+# equals NULL in a unique constraint (on SQLite and PostgreSQL alike), so one partial index
+# for each side instead of one constraint over a nullable column.
+_STREET_ONLY = text("community_id IS NULL")
+_COMMUNITY_ONLY = text("community_id IS NOT NULL")
 
 
 class KeywordRule(Base):
     __tablename__ = "keyword_rule"
-    __table_args__ = (UniqueConstraint("topic_id", "keyword"),)
+    __table_args__ = (
+        Index(
+            "uq_keyword_rule_street",
+            "topic_id",
+            "keyword",
+            unique=True,
+            sqlite_where=_STREET_ONLY,
+            postgresql_where=_STREET_ONLY,
+        ),
+        Index(
+            "uq_keyword_rule_community",
+            "topic_id",
+            "keyword",
+            "community_id",
+            unique=True,
+            sqlite_where=_COMMUNITY_ONLY,
+            postgresql_where=_COMMUNITY_ONLY,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
+    # None: street-wide; else the community whose own rule this is.
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("community.id"), nullable=True, default=None
+    )
     keyword: Mapped[str] = mapped_column(String(64))
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     kind: Mapped[str] = mapped_column(String(8), default="include")
@@ -52,6 +87,20 @@ class KeywordRule(Base):
     updated_by: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     topic: Mapped[Topic] = relationship(back_populates="rules")
+
+
+class CommunityTopic(Base):
+    """A community's settings for a street topic; NULL in a column: as the street has it."""
+
+    __tablename__ = "community_topic"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), primary_key=True)
+    # False: switched off in this community (a topic the street switched off stays off).
+    enabled: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
+    sla_hours: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class RuleAudit(Base):
@@ -67,6 +116,10 @@ class RuleAudit(Base):
     keyword: Mapped[str | None] = mapped_column(String(64), nullable=True)
     before: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
     after: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    # The community whose own rules or settings changed; None: the street-wide set.
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("community.id"), nullable=True, default=None
+    )
 
 
 @dataclass(frozen=True)
@@ -212,12 +265,26 @@ def topic_by_name(db: Session, name: str) -> Topic | None:
     return db.scalars(_TOPIC_BY_NAME, {"topic_name": name}).one_or_none()
 
 
-def enabled_topics(db: Session) -> list[Topic]:
-    return list(db.scalars(select(Topic).where(Topic.enabled).order_by(Topic.sort_order, Topic.id)))
+def switched_off_in(community_id: int | None) -> Any:
+    """A WHERE clause: the topic is switched off in `community_id` (false when it is None)."""
+    return exists().where(
+        CommunityTopic.topic_id == Topic.id,
+        CommunityTopic.community_id == community_id,
+        CommunityTopic.enabled.is_(False),
+    )
+
+
+def enabled_topics(db: Session, community_id: int | None = None) -> list[Topic]:
+    """The enabled topics, in order; with `community_id`, those it has not switched off."""
+    query = select(Topic).where(Topic.enabled).order_by(Topic.sort_order, Topic.id)
+    if community_id is not None:
+        query = query.where(~switched_off_in(community_id))
+    return list(db.scalars(query))
 
 
 __all__ = [
     "Change",
+    "CommunityTopic",
     "KeywordRule",
     "RuleAudit",
     "Topic",

@@ -1,5 +1,8 @@
 """The database's rules, cached per process and rebuilt when any process changes them.
 
+One classifier for the street's rules, and one for each community that has rules or settings
+of its own (models/community_topics.py), built when first needed.
+
 Every rule change bumps the `rules_version` counter in the same transaction; each process
 reads that one number at most every `reload_seconds` and rebuilds its classifier when it
 moved, so an admin's change applies everywhere within seconds.
@@ -14,7 +17,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from models import TopicSpec, counters, load_specs, sync_topics, topic_by_name
+from models import Classification, TopicSpec, counters, load_specs, sync_topics, topic_by_name
+from models.community_topics import community_specs, customised_communities
+from words import clean
 
 from ..db import Database
 from .engine import Classifier, Explanation
@@ -22,6 +27,9 @@ from .rulesfile import DEFAULT_RULES, load_rules_file
 
 
 class RuleBook:
+    """The street's classifier, and one per community that has rules or settings of its own
+    (built when first asked for; every other community shares the street's)."""
+
     def __init__(
         self,
         db: Database,
@@ -40,9 +48,12 @@ class RuleBook:
         self._classifier: Classifier | None = None
         self._version = -1
         self._next_check = 0.0
+        self._customised: frozenset[int] = frozenset()
+        self._communities: dict[int, Classifier] = {}
 
     def current(self) -> Classifier:
-        """The classifier for the newest rules (checking the version at most so often)."""
+        """The classifier for the newest street-wide rules (checking the version at most so
+        often)."""
         now = self.clock()
         if self._classifier is not None and now < self._next_check:
             return self._classifier
@@ -53,9 +64,36 @@ class RuleBook:
                     if self._classifier is None or version != self._version:
                         specs = load_specs(db)
                         self._classifier = Classifier(specs, self.threshold, self.margin)
+                        self._customised = frozenset(customised_communities(db))
+                        self._communities = {}
                         self._version = version
                 self._next_check = now + self.reload_seconds
             return self._classifier
+
+    def for_community(self, community_id: int | None) -> Classifier:
+        """The classifier for `community_id`'s rules (None: the street's)."""
+        street = self.current()
+        if community_id is None or community_id not in self._customised:
+            return street
+        found = self._communities.get(community_id)
+        if found is not None:
+            return found
+        with self._lock:
+            version = self._version
+            with self.db.session(read_only=True) as db:
+                specs = community_specs(db, community_id)
+            built = Classifier(specs, self.threshold, self.margin)
+            if version == self._version:  # not rebuilt meanwhile: still this version's
+                self._communities[community_id] = built
+            return built
+
+    def __call__(self, text: str) -> Classification:
+        """Classify with the street-wide rules (models.rules.ByCommunity)."""
+        return self.current().classify(text)
+
+    def within(self, community_id: int) -> Callable[[str], Classification]:
+        """Classify with `community_id`'s rules (models.rules.ByCommunity)."""
+        return self.for_community(community_id).classify
 
     def refresh(self) -> None:
         """Check the version on the next `current()` (this process just changed the rules)."""
@@ -65,6 +103,54 @@ class RuleBook:
     def build(self, specs: list[TopicSpec]) -> Classifier:
         """A classifier for `specs` tuned like the live one (to try rules before saving them)."""
         return Classifier(specs, self.threshold, self.margin)
+
+
+class MessageBooks:
+    """One message's classifier (models.rules.ByCommunity): each (community, text) is
+    classified once, whether the hint, the handler or intake asks."""
+
+    def __init__(self, book: RuleBook) -> None:
+        self.book = book
+        self._done: dict[tuple[int | None, str], Classification] = {}
+
+    def _classify(self, community_id: int | None, text: str) -> Classification:
+        key = (community_id, clean(text))  # what the report handler files (and classifies)
+        found = self._done.get(key)
+        if found is None:
+            found = self._done[key] = self.book.for_community(community_id).classify(key[1])
+        return found
+
+    def __call__(self, text: str) -> Classification:
+        return self._classify(None, text)
+
+    def within(self, community_id: int) -> Callable[[str], Classification]:
+        return lambda text: self._classify(community_id, text)
+
+
+class SessionBooks:
+    """Each community's rules read once from one session (models.rules.ByCommunity): for a
+    command that files a ticket or two and exits, with no cache to keep."""
+
+    def __init__(self, db: Session, street: Classifier) -> None:
+        self.db = db
+        self.street = street
+        self._customised: set[int] | None = None
+        self._communities: dict[int, Classifier] = {}
+
+    def __call__(self, text: str) -> Classification:
+        return self.street.classify(text)
+
+    def within(self, community_id: int) -> Callable[[str], Classification]:
+        if self._customised is None:
+            self._customised = customised_communities(self.db)
+        if community_id not in self._customised:
+            return self.street.classify
+        found = self._communities.get(community_id)
+        if found is None:
+            specs = community_specs(self.db, community_id)
+            found = Classifier(specs, self.street.threshold, self.street.margin)
+            self._communities[community_id] = found
+        return found.classify
 
 
 def seed_default_topics(db: Session, now: datetime) -> list[str]:

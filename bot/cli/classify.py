@@ -16,11 +16,16 @@ from ..classify import Classifier, Explanation, RulesFileError, load_rules_file
 from ..config import ClassifierSettings, Settings
 from ..db import Database
 from ..nlp import load_segmenter
-from .common import config_option, settings_from
+from .common import community_option, config_option, scope_of, settings_from
 
 
-def build_classifier(config_path: str | None, rules: str | None) -> Classifier:
-    """From a rules file (no database, config optional) or from the database's rules."""
+def build_classifier(
+    config_path: str | None, rules: str | None, community: str | None = None
+) -> Classifier:
+    """From a rules file (no database, config optional) or from the database's rules: the
+    street-wide ones, or those `community` (a name) runs on."""
+    if rules and community is not None:
+        raise click.UsageError("--community classifies with the database's rules, not --rules")
     settings = settings_from(config_path) if (config_path or not rules) else None
     tuning = settings.classifier if settings else ClassifierSettings()
     load_segmenter()
@@ -30,18 +35,23 @@ def build_classifier(config_path: str | None, rules: str | None) -> Classifier:
         except RulesFileError as exc:
             raise click.ClickException(f"{rules}: {exc}") from None
     else:
-        specs = _specs_from_database(settings)
+        specs = _specs_from_database(settings, community)
     return Classifier(specs, tuning.threshold, tuning.margin)
 
 
-def _specs_from_database(settings: Settings | None) -> list[Any]:
+def _specs_from_database(settings: Settings | None, community: str | None) -> list[Any]:
     from models import load_specs
+    from models.community_topics import community_specs
 
     assert settings is not None
     db = Database(settings)
     try:
         with db.session(read_only=True) as session:
-            specs = load_specs(session)
+            scope = scope_of(session, community)
+            if scope.community_id is None:
+                specs = load_specs(session)
+            else:
+                specs = community_specs(session, scope.community_id)
     finally:
         db.dispose()
     if not specs:
@@ -62,10 +72,16 @@ def _specs_from_database(settings: Settings | None) -> list[Any]:
     show_default="CPUs",
     help="Processes classifying in parallel on long inputs (1: none).",
 )
-def classify(config_path: str | None, rules: str | None, explain: bool, jobs: int) -> None:
-    """Read {"id","text"} JSON lines on stdin; write {"id","topic","score","unsure"} lines."""
+@community_option
+def classify(
+    config_path: str | None, rules: str | None, explain: bool, jobs: int, community: str | None
+) -> None:
+    """Read {"id","text"} JSON lines on stdin; write {"id","topic","score","unsure"} lines.
+
+    With --community NAME, with the rules that community runs on (the street's, with its own
+    keywords and without the topics it switched off)."""
     global _classifier, _explain
-    _classifier, _explain = build_classifier(config_path, rules), explain
+    _classifier, _explain = build_classifier(config_path, rules, community), explain
     chunks = _chunks(sys.stdin, CHUNK_LINES)
     first = next(chunks, None)
     second = next(chunks, None)

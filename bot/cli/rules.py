@@ -15,12 +15,18 @@ from ..classify import RulesFileError, dump_rules, load_rules_file
 from ..classify.evaluate import Labeled, backtest, read_labeled, render_report, suggest
 from ..db import Database
 from .classify import build_classifier
-from .common import config_option, settings_from
+from .common import community_option, config_option, settings_from
+from .rules_own import COMMANDS
 
 
 @click.group()
 def rules() -> None:
-    """Keyword rules: export, import, suggest from labeled texts, backtest."""
+    """Keyword rules: export, import, suggest from labeled texts, backtest; list, add, remove
+    one rule, street-wide or a community's own (--community), and a community's settings."""
+
+
+for _command in COMMANDS:
+    rules.add_command(_command)
 
 
 @rules.command("export")
@@ -89,12 +95,18 @@ def suggest_rules(labeled: str, top: int, output: str) -> None:
 @click.argument("labeled", type=click.Path(dir_okay=False, exists=True))
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False), help="A rules file.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@community_option
 def backtest_rules(
-    config_path: str | None, labeled: str, rules_file: str | None, as_json: bool
+    config_path: str | None,
+    labeled: str,
+    rules_file: str | None,
+    as_json: bool,
+    community: str | None,
 ) -> None:
-    """Precision, recall, F1 per topic, accuracy, the share unsure, the confusions."""
+    """Precision, recall, F1 per topic, accuracy, the share unsure, the confusions (with
+    --community, of the rules that community runs on)."""
     items = _read(labeled)
-    classifier = build_classifier(config_path, rules_file)
+    classifier = build_classifier(config_path, rules_file, community)
     show = len(items) >= 200 and sys.stderr.isatty()
     with click.progressbar(items, label="classifying", file=sys.stderr, hidden=not show) as bar:
         report = backtest(classifier, bar)

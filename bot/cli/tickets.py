@@ -22,6 +22,7 @@ from models import (
     topic_by_name,
 )
 from models.communities import Scope
+from models.community_topics import SwitchedOff
 from models.lifecycle import SYSTEM, route_under_topic
 from models.onbehalf import needs_callback
 from models.places import grid_by_name
@@ -297,9 +298,14 @@ def retopic(config_path: str | None, number: int, topic: str, community: str | N
         if routed:
             if not found.enabled:
                 raise click.ClickException(f"topic {topic!r} is switched off; enable it first")
-            person = route_under_topic(
-                session, ticket, SYSTEM, found, now, settings.tz, event="retopic"
-            )
+            try:
+                person = route_under_topic(
+                    session, ticket, SYSTEM, found, now, settings.tz, event="retopic"
+                )
+            except SwitchedOff:
+                raise click.ClickException(
+                    f"topic {topic!r} is switched off in #{number}'s community"
+                ) from None
             holder = (person.name or person.openid) if person is not None else None
         else:
             set_topic(session, ticket, found, confirmed=True, now=now)

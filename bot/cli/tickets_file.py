@@ -26,6 +26,7 @@ from models.intake import Intake, Outcome
 from models.onbehalf import STAFF_CHANNELS, OnBehalf, OnBehalfError
 from words.channels import ON_BEHALF_ERRORS
 
+from ..classify.book import SessionBooks
 from ..db import Database
 from ..filing import file_on_behalf
 from .classify import build_classifier
@@ -92,9 +93,9 @@ def file_ticket(
                 community_id=scope_of(session, community).community_id,
             )
             recorder = (staff.name or staff.openid) if staff is not None else CLI_RECORDER
-            result = file_on_behalf(
-                session, request, settings, classifier.classify, recorder=recorder
-            )
+            # Each community's rules: the ticket is classified with its community's.
+            books = SessionBooks(session, classifier)
+            result = file_on_behalf(session, request, settings, books, recorder=recorder)
     except OnBehalfError as exc:
         _bad_input(exc.reason, exc.value)
     finally:

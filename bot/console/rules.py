@@ -11,19 +11,27 @@ import json
 from typing import Any
 
 from flask import abort, jsonify, render_template, request
-from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
-from bot.classify import Explanation
 from models import ConsoleRole, KeywordRule, RuleAudit, Topic
+from models.communities import community_names
 
-from . import rules_edit, rules_io
-from .access import requires
+from . import rules_community, rules_edit, rules_io
+from .access import current_scope, requires
 from .common import page_number, reading, ys
-from .rules_common import ACTION_LABELS, KIND_LABELS, bp, describe, topic_with_rules
+from .rules_common import (
+    ACTION_LABELS,
+    KIND_LABELS,
+    bp,
+    describe,
+    explanation,
+    may_edit_street,
+    topic_with_rules,
+)
 
-__all__ = ["bp", "rules_edit", "rules_io"]  # the edit and import views live on the same bp
+# The edit, import and 本社区 views live on the same bp.
+__all__ = ["bp", "rules_community", "rules_edit", "rules_io"]
 
 AUDIT_PAGE = 50
 MAX_TRY_TEXT = 2000
@@ -36,6 +44,7 @@ def index() -> str:
     with reading() as db:
         counts = (
             select(KeywordRule.topic_id, func.count().label("rules"))
+            .where(KeywordRule.community_id.is_(None))  # the street's (继承)
             .group_by(KeywordRule.topic_id)
             .subquery()
         )
@@ -50,8 +59,9 @@ def index() -> str:
             title="分类规则",
             topics=topics,
             recent=recent,
-            can_edit=current_user.may(ConsoleRole.ADMIN),
+            can_edit=may_edit_street(),
             kind_labels=KIND_LABELS,
+            communities=communities_seen(db),
         )
 
 
@@ -67,7 +77,8 @@ def topic(topic_id: int) -> str:
             "console/rules_topic.html",
             title=f"分类规则 · {found.name}",
             topic=found,
-            can_edit=current_user.may(ConsoleRole.ADMIN),
+            can_edit=may_edit_street(),
+            communities=communities_seen(db),
             kind_labels=KIND_LABELS,
         )
 
@@ -80,41 +91,6 @@ def try_message() -> Response:
     if not text.strip():
         return jsonify({"empty": True})
     return jsonify(explanation(ys().rulebook.current().explain(text)))
-
-
-def explanation(exp: Explanation) -> dict[str, Any]:
-    """The classifier's reasoning as JSON: tokens, matched rules per topic, scores, verdict."""
-    per_topic: dict[str, list[dict[str, Any]]] = {}
-    for m in exp.matches:
-        per_topic.setdefault(m.rule.topic, []).append(
-            {"keyword": m.rule.keyword, "weight": m.rule.weight, "kind": m.rule.kind}
-        )
-    ranked = sorted(exp.scores.items(), key=lambda kv: -kv[1])
-    result = exp.result
-    return {
-        "tokens": exp.tokens,
-        "matches": [{"topic": t, "rules": rules} for t, rules in per_topic.items()],
-        "scores": [{"topic": t, "score": s} for t, s in ranked],
-        "vetoed": exp.vetoed,
-        "topic": result.topic,
-        "score": result.score,
-        "unsure": result.unsure,
-        "verdict": verdict(exp),
-        "threshold": exp.threshold,
-        "margin": exp.margin,
-    }
-
-
-def verdict(exp: Explanation) -> str:
-    result = exp.result
-    if result.topic is None:
-        return "没有命中任何规则 → 待分类（请居民选择，或由工作人员分类）"
-    if result.unsure:
-        return (
-            f"不确定（最接近“{result.topic}”，得分 {result.score:g}；需达到 {exp.threshold:g}"
-            f" 且领先第二名 {exp.margin:g}）→ 待分类，请居民选择"
-        )
-    return f"归入“{result.topic}”（得分 {result.score:g}）"
 
 
 @bp.route("/audit")
@@ -133,13 +109,29 @@ def audit() -> str:
     )
 
 
+def communities_seen(db: Any) -> dict[int, str]:
+    """The communities whose 本社区 page the account may open (a community's: its own)."""
+    names = community_names(db)
+    scope = current_scope()
+    if scope.street and len(names) < 2:
+        return {}  # one community: the street's rules are its rules, as they always were
+    return {cid: name for cid, name in names.items() if scope.owns(cid)}
+
+
 def audit_rows(db: Any, offset: int, limit: int) -> list[dict[str, Any]]:
-    audits = db.scalars(
-        select(RuleAudit).order_by(RuleAudit.id.desc()).offset(offset).limit(limit)
-    ).all()
+    """Changes to the street's set and (a community's account: only its own) communities'."""
+    query = select(RuleAudit)
+    scope = current_scope()
+    if not scope.street:
+        query = query.where(
+            or_(RuleAudit.community_id.is_(None), RuleAudit.community_id == scope.community_id)
+        )
+    audits = db.scalars(query.order_by(RuleAudit.id.desc()).offset(offset).limit(limit)).all()
+    names = community_names(db) if audits else {}
     return [
         {
             "at": a.at,
+            "community": names.get(a.community_id, "街道") if a.community_id else "街道",
             "actor": a.actor,
             "action": ACTION_LABELS.get(a.action, a.action),
             "topic": a.topic,

@@ -5,21 +5,26 @@ reading and checking forms, and the confirmed tickets the backtest and suggestio
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar, cast
 
-from flask import Blueprint
+from flask import Blueprint, abort
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.classify import Explanation
 from bot.classify.evaluate import Labeled
-from models import KINDS, Change, RuleSpec, Topic, TopicSpec, sync_topics
+from models import KINDS, Change, ConsoleRole, RuleSpec, Topic, TopicSpec, sync_topics
+from models.communities import Community
 from models.tickets import Ticket
 
-from .access import guard
+from .access import current_scope, guard
 from .common import now, writing, ys
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 bp = Blueprint("console_rules", __name__, url_prefix="/admin/rules")
 bp.before_request(guard)
@@ -64,6 +69,33 @@ FIELD_LABELS = {
     "sort_order": "排序",
 }
 ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除"}
+
+
+def street_only(view: F) -> F:
+    """The street-wide set is the street's to change: a community's account gets 403 (its
+    community's own rules and settings are on the 本社区 page, rules_community.py)."""
+
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not current_scope().street:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return cast(F, checked)
+
+
+def may_edit_street() -> bool:
+    """An admin of the street (a community's admin reads the street's set: 继承)."""
+    return bool(current_user.may(ConsoleRole.ADMIN)) and current_scope().street
+
+
+def community_or_404(db: Session, community_id: int) -> Community:
+    """The community the URL names, if the account's scope covers it (else 404: another
+    community's rules are not theirs to see)."""
+    found = db.get(Community, community_id)
+    if found is None or not current_scope().owns(community_id):
+        abort(404)
+    return found
 
 
 class FormProblem(ValueError):
@@ -136,14 +168,16 @@ def read_int(raw: Any, low: int, high: int, problem: str) -> int:
     return value
 
 
-def labeled_sample(db: Session, limit: int = SAMPLE_SIZE) -> list[Labeled]:
-    """The newest confirmed tickets (a person set or kept their topic), as labeled texts."""
+def labeled_sample(
+    db: Session, limit: int = SAMPLE_SIZE, *, community_id: int | None = None
+) -> list[Labeled]:
+    """The newest confirmed tickets (a person set or kept their topic), as labeled texts:
+    the street's, or (`community_id`) one community's."""
+    query = select(Ticket.text, Topic.name).join(Topic, Topic.id == Ticket.topic_id)
+    if community_id is not None:
+        query = query.where(Ticket.community_id == community_id)
     rows = db.execute(
-        select(Ticket.text, Topic.name)
-        .join(Topic, Topic.id == Ticket.topic_id)
-        .where(Ticket.topic_confirmed)
-        .order_by(Ticket.id.desc())
-        .limit(limit)
+        query.where(Ticket.topic_confirmed).order_by(Ticket.id.desc()).limit(limit)
     ).all()
     return [Labeled(text, label) for text, label in rows]
 
@@ -171,3 +205,38 @@ def _value(key: str, value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return "（空）" if value in (None, "") else str(value)
+
+
+def explanation(exp: Explanation) -> dict[str, Any]:
+    """The classifier's reasoning as JSON: tokens, matched rules per topic, scores, verdict."""
+    per_topic: dict[str, list[dict[str, Any]]] = {}
+    for m in exp.matches:
+        per_topic.setdefault(m.rule.topic, []).append(
+            {"keyword": m.rule.keyword, "weight": m.rule.weight, "kind": m.rule.kind}
+        )
+    ranked = sorted(exp.scores.items(), key=lambda kv: -kv[1])
+    result = exp.result
+    return {
+        "tokens": exp.tokens,
+        "matches": [{"topic": t, "rules": rules} for t, rules in per_topic.items()],
+        "scores": [{"topic": t, "score": s} for t, s in ranked],
+        "vetoed": exp.vetoed,
+        "topic": result.topic,
+        "score": result.score,
+        "unsure": result.unsure,
+        "verdict": verdict(exp),
+        "threshold": exp.threshold,
+        "margin": exp.margin,
+    }
+
+
+def verdict(exp: Explanation) -> str:
+    result = exp.result
+    if result.topic is None:
+        return "没有命中任何规则 → 待分类（请居民选择，或由工作人员分类）"
+    if result.unsure:
+        return (
+            f"不确定（最接近“{result.topic}”，得分 {result.score:g}；需达到 {exp.threshold:g}"
+            f" 且领先第二名 {exp.margin:g}）→ 待分类，请居民选择"
+        )
+    return f"归入“{result.topic}”（得分 {result.score:g}）"

@@ -26,6 +26,7 @@ from .rules_common import (
     read_rule,
     save,
     spec_of,
+    street_only,
     topic_with_rules,
 )
 
@@ -36,6 +37,7 @@ def _back(topic_id: int) -> Response:
 
 @bp.route("/topics", methods=["POST"])
 @requires(ConsoleRole.ADMIN)
+@street_only
 def add_topic() -> Response:
     """A new topic, enabled, with no rules yet."""
     name = request.form.get("name", "").strip()
@@ -64,6 +66,7 @@ def add_topic() -> Response:
 
 @bp.route("/topic/<int:topic_id>/settings", methods=["POST"])
 @requires(ConsoleRole.ADMIN)
+@street_only
 def topic_settings(topic_id: int) -> Response:
     form = request.form
     try:
@@ -88,6 +91,7 @@ def topic_settings(topic_id: int) -> Response:
 
 @bp.route("/topic/<int:topic_id>/rules", methods=["POST"])
 @requires(ConsoleRole.ADMIN)
+@street_only
 def add_rule(topic_id: int) -> Response:
     try:
         rule = read_rule(request.form)
@@ -110,16 +114,19 @@ def add_rule(topic_id: int) -> Response:
 
 def _topic_and_keyword(db: Session, topic_id: int, rule_id: int) -> tuple[Topic, str]:
     """The topic (with its rules) and the keyword of one of its rules; 404 if either is not
-    there or the rule belongs to another topic."""
+    there, or the rule belongs to another topic or is a community's own (rules_community.py)."""
     topic = topic_with_rules(db, topic_id)
     existing = db.get(KeywordRule, rule_id)
     if topic is None or existing is None or existing.topic_id != topic_id:
+        abort(404)
+    if existing.community_id is not None:
         abort(404)
     return topic, existing.keyword
 
 
 @bp.route("/topic/<int:topic_id>/rules/<int:rule_id>", methods=["POST"])
 @requires(ConsoleRole.ADMIN)
+@street_only
 def edit_rule(topic_id: int, rule_id: int) -> Response:
     """A rule's new weight, kind or switch (its keyword stays: renaming is delete + add)."""
     with editing() as db:
@@ -136,6 +143,7 @@ def edit_rule(topic_id: int, rule_id: int) -> Response:
 
 @bp.route("/topic/<int:topic_id>/rules/<int:rule_id>/delete", methods=["POST"])
 @requires(ConsoleRole.ADMIN)
+@street_only
 def delete_rule(topic_id: int, rule_id: int) -> Response:
     with editing() as db:
         topic, keyword = _topic_and_keyword(db, topic_id, rule_id)
@@ -146,6 +154,7 @@ def delete_rule(topic_id: int, rule_id: int) -> Response:
 
 @bp.route("/backtest", methods=["POST"])
 @requires(ConsoleRole.ADMIN)
+@street_only
 def backtest_change() -> tuple[Response, int] | Response:
     """Precision and recall on the confirmed tickets with the saved rules and with one
     pending change (`{"topic_id", "keyword", "weight", "kind", "enabled", "delete"}`),

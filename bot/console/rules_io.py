@@ -16,7 +16,7 @@ from bot.classify.edits import find_rule, with_rule
 from bot.classify.evaluate import suggest
 from models import ConsoleRole, RuleSpec, TopicSpec, load_specs, plan_sync, sync_topics
 
-from .access import requires
+from .access import current_scope, requires
 from .common import now, ok, problem, reading
 from .rules_common import (
     ACTION_LABELS,
@@ -26,8 +26,10 @@ from .rules_common import (
     describe,
     editing,
     labeled_sample,
+    may_edit_street,
     read_weight,
     save,
+    street_only,
 )
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -50,12 +52,14 @@ def export() -> Response:
 
 @bp.route("/import")
 @requires(ConsoleRole.ADMIN)
+@street_only
 def import_form() -> str:
     return render_template("console/rules_import.html", title="导入规则")
 
 
 @bp.route("/import", methods=["POST"])
 @requires(ConsoleRole.ADMIN)
+@street_only
 def import_rules() -> str | BaseResponse | tuple[str, int]:
     """A file uploaded: show what it would change. `content` with apply=1: change it."""
     if request.form.get("apply") == "1":
@@ -113,7 +117,8 @@ def _refuse(message: str, line: int = 0) -> tuple[str, int]:
 def suggestions() -> str:
     """Per topic, the words that best separate its confirmed tickets from the others."""
     with reading() as db:
-        items = labeled_sample(db)
+        # A community's account learns from its own community's tickets only (read-only).
+        items = labeled_sample(db, community_id=current_scope().community_id)
         specs = {s.name: s for s in load_specs(db)}
     found: list[tuple[TopicSpec, list[RuleSpec]]] = []
     for mined in suggest(items, SUGGESTIONS_PER_TOPIC * 2) if items else []:
@@ -128,12 +133,13 @@ def suggestions() -> str:
         title="建议的关键词",
         found=found,
         sample=len(items),
-        can_edit=current_user.may(ConsoleRole.ADMIN),
+        can_edit=may_edit_street(),
     )
 
 
 @bp.route("/suggestions/adopt", methods=["POST"])
 @requires(ConsoleRole.ADMIN)
+@street_only
 def adopt() -> BaseResponse:
     """Add a suggested keyword to its topic as a rule (audited like every change)."""
     back = redirect(url_for("console_rules.suggestions"), code=303)

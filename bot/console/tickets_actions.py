@@ -17,6 +17,7 @@ from handlers import texts as chat
 from handlers.router import Options
 from models import Person, Role, Ticket, ticket_by_number
 from models.communities import STREET, Scope
+from models.community_topics import SwitchedOff
 from models.lifecycle import (
     Actor,
     IllegalMove,
@@ -49,6 +50,7 @@ TEXTS = {
     "too_long": "内容太长了，请控制在 {limit} 字以内。",
     "target_empty": "请选择要转派的类别或工作人员。",
     "target_unknown": "没有找到要转派的类别或工作人员，请刷新页面后重新选择。",
+    "topic_switched_off": "“{topic}”在 #{number} 所属社区已停用，不能转派到这个类别。",
     "answer_unknown": "请选择电话回访的结果。",
     "called_back": "已记录 #{number} 的电话回访：{answer}。",
 }
@@ -173,7 +175,11 @@ def _reassign(move: Move) -> str:
     found = move.db.get(Topic if kind == "topic" else Person, int(raw)) if valid else None
     number = move.ticket.number
     if kind == "topic" and isinstance(found, Topic) and found.enabled:
-        holder = reassign_to_topic(move.db, move.ticket, move.actor, found, move.now, move.tz)
+        try:
+            holder = reassign_to_topic(move.db, move.ticket, move.actor, found, move.now, move.tz)
+        except SwitchedOff:
+            problem = TEXTS["topic_switched_off"].format(topic=found.name, number=number)
+            raise Refused(problem) from None
         if holder is None:
             return chat.REASSIGNED_TRIAGE.format(number=number, topic=found.name)
         return chat.REASSIGNED_TOPIC.format(number=number, topic=found.name, holder=_holder(holder))

@@ -97,7 +97,7 @@ def new() -> Response | tuple[str, int]:
                 db,
                 request_,
                 app.settings,
-                app.rulebook.current().classify,
+                app.rulebook,  # the rules of the community the ticket is in
                 recorder=current_user.display_name,
             )
     except OnBehalfError as exc:

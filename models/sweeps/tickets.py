@@ -23,7 +23,7 @@ from ..pushes import (
 from ..routing import duty_at_level
 from ..staff import LEVEL_COMMUNITY, LEVEL_STREET
 from ..states import FOLLOWUP, RATE, push_state
-from ..tickets import OPEN_STATUSES, Ticket, assigned_push
+from ..tickets import OPEN_STATUSES, Ticket, assigned_push, deadline_hours
 
 BATCH = 200  # tickets per sweep and kind; the rest wait for the next sweep
 FOLLOWUP_ANSWER_DAYS = 7  # how long the 回头看 question waits for an answer
@@ -42,9 +42,7 @@ class TicketPolicy:
 
 
 def _sla_hours(ticket: Ticket, policy: TicketPolicy) -> float:
-    if ticket.topic is not None and ticket.topic.sla_hours:
-        return float(ticket.topic.sla_hours)
-    return policy.triage_sla_hours
+    return deadline_hours(ticket, policy.triage_sla_hours)  # the community's, if it set one
 
 
 def _tell_holder(
