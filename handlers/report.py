@@ -84,7 +84,8 @@ def file_request(ctx: Context, text: str) -> str:
     """Take `text` in as the person's report (models/intake.py) and say what became of it."""
     if (communities := _communities_to_ask(ctx)) is not None:
         return _ask_for_community(ctx, text, communities)
-    community_id = ctx.community_id
+    # The resident's own community; for someone with none (street staff), the account's.
+    community_id = ctx.person.community_id or ctx.community_id
     report = Report(
         text, "wechat", ctx.person.id, ctx.now, hint=ctx.hint, community_id=community_id
     )

@@ -331,11 +331,12 @@ def hint_for(
 
     `classify` is what intake will be given (the text is classified with the rules of the
     community it will belong to); `openid` the sender's (they may not exist yet);
-    `building_id`, `phone` and `community_id` the Report's place hint, phone and community,
-    if it will have them."""
+    `building_id` and `phone` the Report's place hint and phone, if it will have them;
+    `community_id` the community of the channel (the account), for a person who has none."""
     person = _PERSON_BY_OPENID.run(connection_of(db), {"openid": openid})
     person_id = int(person[0][0]) if person else None
-    community_id = community_id or (person[0][1] if person else None)
+    # The person's own community first, as file_request gives it (handlers/report.py).
+    community_id = (person[0][1] if person else None) or community_id
     place = _place(db, person_id, building_id, phone)
     home = home_of(place, community_id)
     verdict = classifier_in(classify, home)(text)
