@@ -13,7 +13,6 @@ version, so every process rebuilds that community's classifier within seconds.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -25,7 +24,7 @@ from words import fold
 
 from . import counters
 from .rules import RuleSpec, TopicSpec
-from .topics import Change, CommunityTopic, KeywordRule, RuleAudit, Topic, load_specs
+from .topics import Change, CommunityTopic, KeywordRule, Topic, audit_row, load_specs
 
 SLA_MAX = 8760
 
@@ -136,18 +135,7 @@ def _audit(
     actor: str,
     now: datetime,
 ) -> None:
-    db.add(
-        RuleAudit(
-            at=now,
-            actor=actor,
-            action=change.action,
-            topic=change.topic,
-            keyword=change.keyword,
-            before=json.dumps(change.before, ensure_ascii=False) if change.before else None,
-            after=json.dumps(change.after, ensure_ascii=False) if change.after else None,
-            community_id=community_id,
-        )
-    )
+    db.add(audit_row(change, actor=actor, now=now, community_id=community_id))
     db.flush()
     counters.bump(db, counters.RULES_VERSION)
 

@@ -29,7 +29,7 @@ tickets: bench/README.md, "Issue #16").
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -49,6 +49,10 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _RATE_NAMES = ("tickets", "resolved", "rejected", "on_time", "timed", "satisfied", "rated")
 
 
+# The four 接诉即办 rates, in the order they are shown.
+RATE_KEYS = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")
+
+
 @dataclass(frozen=True)
 class CommunityMonth:
     """One community's figures for one month, and its place among the street's communities."""
@@ -64,6 +68,20 @@ class CommunityMonth:
     on_time_rate: float | None
     score: float | None  # 0-100, see the module's docstring
     rank: int = 0
+
+    def cells(self, rate: Callable[[float], Any]) -> list[Any]:
+        """The row in the order of words/ranking.py's RANKING_HEADERS, each rate written by
+        `rate` (None stays None)."""
+        rates = (getattr(self, name) for name in RATE_KEYS)
+        return [
+            self.rank,
+            self.community,
+            self.tickets,
+            self.open,
+            self.overdue,
+            *(None if value is None else rate(value) for value in rates),
+            self.score,
+        ]
 
 
 def parse_month(text: str) -> date:

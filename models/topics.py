@@ -241,24 +241,29 @@ def sync_topics(db: Session, specs: list[TopicSpec], *, actor: str, now: datetim
             setattr(rule, key, value)
         rule.updated_by = actor
         rule.updated_at = now
-    db.add_all(
-        RuleAudit(
-            at=now,
-            actor=actor,
-            action=change.action,
-            topic=change.topic,
-            keyword=change.keyword,
-            before=json.dumps(change.before, ensure_ascii=False) if change.before else None,
-            after=json.dumps(change.after, ensure_ascii=False) if change.after else None,
-        )
-        for change in changes
-    )
+    db.add_all(audit_row(change, actor=actor, now=now) for change in changes)
     db.flush()
     counters.bump(db, counters.RULES_VERSION)
     return changes
 
 
 _TOPIC_BY_NAME = select(Topic).where(Topic.name == bindparam("topic_name"))
+
+
+def audit_row(
+    change: Change, *, actor: str, now: datetime, community_id: int | None = None
+) -> RuleAudit:
+    """The audit log's row for one change (of a community's own rules when `community_id`)."""
+    return RuleAudit(
+        at=now,
+        actor=actor,
+        action=change.action,
+        topic=change.topic,
+        keyword=change.keyword,
+        before=json.dumps(change.before, ensure_ascii=False) if change.before else None,
+        after=json.dumps(change.after, ensure_ascii=False) if change.after else None,
+        community_id=community_id,
+    )
 
 
 def topic_by_name(db: Session, name: str) -> Topic | None:

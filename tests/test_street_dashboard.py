@@ -302,9 +302,10 @@ def test_without_a_month_the_report_is_of_this_month(
     ]  # fmt: skip
     text = report(config_path, settings, "--by", "community").stdout.splitlines()
     assert text[0] == f"社区排名 {this_month}"
-    assert text[1].split() == ["社区", "排名", "诉求数", "未办结", "超时", "响应率", "解决率",
-                               "满意率", "按时率", "得分"]  # fmt: skip
-    assert text[2].split() == ["本社区", "1", "1", "1", "0", "100.0%", "0.0%", "—", "—", "18.2"]
+    # The columns of the console page and its exports, in their order.
+    assert text[1].split() == ["排名", "社区", "诉求数", "未办结", "超时", "响应率", "解决率",
+                               "满意率", "按时率", "综合得分"]  # fmt: skip
+    assert text[2].split() == ["1", "本社区", "1", "1", "0", "100.0%", "0.0%", "—", "—", "18.2"]
 
 
 def test_month_and_community_narrow_the_other_reports_too(

@@ -13,6 +13,7 @@ import click
 from models.intake import CHANNELS
 from models.kpi import GROUPINGS, KpiRow, kpis
 from models.kpi_communities import (
+    RATE_KEYS,
     CommunityMonth,
     month_label,
     month_of,
@@ -21,6 +22,7 @@ from models.kpi_communities import (
     standings,
 )
 from words.channels import CHANNEL_NAMES
+from words.ranking import RANKING_HEADERS
 
 from ..config import Settings
 from ..db import Database
@@ -29,19 +31,6 @@ from .common import community_option, config_option, scope_of, settings_from
 DEFAULT_DAYS = 30
 GROUP_HEADERS = {"topic": "类别", "grid": "网格", "channel": "渠道", "all": "范围"}
 BY_COMMUNITY = "community"
-COMMUNITY_HEADERS = (
-    "社区",
-    "排名",
-    "诉求数",
-    "未办结",
-    "超时",
-    "响应率",
-    "解决率",
-    "满意率",
-    "按时率",
-    "得分",
-)
-RATE_KEYS = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")
 HEADERS = ("诉求数", "响应", "平均响应(小时)", "解决率", "按时率", "满意率", "重开率", "退回")
 UNDEFINED = "—"
 
@@ -116,12 +105,11 @@ def _community_json(row: CommunityMonth, month: date) -> dict[str, Any]:
 
 def _community_table(rows: list[CommunityMonth]) -> str:
     def line(row: CommunityMonth) -> list[str]:
-        rates = [_percent(getattr(row, k)) for k in RATE_KEYS]
-        score = UNDEFINED if row.score is None else f"{row.score:.1f}"
-        counts = [str(row.tickets), str(row.open), str(row.overdue)]
-        return [row.community, str(row.rank), *counts, *rates, score]
+        cells = row.cells(lambda rate: _percent(rate))
+        cells[-1] = None if row.score is None else f"{row.score:.1f}"
+        return [UNDEFINED if cell is None else str(cell) for cell in cells]
 
-    return _aligned([list(COMMUNITY_HEADERS), *(line(row) for row in rows)])
+    return _aligned([list(RANKING_HEADERS), *(line(row) for row in rows)])
 
 
 def _month_option(month: str | None) -> date | None:

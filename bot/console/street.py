@@ -32,6 +32,7 @@ from models.kpi_communities import (
     shift,
     trend,
 )
+from words.ranking import RANKING_HEADERS
 
 from .access import current_scope, guard, requires
 from .common import now, problem, reading, ys
@@ -39,20 +40,6 @@ from .common import now, problem, reading, ys
 bp = Blueprint("console_street", __name__, url_prefix="/admin")
 bp.before_request(guard)
 
-# The monthly table's columns, as the page and both exports head them.
-HEADERS = (
-    "排名",
-    "社区",
-    "诉求数",
-    "未办结",
-    "超时",
-    "响应率",
-    "解决率",
-    "满意率",
-    "按时率",
-    "综合得分",
-)
-RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -101,7 +88,7 @@ def index() -> str:
         month=month_label(month),
         previous=month_label(shift(month, -1)),
         following=month_label(shift(month, 1)),
-        headers=HEADERS,
+        headers=RANKING_HEADERS,
         table=_figures(month, 1)[-1][1],
         trend_months=TREND_MONTHS,
     )
@@ -141,19 +128,6 @@ def trend_rows(
     return rows
 
 
-def cells(row: CommunityMonth, rate: Any) -> list[Any]:
-    """One row of the exported table, each rate written by `rate` (None stays empty)."""
-    return [
-        row.rank,
-        row.community,
-        row.tickets,
-        row.open,
-        row.overdue,
-        *(None if (v := getattr(row, n)) is None else rate(v) for n in RATES),
-        row.score,
-    ]
-
-
 def _download(body: bytes, mimetype: str, month: date, suffix: str) -> Response:
     name = f"street-{month_label(month)}.{suffix}"
     return Response(
@@ -171,9 +145,9 @@ def export_csv() -> Response:
     month = _month()
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(HEADERS)
+    writer.writerow(RANKING_HEADERS)
     for row in _figures(month, 1)[-1][1]:
-        line = cells(row, lambda v: f"{v * 100:.1f}%")
+        line = row.cells(lambda v: f"{v * 100:.1f}%")
         writer.writerow(["" if v is None else v for v in line])
     return _download(("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv", month, "csv")
 
@@ -188,11 +162,11 @@ def export_xlsx() -> Response:
     sheet = book.active
     assert sheet is not None  # a new workbook has one sheet
     sheet.title = month_label(month)
-    sheet.append(HEADERS)
+    sheet.append(RANKING_HEADERS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in _figures(month, 1)[-1][1]:
-        sheet.append(cells(row, lambda v: round(v, 4)))
+        sheet.append(row.cells(lambda v: round(v, 4)))
     for column in "FGHI":
         for cell in sheet[column][1:]:
             cell.number_format = "0.0%"
