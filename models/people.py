@@ -224,8 +224,13 @@ def touch_person(
 
 
 def set_community(db: Session, person_id: int, community_id: int) -> None:
-    """Record the community the person belongs to (their choice, or their household's)."""
-    db.execute(update(Person).where(Person.id == person_id).values(community_id=community_id))
+    """Record the community a resident chose, unless they have one by now (a household
+    approved meanwhile, or staff they became: theirs stands)."""
+    db.execute(
+        update(Person)
+        .where(Person.id == person_id, Person.role == Role.RESIDENT, Person.community_id.is_(None))
+        .values(community_id=community_id)
+    )
 
 
 def set_following(db: Session, person_id: int, following: bool) -> None:

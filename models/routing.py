@@ -138,7 +138,13 @@ _TOPIC_AND_GRID = _pick(
 )
 _GRID_WORKER = Prepared(
     select(_G.c.worker_id)
-    .select_from(_G.join(_P, and_(_P.c.id == _G.c.worker_id, _P.c.staff_level >= LEVEL_STAFF)))
+    .select_from(
+        _G.join(
+            _P,
+            # A worker of another community (moved there since) is not this grid's any more.
+            and_(_P.c.id == _G.c.worker_id, _P.c.staff_level >= LEVEL_STAFF, _IN_COMMUNITY),
+        )
+    )
     .where(_G.c.id == bindparam("grid_id"))
 )
 _TOPIC_STAFF = _pick(
@@ -199,7 +205,7 @@ def route_at(
         if found:
             return Route(found[0][0], TOPIC_AND_GRID, place, home)
     if grid_id is not None:
-        found = _GRID_WORKER.run(conn, {"grid_id": grid_id})
+        found = _GRID_WORKER.run(conn, {"grid_id": grid_id, "community_id": home})
         if found and found[0][0] is not None:
             return Route(found[0][0], GRID_WORKER, place, home)
     if topic_id is not None:

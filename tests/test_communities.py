@@ -198,3 +198,14 @@ def test_tickets_list_shows_one_community_and_names_it(street: Street) -> None:
     assert [t["community"] for t in map(json.loads, out.splitlines())] == ["和平社区", "本社区"]
     code, out = _cli(street.settings, "tickets", "list", "--community", "无此社区")
     assert code == 1 and "no community named '无此社区'" in out
+
+
+def test_a_grid_worker_moved_to_another_community_no_longer_gets_the_grids_reports(
+    street: Street,
+) -> None:
+    with street.db.session() as session:
+        worker = session.get(Person, street.people["钱网格"])
+        assert worker is not None
+        worker.community_id = HOME_ID  # still named on 和平社区's grid
+    assert street.report("李", LIFT) == "孙"  # the street's lift contact, not 钱网格
+    assert street.last_community == street.peace
