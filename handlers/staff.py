@@ -74,7 +74,7 @@ def _on_ticket(
         return usage or texts.TICKET_USAGE.format(command=command)
     if needs_text and not rest:
         return usage or texts.TICKET_USAGE.format(command=command)
-    ticket = ticket_in_reach(ctx.db, number, ctx.person.id)
+    ticket = ticket_in_reach(ctx.db, number, ctx.person.id, acting=True)
     if ticket is None:
         return texts.TICKET_NOT_FOUND.format(number=number)
     try:

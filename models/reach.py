@@ -20,10 +20,14 @@ def staff_community(db: Session, person_id: int) -> int | None:
     return person.community_id if person is not None and person.role >= Role.STAFF else None
 
 
-def ticket_in_reach(db: Session, number: int, person_id: int) -> Ticket | None:
-    """Ticket #number if `person_id` may see and act on it by chat, else None."""
+def ticket_in_reach(
+    db: Session, number: int, person_id: int, *, acting: bool = False
+) -> Ticket | None:
+    """Ticket #number if `person_id` may see it by chat (`acting`: act on it as staff), else
+    None. Anyone sees their own tickets; staff act only on their community's (their own
+    report filed in another community is that community's to handle)."""
     ticket = ticket_by_number(db, number)
-    if ticket is None or ticket.person_id == person_id:
+    if ticket is None or (ticket.person_id == person_id and not acting):
         return ticket
     person = db.get(Person, person_id)
     if person is None or person.role < Role.STAFF:

@@ -27,6 +27,7 @@ from models import Binding, Building, Grid, Household, Person, Ticket, touch_per
 from models.communities import HOME_ID, add_community
 from models.intake import Policy, Report, intake
 from models.places import APPROVED, find_building
+from models.reach import ticket_in_reach
 from models.routing import duty_at_level
 from models.staff import LEVEL_COMMUNITY, LEVEL_STREET, add_staff
 
@@ -209,3 +210,14 @@ def test_a_grid_worker_moved_to_another_community_no_longer_gets_the_grids_repor
         worker.community_id = HOME_ID  # still named on 和平社区's grid
     assert street.report("李", LIFT) == "孙"  # the street's lift contact, not 钱网格
     assert street.last_community == street.peace
+
+
+def test_staff_see_their_own_report_elsewhere_but_leave_it_to_that_community(
+    street: Street,
+) -> None:
+    street.report("赵网格", UNCLEAR, community_id=street.peace)  # 赵网格 lives in 和平社区
+    with street.db.session(read_only=True) as session:
+        own = ticket_in_reach(session, 1, street.people["赵网格"])
+        assert own is not None and own.community_id == street.peace  # 查询 shows it
+        assert ticket_in_reach(session, 1, street.people["赵网格"], acting=True) is None
+        assert ticket_in_reach(session, 1, street.people["钱网格"], acting=True) is not None
