@@ -386,7 +386,11 @@ def test_street_admin_sees_both_communities(
 
 
 def test_street_wide_poll_is_read_by_a_community_but_changed_by_the_street(
-    app: Flask, sides: tuple[Side, Side], admin_of_a: FlaskClient, admin_client: FlaskClient
+    app: Flask,
+    sides: tuple[Side, Side],
+    admin_of_a: FlaskClient,
+    admin_client: FlaskClient,
+    config_path: Any,
 ) -> None:
     _, b = sides
     with db_of(app).session() as db:
@@ -396,6 +400,12 @@ def test_street_wide_poll_is_read_by_a_community_but_changed_by_the_street(
     token = csrf_token_of(admin_of_a.get(f"/admin/polls/{b.poll}"))
     answer = admin_of_a.post(f"/admin/polls/{b.poll}/close", data={"csrf_token": token})
     assert answer.status_code == 403
+    # The CLI the same way: shown with --community, closed only without it.
+    runner, config = CliRunner(), ["--config", str(config_path)]
+    shown = runner.invoke(main, ["poll", "show", str(b.poll), *config, "--community", "甲社区"])
+    assert shown.exit_code == 0 and f"#{b.poll}" in shown.output
+    refused = runner.invoke(main, ["poll", "close", str(b.poll), *config, "--community", "甲社区"])
+    assert refused.exit_code == 1 and "only the street changes it" in refused.output
     token = csrf_token_of(admin_client.get(f"/admin/polls/{b.poll}"))
     answer = admin_client.post(f"/admin/polls/{b.poll}/close", data={"csrf_token": token})
     assert answer.status_code == 303
@@ -487,6 +497,9 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
         "rules set": [["电梯设施", "--sla", "1"]],
         "rules backtest": [[str(_labeled_file())]],
         "poll list": [[]],
+        "poll show": [[str(b.poll)], [str(b.poll), "--json"]],
+        "poll close": [[str(b.poll)]],
+        "poll decide": [[str(b.poll), "甲决定"]],
         "poll create": [
             [
                 "--title",

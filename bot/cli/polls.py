@@ -283,22 +283,35 @@ def list_polls(config_path: str | None, status: str | None, community: str | Non
         click.echo(f"#{number}  {state}  closes {_local(closes, settings.tz)}  {title}")
 
 
+def _poll_for(session: Session, number: int, community: str | None, *, changing: bool) -> Poll:
+    """Poll #number as `--community` sees it: another community's is "no poll", like a
+    missing one; a street-wide poll is read by a community but changed only by the street."""
+    scope = scope_of(session, community)
+    found = poll_by_number(session, number)
+    if found is None or not scope.covers(found.community_id):
+        raise click.ClickException(f"no poll #{number}")
+    if changing and not scope.owns(found.community_id):
+        raise click.ClickException(
+            f"poll #{number} is the whole street's: only the street changes it "
+            "(run it without --community)"
+        )
+    return found
+
+
 @poll.command("show")
 @config_option
 @click.argument("number", type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def show(config_path: str | None, number: int, as_json: bool) -> None:
+@community_option
+def show(config_path: str | None, number: int, as_json: bool, community: str | None) -> None:
     """Show poll #NUMBER with its tally (counts too while hidden from residents)."""
     settings = settings_from(config_path)
     db = Database(settings)
     try:
         with db.session(read_only=True) as session:
-            found = poll_by_number(session, number)
-            data = poll_json(session, found) if found is not None else None
+            data = poll_json(session, _poll_for(session, number, community, changing=False))
     finally:
         db.dispose()
-    if data is None:
-        raise click.ClickException(f"no poll #{number}")
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
@@ -308,15 +321,14 @@ def show(config_path: str | None, number: int, as_json: bool) -> None:
 @poll.command("close")
 @config_option
 @click.argument("number", type=click.IntRange(min=1))
-def close(config_path: str | None, number: int) -> None:
+@community_option
+def close(config_path: str | None, number: int, community: str | None) -> None:
     """Close poll #NUMBER now (before its closing time). Closing a closed poll is a no-op."""
     settings = settings_from(config_path)
     db = Database(settings)
     try:
         with db.session() as session:
-            found = poll_by_number(session, number)
-            if found is None:
-                raise click.ClickException(f"no poll #{number}")
+            found = _poll_for(session, number, community, changing=True)
             closed = close_poll(session, found, datetime.now(UTC))
             status = found.status
             result = tally(session, found)
@@ -338,15 +350,14 @@ def close(config_path: str | None, number: int) -> None:
 @config_option
 @click.argument("number", type=click.IntRange(min=1))
 @click.argument("decision")
-def decide(config_path: str | None, number: int, decision: str) -> None:
+@community_option
+def decide(config_path: str | None, number: int, decision: str, community: str | None) -> None:
     """Record the committee's DECISION (决议) on closed poll #NUMBER."""
     settings = settings_from(config_path)
     db = Database(settings)
     try:
         with db.session() as session:
-            found = poll_by_number(session, number)
-            if found is None:
-                raise click.ClickException(f"no poll #{number}")
+            found = _poll_for(session, number, community, changing=True)
             previous = found.decision
             try:
                 decide_poll(session, found, decision, datetime.now(UTC))
