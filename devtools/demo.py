@@ -19,11 +19,11 @@ from models import Person, Role, touch_person
 from models.communities import HOME_ID
 from models.places import Grid, approve_binding, approved_binding, request_binding
 from models.placesfile import import_places, parse_places
-from models.polls import DRAFT, HOUSEHOLD_UNIT, OPEN, Poll, PollSpec, create_poll
+from models.polls import HOUSEHOLD_UNIT, PollSpec
 from models.staff import LEVEL_STAFF, add_staff
 from models.topics import topic_by_name
 
-from .demo_street import add_demo_tickets, add_street_data
+from .demo_street import add_demo_tickets, add_street_data, open_poll_once
 
 __all__ = ["add_demo_data", "add_demo_tickets"]
 
@@ -119,11 +119,6 @@ def _staff(db: Session, now: datetime) -> list[str]:
 
 
 def _poll(db: Session, now: datetime) -> list[str]:
-    running = db.scalars(
-        select(Poll.id).where(Poll.title == POLL_TITLE, Poll.status.in_((DRAFT, OPEN))).limit(1)
-    ).first()
-    if running is not None:
-        return []
     spec = PollSpec(
         title=POLL_TITLE,
         description=POLL_DESCRIPTION,
@@ -134,7 +129,9 @@ def _poll(db: Session, now: datetime) -> list[str]:
         unit=HOUSEHOLD_UNIT,
         community_id=HOME_ID,  # the first community's poll
     )
-    poll = create_poll(db, spec, now)
+    poll = open_poll_once(db, spec, now)
+    if poll is None:
+        return []
     return [f"+ poll #{poll.number} {POLL_TITLE} (open {POLL_DAYS} days)"]
 
 

@@ -178,12 +178,16 @@ def _classified_as(topic: str) -> Callable[[str], Classification]:
     return lambda _text: Classification(topic=topic, score=1.0, unsure=False)
 
 
-def _poll(db: Session, now: datetime) -> list[str]:
+def open_poll_once(db: Session, spec: PollSpec, now: datetime) -> Poll | None:
+    """Create the demo poll `spec` unless one with its title is still running (None then):
+    running the demo again adds nothing."""
     running = db.scalars(
-        select(Poll.id).where(Poll.title == POLL_TITLE, Poll.status.in_((DRAFT, OPEN))).limit(1)
+        select(Poll.id).where(Poll.title == spec.title, Poll.status.in_((DRAFT, OPEN))).limit(1)
     ).first()
-    if running is not None:
-        return []
+    return create_poll(db, spec, now) if running is None else None
+
+
+def _poll(db: Session, now: datetime) -> list[str]:
     spec = PollSpec(
         title=POLL_TITLE,
         description=POLL_DESCRIPTION,
@@ -191,7 +195,9 @@ def _poll(db: Session, now: datetime) -> list[str]:
         closes_at=now + timedelta(days=POLL_DAYS),
         community_id=None,  # street-wide: every community's residents
     )
-    poll = create_poll(db, spec, now)
+    poll = open_poll_once(db, spec, now)
+    if poll is None:
+        return []
     return [f"+ poll #{poll.number} {POLL_TITLE} (street-wide, open {POLL_DAYS} days)"]
 
 
