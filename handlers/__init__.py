@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from . import admin, events, fallback, help, menu, mine, people, rating, report, staff, vote
+from . import (
+    admin,
+    agenda,
+    carrying,
+    events,
+    fallback,
+    help,
+    meetings,
+    menu,
+    mine,
+    people,
+    publicity,
+    rating,
+    report,
+    staff,
+    vote,
+)
 from .message import Message
 from .router import PASS, Command, Context, Options, Pass, Reply, Router
 
@@ -29,6 +45,10 @@ def build_router() -> Router:
         staff.router,
         rating.router,
         vote.router,
+        agenda.router,  # 议: 提议 附议 议题
+        meetings.router,
+        publicity.router,
+        carrying.router,
         admin.router,
         menu.router,  # menu taps it knows, before events' generic answer to a click
         events.router,

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models and the domain operations on them. Imports SQLAlchemy only."""
 
 from .accounts import ConsoleAccount, ConsoleRole, LoginFailure
+from .agenda import AgendaBacking, AgendaEvent, AgendaItem, AgendaObjection, AgendaRating
 from .announcements import Announced, Announcement, announce
 from .base import Base, UTCDateTime
 from .communities import Community, Scope
@@ -8,6 +9,7 @@ from .counters import Counter
 from .flood import TicketSupporter
 from .inbound import InboundMessage, claim_inbound, dedupe_key, find_inbound, record_reply
 from .jobs import JobRun
+from .meetings import Meeting, MeetingAgenda, MeetingInvite, Representative
 from .outbox import OutboxMessage, Push, enqueue
 from .people import Person, PersonRef, Role, set_following, touch_person
 from .places import Binding, Building, Grid, Household
@@ -45,6 +47,15 @@ from .topics import (
 )
 
 __all__ = [
+    "AgendaBacking",
+    "AgendaEvent",
+    "AgendaItem",
+    "AgendaObjection",
+    "AgendaRating",
+    "Meeting",
+    "MeetingAgenda",
+    "MeetingInvite",
+    "Representative",
     "Community",
     "Scope",
     "ConsoleAccount",

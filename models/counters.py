@@ -13,6 +13,8 @@ from .prepared import Prepared, connection_of
 TICKET_NUMBER = "ticket_number"
 RULES_VERSION = "rules_version"
 POLL_NUMBER = "poll_number"
+AGENDA_NUMBER = "agenda_number"  # 议题 #N
+MEETING_NUMBER = "meeting_number"  # 议事会 #M
 
 
 class Counter(Base):

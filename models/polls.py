@@ -61,6 +61,10 @@ class Poll(Base):
     # The community it is for; None: street-wide (every community's residents).
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), nullable=True)
     scope_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), nullable=True)
+    # The 议题 it decides (models/agenda.py); None: a poll of its own.
+    agenda_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_item.id"), nullable=True, index=True
+    )
     scope_buildings: Mapped[str | None] = mapped_column(Text, nullable=True)
     unit: Mapped[str] = mapped_column(String(16), default=PERSON_UNIT)
     max_choices: Mapped[int] = mapped_column(Integer, default=1)
@@ -105,7 +109,9 @@ class Ballot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"))
     unit_key: Mapped[str] = mapped_column(String(24))  # "p<person id>" or "h<household id>"
-    voter_id: Mapped[int] = mapped_column(ForeignKey("person.id"))  # who cast it last
+    # Who cast it last; None: a household's paper or in-person ballot entered by staff.
+    voter_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
+    entered_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # staff's name
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), nullable=True)
     choices: Mapped[str] = mapped_column(String(40))  # the labels, e.g. "A" or "AC"
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime())

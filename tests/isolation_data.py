@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.console.auth import hash_password
 from models import (
+    AgendaItem,
     Attachment,
     Binding,
     Building,
@@ -21,6 +22,9 @@ from models import (
     Grid,
     Household,
     InboundMessage,
+    Meeting,
+    MeetingAgenda,
+    MeetingInvite,
     Person,
     Poll,
     Role,
@@ -49,6 +53,8 @@ class Side:
     ticket: int = 0  # its number
     attachment: int = 0
     poll: int = 0  # its number
+    agenda: int = 0  # its number (议题)
+    meeting: int = 0  # its number (议事会)
     outbox: int = 0
     inbound: int = 0
     binding: int = 0
@@ -63,6 +69,8 @@ class Side:
             f"/tickets/{self.ticket}",
             f"#{self.poll}",
             f"/polls/{self.poll}",
+            f"/agenda/{self.agenda}",
+            f"/meetings/{self.meeting}",
         ]
 
 
@@ -82,6 +90,8 @@ class Maker:
             "poll": f"{tag}社区加装电梯议题{base}",
             "inbound": f"{tag}社区失败消息{base}",
             "account": f"{tag}admin{base}",
+            "agenda": f"{tag}社区北门加装健身器材{base}",
+            "meeting": f"{tag}社区议事会{base}",
         }
         self.side.texts = [name, *self.texts.values()]
 
@@ -159,6 +169,33 @@ class Maker:
         )
         side.poll = self.add(poll).number
 
+    def agenda_and_meeting(self) -> None:
+        side, now = self.side, self.now
+        item = AgendaItem(
+            number=self.base + 2,
+            title=self.texts["agenda"],
+            body=self.texts["agenda"],
+            community_id=side.community_id,
+            proposer_id=side.resident,
+            stage="proposed",
+            stage_at=now,
+            created_at=now,
+            backing_needed=3,
+        )
+        side.agenda = self.add(item).number
+        meeting = Meeting(
+            number=self.base + 3,
+            title=self.texts["meeting"],
+            at=now + timedelta(days=2),
+            place=self.texts["building"],
+            community_id=side.community_id,
+            invite="all",
+            created_at=now,
+        )
+        side.meeting = self.add(meeting).number
+        self.add(MeetingAgenda(meeting_id=meeting.id, agenda_id=item.id))
+        self.add(MeetingInvite(meeting_id=meeting.id, person_id=side.resident))
+
     def messages_and_account(self) -> None:
         side, now = self.side, self.now
         inbound = InboundMessage(
@@ -203,6 +240,7 @@ def build(db: Session, tag: str, name: str, base: int, now: datetime) -> Side:
     maker = Maker(db, tag, name, base, now)
     maker.people_and_places()
     maker.ticket_and_poll()
+    maker.agenda_and_meeting()
     maker.messages_and_account()
     return maker.side
 

@@ -73,6 +73,7 @@ def recipes(a: Side, b: Side) -> dict[str, list[Visit]]:
     """How the walk visits each console endpoint, aimed at B's rows."""
     ticket = {"number": b.ticket}
     poll = {"number": b.poll}
+    agenda = {"number": b.agenda}
     community = {"community_id": b.community_id}
     street_topic = {"topic_id": 1}  # the street's topics and rules are everyone's to read
     street_rule = {"topic_id": 1, "rule_id": 1}
@@ -148,6 +149,8 @@ def recipes(a: Side, b: Side) -> dict[str, list[Visit]]:
         "console_rules.community_topic": [
             Visit("POST", {**community, "topic_id": 1}, {"sla_hours": "1"})
         ],
+        "console_agenda.index": [Visit("GET"), Visit("GET", query={"stage": "proposed"})],
+        "console_agenda.show": [Visit("GET", agenda)],
         "console_polls.index": [Visit("GET"), Visit("GET", query={"status": "open"})],
         "console_polls.new": [
             Visit("GET"),
@@ -363,6 +366,8 @@ def test_the_walk_sees_a_communitys_own_rows(
         ("/admin/inbound", a.texts[7]),
         ("/admin/people/accounts", a.texts[8]),
         ("/admin/polls", a.texts[6]),
+        ("/admin/agenda", a.texts[9]),
+        (f"/admin/agenda/{a.agenda}", a.texts[9]),
     ]:
         assert text in admin_of_a.get(path).get_data(as_text=True), path
     outbox = admin_of_a.get("/admin/outbox").get_data(as_text=True)

@@ -9,6 +9,7 @@ import click
 from ..db import SchemaTooNew
 from . import (
     admin,
+    agenda,
     backup,
     check,
     classify,
@@ -63,6 +64,7 @@ main.add_command(delivery.outbox)
 main.add_command(delivery.notify)
 main.add_command(fake.fake_wechat)
 main.add_command(polls.poll)
+main.add_command(agenda.agenda)
 main.add_command(admin.admin)
 main.add_command(inbound.inbound)
 main.add_command(backup.backup)

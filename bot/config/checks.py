@@ -75,6 +75,7 @@ def validate(settings: Settings) -> Settings:
     _check_health(settings.health)
     if settings.polls.remind_before_hours < 0 or settings.polls.followup_days <= 0:
         raise ConfigError("[polls] remind_before_hours >= 0 and followup_days > 0, please")
+    _check_deliberation(settings)
     if settings.scheduler.sweep_seconds <= 0:
         raise ConfigError("[scheduler] sweep_seconds: must be positive")
     for key in ("per_minute", "per_day", "max_open_tickets"):
@@ -183,3 +184,22 @@ def refuse_unsafe_start(settings: Settings, *, web: bool = True) -> None:
             "unencrypted; see `yishiting check-config`",
             settings.app.public_url,
         )
+
+
+def _check_deliberation(settings: Settings) -> None:
+    d = settings.deliberation
+    if d.backing_unit not in ("household", "person"):
+        raise ConfigError(
+            f"[deliberation] backing_unit: household or person, not {d.backing_unit!r}"
+        )
+    if d.backing_threshold < 0 or (d.backing_threshold > 1 and d.backing_threshold % 1):
+        raise ConfigError(
+            "[deliberation] backing_threshold: a whole number of households (or people), or "
+            f"a share between 0 and 1 of the households in scope, not {d.backing_threshold}"
+        )
+    positive = ("publicity_days", "escalate_after_hours", "review_days")
+    for key in positive:
+        if getattr(d, key) <= 0:
+            raise ConfigError(f"[deliberation] {key}: must be positive")
+    if d.meeting_reminder_hours < 0:
+        raise ConfigError("[deliberation] meeting_reminder_hours: 0 or more, please")

@@ -134,6 +134,23 @@ class PollSettings:
 
 
 @dataclass(frozen=True)
+class DeliberationSettings:
+    """议 (models/agenda.py, models/meetings.py): backing, 公示, 落实 and 评议's numbers."""
+
+    # 附议 counts one backing per household (户) or per person.
+    backing_unit: str = "household"
+    # When the community's admins are told a proposal has enough backing: a count of units
+    # (>= 1), or a share of the households in scope (0 < x < 1, e.g. 0.05); 0 = never.
+    backing_threshold: float = 10.0
+    publicity_days: float = 5.0  # 公示 period when `agenda publish` names no --days
+    meeting_reminder_hours: float = 24.0  # those who said 参加 are reminded this long before
+    # 落实 past its due date: the owner is warned at once; this many hours later it goes up
+    # one level of the ladder (community supervisor, then the street), as tickets do.
+    escalate_after_hours: float = 48.0
+    review_days: float = 30.0  # 回头看: days after 完成 that residents are asked if it held
+
+
+@dataclass(frozen=True)
 class HealthSettings:
     # /readyz and `yishiting status` (bot/health.py): pushes due longer than backlog_seconds
     # count as backlog; more than max_backlog of them, or more than max_dead dead rows, fail.
@@ -177,6 +194,7 @@ SECTIONS: dict[str, type] = {
     "delivery": DeliverySettings,
     "scheduler": SchedulerSettings,
     "polls": PollSettings,
+    "deliberation": DeliberationSettings,
     "health": HealthSettings,
     "metrics": MetricsSettings,
     "abuse": AbuseSettings,

@@ -16,6 +16,7 @@ from .sections import (
     AbuseSettings,
     AppSettings,
     ClassifierSettings,
+    DeliberationSettings,
     DeliverySettings,
     HealthSettings,
     MediaSettings,
@@ -45,6 +46,7 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     polls: PollSettings = field(default_factory=PollSettings)
+    deliberation: DeliberationSettings = field(default_factory=DeliberationSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     abuse: AbuseSettings = field(default_factory=AbuseSettings)

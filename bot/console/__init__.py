@@ -14,7 +14,19 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
-from . import auth, dashboard, inbound, media, outbox, people, polls, rules, street, tickets
+from . import (
+    agenda,
+    auth,
+    dashboard,
+    inbound,
+    media,
+    outbox,
+    people,
+    polls,
+    rules,
+    street,
+    tickets,
+)
 from .access import init_access
 from .common import ID_MAX, register_filters
 
@@ -25,6 +37,7 @@ CONSOLE_BLUEPRINTS = (
     tickets.bp,
     media.bp,
     rules.bp,
+    agenda.bp,
     polls.bp,
     people.bp,
     outbox.bp,

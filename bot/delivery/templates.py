@@ -12,32 +12,20 @@ in `RENDERERS` at the end (tests/test_push_kinds.py checks that none is missing)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from models import pushes
 from models.pushes import PushKind
-from words import when
+
+from . import agenda
+from .rendered import Rendered, shorten
+from .rendered import when_iso as _when
 
 
 class UnknownKind(Exception):
     """A row whose kind no template renders: a permanent error, the row goes dead."""
-
-
-@dataclass(frozen=True)
-class Rendered:
-    title: str
-    text: str
-    fields: tuple[str, ...] = field(default_factory=tuple)  # keyword1, keyword2, …
-    remark: str = ""
-    # What the person can do next, short enough for a template's thing field (20 characters).
-    next_step: str = ""
-    # Values the renderer put in words that a typed template may name too ({closes}).
-    values: dict[str, str] = field(default_factory=dict)
-    # Set by render(): the payload's values (times as datetimes), the renderer's `values`,
-    # headline and next_step.
-    parts: dict[str, str | datetime] = field(default_factory=dict)
 
 
 # How held pushes are introduced at the top of a passive reply.
@@ -46,7 +34,6 @@ HELD_MORE = "（还有更多消息，回复任意内容继续查看）"
 # Longest text a push carries; the rest is cut (a very long notice or ticket stays whole in
 # the database and the console).
 MAX_CHARS = 600
-ELLIPSIS = "……"
 
 
 def _notice(payload: dict[str, Any]) -> Rendered:
@@ -70,13 +57,6 @@ def _late_reply(payload: dict[str, Any]) -> Rendered:
 RATE_QUESTION = "请您评价办理结果，回复数字：\n1 满意\n2 基本满意\n3 不满意"
 RATE_STEP = "回复1满意 2基本满意 3不满意"
 NO_TOPIC = "待分类"
-
-
-def _when(iso: str | None) -> str:
-    """A deadline as staff read it: 11月23日 18:00 (in the community's time zone)."""
-    if not iso:
-        return "无"
-    return when(datetime.fromisoformat(iso))  # stored with the community's offset
 
 
 def _ticket_lines(payload: dict[str, Any]) -> list[str]:
@@ -364,6 +344,7 @@ RENDERERS = _table(
         pushes.STAFF_DIGEST: _digest,
     }
 )
+RENDERERS.update(agenda.RENDERERS)  # the 议 cycle's (bot/delivery/agenda.py)
 
 
 def render(kind: str | PushKind, payload: dict[str, Any]) -> Rendered:
@@ -400,10 +381,6 @@ def _parts(payload: dict[str, Any]) -> dict[str, str | datetime]:
         elif isinstance(value, str | int | float) and not isinstance(value, bool):
             parts[name] = str(value)
     return parts
-
-
-def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
 
 
 def with_held(reply: str | None, held: list[tuple[str, dict[str, Any]]], more: bool) -> str:
