@@ -495,7 +495,9 @@ def unit_key_of(db: Session, poll: Poll, person_id: int) -> str | None:
 
 def voters(db: Session, poll: Poll) -> list[int]:
     """Who cast the ballots that count (the last voter of each unit)."""
-    return sorted(set(db.scalars(select(Ballot.voter_id).where(Ballot.poll_id == poll.id))))
+    # A paper ballot staff entered has no WeChat voter to tell.
+    query = select(Ballot.voter_id).where(Ballot.poll_id == poll.id, Ballot.voter_id.is_not(None))
+    return sorted({voter for voter in db.scalars(query) if voter is not None})
 
 
 def voted_units(db: Session, poll: Poll) -> set[str]:
