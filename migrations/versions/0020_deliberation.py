@@ -256,12 +256,29 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("entered_by", sa.String(length=64), nullable=True))
         batch_op.alter_column("voter_id", existing_type=sa.INTEGER(), nullable=True)
 
-    with op.batch_alter_table("poll", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("agenda_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_poll_agenda_id"), ["agenda_id"], unique=False)
-        batch_op.create_foreign_key(
-            batch_op.f("fk_poll_agenda_id_agenda_item"), "agenda_item", ["agenda_id"], ["id"]
+    _add_poll_agenda()
+    op.create_index("ix_poll_agenda_id", "poll", ["agenda_id"], unique=False)
+
+
+_POLL_FK = "fk_poll_agenda_id_agenda_item"
+
+
+def _add_poll_agenda() -> None:
+    """poll.agenda_id with its named foreign key, without copying the poll table.
+
+    On SQLite the column's REFERENCES clause is added in place, as 0017 added
+    community_id: copying the table (batch mode) would turn 0017's column constraint into a
+    table constraint, and 0017's downgrade could no longer drop its column."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            f"ALTER TABLE poll ADD COLUMN agenda_id INTEGER "
+            f"CONSTRAINT {_POLL_FK} REFERENCES agenda_item (id)"
         )
+        return
+    op.add_column(
+        "poll",
+        sa.Column("agenda_id", sa.Integer(), sa.ForeignKey("agenda_item.id", name=_POLL_FK)),
+    )
 
 
 def downgrade() -> None:
@@ -272,10 +289,11 @@ def downgrade() -> None:
             "cannot downgrade below 0020: staff entered paper ballots, and the older schema "
             "needs a WeChat voter for every ballot"
         )
-    with op.batch_alter_table("poll", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_poll_agenda_id_agenda_item"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_poll_agenda_id"))
-        batch_op.drop_column("agenda_id")
+    op.drop_index("ix_poll_agenda_id", table_name="poll")
+    if conn.dialect.name != "sqlite":
+        op.drop_constraint(_POLL_FK, "poll", type_="foreignkey")
+    # SQLite (3.35+) drops a column that is not indexed, even one with a REFERENCES clause.
+    op.drop_column("poll", "agenda_id")
 
     with op.batch_alter_table("ballot", schema=None) as batch_op:
         batch_op.alter_column("voter_id", existing_type=sa.INTEGER(), nullable=False)
