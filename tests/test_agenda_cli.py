@@ -39,7 +39,8 @@ def residents(settings: Settings, *addresses: str) -> list[int]:
             with db.transaction() as conn:
                 person = touch_person(conn, f"o_{address}", now, wrote=True).id
             with db.session() as session:
-                request_binding(session, person, *address.split("-"), now)
+                building, unit, room = address.split("-")
+                request_binding(session, person, building, unit, room, now)
                 approve_binding(session, person, "test", now)
             ids.append(person)
     finally:
