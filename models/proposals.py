@@ -10,8 +10,9 @@ does not move the goal of items already open.
 One backing per unit is a database fact: (item, unit key) is unique, and `back` writes it with
 one INSERT … ON CONFLICT DO NOTHING, so two members of one household backing at the same moment
 leave one row, and the one whose row it is not is told the household has backed already. The
-admins hear of the threshold once: the UPDATE that stamps `threshold_pushed_at` only matches
-while it is unset, and only the writer that stamped it queues the pushes.
+admins hear of the threshold once: backings of one item take turns on the item's row lock (so
+the count each reads is exact), the UPDATE that stamps `threshold_pushed_at` only matches while
+it is unset, and only the writer that stamped it queues the pushes.
 """
 
 from __future__ import annotations
@@ -157,12 +158,19 @@ def back(db: Session, item: AgendaItem, person_id: int, now: datetime) -> Backed
     key, household = unit_key(db, item, person_id)
     if item.stage not in BACKING_STAGES:
         raise AgendaError("closed", number=item.number, stage=item.stage)
+    # Backings of one item take turns (the item's row lock; SQLite has one writer anyway):
+    # the count each one reads is then exact, and the one that reaches the threshold sees it.
+    db.execute(select(AgendaItem.id).where(AgendaItem.id == item.id).with_for_update())
     insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = insert(AgendaBacking).values(
         agenda_id=item.id, unit_key=key, person_id=person_id, household_id=household, created_at=now
     )
-    written = db.execute(statement.on_conflict_do_nothing(index_elements=["agenda_id", "unit_key"]))
-    added = bool(getattr(written, "rowcount", 0))
+    written = db.execute(
+        statement.on_conflict_do_nothing(index_elements=["agenda_id", "unit_key"]).returning(
+            AgendaBacking.id
+        )
+    )
+    added = written.scalar_one_or_none() is not None  # no row back: the unit had backed
     count = backing_count(db, item.id)
     reached = added and 0 < item.backing_needed <= count and _stamp_threshold(db, item, now)
     if reached:
