@@ -6,14 +6,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from conftest import Chat, Clock, WeChat, db_of, make_app, pushes_to
+from conftest import Chat, Clock, WeChat, db_of, make_app, pushes_to, staff
 from flask import Flask
 from sqlalchemy import select, update
 
 from bot.config import Settings
 from models import Person, Role
 from models.agenda import agenda_by_number
-from models.places import Building, Grid, approve_binding
+from models.communities import Community
+from models.places import Building, Grid, Household, approve_binding
 from models.proposals import accept, decline
 
 PROPOSAL = "我提议在小区北门空地增加一组健身器材，方便老人锻炼"
@@ -146,3 +147,56 @@ def test_a_ticket_that_reads_like_a_proposal_gets_the_hint(
     assert reply.endswith("可以发送“提议 内容”把它作为议题提出，邻居可以附议。")
     plain = resident.say("3号楼2单元电梯坏了，有人被困")
     assert plain is not None and "提议" not in plain
+
+
+def test_another_communitys_item_is_answered_like_a_missing_number(
+    settings: Settings, clock: Clock
+) -> None:
+    app, wechat = setup(settings, clock)
+    with db_of(app).session() as session:
+        west = Community(name="西社区", created_at=datetime.now(UTC))
+        session.add(west)
+        session.flush()
+        session.add(Building(name="W1", community_id=west.id))
+    east = bound(app, Chat(wechat, "o_east"), "16-1-101")
+    west_resident = bound(app, Chat(wechat, "o_west"), "W1-1-101")
+    east.say(f"提议 {PROPOSAL}")
+    missing = "没有找到编号为 #{n} 的议题，请核对编号。发送“议题”查看社区的议题。"
+    assert west_resident.say("议题 1") == missing.format(n=1)
+    assert west_resident.say("附议 1") == missing.format(n=1)
+    assert west_resident.say("议题") == (
+        "社区目前没有进行中的议题。想为小区办件事？发送“提议 内容”。"
+    )
+    with db_of(app).session(read_only=True) as session:
+        item = agenda_by_number(session, 1)
+        assert item is not None and item.community_id is not None
+        assert item.community_id != west.id
+
+
+def test_without_an_admin_the_level_2_duty_person_hears_of_the_threshold(
+    settings: Settings, clock: Clock
+) -> None:
+    app, wechat = setup(settings, clock, threshold=2)
+    staff(app, "o_supervisor", "李主任", level=2)
+    proposer = bound(app, Chat(wechat, "o_proposer"), "16-1-101")
+    assert "需要 2 户附议，目前 1 户" in (proposer.say(f"提议 {PROPOSAL}") or "")
+    bound(app, Chat(wechat, "o_neighbour"), "16-1-102").say("附议 1")
+    told = pushes_to(app, "o_supervisor", "agenda.threshold")
+    assert len(told) == 1 and "已有 2 户附议（门槛 2 户）" in told[0]
+
+
+def test_a_share_threshold_is_fixed_from_the_households_when_proposed(
+    settings: Settings, clock: Clock
+) -> None:
+    app, wechat = setup(settings, clock, threshold=0.5)
+    with db_of(app).session() as session:
+        building = session.scalars(select(Building).where(Building.name == "16")).one()
+        session.add_all(
+            [
+                Household(building_id=building.id, unit="1", room=str(r), listed=True)
+                for r in range(7)
+            ]
+        )
+    proposer = bound(app, Chat(wechat, "o_proposer"), "16-1-101")
+    filed = proposer.say(f"提议 {PROPOSAL}")  # 8 households now (7 listed + the proposer's)
+    assert filed is not None and "需要 4 户附议，目前 1 户" in filed
