@@ -13,6 +13,7 @@ from werkzeug.test import TestResponse
 
 from models import touch_person
 from models.agenda import agenda_by_number
+from models.communities import Community
 from models.places import Building, approve_binding, request_binding
 from models.proposals import back, propose
 
@@ -61,6 +62,7 @@ def test_accept_from_the_item_page_tells_the_residents(
     number = proposal(app)
     page = admin_client.get(f"/admin/agenda/{number}").get_data(as_text=True)
     assert PROPOSAL in page and "立项（列入议事议程）" in page and "不予立项的理由" in page
+    assert "来源：居民提议（16-1-101）" in page
     answer = post(admin_client, f"/admin/agenda/{number}/accept")
     assert answer.status_code == 303
     page = admin_client.get(f"/admin/agenda/{number}").get_data(as_text=True)
@@ -114,8 +116,20 @@ def test_an_admin_opens_a_议题_directly(app: Flask, admin_client: FlaskClient)
     assert made.status_code == 303 and made.headers["Location"].endswith("/admin/agenda/1")
     page = admin_client.get("/admin/agenda/1").get_data(as_text=True)
     assert "已创建议题 #1「小区停车位规划」" in page and "讨论新增停车位\n分两期" in page
-    assert "阶段：<strong>已立项</strong>" in page
+    assert "阶段：<strong>已立项</strong>" in page and "来源：居委会新建（boss）" in page
     with db_of(app).session(read_only=True) as session:
         item = agenda_by_number(session, 1)
         assert item is not None and item.created_by == "boss" and item.proposer_id is None
         assert session.scalars(select(Building)).first() is None
+
+
+def test_a_street_account_sees_which_community_each_item_is_for(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    proposal(app)
+    with db_of(app).session() as session:
+        session.add(Community(name="西社区", created_at=datetime.now(UTC)))
+    page = admin_client.get("/admin/agenda").get_data(as_text=True)
+    assert "<th>社区</th>" in page
+    form = admin_client.get("/admin/agenda/new").get_data(as_text=True)
+    assert "西社区" in form and "整个街道（各社区居民）" in form

@@ -26,6 +26,7 @@ from models import ConsoleRole
 from models.agenda import PROPOSED, STAGES, AgendaError, AgendaItem, agenda_by_number, timeline
 from models.agenda_json import agenda_json
 from models.proposals import REASON_MAX, TITLE_MAX, accept, create, decline
+from models.routing import place_of
 from words.agenda import EVENT_NAMES, STAGE_NAMES
 
 from .access import current_scope, guard, requires
@@ -51,6 +52,9 @@ TEXTS = {
     "title_long": f"标题最多 {TITLE_MAX} 个字。",
     "text_long": f"说明最多 {TEXT_MAX} 个字。",
     "community": "请选择议题所属的社区，或整个街道。",
+    "proposed_by": "居民提议（{name}）",
+    "opened_by": "居委会新建（{name}）",
+    "resident": "住址已解绑的居民",
 }
 
 PartFunc = Callable[[Session, AgendaItem], dict[str, Any]]
@@ -122,6 +126,7 @@ def show(number: int) -> str:
         data = agenda_json(db, item, settings.tz, settings.app.public_url)
         events = timeline(db, item.id)
         parts = {name: func(db, item) for name, func in PARTS.items()}
+        source = _source(db, item)
         page = render_template(
             "console/agenda_item.html",
             title=f"议题 #{item.number}",
@@ -133,8 +138,17 @@ def show(number: int) -> str:
             # 立项 is the item's community's (a street-wide item: the street's) to decide.
             may_decide=item.stage == PROPOSED and current_scope().owns(item.community_id),
             reason_max=REASON_MAX,
+            source=source,
         )
     return page
+
+
+def _source(db: Session, item: AgendaItem) -> str:
+    """Where the item came from, for staff: the proposing resident, or the admin who opened it."""
+    if item.proposer_id is None:
+        return TEXTS["opened_by"].format(name=item.created_by or "管理员")
+    place = place_of(db, item.proposer_id)  # the address staff see on tickets too
+    return TEXTS["proposed_by"].format(name=place.label if place is not None else TEXTS["resident"])
 
 
 @bp.route("/<int:number>/accept", methods=["POST"])
