@@ -156,11 +156,12 @@ def back(db: Session, item: AgendaItem, person_id: int, now: datetime) -> Backed
     if not reaches(db, item.community_id, person_id):
         raise AgendaError("other_community", number=item.number)
     key, household = unit_key(db, item, person_id)
-    if item.stage not in BACKING_STAGES:
-        raise AgendaError("closed", number=item.number, stage=item.stage)
     # Backings of one item take turns (the item's row lock; SQLite has one writer anyway):
-    # the count each one reads is then exact, and the one that reaches the threshold sees it.
-    db.execute(select(AgendaItem.id).where(AgendaItem.id == item.id).with_for_update())
+    # the count each one reads is then exact, the one that reaches the threshold sees it, and
+    # the stage read is the latest (no backing slips in after a decline).
+    stage = db.scalar(select(AgendaItem.stage).where(AgendaItem.id == item.id).with_for_update())
+    if stage not in BACKING_STAGES:
+        raise AgendaError("closed", number=item.number, stage=stage)
     insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = insert(AgendaBacking).values(
         agenda_id=item.id, unit_key=key, person_id=person_id, household_id=household, created_at=now
