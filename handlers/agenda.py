@@ -11,6 +11,7 @@ this module only words them.
 from __future__ import annotations
 
 from models.agenda import (
+    HOUSEHOLD_BACKING,
     OBJECTION,
     AgendaError,
     AgendaItem,
@@ -110,11 +111,8 @@ def _receipt(backed: Backed) -> str:
     item = backed.item
     count = _count(item, backed.count)
     if not backed.added:
-        template = (
-            texts.BACKED_ALREADY
-            if item.backing_unit == "household"
-            else (texts.BACKED_ALREADY_PERSON)
-        )
+        household = item.backing_unit == HOUSEHOLD_BACKING
+        template = texts.BACKED_ALREADY if household else texts.BACKED_ALREADY_PERSON
         return template.format(number=item.number, count=count)
     reply = texts.BACKED.format(number=item.number, title=item.title, count=count)
     return reply + (texts.BACKED_REACHED if backed.threshold_reached else "")

@@ -21,10 +21,11 @@ PROPOSAL = "我提议在小区北门空地增加一组健身器材，方便老�
 TITLE = PROPOSAL  # short enough to be its own title
 
 
-def setup(settings: Settings, clock: Clock, threshold: float = 3) -> tuple[Flask, WeChat]:
-    settings = replace(
-        settings, deliberation=replace(settings.deliberation, backing_threshold=threshold)
-    )
+def setup(
+    settings: Settings, clock: Clock, threshold: float = 3, unit: str = "household"
+) -> tuple[Flask, WeChat]:
+    deliberation = replace(settings.deliberation, backing_threshold=threshold, backing_unit=unit)
+    settings = replace(settings, deliberation=deliberation)
     app = make_app(settings, clock=clock)
     with db_of(app).session() as session:
         grid = Grid(name="第一网格")
@@ -200,3 +201,14 @@ def test_a_share_threshold_is_fixed_from_the_households_when_proposed(
     proposer = bound(app, Chat(wechat, "o_proposer"), "16-1-101")
     filed = proposer.say(f"提议 {PROPOSAL}")  # 8 households now (7 listed + the proposer's)
     assert filed is not None and "需要 4 户附议，目前 1 户" in filed
+
+
+def test_backing_by_person_counts_each_member_of_a_household(
+    settings: Settings, clock: Clock
+) -> None:
+    app, wechat = setup(settings, clock, unit="person")
+    proposer = bound(app, Chat(wechat, "o_proposer"), "16-1-101")
+    assert "需要 3 人附议，目前 1 人（您已算作第一人）" in (proposer.say(f"提议 {PROPOSAL}") or "")
+    spouse = bound(app, Chat(wechat, "o_spouse"), "16-1-101")
+    assert "目前 2/3 人附议。" in (spouse.say("附议 1") or "")
+    assert spouse.say("附议 1") == "您已附议 #1，无需重复。目前 2/3 人附议。"
