@@ -184,5 +184,7 @@ def build_conversation(
         per_minute=settings.abuse.per_minute,
         per_day=settings.abuse.per_day,
         intake=policy_from(settings),
+        backing_unit=settings.deliberation.backing_unit,
+        backing_threshold=settings.deliberation.backing_threshold,
     )
     return Conversation(db, router or build_router(), clock, rulebook, options, settings.tz)

@@ -5,6 +5,53 @@ One section per stage; the pushes' words are in bot/delivery/agenda.py.
 
 # -- 提议 · 附议 · 议题 (handlers/agenda.py) ----------------------------------------------------
 
+HELP_PROPOSE = "提议 内容：向社区提出议题，如 提议 在小区北门空地增加一组健身器材"
+HELP_BACK = "附议 编号：支持邻居的提议，如 附议 3"
+HELP_AGENDA = "议题：查看社区的议题；议题 编号：查看一个议题的进程"
+
+HOW_TO_PROPOSE = (
+    "想为小区办件事？请发送“提议”加上您的想法，如：\n"
+    "提议 在小区北门空地增加一组健身器材\n"
+    "邻居可以附议支持，居委会将研究是否列入议事议程（立项），结果会通知您。"
+)
+PROPOSED = "已收到您的提议，登记为议题 #{number}「{title}」。\n{backing}\n{next}"
+PROPOSED_BACKING = "需要 {needed} {unit}附议，目前 {count} {unit}（您已算作第一{unit}）。"
+PROPOSED_NO_THRESHOLD = "您已算作第一{unit}附议，附议越多越能引起重视。"
+PROPOSED_NEXT = (
+    "接下来：请邻居发送“附议 {number}”支持它；居委会将决定是否列入议事议程（立项），"
+    "结果会通知您。发送“议题 {number}”可随时查看进程。"
+)
+UNIT_WORDS = {"household": "户", "person": "人"}
+
+NOT_BOUND = "{what}需要先绑定住址：回复“绑定 楼号-单元-房号”，如：绑定 16-2-501"
+PENDING = "您的住址绑定还在等待工作人员审核，审核通过后即可{what}。"
+WHAT_PROPOSE = "提议"
+WHAT_BACK = "附议"
+
+NOT_FOUND = "没有找到编号为 #{number} 的议题，请核对编号。发送“议题”查看社区的议题。"
+BACK_USAGE = "请在“附议”后写上议题编号，如：附议 3。发送“议题”查看社区的议题。"
+AGENDA_USAGE = "请在“议题”后写上编号，如：议题 3；只发“议题”查看全部。"
+BACKED = "已为议题 #{number}「{title}」附议。{count}"
+BACKED_ALREADY = "本户已附议 #{number}，无需重复。{count}"
+BACKED_ALREADY_PERSON = "您已附议 #{number}，无需重复。{count}"
+BACKED_REACHED = "\n附议已达到门槛，已通知居委会研究是否立项。"
+BACK_CLOSED = "议题 #{number} 目前{stage}，已不再征集附议。"
+COUNT = "目前 {count}/{needed} {unit}附议。"
+COUNT_NO_THRESHOLD = "目前 {count} {unit}附议。"
+
+LIST_NONE = "社区目前没有进行中的议题。想为小区办件事？发送“提议 内容”。"
+LIST_HEADER = "社区的议题："
+LIST_LINE = "#{number} {title}（{stage}，{count}）"
+LIST_FOOTER = "发送“议题 编号”查看进程，“附议 编号”支持它。"
+DETAIL = "议题 #{number}「{title}」\n阶段：{stage}\n{body}\n{count}\n进程：\n{timeline}"
+DETAIL_BACK = "\n发送“附议 {number}”支持它。"
+TIMELINE_LINE = "{at} {event}"
+
+# The hint under the reply to a ticket that reads like a proposal (handlers/report.py).
+PROPOSAL_HINT = (
+    "如果这是一个想让大家一起商议的建议，可以发送“提议 内容”把它作为议题提出，邻居可以附议。"
+)
+
 
 # -- 议事会: 参加 / 请假 (handlers/meetings.py) ------------------------------------------------
 

@@ -32,8 +32,9 @@ from models.people import Role, set_community
 from models.routing import place_of
 from models.states import CHOOSE_COMMUNITY, CHOOSE_TOPIC
 from words import clean, fold, meaningful_length
+from words.agenda import reads_like_proposal
 
-from . import texts
+from . import agenda_texts, texts
 from .router import PASS, Context, Pass, Reply, Router
 
 router = Router("report")
@@ -90,7 +91,7 @@ def file_request(ctx: Context, text: str) -> str:
         text, "wechat", ctx.person.id, ctx.now, hint=ctx.hint, community_id=community_id
     )
     result = intake(ctx.db, report, ctx.options.intake, ctx.classify)
-    return _say(ctx, result)
+    return _say(ctx, result, text)
 
 
 def _communities_to_ask(ctx: Context) -> list[tuple[int, str]] | None:
@@ -143,11 +144,20 @@ def choose_community(ctx: Context, state: ConversationState) -> Reply | Pass:
     set_community(ctx.db, ctx.person.id, community_id)
     report = Report(values["text"], "wechat", ctx.person.id, ctx.now, community_id=community_id)
     result = intake(ctx.db, report, ctx.options.intake, ctx.classify)
-    return texts.COMMUNITY_CHOSEN.format(community=name) + "\n" + _say(ctx, result)
+    said = _say(ctx, result, values["text"])
+    return texts.COMMUNITY_CHOSEN.format(community=name) + "\n" + said
 
 
-def _say(ctx: Context, result: Intake) -> str:
-    """The resident's words for what intake did."""
+def _say(ctx: Context, result: Intake, text: str) -> str:
+    """The resident's words for what intake did; a new ticket that reads like a proposal
+    gets one more line: how to raise it as a 议题 instead (it stays a ticket either way)."""
+    reply = _outcome(ctx, result)
+    if result.outcome in (Outcome.FILED, Outcome.UNSURE) and reads_like_proposal(text):
+        reply += "\n" + agenda_texts.PROPOSAL_HINT
+    return reply
+
+
+def _outcome(ctx: Context, result: Intake) -> str:
     match result.outcome:
         case Outcome.SAME_AGAIN:
             topic = result.topic or texts.NO_TOPIC

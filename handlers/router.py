@@ -41,6 +41,10 @@ class Options:
     # What intake applies to a report (same text, 附议, the open-ticket cap, the triage
     # deadline): built from the config once, by the same function every channel uses.
     intake: Policy = Policy()
+    # [deliberation]: what 附议 counts by (household/person), and the backing a 提议 needs
+    # (a count, or a share of the households in scope), fixed on each item when proposed.
+    backing_unit: str = "household"
+    backing_threshold: float = 10.0
 
 
 class Context:

@@ -40,7 +40,7 @@ def _when(ctx: Context, moment: datetime) -> str:
     return when(moment, ctx.tz)
 
 
-@router.command("投票", help=texts.HELP_VOTE, aliases=("议题",))
+@router.command("投票", help=texts.HELP_VOTE)
 def vote(ctx: Context, args: str) -> str:
     words = fold(args).split()
     if not words:

@@ -241,6 +241,19 @@ POLL_FOLLOWUP = _kind("poll.followup", R, "{poll}:{to}", {**_POLL, "decision": "
 
 # -- 议题: 提议 · 附议 · 立项 (models/proposals.py) ----------------------------------------------
 
+_AGENDA: dict[str, Any] = {"agenda": 4, "number": 7, "title": "北门空地增加一组健身器材"}
+# To the community's admins, once: the backing reached [deliberation] backing_threshold.
+AGENDA_THRESHOLD = _kind(
+    "agenda.threshold",
+    S,
+    "{agenda}:{to}",
+    {**_AGENDA, "backing": 10, "needed": 10, "unit": "household"},
+)
+# To the proposer and every backer: 立项, or 不予立项 with the reason as the admin wrote it.
+AGENDA_ACCEPTED = _kind("agenda.accepted", R, "{agenda}:{to}", _AGENDA)
+AGENDA_DECLINED = _kind(
+    "agenda.declined", R, "{agenda}:{to}", {**_AGENDA, "reason": "该空地属于消防通道"}
+)
 
 # -- 议事会 (models/meetings.py) ---------------------------------------------------------------
 

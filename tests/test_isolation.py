@@ -151,6 +151,13 @@ def recipes(a: Side, b: Side) -> dict[str, list[Visit]]:
         ],
         "console_agenda.index": [Visit("GET"), Visit("GET", query={"stage": "proposed"})],
         "console_agenda.show": [Visit("GET", agenda)],
+        "console_agenda.accept_item": [Visit("POST", agenda)],
+        "console_agenda.decline_item": [Visit("POST", agenda, {"reason": "甲 declines"})],
+        # Opened in A whatever the form says (a community account's is always its own).
+        "console_agenda.new": [
+            Visit("GET"),
+            Visit("POST", form={"title": "甲议题", "community": str(b.community_id)}),
+        ],
         "console_polls.index": [Visit("GET"), Visit("GET", query={"status": "open"})],
         "console_polls.new": [
             Visit("GET"),
@@ -501,6 +508,11 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
         "rules remove": [["电梯设施", "乙词"]],
         "rules set": [["电梯设施", "--sla", "1"]],
         "rules backtest": [[str(_labeled_file())]],
+        "agenda list": [[], ["--json"], ["--stage", "proposed", "--json"]],
+        "agenda show": [[str(b.agenda)], [str(b.agenda), "--json"]],
+        "agenda accept": [[str(b.agenda)]],
+        "agenda decline": [[str(b.agenda), "甲理由"]],
+        "agenda create": [["--title", "甲议题", "--text", "甲的说明"]],
         "poll list": [[]],
         "poll show": [[str(b.poll)], [str(b.poll), "--json"]],
         "poll close": [[str(b.poll)]],
@@ -568,7 +580,12 @@ def test_community_scoped_cli_commands_show_none_of_another_communitys_rows(
 
 @pytest.mark.parametrize(
     ("command", "number"),
-    [("tickets show", "ticket"), ("tickets retopic", "ticket")],
+    [
+        ("tickets show", "ticket"),
+        ("tickets retopic", "ticket"),
+        ("agenda show", "agenda"),
+        ("agenda accept", "agenda"),
+    ],
 )
 def test_another_communitys_number_is_not_found_like_a_missing_one(
     app: Flask, sides: tuple[Side, Side], config_path: Any, command: str, number: str

@@ -37,6 +37,9 @@ name = "议事"
   name = "参与投票"
   key = "参与投票"
   [[menu.sub]]
+  name = "我要提议"
+  key = "MENU_PROPOSE"
+  [[menu.sub]]
   name = "社区公告栏"
   url = "https://ysk.example.org/notices"
 """

@@ -30,6 +30,8 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("我要反映", "MENU_REPORT", answer=HOW_TO_REPORT),
     MenuEntry("我的诉求", "MENU_MINE", command="我的"),
     MenuEntry("参与投票", "MENU_VOTE", command="投票"),
+    # A bare 提议 answers with how to write one (handlers/agenda.py HOW_TO_PROPOSE).
+    MenuEntry("我要提议", "MENU_PROPOSE", command="提议"),
     MenuEntry("帮助", "MENU_HELP", command="帮助"),
 )
 

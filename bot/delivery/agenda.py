@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from models import pushes
 from models.pushes import PushKind
 
 from .rendered import Rendered
@@ -17,7 +18,48 @@ Renderer = Callable[[dict[str, Any]], Rendered]
 
 # -- 议题: 提议 · 附议 · 立项 ------------------------------------------------------------------
 
-_PROPOSALS: dict[PushKind, Renderer] = {}
+_UNIT_WORDS = {"household": "户", "person": "人"}
+
+
+def _threshold(payload: dict[str, Any]) -> Rendered:
+    unit = _UNIT_WORDS.get(str(payload["unit"]), "户")
+    number = payload["number"]
+    text = (
+        f"【议题附议达到门槛】议题 #{number}「{payload['title']}」已有 "
+        f"{payload['backing']} {unit}附议（门槛 {payload['needed']} {unit}），请研究是否立项。\n"
+        f"在管理后台“议题”中立项或不予立项，或运行 yishiting agenda accept {number}。"
+    )
+    then = f"研究议题 #{number} 是否立项"
+    fields = (str(payload["title"]), f"{payload['backing']}/{payload['needed']}")
+    return Rendered("议题附议达到门槛", text, fields, text, then)
+
+
+def _accepted(payload: dict[str, Any]) -> Rendered:
+    number = payload["number"]
+    text = (
+        f"您提议或附议的议题 #{number}「{payload['title']}」已立项，列入社区议事议程。"
+        f"后续的议事会、表决和落实情况会通知您。回复“议题 {number}”查看进程。"
+    )
+    then = f"回复“议题 {number}”查看进程"
+    return Rendered("议题已立项", text, (str(payload["title"]), "已立项"), text, then)
+
+
+def _declined(payload: dict[str, Any]) -> Rendered:
+    number = payload["number"]
+    text = (
+        f"您提议或附议的议题 #{number}「{payload['title']}」经社区研究，暂不立项。"
+        f"理由：{payload['reason']}\n感谢您的关心，如有其他想法，欢迎再次提议。"
+    )
+    then = f"回复“议题 {number}”查看详情"
+    fields = (str(payload["title"]), "不予立项")
+    return Rendered("议题不予立项", text, fields, text, then)
+
+
+_PROPOSALS: dict[PushKind, Renderer] = {
+    pushes.AGENDA_THRESHOLD: _threshold,
+    pushes.AGENDA_ACCEPTED: _accepted,
+    pushes.AGENDA_DECLINED: _declined,
+}
 
 # -- 议事会 -------------------------------------------------------------------------------------
 
