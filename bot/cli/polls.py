@@ -16,7 +16,9 @@ import click
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from models.agenda import AgendaError, AgendaItem
 from models.communities import Community
+from models.paper_ballots import paper_ballots
 from models.places import Grid
 from models.polls import (
     BOUND,
@@ -36,10 +38,12 @@ from models.polls import (
     poll_by_number,
     tally,
 )
+from models.publicity import open_agenda_poll
 
 from ..db import Database
 from .common import community_option, config_option, scope_of, settings_from
 from .pollparams import Duration, IsoTime, Scope, aware, closing_time
+from .publicity import ACTOR, agenda_refusal, item_for
 
 STATUSES = (DRAFT, OPEN, CLOSED, DECIDED)
 
@@ -75,8 +79,20 @@ def _community_name(session: Session, poll: Poll) -> str | None:
 def poll_json(session: Session, poll: Poll) -> dict[str, Any]:
     """A poll and its tally, as `poll show --json` prints it."""
     result = tally(session, poll)
+    item = session.get(AgendaItem, poll.agenda_id) if poll.agenda_id is not None else None
+    paper = [
+        {
+            "household": p.household,
+            "choices": p.choices,
+            "entered_by": p.entered_by,
+            "at": _iso(p.at),
+        }
+        for p in paper_ballots(session, poll)
+    ]
     return {
         "number": poll.number,
+        "agenda": item.number if item is not None else None,
+        "paper_ballots": paper,
         "status": poll.status,
         "title": poll.title,
         "description": poll.description,
@@ -137,6 +153,13 @@ def _print_poll(data: dict[str, Any], tz: tzinfo) -> None:
         leader = f"leader: {leaders[0]}"
     click.echo(f"{leader}  passed: {'yes' if data['passed'] else 'no'}")
     click.echo(f"decision: {data['decision'] or '-'}")
+    if data["agenda"] is not None:
+        click.echo(f"agenda: #{data['agenda']}")
+    for paper in data["paper_ballots"]:
+        click.echo(
+            f"paper ballot {paper['household']}: {paper['choices']}  entered by "
+            f"{paper['entered_by']} {_local(at(paper['at']), tz)}"
+        )
 
 
 @click.group()
@@ -202,6 +225,13 @@ def poll() -> None:
     help="For this community's residents (grids and buildings are its own); without it, "
     "street-wide, or the community of the grid or buildings named.",
 )
+@click.option(
+    "--agenda",
+    "agenda_number",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="The 议题 #N this poll decides (its community's; the item moves to voting).",
+)
 def create(
     config_path: str | None,
     title: str,
@@ -219,8 +249,10 @@ def create(
     quorum: float,
     threshold: float,
     community: str | None,
+    agenda_number: int | None,
 ) -> None:
-    """Create a poll; prints `#N title`. It closes at --closes-at, or --closes-in from now."""
+    """Create a poll; prints `#N title`. It closes at --closes-at, or --closes-in from now.
+    With --agenda N it decides that 议题 (same community; the item moves to voting)."""
     settings = settings_from(config_path)
     now = datetime.now(UTC)
     kind, grid, buildings = scope
@@ -246,9 +278,15 @@ def create(
         with db.session() as session:
             spec = replace(spec, community_id=scope_of(session, community).community_id)
             try:
-                created = create_poll(session, spec, now)
+                if agenda_number is None:
+                    created = create_poll(session, spec, now)
+                else:
+                    item = item_for(session, agenda_number, community, changing=True)
+                    created = open_agenda_poll(session, item, spec, now, actor=ACTOR)
             except PollError as exc:
                 raise _refusal(exc) from None
+            except AgendaError as exc:
+                raise agenda_refusal(exc) from None
             number, status = created.number, created.status
             opens, closes = created.opens_at, created.closes_at
             title = created.title
