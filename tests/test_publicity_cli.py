@@ -1,4 +1,4 @@
-"""`poll create --agenda`, `poll ballot`, `agenda publish|withdraw|confirm` as an admin uses them."""
+"""`poll create --agenda`, `poll ballot`, `agenda publish|withdraw|confirm` as admins use them."""
 
 from __future__ import annotations
 
