@@ -123,7 +123,7 @@ def enter_paper_ballot(
 @dataclass(frozen=True)
 class PaperBallot:
     household: str  # 16-2-501
-    choices: str
+    choices: str | None  # None in an anonymous poll: the audit says who entered, not what
     entered_by: str
     at: datetime
 
@@ -139,7 +139,7 @@ def paper_ballots(db: Session, poll: Poll) -> list[PaperBallot]:
     return [
         PaperBallot(
             household.label,
-            ballot.choices,
+            None if poll.anonymous else ballot.choices,
             ballot.entered_by or "",
             ballot.replaced_at or ballot.cast_at,
         )

@@ -197,3 +197,24 @@ def test_publish_confirm_and_withdraw(config_path: Path, settings: Settings) -> 
     assert item(settings, 2).stage == WITHDRAWN
     missing = run(config_path, "agenda", "confirm", "9")
     assert missing.exit_code == 1 and "no agenda item #9" in missing.output
+
+
+def test_an_anonymous_polls_audit_names_who_entered_a_ballot_not_what_it_says(
+    config_path: Path, settings: Settings
+) -> None:
+    world(settings)
+    assert create(config_path, "--unit", "household", "--anonymous").exit_code == 0
+    entered = run(
+        config_path, "poll", "ballot", "1", "--household", "16-2-501", "--choice", "A", "--by", "李"
+    )
+    assert entered.exit_code == 0
+    data = show_json(config_path, 1)
+    assert data["counts"] == {"A": 1, "B": 0}  # counted
+    assert (
+        data["paper_ballots"][0]["choices"] is None
+        and data["paper_ballots"][0]["entered_by"] == "李"
+    )
+    assert (
+        "paper ballot 16-2-501: (anonymous)  entered by 李"
+        in run(config_path, "poll", "show", "1").stdout
+    )

@@ -120,6 +120,6 @@ def print_poll(data: dict[str, Any], tz: tzinfo) -> None:
         click.echo(f"agenda: #{data['agenda']}")
     for paper in data["paper_ballots"]:
         click.echo(
-            f"paper ballot {paper['household']}: {paper['choices']}  entered by "
+            f"paper ballot {paper['household']}: {paper['choices'] or '(anonymous)'}  entered by "
             f"{paper['entered_by']} {local_time(at(paper['at']), tz)}"
         )
