@@ -30,7 +30,7 @@ def object_to_decision(ctx: Context, args: str) -> str:
     if not reason.strip():
         return texts.OBJECT_NO_REASON.format(number=number)
     try:
-        objection = object_to(ctx.db, item, ctx.person.id, reason, ctx.now)
+        objection = object_to(ctx.db, item, ctx.person.id, reason, ctx.now, ctx.tz)
     except AgendaError as exc:
         until = when(item.objections_until, ctx.tz) if item.objections_until else ""
         refusal = texts.OBJECT_REFUSED.get(exc.reason, texts.OBJECT_USAGE)

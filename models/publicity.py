@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import desc, func, select
 from sqlalchemy.orm import Session
@@ -137,6 +137,7 @@ def publish(
     base_url: str = "",
     decision: str | None = None,
     actor: str = "",
+    tz: tzinfo = UTC,
 ) -> Published:
     """公示: record the decision and the period, make the public page, push everyone in scope."""
     if item.stage not in PUBLISHABLE:
@@ -160,7 +161,7 @@ def publish(
             number=item.number,
             title=item.title,
             decision=text,
-            until=item.objections_until.isoformat(),
+            until=item.objections_until.astimezone(tz).isoformat(),  # as residents read it
             url=url,
         )
         enqueue(db, push, now)
@@ -179,7 +180,7 @@ def in_period(item: AgendaItem, now: datetime) -> bool:
 
 
 def object_to(
-    db: Session, item: AgendaItem, person_id: int, text: str, now: datetime
+    db: Session, item: AgendaItem, person_id: int, text: str, now: datetime, tz: tzinfo = UTC
 ) -> AgendaObjection:
     """异议 by a bound resident in the item's scope, during the period; admins are pushed."""
     if item.stage != PUBLICISED or item.objections_until is None:
@@ -205,7 +206,7 @@ def object_to(
             title=item.title,
             objection=objection.id,
             text=reason,
-            until=item.objections_until.isoformat(),
+            until=item.objections_until.astimezone(tz).isoformat(),
         )
         enqueue(db, push, now)
     return objection

@@ -5,6 +5,7 @@ object during the period, the admins are told, and the decision is confirmed or 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import Chat, Clock, WeChat, db_of, make_app, pushes_to, staff
@@ -38,8 +39,10 @@ from models.polls import (
 )
 from models.publicity import confirm, open_agenda_poll, publish, withdraw
 from models.sweeps.publicity import sweep_publicity
+from words import when
 
 BASE = "https://ysk.example.org"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 TITLE = "北门空地增加一组健身器材"
 DECISION = "同意在北门空地安装一组健身器材，由物业负责维护"
 
@@ -130,7 +133,8 @@ def test_the_cycle_from_vote_to_confirmed_decision(
         close_poll(s, poll, clock())
         decide_poll(s, poll, DECISION, clock())
         item = s.scalars(select(AgendaItem)).one()
-        published = publish(s, item, clock(), 5, BASE, actor="王主任")
+        published = publish(s, item, clock(), 5, BASE, actor="王主任", tz=SHANGHAI)
+        until = when(item.objections_until, SHANGHAI)  # 12月11日 18:00, as residents read it
         assert item.stage == PUBLICISED and item.decision == DECISION  # the poll's decision
         assert published.told == 4
         token = item.public_token
@@ -140,6 +144,7 @@ def test_the_cycle_from_vote_to_confirmed_decision(
         told = pushes_to(app, openid, "publicity.")
         assert len(told) == 1
         assert DECISION in told[0] and f"{BASE}/p/{token}" in told[0] and "异议 1 理由" in told[0]
+        assert f"公示期至 {until}。" in told[0]
 
     reply = neighbour.say("异议 #1 器材离我家窗户太近，晚上会吵")
     assert reply is not None and reply.startswith("已收到您对议题 #1「北门空地增加一组健身器材」")

@@ -155,6 +155,7 @@ def publish_cmd(
                     settings.app.public_url,
                     decision,
                     actor=ACTOR,
+                    tz=settings.tz,
                 )
             except AgendaError as exc:
                 raise agenda_refusal(exc) from None

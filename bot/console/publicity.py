@@ -135,7 +135,14 @@ def publish_item(number: int) -> Response:
         item = item_in_scope(db, number, change=True)
         try:
             done = publish(
-                db, item, now(), days, settings.app.public_url, decision or None, actor=_me()
+                db,
+                item,
+                now(),
+                days,
+                settings.app.public_url,
+                decision or None,
+                actor=_me(),
+                tz=settings.tz,
             )
         except AgendaError as exc:
             problem(REFUSALS.get(exc.reason, REFUSALS["stage"]))
