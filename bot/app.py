@@ -83,13 +83,14 @@ def create_app(
         safe_modes=safe_modes,
     )
 
-    from . import health
+    from . import health, public
     from .console import exempt_from_csrf, init_console
     from .metrics import init_metrics
     from .wechat import webhook
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(public.bp)  # 公示 pages at /p/<token>: public, not the console's
     init_metrics(app)  # /metrics and request counting, only with [metrics] enabled
     init_console(app, development=settings.app.mode == "development")
     exempt_from_csrf(webhook.bp)

@@ -1,30 +1,30 @@
 """Everything the bot says about polls (handlers/vote.py), in Simplified Chinese."""
 
-HELP_VOTE = "投票：查看可参加的议题；投票 编号 选项：投票，如 投票 3 A"
-HELP_RESULT = "结果 编号：查看议题的投票结果"
+HELP_VOTE = "投票：查看可参加的投票；投票 编号 选项：投票，如 投票 3 A"
+HELP_RESULT = "结果 编号：查看投票的结果"
 
-NONE_OPEN = "目前没有您可以参加的议题投票。"
-LIST_HEADER = "可以参加的议题："
+NONE_OPEN = "目前没有您可以参加的投票。"
+LIST_HEADER = "可以参加的投票："
 LIST_LINE = "#{number} {title}（{closes} 截止）"
 LIST_FOOTER = "回复“投票 编号”查看选项，如：投票 {number}"
 USAGE = "请回复“投票 编号 选项”，如：投票 3 A"
-NOT_FOUND = "没有找到编号为 #{number} 的议题，请核对编号。"
+NOT_FOUND = "没有找到编号为 #{number} 的投票，请核对编号。"
 DETAIL = (
     "#{number} {title}\n{description}{options}\n{rule}截止时间：{closes}\n"
     "回复选项字母投票，如：{example}"
 )
-RULE_HOUSEHOLD = "本议题按户投票（户决制），每户一票，以本户最后一次投票为准。\n"
+RULE_HOUSEHOLD = "本次投票按户计票（户决制），每户一票，以本户最后一次投票为准。\n"
 RULE_CHOICES = "最多可选 {count} 项，如：投票 {number} A C\n"
 RECEIPT = "已记录您对 #{number}「{title}」的投票：{choices}。\n截止（{closes}）前可以重新投票修改。"
 RECEIPT_REPLACED = (
     "已更新您对 #{number}「{title}」的投票：{choices}。\n截止（{closes}）前可以重新投票修改。"
 )
-RECEIPT_HOUSEHOLD = "\n本议题按户投票：本户以这一票为准，已告知您的家庭成员。"
+RECEIPT_HOUSEHOLD = "\n本次投票按户计票：本户以这一票为准，已告知您的家庭成员。"
 # A household poll, and nobody else of the household is bound: there is nobody to tell.
-RECEIPT_HOUSEHOLD_ALONE = "\n本议题按户投票：本户以这一票为准。"
+RECEIPT_HOUSEHOLD_ALONE = "\n本次投票按户计票：本户以这一票为准。"
 
 # A poll of another community: not shown, not open to this resident's ballot.
-OTHER_COMMUNITY = "#{number} 是其他社区的议题，仅限该社区居民参加，您不在本次投票范围内。"
+OTHER_COMMUNITY = "#{number} 是其他社区的投票，仅限该社区居民参加，您不在本次投票范围内。"
 
 REFUSED = {
     "not_open": "#{number} 尚未开始投票，{opens} 开始。",

@@ -123,6 +123,9 @@ class AgendaItem(Base):
     publicised_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     objections_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The period ended with objections: when the admins were reminded to confirm or withdraw
+    # (once; models/sweeps/publicity.py).
+    objections_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # 落实: a staff member answerable for it, and the outside party doing it, if any.
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
     owner_party: Mapped[str | None] = mapped_column(String(64), nullable=True)

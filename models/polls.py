@@ -249,6 +249,11 @@ def _in_scope(db: Session, poll: Poll, building_id: int | None) -> bool:
     return same_community and building.name in poll.buildings
 
 
+def building_in_scope(db: Session, poll: Poll, building_id: int | None) -> bool:
+    """Whether a household of this building is in the poll's grid or buildings (if any)."""
+    return _in_scope(db, poll, building_id)
+
+
 @dataclass(frozen=True)
 class Cast:
     """What a ballot did: recorded `choices`; `replaced` the unit's earlier ballot (cast by
@@ -333,7 +338,13 @@ def cast_ballot(db: Session, poll: Poll, person_id: int, text: str, now: datetim
     db.execute(
         statement.on_conflict_do_update(
             index_elements=[Ballot.poll_id, Ballot.unit_key],
-            set_={"voter_id": person_id, "choices": choices, "replaced_at": now},
+            # A member's ballot replaces the household's paper one: no longer staff's entry.
+            set_={
+                "voter_id": person_id,
+                "entered_by": None,
+                "choices": choices,
+                "replaced_at": now,
+            },
         )
     )
     members: list[int] = []

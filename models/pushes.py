@@ -260,6 +260,31 @@ AGENDA_DECLINED = _kind(
 
 # -- 表决 · 公示 · 异议 (models/publicity.py) ----------------------------------------------------
 
+_AGENDA: dict[str, Any] = {"agenda": 1, "number": 3, "title": "北门空地增加健身器材"}
+# To every resident in scope: the decision, the period's end, the public page (None: no
+# [app] public_url to link to). One per item and person: an item is published once.
+PUBLICITY_PUBLISHED = _kind(
+    "publicity.published",
+    R,
+    "{agenda}:{to}",
+    {**_AGENDA, "decision": "同意在北门空地安装健身器材", "until": _AT, "url": "https://x/p/t"},
+)
+# To the community's admins: one 异议 as written.
+PUBLICITY_OBJECTION = _kind(
+    "publicity.objection",
+    S,
+    "{agenda}:{objection}:{to}",
+    {**_AGENDA, "objection": 7, "text": "器材离住户太近，晚上会吵", "until": _AT},
+)
+# To the admins when the period ended with objections: confirm or withdraw (once).
+PUBLICITY_OBJECTIONS_DUE = _kind(
+    "publicity.objections_due", S, "{agenda}:{to}", {**_AGENDA, "objections": 2}
+)
+# To the people told of the item: the decision (or the item) is withdrawn, and why.
+PUBLICITY_WITHDRAWN = _kind(
+    "publicity.withdrawn", R, "{agenda}:{to}", {**_AGENDA, "reason": "选址需重新论证"}
+)
+
 
 # -- 落实 · 评议 · 回头看 (models/carrying.py) ---------------------------------------------------
 

@@ -187,7 +187,7 @@ def test_a_resident_of_another_community_neither_sees_nor_votes(
     assert listing is not None
     assert f"#{mine} 和平社区议事" in listing and f"#{everyone} 街道议事" in listing
     assert "本社区议事" not in listing
-    other = f"#{theirs} 是其他社区的议题，仅限该社区居民参加，您不在本次投票范围内。"
+    other = f"#{theirs} 是其他社区的投票，仅限该社区居民参加，您不在本次投票范围内。"
     assert peace.say(f"投票 {theirs}") == other
     assert peace.say(f"投票 {theirs} A") == other
     assert peace.say(f"结果 {theirs}") == other
@@ -195,7 +195,7 @@ def test_a_resident_of_another_community_neither_sees_nor_votes(
     receipt = home.say(f"投票 {theirs} A")
     assert receipt is not None and receipt.startswith(f"已记录您对 #{theirs}")
     assert home.say(f"投票 {mine} A") == (
-        f"#{mine} 是其他社区的议题，仅限该社区居民参加，您不在本次投票范围内。"
+        f"#{mine} 是其他社区的投票，仅限该社区居民参加，您不在本次投票范围内。"
     )
 
 
@@ -356,7 +356,7 @@ def test_the_console_form_a_street_admin_picks_a_community_admin_does_not(
     assert _community_of_poll(app, 2) == 2
     ambiguous = _new_poll(boss, scope="buildings", buildings="1号楼")
     assert ambiguous.status_code == 400
-    assert "几个社区都有「1号楼」，请选择议题所属的社区。" in ambiguous.get_data(as_text=True)
+    assert "几个社区都有「1号楼」，请选择投票所属的社区。" in ambiguous.get_data(as_text=True)
 
     peace = _console(app, "peace_admin", 2)
     page = peace.get("/admin/polls/new").get_data(as_text=True)

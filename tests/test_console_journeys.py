@@ -75,7 +75,7 @@ def test_a_poll_created_in_the_console_is_voted_in_from_the_simulator(
         page.fill("input[name=title]", "小区南门是否增设快递柜")
         page.fill("textarea[name=options]", "同意\n不同意")
         page.fill("input[name=closes_at]", "2099-06-01T20:00")
-        page.click('button:has-text("创建议题")')
+        page.click('button:has-text("创建投票")')
         page.wait_for_url(re.compile(r".*/admin/polls/\d+$"))
         number = page.url.rsplit("/", 1)[1]
         assert page.text_content("#tally-ballots") == "0"

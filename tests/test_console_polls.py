@@ -1,4 +1,4 @@
-"""议题 in the console: an admin creates a poll with every option, watches residents' ballots
+"""投票 in the console: an admin creates a poll with every option, watches residents' ballots
 arrive, closes it and records the decision; the voters are told as after the CLI."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def bound(app: Flask, wechat: WeChat, openid: str, address: str) -> Chat:
 
 
 def form(**changes: str) -> dict[str, str]:
-    """A valid 新建议题 form (everyone, per person, open now); `changes` override fields."""
+    """A valid 新建投票 form (everyone, per person, open now); `changes` override fields."""
     values = {
         "title": "16号楼前道路重铺",
         "description": "",
@@ -119,7 +119,7 @@ def test_admin_creates_a_poll_with_every_option_through_the_form(
     )
     assert answer.status_code == 303 and answer.headers["Location"] == "/admin/polls/1"
     page = admin_client.get("/admin/polls/1").get_data(as_text=True)
-    assert "已创建议题 #1「16号楼前道路重铺」，将于 5月1日 08:00 开始投票" in page
+    assert "已创建投票 #1「16号楼前道路重铺」，将于 5月1日 08:00 开始投票" in page
     assert "未开始" in page and "楼栋：16、18" in page and "户决制" in page
     with db_of(app).session(read_only=True) as session:
         poll = poll_by_number(session, 1)
@@ -148,7 +148,7 @@ def test_bad_input_shows_the_form_again_saying_why_with_everything_typed(
 ) -> None:
     community(app)
     cases = [
-        (form(title="", options="只有一个选项"), ["请填写议题标题", "请填写 2 到 20 个选项"]),
+        (form(title="", options="只有一个选项"), ["请填写投票标题", "请填写 2 到 20 个选项"]),
         (form(options="沥青\n沥青"), ["不能重复"]),
         (form(closes_at="2000-01-01T08:00"), ["截止时间必须晚于开始时间"]),
         (form(closes_at=""), ["请选择截止时间"]),
@@ -164,7 +164,7 @@ def test_bad_input_shows_the_form_again_saying_why_with_everything_typed(
         answer = submit(admin_client, values)
         html = answer.get_data(as_text=True)
         assert answer.status_code == 400, values
-        assert "议题没有创建" in html
+        assert "投票没有创建" in html
         for reason in reasons:
             assert reason in html, (reason, values)
         if values["title"]:
@@ -214,7 +214,7 @@ def test_close_and_decide_tell_the_voters_as_the_cli_does(
     closed = post_on_page(admin_client, page, f"{poll}/close")
     assert closed.status_code == 303 and closed.headers["Location"] == poll
     shown = admin_client.get(page).get_data(as_text=True)
-    assert "已截止议题 #1" in shown and "已截止" in shown
+    assert "已截止投票 #1" in shown and "已截止" in shown
     assert "投票已经截止" in (resident.say("投票 1 A") or "")
     run_the_sweep(app, clock)
     results = pushes_to(app, "o_wang", "poll.result")
@@ -227,10 +227,10 @@ def test_close_and_decide_tell_the_voters_as_the_cli_does(
     assert "请填写决议内容" in admin_client.get(page).get_data(as_text=True)
     post_on_page(admin_client, page, f"{poll}/decide", decision="采用水泥路面，明年春季施工。")
     decided = admin_client.get(page).get_data(as_text=True)
-    assert "已记录议题 #1 的决议" in decided and "已决议" in decided
+    assert "已记录投票 #1 的决议" in decided and "已决议" in decided
     run_the_sweep(app, clock)
     decisions = pushes_to(app, "o_wang", "poll.decision")
-    assert decisions == ["议题 #1「16号楼前道路重铺」的决议：采用水泥路面，明年春季施工。"]
+    assert decisions == ["投票 #1「16号楼前道路重铺」的决议：采用水泥路面，明年春季施工。"]
     assert "决议：采用水泥路面" in (resident.say("结果 1") or "")
 
 
@@ -243,7 +243,7 @@ def test_a_viewer_sees_polls_but_cannot_create_close_or_decide(
     assert console_login(viewer, "guest").status_code == 303
     listing = viewer.get("/admin/polls")
     assert listing.status_code == 200 and "16号楼前道路重铺" in listing.get_data(as_text=True)
-    assert "新建议题" not in listing.get_data(as_text=True)
+    assert "新建投票" not in listing.get_data(as_text=True)
     shown = viewer.get("/admin/polls/1").get_data(as_text=True)
     assert "立即截止投票" not in shown
     assert viewer.get("/admin/polls/1/tally.json").status_code == 200
@@ -278,14 +278,14 @@ def test_browser_creates_a_poll_and_watches_a_ballot_arrive(
     resident = bound(app, wechat, "o_wang", "16-1-101")
     with LiveServer(app) as server:
         browser_login(page, server.url, "boss")
-        page.click("text=议题")
-        page.click("text=新建议题")
+        page.click("nav.mainnav >> text=投票")  # 投票 is the polls' tab now (议题: agenda items)
+        page.click("text=新建投票")
         page.fill("input[name=title]", "小区东门加装门禁")
         page.fill("textarea[name=options]", "同意\n不同意\n弃权")
         page.check("input[name=scope][value=buildings]")
         page.fill("input[name=buildings]", "16")
         page.fill("input[name=closes_at]", "2099-06-01T20:00")
-        page.click('button:has-text("创建议题")')
+        page.click('button:has-text("创建投票")')
         page.wait_for_url(f"{server.url}/admin/polls/1")
         assert page.text_content("#tally-ballots") == "0"
         assert page.text_content('[data-count="A"]') == "0"

@@ -37,7 +37,9 @@ from models import (
     Ticket,
     TicketEvent,
 )
+from models.agenda import AgendaItem
 from models.outbox import DEAD, OutboxMessage
+from models.polls import Ballot
 
 # Routes of other parts of issue #16, not yet scoped on this branch: the lead removes each entry
 # when its part is merged (the walk then holds them to the same rule).
@@ -176,8 +178,30 @@ def recipes(a: Side, b: Side) -> dict[str, list[Visit]]:
                     "threshold": "50",
                 },
             ),
+            Visit(
+                "POST",
+                form={
+                    "title": "甲表决",
+                    "options": "好\n不好",
+                    "scope": "all",
+                    "agenda": str(b.agenda),
+                    "unit": "person",
+                    "max_choices": "1",
+                    "closes_at": "2099-06-01T20:00",
+                    "quorum": "0",
+                    "threshold": "50",
+                },
+            ),
         ],
         "console_polls.show": [Visit("GET", poll)],
+        # 表决 · 公示: B's poll takes no ballot from A, B's item is neither published,
+        # confirmed nor withdrawn by A; a poll on B's item is "no such 议题" (400, not made).
+        "console_publicity.paper_ballot": [
+            Visit("POST", poll, {"household": f"乙楼{b.ticket}-1-{b.ticket}", "choice": "A"})
+        ],
+        "console_publicity.publish_item": [Visit("POST", agenda, {"decision": "甲决定"})],
+        "console_publicity.confirm_item": [Visit("POST", agenda)],
+        "console_publicity.withdraw_item": [Visit("POST", agenda, {"reason": "甲原因"})],
         "console_polls.tally": [Visit("GET", poll)],
         "console_polls.close": [Visit("POST", poll)],
         "console_polls.decide": [Visit("POST", poll, {"decision": "甲 decides"})],
@@ -276,7 +300,11 @@ def b_state(app: Flask, b: Side) -> tuple[Any, ...]:
         poll = db.scalars(select(Poll).where(Poll.number == b.poll)).one()
         account = db.get(ConsoleAccount, b.account)
         assert account is not None
+        item = db.scalars(select(AgendaItem).where(AgendaItem.number == b.agenda)).one()
         return (
+            (item.stage, item.decision, item.confirmed_at),
+            db.scalar(select(func.count()).where(Ballot.poll_id == poll.id)),
+            db.scalar(select(func.count()).where(Poll.agenda_id == item.id)),
             ticket.status,
             ticket.assignee_id,
             events,
@@ -517,6 +545,20 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
         "poll show": [[str(b.poll)], [str(b.poll), "--json"]],
         "poll close": [[str(b.poll)]],
         "poll decide": [[str(b.poll), "甲决定"]],
+        "poll ballot": [
+            [
+                str(b.poll),
+                "--household",
+                f"乙楼{b.ticket}-1-{b.ticket}",
+                "--choice",
+                "A",
+                "--by",
+                "甲",
+            ]
+        ],
+        "agenda publish": [[str(b.agenda), "--decision", "甲决定"]],
+        "agenda withdraw": [[str(b.agenda), "甲原因"]],
+        "agenda confirm": [[str(b.agenda)]],
         "poll create": [
             [
                 "--title",
@@ -529,7 +571,9 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
                 "1d",
                 "--scope",
                 f"grid:乙网格{b.ticket}",
-            ]
+            ],
+            ["--title", "甲表决", "--option", "好", "--option", "不好", "--closes-in", "1d"]
+            + ["--agenda", str(b.agenda)],
         ],
         "residents pending": [[]],
         "residents approve": [[f"o-乙-resident-{b.ticket}"]],

@@ -64,7 +64,7 @@ def test_every_refusal_says_why(settings: Settings, clock: Clock) -> None:
     inside, outside, unbound = (Chat(wechat, o) for o in ("o_16", "o_18", "o_new"))
     bound(app, inside, "16-1-101")
     bound(app, outside, "18-1-101")
-    assert outside.say("投票") == "目前没有您可以参加的议题投票。"  # not in scope: not listed
+    assert outside.say("投票") == "目前没有您可以参加的投票。"  # not in scope: not listed
     assert (outside.say("投票 1 A") or "").startswith("#1 仅限相关楼栋或网格的居民参加")
     assert "需要先绑定住址" in (unbound.say("投票 1 A") or "")
     pending = Chat(wechat, "o_pending")
@@ -72,7 +72,7 @@ def test_every_refusal_says_why(settings: Settings, clock: Clock) -> None:
     assert "等待工作人员审核" in (pending.say("投票 1 A") or "")
     assert "选项是 A、B、C" in (inside.say("投票 1 D") or "")
     assert "最多可选 1 项" in (inside.say("投票 1 A B") or "")
-    assert inside.say("投票 9 A") == "没有找到编号为 #9 的议题，请核对编号。"
+    assert inside.say("投票 9 A") == "没有找到编号为 #9 的投票，请核对编号。"
     clock.advance(days=4)
     assert "投票已经截止" in (inside.say("投票 1 A") or "")
 
@@ -99,5 +99,5 @@ def test_a_resident_living_alone_is_not_told_of_family_members(
     widow = Chat(wechat, "o_widow")
     bound(app, widow, "16-2-301")
     receipt = widow.say("投票 1 C")
-    assert receipt is not None and receipt.endswith("本议题按户投票：本户以这一票为准。")
+    assert receipt is not None and receipt.endswith("本次投票按户计票：本户以这一票为准。")
     assert "家庭成员" not in receipt

@@ -20,6 +20,7 @@ from . import (
     menu,
     people,
     polls,
+    publicity,
     report,
     rules,
     serve,
@@ -65,6 +66,7 @@ main.add_command(delivery.notify)
 main.add_command(fake.fake_wechat)
 main.add_command(polls.poll)
 main.add_command(agenda.agenda)
+publicity.register(agenda.agenda, polls.poll)
 main.add_command(admin.admin)
 main.add_command(inbound.inbound)
 main.add_command(backup.backup)

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 import click
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from models.communities import Community
-from models.places import Grid
+from models.agenda import AgendaError
 from models.polls import (
     BOUND,
     CLOSED,
@@ -36,107 +34,20 @@ from models.polls import (
     poll_by_number,
     tally,
 )
+from models.publicity import open_agenda_poll
 
 from ..db import Database
 from .common import community_option, config_option, scope_of, settings_from
+from .poll_json import local_time, poll_json, print_poll
 from .pollparams import Duration, IsoTime, Scope, aware, closing_time
+from .publicity import ACTOR, agenda_refusal, item_for
 
 STATUSES = (DRAFT, OPEN, CLOSED, DECIDED)
-
-
-def _local(moment: datetime | None, tz: tzinfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
 
 
 def _refusal(exc: PollError) -> click.ClickException:
     message = exc.details.get("message")
     return click.ClickException(f"{message} ({exc.reason})" if message else exc.reason)
-
-
-def _scope_json(session: Session, poll: Poll) -> str:
-    if poll.scope == "grid":
-        grid = session.get(Grid, poll.scope_grid_id) if poll.scope_grid_id else None
-        return f"grid:{grid.name if grid is not None else poll.scope_grid_id}"
-    if poll.scope == "buildings":
-        return "building:" + ",".join(poll.buildings)
-    return poll.scope
-
-
-def _community_name(session: Session, poll: Poll) -> str | None:
-    """The poll's community's name; None: street-wide."""
-    community = session.get(Community, poll.community_id) if poll.community_id else None
-    return community.name if community is not None else None
-
-
-def poll_json(session: Session, poll: Poll) -> dict[str, Any]:
-    """A poll and its tally, as `poll show --json` prints it."""
-    result = tally(session, poll)
-    return {
-        "number": poll.number,
-        "status": poll.status,
-        "title": poll.title,
-        "description": poll.description,
-        "options": dict(zip(poll.labels, poll.options, strict=True)),
-        "scope": _scope_json(session, poll),
-        "community": _community_name(session, poll),
-        "unit": poll.unit,
-        "eligibility": poll.eligibility,
-        "max_choices": poll.max_choices,
-        "anonymous": poll.anonymous,
-        "hide_results": poll.hide_results,
-        "counts": dict(result.counts),
-        "ballots": result.ballots,
-        "eligible": result.eligible,
-        "turnout": result.turnout,
-        "quorum": poll.quorum,
-        "threshold": poll.threshold,
-        "quorum_met": result.quorum_met,
-        "leaders": list(result.leaders),
-        "tie": result.tie,
-        "passed": result.passed,
-        "decision": poll.decision,
-        "opens_at": _iso(poll.opens_at),
-        "closes_at": _iso(poll.closes_at),
-        "closed_at": _iso(poll.closed_at),
-        "decided_at": _iso(poll.decided_at),
-        "created_at": _iso(poll.created_at),
-    }
-
-
-def _print_poll(data: dict[str, Any], tz: tzinfo) -> None:
-    at = datetime.fromisoformat
-    click.echo(f"#{data['number']}  {data['title']}  [{data['status']}]")
-    if data["description"]:
-        click.echo(data["description"])
-    click.echo(
-        f"opens {_local(at(data['opens_at']), tz)}  closes {_local(at(data['closes_at']), tz)}"
-        f"  scope {data['scope']}  per {data['unit']}  voters {data['eligibility']}"
-        f"  choices {data['max_choices']}" + ("  anonymous" if data["anonymous"] else "")
-    )
-    if data["hide_results"] and data["status"] in (DRAFT, OPEN):
-        click.echo("(results are hidden from residents until the poll closes)")
-    for label, text in data["options"].items():
-        click.echo(f"  {label}. {text}  {data['counts'][label]}")
-    turnout = data["turnout"]
-    percent = f" ({turnout:.0%})" if turnout is not None else ""
-    quorum = "met" if data["quorum_met"] else "not met"
-    click.echo(
-        f"turnout {data['ballots']}/{data['eligible']}{percent}  "
-        f"quorum {data['quorum']:.0%} {quorum}"
-    )
-    leaders = data["leaders"]
-    if not leaders:
-        leader = "leader: none"
-    elif data["tie"]:
-        leader = "tie: " + ", ".join(leaders)
-    else:
-        leader = f"leader: {leaders[0]}"
-    click.echo(f"{leader}  passed: {'yes' if data['passed'] else 'no'}")
-    click.echo(f"decision: {data['decision'] or '-'}")
 
 
 @click.group()
@@ -202,6 +113,13 @@ def poll() -> None:
     help="For this community's residents (grids and buildings are its own); without it, "
     "street-wide, or the community of the grid or buildings named.",
 )
+@click.option(
+    "--agenda",
+    "agenda_number",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="The 议题 #N this poll decides (its community's; the item moves to voting).",
+)
 def create(
     config_path: str | None,
     title: str,
@@ -219,8 +137,10 @@ def create(
     quorum: float,
     threshold: float,
     community: str | None,
+    agenda_number: int | None,
 ) -> None:
-    """Create a poll; prints `#N title`. It closes at --closes-at, or --closes-in from now."""
+    """Create a poll; prints `#N title`. It closes at --closes-at, or --closes-in from now.
+    With --agenda N it decides that 议题 (same community; the item moves to voting)."""
     settings = settings_from(config_path)
     now = datetime.now(UTC)
     kind, grid, buildings = scope
@@ -246,17 +166,23 @@ def create(
         with db.session() as session:
             spec = replace(spec, community_id=scope_of(session, community).community_id)
             try:
-                created = create_poll(session, spec, now)
+                if agenda_number is None:
+                    created = create_poll(session, spec, now)
+                else:
+                    item = item_for(session, agenda_number, community, changing=True)
+                    created = open_agenda_poll(session, item, spec, now, actor=ACTOR)
             except PollError as exc:
                 raise _refusal(exc) from None
+            except AgendaError as exc:
+                raise agenda_refusal(exc) from None
             number, status = created.number, created.status
             opens, closes = created.opens_at, created.closes_at
             title = created.title
     finally:
         db.dispose()
     click.echo(f"#{number} {title}")
-    state = "open now" if status == OPEN else f"opens {_local(opens, settings.tz)}"
-    click.echo(f"poll #{number}: {state}, closes {_local(closes, settings.tz)}", err=True)
+    state = "open now" if status == OPEN else f"opens {local_time(opens, settings.tz)}"
+    click.echo(f"poll #{number}: {state}, closes {local_time(closes, settings.tz)}", err=True)
 
 
 @poll.command("list")
@@ -280,7 +206,7 @@ def list_polls(config_path: str | None, status: str | None, community: str | Non
     finally:
         db.dispose()
     for number, state, closes, title in rows:
-        click.echo(f"#{number}  {state}  closes {_local(closes, settings.tz)}  {title}")
+        click.echo(f"#{number}  {state}  closes {local_time(closes, settings.tz)}  {title}")
 
 
 def _poll_for(session: Session, number: int, community: str | None, *, changing: bool) -> Poll:
@@ -315,7 +241,7 @@ def show(config_path: str | None, number: int, as_json: bool, community: str | N
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
-    _print_poll(data, settings.tz)
+    print_poll(data, settings.tz)
 
 
 @poll.command("close")

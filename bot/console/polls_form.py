@@ -1,4 +1,4 @@
-"""The 新建议题 form: what it sends, checked field by field, into a `PollSpec`.
+"""The 新建投票 form: what it sends, checked field by field, into a `PollSpec`.
 
 The form offers every option of `yishiting poll create`. Quorum and threshold are typed as
 percentages (people think in 50%, the domain in 0.5); times are datetime-local values in the
@@ -33,6 +33,7 @@ FIELDS = (
     "quorum",
     "threshold",
     "community",
+    "agenda",
 )
 FLAGS = ("anonymous", "hide_results", "anyone")
 SCOPES = ("all", "grid", "buildings")
@@ -40,7 +41,7 @@ TITLE_MAX, OPTION_MAX, DESCRIPTION_MAX = 100, 100, 2000
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 TEXTS = {
-    "title": "请填写议题标题。",
+    "title": "请填写投票标题。",
     "title_long": f"标题最多 {TITLE_MAX} 个字。",
     "description_long": f"说明最多 {DESCRIPTION_MAX} 个字。",
     "options": f"请填写 2 到 {len(LABELS)} 个选项，每行一个，且不能重复。",
@@ -56,7 +57,8 @@ TEXTS = {
     "closes_bad": "截止时间格式不正确，请重新选择。",
     "quorum": "法定参与率应是 0 到 100 之间的数（百分比）。",
     "threshold": "通过比例应是大于 0、不超过 100 的数（百分比）。",
-    "community": "请选择议题所属的社区，或整个街道。",
+    "community": "请选择投票所属的社区，或整个街道。",
+    "agenda": "请选择要表决的议题，或不选。",
 }
 # PollError reasons from create_poll, as people at the console read them.
 REFUSALS = {
@@ -77,6 +79,7 @@ class Parsed:
 
     spec: PollSpec | None
     errors: dict[str, str] = field(default_factory=dict)
+    agenda: int | None = None  # the 议题 #N it decides (None: a poll of its own)
 
 
 def defaults(now: datetime, tz: tzinfo) -> dict[str, str]:
@@ -231,6 +234,7 @@ def parse(
     opens_at, closes_at = _times(form, tz, errors)
     if max_choices > len(options) >= 2 and "options" not in errors:
         errors["max_choices"] = TEXTS["max_choices"]
+    agenda = _agenda(form, errors)
     if errors or closes_at is None:
         return Parsed(None, errors)
     spec = PollSpec(
@@ -251,17 +255,29 @@ def parse(
         threshold=threshold,
         community_id=community_id,
     )
-    return Parsed(spec)
+    return Parsed(spec, agenda=agenda)
+
+
+def _agenda(form: Mapping[str, str], errors: dict[str, str]) -> int | None:
+    """The 议题 chosen (its number), or None; whether it may be voted on is checked on
+    creating (models/publicity.open_agenda_poll)."""
+    chosen = str(form.get("agenda", "")).strip()
+    if not chosen:
+        return None
+    if not (chosen.isascii() and chosen.isdigit() and len(chosen) < 10):
+        errors["agenda"] = TEXTS["agenda"]
+        return None
+    return int(chosen)
 
 
 def refusal(exc: PollError) -> tuple[str, str]:
     """(the field to mark, the reason in Chinese) for what create_poll refused."""
     if exc.reason == "scope" and exc.details.get("ambiguous"):
         names = "、".join(exc.details["ambiguous"])
-        return "community", f"几个社区都有「{names}」，请选择议题所属的社区。"
+        return "community", f"几个社区都有「{names}」，请选择投票所属的社区。"
     if exc.reason == "scope" and exc.details.get("missing"):
         return "buildings", "没有找到这些楼栋：" + "、".join(exc.details["missing"])
     if exc.reason == "scope" and exc.details.get("grid"):
         return "grid", f"没有找到网格「{exc.details['grid']}」。"
     target = {"choices": "max_choices", "eligibility": "anyone"}.get(exc.reason, exc.reason)
-    return target, REFUSALS.get(exc.reason, "无法创建这个议题，请检查填写的内容。")
+    return target, REFUSALS.get(exc.reason, "无法创建这个投票，请检查填写的内容。")

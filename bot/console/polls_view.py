@@ -1,4 +1,4 @@
-"""How the 议题 pages show a poll: its state and rules in Chinese, the tally as JSON, the list.
+"""How the 投票 pages show a poll: its state and rules in Chinese, the tally as JSON, the list.
 
 The state names are the chat's own (handlers/vote_texts.STATE_NAMES), so residents and the
 committee call a poll's state the same thing.

@@ -10,9 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 from models import pushes
-from models.pushes import PushKind
+from models.pushes import (
+    PUBLICITY_OBJECTION,
+    PUBLICITY_OBJECTIONS_DUE,
+    PUBLICITY_PUBLISHED,
+    PUBLICITY_WITHDRAWN,
+    PushKind,
+)
 
-from .rendered import Rendered
+from .rendered import Rendered, shorten, when_iso
 
 Renderer = Callable[[dict[str, Any]], Rendered]
 
@@ -67,7 +73,56 @@ _MEETINGS: dict[PushKind, Renderer] = {}
 
 # -- 表决 · 公示 · 异议 -------------------------------------------------------------------------
 
-_PUBLICITY: dict[PushKind, Renderer] = {}
+
+def _published(payload: dict[str, Any]) -> Rendered:
+    number, until = payload["number"], when_iso(payload.get("until"))
+    link = f"\n全文：{payload['url']}" if payload.get("url") else ""
+    text = (
+        f"【公示】议题 #{number}「{payload['title']}」的决定：{payload['decision']}\n"
+        f"公示期至 {until}。{link}\n"
+        f"如有不同意见，请在公示期内回复“异议 {number} 理由”，如：异议 {number} 位置离住户太近"
+    )
+    fields = (f"#{number} {shorten(str(payload['title']), 16)}", until)
+    then = f"有意见回复“异议 {number} 理由”"
+    return Rendered("议题决定公示", text, fields, text, then, values={"until": until})
+
+
+def _objection(payload: dict[str, Any]) -> Rendered:
+    number = payload["number"]
+    text = (
+        f"议题 #{number}「{payload['title']}」收到一条异议：{payload['text']}\n"
+        f"公示期至 {when_iso(payload.get('until'))}。请在管理后台查看，期满后确认或撤回决定。"
+    )
+    fields = (f"#{number}", shorten(str(payload["text"]), 20))
+    return Rendered("公示异议", text, fields, text, "到管理后台查看异议")
+
+
+def _objections_due(payload: dict[str, Any]) -> Rendered:
+    number = payload["number"]
+    text = (
+        f"议题 #{number}「{payload['title']}」公示期已满，共收到 {payload['objections']} 条异议。"
+        f"请在管理后台确认或撤回决定（yishiting agenda confirm|withdraw {number}）。"
+    )
+    fields = (f"#{number}", f"{payload['objections']} 条异议")
+    return Rendered("公示期满待处理", text, fields, text, "确认或撤回决定")
+
+
+def _withdrawn(payload: dict[str, Any]) -> Rendered:
+    number = payload["number"]
+    text = f"议题 #{number}「{payload['title']}」已撤回，决定不再执行。原因：{payload['reason']}"
+    fields = (
+        f"#{number} {shorten(str(payload['title']), 16)}",
+        shorten(str(payload["reason"]), 20),
+    )
+    return Rendered("议题决定撤回", text, fields, text)
+
+
+_PUBLICITY: dict[PushKind, Renderer] = {
+    PUBLICITY_PUBLISHED: _published,
+    PUBLICITY_OBJECTION: _objection,
+    PUBLICITY_OBJECTIONS_DUE: _objections_due,
+    PUBLICITY_WITHDRAWN: _withdrawn,
+}
 
 # -- 落实 · 评议 · 回头看 -----------------------------------------------------------------------
 

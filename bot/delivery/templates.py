@@ -223,9 +223,9 @@ def _poll_words(payload: dict[str, Any]) -> dict[str, str]:
 def _household_vote(payload: dict[str, Any]) -> Rendered:
     words = _poll_words(payload)
     text = (
-        f"您家中的成员已为议题 #{payload['number']}「{payload['title']}」"
-        f"投票：{words['choices']}。"
-        "本议题按户投票，本户以最后一次投票为准；截止前如需修改，回复“投票 编号 选项”。"
+        f"您家中的成员已在投票 #{payload['number']}「{payload['title']}」"
+        f"中投票：{words['choices']}。"
+        "本次投票按户计票，本户以最后一次投票为准；截止前如需修改，回复“投票 编号 选项”。"
     )
     fields = (f"#{payload['number']}", words["choices"])
     return Rendered("本户投票已更新", text, fields, text, values=words)
@@ -234,24 +234,24 @@ def _household_vote(payload: dict[str, Any]) -> Rendered:
 def _poll_opened(payload: dict[str, Any]) -> Rendered:
     words = _poll_words(payload)
     text = (
-        f"【社区议题】#{payload['number']}「{payload['title']}」开始投票，"
+        f"【社区投票】#{payload['number']}「{payload['title']}」开始投票，"
         f"{words['closes']} 截止。\n{words['options']}\n"
         f"回复“投票 {payload['number']} 选项字母”参加，如：投票 {payload['number']} A"
     )
     then = f"回复“投票 {payload['number']} 选项字母”参加"
     fields = (str(payload["title"]), words["closes"])
-    return Rendered("社区议题投票", text, fields, text, then, values=words)
+    return Rendered("社区投票", text, fields, text, then, values=words)
 
 
 def _poll_reminder(payload: dict[str, Any]) -> Rendered:
     words = _poll_words(payload)
     text = (
-        f"提醒：议题 #{payload['number']}「{payload['title']}」将于 {words['closes']} 截止，"
+        f"提醒：投票 #{payload['number']}「{payload['title']}」将于 {words['closes']} 截止，"
         f"您还没有投票。回复“投票 {payload['number']}”查看选项。"
     )
     then = f"回复“投票 {payload['number']}”查看选项"
     fields = (str(payload["title"]), words["closes"])
-    return Rendered("议题投票提醒", text, fields, text, then, values=words)
+    return Rendered("投票提醒", text, fields, text, then, values=words)
 
 
 def _poll_result(payload: dict[str, Any]) -> Rendered:
@@ -265,25 +265,25 @@ def _poll_result(payload: dict[str, Any]) -> Rendered:
     if not payload.get("quorum_met"):
         verdict += "参与人数未达到法定比例。"
     text = (
-        f"议题 #{payload['number']}「{payload['title']}」投票已截止，感谢参与！\n"
+        f"投票 #{payload['number']}「{payload['title']}」已截止，感谢参与！\n"
         f"{words['counts']}\n{verdict}\n社区将据此形成决议并公布。"
     )
     fields = (str(payload["title"]), verdict)
-    return Rendered("议题投票结果", text, fields, text, values=words)
+    return Rendered("投票结果", text, fields, text, values=words)
 
 
 def _poll_decision(payload: dict[str, Any]) -> Rendered:
-    text = f"议题 #{payload['number']}「{payload['title']}」的决议：{payload['decision']}"
-    return Rendered("议题决议", text, (str(payload["title"]),), text)
+    text = f"投票 #{payload['number']}「{payload['title']}」的决议：{payload['decision']}"
+    return Rendered("投票决议", text, (str(payload["title"]),), text)
 
 
 def _poll_followup(payload: dict[str, Any]) -> Rendered:
     text = (
-        f"回头看：议题 #{payload['number']}「{payload['title']}」的决议"
+        f"回头看：投票 #{payload['number']}「{payload['title']}」的决议"
         f"（{shorten(str(payload['decision']), 60)}）落实了吗？"
         "如有意见或问题，直接回复文字告诉我们，我们会转给社区工作人员。"
     )
-    return Rendered("议题决议回头看", text, (str(payload["title"]),), text)
+    return Rendered("投票决议回头看", text, (str(payload["title"]),), text)
 
 
 def _digest(payload: dict[str, Any]) -> Rendered:

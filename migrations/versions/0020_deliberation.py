@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("publicised_at", models.base.UTCDateTime(), nullable=True),
         sa.Column("objections_until", models.base.UTCDateTime(), nullable=True),
         sa.Column("confirmed_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("objections_reminded_at", models.base.UTCDateTime(), nullable=True),
         sa.Column("owner_id", sa.Integer(), nullable=True),
         sa.Column("owner_party", sa.String(length=64), nullable=True),
         sa.Column("due_at", models.base.UTCDateTime(), nullable=True),

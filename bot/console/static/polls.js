@@ -1,4 +1,4 @@
-// 议题 page: the tally as a bar chart, refreshed from tally.json every few seconds.
+// 投票 page: the tally as a bar chart, refreshed from tally.json every few seconds.
 "use strict";
 (function () {
   const section = document.getElementById("poll-tally");
