@@ -26,6 +26,7 @@ from .outbox import Push
 _AT = "2026-12-06T18:00:00+08:00"
 _TICKET: dict[str, Any] = {"ticket": 3, "number": 12}
 _POLL: dict[str, Any] = {"poll": 2, "number": 5, "title": "1号楼前道路重铺"}
+_AGENDA: dict[str, Any] = {"agenda": 4, "number": 7, "title": "北门空地增加一组健身器材"}
 
 
 class Audience(StrEnum):
@@ -241,7 +242,6 @@ POLL_FOLLOWUP = _kind("poll.followup", R, "{poll}:{to}", {**_POLL, "decision": "
 
 # -- 议题: 提议 · 附议 · 立项 (models/proposals.py) ----------------------------------------------
 
-_AGENDA: dict[str, Any] = {"agenda": 4, "number": 7, "title": "北门空地增加一组健身器材"}
 # To the community's admins, once: the backing reached [deliberation] backing_threshold.
 AGENDA_THRESHOLD = _kind(
     "agenda.threshold",
@@ -260,7 +260,6 @@ AGENDA_DECLINED = _kind(
 
 # -- 表决 · 公示 · 异议 (models/publicity.py) ----------------------------------------------------
 
-_AGENDA: dict[str, Any] = {"agenda": 1, "number": 3, "title": "北门空地增加健身器材"}
 # To every resident in scope: the decision, the period's end, the public page (None: no
 # [app] public_url to link to). One per item and person: an item is published once.
 PUBLICITY_PUBLISHED = _kind(
