@@ -1,8 +1,8 @@
 """落实 and 评议 by chat: the owner reports 进展 and 完成; residents rate and answer the 回头看.
 
 `进展 N 内容` and `完成 N 结果` are staff commands (a resident gets the router's polite
-refusal): the staff member answerable for #N, the street's staff or the item's community's
-admins and supervisors may use them (models/carrying.py `may_report`); another community's
+refusal): the staff member answerable for #N, or the admins and supervisors of the item's
+community or of the street, may use them (models/carrying.py `may_report`); another community's
 item is "not found", like a missing one. After 完成 the people who took part are asked
 `1 满意 2 基本满意 3 不满意` (a conversation state: a bare digit answers it, the most recent
 question first); `评议 N 1` works any time after. The 回头看 question takes 1 or 2, or a short
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from models import ConversationState, Person, Role, drop_state
-from models.agenda import AgendaError, AgendaItem, agenda_by_number
+from models.agenda import CARRYING_OUT, AgendaError, AgendaItem, agenda_by_number
 from models.agenda_ratings import answer_review, rate
 from models.carrying import complete, may_report, report_progress
 from models.states import AGENDA_RATE, AGENDA_REVIEW
@@ -40,6 +40,8 @@ def _staff_item(ctx: Context, command: str, args: str) -> tuple[AgendaItem | Non
     another = item is not None and reach is not None and item.community_id not in (None, reach)
     if item is None or another:
         return None, "", texts.CARRY_NOT_FOUND.format(number=number)
+    if item.stage != CARRYING_OUT:
+        return None, "", texts.CARRY_NOT_NOW.format(number=number, what=command)
     if not may_report(ctx.db, ctx.person.id, item):
         return None, "", texts.CARRY_NOT_YOURS.format(number=number)
     return item, rest, ""

@@ -13,16 +13,16 @@ raised. Objections wait for an admin to confirm (or withdraw) the decision; a pe
 end is settled only by confirming.
 
 The channels (chat, CLI, console) check who acts; `may_report` is the chat's rule for 进展 and
-完成: the staff member answerable, the street's staff, or the item's community's admins and
-supervisors. Refusals are `AgendaError(reason)`; the texts of each channel key on `reason`.
+完成: the staff member answerable, or the admins and supervisors of the item's community or
+of the street. Refusals are `AgendaError(reason)`; the texts of each channel key on `reason`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from .agenda import (
@@ -49,6 +49,22 @@ PARTY_MAX = 64  # agenda_item.owner_party's length
 TEXT_MAX = 1000  # a progress report or a result, as written
 
 
+def parse_due(text: str, tz: tzinfo) -> datetime | None:
+    """A due date as an admin types it: 2026-12-20 (the end of that day), or a time
+    (2026-12-20 18:00, 2026-12-20T18:00+08:00); naive means `tz`. None: not a date."""
+    text = text.strip().replace("/", "-")
+    try:
+        if len(text) <= 10:
+            moment = datetime.combine(datetime.strptime(text, "%Y-%m-%d").date(), time(23, 59))
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC)
+
+
 @dataclass(frozen=True)
 class Assigned:
     """What `assign` did: to whom, and whether it replaced an earlier owner or date."""
@@ -71,24 +87,34 @@ def publicity_unsettled(db: Session, item: AgendaItem, now: datetime) -> str | N
     return "objections" if objections else None
 
 
-def staff_named(db: Session, name: str, item: AgendaItem) -> Person:
-    """The one staff member called `name` who may answer for the item: its community's or the
-    street's (a street-wide item: the street's; one community: anyone's)."""
-    query = select(Person).where(
-        Person.role.in_((Role.STAFF, Role.ADMIN)), Person.name == name.strip()
-    )
+def _staff_query(db: Session, item: AgendaItem) -> Select[tuple[Person]]:
+    """Staff who may answer for the item: its community's or the street's (a street-wide
+    item: the street's; while the street has one community: anyone)."""
+    query = select(Person).where(Person.role.in_((Role.STAFF, Role.ADMIN)))
     if several_communities(db):
         if item.community_id is None:
-            query = query.where(Person.community_id.is_(None))
-        else:
-            query = query.where(
-                (Person.community_id == item.community_id) | Person.community_id.is_(None)
-            )
+            return query.where(Person.community_id.is_(None))
+        return query.where(
+            (Person.community_id == item.community_id) | Person.community_id.is_(None)
+        )
+    return query
+
+
+def staff_names(db: Session, item: AgendaItem) -> list[str]:
+    """The names an owner may be given by (the console's suggestions)."""
+    found = db.scalars(_staff_query(db, item).where(Person.name.is_not(None)))
+    return sorted({person.name for person in found if person.name})
+
+
+def staff_named(db: Session, name: str, item: AgendaItem) -> Person:
+    """The one staff member called `name` who may answer for the item (_staff_query)."""
+    name = name.strip()
+    query = _staff_query(db, item).where(Person.name == name)
     found = list(db.scalars(query.order_by(Person.id).limit(5)))
     if not found:
-        raise AgendaError("owner_unknown", name=name.strip())
+        raise AgendaError("owner_unknown", name=name)
     if len(found) > 1:
-        raise AgendaError("owner_ambiguous", name=name.strip(), count=len(found))
+        raise AgendaError("owner_ambiguous", name=name, count=len(found))
     return found[0]
 
 
@@ -114,11 +140,13 @@ def assign(
     owner: str,
     due_at: datetime,
     answerable: str | None = None,
+    tz: tzinfo = UTC,
     actor: str = "",
     person_id: int | None = None,
 ) -> Assigned:
     """落实: `owner` (a staff member's name; with `answerable`, an outside party's, and
-    `answerable` the staff member's) carries out the decision by `due_at`."""
+    `answerable` the staff member's) carries out the decision by `due_at` (pushed as read
+    in `tz`)."""
     _stage_is(item, PUBLICISED, CARRYING_OUT)
     if item.stage == PUBLICISED:
         reason = publicity_unsettled(db, item, now)
@@ -147,7 +175,7 @@ def assign(
         number=item.number,
         title=item.title,
         decision=item.decision or "",
-        due_at=due_at.isoformat(),
+        due_at=due_at.astimezone(tz).isoformat(),  # read in the community's zone
         event=f"assigned:{event.id}",
         **values,
     )
@@ -156,15 +184,16 @@ def assign(
 
 
 def may_report(db: Session, person_id: int, item: AgendaItem) -> bool:
-    """进展 / 完成 by chat: the staff member answerable, the street's staff, or the item's
-    community's admins and supervisors (level 2+)."""
+    """进展 / 完成 by chat: the staff member answerable, or an admin or supervisor (level 2+)
+    of the item's community or of the street."""
     person = db.get(Person, person_id)
     if person is None or person.role < Role.STAFF:
         return False
-    if person.id == item.owner_id or person.community_id is None:
+    if person.id == item.owner_id:
         return True
-    ours = person.community_id == item.community_id or not several_communities(db)
-    return ours and (person.role >= Role.ADMIN or person.staff_level >= LEVEL_COMMUNITY)
+    above = person.role >= Role.ADMIN or person.staff_level >= LEVEL_COMMUNITY
+    ours = person.community_id in (None, item.community_id) or not several_communities(db)
+    return above and ours
 
 
 def progress_audience(db: Session, item: AgendaItem) -> list[int]:
