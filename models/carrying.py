@@ -20,6 +20,7 @@ of the street. Refusals are `AgendaError(reason)`; the texts of each channel key
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import Select, func, select
@@ -87,7 +88,7 @@ def publicity_unsettled(db: Session, item: AgendaItem, now: datetime) -> str | N
     return "objections" if objections else None
 
 
-def _staff_query(db: Session, item: AgendaItem) -> Select[tuple[Person]]:
+def _staff_query(db: Session, item: AgendaItem) -> Select[Any]:
     """Staff who may answer for the item: its community's or the street's (a street-wide
     item: the street's; while the street has one community: anyone)."""
     query = select(Person).where(Person.role.in_((Role.STAFF, Role.ADMIN)))
@@ -102,15 +103,15 @@ def _staff_query(db: Session, item: AgendaItem) -> Select[tuple[Person]]:
 
 def staff_names(db: Session, item: AgendaItem) -> list[str]:
     """The names an owner may be given by (the console's suggestions)."""
-    found = db.scalars(_staff_query(db, item).where(Person.name.is_not(None)))
-    return sorted({person.name for person in found if person.name})
+    found = db.scalars(_staff_query(db, item).with_only_columns(Person.name))
+    return sorted({str(name) for name in found if name})
 
 
 def staff_named(db: Session, name: str, item: AgendaItem) -> Person:
     """The one staff member called `name` who may answer for the item (_staff_query)."""
     name = name.strip()
     query = _staff_query(db, item).where(Person.name == name)
-    found = list(db.scalars(query.order_by(Person.id).limit(5)))
+    found: list[Person] = list(db.scalars(query.order_by(Person.id).limit(5)))
     if not found:
         raise AgendaError("owner_unknown", name=name)
     if len(found) > 1:

@@ -58,18 +58,28 @@ def told(desk: Desk, openid: str, prefix: str = "agenda.") -> list[str]:
     return [render(kind, payload).text for kind, payload in rows]
 
 
+def said(desk: Desk, openid: str, text: str) -> str:
+    """What the bot answers `openid` saying `text` (it always answers these)."""
+    reply = desk.chat(openid).say(text)
+    assert reply is not None
+    return reply
+
+
 def world_of(desk: Desk, **kw: object) -> World:
     with desk.db.session() as s:
         return publicised_item(s, NOW, **kw)  # type: ignore[arg-type]
 
 
-def assigned(desk: Desk, world: World, owner: str = "王芳", days: int = 14, **kw: str) -> None:
+def assigned(
+    desk: Desk, world: World, owner: str = "王芳", days: int = 14, answerable: str | None = None
+) -> None:
     with desk.db.session() as s:
         item = s.get(AgendaItem, world.item_id)
         assert item is not None
         due_at = parse_due(f"{(NOW + timedelta(days=days)):%Y-%m-%d}", SHANGHAI)
         assert due_at is not None
-        assign(s, item, desk.clock(), owner=owner, due_at=due_at, tz=SHANGHAI, **kw)
+        moment = desk.clock()
+        assign(s, item, moment, owner=owner, due_at=due_at, answerable=answerable, tz=SHANGHAI)
 
 
 def sweep(desk: Desk, settings: Settings) -> None:
@@ -95,8 +105,7 @@ def test_a_decision_is_carried_out_reported_escalated_completed_rated_and_review
     assert "12月21日 23:59" in task
     assert f"进展 {n} 内容" in task and f"完成 {n} 结果" in task
 
-    wang = desk.chat("o_wang")
-    assert wang.say(f"进展 #{n} 器材已订购，下周进场") == (
+    assert said(desk, "o_wang", f"进展 #{n} 器材已订购，下周进场") == (
         f"已记录议题 #{n} 的落实进展，并告知 3 位参与的居民。"
     )
     for openid in ("o_prop", "o_back", "o_vote"):  # proposer, backer, voter: once each
@@ -124,7 +133,7 @@ def test_a_decision_is_carried_out_reported_escalated_completed_rated_and_review
     assert len(told(desk, "o_wang", "agenda.overdue")) == 1
 
     # 完成: those who took part are asked, once each; a bare digit answers.
-    assert wang.say(f"完成 {n} 健身器材已安装并验收") == (
+    assert said(desk, "o_wang", f"完成 {n} 健身器材已安装并验收") == (
         f"议题 #{n} 已落实完成，结果已记录。已请 4 位参与的居民评议；30 天后将请他们回头看。"
     )
     for openid in TOOK_PART:
@@ -132,11 +141,11 @@ def test_a_decision_is_carried_out_reported_escalated_completed_rated_and_review
         assert "健身器材已安装并验收" in asked and "1 满意  2 基本满意  3 不满意" in asked
     assert told(desk, "o_other") == []
     before = tickets(desk)
-    assert desk.chat("o_prop").say("1") == f"感谢您的评议！议题 #{n}「{_title()}」：满意。"
-    assert desk.chat("o_back").say("２") == f"感谢您的评议！议题 #{n}「{_title()}」：基本满意。"
-    assert desk.chat("o_vote").say("3").endswith("不满意。")  # type: ignore[union-attr]
-    assert desk.chat("o_meet").say("4") == "请回复数字：1 满意  2 基本满意  3 不满意"
-    assert desk.chat("o_meet").say(f"评议 #{n} 1").endswith("满意。")  # type: ignore[union-attr]
+    assert said(desk, "o_prop", "1") == f"感谢您的评议！议题 #{n}「{_title()}」：满意。"
+    assert said(desk, "o_back", "２") == f"感谢您的评议！议题 #{n}「{_title()}」：基本满意。"
+    assert said(desk, "o_vote", "3").endswith("不满意。")
+    assert said(desk, "o_meet", "4") == "请回复数字：1 满意  2 基本满意  3 不满意"
+    assert said(desk, "o_meet", f"评议 #{n} 1").endswith("满意。")
     data = _json(desk, n)
     assert data["ratings"] == {"1": 2, "2": 1, "3": 1}
     assert data["stage"] == "done" and data["result"] == "健身器材已安装并验收"
@@ -149,17 +158,11 @@ def test_a_decision_is_carried_out_reported_escalated_completed_rated_and_review
         (review,) = told(desk, openid, "agenda.review")
         assert "【回头看】" in review and "1 仍在落实、效果良好  2 没有坚持、出现反复" in review
     assert (
-        desk.chat("o_prop").say("1")
-        == f"感谢您的反馈！已记录：议题 #{n} 的决定仍在落实、效果良好。"
+        said(desk, "o_prop", "1") == f"感谢您的反馈！已记录：议题 #{n} 的决定仍在落实、效果良好。"
     )
-    assert (
-        desk.chat("o_back")
-        .say("2 器材坏了一个月没人修")
-        .startswith(  # type: ignore[union-attr]
-            f"感谢您的反馈！已记录：议题 #{n} 的决定没有坚持、出现反复。"
-        )
-    )
-    assert desk.chat("o_vote").say("效果不错").startswith("感谢您的反馈")  # type: ignore[union-attr]
+    not_held = said(desk, "o_back", "2 器材坏了一个月没人修")
+    assert not_held.startswith(f"感谢您的反馈！已记录：议题 #{n} 的决定没有坚持、出现反复。")
+    assert said(desk, "o_vote", "效果不错").startswith("感谢您的反馈")
     assert tickets(desk) == before  # the answers are the 议题's, not new requests
     data = _json(desk, n)
     assert data["review"] == {"held": 2, "not_held": 1}
@@ -192,17 +195,17 @@ def test_only_the_answerable_staff_or_those_above_report_on_it(desk: Desk) -> No
         from models.staff import add_staff
 
         add_staff(s, "o_sun", "孙师傅", (), (), None, 1, NOW)
-    assert desk.chat("o_sun").say(f"进展 {n} 我来报") == (
+    assert said(desk, "o_sun", f"进展 {n} 我来报") == (
         f"抱歉，议题 #{n} 的落实不由您负责。如需报告进展，请联系负责人或社区管理员。"
     )
-    assert desk.chat("o_prop").say(f"完成 {n} 好了") == "抱歉，该指令仅限社区工作人员使用。"
+    assert said(desk, "o_prop", f"完成 {n} 好了") == "抱歉，该指令仅限社区工作人员使用。"
     # The supervisor may report for the owner; the reporter is not told of their own report.
-    assert desk.chat("o_li").say(f"进展 {n} 已催促物业").startswith(f"已记录议题 #{n}")
-    assert desk.chat("o_wang").say(f"进展 {n}") == (
+    assert said(desk, "o_li", f"进展 {n} 已催促物业").startswith(f"已记录议题 #{n}")
+    assert said(desk, "o_wang", f"进展 {n}") == (
         "请按格式回复：进展 议题编号 进展内容，例如：进展 7 器材已订购，下周进场"
     )
-    assert desk.chat("o_wang").say("进展 99 有进展") == "没有找到议题 #99。"
-    assert desk.chat("o_wang").say(f"进展 {n} " + "长" * 1001) == (
+    assert said(desk, "o_wang", "进展 99 有进展") == "没有找到议题 #99。"
+    assert said(desk, "o_wang", f"进展 {n} " + "长" * 1001) == (
         "内容太长了（最多 1000 字），请精简后再发。"
     )
 
@@ -210,27 +213,26 @@ def test_only_the_answerable_staff_or_those_above_report_on_it(desk: Desk) -> No
 def test_progress_and_completion_wait_for_the_work_to_be_assigned(desk: Desk) -> None:
     world = world_of(desk)
     n = world.number
-    assert desk.chat("o_wang").say(f"进展 {n} 提前准备") == (
+    assert said(desk, "o_wang", f"进展 {n} 提前准备") == (
         f"议题 #{n} 现在不在落实阶段，无法报告进展。"
     )
-    assert desk.chat("o_prop").say(f"评议 {n} 1") == (
-        f"议题 #{n} 还没有落实完成，完成后会请您评议。"
-    )
+    assert said(desk, "o_prop", f"评议 {n} 1") == (f"议题 #{n} 还没有落实完成，完成后会请您评议。")
 
 
 def test_a_bystander_is_not_asked_and_a_later_rating_replaces_the_first(desk: Desk) -> None:
     world = world_of(desk)
     n = world.number
     assigned(desk, world)
-    desk.chat("o_wang").say(f"完成 {n} 已安装")
-    assert desk.chat("o_other").say(f"评议 {n} 3") == (
+    said(desk, "o_wang", f"完成 {n} 已安装")
+    assert said(desk, "o_other", f"评议 {n} 3") == (
         f"议题 #{n} 由提议、附议、参与表决或议事会的居民评议。感谢您的关注！"
     )
-    assert desk.chat("o_other").say("3") != "请回复数字：1 满意  2 基本满意  3 不满意"
-    prop = desk.chat("o_prop")
-    assert prop.say("3").endswith("不满意。")  # type: ignore[union-attr]
-    assert prop.say(f"评议 {n} 2") == f"已更新您的评议：议题 #{n}「{_title()}」：基本满意。"
-    assert prop.say(f"评议 {n}") == (
+    assert said(desk, "o_other", "3") != "请回复数字：1 满意  2 基本满意  3 不满意"
+    assert said(desk, "o_prop", "3").endswith("不满意。")
+    assert said(desk, "o_prop", f"评议 {n} 2") == (
+        f"已更新您的评议：议题 #{n}「{_title()}」：基本满意。"
+    )
+    assert said(desk, "o_prop", f"评议 {n}") == (
         "请按格式回复：评议 议题编号 数字（1 满意 2 基本满意 3 不满意），例如：评议 7 1"
     )
     assert _json(desk, n)["ratings"] == {"1": 0, "2": 1, "3": 0}
@@ -242,14 +244,14 @@ def test_a_review_answer_must_say_which_way_it_went(
     world = world_of(desk)
     n = world.number
     assigned(desk, world)
-    desk.chat("o_wang").say(f"完成 {n} 已安装")
+    said(desk, "o_wang", f"完成 {n} 已安装")
     fixed.advance(days=31)
     sweep(desk, settings)
-    prop = desk.chat("o_prop")
-    assert prop.say("3") == (
+    assert said(desk, "o_prop", "3") == (
         "请回复数字：1 仍在落实、效果良好  2 没有坚持、出现反复（可在数字后写下具体情况）"
     )
-    assert prop.say("又坏了，不好用").startswith(f"感谢您的反馈！已记录：议题 #{n} 的决定没有坚持")  # type: ignore[union-attr]
+    bad = said(desk, "o_prop", "又坏了，不好用")
+    assert bad.startswith(f"感谢您的反馈！已记录：议题 #{n} 的决定没有坚持")
     assert _json(desk, n)["review"] == {"held": 0, "not_held": 1}
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from models import ConsoleRole, Person
 from models.agenda import (
