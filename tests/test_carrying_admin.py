@@ -150,6 +150,6 @@ def test_carrying_out_on_both_databases(backend_settings: Settings, street_wide:
         assert data["ratings"] == {"1": 1, "2": 0, "3": 0}
         assert data["review"] == {"held": 1, "not_held": 0}
         assert data["owner"] == "物" * 64 and data["owner_staff"] == "王芳"
-        assert [p["text"] for p in data["progress"]] == ["进场"]  # type: ignore[index]
+        assert [p["text"] for p in data["progress"]] == ["进场"]
     finally:
         db.dispose()
