@@ -20,8 +20,8 @@ of the street. Refusals are `AgendaError(reason)`; the texts of each channel key
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
