@@ -142,13 +142,11 @@ def rate_answer(ctx: Context, state: ConversationState) -> Reply | Pass:
         score = int(said)
     else:
         return PASS  # not an answer: the question stays open until it expires
-    item = agenda_by_number(ctx.db, state.values["agenda"])
-    if item is None:
-        drop_state(ctx.db, state)
-        return PASS
     if score not in texts.RATING_LABELS:
         return texts.AGENDA_RATE_CHOICES
-    return _rated(ctx, item, score)
+    drop_state(ctx.db, state)  # answered (or unanswerable: not asked twice either way)
+    item = agenda_by_number(ctx.db, state.values["agenda"])
+    return PASS if item is None else _rated(ctx, item, score)
 
 
 # -- 回头看 -----------------------------------------------------------------------------------

@@ -39,16 +39,13 @@ def _assigned(payload: dict[str, Any]) -> Rendered:
     party = payload.get("party")
     who = f"由{party}实施，请您负责督促落实" if party else "请您负责落实"
     step = f"回复“进展 {payload['number']} 内容”报告进展"
-    text = "\n".join(
-        [
-            f"【落实任务】{_item(payload)}",
-            f"决定：{shorten(str(payload['decision']), 200)}" if payload["decision"] else "",
-            f"{who}，期限 {when_iso(payload['due_at'])}。",
-            f"{step}；完成后回复“完成 {payload['number']} 结果”。",
-        ]
-    ).replace("\n\n", "\n")
+    lines = [f"【落实任务】{_item(payload)}"]
+    if payload["decision"]:
+        lines.append(f"决定：{shorten(str(payload['decision']), 200)}")
+    lines.append(f"{who}，期限 {when_iso(payload['due_at'])}。")
+    lines.append(f"{step}；完成后回复“完成 {payload['number']} 结果”。")
     fields = (f"#{payload['number']}", str(payload["title"]), when_iso(payload["due_at"]))
-    return Rendered("议题落实任务", text, fields, step, next_step="回复 进展 或 完成")
+    return Rendered("议题落实任务", "\n".join(lines), fields, step, next_step="回复 进展 或 完成")
 
 
 def _overdue(payload: dict[str, Any]) -> Rendered:
