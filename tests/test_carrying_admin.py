@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -151,5 +152,44 @@ def test_carrying_out_on_both_databases(backend_settings: Settings, street_wide:
         assert data["review"] == {"held": 1, "not_held": 0}
         assert data["owner"] == "物" * 64 and data["owner_staff"] == "王芳"
         assert [p["text"] for p in data["progress"]] == ["进场"]
+    finally:
+        db.dispose()
+
+
+def test_a_rating_that_races_another_for_the_same_person_keeps_one_row(
+    backend_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two answers of one person at once (two messages, two processes): the second finds the
+    first's row on the unique (agenda_id, person_id) and replaces its rating, on SQLite and on
+    PostgreSQL (where a failed INSERT would abort the whole transaction without a savepoint)."""
+    import models.agenda_ratings as ratings
+
+    db, now = Database(backend_settings), datetime.now(UTC)
+    try:
+        with db.session() as s:
+            world = publicised_item(s, now)
+            item = s.get(AgendaItem, world.item_id)
+            assert item is not None
+            assign(s, item, now, owner="王芳", due_at=now + timedelta(days=1))
+            complete(s, item, "完成", now, review_days=30)
+            rate(s, item, world.people["o_prop"], 3, now)
+        with db.session() as s:
+            item = s.get(AgendaItem, world.item_id)
+            assert item is not None
+            real = s.scalar
+            calls = {"n": 0}
+
+            def unseen_once(query: Any, *args: Any, **kw: Any) -> Any:
+                # The first look misses the row, as one made by a concurrent transaction.
+                calls["n"] += 1
+                return None if calls["n"] == 1 else real(query, *args, **kw)
+
+            monkeypatch.setattr(s, "scalar", unseen_once)
+            ratings._row(s, item, world.people["o_prop"]).rating = 1
+            monkeypatch.undo()
+            assert calls["n"] == 1  # found after the INSERT failed, not by looking again
+        with db.session(read_only=True) as s:
+            rows = s.execute(select(AgendaRating.person_id, AgendaRating.rating)).all()
+        assert [tuple(r) for r in rows] == [(world.people["o_prop"], 1)]
     finally:
         db.dispose()

@@ -213,3 +213,14 @@ def test_the_ladder_reaches_the_owners_supervisor_not_the_owner_again(
     assert told(desk, "o_li", "agenda.escalated") == []
     assert "落实督办·街道" in told(desk, "o_zhao")[0]
     assert set(STAFF) == {"o_wang", "o_li", "o_zhao"}
+
+
+def test_staff_help_still_fits_one_reply_with_every_staff_command_explained(desk: Desk) -> None:
+    world_of(desk)
+    help_text = said(desk, "o_wang", "帮助")
+    assert len(help_text) <= 600 and not help_text.endswith("…")
+    assert "· 进展 议题编号 内容：报告议题的落实进展（工作人员）" in help_text
+    assert "· 评议 议题编号 数字" in help_text  # a resident's command: its usage
+    resident = said(desk, "o_prop", "帮助")
+    assert "· 评议 议题编号 数字：评议议题的落实结果（1 满意 2 基本满意 3 不满意）" in resident
+    assert "进展" not in resident
