@@ -65,7 +65,7 @@ def assigned(
         assign(s, item, moment, owner=owner, due_at=due_at, answerable=answerable, tz=SHANGHAI)
 
 
-def sweep(desk: Desk, settings: Settings) -> None:
+def sweep(desk: Desk, settings: Settings) -> list[str | None]:
+    """The scheduler's two 落实 sweeps at the clock's time; what each says it did."""
     with desk.db.session() as s:
-        overdue(s, desk.clock(), settings)
-        reviews(s, desk.clock(), settings)
+        return [overdue(s, desk.clock(), settings), reviews(s, desk.clock(), settings)]

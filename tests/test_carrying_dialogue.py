@@ -209,7 +209,8 @@ def test_the_ladder_reaches_the_owners_supervisor_not_the_owner_again(
     sweep(desk, settings)
     assert len(told(desk, "o_li", "agenda.overdue")) == 1
     fixed.advance(hours=49)
-    sweep(desk, settings)
+    assert sweep(desk, settings) == ["agenda items: 1 escalated", None]
+    assert sweep(desk, settings) == [None, None]
     assert told(desk, "o_li", "agenda.escalated") == []
     assert "落实督办·街道" in told(desk, "o_zhao")[0]
     assert set(STAFF) == {"o_wang", "o_li", "o_zhao"}

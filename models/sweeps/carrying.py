@@ -121,7 +121,7 @@ def watch_carrying(db: Session, now: datetime, policy: CarryingPolicy) -> str | 
     done = [f"{n} {what}" for n, what in [(warned, "warned"), (escalated, "escalated")] if n]
     if waiting:
         done.append(f"{waiting} overdue with nobody above to tell")
-    return ", ".join(f"agenda items: {d}" for d in done) or None
+    return f"agenda items: {', '.join(done)}" if done else None
 
 
 def ask_reviews(db: Session, now: datetime) -> str | None:
