@@ -58,4 +58,6 @@ REVIEW_NOT_HELD_WORDS = (
     "没落实",
     "没有落实",
 )
-REVIEW_HELD_WORDS = ("好", "有效", "坚持", "不错", "可以", "还行", "满意", "落实了")
+# (Not a bare 好的 / 收到: an acknowledgement says nothing about whether it held.)
+REVIEW_HELD_WORDS = ("很好", "挺好", "良好", "还好", "好用", "有效", "坚持", "不错", "还行", "满意")
+REVIEW_HELD_EXACT = ("好", "可以", "落实了")

@@ -165,7 +165,8 @@ def _review_answer(ctx: Context) -> tuple[bool | None, str]:
         return None, ""
     if any(word in said for word in texts.REVIEW_NOT_HELD_WORDS):
         return False, written
-    if any(word in said for word in texts.REVIEW_HELD_WORDS):
+    bare = "".join(ch for ch in said if ch.isalnum())
+    if bare in texts.REVIEW_HELD_EXACT or any(w in said for w in texts.REVIEW_HELD_WORDS):
         return True, written
     return None, ""
 

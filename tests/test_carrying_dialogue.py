@@ -194,6 +194,7 @@ def test_a_review_answer_must_say_which_way_it_went(
     assert said(desk, "o_prop", "3") == (
         "请回复数字：1 仍在落实、效果良好  2 没有坚持、出现反复（可在数字后写下具体情况）"
     )
+    assert not said(desk, "o_prop", "好的").startswith("感谢您的反馈")  # an acknowledgement
     bad = said(desk, "o_prop", "又坏了，不好用")
     assert bad.startswith(f"感谢您的反馈！已记录：议题 #{n} 的决定没有坚持")
     assert _json(desk, n)["review"] == {"held": 0, "not_held": 1}
