@@ -181,6 +181,7 @@ def build_conversation(
         choice_minutes=settings.tickets.choice_minutes,
         rating_days=settings.tickets.rating_days,
         followup_days=settings.tickets.followup_days,
+        review_days=settings.deliberation.review_days,
         ladder=settings.ladder,
         per_minute=settings.abuse.per_minute,
         per_day=settings.abuse.per_day,

@@ -34,6 +34,7 @@ class Options:
     choice_minutes: int = 30  # how long the "which topic?" question waits for an answer
     rating_days: float = 3  # how long a rating question waits before its one reminder
     followup_days: float = 28  # 回头看: when a resolved ticket's follow-up question is due
+    review_days: float = 30  # 议: a finished 议题's 回头看 ([deliberation] review_days)
     ladder: tuple[str, ...] = ("网格员", "社区", "街道")  # escalation levels' names, 1 first
     # [abuse]: messages a person may write a minute / a day (0 = off, each).
     per_minute: int = 20

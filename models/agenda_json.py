@@ -18,6 +18,7 @@ from .agenda import (
     rating_counts,
     timeline,
 )
+from .agenda_ratings import review_counts
 from .communities import Community
 from .meetings import Meeting, MeetingAgenda
 from .people import Person
@@ -67,4 +68,5 @@ def agenda_json(db: Session, item: AgendaItem, tz: tzinfo, base_url: str = "") -
         "community": community,  # None: the street's
         "text": item.body,
         "created_at": _local(item.created_at, tz),
+        "review": review_counts(db, item.id),  # 回头看: did the decision hold?
     }

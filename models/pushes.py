@@ -287,6 +287,35 @@ PUBLICITY_WITHDRAWN = _kind(
 
 # -- 落实 · 评议 · 回头看 (models/carrying.py) ---------------------------------------------------
 
+# To the staff member answerable (the owner, or the one answering for an outside party) and,
+# when it is late, up the ladder; `event` names the timeline line that caused it
+# ("assigned:41", "overdue:2:2026-12-20T23:59:00+08:00"), so each event pushes once.
+_AGENDA: dict[str, Any] = {"agenda": 4, "number": 7, "title": "北门空地增加健身器材"}
+_CARRY_STAFF = "{agenda}:{event}:{to}"
+AGENDA_ASSIGNED = _kind(
+    "agenda.assigned",
+    S,
+    _CARRY_STAFF,
+    {**_AGENDA, "decision": "年内安装一组健身器材", "due_at": _AT},
+    {"party": "物业公司"},
+)
+AGENDA_OVERDUE = _kind("agenda.overdue", S, _CARRY_STAFF, {**_AGENDA, "due_at": _AT})
+AGENDA_ESCALATED = _kind(
+    "agenda.escalated",
+    S,
+    _CARRY_STAFF,
+    {**_AGENDA, "due_at": _AT, "owner": "王芳", "level_name": "社区"},
+    {"party": "物业公司"},
+)
+# To the proposer, backers and voters: a progress report as written (one per report).
+AGENDA_PROGRESS = _kind(
+    "agenda.progress", R, _CARRY_STAFF, {**_AGENDA, "text": "器材已订购，下周进场"}
+)
+# To those who took part: done, with the result, and the 评议 question (once per item); the
+# 回头看 question `review_days` later (once per item).
+AGENDA_RATE = _kind("agenda.rate", R, "{agenda}:{to}", {**_AGENDA, "result": "已安装并验收"})
+AGENDA_REVIEW = _kind("agenda.review", R, "{agenda}:{to}", {**_AGENDA, "result": "已安装并验收"})
+
 
 # -- staff --------------------------------------------------------------------------------------
 

@@ -28,6 +28,9 @@ CHOOSE_OPTION = "vote"  # a poll's options were shown: which one (handlers/vote.
 # report waits in the state for their answer (handlers/report.py).
 CHOOSE_COMMUNITY = "choose_community"
 CHOOSE_BIND_COMMUNITY = "bind_community"  # 绑定: the building is in several communities
+# 议: a finished 议题's 评议 (1 满意 2 基本满意 3 不满意) and its 回头看 (1 held 2 did not).
+AGENDA_RATE = "agenda_rate"
+AGENDA_REVIEW = "agenda_review"
 STATES = (
     CHOOSE_TOPIC,
     RATE,
@@ -36,6 +39,8 @@ STATES = (
     CHOOSE_OPTION,
     CHOOSE_COMMUNITY,
     CHOOSE_BIND_COMMUNITY,
+    AGENDA_RATE,
+    AGENDA_REVIEW,
 )
 
 

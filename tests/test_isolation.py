@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.config import Settings
 from models import (
+    AgendaItem,
     Binding,
     ConsoleAccount,
     InboundMessage,
@@ -37,7 +38,7 @@ from models import (
     Ticket,
     TicketEvent,
 )
-from models.agenda import AgendaItem
+from models.agenda import AgendaEvent, AgendaItem
 from models.outbox import DEAD, OutboxMessage
 from models.polls import Ballot
 
@@ -160,6 +161,11 @@ def recipes(a: Side, b: Side) -> dict[str, list[Visit]]:
             Visit("GET"),
             Visit("POST", form={"title": "甲议题", "community": str(b.community_id)}),
         ],
+        "console_carrying.assign_owner": [
+            Visit("POST", agenda, {"owner": f"乙网格员{b.ticket}", "due": "2099-06-01"})
+        ],
+        "console_carrying.progress": [Visit("POST", agenda, {"text": "甲 progress"})],
+        "console_carrying.finish": [Visit("POST", agenda, {"result": "甲 done"})],
         "console_polls.index": [Visit("GET"), Visit("GET", query={"status": "open"})],
         "console_polls.new": [
             Visit("GET"),
@@ -318,7 +324,15 @@ def b_state(app: Flask, b: Side) -> tuple[Any, ...]:
             db.scalar(
                 select(func.count()).where(OutboxMessage.person_id.in_([b.resident, b.staff]))
             ),
+            _agenda_state(db, b),
         )
+
+
+def _agenda_state(db: Any, b: Side) -> tuple[Any, ...]:
+    """B's 议题 as 落实 could change it: its stage, owner, due date, result, timeline."""
+    item = db.scalars(select(AgendaItem).where(AgendaItem.number == b.agenda)).one()
+    events = db.scalar(select(func.count()).where(AgendaEvent.agenda_id == item.id))
+    return (item.stage, item.owner_id, item.owner_party, item.due_at, item.result, events)
 
 
 def visits(app: Flask, a: Side, b: Side) -> Iterator[tuple[str, Visit]]:
@@ -541,6 +555,9 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
         "agenda accept": [[str(b.agenda)]],
         "agenda decline": [[str(b.agenda), "甲理由"]],
         "agenda create": [["--title", "甲议题", "--text", "甲的说明"]],
+        "agenda assign": [[str(b.agenda), "--owner", f"乙网格员{b.ticket}", "--due", "2099-06-01"]],
+        "agenda progress": [[str(b.agenda), "甲 progress"]],
+        "agenda complete": [[str(b.agenda), "甲 done"]],
         "poll list": [[]],
         "poll show": [[str(b.poll)], [str(b.poll), "--json"]],
         "poll close": [[str(b.poll)]],

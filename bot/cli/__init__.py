@@ -10,6 +10,7 @@ from ..db import SchemaTooNew
 from . import (
     admin,
     agenda,
+    agenda_carrying,
     backup,
     check,
     classify,
@@ -67,6 +68,7 @@ main.add_command(fake.fake_wechat)
 main.add_command(polls.poll)
 main.add_command(agenda.agenda)
 publicity.register(agenda.agenda, polls.poll)
+agenda_carrying.register(agenda.agenda)
 main.add_command(admin.admin)
 main.add_command(inbound.inbound)
 main.add_command(backup.backup)

@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import (
     agenda,
+    agenda_carrying,
     auth,
     dashboard,
     inbound,
@@ -39,6 +40,7 @@ CONSOLE_BLUEPRINTS = (
     media.bp,
     rules.bp,
     agenda.bp,
+    agenda_carrying.bp,  # 落实 · 评议 on the 议题's page
     polls.bp,
     publicity.bp,
     people.bp,

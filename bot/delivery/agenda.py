@@ -126,7 +126,82 @@ _PUBLICITY: dict[PushKind, Renderer] = {
 
 # -- 落实 · 评议 · 回头看 -----------------------------------------------------------------------
 
-_CARRYING: dict[PushKind, Renderer] = {}
+
+def _item(payload: dict[str, Any]) -> str:
+    return f"议题 #{payload['number']}「{payload['title']}」"
+
+
+def _assigned(payload: dict[str, Any]) -> Rendered:
+    party = payload.get("party")
+    who = f"由{party}实施，请您负责督促落实" if party else "请您负责落实"
+    step = f"回复“进展 {payload['number']} 内容”报告进展"
+    lines = [f"【落实任务】{_item(payload)}"]
+    if payload["decision"]:
+        lines.append(f"决定：{shorten(str(payload['decision']), 200)}")
+    lines.append(f"{who}，期限 {when_iso(payload['due_at'])}。")
+    lines.append(f"{step}；完成后回复“完成 {payload['number']} 结果”。")
+    fields = (f"#{payload['number']}", str(payload["title"]), when_iso(payload["due_at"]))
+    return Rendered("议题落实任务", "\n".join(lines), fields, step, next_step="回复 进展 或 完成")
+
+
+def _overdue(payload: dict[str, Any]) -> Rendered:
+    text = (
+        f"【落实逾期】{_item(payload)}已过期限（{when_iso(payload['due_at'])}）。"
+        f"请尽快落实，并回复“进展 {payload['number']} 内容”说明情况；"
+        f"逾期未办将上报上级督办。"
+    )
+    fields = (f"#{payload['number']}", str(payload["title"]), when_iso(payload["due_at"]))
+    return Rendered("议题落实逾期", text, fields, text, next_step="回复 进展 说明情况")
+
+
+def _escalated(payload: dict[str, Any]) -> Rendered:
+    owner = payload["owner"] or "负责人"
+    if payload.get("party"):
+        owner = f"{payload['party']}（{owner}负责）"
+    text = (
+        f"【落实督办·{payload['level_name']}】{_item(payload)}已过落实期限"
+        f"（{when_iso(payload['due_at'])}），负责：{owner}。请督促落实。"
+    )
+    fields = (f"#{payload['number']}", str(payload["title"]), when_iso(payload["due_at"]))
+    return Rendered("议题落实督办", text, fields, text, next_step="请督促落实")
+
+
+def _progress(payload: dict[str, Any]) -> Rendered:
+    text = f"【落实进展】{_item(payload)}：{payload['text']}"
+    fields = (f"#{payload['number']}", str(payload["title"]), shorten(str(payload["text"]), 20))
+    step = f"回复“议题 {payload['number']}”查看详情"
+    return Rendered("议题落实进展", text, fields, step, next_step="回复 议题 编号 查看")
+
+
+def _rate(payload: dict[str, Any]) -> Rendered:
+    text = (
+        f"【落实完成】{_item(payload)}已落实：{payload['result']}\n"
+        "您对落实结果满意吗？请回复数字：1 满意  2 基本满意  3 不满意"
+    )
+    fields = (f"#{payload['number']}", str(payload["title"]), shorten(str(payload["result"]), 20))
+    return Rendered(
+        "议题落实完成", text, fields, "请回复 1、2 或 3 评议", next_step="回复 1/2/3 评议"
+    )
+
+
+def _review(payload: dict[str, Any]) -> Rendered:
+    text = (
+        f"【回头看】{_item(payload)}落实（{shorten(str(payload['result']), 60)}）已有一段时间，"
+        "现在情况如何？请回复数字：1 仍在落实、效果良好  2 没有坚持、出现反复"
+        "（可在数字后写下具体情况）"
+    )
+    fields = (f"#{payload['number']}", str(payload["title"]), shorten(str(payload["result"]), 20))
+    return Rendered("议题回头看", text, fields, "请回复 1 或 2", next_step="回复 1 或 2")
+
+
+_CARRYING: dict[PushKind, Renderer] = {
+    pushes.AGENDA_ASSIGNED: _assigned,
+    pushes.AGENDA_OVERDUE: _overdue,
+    pushes.AGENDA_ESCALATED: _escalated,
+    pushes.AGENDA_PROGRESS: _progress,
+    pushes.AGENDA_RATE: _rate,
+    pushes.AGENDA_REVIEW: _review,
+}
 
 
 RENDERERS: dict[str, Renderer] = {
