@@ -38,7 +38,7 @@ from models import (
     Ticket,
     TicketEvent,
 )
-from models.agenda import AgendaEvent, AgendaItem
+from models.agenda import AgendaEvent
 from models.outbox import DEAD, OutboxMessage
 from models.polls import Ballot
 
