@@ -290,7 +290,6 @@ PUBLICITY_WITHDRAWN = _kind(
 # To the staff member answerable (the owner, or the one answering for an outside party) and,
 # when it is late, up the ladder; `event` names the timeline line that caused it
 # ("assigned:41", "overdue:2:2026-12-20T23:59:00+08:00"), so each event pushes once.
-_AGENDA: dict[str, Any] = {"agenda": 4, "number": 7, "title": "北门空地增加健身器材"}
 _CARRY_STAFF = "{agenda}:{event}:{to}"
 AGENDA_ASSIGNED = _kind(
     "agenda.assigned",
