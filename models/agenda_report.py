@@ -29,7 +29,7 @@ from words import agenda_report as w
 
 from .agenda import AgendaBacking, AgendaEvent, AgendaItem, AgendaObjection, AgendaRating
 from .agenda import satisfaction as satisfaction_of
-from .communities import Community
+from .communities import community_names
 from .meetings import ATTEND, EXCUSED, Meeting, MeetingAgenda, MeetingInvite
 from .people import Person
 from .polls import LABELS, Ballot, Poll
@@ -63,16 +63,14 @@ def report_items(
     return list(db.scalars(query.order_by(AgendaItem.number)))
 
 
-def annual_report(
-    db: Session, year: int, tz: tzinfo, community_id: int | None = None
-) -> list[Row]:
+def annual_report(db: Session, year: int, tz: tzinfo, community_id: int | None = None) -> list[Row]:
     """One row per item of `year`, keyed as words/agenda_report.py's REPORT_COLUMNS."""
     items = report_items(db, year, tz, community_id)
     ids = [item.id for item in items]
     if not ids:
         return []
     found = _Found(db, ids, tz)
-    names = dict(db.execute(select(Community.id, Community.name)).tuples())
+    names: dict[int | None, str] = dict(community_names(db))
     return [found.row(item, names.get(item.community_id, w.STREET_WIDE)) for item in items]
 
 
@@ -91,15 +89,12 @@ class _Found:
         self.meetings = self._meetings(db, ids)
         self.polls = self._polls(db, ids)
         owners = select(AgendaItem.owner_id).where(AgendaItem.id.in_(ids))
-        self.staff = dict(
-            db.execute(select(Person.id, Person.name).where(Person.id.in_(owners))).tuples()
-        )
+        staff = db.execute(select(Person.id, Person.name).where(Person.id.in_(owners)))
+        self.staff = {person_id: name for person_id, name in staff}
 
     @staticmethod
     def _counts(db: Session, column: Any, ids: list[int]) -> dict[int, int]:
-        rows = db.execute(
-            select(column, func.count()).where(column.in_(ids)).group_by(column)
-        ).tuples()
+        rows = db.execute(select(column, func.count()).where(column.in_(ids)).group_by(column))
         return {agenda_id: int(count) for agenda_id, count in rows}
 
     @staticmethod
@@ -113,7 +108,7 @@ class _Found:
             select(AgendaRating.agenda_id, AgendaRating.rating, func.count(), held, not_held)
             .where(AgendaRating.agenda_id.in_(ids))
             .group_by(AgendaRating.agenda_id, AgendaRating.rating)
-        ).tuples()
+        )
         for agenda_id, rating, count, yes, no in rows:
             counts = found[agenda_id]
             if rating is not None:
@@ -160,7 +155,7 @@ class _Found:
             select(Ballot.poll_id, Ballot.choices, func.count())
             .where(Ballot.poll_id.in_([p.id for p in polls]))
             .group_by(Ballot.poll_id, Ballot.choices)
-        ).tuples()
+        )
         for poll_id, choices, count in rows:
             ballots[poll_id][choices] = int(count)
         found: dict[int, list[tuple[str, str]]] = defaultdict(list)

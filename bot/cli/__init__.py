@@ -10,6 +10,7 @@ from ..db import SchemaTooNew
 from . import (
     admin,
     agenda,
+    agenda_report,
     backup,
     check,
     classify,
@@ -65,6 +66,7 @@ main.add_command(delivery.notify)
 main.add_command(fake.fake_wechat)
 main.add_command(polls.poll)
 main.add_command(agenda.agenda)
+agenda.agenda.add_command(agenda_report.report)
 main.add_command(admin.admin)
 main.add_command(inbound.inbound)
 main.add_command(backup.backup)

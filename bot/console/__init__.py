@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import (
     agenda,
+    agenda_export,
     auth,
     dashboard,
     inbound,
@@ -38,6 +39,7 @@ CONSOLE_BLUEPRINTS = (
     media.bp,
     rules.bp,
     agenda.bp,
+    agenda_export.bp,
     polls.bp,
     people.bp,
     outbox.bp,

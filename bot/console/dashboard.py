@@ -80,6 +80,8 @@ def index() -> str:
         channels=period.channels,
         channel_keys={name: key for key, name in CHANNEL_NAMES.items()},
         agenda=agenda,
+        year=moment.astimezone(tz).year,
+        community_id=cid,
         stage_labels=STAGE_LABELS,
         window_days=WINDOW_DAYS,
     )

@@ -98,6 +98,7 @@ def index() -> str:
         agenda_headers=PIPELINE_HEADERS,
         agenda=_pipeline(),
         window_days=WINDOW_DAYS,
+        year=now().astimezone(ys().settings.tz).year,
     )
 
 
