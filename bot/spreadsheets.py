@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +69,7 @@ class Sheet:
     headers: Sequence[str]
     rows: Iterable[Sequence[Any]]
     percent_columns: Sequence[int] = ()
-    widths: dict[int, float] = field(default_factory=dict)
+    widths: Mapping[int, float] = field(default_factory=dict)
 
 
 def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:

@@ -70,8 +70,12 @@ def annual_report(db: Session, year: int, tz: tzinfo, community_id: int | None =
     if not ids:
         return []
     found = _Found(db, ids, tz)
-    names: dict[int | None, str] = dict(community_names(db))
-    return [found.row(item, names.get(item.community_id, w.STREET_WIDE)) for item in items]
+    names = community_names(db)
+
+    def community(item: AgendaItem) -> str:
+        return w.STREET_WIDE if item.community_id is None else names[item.community_id]
+
+    return [found.row(item, community(item)) for item in items]
 
 
 def _day(at: datetime | None, tz: tzinfo) -> str | None:

@@ -126,10 +126,14 @@ def erase_agenda(db: Session, pid: int, erased_text: str) -> dict[str, int]:
         "agenda_objections": len(objections),
         "agenda_ratings": len(ratings),
         "agenda_timeline_lines": len(events),
-        "agenda_backing_rekeyed": int(backing.rowcount or 0),
-        "representative": int(representative.rowcount or 0),
+        "agenda_backing_rekeyed": _rows(backing),
+        "representative": _rows(representative),
         "agenda_pushes_redacted": _redact_pushes(db, {q for q in quoted if q}, erased_text),
     }
+
+
+def _rows(result: Any) -> int:
+    return int(result.rowcount or 0)
 
 
 def _redact_pushes(db: Session, quoted: set[str], erased_text: str) -> int:
