@@ -2,7 +2,8 @@
 two communities. The first (named by `[app] community_name`) has a grid with buildings and
 households, its grid worker 王师傅 (staff), two residents living there, and an open household
 poll; the second, and what the street adds, are in demo_street.py; its 议题 (a proposal
-being backed, an item voted on and in 公示) in demo_agenda.py — enough to try every part
+being backed; a meeting that agreed on one item, now being carried out, and put the other to
+the household poll) in demo_agenda.py — enough to try every part
 of the bot in the simulator.
 
 Everything is made with the domain operations the CLI and the chat use (places import,
@@ -76,7 +77,7 @@ def add_demo_data(db: Session, now: datetime) -> list[str]:
     changes += _staff(db, now)
     changes += _poll(db, now)
     changes += add_street_data(db, now)
-    changes += add_demo_agenda(db, now)
+    changes += add_demo_agenda(db, now, POLL_TITLE)
     return changes
 
 

@@ -297,8 +297,7 @@ def test_init_demo_adds_the_demo_once(empty_config_path: Path, tmp_path: Path) -
     after_first = _counts(settings)
     # The street's demo (issue #16): a second community's worker and two residents, each
     # community's supervisor and the street's officer; a street-wide poll; 8 more households.
-    # The 议 demo (issue #17): the vote on the item in 公示, a third poll.
-    assert after_first["Person"] == 9 and after_first["Poll"] == 3
+    assert after_first["Person"] == 9 and after_first["Poll"] == 2
     assert after_first["Binding"] == 4 and after_first["Household"] == 32
 
     again = runner.invoke(main, ["init", "--config", str(empty_config_path), "--demo"])
