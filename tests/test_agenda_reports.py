@@ -24,6 +24,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.db import Database
 from models import ConsoleAccount
+from models.communities import add_community
 from models.kpi_agenda import ALL, cells, pipeline, pipelines, street_rows
 from words.agenda_report import PIPELINE_HEADERS, REPORT_HEADERS
 
@@ -243,3 +244,16 @@ def test_the_console_downloads_the_accounts_own_report(figures_app: Flask) -> No
     assert street.get("/admin/agenda/report.csv?community=999").status_code == 404
     this_year = read_csv(street.get("/admin/agenda/report.csv").data)  # the clock's: 2026
     assert len(this_year) == 7
+
+
+def test_the_street_exports_keep_a_formula_like_community_name_a_text(figures_app: Flask) -> None:
+    """The street's exports went through openpyxl's append, which stores "=…" as a formula."""
+    with db_of(figures_app).session() as s:
+        add_community(s, "=1+1社区", NOW)
+    street = signed_in(figures_app, "street")
+    book = load_workbook(io.BytesIO(street.get("/admin/street.xlsx?month=2026-05").data))
+    for sheet in book.worksheets:
+        [cell] = [c for row in sheet.iter_rows() for c in row if c.value == "=1+1社区"]
+        assert cell.data_type == "s"
+    rows = read_csv(street.get("/admin/street.csv?month=2026-05").data)
+    assert "'=1+1社区" in [row["社区"] for row in rows]
