@@ -175,24 +175,16 @@ class _Found:
         return found
 
     def row(self, item: AgendaItem, community: str) -> Row:
-        tz, ratings = self.tz, self.ratings[item.id]
+        tz = self.tz
         meetings, polls = self.meetings.get(item.id, []), self.polls.get(item.id, [])
-        staff = self.staff.get(item.owner_id) if item.owner_id is not None else None
-        owner = staff
-        if item.owner_party:
-            owner = w.OWNER_WITH_PARTY.format(party=item.owner_party, staff=staff or "")
-        counts = {key: ratings[key] for key in ("1", "2", "3")}
-        reviewed = ratings["h"] + ratings["n"]
-        review = w.REVIEW_CELL.format(held=ratings["h"], not_held=ratings["n"])
+        origin = w.ADMIN_ORIGIN.format(name=item.created_by) if item.created_by else None
         return {
             "number": item.number,
             "title": item.title,
             "community": community,
             "stage": w.STAGE_LABELS.get(item.stage, item.stage),
             "body": item.body,
-            "origin": w.ADMIN_ORIGIN.format(name=item.created_by)
-            if item.created_by
-            else w.RESIDENT_ORIGIN,
+            "origin": origin or w.RESIDENT_ORIGIN,
             "proposed": _day(item.created_at, tz),
             "backing": self.backing.get(item.id, 0),
             "backing_needed": item.backing_needed,
@@ -205,13 +197,28 @@ class _Found:
             "decision": item.decision,
             "publicised": _day(item.publicised_at, tz),
             "objections": self.objections.get(item.id, 0),
-            "owner": owner,
+            "owner": self._owner(item),
             "due": _day(item.due_at, tz),
             "result": item.result,
             "done": _day(item.done_at, tz),
+            **self._judged(item.id),
+        }
+
+    def _owner(self, item: AgendaItem) -> str | None:
+        staff = self.staff.get(item.owner_id) if item.owner_id is not None else None
+        if item.owner_party:
+            return w.OWNER_WITH_PARTY.format(party=item.owner_party, staff=staff or "")
+        return staff
+
+    def _judged(self, agenda_id: int) -> Row:
+        """The 评议 counts, the 满意率 and the 回头看's answers (None: nobody answered)."""
+        ratings = self.ratings[agenda_id]
+        counts = {key: ratings[key] for key in ("1", "2", "3")}
+        review = w.REVIEW_CELL.format(held=ratings["h"], not_held=ratings["n"])
+        return {
             "rating_1": counts["1"],
             "rating_2": counts["2"],
             "rating_3": counts["3"],
             "satisfaction": satisfaction_of(counts),
-            "review": review if reviewed else None,
+            "review": review if ratings["h"] + ratings["n"] else None,
         }

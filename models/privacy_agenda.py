@@ -93,11 +93,32 @@ def export_agenda(db: Session, pid: int, row: Any) -> dict[str, Any]:
 def erase_agenda(db: Session, pid: int, erased_text: str) -> dict[str, int]:
     """Apply the module's decisions to the person `pid`; counts of rows by what was done."""
     quoted: set[str] = set()
+    counts = _erase_texts(db, pid, erased_text, quoted)
+    backing = db.execute(
+        update(AgendaBacking)
+        .where(AgendaBacking.person_id == pid, AgendaBacking.unit_key == f"p{pid}")
+        .values(unit_key="x" + AgendaBacking.id.cast(String(24)))
+        .execution_options(synchronize_session=False)
+    )
+    representative = db.execute(delete(Representative).where(Representative.person_id == pid))
+    db.flush()
+    return {
+        **counts,
+        "agenda_backing_rekeyed": _rows(backing),
+        "representative": _rows(representative),
+        "agenda_pushes_redacted": _redact_pushes(db, {q for q in quoted if q}, erased_text),
+    }
+
+
+def _erase_texts(db: Session, pid: int, erased_text: str, quoted: set[str]) -> dict[str, int]:
+    """Their proposals, objections, 回头看 notes and timeline lines lose their words (and
+    the proposals their proposer); every text replaced goes into `quoted`."""
     proposals = list(db.scalars(select(AgendaItem).where(AgendaItem.proposer_id == pid)))
     for item in proposals:
-        quoted.update((item.body, item.title))
+        quoted.add(item.body)
         item.proposer_id, item.body = None, erased_text
-        if item.accepted_at is None:
+        if item.accepted_at is None:  # not the committee's agenda item: its name is theirs
+            quoted.add(item.title)
             item.title = erased_text
     objections = list(db.scalars(select(AgendaObjection).where(AgendaObjection.person_id == pid)))
     for objection in objections:
@@ -110,25 +131,13 @@ def erase_agenda(db: Session, pid: int, erased_text: str) -> dict[str, int]:
             rating.review_note = erased_text
     events = list(db.scalars(select(AgendaEvent).where(AgendaEvent.person_id == pid)))
     for event in events:
-        if event.text:
-            quoted.add(event.text)
+        quoted.add(event.text)
         event.person_id, event.text = None, erased_text if event.text else ""
-    backing = db.execute(
-        update(AgendaBacking)
-        .where(AgendaBacking.person_id == pid, AgendaBacking.unit_key == f"p{pid}")
-        .values(unit_key="x" + AgendaBacking.id.cast(String(24)))
-        .execution_options(synchronize_session=False)
-    )
-    representative = db.execute(delete(Representative).where(Representative.person_id == pid))
-    db.flush()
     return {
         "agenda_proposals": len(proposals),
         "agenda_objections": len(objections),
         "agenda_ratings": len(ratings),
         "agenda_timeline_lines": len(events),
-        "agenda_backing_rekeyed": _rows(backing),
-        "representative": _rows(representative),
-        "agenda_pushes_redacted": _redact_pushes(db, {q for q in quoted if q}, erased_text),
     }
 
 
