@@ -81,17 +81,19 @@ def _median(days: list[float]) -> float | None:
 
 
 def pipelines(
-    db: Session, now: datetime, window_days: int = WINDOW_DAYS
+    db: Session, now: datetime, window_days: int = WINDOW_DAYS, only: int | None = None
 ) -> dict[int | None, Pipeline]:
-    """The figures of every community that has items, by community id (None: street-wide)."""
+    """The figures of every community that has items, by community id (None: street-wide);
+    `only`: of that community alone."""
     since = now - timedelta(days=window_days)
+    mine = [] if only is None else [AgendaItem.community_id == only]
     found: dict[int | None, Pipeline] = defaultdict(Pipeline)
-    for row in db.execute(_stage_query(since)):
+    for row in db.execute(_stage_query(since).where(*mine)):
         pipeline = found[row.community_id]
         pipeline.stages[row.stage] = pipeline.stages.get(row.stage, 0) + int(row.items)
         pipeline.satisfied += int(row.satisfied or 0)
         pipeline.rated += int(row.rated or 0)
-    for community_id, created, accepted, done in db.execute(_times_query(since)):
+    for community_id, created, accepted, done in db.execute(_times_query(since).where(*mine)):
         pipeline = found[community_id]
         if accepted is not None and accepted >= since:
             pipeline.to_accept.append(_days(created, accepted))
@@ -104,10 +106,10 @@ def pipeline(
     db: Session, now: datetime, community: int | str | None = ALL, window_days: int = WINDOW_DAYS
 ) -> Pipeline:
     """One community's figures (its own items); `ALL`: the whole street's, every item."""
+    if isinstance(community, int):
+        return pipelines(db, now, window_days, community).get(community, Pipeline())
     found = pipelines(db, now, window_days)
-    if community != ALL:
-        return found.get(community if isinstance(community, int) else None, Pipeline())
-    return total(found.values())
+    return found.get(None, Pipeline()) if community is None else total(found.values())
 
 
 def total(parts: Iterable[Pipeline]) -> Pipeline:
