@@ -1,7 +1,9 @@
 """Demo data for development (`yishiting init --demo`, which `make run` runs): a street of
 two communities. The first (named by `[app] community_name`) has a grid with buildings and
 households, its grid worker 王师傅 (staff), two residents living there, and an open household
-poll; the second, and what the street adds, are in demo_street.py — enough to try every part
+poll; the second, and what the street adds, are in demo_street.py; its 议题 (a proposal
+being backed; a meeting that agreed on one item, now being carried out, and put the other to
+the household poll) in demo_agenda.py — enough to try every part
 of the bot in the simulator.
 
 Everything is made with the domain operations the CLI and the chat use (places import,
@@ -23,6 +25,7 @@ from models.polls import HOUSEHOLD_UNIT, PollSpec
 from models.staff import LEVEL_STAFF, add_staff
 from models.topics import topic_by_name
 
+from .demo_agenda import add_demo_agenda
 from .demo_street import add_demo_tickets, add_street_data, open_poll_once
 
 __all__ = ["add_demo_data", "add_demo_tickets"]
@@ -74,6 +77,7 @@ def add_demo_data(db: Session, now: datetime) -> list[str]:
     changes += _staff(db, now)
     changes += _poll(db, now)
     changes += add_street_data(db, now)
+    changes += add_demo_agenda(db, now, POLL_TITLE)
     return changes
 
 

@@ -18,7 +18,8 @@ Erasure keeps every figure the committee reports (decisions, in the order `erase
 - pushes to the person and their notice subscriptions (订阅通知) are deleted; pushes to
   staff about the person's tickets lose the text and phone they quote; pending conversation
   states are deleted; a linked console account is unlinked; an announcement addressed to the
-  openid names the placeholder instead.
+  openid names the placeholder instead;
+- their part in the 议 cycle (proposals, backing, RSVPs, objections, ratings): privacy_agenda.py.
 Staff and admins are refused: `yishiting staff remove` first hands their work over.
 """
 
@@ -42,6 +43,7 @@ from .outbox import OutboxMessage
 from .people import Person, Role
 from .places import APPROVED, Binding
 from .polls import Ballot
+from .privacy_agenda import erase_agenda
 from .states import ConversationState
 from .subscriptions import Subscription
 from .tickets import Attachment, Ticket, TicketEvent
@@ -118,6 +120,7 @@ def erase_person(db: Session, person: Person, actor: str, now: datetime) -> Eras
     erased.counts["inbound_messages"] = _erase_inbound(db, person.id, old_openid, erased.openid)
     erased.counts["phones_on_tickets_filed_for_them"] = _forget_phone(db, person.id)
     erased.counts.update(_erase_links(db, person.id))
+    erased.counts.update(erase_agenda(db, person.id, ERASED_TEXT))
     erased.counts["pushes"] = _rows(
         db.execute(delete(OutboxMessage).where(OutboxMessage.person_id == person.id))
     )

@@ -3,7 +3,8 @@
 Walks every table that references the person (by id or openid): the person row, the binding
 (household and phone, unmasked: it is their own), inbound messages, tickets with their
 timeline and attachments, ballots, conversation states, pushes to them, announcements
-addressed to them, staff assignments and the linked console account. Tickets a staff member
+addressed to them, staff assignments and the linked console account, and their part in the
+议 cycle (privacy_agenda.py). Tickets a staff member
 holds are listed by number and state only: their texts are other residents' data.
 """
 
@@ -25,6 +26,7 @@ from .outbox import OutboxMessage
 from .people import Person
 from .places import Binding, Grid
 from .polls import Ballot, Poll
+from .privacy_agenda import AGENDA_COVERED, export_agenda
 from .staff import StaffCode, StaffGrid, StaffTopic
 from .states import ConversationState
 from .tickets import Ticket, TicketEvent
@@ -48,6 +50,7 @@ COVERED = {
     ("grid", "worker_id"),
     ("staff_code", "used_by"),
     ("console_account", "person_id"),
+    *AGENDA_COVERED,
 }
 
 
@@ -99,6 +102,7 @@ def export_person(db: Session, person: Person, now: datetime) -> dict[str, Any]:
         ],
         "staff": _staff(db, pid),
         "console_accounts": _owned(db, ConsoleAccount, pid),
+        "agenda": export_agenda(db, pid, row),
         "other": _other_tables(db, pid),
     }
 

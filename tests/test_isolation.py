@@ -10,10 +10,12 @@ an entry in the allow-lists below, which the lead removes when that part is merg
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +168,16 @@ def recipes(a: Side, b: Side) -> dict[str, list[Visit]]:
         ],
         "console_carrying.progress": [Visit("POST", agenda, {"text": "甲 progress"})],
         "console_carrying.finish": [Visit("POST", agenda, {"result": "甲 done"})],
+        # The annual report: A's own items (B's asked by id: 403); the XLSX is read in
+        # test_the_annual_report_of_a_community_holds_its_own_items_only.
+        "console_agenda_export.report_csv": [
+            Visit("GET"),
+            Visit("GET", query={"year": str(datetime.now(UTC).year)}),
+            Visit("GET", query={"community": str(b.community_id)}),
+        ],
+        "console_agenda_export.report_xlsx": [
+            Visit("GET", query={"community": str(b.community_id)}),
+        ],
         "console_polls.index": [Visit("GET"), Visit("GET", query={"status": "open"})],
         "console_polls.new": [
             Visit("GET"),
@@ -559,6 +571,7 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
         "agenda progress": [[str(b.agenda), "甲 progress"]],
         "agenda complete": [[str(b.agenda), "甲 done"]],
         "poll list": [[]],
+        "agenda report": [["--year", str(datetime.now(UTC).year)]],
         "poll show": [[str(b.poll)], [str(b.poll), "--json"]],
         "poll close": [[str(b.poll)]],
         "poll decide": [[str(b.poll), "甲决定"]],
@@ -686,3 +699,25 @@ def test_filing_for_a_resident_lands_in_the_accounts_community_or_the_street_cho
         where = dict(db.execute(select(Ticket.text, Ticket.community_id)).all())
     assert where["甲 巡查发现井盖松动"] == a.community_id
     assert where["街道 巡查发现路灯不亮"] == b.community_id
+
+
+def test_the_annual_report_of_a_community_holds_its_own_items_only(
+    app: Flask, sides: tuple[Side, Side], admin_of_a: FlaskClient, config_path: Any
+) -> None:
+    from openpyxl import load_workbook
+
+    a, b = sides
+    year = str(datetime.now(UTC).year)
+    answer = admin_of_a.get(f"/admin/agenda/report.xlsx?year={year}")
+    assert answer.status_code == 200
+    sheet = load_workbook(io.BytesIO(answer.data)).active
+    cells = " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row)
+    assert str(a.agenda) in cells and f"甲社区北门加装健身器材{a.agenda - 2}" in cells
+    assert not leaks(cells, b) and str(b.agenda) not in cells
+    out = Path(tempfile.mkdtemp()) / "a.xlsx"
+    argv = ["agenda", "report", "--config", str(config_path), "--community", "甲社区"]
+    result = CliRunner().invoke(main, [*argv, "--year", year, "--format", "xlsx", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(out).active
+    numbers = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert numbers == [a.agenda]

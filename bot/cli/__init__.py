@@ -11,6 +11,7 @@ from . import (
     admin,
     agenda,
     agenda_carrying,
+    agenda_report,
     backup,
     check,
     classify,
@@ -69,6 +70,7 @@ main.add_command(polls.poll)
 main.add_command(agenda.agenda)
 publicity.register(agenda.agenda, polls.poll)
 agenda_carrying.register(agenda.agenda)
+agenda.agenda.add_command(agenda_report.report)
 main.add_command(admin.admin)
 main.add_command(inbound.inbound)
 main.add_command(backup.backup)

@@ -17,6 +17,7 @@ from werkzeug.routing import IntegerConverter
 from . import (
     agenda,
     agenda_carrying,
+    agenda_export,
     auth,
     dashboard,
     inbound,
@@ -41,6 +42,7 @@ CONSOLE_BLUEPRINTS = (
     rules.bp,
     agenda.bp,
     agenda_carrying.bp,  # 落实 · 评议 on the 议题's page
+    agenda_export.bp,
     polls.bp,
     publicity.bp,
     people.bp,

@@ -4,6 +4,7 @@ Every figure is one aggregate query (models/kpi.py); days are cut in the configu
 A community's account sees its own community's figures, always; a street account sees the
 whole street's, or one community's with `?community=<id>` (the street dashboard's drill-down).
 The charts' data is embedded in the page as JSON and drawn by static/dashboard.js.
+The 议题 pipeline (models/kpi_agenda.py): a community's own items, or the whole street's.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from sqlalchemy.orm import Session
 from models import ConsoleRole, Ticket
 from models.communities import Community
 from models.kpi import Share, breakdown, of_community, per_day
+from models.kpi_agenda import ALL, WINDOW_DAYS, pipeline
 from models.tickets import OPEN_STATUSES
+from words.agenda_report import STAGE_LABELS
 from words.channels import CHANNEL_NAMES
 
 from .access import current_scope, guard, requires
@@ -64,6 +67,7 @@ def index() -> str:
         )
         period = breakdown(db, since=starts[0], until=starts[-1], community_id=cid)
         charts = chart_data(db, starts, period.topics, period.grids, cid)
+        agenda = pipeline(db, moment, ALL if cid is None else cid)
         community_name = community.name if community else None
     return render_template(
         "console/dashboard.html",
@@ -75,6 +79,11 @@ def index() -> str:
         days=DAYS,
         channels=period.channels,
         channel_keys={name: key for key, name in CHANNEL_NAMES.items()},
+        agenda=agenda,
+        year=moment.astimezone(tz).year,
+        community_id=cid,
+        stage_labels=STAGE_LABELS,
+        window_days=WINDOW_DAYS,
     )
 
 

@@ -1,6 +1,9 @@
 """街道看板: the street office's view of its communities — a month's 接诉即办 rates, ranked,
 the trend over the months before, a drill-down into each community's own 工作台, and the
-month's table as CSV and XLSX.
+month's table as CSV and XLSX; below it, each community's 议题 pipeline (models/kpi_agenda.py:
+items by stage now, the median days from 提议 to 立项 and to 完成 and the 满意率 over the last
+365 days), which the XLSX carries as a second sheet. The CSV stays the month's ranking alone:
+a CSV is one table, and the pipeline is not a month's figure.
 
 Street accounts only (community_id NULL): a community's account gets a 403 here — its own
 figures are on its 工作台, and another community's are not its business. The figures and the
@@ -13,16 +16,13 @@ page fetches once it is shown (a link without JavaScript): the ranking never wai
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from models import ConsoleRole
+from models.kpi_agenda import WINDOW_DAYS, cells, street_rows
 from models.kpi_communities import (
     TREND_MONTHS,
     CommunityMonth,
@@ -32,15 +32,19 @@ from models.kpi_communities import (
     shift,
     trend,
 )
+from words.agenda_report import PIPELINE_HEADERS
 from words.ranking import RANKING_HEADERS
 
+from ..spreadsheets import CSV, XLSX, Sheet, csv_bytes, xlsx_bytes
 from .access import current_scope, guard, requires
 from .common import now, problem, reading, ys
 
 bp = Blueprint("console_street", __name__, url_prefix="/admin")
 bp.before_request(guard)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The ranking's rate columns (0-based), and the pipeline's 满意率.
+RATE_COLUMNS = (5, 6, 7, 8)
+PIPELINE_RATE = len(PIPELINE_HEADERS) - 1
 
 
 def _street_only() -> None:
@@ -91,7 +95,16 @@ def index() -> str:
         headers=RANKING_HEADERS,
         table=_figures(month, 1)[-1][1],
         trend_months=TREND_MONTHS,
+        agenda_headers=PIPELINE_HEADERS,
+        agenda=_pipeline(),
+        window_days=WINDOW_DAYS,
+        year=now().astimezone(ys().settings.tz).year,
     )
+
+
+def _pipeline() -> list[list[object]]:
+    with reading() as db:
+        return [cells(name, figures) for name, figures in street_rows(db, now())]
 
 
 @bp.route("/street/trend")
@@ -143,34 +156,24 @@ def export_csv() -> Response:
     """The month's table, UTF-8 with a BOM (so that Excel reads the Chinese), rates in %."""
     _street_only()
     month = _month()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(RANKING_HEADERS)
-    for row in _figures(month, 1)[-1][1]:
-        line = row.cells(lambda v: f"{v * 100:.1f}%")
-        writer.writerow(["" if v is None else v for v in line])
-    return _download(("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv", month, "csv")
+    rows = (row.cells(lambda v: v) for row in _figures(month, 1)[-1][1])
+    body = csv_bytes(RANKING_HEADERS, rows, lambda v: f"{v * 100:.1f}%", RATE_COLUMNS)
+    return _download(body, CSV, month, "csv")
 
 
 @bp.route("/street.xlsx")
 @requires(ConsoleRole.VIEWER)
 def export_xlsx() -> Response:
-    """The month's table as a workbook: rates as numbers (0-1) shown as percentages."""
+    """The month's table as a workbook: rates as numbers (0-1) shown as percentages; the
+    议题 pipeline on a second sheet."""
     _street_only()
     month = _month()
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None  # a new workbook has one sheet
-    sheet.title = month_label(month)
-    sheet.append(RANKING_HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in _figures(month, 1)[-1][1]:
-        sheet.append(row.cells(lambda v: round(v, 4)))
-    for column in "FGHI":
-        for cell in sheet[column][1:]:
-            cell.number_format = "0.0%"
-    sheet.column_dimensions["B"].width = 16
-    body = io.BytesIO()
-    book.save(body)
-    return _download(body.getvalue(), XLSX, month, "xlsx")
+    ranking = Sheet(
+        month_label(month),
+        RANKING_HEADERS,
+        [row.cells(lambda v: round(v, 4)) for row in _figures(month, 1)[-1][1]],
+        percent_columns=RATE_COLUMNS,
+        widths={1: 16},
+    )
+    agenda = Sheet("议题进展", PIPELINE_HEADERS, _pipeline(), (PIPELINE_RATE,), {0: 16})
+    return _download(xlsx_bytes([ranking, agenda]), XLSX, month, "xlsx")
