@@ -3,18 +3,10 @@
 
 from __future__ import annotations
 
-# A stage as the pipeline and the report name it (the console's 议题 list says the same).
-STAGE_LABELS = {
-    "proposed": "待立项",
-    "declined": "不予立项",
-    "accepted": "已立项",
-    "deliberating": "协商中",
-    "voting": "表决中",
-    "publicised": "公示中",
-    "carrying_out": "落实中",
-    "done": "已完成",
-    "withdrawn": "已撤回",
-}
+from .agenda import STAGE_NAMES
+
+# A stage as the pipeline and the report name it: as the chat and the console do.
+STAGE_LABELS = STAGE_NAMES
 
 STREET_WIDE = "全街道"  # an item for every community (community NULL)
 TOTAL = "合计"
