@@ -3,7 +3,8 @@
 "In scope" means what it means for polls and notices (models/audience.py): the residents of
 the item's community, or everyone for a street-wide item (and while the street has one
 community). "Took part" is the proposer, the backers (附议), the voters of the item's polls
-and the invitees who said 参加 — the people 进展, 纪要 and 评议 go to.
+and the invitees who said 参加 — the people 进展, 纪要 and 评议 go to. `admins_of` names
+who hears of an item for the committee (a threshold reached, an objection).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from sqlalchemy.orm import Session
 
 from .agenda import AgendaBacking, AgendaItem
 from .audience import effective_community, lives_in
+from .communities import HOME_ID
 from .meetings import ATTEND, MeetingAgenda, MeetingInvite
 from .people import Person, Role
 from .places import Building, Household
 from .polls import Ballot, Poll
+from .prepared import connection_of
+from .routing import duty_at_level
 
 
 def residents_in_scope(db: Session, community_id: int | None) -> list[int]:
@@ -70,3 +74,23 @@ def participants(db: Session, item: AgendaItem) -> list[int]:
     if item.proposer_id is not None:
         people.add(item.proposer_id)
     return sorted(people)
+
+
+def admins_of(db: Session, community_id: int | None) -> list[int]:
+    """Who hears of a community's 议题: its admins (Role.ADMIN there); else its level-2 person
+    on duty (the escalation ladder); else the street's admins."""
+
+    def admins(community: int | None) -> list[int]:
+        query = select(Person.id).where(Person.role == Role.ADMIN, Person.following)
+        if community is None:
+            query = query.where(Person.community_id.is_(None))
+        else:
+            query = query.where(Person.community_id == community)
+        return list(db.scalars(query.order_by(Person.id)))
+
+    if community_id is not None and (own := admins(community_id)):
+        return own
+    duty = duty_at_level(connection_of(db), 2, community_id or HOME_ID)
+    if duty is not None and community_id is not None:
+        return [duty]
+    return admins(None) or ([duty] if duty is not None else [])

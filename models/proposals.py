@@ -42,15 +42,11 @@ from .agenda import (
     record,
     title_of,
 )
-from .agenda_people import backers, households_in_scope
+from .agenda_people import admins_of, backers, households_in_scope
 from .audience import reaches, resident_community, several_communities
-from .communities import HOME_ID
 from .outbox import enqueue
-from .people import Person, Role
 from .places import APPROVED, Binding
-from .prepared import connection_of
 from .pushes import AGENDA_ACCEPTED, AGENDA_DECLINED, AGENDA_THRESHOLD
-from .routing import duty_at_level
 
 # Stages in which neighbours may still back an item: until it is put to a vote.
 BACKING_STAGES = (PROPOSED, ACCEPTED, DELIBERATING)
@@ -192,26 +188,6 @@ def _stamp_threshold(db: Session, item: AgendaItem, now: datetime) -> bool:
         return False
     item.threshold_pushed_at = now
     return True
-
-
-def admins_of(db: Session, community_id: int | None) -> list[int]:
-    """Who hears of a community's 议题: its admins (Role.ADMIN there); else its level-2 person
-    on duty (the escalation ladder); else the street's admins."""
-
-    def admins(community: int | None) -> list[int]:
-        query = select(Person.id).where(Person.role == Role.ADMIN, Person.following)
-        if community is None:
-            query = query.where(Person.community_id.is_(None))
-        else:
-            query = query.where(Person.community_id == community)
-        return list(db.scalars(query.order_by(Person.id)))
-
-    if community_id is not None and (own := admins(community_id)):
-        return own
-    duty = duty_at_level(connection_of(db), 2, community_id or HOME_ID)
-    if duty is not None and community_id is not None:
-        return [duty]
-    return admins(None) or ([duty] if duty is not None else [])
 
 
 def _tell_admins(db: Session, item: AgendaItem, count: int, now: datetime) -> None:

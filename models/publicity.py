@@ -8,7 +8,7 @@
 - `object_to`: 异议 N 理由 by a bound resident in scope, during the period; kept as written; the
   community's admins are pushed.
 - `confirm` / `withdraw`: an admin's answer once the period is over (withdraw: at any stage the
-  cycle allows), and `admins_of` the people who give it.
+  cycle allows); models/agenda_people.admins_of names the people who give it.
 """
 
 from __future__ import annotations
@@ -35,39 +35,19 @@ from .agenda import (
     move,
     record,
 )
-from .agenda_people import participants, residents_in_scope
+from .agenda_people import admins_of, participants, residents_in_scope
 from .audience import reaches
-from .communities import HOME_ID
 from .meetings import Meeting, MeetingAgenda
 from .outbox import enqueue
-from .people import Person, Role
 from .places import approved_binding
 from .polls import DECIDED, Poll, PollSpec, create_poll
 from .pushes import PUBLICITY_OBJECTION, PUBLICITY_PUBLISHED, PUBLICITY_WITHDRAWN
-from .routing import duty_at_level
-from .staff import LEVEL_COMMUNITY
 
 # Where a poll may be opened on an item: on the agenda, at a meeting, or voting already.
 POLLABLE = (ACCEPTED, DELIBERATING, VOTING)
 # Where a decision may be published from: consensus (minutes) or a vote.
 PUBLISHABLE = (ACCEPTED, DELIBERATING, VOTING)
 REASON_MAX = 2000
-
-
-def admins_of(db: Session, community_id: int | None) -> list[int]:
-    """Who answers for a community's items: its admins (Role.ADMIN of that community; the
-    street's for a street-wide item), else its level-2 duty person, else the street's admins."""
-    query = select(Person.id).where(Person.role == Role.ADMIN)
-    if community_id is None:
-        own = list(db.scalars(query.where(Person.community_id.is_(None)).order_by(Person.id)))
-    else:
-        own = list(db.scalars(query.where(Person.community_id == community_id).order_by(Person.id)))
-    if own:
-        return own
-    duty = duty_at_level(db.connection(), LEVEL_COMMUNITY, community_id or HOME_ID)
-    if duty is not None:
-        return [duty]
-    return list(db.scalars(query.where(Person.community_id.is_(None)).order_by(Person.id)))
 
 
 # -- 表决 ------------------------------------------------------------------------------------
