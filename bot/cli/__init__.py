@@ -17,10 +17,12 @@ from . import (
     delivery,
     fake,
     inbound,
+    meetings,
     menu,
     people,
     polls,
     report,
+    reps,
     rules,
     serve,
     simulate,
@@ -65,6 +67,8 @@ main.add_command(delivery.notify)
 main.add_command(fake.fake_wechat)
 main.add_command(polls.poll)
 main.add_command(agenda.agenda)
+main.add_command(meetings.meeting)
+main.add_command(reps.people)
 main.add_command(admin.admin)
 main.add_command(inbound.inbound)
 main.add_command(backup.backup)
