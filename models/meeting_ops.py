@@ -246,6 +246,23 @@ def invite_rows(db: Session, meeting: Meeting) -> list[tuple[MeetingInvite, Pers
     return [(invite, person) for invite, person in rows]
 
 
+def forget_answers(db: Session, person_id: int, erased_text: str) -> dict[str, int]:
+    """Erasure (models/privacy.py): the person's 请假 reasons give way to `erased_text`; their
+    answers stay (a meeting's counts do not change); they are no longer a representative."""
+    reasons = db.scalars(
+        select(MeetingInvite).where(
+            MeetingInvite.person_id == person_id, MeetingInvite.reason.is_not(None)
+        )
+    ).all()
+    for invite in reasons:
+        invite.reason = erased_text
+    rep = db.get(Representative, person_id)
+    if rep is not None:
+        db.delete(rep)
+    db.flush()
+    return {"meeting_reasons": len(reasons), "representative": int(rep is not None)}
+
+
 # -- 纪要 ---------------------------------------------------------------------------------------
 
 

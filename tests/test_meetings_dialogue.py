@@ -14,10 +14,12 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.schedule.meetings import remind
+from models import Person
 from models.agenda import AgendaItem, agenda_by_number, timeline
 from models.meeting_ops import record_minutes
-from models.meetings import meeting_by_number
+from models.meetings import MeetingInvite, Representative, meeting_by_number
 from models.minutesfile import parse_minutes
+from models.privacy import ERASED_TEXT, erase_person
 
 MINUTES = """参会人员：张三、李四、物业公司王经理
 纪要：
@@ -151,3 +153,30 @@ def test_a_meeting_called_inside_the_reminder_window_sends_no_reminder(
     with db_of(app).session() as session:
         remind(session, clock(), settings)
     assert pushes_to(app, "o_zhang", "meeting.reminder") == []
+
+
+def test_erasure_forgets_a_leave_reason_and_the_representative(
+    settings: Settings, clock: Clock, config_path: Path
+) -> None:
+    app = make_app(settings, clock=clock)
+    wechat = WeChat(app.test_client(), settings)
+    places(app)
+    now = clock()
+    li = bound(app, wechat, "o_li", "16-1-102", now)
+    item = accepted_item(app, "北门增加健身器材", now)
+    assert cli(config_path, "people", "reps", "add", "o_li").exit_code == 0
+    at = local(now + timedelta(days=3))
+    made = cli(
+        config_path, "meeting", "create", "--title", "议事会", "--at", at, "--place", "活动室",
+        "--agenda", str(item), "--invite", "reps",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    li.say("请假 1 家里老人住院")
+    with db_of(app).session() as session:
+        person = session.scalars(select(Person).where(Person.openid == "o_li")).one()
+        erased = erase_person(session, person, "test", clock())
+        assert erased.counts["meeting_reasons"] == 1 and erased.counts["representative"] == 1
+    with db_of(app).session(read_only=True) as session:
+        invite = session.scalars(select(MeetingInvite)).one()
+        assert invite.answer == "excused" and invite.reason == ERASED_TEXT
+        assert session.scalars(select(Representative)).all() == []
