@@ -126,6 +126,12 @@ def create(
         f"{data['invited']} invited",
         err=True,
     )
+    if not data["invited"]:
+        click.echo(
+            "warning: the invitation reached no one (no representatives listed? "
+            "`yishiting people reps add`; no bound residents there?)",
+            err=True,
+        )
 
 
 @meeting.command("show")
