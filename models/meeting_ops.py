@@ -1,4 +1,5 @@
-"""议事会 as acts: call a meeting, answer 参加 / 请假, remind, record the minutes.
+"""议事会 as acts: call a meeting, answer 参加 / 请假 (the reminder: models/sweeps/meetings.py,
+the minutes: models/meeting_minutes.py).
 
 Every channel (CLI, console, chat, the scheduler) goes through these; each decides, writes and
 records its pushes in the caller's transaction, and refuses with a `MeetingError` whose
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from . import agenda as stages
 from .agenda import AgendaError, AgendaItem, agenda_by_number
-from .agenda_people import backers, residents_in_scope
+from .agenda_people import residents_in_scope
 from .audience import PlaceError, residents_of
 from .meetings import (
     ATTEND,
@@ -34,13 +35,12 @@ from .meetings import (
 )
 from .outbox import enqueue
 from .people import Person
-from .pushes import MEETING_INVITED, MEETING_MINUTES
+from .pushes import MEETING_INVITED
 
 TITLE_MAX = PLACE_MAX = 100
 INVITE_MAX = 200
 # Items a meeting may take up: on the agenda, not yet decided.
 MEETABLE = (stages.ACCEPTED, stages.DELIBERATING, stages.VOTING)
-MINUTES_PUSHED = 500  # characters of the minutes a push carries (the renderer shortens more)
 
 
 class MeetingError(ValueError):
@@ -261,75 +261,3 @@ def forget_answers(db: Session, person_id: int, erased_text: str) -> dict[str, i
         db.delete(rep)
     db.flush()
     return {"meeting_reasons": len(reasons), "representative": int(rep is not None)}
-
-
-# -- 纪要 ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ItemMinutes:
-    summary: str  # as written ("" when none)
-    outcome: str  # as written: 达成共识：… / 提交表决 / 暂缓
-
-
-@dataclass(frozen=True)
-class Minutes:
-    attendees: str
-    text: str
-    items: dict[int, ItemMinutes]  # by agenda item number
-
-
-def record_minutes(db: Session, meeting: Meeting, minutes: Minutes, by: str, now: datetime) -> bool:
-    """Record (True) or correct (False: nothing pushed again) the meeting's minutes: each
-    item's summary and outcome, a MINUTES event on each item whose record changed; the first
-    time, the minutes go to the invitees and the items' backers, each person once."""
-    if now < meeting.at:
-        raise MeetingError("not_held", number=meeting.number)
-    if not minutes.attendees.strip():
-        raise MeetingError("no_attendees")
-    if not minutes.text.strip():
-        raise MeetingError("no_text")
-    agenda = agenda_of(db, meeting)
-    on_agenda = {item.number for _, item in agenda}
-    for number in minutes.items:
-        if number not in on_agenda:
-            raise MeetingError("not_on_agenda", number=number, agenda=sorted(on_agenda))
-    first = meeting.minutes_at is None
-    for row, item in agenda:
-        written = minutes.items.get(item.number)
-        if written is None:
-            continue
-        summary, outcome = written.summary or None, written.outcome or None
-        if (row.summary, row.outcome) != (summary, outcome):
-            row.summary, row.outcome = summary, outcome
-            text = written.summary or written.outcome
-            stages.record(db, item, stages.MINUTES, now, text=text, actor=by)
-    meeting.attendees, meeting.minutes = minutes.attendees, minutes.text
-    meeting.minutes_by = by
-    if first:
-        meeting.minutes_at = now
-        _push_minutes(db, meeting, agenda, now)
-    db.flush()
-    return first
-
-
-def _push_minutes(
-    db: Session, meeting: Meeting, agenda: list[tuple[MeetingAgenda, AgendaItem]], now: datetime
-) -> None:
-    people = set(
-        db.scalars(select(MeetingInvite.person_id).where(MeetingInvite.meeting_id == meeting.id))
-    )
-    for _, item in agenda:
-        people.update(backers(db, item.id))
-    outcomes = [[item.number, item.title, row.outcome or ""] for row, item in agenda]
-    text = (meeting.minutes or "")[:MINUTES_PUSHED]
-    for person_id in sorted(people):
-        push = MEETING_MINUTES.push(
-            person_id,
-            meeting=meeting.id,
-            number=meeting.number,
-            title=meeting.title,
-            minutes=text,
-            outcomes=outcomes,
-        )
-        enqueue(db, push, now)

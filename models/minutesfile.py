@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from words import fold
 
-from .meeting_ops import ItemMinutes, Minutes
+from .meeting_minutes import ItemMinutes, Minutes
 
 _HEAD = re.compile(r"^(参会人员|出席|纪要)\s*[:：]\s?(.*)$")
 _ITEM = re.compile(r"^议题\s*[#＃]?\s*(\S+)\s*$")

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.schedule.meetings import remind
 from models import Person
 from models.agenda import AgendaItem, agenda_by_number, timeline
-from models.meeting_ops import record_minutes
+from models.meeting_minutes import latest_outcome, record_minutes
 from models.meetings import MeetingInvite, Representative, meeting_by_number
 from models.minutesfile import parse_minutes
 from models.privacy import ERASED_TEXT, erase_person
@@ -120,6 +120,7 @@ def test_a_meeting_from_invitation_to_minutes(
         assert meeting.minutes == "到会居民代表 3 人，社区书记主持。\n逐项协商如下。"
         item_row = session.scalars(select(AgendaItem).where(AgendaItem.number == item)).one()
         assert timeline(session, item_row.id)[-1].kind == "minutes"
+        assert latest_outcome(session, item_row.id) == "达成共识：安装一组健身器材，晚上九点后停用"
     assert person_id(app, "o_zhang")
 
 

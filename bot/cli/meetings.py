@@ -18,7 +18,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models.communities import Scope
-from models.meeting_ops import MeetingError, MeetingSpec, call_meeting, record_minutes
+from models.meeting_minutes import record_minutes
+from models.meeting_ops import MeetingError, MeetingSpec, call_meeting
 from models.meetings import Meeting, meeting_by_number, meeting_json
 from models.minutesfile import MinutesFileError, parse_minutes
 

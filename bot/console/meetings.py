@@ -18,16 +18,14 @@ from werkzeug.wrappers import Response
 
 from models import ConsoleRole
 from models.agenda import AgendaItem
+from models.meeting_minutes import ItemMinutes, Minutes, record_minutes
 from models.meeting_ops import (
     MEETABLE,
-    ItemMinutes,
     MeetingError,
     MeetingSpec,
-    Minutes,
     agenda_of,
     call_meeting,
     invite_rows,
-    record_minutes,
 )
 from models.meeting_reps import describe
 from models.meetings import ATTEND, EXCUSED, Meeting, MeetingAgenda, meeting_by_number, meeting_json
