@@ -89,6 +89,9 @@ def test_a_meeting_from_invitation_to_minutes(
     assert "您已回复参加" in (li.say("参加 1") or "")
     assert li.say("请假 1") is not None  # and back: 李四 cannot come after all
     assert "没有找到编号为 #9 的议事会" in (zhang.say("参加 9") or "")
+    assert "请回复“参加 编号”" in (zhang.say("参加") or "")
+    full_width = li.say("请假 ＃１，家里有事")  # full-width number and comma: the same answer
+    assert full_width is not None and "请假理由：家里有事。" in full_width
 
     def sweep() -> None:
         with db_of(app).session() as session:
