@@ -39,8 +39,9 @@ class Minutes:
 
 def record_minutes(db: Session, meeting: Meeting, minutes: Minutes, by: str, now: datetime) -> bool:
     """Record (True) or correct (False: nothing pushed again) the meeting's minutes: each
-    item's summary and outcome, a MINUTES event on each item whose record changed; the first
-    time, the minutes go to the invitees and the items' backers, each person once."""
+    item's summary and outcome, a MINUTES event on each item (on a correction: each whose
+    record changed); the first time, the minutes go to the invitees and the items' backers,
+    each person once."""
     if now < meeting.at:
         raise MeetingError("not_held", number=meeting.number)
     if not minutes.attendees.strip():
@@ -54,11 +55,10 @@ def record_minutes(db: Session, meeting: Meeting, minutes: Minutes, by: str, now
             raise MeetingError("not_on_agenda", number=number, agenda=sorted(on_agenda))
     first = meeting.minutes_at is None
     for row, item in agenda:
-        written = minutes.items.get(item.number)
-        if written is None:
-            continue
+        # The minutes are the whole record: an item they leave out has no summary or outcome.
+        written = minutes.items.get(item.number, ItemMinutes("", ""))
         summary, outcome = written.summary or None, written.outcome or None
-        if (row.summary, row.outcome) != (summary, outcome):
+        if first or (row.summary, row.outcome) != (summary, outcome):
             row.summary, row.outcome = summary, outcome
             text = written.summary or written.outcome
             stages.record(db, item, stages.MINUTES, now, text=text, actor=by)
