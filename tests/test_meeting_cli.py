@@ -151,6 +151,8 @@ def test_minutes_are_pushed_once_and_a_correction_says_so(
     assert len(pushes_to(street, "o_li", "meeting.minutes")) == 1
     data = json.loads(cli(config_path, "meeting", "show", "1", "--json").stdout)
     assert data["minutes"] == "到会 3 人。" and data["attendees"] == "张三、李四"
+    shown = cli(config_path, "meeting", "show", "1").output
+    assert f"议题 #{item} 北门增加健身器材  → 达成共识：安装" in shown
 
 
 def test_minutes_wait_for_the_meeting(street: Flask, config_path: Path, tmp_path: Path) -> None:

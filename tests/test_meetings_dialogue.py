@@ -9,13 +9,14 @@ from pathlib import Path
 
 from conftest import Clock, WeChat, db_of, make_app, pushes_to
 from flask import Flask
-from meeting_fixtures import accepted_item, bound, cli, local, person_id, places
+from meeting_fixtures import SHANGHAI, accepted_item, bound, cli, local, person_id, places
 from sqlalchemy import select
 
 from bot.config import Settings
 from bot.schedule.meetings import remind
 from models import Person
 from models.agenda import AgendaItem, agenda_by_number, timeline
+from models.agenda_json import agenda_json
 from models.meeting_minutes import latest_outcome, record_minutes
 from models.meetings import MeetingInvite, Representative, meeting_by_number
 from models.minutesfile import parse_minutes
@@ -78,6 +79,7 @@ def test_a_meeting_from_invitation_to_minutes(
     with db_of(app).session(read_only=True) as session:
         found = agenda_by_number(session, item)
         assert found is not None and found.stage == "deliberating"
+        assert agenda_json(session, found, SHANGHAI)["meetings"] == [1]
         assert [e.kind for e in timeline(session, found.id)][-2:] == ["deliberating", "meeting"]
 
     assert "已记录：您将参加议事会 #1「北门空地议事会」" in (zhang.say("参加 1") or "")

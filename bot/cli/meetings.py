@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from models.communities import Scope
 from models.meeting_minutes import record_minutes
-from models.meeting_ops import MeetingError, MeetingSpec, call_meeting
+from models.meeting_ops import MeetingError, MeetingSpec, agenda_of, call_meeting
 from models.meetings import Meeting, meeting_by_number, meeting_json
 from models.minutesfile import MinutesFileError, parse_minutes
 
@@ -148,6 +148,7 @@ def show(config_path: str | None, number: int, as_json: bool, community: str | N
         with db.session(read_only=True) as session:
             found = _meeting_for(session, number, scope_of(session, community), changing=False)
             data = meeting_json(session, found, settings.tz)
+            items = [(i.number, i.title, r.outcome) for r, i in agenda_of(session, found)]
     finally:
         db.dispose()
     if as_json:
@@ -155,7 +156,8 @@ def show(config_path: str | None, number: int, as_json: bool, community: str | N
         return
     click.echo(f"#{data['number']}  {data['title']}")
     click.echo(f"at {data['at']}  place {data['place']}  invite {data['invite']}")
-    click.echo("agenda " + ", ".join(f"#{n}" for n in data["agenda"]))
+    for item, title, outcome in items:
+        click.echo(f"  议题 #{item} {title}" + (f"  → {outcome}" if outcome else ""))
     click.echo(
         f"invited {data['invited']}  attending {data['attending']}  excused {data['excused']}"
     )
