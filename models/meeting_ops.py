@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from . import agenda as stages
 from .agenda import AgendaError, AgendaItem, agenda_by_number
 from .agenda_people import residents_in_scope
-from .audience import PlaceError, residents_of
+from .audience import PlaceError, effective_community, residents_of
 from .meetings import (
     ATTEND,
     EXCUSED,
@@ -124,8 +124,9 @@ def invitees(db: Session, parts: Sequence[Invite], community_id: int | None) -> 
     buildings = [value for kind, value in parts if kind == "building"]
     if ("reps", "") in parts:
         query = select(Representative.person_id)
-        if community_id is not None:
-            query = query.where(Representative.community_id == community_id)
+        wanted = effective_community(db, community_id)  # one community: every rep is its
+        if wanted is not None:
+            query = query.where(Representative.community_id == wanted)
         people.update(db.scalars(query))
     if ("all", "") in parts:
         people.update(residents_in_scope(db, community_id))

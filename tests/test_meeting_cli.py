@@ -12,7 +12,7 @@ from click.testing import Result
 from conftest import Clock, WeChat, db_of, make_app, pushes_to
 from flask import Flask
 from meeting_fixtures import accepted_item, bound, cli, places
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.config import Settings
 from bot.db import Database
@@ -238,3 +238,18 @@ def test_a_title_or_place_of_100_characters_fits_and_101_is_refused(
             assert found is not None and len(found.title) == 100 and len(found.place) == 100
     finally:
         db.dispose()
+
+
+def test_in_a_one_community_street_every_representative_is_the_communitys(
+    street: Flask, config_path: Path
+) -> None:
+    """Upgraded deployments may have residents with no community recorded: while the street
+    has one community, a representative listed without one is still invited."""
+    assert cli(config_path, "people", "reps", "add", "o_zhang").exit_code == 0
+    item = accepted_item(street, "北门增加健身器材", datetime.now(UTC))
+    with db_of(street).session() as session:
+        session.execute(update(Representative).values(community_id=None))
+        found = session.scalars(select(AgendaItem).where(AgendaItem.number == item)).one()
+        found.community_id = 1
+    made = create(config_path, "--agenda", str(item), invite="reps")
+    assert made.exit_code == 0 and "1 invited" in made.stderr, made.output
