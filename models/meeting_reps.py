@@ -6,7 +6,8 @@ An admin names a person in one of three ways, tried in this order:
 - a household address such as 16-2-501, when exactly one person is bound (approved) there.
 Anything that names nobody, or several people, is refused with the reason (`RepError`), so
 no one is listed by a guess. Within a community's scope only that community's residents are
-found; a person of another community is "nobody", as if unknown.
+found; a person of another community is "nobody", as if unknown. While the street has one
+community, everyone is its (as for polls and notices: models/audience.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .audience import resident_community
+from .audience import effective_community, resident_community
 from .communities import Community
 from .meetings import Representative
 from .people import Person
@@ -48,7 +49,8 @@ class RepRow:
 
 
 def _in_scope(db: Session, person_id: int, community_id: int | None) -> bool:
-    return community_id is None or resident_community(db, person_id) == community_id
+    wanted = effective_community(db, community_id)  # one community: everyone is its
+    return wanted is None or resident_community(db, person_id) == wanted
 
 
 def _one(db: Session, ids: list[int], who: str, community_id: int | None) -> int:
@@ -100,7 +102,8 @@ def add_rep(db: Session, person_id: int, community_id: int | None, by: str, now:
 def remove_rep(db: Session, person_id: int, community_id: int | None) -> bool:
     """Take the person off the list (within the scope); False when not listed there."""
     rep = db.get(Representative, person_id)
-    if rep is None or (community_id is not None and rep.community_id != community_id):
+    wanted = effective_community(db, community_id)
+    if rep is None or (wanted is not None and rep.community_id != wanted):
         return False
     db.delete(rep)
     db.flush()
@@ -129,8 +132,9 @@ def list_reps(db: Session, community_id: int | None) -> list[RepRow]:
         .outerjoin(Community, Community.id == Representative.community_id)
         .order_by(Representative.community_id, Representative.added_at, Person.id)
     )
-    if community_id is not None:
-        query = query.where(Representative.community_id == community_id)
+    wanted = effective_community(db, community_id)
+    if wanted is not None:
+        query = query.where(Representative.community_id == wanted)
     return [
         RepRow(person.id, describe(db, person), name, rep.added_by, rep.added_at)
         for rep, person, name in db.execute(query).all()
