@@ -103,16 +103,17 @@ def _items(db: Session, numbers: Sequence[int], community_id: int | None) -> lis
     if not numbers:
         raise MeetingError("no_agenda")
     items: list[AgendaItem] = []
+    wanted = effective_community(db, community_id)  # one community: every item is its
     for number in dict.fromkeys(numbers):
         item = agenda_by_number(db, number)
-        if item is None or (community_id is not None and item.community_id != community_id):
+        if item is None or (wanted is not None and item.community_id != wanted):
             if item is not None and item.community_id is None:
                 raise MeetingError("street_item", number=number)
             raise MeetingError("unknown_item", number=number)
         if item.stage not in MEETABLE:
             raise MeetingError("item_stage", number=number, stage=item.stage)
         items.append(item)
-    if len({item.community_id for item in items}) > 1:
+    if len({effective_community(db, item.community_id) for item in items}) > 1:
         raise MeetingError("mixed_items", numbers=[item.number for item in items])
     return items
 

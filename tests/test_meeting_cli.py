@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from bot.config import Settings
 from bot.db import Database
 from models.agenda import AgendaItem
-from models.communities import add_community
+from models.communities import Community, add_community
 from models.meeting_ops import MeetingError, MeetingSpec, call_meeting
 from models.meetings import Representative, meeting_by_number
 from models.people import Person
@@ -94,6 +94,20 @@ def test_another_communitys_item_is_not_found(street: Flask, config_path: Path) 
         found.community_id = other.id
     refused = create(config_path, "--agenda", str(item), "--community", "甲社区", invite="all")
     assert refused.exit_code == 1 and f"no 议题 #{item}" in refused.output
+    ours = accepted_item(street, "甲社区的议题", now)
+    with db_of(street).session() as session:
+        found = session.scalars(select(AgendaItem).where(AgendaItem.number == ours)).one()
+        found.community_id = session.scalars(
+            select(Community.id).where(Community.name == "甲社区")
+        ).one()
+    mixed = create(config_path, "--agenda", str(item), "--agenda", str(ours), invite="all")
+    assert mixed.exit_code == 1 and "of different communities" in mixed.output
+    theirs = create(config_path, "--agenda", str(item), invite="all")  # the street calls it
+    assert theirs.exit_code == 0, theirs.output
+    data = json.loads(cli(config_path, "meeting", "show", "1", "--json").stdout)
+    assert data["community"] == "乙社区"
+    hidden = cli(config_path, "meeting", "show", "1", "--community", "甲社区")
+    assert hidden.exit_code == 1 and "no meeting #1" in hidden.output
 
 
 def backdated_meeting(app: Flask, item: int, settings: Settings) -> None:
