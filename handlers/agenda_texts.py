@@ -8,8 +8,8 @@ One section per stage; the pushes' words are in bot/delivery/agenda.py.
 
 # -- 议事会: 参加 / 请假 (handlers/meetings.py) ------------------------------------------------
 
-MEETING_HELP_ATTEND = "参加 编号：回复议事会邀请，确认参加，如 参加 2"
-MEETING_HELP_EXCUSED = "请假 编号 [理由]：回复议事会邀请，请假不能参加，如 请假 2 出差"
+MEETING_HELP_ATTEND = "参加 编号：收到会议邀请后回复，确认参加，如 参加 2"
+MEETING_HELP_EXCUSED = "请假 编号 [理由]：收到会议邀请后回复，请假不能参加，如 请假 2 出差"
 MEETING_USAGE = "请回复“参加 编号”或“请假 编号 理由”，编号见议事会邀请，如：参加 2"
 MEETING_NOT_FOUND = "没有找到编号为 #{number} 的议事会，请核对邀请里的编号。"
 MEETING_NOT_INVITED = "您不在本次议事会的邀请名单中。如想旁听，请联系社区居委会。"
