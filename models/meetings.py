@@ -70,6 +70,7 @@ class MeetingInvite(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     answer: Mapped[str | None] = mapped_column(String(16), nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # 请假 M 理由, as written
 
     __table_args__ = (UniqueConstraint("meeting_id", "person_id", name="uq_meeting_invite"),)
 

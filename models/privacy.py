@@ -15,6 +15,8 @@ Erasure keeps every figure the committee reports (decisions, in the order `erase
 - ballots stay (poll tallies count choices per ballot); a person-unit key "p<id>" becomes
   "x<ballot id>" (the voter cannot vote again under this openid); a household's key stays —
   it is the household's vote, and another member may still replace it;
+- 议事会 answers stay (the meeting's counts), a 请假 reason is replaced by ERASED_TEXT, and
+  the person is no longer a representative (议事代表);
 - pushes to the person and their notice subscriptions (订阅通知) are deleted; pushes to
   staff about the person's tickets lose the text and phone they quote; pending conversation
   states are deleted; a linked console account is unlinked; an announcement addressed to the
@@ -39,6 +41,7 @@ from .announcements import Announcement
 from .base import Base, UTCDateTime
 from .inbound import InboundMessage
 from .media import files_of
+from .meeting_ops import forget_answers
 from .outbox import OutboxMessage
 from .people import Person, Role
 from .places import APPROVED, Binding
@@ -121,6 +124,7 @@ def erase_person(db: Session, person: Person, actor: str, now: datetime) -> Eras
     erased.counts["phones_on_tickets_filed_for_them"] = _forget_phone(db, person.id)
     erased.counts.update(_erase_links(db, person.id))
     erased.counts.update(erase_agenda(db, person.id, ERASED_TEXT))
+    erased.counts.update(forget_answers(db, person.id, ERASED_TEXT))  # 议事会: 请假 reasons
     erased.counts["pushes"] = _rows(
         db.execute(delete(OutboxMessage).where(OutboxMessage.person_id == person.id))
     )

@@ -257,6 +257,23 @@ AGENDA_DECLINED = _kind(
 
 # -- 议事会 (models/meetings.py) ---------------------------------------------------------------
 
+_MEETING: dict[str, Any] = {"meeting": 4, "number": 2, "title": "北门空地议事会"}
+_MEETING_AT = {**_MEETING, "at": "2026-12-10T19:00:00+08:00", "place": "社区活动室"}
+MEETING_INVITED = _kind(
+    "meeting.invited", R, "{meeting}:{to}", {**_MEETING_AT, "agenda": [[3, "北门增加健身器材"]]}
+)
+MEETING_REMINDER = _kind("meeting.reminder", R, "{meeting}:{to}", _MEETING_AT)
+MEETING_MINUTES = _kind(
+    "meeting.minutes",
+    R,
+    "{meeting}:{to}",
+    {
+        **_MEETING,
+        "minutes": "到会居民代表十二人，逐项协商。",
+        "outcomes": [[3, "北门增加健身器材", "达成共识：在北门空地安装一组健身器材"]],
+    },
+)
+
 
 # -- 表决 · 公示 · 异议 (models/publicity.py) ----------------------------------------------------
 

@@ -35,7 +35,10 @@ from models import (
     Binding,
     ConsoleAccount,
     InboundMessage,
+    Meeting,
+    MeetingInvite,
     Poll,
+    Representative,
     StaffCode,
     Ticket,
     TicketEvent,
@@ -178,6 +181,30 @@ def recipes(a: Side, b: Side) -> dict[str, list[Visit]]:
         "console_agenda_export.report_xlsx": [
             Visit("GET", query={"community": str(b.community_id)}),
         ],
+        "console_meetings.index": [Visit("GET")],
+        "console_meetings.new": [
+            Visit("GET"),
+            Visit(
+                "POST",
+                form={
+                    "title": "甲议事会",
+                    "at": "2099-01-01T19:00",
+                    "place": "甲活动室",
+                    "agenda": str(b.agenda),
+                    "all": "1",
+                },
+            ),
+        ],
+        "console_meetings.show": [Visit("GET", {"number": b.meeting})],
+        "console_meetings.minutes": [
+            Visit("POST", {"number": b.meeting}, {"attendees": "甲", "minutes": "甲纪要"})
+        ],
+        "console_reps.index": [Visit("GET")],
+        "console_reps.add": [
+            Visit("POST", form={"who": f"o-乙-resident-{b.ticket}"}),
+            Visit("POST", form={"who": "13800000000"}),
+        ],
+        "console_reps.remove": [Visit("POST", {"person_id": b.resident})],
         "console_polls.index": [Visit("GET"), Visit("GET", query={"status": "open"})],
         "console_polls.new": [
             Visit("GET"),
@@ -337,6 +364,7 @@ def b_state(app: Flask, b: Side) -> tuple[Any, ...]:
                 select(func.count()).where(OutboxMessage.person_id.in_([b.resident, b.staff]))
             ),
             _agenda_state(db, b),
+            _meeting_state(db, b),
         )
 
 
@@ -345,6 +373,17 @@ def _agenda_state(db: Any, b: Side) -> tuple[Any, ...]:
     item = db.scalars(select(AgendaItem).where(AgendaItem.number == b.agenda)).one()
     events = db.scalar(select(func.count()).where(AgendaEvent.agenda_id == item.id))
     return (item.stage, item.owner_id, item.owner_party, item.due_at, item.result, events)
+
+
+def _meeting_state(db: Any, b: Side) -> tuple[Any, ...]:
+    """B's meeting, its answers, its agenda item's stage, B's representatives."""
+    meeting = db.scalars(select(Meeting).where(Meeting.number == b.meeting)).one()
+    answers = db.scalars(
+        select(MeetingInvite.answer).where(MeetingInvite.meeting_id == meeting.id)
+    ).all()
+    stage = db.scalar(select(AgendaItem.stage).where(AgendaItem.number == b.agenda))
+    reps = db.scalar(select(func.count()).where(Representative.community_id == b.community_id))
+    return (meeting.minutes, meeting.attendees, tuple(answers), stage, reps)
 
 
 def visits(app: Flask, a: Side, b: Side) -> Iterator[tuple[str, Visit]]:
@@ -429,6 +468,9 @@ def test_the_walk_sees_a_communitys_own_rows(
         ("/admin/polls", a.texts[6]),
         ("/admin/agenda", a.texts[9]),
         (f"/admin/agenda/{a.agenda}", a.texts[9]),
+        ("/admin/meetings", a.texts[10]),
+        (f"/admin/meetings/{a.meeting}", a.texts[10]),
+        (f"/admin/agenda/{a.agenda}", a.texts[10]),  # its meetings part
     ]:
         assert text in admin_of_a.get(path).get_data(as_text=True), path
     outbox = admin_of_a.get("/admin/outbox").get_data(as_text=True)
@@ -605,6 +647,26 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
             ["--title", "甲表决", "--option", "好", "--option", "不好", "--closes-in", "1d"]
             + ["--agenda", str(b.agenda)],
         ],
+        "meeting list": [[], ["--json"]],
+        "meeting show": [[str(b.meeting)], [str(b.meeting), "--json"]],
+        "meeting create": [
+            [
+                "--title",
+                "甲议事会",
+                "--at",
+                "2099-01-01 19:00",
+                "--place",
+                "甲活动室",
+                "--agenda",
+                str(b.agenda),
+                "--invite",
+                "all",
+            ]
+        ],
+        "meeting minutes": [[str(b.meeting), str(_minutes_file())]],
+        "people reps list": [[]],
+        "people reps add": [[f"o-乙-resident-{b.ticket}"], ["13800000000"]],
+        "people reps remove": [[f"o-乙-resident-{b.ticket}"]],
         "residents pending": [[]],
         "residents approve": [[f"o-乙-resident-{b.ticket}"]],
         "residents reject": [[f"o-乙-resident-{b.ticket}"]],
@@ -624,6 +686,13 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
             ["--building", f"乙楼{b.ticket}", "甲 通知"],
         ],
     }
+
+
+def _minutes_file() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="isolation-minutes-"))
+    path = folder / "minutes.txt"
+    path.write_text("参会人员：甲\n纪要：\n甲纪要\n", encoding="utf-8")
+    return path
 
 
 def test_community_scoped_cli_commands_show_none_of_another_communitys_rows(

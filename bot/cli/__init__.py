@@ -19,11 +19,13 @@ from . import (
     delivery,
     fake,
     inbound,
+    meetings,
     menu,
     people,
     polls,
     publicity,
     report,
+    reps,
     rules,
     serve,
     simulate,
@@ -71,6 +73,8 @@ main.add_command(agenda.agenda)
 publicity.register(agenda.agenda, polls.poll)
 agenda_carrying.register(agenda.agenda)
 agenda.agenda.add_command(agenda_report.report)
+main.add_command(meetings.meeting)
+main.add_command(reps.people)
 main.add_command(admin.admin)
 main.add_command(inbound.inbound)
 main.add_command(backup.backup)

@@ -22,6 +22,8 @@ from . import (
     dashboard,
     inbound,
     media,
+    meeting_reps,
+    meetings,
     outbox,
     people,
     polls,
@@ -43,6 +45,8 @@ CONSOLE_BLUEPRINTS = (
     agenda.bp,
     agenda_carrying.bp,  # 落实 · 评议 on the 议题's page
     agenda_export.bp,
+    meetings.bp,
+    meeting_reps.bp,
     polls.bp,
     publicity.bp,
     people.bp,

@@ -4,7 +4,7 @@ The item's page shows what every stage left: the proposal as written, its backin
 timeline, and then one part per later stage (meetings, the vote and 公示, 落实 and 评议). A
 stage's console module adds its part with `@detail_part("name")`: a function that gives the
 part's template (`console/agenda_part_<name>.html`) what it shows, from the item; the parts
-are shown in the order they were registered. Changes go through the models' stage operations,
+are shown in the cycle's order (PART_ORDER). Changes go through the models' stage operations,
 as the chat and the CLI do.
 
 立项 is this module's own: an admin accepts a proposal or declines it with a reason (the
@@ -59,6 +59,8 @@ TEXTS = {
 
 PartFunc = Callable[[Session, AgendaItem], dict[str, Any]]
 PARTS: dict[str, PartFunc] = {}
+# The parts in the cycle's order, whatever order their modules were imported in.
+PART_ORDER = ("meetings", "publicity", "carrying")
 
 
 def detail_part(name: str) -> Callable[[PartFunc], PartFunc]:
@@ -125,7 +127,8 @@ def show(number: int) -> str:
         item = item_in_scope(db, number)
         data = agenda_json(db, item, settings.tz, settings.app.public_url)
         events = timeline(db, item.id)
-        parts = {name: func(db, item) for name, func in PARTS.items()}
+        names = sorted(PARTS, key=lambda n: PART_ORDER.index(n) if n in PART_ORDER else 99)
+        parts = {name: PARTS[name](db, item) for name in names}
         source = _source(db, item)
         page = render_template(
             "console/agenda_item.html",

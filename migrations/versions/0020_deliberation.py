@@ -114,6 +114,7 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("answer", sa.String(length=16), nullable=True),
         sa.Column("answered_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["meeting_id"], ["meeting.id"], name=op.f("fk_meeting_invite_meeting_id_meeting")
         ),
