@@ -96,10 +96,15 @@ def _push_minutes(
 def latest_outcome(db: Session, agenda_id: int) -> str | None:
     """The outcome the latest meeting's minutes wrote for the item (as written), or None: what
     公示 takes as the decision of a consensus reached without a vote."""
-    return db.scalar(
+    outcome = db.scalar(
         select(MeetingAgenda.outcome)
         .join(Meeting, Meeting.id == MeetingAgenda.meeting_id)
-        .where(MeetingAgenda.agenda_id == agenda_id, MeetingAgenda.outcome.is_not(None))
+        .where(
+            MeetingAgenda.agenda_id == agenda_id,
+            MeetingAgenda.outcome.is_not(None),
+            MeetingAgenda.outcome != "",
+        )
         .order_by(Meeting.at.desc(), Meeting.id.desc())
         .limit(1)
     )
+    return outcome or None

@@ -37,7 +37,7 @@ from .agenda import (
 )
 from .agenda_people import admins_of, participants, residents_in_scope
 from .audience import reaches
-from .meetings import Meeting, MeetingAgenda
+from .meeting_minutes import latest_outcome
 from .outbox import enqueue
 from .places import approved_binding
 from .polls import DECIDED, Poll, PollSpec, create_poll
@@ -89,18 +89,7 @@ def decision_for(db: Session, item: AgendaItem, given: str | None = None) -> str
     )
     if decided:
         return str(decided)
-    outcome = db.scalar(
-        select(MeetingAgenda.outcome)
-        .join(Meeting, Meeting.id == MeetingAgenda.meeting_id)
-        .where(
-            MeetingAgenda.agenda_id == item.id,
-            MeetingAgenda.outcome.is_not(None),
-            MeetingAgenda.outcome != "",
-        )
-        .order_by(desc(Meeting.at), desc(Meeting.id))
-        .limit(1)
-    )
-    return str(outcome) if outcome else None
+    return latest_outcome(db, item.id)
 
 
 @dataclass(frozen=True)
