@@ -83,7 +83,9 @@ def test_one_item_runs_from_proposal_to_review(settings: Settings, clock: Clock)
     # 表决: a poll on the item; residents vote by chat; the committee decides it.
     from models.publicity import open_agenda_poll
 
-    poll_spec = PollSpec("北门空地是否安装健身器材", ["同意", "不同意"], clock() + timedelta(days=2))
+    poll_spec = PollSpec(
+        "北门空地是否安装健身器材", ["同意", "不同意"], clock() + timedelta(days=2)
+    )
     _item(app, lambda s, i: open_agenda_poll(s, i, poll_spec, clock(), actor="王主任"))
     assert agenda_by_number_stage(app) == VOTING
     assert "已记录您对 #1「北门空地是否安装健身器材」的投票" in (proposer.say("投票 1 A") or "")
@@ -133,7 +135,6 @@ def test_one_item_runs_from_proposal_to_review(settings: Settings, clock: Clock)
         figures = pipeline(session, clock())
     assert figures.stages[DONE] == 1 and figures.rated == 2 and figures.satisfied == 2
     assert len(figures.to_accept) == 1 and len(figures.to_done) == 1
-
 
 
 def agenda_by_number_stage(app: Flask) -> str:

@@ -25,7 +25,7 @@ from models.proposals import decline as decline_item
 from words.agenda import EVENT_NAMES
 
 from ..db import Database
-from .common import community_option, config_option, scope_of, settings_from
+from .common import community_option, config_option, row_in_scope, scope_of, settings_from
 
 # AgendaError reasons, as an admin at the command line reads them.
 REFUSALS = {
@@ -48,18 +48,9 @@ def refusal(exc: AgendaError) -> click.ClickException:
 
 
 def item_for(session: Session, number: int, community: str | None, *, changing: bool) -> AgendaItem:
-    """议题 #number as `--community` sees it: another community's is "no 议题 #N", like a
-    missing one; a street-wide item is read by a community but changed only by the street."""
-    scope = scope_of(session, community)
+    """议题 #number as `--community` sees it (common.row_in_scope): every 议题 command's."""
     found = agenda_by_number(session, number)
-    if found is None or not scope.covers(found.community_id):
-        raise click.ClickException(f"no 议题 #{number}")
-    if changing and not scope.owns(found.community_id):
-        raise click.ClickException(
-            f"议题 #{number} is the whole street's: only the street changes it "
-            "(run it without --community)"
-        )
-    return found
+    return row_in_scope(scope_of(session, community), found, f"议题 #{number}", changing=changing)
 
 
 def _local(iso: str | None, tz: tzinfo) -> str:
