@@ -17,6 +17,7 @@ from models import ConversationState, Person, Role, drop_state
 from models.agenda import CARRYING_OUT, AgendaError, AgendaItem, agenda_by_number
 from models.agenda_ratings import answer_review, rate
 from models.carrying import complete, may_report, report_progress
+from models.proposals import visible_to
 from models.states import AGENDA_RATE, AGENDA_REVIEW
 from words import as_number, fold, meaningful_length
 
@@ -120,8 +121,8 @@ def rate_command(ctx: Context, args: str) -> str:
         return texts.AGENDA_RATE_USAGE
     number, score = int(parts[0]), int(parts[1])
     item = agenda_by_number(ctx.db, number)
-    if item is None:
-        return texts.CARRY_NOT_FOUND.format(number=number)
+    if item is None or not visible_to(ctx.db, item, ctx.person.id):
+        return texts.CARRY_NOT_FOUND.format(number=number)  # another community's: none
     if score not in texts.RATING_LABELS:
         return texts.AGENDA_RATE_CHOICES
     return _rated(ctx, item, score)
