@@ -41,6 +41,7 @@ from .agenda import (
 from .agenda_people import backers, residents_in_scope, voters_on
 from .agenda_ratings import ask_ratings
 from .audience import several_communities
+from .communities import Scope
 from .outbox import enqueue
 from .people import Person, Role
 from .pushes import AGENDA_ASSIGNED, AGENDA_PROGRESS
@@ -193,8 +194,15 @@ def may_report(db: Session, person_id: int, item: AgendaItem) -> bool:
     if person.id == item.owner_id:
         return True
     above = person.role >= Role.ADMIN or person.staff_level >= LEVEL_COMMUNITY
-    ours = person.community_id in (None, item.community_id) or not several_communities(db)
+    ours = staff_scope(db, person_id).owns(item.community_id) or not several_communities(db)
     return above and ours
+
+
+def staff_scope(db: Session, person_id: int) -> Scope:
+    """What a staff member reaches by chat: their community's items (and reads the street's),
+    or everything for the street's staff — the console's and the CLI's Scope, by person."""
+    person = db.get(Person, person_id)
+    return Scope(person.community_id if person is not None else None)
 
 
 def progress_audience(db: Session, item: AgendaItem) -> list[int]:
