@@ -77,18 +77,20 @@ def open_agenda_poll(
 
 
 def decision_for(db: Session, item: AgendaItem, given: str | None = None) -> str | None:
-    """The decision to publish: `given` as written; else the latest decided poll's on the
-    item; else the latest outcome the minutes recorded for it; None when there is none."""
+    """The decision to publish: `given` as written; else, once the item was put to a vote,
+    the latest decided poll's (a poll still open, or closed with no decision recorded: none
+    yet); else the consensus the latest minutes recorded for it; None when there is none."""
     if given is not None and given.strip():
         return given.strip()
-    decided = db.scalar(
-        select(Poll.decision)
-        .where(Poll.agenda_id == item.id, Poll.status == DECIDED, Poll.decision.is_not(None))
+    polls = db.execute(
+        select(Poll.status, Poll.decision)
+        .where(Poll.agenda_id == item.id)
         .order_by(desc(Poll.decided_at), desc(Poll.id))
-        .limit(1)
-    )
-    if decided:
-        return str(decided)
+    ).all()
+    if polls:
+        if any(status != DECIDED for status, _ in polls):
+            return None  # the vote is not over: its decision is still to come
+        return next((str(decision) for _, decision in polls if decision), None)
     return latest_outcome(db, item.id)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from conftest import Chat, Clock, db_of, pushes_to, staff
 from flask import Flask
 from test_agenda_dialogue import admin, bound, setup
@@ -18,6 +19,7 @@ from models.agenda import (
     DONE,
     PUBLICISED,
     VOTING,
+    AgendaError,
     AgendaItem,
     agenda_by_number,
 )
@@ -27,8 +29,8 @@ from models.meeting_minutes import ItemMinutes, Minutes, record_minutes
 from models.meeting_ops import MeetingSpec, call_meeting
 from models.meetings import meeting_by_number
 from models.polls import PollSpec, close_poll, decide_poll, poll_by_number
-from models.proposals import accept
-from models.publicity import publish
+from models.proposals import accept, create
+from models.publicity import decision_for, open_agenda_poll, publish
 from models.sweeps.carrying import ask_reviews
 from models.sweeps.publicity import sweep_publicity
 
@@ -81,8 +83,6 @@ def test_one_item_runs_from_proposal_to_review(settings: Settings, clock: Clock)
     assert pushes_to(app, "o_proposer", "meeting.minutes")
 
     # 表决: a poll on the item; residents vote by chat; the committee decides it.
-    from models.publicity import open_agenda_poll
-
     poll_spec = PollSpec(
         "北门空地是否安装健身器材", ["同意", "不同意"], clock() + timedelta(days=2)
     )
@@ -142,3 +142,62 @@ def agenda_by_number_stage(app: Flask) -> str:
         item = agenda_by_number(session, 1)
         assert item is not None
         return item.stage
+
+
+def _met(app: Flask, clock: Clock, settings: Settings, outcome: str) -> None:
+    """#1 on the agenda, a meeting on it held, its minutes giving `outcome` for it."""
+    with db_of(app).session() as session:
+        create(
+            session,
+            "北门空地健身器材",
+            "",
+            None,
+            clock(),
+            actor="王主任",
+            unit="household",
+            threshold=1,
+        )
+        spec = MeetingSpec("议事会", clock() + timedelta(hours=1), "会议室", [1], "all", "王主任")
+        call_meeting(session, spec, None, clock(), settings.tz)
+    clock.advance(hours=2)
+    with db_of(app).session() as session:
+        meeting = meeting_by_number(session, 1)
+        assert meeting is not None
+        record_minutes(
+            session,
+            meeting,
+            Minutes("5 人", "议了", {1: ItemMinutes("", outcome)}),
+            "王主任",
+            clock(),
+        )
+
+
+@pytest.mark.parametrize("outcome", ["提交表决", "暂缓", "暂缓，下次再议"])
+def test_minutes_that_decided_nothing_are_no_decision_to_publish(
+    settings: Settings, clock: Clock, outcome: str
+) -> None:
+    app, _ = setup(settings, clock)
+    _met(app, clock, settings, outcome)
+    with db_of(app).session() as session:
+        item = agenda_by_number(session, 1)
+        assert item is not None and decision_for(session, item) is None
+        with pytest.raises(AgendaError) as refused:
+            publish(session, item, clock(), 5)
+    assert refused.value.reason == "no_decision"
+
+
+def test_a_vote_not_yet_decided_is_no_decision_even_after_a_consensus(
+    settings: Settings, clock: Clock
+) -> None:
+    app, _ = setup(settings, clock)
+    _met(app, clock, settings, "达成共识：安装一组健身器材")
+    with db_of(app).session() as session:
+        item = agenda_by_number(session, 1)
+        assert item is not None
+        assert decision_for(session, item) == "达成共识：安装一组健身器材"
+        spec = PollSpec("是否安装", ["同意", "不同意"], clock() + timedelta(days=1))
+        poll = open_agenda_poll(session, item, spec, clock())
+        close_poll(session, poll, clock())  # closed, its decision not recorded yet
+        assert decision_for(session, item) is None
+        decide_poll(session, poll, DECISION, clock())
+        assert decision_for(session, item) == DECISION

@@ -10,6 +10,17 @@ import re
 
 from .folding import fold
 
+# What a meeting's minutes may write as an item's outcome when the meeting decided nothing
+# (the console's and the minutes file's own examples: 提交表决, 暂缓): never a 公示's decision.
+UNDECIDED_OUTCOMES = ("提交表决", "暂缓")
+
+
+def decides(outcome: str) -> bool:
+    """True when a minutes' outcome, as written, is a decision (a consensus), not a deferral."""
+    said = fold(outcome).strip()
+    return bool(said) and not said.startswith(UNDECIDED_OUTCOMES)
+
+
 # models/agenda.py STAGES, as residents and admins read them.
 STAGE_NAMES: dict[str, str] = {
     "proposed": "待立项",
