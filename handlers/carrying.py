@@ -15,8 +15,9 @@ import re
 
 from models import ConversationState, Person, Role, drop_state
 from models.agenda import CARRYING_OUT, AgendaError, AgendaItem, agenda_by_number
+from models.agenda_people import staff_scope
 from models.agenda_ratings import answer_review, rate
-from models.carrying import complete, may_report, report_progress, staff_scope
+from models.carrying import complete, may_report, report_progress
 from models.proposals import visible_to
 from models.states import AGENDA_RATE, AGENDA_REVIEW
 from words import as_number, fold, meaningful_length

@@ -38,10 +38,9 @@ from .agenda import (
     move,
     record,
 )
-from .agenda_people import backers, residents_in_scope, voters_on
+from .agenda_people import backers, residents_in_scope, staff_scope, voters_on
 from .agenda_ratings import ask_ratings
 from .audience import several_communities
-from .communities import Scope
 from .outbox import enqueue
 from .people import Person, Role
 from .pushes import AGENDA_ASSIGNED, AGENDA_PROGRESS
@@ -196,13 +195,6 @@ def may_report(db: Session, person_id: int, item: AgendaItem) -> bool:
     above = person.role >= Role.ADMIN or person.staff_level >= LEVEL_COMMUNITY
     ours = staff_scope(db, person_id).owns(item.community_id) or not several_communities(db)
     return above and ours
-
-
-def staff_scope(db: Session, person_id: int) -> Scope:
-    """What a staff member reaches by chat: their community's items (and reads the street's),
-    or everything for the street's staff — the console's and the CLI's Scope, by person."""
-    person = db.get(Person, person_id)
-    return Scope(person.community_id if person is not None else None)
 
 
 def progress_audience(db: Session, item: AgendaItem) -> list[int]:

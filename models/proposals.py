@@ -42,9 +42,10 @@ from .agenda import (
     record,
     title_of,
 )
-from .agenda_people import admins_of, backers, households_in_scope
+from .agenda_people import admins_of, backers, households_in_scope, staff_scope
 from .audience import reaches, resident_community, several_communities
 from .outbox import enqueue
+from .people import Person, Role
 from .places import APPROVED, Binding
 from .pushes import AGENDA_ACCEPTED, AGENDA_DECLINED, AGENDA_THRESHOLD
 
@@ -240,15 +241,29 @@ def _tell_people(db: Session, item: AgendaItem, now: datetime, *, reason: str | 
         enqueue(db, push, now)
 
 
+def _is_staff(db: Session, person_id: int) -> bool:
+    person = db.get(Person, person_id)
+    return person is not None and person.role >= Role.STAFF
+
+
 def open_items_for(db: Session, person_id: int, limit: int = 10) -> list[AgendaItem]:
-    """The open items a resident's `议题` lists: their community's and the street's."""
+    """The open items `议题` lists: a resident's community's and the street's; a staff
+    member's scope's (the street's staff: every community's)."""
     query = select(AgendaItem).where(AgendaItem.stage.in_(OPEN_STAGES))
     if several_communities(db):
-        mine = resident_community(db, person_id)
-        query = query.where(or_(AgendaItem.community_id.is_(None), AgendaItem.community_id == mine))
+        staff = _is_staff(db, person_id)
+        scope = staff_scope(db, person_id) if staff else None
+        mine = scope.community_id if scope else resident_community(db, person_id)
+        if mine is not None or not staff:  # the street's staff read every community's
+            in_mine = or_(AgendaItem.community_id.is_(None), AgendaItem.community_id == mine)
+            query = query.where(in_mine)
     return list(db.scalars(query.order_by(AgendaItem.number.desc()).limit(limit)))
 
 
 def visible_to(db: Session, item: AgendaItem, person_id: int) -> bool:
-    """A resident may read the item (another community's answers like a missing number)."""
+    """The person may read the item by chat: a resident their community's and the street's,
+    staff their scope's (so the owner reads what they carry out); another community's
+    answers like a missing number. Every chat command on an item asks this."""
+    if _is_staff(db, person_id):
+        return staff_scope(db, person_id).covers(item.community_id)
     return reaches(db, item.community_id, person_id)
