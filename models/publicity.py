@@ -40,7 +40,7 @@ from .audience import reaches
 from .meeting_minutes import latest_outcome
 from .outbox import enqueue
 from .places import approved_binding
-from .polls import DECIDED, Poll, PollSpec, create_poll
+from .polls import DECIDED, Poll, PollSpec, close_poll, create_poll
 from .pushes import PUBLICITY_OBJECTION, PUBLICITY_PUBLISHED, PUBLICITY_WITHDRAWN
 
 # Where a poll may be opened on an item: on the agenda, at a meeting, or voting already.
@@ -218,6 +218,10 @@ def withdraw(db: Session, item: AgendaItem, reason: str, now: datetime, actor: s
         raise AgendaError("confirmed", number=item.number, at=item.confirmed_at)
     was_public = item.stage == PUBLICISED
     move(db, item, WITHDRAWN, now, text=reason.strip(), actor=actor)
+    # A vote on a withdrawn item decides nothing: it takes no more ballots and sends no more
+    # reminders (closed now, its result goes to those who voted, as any closed poll's does).
+    for poll in db.scalars(select(Poll).where(Poll.agenda_id == item.id)):
+        close_poll(db, poll, now)
     people = residents_in_scope(db, item.community_id) if was_public else participants(db, item)
     for person_id in people:
         push = PUBLICITY_WITHDRAWN.push(

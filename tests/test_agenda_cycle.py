@@ -28,9 +28,9 @@ from models.kpi_agenda import pipeline
 from models.meeting_minutes import ItemMinutes, Minutes, record_minutes
 from models.meeting_ops import MeetingSpec, call_meeting
 from models.meetings import meeting_by_number
-from models.polls import PollSpec, close_poll, decide_poll, poll_by_number
+from models.polls import CLOSED, PollSpec, close_poll, decide_poll, poll_by_number
 from models.proposals import accept, create
-from models.publicity import decision_for, open_agenda_poll, publish
+from models.publicity import decision_for, open_agenda_poll, publish, withdraw
 from models.sweeps.carrying import ask_reviews
 from models.sweeps.publicity import sweep_publicity
 
@@ -201,3 +201,23 @@ def test_a_vote_not_yet_decided_is_no_decision_even_after_a_consensus(
         assert decision_for(session, item) is None
         decide_poll(session, poll, DECISION, clock())
         assert decision_for(session, item) == DECISION
+
+
+def test_withdrawing_an_item_closes_the_vote_on_it(settings: Settings, clock: Clock) -> None:
+    app, wechat = setup(settings, clock)
+    voter = bound(app, Chat(wechat, "o_voter"), "16-1-101")
+    with db_of(app).session() as session:
+        item = create(
+            session, "北门空地", "", None, clock(), actor="王主任", unit="household", threshold=1
+        )
+        spec = PollSpec("是否安装", ["同意", "不同意"], clock() + timedelta(days=3))
+        open_agenda_poll(session, item, spec, clock())
+    assert "已记录您对 #1" in (voter.say("投票 1 A") or "")
+    with db_of(app).session() as session:
+        item = agenda_by_number(session, 1)
+        assert item is not None
+        withdraw(session, item, "物业已另行解决", clock(), actor="王主任")
+        poll = poll_by_number(session, 1)
+        assert poll is not None and poll.status == CLOSED
+    refused = voter.say("投票 1 B") or ""
+    assert "已记录" not in refused, refused  # no more ballots on a withdrawn item
