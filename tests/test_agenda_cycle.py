@@ -172,7 +172,9 @@ def _met(app: Flask, clock: Clock, settings: Settings, outcome: str) -> None:
         )
 
 
-@pytest.mark.parametrize("outcome", ["提交表决", "暂缓", "暂缓，下次再议"])
+@pytest.mark.parametrize(
+    "outcome", ["提交表决", "同意提交表决", "提交住户表决（投票 #1）", "暂缓", "下次再议"]
+)
 def test_minutes_that_decided_nothing_are_no_decision_to_publish(
     settings: Settings, clock: Clock, outcome: str
 ) -> None:
