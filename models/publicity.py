@@ -48,6 +48,7 @@ POLLABLE = (ACCEPTED, DELIBERATING, VOTING)
 # Where a decision may be published from: consensus (minutes) or a vote.
 PUBLISHABLE = (ACCEPTED, DELIBERATING, VOTING)
 REASON_MAX = 2000
+PERIOD_MAX_DAYS = 365  # an objection period longer than a year is a typing mistake
 
 
 # -- 表决 ------------------------------------------------------------------------------------
@@ -113,8 +114,8 @@ def publish(
     """公示: record the decision and the period, make the public page, push everyone in scope."""
     if item.stage not in PUBLISHABLE:
         raise AgendaError("stage", stage=item.stage, wanted=PUBLICISED, number=item.number)
-    if days <= 0:
-        raise AgendaError("days", number=item.number)
+    if not 0 < days <= PERIOD_MAX_DAYS:  # also NaN, which no comparison admits
+        raise AgendaError("days", number=item.number, max=PERIOD_MAX_DAYS)
     text = decision_for(db, item, decision)
     if text is None:
         raise AgendaError("no_decision", number=item.number)

@@ -218,3 +218,14 @@ def test_an_anonymous_polls_audit_names_who_entered_a_ballot_not_what_it_says(
         "paper ballot 16-2-501: (anonymous)  entered by 李"
         in run(config_path, "poll", "show", "1").stdout
     )
+
+
+def test_a_period_that_is_no_number_of_days_is_refused_not_a_crash(
+    settings: Settings, config_path: Path
+) -> None:
+    world(settings)
+    for days in ("0", "nan", "inf", "400"):
+        refused = run(config_path, "agenda", "publish", "1", "--decision", "同意", "--days", days)
+        assert refused.exit_code == 1, (days, refused.output)
+        assert "--days must be more than 0 and at most 365" in refused.output, days
+    assert item(settings, 1).stage == ACCEPTED

@@ -29,7 +29,7 @@ REFUSALS = {
     "stage": "#{number} is {stage}: that step is not allowed now",
     "community": "#{number}: the poll must be for the item's community (a street-wide item: "
     "a street-wide poll)",
-    "days": "--days must be more than 0",
+    "days": "--days must be more than 0 and at most {max}",
     "no_decision": "#{number} has no decision to publish: give --decision TEXT, record the "
     "decision of its poll (poll decide), or the outcome in a meeting's minutes",
     "no_reason": "give the reason",
