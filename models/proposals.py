@@ -115,11 +115,7 @@ def create(
     threshold: float,
 ) -> AgendaItem:
     """An admin opens a 议题 directly: it starts at `accepted` (立项), open to backing."""
-    title = title.strip()
-    if not title:
-        raise AgendaError("title")
-    if len(title) > TITLE_MAX:
-        raise AgendaError("title_long", limit=TITLE_MAX)
+    title = _checked_title(title)
     item = AgendaItem(
         number=next_number(db),
         title=title,
@@ -137,6 +133,15 @@ def create(
     db.flush()
     record(db, item, ACCEPTED, now, actor=actor)
     return item
+
+
+def _checked_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise AgendaError("title")
+    if len(title) > TITLE_MAX:
+        raise AgendaError("title_long", limit=TITLE_MAX)
+    return title
 
 
 def unit_key(db: Session, item: AgendaItem, person_id: int) -> tuple[str, int]:
@@ -205,11 +210,18 @@ def _tell_admins(db: Session, item: AgendaItem, count: int, now: datetime) -> No
         enqueue(db, push, now)
 
 
-def accept(db: Session, item: AgendaItem, now: datetime, *, actor: str) -> bool:
-    """立项: onto the agenda; the proposer and backers are told. False: accepted already."""
+def accept(
+    db: Session, item: AgendaItem, now: datetime, *, actor: str, title: str | None = None
+) -> bool:
+    """立项: onto the agenda; the proposer and backers are told. False: accepted already.
+    `title`: the committee's name for the item from now on (minutes, polls, the public 公示
+    page) in place of the start of the proposal, a resident's own words."""
+    checked = _checked_title(title) if title is not None and title.strip() else None
     if not move(db, item, ACCEPTED, now, actor=actor):
         return False
     item.accepted_at = now
+    if checked is not None:
+        item.title = checked
     _tell_people(db, item, now, reason=None)
     return True
 

@@ -173,10 +173,18 @@ def create(config_path: str | None, title: str, text: str, by: str, community: s
 @config_option
 @click.argument("number", type=click.IntRange(min=1))
 @click.option("--by", "by", default="", metavar="NAME", help="Who decided (the timeline).")
+@click.option(
+    "--title",
+    metavar="TEXT",
+    help="The committee's name for it from now on (minutes, polls, the public 公示 page); "
+    "default: the start of the proposal as the resident wrote it.",
+)
 @community_option
-def accept(config_path: str | None, number: int, by: str, community: str | None) -> None:
+def accept(
+    config_path: str | None, number: int, by: str, title: str | None, community: str | None
+) -> None:
     """立项: put 议题 #NUMBER on the agenda; its proposer and backers are told."""
-    _decide(config_path, number, community, by, reason=None)
+    _decide(config_path, number, community, by, reason=None, title=title)
 
 
 @agenda.command("decline")
@@ -193,7 +201,12 @@ def decline(
 
 
 def _decide(
-    config_path: str | None, number: int, community: str | None, by: str, reason: str | None
+    config_path: str | None,
+    number: int,
+    community: str | None,
+    by: str,
+    reason: str | None,
+    title: str | None = None,
 ) -> None:
     settings = settings_from(config_path)
     now = datetime.now(UTC)
@@ -203,7 +216,7 @@ def _decide(
             item = item_for(session, number, community, changing=True)
             try:
                 if reason is None:
-                    moved = accept_item(session, item, now, actor=by or "命令行")
+                    moved = accept_item(session, item, now, actor=by or "命令行", title=title)
                 else:
                     moved = decline_item(session, item, reason, now, actor=by or "命令行")
             except AgendaError as exc:
