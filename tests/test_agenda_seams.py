@@ -13,6 +13,7 @@ from flask import Flask
 from test_agenda_dialogue import admin, bound, setup
 
 from bot.config import Settings
+from handlers import agenda_texts as texts
 from models.agenda import (
     CARRYING_OUT,
     DELIBERATING,
@@ -223,3 +224,22 @@ def test_withdrawing_an_item_closes_the_vote_on_it(settings: Settings, clock: Cl
         assert poll is not None and poll.status == CLOSED
     refused = voter.say("投票 1 B") or ""
     assert "已记录" not in refused, refused  # no more ballots on a withdrawn item
+
+
+def test_a_long_list_and_a_long_proposal_still_fit_one_reply(
+    settings: Settings, clock: Clock
+) -> None:
+    app, wechat = setup(settings, clock)
+    with db_of(app).session() as session:
+        for n in range(10):
+            title = f"第{n}项" + "长" * 96
+            create(session, title, "", None, clock(), actor="王", unit="household", threshold=3)
+    resident = bound(app, Chat(wechat, "o_resident"), "16-1-101")
+    listing = resident.say("议题") or ""
+    assert len(listing) <= 600 and listing.endswith(texts.LIST_FOOTER), listing
+    assert "#10 第9项" in listing  # the newest first
+    long = "我提议" + "在北门空地增加健身器材，" * 150
+    assert "议题 #11" in (resident.say(f"提议 {long}") or "")
+    shown = resident.say("议题 11") or ""
+    assert len(shown) <= 600 and "进程：" in shown and "提议" in shown.split("进程：")[1]
+    assert shown.endswith(texts.DETAIL_BACK.format(number=11)), shown[-80:]
