@@ -133,6 +133,8 @@ def test_accept_may_name_the_item_for_the_minutes_polls_and_public_page(
 ) -> None:
     proposer, neighbour = residents(settings, "16-1-101", "16-1-102")
     number = proposed(settings, proposer, neighbour)
+    signed = run(config_path, "accept", str(number), "--by", "名" * 65)
+    assert signed.exit_code == 2 and "at most 64 characters" in signed.output  # the column's
     long = run(config_path, "accept", str(number), "--title", "长" * 101)
     assert long.exit_code == 1 and "at most 100" in long.output
     named = run(config_path, "accept", str(number), "--title", "北门空地增设健身器材")

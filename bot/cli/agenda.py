@@ -17,7 +17,7 @@ import click
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from models.agenda import STAGES, AgendaError, AgendaItem, agenda_by_number, timeline
+from models.agenda import ACTOR_MAX, STAGES, AgendaError, AgendaItem, agenda_by_number, timeline
 from models.agenda_json import agenda_json
 from models.proposals import accept as accept_item
 from models.proposals import create as create_item
@@ -45,6 +45,13 @@ def agenda() -> None:
 def refusal(exc: AgendaError) -> click.ClickException:
     template = REFUSALS.get(exc.reason, exc.reason)
     return click.ClickException(template.format(**exc.details))
+
+
+def _name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """--by NAME fits the timeline's column (a longer one would fail on PostgreSQL)."""
+    if len(value.strip()) > ACTOR_MAX:
+        raise click.BadParameter(f"at most {ACTOR_MAX} characters")
+    return value.strip()
 
 
 def item_for(session: Session, number: int, community: str | None, *, changing: bool) -> AgendaItem:
@@ -134,7 +141,9 @@ def list_items(
 @config_option
 @click.option("--title", required=True, help="The 议题's title, as residents will read it.")
 @click.option("--text", default="", help="What it is about (default: the title).")
-@click.option("--by", "by", default="", metavar="NAME", help="Who opens it (the timeline).")
+@click.option(
+    "--by", "by", default="", metavar="NAME", callback=_name, help="Who opens it (the timeline)."
+)
 @click.option(
     "--community",
     metavar="NAME",
@@ -172,7 +181,9 @@ def create(config_path: str | None, title: str, text: str, by: str, community: s
 @agenda.command("accept")
 @config_option
 @click.argument("number", type=click.IntRange(min=1))
-@click.option("--by", "by", default="", metavar="NAME", help="Who decided (the timeline).")
+@click.option(
+    "--by", "by", default="", metavar="NAME", callback=_name, help="Who decided (the timeline)."
+)
 @click.option(
     "--title",
     metavar="TEXT",
@@ -191,7 +202,9 @@ def accept(
 @config_option
 @click.argument("number", type=click.IntRange(min=1))
 @click.argument("reason")
-@click.option("--by", "by", default="", metavar="NAME", help="Who decided (the timeline).")
+@click.option(
+    "--by", "by", default="", metavar="NAME", callback=_name, help="Who decided (the timeline)."
+)
 @community_option
 def decline(
     config_path: str | None, number: int, reason: str, by: str, community: str | None
