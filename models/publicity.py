@@ -219,10 +219,12 @@ def withdraw(db: Session, item: AgendaItem, reason: str, now: datetime, actor: s
         raise AgendaError("confirmed", number=item.number, at=item.confirmed_at)
     was_public = item.stage == PUBLICISED
     move(db, item, WITHDRAWN, now, text=reason.strip(), actor=actor)
-    # A vote on a withdrawn item decides nothing: it takes no more ballots and sends no more
-    # reminders (closed now, its result goes to those who voted, as any closed poll's does).
+    # A vote on a withdrawn item decides nothing: it takes no more ballots, sends no more
+    # reminders, and no result push saying "a decision will follow" (the withdrawal push
+    # below is what its voters hear).
     for poll in db.scalars(select(Poll).where(Poll.agenda_id == item.id)):
-        close_poll(db, poll, now)
+        if close_poll(db, poll, now):
+            poll.result_pushed_at = now
     people = residents_in_scope(db, item.community_id) if was_public else participants(db, item)
     for person_id in people:
         push = PUBLICITY_WITHDRAWN.push(

@@ -13,6 +13,7 @@ from flask import Flask
 from test_agenda_dialogue import admin, bound, setup
 
 from bot.config import Settings
+from bot.schedule.polls import open_and_close
 from handlers import agenda_texts as texts
 from models.agenda import (
     CARRYING_OUT,
@@ -224,6 +225,10 @@ def test_withdrawing_an_item_closes_the_vote_on_it(settings: Settings, clock: Cl
         assert poll is not None and poll.status == CLOSED
     refused = voter.say("投票 1 B") or ""
     assert "已记录" not in refused, refused  # no more ballots on a withdrawn item
+    with db_of(app).session() as session:
+        open_and_close(session, clock() + timedelta(days=4), settings)
+    assert pushes_to(app, "o_voter", "poll.result") == []  # no "a decision will follow"
+    assert len(pushes_to(app, "o_voter", "publicity.withdrawn")) == 1
 
 
 def test_a_long_list_and_a_long_proposal_still_fit_one_reply(
