@@ -155,9 +155,11 @@ def unit_key(db: Session, item: AgendaItem, person_id: int) -> tuple[str, int]:
 def back(db: Session, item: AgendaItem, person_id: int, now: datetime) -> Backed:
     """附议: the person's unit backs the item, once; AgendaError why not ("other_community",
     "not_bound", "pending", "closed")."""
+    # Bound first: staff read every item of their scope by chat, and one who is no resident
+    # is told backing needs a household, not that an item they can read is missing.
+    key, household = unit_key(db, item, person_id)
     if not reaches(db, item.community_id, person_id):
         raise AgendaError("other_community", number=item.number)
-    key, household = unit_key(db, item, person_id)
     # Backings of one item take turns (the item's row lock; SQLite has one writer anyway):
     # the count each one reads is then exact, the one that reaches the threshold sees it, and
     # the stage read is the latest (no backing slips in after a decline).

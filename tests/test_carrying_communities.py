@@ -78,3 +78,4 @@ def test_the_streets_owner_reads_the_item_they_carry_out(desk: Desk) -> None:
     assert said(desk, "o_qian", f"议题 {n}").startswith("没有找到")  # another community's
     assert f"#{n} " in said(desk, "o_wang", "议题")  # the street's staff list every community's
     assert f"#{n} " not in said(desk, "o_qian", "议题")  # another community's staff do not
+    assert said(desk, "o_wang", f"附议 {n}").startswith("附议需要先绑定住址")  # not "no #n"
