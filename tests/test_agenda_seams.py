@@ -52,7 +52,8 @@ def _item(app: Flask, act: object) -> AgendaItem:
         return item
 
 
-def test_one_item_runs_from_proposal_to_review(settings: Settings, clock: Clock) -> None:
+def test_one_item_runs_from_proposal_to_review(backend_settings: Settings, clock: Clock) -> None:
+    settings = backend_settings
     app, wechat = setup(settings, clock, threshold=2)
     tz = settings.tz
     admin(app, Chat(wechat, "o_admin"))
@@ -191,8 +192,9 @@ def test_minutes_that_decided_nothing_are_no_decision_to_publish(
 
 
 def test_a_vote_not_yet_decided_is_no_decision_even_after_a_consensus(
-    settings: Settings, clock: Clock
+    backend_settings: Settings, clock: Clock
 ) -> None:
+    settings = backend_settings
     app, _ = setup(settings, clock)
     _met(app, clock, settings, "达成共识：安装一组健身器材")
     with db_of(app).session() as session:
@@ -207,7 +209,10 @@ def test_a_vote_not_yet_decided_is_no_decision_even_after_a_consensus(
         assert decision_for(session, item) == DECISION
 
 
-def test_withdrawing_an_item_closes_the_vote_on_it(settings: Settings, clock: Clock) -> None:
+def test_withdrawing_an_item_closes_the_vote_on_it(
+    backend_settings: Settings, clock: Clock
+) -> None:
+    settings = backend_settings
     app, wechat = setup(settings, clock)
     voter = bound(app, Chat(wechat, "o_voter"), "16-1-101")
     with db_of(app).session() as session:
