@@ -31,6 +31,7 @@ from words import as_number, fold, meaningful_length, when
 from words.agenda import EVENT_NAMES, STAGE_NAMES
 
 from . import agenda_texts as texts
+from .help import REPLY_CHARS
 from .router import Context, Reply, Router
 
 router = Router("agenda")
@@ -137,17 +138,20 @@ def _list(ctx: Context) -> str:
     if not items:
         return texts.LIST_NONE
     lines = [texts.LIST_HEADER]
+    room = REPLY_CHARS - len(texts.LIST_HEADER) - len(texts.LIST_FOOTER) - 1
     for item in items:
         count = backing_count(ctx.db, item.id)
         shown = f"{count}/{item.backing_needed}" if item.backing_needed else str(count)
-        lines.append(
-            texts.LIST_LINE.format(
-                number=item.number,
-                title=item.title,
-                stage=STAGE_NAMES[item.stage],
-                count=f"附议 {shown}",
-            )
+        line = texts.LIST_LINE.format(
+            number=item.number,
+            title=item.title,
+            stage=STAGE_NAMES[item.stage],
+            count=f"附议 {shown}",
         )
+        room -= len(line) + 1
+        if room < 0:  # one reply's worth, newest first; the footer must still show
+            break
+        lines.append(line)
     lines.append(texts.LIST_FOOTER)
     return "\n".join(lines)
 
@@ -163,14 +167,16 @@ def _show(ctx: Context, item: AgendaItem) -> str:
         if event.text and event.kind != OBJECTION:
             line += f"：{event.text}"
         lines.append(line)
-    reply = texts.DETAIL.format(
-        number=item.number,
-        title=item.title,
-        stage=STAGE_NAMES[item.stage],
-        body=item.body,
-        count=_count(item, backing_count(ctx.db, item.id)),
-        timeline="\n".join(lines),
-    )
-    if item.stage in BACKING_STAGES:
-        reply += texts.DETAIL_BACK.format(number=item.number)
-    return reply
+    values = {
+        "number": item.number,
+        "title": item.title,
+        "stage": STAGE_NAMES[item.stage],
+        "count": _count(item, backing_count(ctx.db, item.id)),
+        "timeline": "\n".join(lines),
+    }
+    back = texts.DETAIL_BACK.format(number=item.number) if item.stage in BACKING_STAGES else ""
+    # A long proposal is shortened here, not the reply at its end: the timeline (what has
+    # happened to it) and how to back it are what the resident asked for.
+    room = REPLY_CHARS - len(texts.DETAIL.format(**values, body="")) - len(back)
+    body = item.body if len(item.body) <= room else item.body[: max(room - 1, 0)] + "…"
+    return texts.DETAIL.format(**values, body=body) + back

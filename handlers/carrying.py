@@ -15,8 +15,10 @@ import re
 
 from models import ConversationState, Person, Role, drop_state
 from models.agenda import CARRYING_OUT, AgendaError, AgendaItem, agenda_by_number
+from models.agenda_people import staff_scope
 from models.agenda_ratings import answer_review, rate
 from models.carrying import complete, may_report, report_progress
+from models.proposals import visible_to
 from models.states import AGENDA_RATE, AGENDA_REVIEW
 from words import as_number, fold, meaningful_length
 
@@ -35,10 +37,7 @@ def _staff_item(ctx: Context, command: str, args: str) -> tuple[AgendaItem | Non
     if number is None or not rest:
         return None, "", texts.CARRY_USAGE[command]
     item = agenda_by_number(ctx.db, number)
-    person = ctx.db.get(Person, ctx.person.id)
-    reach = person.community_id if person is not None else None
-    another = item is not None and reach is not None and item.community_id not in (None, reach)
-    if item is None or another:
+    if item is None or not staff_scope(ctx.db, ctx.person.id).covers(item.community_id):
         return None, "", texts.CARRY_NOT_FOUND.format(number=number)
     if item.stage != CARRYING_OUT:
         return None, "", texts.CARRY_NOT_NOW.format(number=number, what=command)
@@ -120,8 +119,8 @@ def rate_command(ctx: Context, args: str) -> str:
         return texts.AGENDA_RATE_USAGE
     number, score = int(parts[0]), int(parts[1])
     item = agenda_by_number(ctx.db, number)
-    if item is None:
-        return texts.CARRY_NOT_FOUND.format(number=number)
+    if item is None or not visible_to(ctx.db, item, ctx.person.id):
+        return texts.CARRY_NOT_FOUND.format(number=number)  # another community's: none
     if score not in texts.RATING_LABELS:
         return texts.AGENDA_RATE_CHOICES
     return _rated(ctx, item, score)

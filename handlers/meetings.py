@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from models.audience import reaches
 from models.meeting_ops import CHANGED, SAME, MeetingError, answer
 from models.meetings import ATTEND, EXCUSED, Meeting, meeting_by_number
 from words import as_number, when
@@ -46,6 +47,9 @@ def _answer(ctx: Context, args: str, said: str) -> str:
         outcome = answer(ctx.db, meeting, ctx.person.id, said, ctx.now, reason)
     except MeetingError as exc:
         if exc.reason == "not_invited":
+            # Another community's meeting is not there for them at all, like its 议题.
+            if not reaches(ctx.db, meeting.community_id, ctx.person.id):
+                return texts.MEETING_NOT_FOUND.format(number=number)
             return texts.MEETING_NOT_INVITED
         if exc.reason == "cancelled":
             return texts.MEETING_CANCELLED.format(**values)

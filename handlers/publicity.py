@@ -7,7 +7,7 @@ kept exactly as written; the community's admins are pushed (models/publicity.py)
 from __future__ import annotations
 
 from models.agenda import AgendaError, agenda_by_number
-from models.audience import reaches
+from models.proposals import visible_to
 from models.publicity import object_to
 from words import as_number, when
 
@@ -25,7 +25,7 @@ def object_to_decision(ctx: Context, args: str) -> str:
         return texts.OBJECT_USAGE
     item = agenda_by_number(ctx.db, number)
     # Another community's item is "not found", as its polls are: nothing to say about it.
-    if item is None or not reaches(ctx.db, item.community_id, ctx.person.id):
+    if item is None or not visible_to(ctx.db, item, ctx.person.id):
         return texts.OBJECT_REFUSED["unknown"].format(number=number)
     if not reason.strip():
         return texts.OBJECT_NO_REASON.format(number=number)

@@ -92,6 +92,7 @@ EVENTS: tuple[str, ...] = (*STAGES, THRESHOLD, MEETING, MINUTES, POLL, OBJECTION
 EVENTS += (ASSIGNED, PROGRESS, OVERDUE, REVIEW)
 
 HOUSEHOLD_BACKING, PERSON_BACKING = "household", "person"
+ACTOR_MAX = 64  # a staff member's or admin's name as the timeline keeps it
 RATING_KEYS = ("1", "2", "3")  # 1 满意 2 基本满意 3 不满意, as tickets are rated
 
 
@@ -106,7 +107,7 @@ class AgendaItem(Base):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), nullable=True)
     # The resident who proposed it (提议); None when an admin opened it (`created_by`).
     proposer_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
-    created_by: Mapped[str] = mapped_column(String(64), default="")  # an admin's name, or ""
+    created_by: Mapped[str] = mapped_column(String(ACTOR_MAX), default="")  # an admin, or ""
     stage: Mapped[str] = mapped_column(String(16), default=PROPOSED)
     stage_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -151,7 +152,7 @@ class AgendaEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text, default="")  # as written (reason, progress …)
-    actor: Mapped[str] = mapped_column(String(64), default="")  # staff/admin name, or ""
+    actor: Mapped[str] = mapped_column(String(ACTOR_MAX), default="")  # staff/admin, or ""
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
 
 

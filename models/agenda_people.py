@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from .agenda import AgendaBacking, AgendaItem
 from .audience import effective_community, lives_in
-from .communities import HOME_ID
+from .communities import HOME_ID, Scope
 from .meetings import ATTEND, MeetingAgenda, MeetingInvite
 from .people import Person, Role
 from .places import Building, Household
@@ -94,3 +94,10 @@ def admins_of(db: Session, community_id: int | None) -> list[int]:
     if duty is not None and community_id is not None:
         return [duty]
     return admins(None) or ([duty] if duty is not None else [])
+
+
+def staff_scope(db: Session, person_id: int) -> Scope:
+    """What a staff member reaches by chat: their community's items (and reads the street's),
+    or everything for the street's staff — the console's and the CLI's Scope, by person."""
+    person = db.get(Person, person_id)
+    return Scope(person.community_id if person is not None else None)

@@ -38,7 +38,7 @@ from .agenda import (
     move,
     record,
 )
-from .agenda_people import backers, residents_in_scope, voters_on
+from .agenda_people import backers, residents_in_scope, staff_scope, voters_on
 from .agenda_ratings import ask_ratings
 from .audience import several_communities
 from .outbox import enqueue
@@ -193,7 +193,7 @@ def may_report(db: Session, person_id: int, item: AgendaItem) -> bool:
     if person.id == item.owner_id:
         return True
     above = person.role >= Role.ADMIN or person.staff_level >= LEVEL_COMMUNITY
-    ours = person.community_id in (None, item.community_id) or not several_communities(db)
+    ours = staff_scope(db, person_id).owns(item.community_id) or not several_communities(db)
     return above and ours
 
 

@@ -13,6 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from words.agenda import decides
+
 from . import agenda as stages
 from .agenda import AgendaItem
 from .agenda_people import backers
@@ -95,7 +97,8 @@ def _push_minutes(
 
 def latest_outcome(db: Session, agenda_id: int) -> str | None:
     """The outcome the latest meeting's minutes wrote for the item (as written), or None: what
-    公示 takes as the decision of a consensus reached without a vote."""
+    公示 takes as the decision of a consensus reached without a vote. The latest meeting
+    speaks for the item: when it deferred or sent it to a vote (提交表决, 暂缓), there is none."""
     outcome = db.scalar(
         select(MeetingAgenda.outcome)
         .join(Meeting, Meeting.id == MeetingAgenda.meeting_id)
@@ -107,4 +110,4 @@ def latest_outcome(db: Session, agenda_id: int) -> str | None:
         .order_by(Meeting.at.desc(), Meeting.id.desc())
         .limit(1)
     )
-    return outcome or None
+    return outcome if outcome and decides(outcome) else None

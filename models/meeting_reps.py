@@ -23,7 +23,14 @@ from .audience import effective_community, resident_community
 from .communities import Community
 from .meetings import Representative
 from .people import Person
-from .places import APPROVED, Binding, Household, find_buildings, mask_openid, mask_phone
+from .places import (
+    APPROVED,
+    Binding,
+    find_buildings,
+    household_at,
+    mask_openid,
+    mask_phone,
+)
 
 _PHONE = re.compile(r"\+?\d{7,20}")
 _ADDRESS = re.compile(r"(.+?)-(\w+)-(\w+)")
@@ -77,10 +84,8 @@ def find_person(db: Session, who: str, community_id: int | None) -> int:
     if address is None:
         raise RepError("nobody", text)
     building, unit, room = address.groups()
-    buildings = [b.id for b in find_buildings(db, building, community_id)]
-    households = select(Household.id).where(
-        Household.building_id.in_(buildings), Household.unit == unit, Household.room == room
-    )
+    found = (household_at(db, b, unit, room) for b in find_buildings(db, building, community_id))
+    households = [household.id for household in found if household is not None]
     people = list(db.scalars(bound.where(Binding.household_id.in_(households))))
     return _one(db, people, text, community_id)
 

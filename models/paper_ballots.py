@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .audience import effective_community
-from .places import Building, Household, find_buildings
+from .places import Building, Household, find_buildings, household_at
 from .polls import (
     DRAFT,
     HOUSEHOLD_UNIT,
@@ -52,13 +52,7 @@ def find_household(
             address=address,
             ambiguous=True,
         )
-    found = db.scalar(
-        select(Household).where(
-            Household.building_id == buildings[0].id,
-            Household.unit == unit,
-            Household.room == room,
-        )
-    )
+    found = household_at(db, buildings[0], unit, room)
     if found is None:
         raise PollError("household", message=f"no household {address} is known", address=address)
     return found

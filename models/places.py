@@ -165,7 +165,8 @@ _SUFFIXES = ("号楼", "栋", "幢", "座", "号")
 _SUFFIX = re.compile("(" + "|".join(_SUFFIXES) + ")$")
 
 
-def _household_at(db: Session, building: Building, unit: str, room: str) -> Household | None:
+def household_at(db: Session, building: Building, unit: str, room: str) -> Household | None:
+    """The household building-unit-room (binding, the places file, paper ballots)."""
     return db.scalars(
         select(Household).where(
             Household.building_id == building.id, Household.unit == unit, Household.room == room
@@ -227,7 +228,7 @@ def request_binding(
     found = _building_for(db, person, building, community_id)
     if person is not None and person.role < Role.STAFF and person.community_id is None:
         person.community_id = found.community_id  # their choice, until a binding is approved
-    household = _household_at(db, found, unit, room)
+    household = household_at(db, found, unit, room)
     if household is None:
         household = Household(building=found, unit=unit, room=room, listed=False)
         db.add(household)

@@ -42,9 +42,10 @@ from .agenda import (
     record,
     title_of,
 )
-from .agenda_people import admins_of, backers, households_in_scope
+from .agenda_people import admins_of, backers, households_in_scope, staff_scope
 from .audience import reaches, resident_community, several_communities
 from .outbox import enqueue
+from .people import Person, Role
 from .places import APPROVED, Binding
 from .pushes import AGENDA_ACCEPTED, AGENDA_DECLINED, AGENDA_THRESHOLD
 
@@ -114,11 +115,7 @@ def create(
     threshold: float,
 ) -> AgendaItem:
     """An admin opens a 议题 directly: it starts at `accepted` (立项), open to backing."""
-    title = title.strip()
-    if not title:
-        raise AgendaError("title")
-    if len(title) > TITLE_MAX:
-        raise AgendaError("title_long", limit=TITLE_MAX)
+    title = _checked_title(title)
     item = AgendaItem(
         number=next_number(db),
         title=title,
@@ -138,6 +135,15 @@ def create(
     return item
 
 
+def _checked_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise AgendaError("title")
+    if len(title) > TITLE_MAX:
+        raise AgendaError("title_long", limit=TITLE_MAX)
+    return title
+
+
 def unit_key(db: Session, item: AgendaItem, person_id: int) -> tuple[str, int]:
     """(the unit the person backs for, their household); AgendaError when not bound."""
     household = _household_of(db, person_id)
@@ -149,9 +155,11 @@ def unit_key(db: Session, item: AgendaItem, person_id: int) -> tuple[str, int]:
 def back(db: Session, item: AgendaItem, person_id: int, now: datetime) -> Backed:
     """附议: the person's unit backs the item, once; AgendaError why not ("other_community",
     "not_bound", "pending", "closed")."""
+    # Bound first: staff read every item of their scope by chat, and one who is no resident
+    # is told backing needs a household, not that an item they can read is missing.
+    key, household = unit_key(db, item, person_id)
     if not reaches(db, item.community_id, person_id):
         raise AgendaError("other_community", number=item.number)
-    key, household = unit_key(db, item, person_id)
     # Backings of one item take turns (the item's row lock; SQLite has one writer anyway):
     # the count each one reads is then exact, the one that reaches the threshold sees it, and
     # the stage read is the latest (no backing slips in after a decline).
@@ -204,11 +212,18 @@ def _tell_admins(db: Session, item: AgendaItem, count: int, now: datetime) -> No
         enqueue(db, push, now)
 
 
-def accept(db: Session, item: AgendaItem, now: datetime, *, actor: str) -> bool:
-    """立项: onto the agenda; the proposer and backers are told. False: accepted already."""
+def accept(
+    db: Session, item: AgendaItem, now: datetime, *, actor: str, title: str | None = None
+) -> bool:
+    """立项: onto the agenda; the proposer and backers are told. False: accepted already.
+    `title`: the committee's name for the item from now on (minutes, polls, the public 公示
+    page) in place of the start of the proposal, a resident's own words."""
+    checked = _checked_title(title) if title is not None and title.strip() else None
     if not move(db, item, ACCEPTED, now, actor=actor):
         return False
     item.accepted_at = now
+    if checked is not None:
+        item.title = checked
     _tell_people(db, item, now, reason=None)
     return True
 
@@ -240,15 +255,29 @@ def _tell_people(db: Session, item: AgendaItem, now: datetime, *, reason: str | 
         enqueue(db, push, now)
 
 
+def _is_staff(db: Session, person_id: int) -> bool:
+    person = db.get(Person, person_id)
+    return person is not None and person.role >= Role.STAFF
+
+
 def open_items_for(db: Session, person_id: int, limit: int = 10) -> list[AgendaItem]:
-    """The open items a resident's `议题` lists: their community's and the street's."""
+    """The open items `议题` lists: a resident's community's and the street's; a staff
+    member's scope's (the street's staff: every community's)."""
     query = select(AgendaItem).where(AgendaItem.stage.in_(OPEN_STAGES))
     if several_communities(db):
-        mine = resident_community(db, person_id)
-        query = query.where(or_(AgendaItem.community_id.is_(None), AgendaItem.community_id == mine))
+        staff = _is_staff(db, person_id)
+        scope = staff_scope(db, person_id) if staff else None
+        mine = scope.community_id if scope else resident_community(db, person_id)
+        if mine is not None or not staff:  # the street's staff read every community's
+            in_mine = or_(AgendaItem.community_id.is_(None), AgendaItem.community_id == mine)
+            query = query.where(in_mine)
     return list(db.scalars(query.order_by(AgendaItem.number.desc()).limit(limit)))
 
 
 def visible_to(db: Session, item: AgendaItem, person_id: int) -> bool:
-    """A resident may read the item (another community's answers like a missing number)."""
+    """The person may read the item by chat: a resident their community's and the street's,
+    staff their scope's (so the owner reads what they carry out); another community's
+    answers like a missing number. Every chat command on an item asks this."""
+    if _is_staff(db, person_id):
+        return staff_scope(db, person_id).covers(item.community_id)
     return reaches(db, item.community_id, person_id)

@@ -1,10 +1,11 @@
 """What a 公示 page (/p/<token>) shows: nothing a resident wrote about themselves.
 
 The page is public (no login) and linked from pushes residents may forward, so it carries the
-item's title (already pushed to everyone in scope, reviewed when the item was accepted), the
-committee's decision, the period, the vote's counts and the meetings' dates — and no names,
-openids, phones, addresses, proposal body (a resident's own text, which may name them or
-their home) or objections. A token is 16 random bytes: guessing one is not a way in.
+item's title (already pushed to everyone in scope; the committee names the item when it
+accepts it, `accept(title=)`, or lets the proposal's start stand), the committee's decision,
+the period, the vote's counts and the meetings' dates — and no names, openids, phones,
+addresses, proposal body (a resident's own text, which may name them or their home) or
+objections. A token is 16 random bytes: guessing one is not a way in.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ from .audience import reaches
 from .meeting_minutes import latest_outcome
 from .outbox import enqueue
 from .places import approved_binding
-from .polls import DECIDED, Poll, PollSpec, create_poll
+from .polls import DECIDED, Poll, PollSpec, close_poll, create_poll
 from .pushes import PUBLICITY_OBJECTION, PUBLICITY_PUBLISHED, PUBLICITY_WITHDRAWN
 
 # Where a poll may be opened on an item: on the agenda, at a meeting, or voting already.
@@ -48,6 +48,7 @@ POLLABLE = (ACCEPTED, DELIBERATING, VOTING)
 # Where a decision may be published from: consensus (minutes) or a vote.
 PUBLISHABLE = (ACCEPTED, DELIBERATING, VOTING)
 REASON_MAX = 2000
+PERIOD_MAX_DAYS = 365  # an objection period longer than a year is a typing mistake
 
 
 # -- 表决 ------------------------------------------------------------------------------------
@@ -77,18 +78,20 @@ def open_agenda_poll(
 
 
 def decision_for(db: Session, item: AgendaItem, given: str | None = None) -> str | None:
-    """The decision to publish: `given` as written; else the latest decided poll's on the
-    item; else the latest outcome the minutes recorded for it; None when there is none."""
+    """The decision to publish: `given` as written; else, once the item was put to a vote,
+    the latest decided poll's (a poll still open, or closed with no decision recorded: none
+    yet); else the consensus the latest minutes recorded for it; None when there is none."""
     if given is not None and given.strip():
         return given.strip()
-    decided = db.scalar(
-        select(Poll.decision)
-        .where(Poll.agenda_id == item.id, Poll.status == DECIDED, Poll.decision.is_not(None))
+    polls = db.execute(
+        select(Poll.status, Poll.decision)
+        .where(Poll.agenda_id == item.id)
         .order_by(desc(Poll.decided_at), desc(Poll.id))
-        .limit(1)
-    )
-    if decided:
-        return str(decided)
+    ).all()
+    if polls:
+        if any(status != DECIDED for status, _ in polls):
+            return None  # the vote is not over: its decision is still to come
+        return next((str(decision) for _, decision in polls if decision), None)
     return latest_outcome(db, item.id)
 
 
@@ -111,8 +114,8 @@ def publish(
     """公示: record the decision and the period, make the public page, push everyone in scope."""
     if item.stage not in PUBLISHABLE:
         raise AgendaError("stage", stage=item.stage, wanted=PUBLICISED, number=item.number)
-    if days <= 0:
-        raise AgendaError("days", number=item.number)
+    if not 0 < days <= PERIOD_MAX_DAYS:  # also NaN, which no comparison admits
+        raise AgendaError("days", number=item.number, max=PERIOD_MAX_DAYS)
     text = decision_for(db, item, decision)
     if text is None:
         raise AgendaError("no_decision", number=item.number)
@@ -216,6 +219,12 @@ def withdraw(db: Session, item: AgendaItem, reason: str, now: datetime, actor: s
         raise AgendaError("confirmed", number=item.number, at=item.confirmed_at)
     was_public = item.stage == PUBLICISED
     move(db, item, WITHDRAWN, now, text=reason.strip(), actor=actor)
+    # A vote on a withdrawn item decides nothing: it takes no more ballots, sends no more
+    # reminders, and no result push saying "a decision will follow" (the withdrawal push
+    # below is what its voters hear).
+    for poll in db.scalars(select(Poll).where(Poll.agenda_id == item.id)):
+        if close_poll(db, poll, now):
+            poll.result_pushed_at = now
     people = residents_in_scope(db, item.community_id) if was_public else participants(db, item)
     for person_id in people:
         push = PUBLICITY_WITHDRAWN.push(

@@ -128,6 +128,21 @@ def test_accept_tells_the_proposer_and_the_backers(config_path: Path, settings: 
     assert "(王主任)" in run(config_path, "show", str(number)).stdout
 
 
+def test_accept_may_name_the_item_for_the_minutes_polls_and_public_page(
+    config_path: Path, settings: Settings
+) -> None:
+    proposer, neighbour = residents(settings, "16-1-101", "16-1-102")
+    number = proposed(settings, proposer, neighbour)
+    signed = run(config_path, "accept", str(number), "--by", "名" * 65)
+    assert signed.exit_code == 2 and "at most 64 characters" in signed.output  # the column's
+    long = run(config_path, "accept", str(number), "--title", "长" * 101)
+    assert long.exit_code == 1 and "at most 100" in long.output
+    named = run(config_path, "accept", str(number), "--title", "北门空地增设健身器材")
+    assert named.exit_code == 0, named.output
+    data = json.loads(run(config_path, "show", str(number), "--json").stdout)
+    assert data["title"] == "北门空地增设健身器材" and data["text"] == PROPOSAL
+
+
 def test_decline_needs_a_reason_and_tells_it_as_written(
     config_path: Path, settings: Settings
 ) -> None:

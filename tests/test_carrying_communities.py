@@ -68,3 +68,14 @@ def test_late_work_climbs_its_own_ladder(
     assert "落实督办·社区" in told(desk, supervisor)[0]
     others = {"o_sun", "o_li", "o_qian"} - {supervisor}
     assert all(told(desk, openid) == [] for openid in others)
+
+
+def test_the_streets_owner_reads_the_item_they_carry_out(desk: Desk) -> None:
+    n = street(desk, HOME_ID)  # 王芳 is the street's staff, the owner of #n
+    assert f"#{n}" in told(desk, "o_wang")[0]
+    shown = said(desk, "o_wang", f"议题 {n}")
+    assert shown.startswith(f"议题 #{n}") and "阶段：落实中" in shown, shown
+    assert said(desk, "o_qian", f"议题 {n}").startswith("没有找到")  # another community's
+    assert f"#{n} " in said(desk, "o_wang", "议题")  # the street's staff list every community's
+    assert f"#{n} " not in said(desk, "o_qian", "议题")  # another community's staff do not
+    assert said(desk, "o_wang", f"附议 {n}").startswith("附议需要先绑定住址")  # not "no #n"

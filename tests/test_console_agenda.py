@@ -133,3 +133,22 @@ def test_a_street_account_sees_which_community_each_item_is_for(
     assert "<th>社区</th>" in page
     form = admin_client.get("/admin/agenda/new").get_data(as_text=True)
     assert "西社区" in form and "整个街道（各社区居民）" in form
+
+
+def test_accept_may_give_the_item_the_committees_title(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    number = proposal(app)
+    page = admin_client.get(f"/admin/agenda/{number}").get_data(as_text=True)
+    assert f'name="title" value="{PROPOSAL}"' in page  # the proposal's start, to rewrite
+    post(admin_client, f"/admin/agenda/{number}/accept", title="x" * 101)
+    with db_of(app).session(read_only=True) as session:
+        item = agenda_by_number(session, number)
+        assert item is not None and item.stage == "proposed"  # refused: too long
+    post(admin_client, f"/admin/agenda/{number}/accept", title=" 北门空地增设健身器材 ")
+    with db_of(app).session(read_only=True) as session:
+        item = agenda_by_number(session, number)
+        assert item is not None and item.stage == "accepted"
+        assert item.title == "北门空地增设健身器材" and item.body == PROPOSAL  # as written
+    told = pushes_to(app, "o_101", "agenda.accepted")
+    assert len(told) == 1 and "「北门空地增设健身器材」已立项" in told[0]

@@ -96,7 +96,7 @@ def test_a_poll_on_an_agenda_item_and_a_households_paper_ballot(
     standalone = create(config_path)
     assert standalone.exit_code == 0 and show_json(config_path, 3)["agenda"] is None
     missing = create(config_path, "--agenda", "9")
-    assert missing.exit_code == 1 and "no agenda item #9" in missing.output
+    assert missing.exit_code == 1 and "no 议题 #9" in missing.output
 
     entered = run(
         config_path,
@@ -196,7 +196,7 @@ def test_publish_confirm_and_withdraw(config_path: Path, settings: Settings) -> 
     assert withdrawn.exit_code == 0 and withdrawn.stdout == "#2 withdrawn: 选址需重新论证\n"
     assert item(settings, 2).stage == WITHDRAWN
     missing = run(config_path, "agenda", "confirm", "9")
-    assert missing.exit_code == 1 and "no agenda item #9" in missing.output
+    assert missing.exit_code == 1 and "no 议题 #9" in missing.output
 
 
 def test_an_anonymous_polls_audit_names_who_entered_a_ballot_not_what_it_says(
@@ -218,3 +218,14 @@ def test_an_anonymous_polls_audit_names_who_entered_a_ballot_not_what_it_says(
         "paper ballot 16-2-501: (anonymous)  entered by 李"
         in run(config_path, "poll", "show", "1").stdout
     )
+
+
+def test_a_period_that_is_no_number_of_days_is_refused_not_a_crash(
+    settings: Settings, config_path: Path
+) -> None:
+    world(settings)
+    for days in ("0", "nan", "inf", "400"):
+        refused = run(config_path, "agenda", "publish", "1", "--decision", "同意", "--days", days)
+        assert refused.exit_code == 1, (days, refused.output)
+        assert "--days must be more than 0 and at most 365" in refused.output, days
+    assert item(settings, 1).stage == ACCEPTED

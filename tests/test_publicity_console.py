@@ -205,7 +205,9 @@ def published(app: Flask, clock: Clock, wechat: WeChat) -> str:
             s, poll, find_household(s, poll, "16", "2", "501"), "B", "李干事", clock()
         )
         item = s.scalars(select(AgendaItem).where(AgendaItem.number == 1)).one()
-        publish(s, item, clock(), 5, BASE, actor="王主任")  # the minutes' outcome
+        # The vote is still open: the committee writes the decision (its own words are the
+        # minutes' outcome); without it there is none to publish yet.
+        publish(s, item, clock(), 5, BASE, decision="多数同意", actor="王主任")
         assert item.public_token is not None
         return item.public_token
 

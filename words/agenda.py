@@ -10,6 +10,18 @@ import re
 
 from .folding import fold
 
+# What a meeting's minutes write of an item when the meeting decided nothing: sent to a vote
+# (提交表决, 提交住户表决, 同意提交表决 …) or put off (暂缓, 下次再议, 搁置). An outcome saying
+# any of these is never a 公示's decision; when unsure the admin writes the decision.
+UNDECIDED_WORDS = ("表决", "暂缓", "再议", "搁置", "待定")
+
+
+def decides(outcome: str) -> bool:
+    """True when a minutes' outcome, as written, is a decision (a consensus), not a deferral."""
+    said = fold(outcome).strip()
+    return bool(said) and not any(word in said for word in UNDECIDED_WORDS)
+
+
 # models/agenda.py STAGES, as residents and admins read them.
 STAGE_NAMES: dict[str, str] = {
     "proposed": "待立项",

@@ -17,7 +17,7 @@ import click
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from models.agenda import STAGES, AgendaError, AgendaItem, agenda_by_number, timeline
+from models.agenda import ACTOR_MAX, STAGES, AgendaError, AgendaItem, agenda_by_number, timeline
 from models.agenda_json import agenda_json
 from models.proposals import accept as accept_item
 from models.proposals import create as create_item
@@ -25,7 +25,7 @@ from models.proposals import decline as decline_item
 from words.agenda import EVENT_NAMES
 
 from ..db import Database
-from .common import community_option, config_option, scope_of, settings_from
+from .common import community_option, config_option, row_in_scope, scope_of, settings_from
 
 # AgendaError reasons, as an admin at the command line reads them.
 REFUSALS = {
@@ -47,19 +47,17 @@ def refusal(exc: AgendaError) -> click.ClickException:
     return click.ClickException(template.format(**exc.details))
 
 
+def _name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """--by NAME fits the timeline's column (a longer one would fail on PostgreSQL)."""
+    if len(value.strip()) > ACTOR_MAX:
+        raise click.BadParameter(f"at most {ACTOR_MAX} characters")
+    return value.strip()
+
+
 def item_for(session: Session, number: int, community: str | None, *, changing: bool) -> AgendaItem:
-    """议题 #number as `--community` sees it: another community's is "no 议题 #N", like a
-    missing one; a street-wide item is read by a community but changed only by the street."""
-    scope = scope_of(session, community)
+    """议题 #number as `--community` sees it (common.row_in_scope): every 议题 command's."""
     found = agenda_by_number(session, number)
-    if found is None or not scope.covers(found.community_id):
-        raise click.ClickException(f"no 议题 #{number}")
-    if changing and not scope.owns(found.community_id):
-        raise click.ClickException(
-            f"议题 #{number} is the whole street's: only the street changes it "
-            "(run it without --community)"
-        )
-    return found
+    return row_in_scope(scope_of(session, community), found, f"议题 #{number}", changing=changing)
 
 
 def _local(iso: str | None, tz: tzinfo) -> str:
@@ -143,7 +141,9 @@ def list_items(
 @config_option
 @click.option("--title", required=True, help="The 议题's title, as residents will read it.")
 @click.option("--text", default="", help="What it is about (default: the title).")
-@click.option("--by", "by", default="", metavar="NAME", help="Who opens it (the timeline).")
+@click.option(
+    "--by", "by", default="", metavar="NAME", callback=_name, help="Who opens it (the timeline)."
+)
 @click.option(
     "--community",
     metavar="NAME",
@@ -181,18 +181,30 @@ def create(config_path: str | None, title: str, text: str, by: str, community: s
 @agenda.command("accept")
 @config_option
 @click.argument("number", type=click.IntRange(min=1))
-@click.option("--by", "by", default="", metavar="NAME", help="Who decided (the timeline).")
+@click.option(
+    "--by", "by", default="", metavar="NAME", callback=_name, help="Who decided (the timeline)."
+)
+@click.option(
+    "--title",
+    metavar="TEXT",
+    help="The committee's name for it from now on (minutes, polls, the public 公示 page); "
+    "default: the start of the proposal as the resident wrote it.",
+)
 @community_option
-def accept(config_path: str | None, number: int, by: str, community: str | None) -> None:
+def accept(
+    config_path: str | None, number: int, by: str, title: str | None, community: str | None
+) -> None:
     """立项: put 议题 #NUMBER on the agenda; its proposer and backers are told."""
-    _decide(config_path, number, community, by, reason=None)
+    _decide(config_path, number, community, by, reason=None, title=title)
 
 
 @agenda.command("decline")
 @config_option
 @click.argument("number", type=click.IntRange(min=1))
 @click.argument("reason")
-@click.option("--by", "by", default="", metavar="NAME", help="Who decided (the timeline).")
+@click.option(
+    "--by", "by", default="", metavar="NAME", callback=_name, help="Who decided (the timeline)."
+)
 @community_option
 def decline(
     config_path: str | None, number: int, reason: str, by: str, community: str | None
@@ -202,7 +214,12 @@ def decline(
 
 
 def _decide(
-    config_path: str | None, number: int, community: str | None, by: str, reason: str | None
+    config_path: str | None,
+    number: int,
+    community: str | None,
+    by: str,
+    reason: str | None,
+    title: str | None = None,
 ) -> None:
     settings = settings_from(config_path)
     now = datetime.now(UTC)
@@ -212,7 +229,7 @@ def _decide(
             item = item_for(session, number, community, changing=True)
             try:
                 if reason is None:
-                    moved = accept_item(session, item, now, actor=by or "命令行")
+                    moved = accept_item(session, item, now, actor=by or "命令行", title=title)
                 else:
                     moved = decline_item(session, item, reason, now, actor=by or "命令行")
             except AgendaError as exc:

@@ -13,13 +13,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import click
-from sqlalchemy.orm import Session
 
-from models.agenda import AgendaError, AgendaItem, agenda_by_number
+from models.agenda import AgendaError
 from models.carrying import assign, complete, parse_due, report_progress
 
 from ..db import Database
-from .common import community_option, config_option, scope_of, settings_from
+from .agenda import item_for
+from .common import community_option, config_option, settings_from
 
 REFUSALS = {
     "stage": "#{number} is {stage}: {why}",
@@ -52,21 +52,6 @@ def refusal(exc: AgendaError, number: int, act: str) -> click.ClickException:
     return click.ClickException(template.format(reason=exc.reason, **details))
 
 
-def item_for(session: Session, number: int, community: str | None) -> AgendaItem:
-    """议题 #number for `--community` to change: another community's is "no 议题", like a
-    missing one; a street-wide item is changed only by the street."""
-    scope = scope_of(session, community)
-    found = agenda_by_number(session, number)
-    if found is None or not scope.covers(found.community_id):
-        raise click.ClickException(f"no 议题 #{number}")
-    if not scope.owns(found.community_id):
-        raise click.ClickException(
-            f"议题 #{number} is the whole street's: only the street changes it "
-            "(run it without --community)"
-        )
-    return found
-
-
 @click.command("assign")
 @config_option
 @click.argument("number", type=click.IntRange(min=1))
@@ -90,7 +75,7 @@ def assign_command(
     db = Database(settings)
     try:
         with db.session() as session:
-            item = item_for(session, number, community)
+            item = item_for(session, number, community, changing=True)
             try:
                 done = assign(
                     session, item, datetime.now(UTC), owner=owner, due_at=due_at,
@@ -119,7 +104,7 @@ def progress_command(
     db = Database(settings)
     try:
         with db.session() as session:
-            item = item_for(session, number, community)
+            item = item_for(session, number, community, changing=True)
             try:
                 told = report_progress(session, item, text, datetime.now(UTC))
             except AgendaError as exc:
@@ -143,7 +128,7 @@ def complete_command(
     db = Database(settings)
     try:
         with db.session() as session:
-            item = item_for(session, number, community)
+            item = item_for(session, number, community, changing=True)
             try:
                 asked = complete(session, item, result, datetime.now(UTC), review_days=days)
             except AgendaError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import click
 from sqlalchemy.orm import Session
@@ -14,6 +14,14 @@ from ..config import CONFIG_ENV, Account, ConfigError, Settings, load_settings
 from ..logs import configure_logging
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _CommunityRow(Protocol):
+    @property
+    def community_id(self) -> int | None: ...
+
+
+R = TypeVar("R", bound=_CommunityRow)
 
 
 def config_option(func: F) -> F:
@@ -82,3 +90,16 @@ def choose_account(settings: Settings, name: str | None) -> Account:
     if account is None:
         raise click.UsageError(f"--account {name}: no such account in the config ({names})")
     return account
+
+
+def row_in_scope(scope: Scope, found: R | None, name: str, *, changing: bool) -> R:
+    """A numbered row (`name`: "议题 #3", "poll #2", "meeting #1") as `--community` sees it:
+    another community's is "no <name>", like a missing one; a street-wide row is read by a
+    community but changed only by the street. One rule for every command that takes a number."""
+    if found is None or not scope.covers(found.community_id):
+        raise click.ClickException(f"no {name}")
+    if changing and not scope.owns(found.community_id):
+        raise click.ClickException(
+            f"{name} is the whole street's: only the street changes it (run it without --community)"
+        )
+    return found

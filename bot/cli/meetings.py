@@ -24,7 +24,7 @@ from models.meetings import Meeting, meeting_by_number, meeting_json
 from models.minutesfile import MinutesFileError, parse_minutes
 
 from ..db import Database
-from .common import community_option, config_option, scope_of, settings_from
+from .common import community_option, config_option, row_in_scope, scope_of, settings_from
 from .pollparams import IsoTime, aware
 
 REASONS = {
@@ -56,14 +56,7 @@ def refusal(exc: MeetingError) -> click.ClickException:
 
 def _meeting_for(session: Session, number: int, scope: Scope, *, changing: bool) -> Meeting:
     found = meeting_by_number(session, number)
-    if found is None or not scope.covers(found.community_id):
-        raise click.ClickException(f"no meeting #{number}")
-    if changing and not scope.owns(found.community_id):
-        raise click.ClickException(
-            f"meeting #{number} is the whole street's: only the street changes it "
-            "(run it without --community)"
-        )
-    return found
+    return row_in_scope(scope, found, f"meeting #{number}", changing=changing)
 
 
 @click.group()

@@ -37,10 +37,11 @@ from models.polls import (
 from models.publicity import open_agenda_poll
 
 from ..db import Database
-from .common import community_option, config_option, scope_of, settings_from
+from .agenda import item_for
+from .common import community_option, config_option, row_in_scope, scope_of, settings_from
 from .poll_json import local_time, poll_json, print_poll
 from .pollparams import Duration, IsoTime, Scope, aware, closing_time
-from .publicity import ACTOR, agenda_refusal, item_for
+from .publicity import ACTOR, agenda_refusal
 
 STATUSES = (DRAFT, OPEN, CLOSED, DECIDED)
 
@@ -210,18 +211,9 @@ def list_polls(config_path: str | None, status: str | None, community: str | Non
 
 
 def _poll_for(session: Session, number: int, community: str | None, *, changing: bool) -> Poll:
-    """Poll #number as `--community` sees it: another community's is "no poll", like a
-    missing one; a street-wide poll is read by a community but changed only by the street."""
-    scope = scope_of(session, community)
+    """Poll #number as `--community` sees it (common.row_in_scope)."""
     found = poll_by_number(session, number)
-    if found is None or not scope.covers(found.community_id):
-        raise click.ClickException(f"no poll #{number}")
-    if changing and not scope.owns(found.community_id):
-        raise click.ClickException(
-            f"poll #{number} is the whole street's: only the street changes it "
-            "(run it without --community)"
-        )
-    return found
+    return row_in_scope(scope_of(session, community), found, f"poll #{number}", changing=changing)
 
 
 @poll.command("show")

@@ -11,16 +11,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import click
-from sqlalchemy.orm import Session
 
 from handlers.people import parse_address
-from models.agenda import AgendaError, AgendaItem, agenda_by_number
+from models.agenda import AgendaError
 from models.paper_ballots import enter_paper_ballot, find_household
 from models.polls import PollError, poll_by_number
 from models.publicity import confirm, publish, withdraw
 
 from ..db import Database
-from .common import community_option, config_option, scope_of, settings_from
+from .agenda import item_for
+from .common import community_option, config_option, row_in_scope, scope_of, settings_from
 
 ACTOR = "命令行"
 
@@ -29,7 +29,7 @@ REFUSALS = {
     "stage": "#{number} is {stage}: that step is not allowed now",
     "community": "#{number}: the poll must be for the item's community (a street-wide item: "
     "a street-wide poll)",
-    "days": "--days must be more than 0",
+    "days": "--days must be more than 0 and at most {max}",
     "no_decision": "#{number} has no decision to publish: give --decision TEXT, record the "
     "decision of its poll (poll decide), or the outcome in a meeting's minutes",
     "no_reason": "give the reason",
@@ -46,21 +46,6 @@ def agenda_refusal(exc: AgendaError) -> click.ClickException:
         details["until"] = until.isoformat(timespec="minutes")
     template = REFUSALS.get(exc.reason, exc.reason)
     return click.ClickException(f"{template.format(**details)} ({exc.reason})")
-
-
-def item_for(session: Session, number: int, community: str | None, *, changing: bool) -> AgendaItem:
-    """Item #number as `--community` sees it: another community's is "no such item"; a
-    street-wide item is changed only by the street."""
-    scope = scope_of(session, community)
-    found = agenda_by_number(session, number)
-    if found is None or not scope.covers(found.community_id):
-        raise click.ClickException(f"no agenda item #{number}")
-    if changing and not scope.owns(found.community_id):
-        raise click.ClickException(
-            f"agenda item #{number} is the whole street's: only the street changes it "
-            "(run it without --community)"
-        )
-    return found
 
 
 # -- poll ballot ------------------------------------------------------------------------------
@@ -97,10 +82,9 @@ def ballot(
     try:
         with db.session() as session:
             scope = scope_of(session, community)
-            found = poll_by_number(session, number)
             # A street-wide poll takes a community's ballots (its households, within it).
-            if found is None or not scope.covers(found.community_id):
-                raise click.ClickException(f"no poll #{number}")
+            poll = poll_by_number(session, number)
+            found = row_in_scope(scope, poll, f"poll #{number}", changing=False)
             try:
                 home = find_household(
                     session, found, address.building, address.unit, address.room, scope.community_id

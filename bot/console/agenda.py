@@ -141,6 +141,7 @@ def show(number: int) -> str:
             # 立项 is the item's community's (a street-wide item: the street's) to decide.
             may_decide=item.stage == PROPOSED and current_scope().owns(item.community_id),
             reason_max=REASON_MAX,
+            title_max=TITLE_MAX,
             source=source,
         )
     return page
@@ -177,7 +178,8 @@ def _decide(number: int, reason: str | None) -> Response:
             item = item_in_scope(db, number, change=True)
             stage = item.stage
             if reason is None:
-                moved = accept(db, item, now(), actor=actor)
+                title = request.form.get("title")
+                moved = accept(db, item, now(), actor=actor, title=title)
             else:
                 moved = decline(db, item, reason.strip(), now(), actor=actor)
     except AgendaError as exc:

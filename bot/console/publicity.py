@@ -22,6 +22,7 @@ from models.paper_ballots import enter_paper_ballot, find_household
 from models.places import Binding, Household
 from models.polls import PollError, poll_by_number
 from models.publicity import (
+    PERIOD_MAX_DAYS,
     PUBLISHABLE,
     REASON_MAX,
     confirm,
@@ -124,7 +125,7 @@ def publish_item(number: int) -> Response:
         days = 0
     with reading() as db:
         item_in_scope(db, number, change=True)
-    if not 0 < days <= 365:
+    if not 0 < days <= PERIOD_MAX_DAYS:
         problem(TEXTS["days"])
         return _back(number)
     if len(decision) > DECISION_MAX:

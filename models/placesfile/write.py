@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..communities import HOME_ID, Community, community_by_name
 from ..people import Person, Role
-from ..places import Building, Grid, Household, _household_at, building_by_name, grid_by_name
+from ..places import Building, Grid, Household, building_by_name, grid_by_name, household_at
 from .read import GridSpec, HouseholdSpec, PlacesFileError, PlacesSpec
 
 
@@ -152,7 +152,7 @@ _LEVEL_STAFF = 1  # staff.LEVEL_STAFF (staff.py imports this module, not the oth
 def _import_household(db: Session, spec: HouseholdSpec, community_id: int) -> list[str]:
     building = building_by_name(db, spec.building, community_id)
     assert building is not None  # checked by import_places
-    household = _household_at(db, building, spec.unit, spec.room)
+    household = household_at(db, building, spec.unit, spec.room)
     if household is None:
         db.add(Household(building_id=building.id, unit=spec.unit, room=spec.room, listed=True))
         return [f"+ household {spec.label}"]
