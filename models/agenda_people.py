@@ -67,12 +67,18 @@ def attendees(db: Session, agenda_id: int) -> list[int]:
     return sorted(set(db.scalars(query)))
 
 
-def participants(db: Session, item: AgendaItem) -> list[int]:
-    """The proposer, backers, voters and attendees, each once."""
+def participants(
+    db: Session, item: AgendaItem, *, attendees_too: bool = True, in_scope: bool = False
+) -> list[int]:
+    """The proposer, backers, voters and (`attendees_too`) attendees, each once; `in_scope`:
+    only those who still live in the item's scope (who are asked to rate it, told of 进展)."""
     people = set(backers(db, item.id)) | set(voters_on(db, item.id))
-    people |= set(attendees(db, item.id))
+    if attendees_too:
+        people |= set(attendees(db, item.id))
     if item.proposer_id is not None:
         people.add(item.proposer_id)
+    if in_scope:
+        people &= set(residents_in_scope(db, item.community_id))
     return sorted(people)
 
 

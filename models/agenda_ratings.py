@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .agenda import REVIEW, AgendaError, AgendaItem, AgendaRating, record
-from .agenda_people import participants, residents_in_scope
+from .agenda_people import participants
 from .outbox import enqueue
 from .pushes import AGENDA_RATE, AGENDA_REVIEW
 from .states import AGENDA_RATE as RATE_STATE
@@ -32,7 +32,7 @@ NOTE_MAX = 500  # what a resident adds to the 回头看's answer
 
 def raters(db: Session, item: AgendaItem) -> list[int]:
     """Who is asked, and may answer: those who took part and still live in the item's scope."""
-    return sorted(set(participants(db, item)) & set(residents_in_scope(db, item.community_id)))
+    return participants(db, item, in_scope=True)
 
 
 def _ask(db: Session, item: AgendaItem, now: datetime, review: bool) -> int:

@@ -38,7 +38,7 @@ from .agenda import (
     move,
     record,
 )
-from .agenda_people import backers, residents_in_scope, staff_scope, voters_on
+from .agenda_people import participants, staff_scope
 from .agenda_ratings import ask_ratings
 from .audience import several_communities
 from .outbox import enqueue
@@ -199,10 +199,7 @@ def may_report(db: Session, person_id: int, item: AgendaItem) -> bool:
 
 def progress_audience(db: Session, item: AgendaItem) -> list[int]:
     """Who hears of progress: the proposer, backers and voters still in the item's scope."""
-    people = set(backers(db, item.id)) | set(voters_on(db, item.id))
-    if item.proposer_id is not None:
-        people.add(item.proposer_id)
-    return sorted(people & set(residents_in_scope(db, item.community_id)))
+    return participants(db, item, attendees_too=False, in_scope=True)
 
 
 def report_progress(

@@ -235,7 +235,8 @@ def poll_by_number(db: Session, number: int) -> Poll | None:
     return db.scalars(select(Poll).where(Poll.number == number)).one_or_none()
 
 
-def _in_scope(db: Session, poll: Poll, building_id: int | None) -> bool:
+def building_in_scope(db: Session, poll: Poll, building_id: int | None) -> bool:
+    """Whether a household of this building is in the poll's grid or buildings (if any)."""
     if poll.scope == "all":
         return True
     if building_id is None:
@@ -247,11 +248,6 @@ def _in_scope(db: Session, poll: Poll, building_id: int | None) -> bool:
         return building.grid_id == poll.scope_grid_id
     same_community = poll.community_id is None or building.community_id == poll.community_id
     return same_community and building.name in poll.buildings
-
-
-def building_in_scope(db: Session, poll: Poll, building_id: int | None) -> bool:
-    """Whether a household of this building is in the poll's grid or buildings (if any)."""
-    return _in_scope(db, poll, building_id)
 
 
 @dataclass(frozen=True)
@@ -293,7 +289,7 @@ def _voter(db: Session, poll: Poll, person_id: int, now: datetime) -> Household 
     if not reaches(db, poll.community_id, person_id):
         raise PollError("other_community")
     household = db.get(Household, binding.household_id) if approved and binding else None
-    if not _in_scope(db, poll, household.building_id if household else None):
+    if not building_in_scope(db, poll, household.building_id if household else None):
         raise PollError("out_of_scope")
     return household
 
