@@ -283,6 +283,18 @@ def backing_count(db: Session, agenda_id: int) -> int:
     return int(found or 0)
 
 
+def backing_counts(db: Session, agenda_ids: list[int]) -> dict[int, int]:
+    """Backing per item, in one grouped query (a page of items)."""
+    if not agenda_ids:
+        return {}
+    rows = db.execute(
+        select(AgendaBacking.agenda_id, func.count(AgendaBacking.id))
+        .where(AgendaBacking.agenda_id.in_(agenda_ids))
+        .group_by(AgendaBacking.agenda_id)
+    )
+    return {agenda_id: int(count) for agenda_id, count in rows}
+
+
 def timeline(db: Session, agenda_id: int) -> list[AgendaEvent]:
     return list(
         db.scalars(

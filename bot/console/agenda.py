@@ -23,7 +23,15 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from models import ConsoleRole
-from models.agenda import PROPOSED, STAGES, AgendaError, AgendaItem, agenda_by_number, timeline
+from models.agenda import (
+    PROPOSED,
+    STAGES,
+    AgendaError,
+    AgendaItem,
+    agenda_by_number,
+    backing_counts,
+    timeline,
+)
 from models.agenda_json import agenda_json
 from models.proposals import REASON_MAX, TITLE_MAX, accept, create, decline
 from models.routing import place_of
@@ -89,6 +97,25 @@ def _stage_counts(db: Session) -> dict[str, int]:
     return {stage: int(found.get(stage, 0)) for stage in STAGES}
 
 
+def _rows(db: Session, items: list[AgendaItem], names: dict[int, str]) -> list[dict[str, Any]]:
+    """What the list shows of each item, with the page's backing in one query (not the whole
+    `agenda_json` per row: its meetings, polls, objections and ratings are not shown here)."""
+    backing = backing_counts(db, [item.id for item in items])
+    tz = ys().settings.tz
+    return [
+        {
+            "number": item.number,
+            "title": item.title,
+            "stage": item.stage,
+            "backing": backing.get(item.id, 0),
+            "backing_threshold": item.backing_needed,
+            "community": names.get(item.community_id) if item.community_id else None,
+            "created_at": item.created_at.astimezone(tz).isoformat(),
+        }
+        for item in items
+    ]
+
+
 @bp.route("", strict_slashes=False)
 @requires(ConsoleRole.VIEWER)
 def index() -> str:
@@ -102,9 +129,9 @@ def index() -> str:
             query = query.where(AgendaItem.stage == stage)
         query = query.order_by(AgendaItem.number.desc()).offset((number - 1) * PAGE)
         items = list(db.scalars(query.limit(PAGE + 1)))
-        rows = [agenda_json(db, item, ys().settings.tz) for item in items[:PAGE]]
-        counts = _stage_counts(db)
         communities = communities_shown(db)
+        rows = _rows(db, items[:PAGE], communities)
+        counts = _stage_counts(db)
     return render_template(
         "console/agenda.html",
         title="议题",
