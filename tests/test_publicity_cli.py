@@ -149,8 +149,9 @@ def test_paper_ballots_are_refused_with_the_reason(config_path: Path, settings: 
         config_path, "poll", "ballot", "2", "--household", "16-2-501", "--choice", "Z", "--by", "李"
     )
     assert option.exit_code == 1 and "invalid_option" in option.output
-    nobody = run(config_path, "poll", "ballot", "2", "--household", "16-2-501", "--choice", "A")
-    assert nobody.exit_code == 2 and "--by" in nobody.output  # the audit names who entered it
+    # As the issue writes it, without --by: the audit names the command line as who entered it.
+    unnamed = run(config_path, "poll", "ballot", "2", "--household", "16-2-501", "--choice", "A")
+    assert unnamed.exit_code == 0 and "entered by 命令行" in unnamed.output
     assert run(config_path, "poll", "close", "2").exit_code == 0
     closed = run(config_path, "poll", "ballot", "2", "--household", "16-2-501", *base)
     assert closed.exit_code == 1 and "(closed)" in closed.output

@@ -23,8 +23,8 @@ from .common import community_option, config_option, settings_from
 
 REFUSALS = {
     "stage": "#{number} is {stage}: {why}",
-    "publicity_open": "#{number}'s publicity (公示) is still open{until}: wait for it to end, "
-    "or confirm the decision first",
+    "publicity_open": "#{number}'s publicity (公示) is still open{until}: assign it once the "
+    "period is over",
     "objections": "#{number} had objections during its publicity (公示): confirm the decision "
     "first",
     "owner_missing": "name the owner (--owner)",

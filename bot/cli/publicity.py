@@ -61,7 +61,9 @@ def agenda_refusal(exc: AgendaError) -> click.ClickException:
     help="The household as residents write it for 绑定, e.g. 16-2-501.",
 )
 @click.option("--choice", required=True, help="The option letter(s), e.g. A or AC.")
-@click.option("--by", "by", required=True, metavar="NAME", help="Who entered it (the audit).")
+@click.option(
+    "--by", "by", default=ACTOR, metavar="NAME", help="Who entered it (the audit; default 命令行)."
+)
 @community_option
 def ballot(
     config_path: str | None,

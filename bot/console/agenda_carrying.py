@@ -44,7 +44,7 @@ bp.before_request(guard)
 
 TEXTS = {
     "stage": "议题 #{number} 现在是「{stage_name}」，不能{what}。",
-    "publicity_open": "议题 #{number} 仍在公示期内，公示期满（或确认决定）后才能明确落实责任。",
+    "publicity_open": "议题 #{number} 仍在公示期内，公示期满后才能明确落实责任。",
     "objections": "议题 #{number} 公示期间收到异议，请先确认决定，再明确落实责任。",
     "owner_missing": "请填写负责人。",
     "owner_unknown": "没有找到名为「{name}」的工作人员（本社区或街道）。",
