@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import Flask, Response, redirect, url_for
+from flask import Flask, Response, redirect, request, url_for
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -84,6 +84,7 @@ def create_app(
     )
 
     from . import health, public
+    from .api import init_api
     from .console import exempt_from_csrf, init_console
     from .metrics import init_metrics
     from .wechat import webhook
@@ -91,6 +92,9 @@ def create_app(
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)  # 公示 pages at /p/<token>: public, not the console's
+    # /api/v1, /api/docs, /open311/v2: city platforms, with keys (no cookies, so no CSRF)
+    for blueprint in init_api(app):
+        exempt_from_csrf(blueprint)
     init_metrics(app)  # /metrics and request counting, only with [metrics] enabled
     init_console(app, development=settings.app.mode == "development")
     exempt_from_csrf(webhook.bp)
@@ -150,10 +154,13 @@ def _spool(settings: Settings, conversation: Conversation) -> Spool:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
+        from .api.problems import api_error, is_api_path
         from .console import console_error, is_console_request
 
         if is_console_request():
             return console_error(exc)
+        if is_api_path(request.path):
+            return api_error(exc)
         return Response(f"{exc.code} {exc.name}\n", status=exc.code or 500, mimetype="text/plain")
 
     @app.errorhandler(OperationalError)

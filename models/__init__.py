@@ -3,6 +3,10 @@
 from .accounts import ConsoleAccount, ConsoleRole, LoginFailure
 from .agenda import AgendaBacking, AgendaEvent, AgendaItem, AgendaObjection, AgendaRating
 from .announcements import Announced, Announcement, announce
+from .api.audit import ApiRequest
+from .api.keys import ApiKey
+from .api.orders import ApiIdempotency
+from .api.webhooks import WebhookSubscription
 from .base import Base, UTCDateTime
 from .communities import Community, Scope
 from .counters import Counter
@@ -47,6 +51,10 @@ from .topics import (
 )
 
 __all__ = [
+    "ApiIdempotency",
+    "ApiKey",
+    "ApiRequest",
+    "WebhookSubscription",
     "AgendaBacking",
     "AgendaEvent",
     "AgendaItem",

@@ -61,6 +61,8 @@ _INSERT_KEYS = [
     "filed_by_id",
     "phone",
     "community_id",
+    "source",
+    "external_id",
 ]
 _INSERT = Prepared(insert(_T).returning(_T.c.id), keys=_INSERT_KEYS)
 _EVENT = Prepared(
@@ -77,6 +79,9 @@ class Origin:
     channel: str = "wechat"
     filed_by: int | None = None
     phone: str | None = None
+    # A city platform's work order (channel "api"): the platform and its order number.
+    source: str | None = None
+    external_id: str | None = None
 
 
 def enabled_topic(
@@ -103,14 +108,17 @@ def file_ticket(
     now: datetime,
     tz: tzinfo,
     origin: Origin,
+    due_at: datetime | None = None,
 ) -> Filed:
     """File a new ticket with the next number: under `topic` (its name and enabled id; no id:
-    triage), held by `routed`, due in `hours`, its first timeline entry by `actor_id` (who
-    filed it), where it came from (`origin`), and the push to its holder."""
+    triage), held by `routed`, due in `hours` (or at `due_at`: a work order's own deadline),
+    its first timeline entry by `actor_id` (who filed it), where it came from (`origin`), and
+    the push to its holder."""
     conn = connection_of(db)
     topic_name, topic_id = topic
     number = counters.bump(db, counters.TICKET_NUMBER)
-    due_at = now + timedelta(hours=float(hours))
+    if due_at is None:
+        due_at = now + timedelta(hours=float(hours))
     place = routed.place
     values: dict[str, Any] = {
         "assignee_id": routed.assignee_id,
@@ -137,6 +145,8 @@ def file_ticket(
         "filed_by_id": origin.filed_by,
         "phone": origin.phone,
         "community_id": routed.community_id,
+        "source": origin.source,
+        "external_id": origin.external_id,
     }
     [(ticket_id,)] = _INSERT.run(conn, values)
     _EVENT.run(

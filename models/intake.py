@@ -41,7 +41,8 @@ from .routing import Place, Route, building_place, place_of, route_at
 from .rules import Classification, ClassifyText, classifier_in
 from .tickets import IS_OPEN, SAME_TEXT, Ticket, open_tickets_of
 
-CHANNELS = ("wechat", "phone", "visit", "patrol")
+# "api": a city platform's work order (models/api/orders.py), with its source and number.
+CHANNELS = ("wechat", "phone", "visit", "patrol", "api")
 
 
 class Outcome(enum.StrEnum):
@@ -88,6 +89,10 @@ class Report:
     # resident's own community, then the first community.
     community_id: int | None = None
     hint: Hint | None = None
+    # A city platform's work order: the platform ("12345"), its order number, its deadline.
+    source: str | None = None
+    external_id: str | None = None
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,8 @@ def intake(
     key = text_key(report.text)
     since = report.now - timedelta(minutes=policy.same_text_minutes)
     open_count, role, community_id, same = _mine(db, report.person_id, key, since)
-    if same is not None:
+    if same is not None and report.external_id is None:
+        # (A work order with its own number is its own ticket: orders.py finds it again.)
         return Intake(Outcome.SAME_AGAIN, same[1], same[0], same[2])
     community_id = report.community_id or community_id
     hint = _same_inputs(report, report.hint, community_id)
@@ -198,7 +204,10 @@ def _file(
         routed=routed,
         now=report.now,
         tz=policy.tz,
-        origin=Origin(report.channel, report.filed_by, report.phone),
+        origin=Origin(
+            report.channel, report.filed_by, report.phone, report.source, report.external_id
+        ),
+        due_at=report.due_at,
     )
     holder, community = routed.assignee_id, routed.community_id
     if filed.topic is not None:

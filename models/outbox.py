@@ -77,10 +77,21 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Rows with the same order key are sent one after another, oldest first (a webhook's
+    # deliveries about one ticket: "w<subscription>:t<ticket>"); None for pushes.
+    order_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
         # The worker's question: which rows are due?
         Index("ix_outbox_due", "status", "next_attempt_at"),
+        # The worker's question before a webhook delivery: is an older one still unsent?
+        Index(
+            "ix_outbox_order",
+            "order_key",
+            "id",
+            sqlite_where=text("order_key IS NOT NULL"),
+            postgresql_where=text("order_key IS NOT NULL"),
+        ),
         # The conversation's question: does this person have pushes waiting for a reply?
         # Only held rows are in it, so queuing a push does not write this index.
         Index(

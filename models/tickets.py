@@ -98,6 +98,11 @@ class Ticket(Base):
     # such near-duplicates are looked for.
     supporters: Mapped[int] = mapped_column(Integer, default=0)
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"), nullable=True)
+    # A city platform's work order (models/api/orders.py): the platform ("12345", "grid", as
+    # its key sent it) and its own order number; the pair is unique, so an order sent twice
+    # is one ticket. None for everything else.
+    source: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     topic: Mapped[Topic | None] = relationship()
     community: Mapped[Community] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(
@@ -118,6 +123,7 @@ class Ticket(Base):
         # The console's dashboard and lists: tickets by day, and by state by day.
         Index("ix_ticket_created_at", "created_at"),
         Index("ix_ticket_status_created", "status", "created_at"),
+        Index("uq_ticket_source_external", "source", "external_id", unique=True),
         # A community's tickets, and its 工作台 (the street dashboard's drill-down): its month
         # of tickets, and today's, without visiting the other communities' rows (bench/README.md,
         # "Issue #16"). In place of an index on community_id alone: no extra write per filing.

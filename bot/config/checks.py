@@ -76,6 +76,7 @@ def validate(settings: Settings) -> Settings:
     if settings.polls.remind_before_hours < 0 or settings.polls.followup_days <= 0:
         raise ConfigError("[polls] remind_before_hours >= 0 and followup_days > 0, please")
     _check_deliberation(settings)
+    _check_api(settings)
     if settings.scheduler.sweep_seconds <= 0:
         raise ConfigError("[scheduler] sweep_seconds: must be positive")
     for key in ("per_minute", "per_day", "max_open_tickets"):
@@ -184,6 +185,18 @@ def refuse_unsafe_start(settings: Settings, *, web: bool = True) -> None:
             "unencrypted; see `yishiting check-config`",
             settings.app.public_url,
         )
+
+
+def _check_api(settings: Settings) -> None:
+    a = settings.api
+    for key in ("rate_limit_per_minute", "webhook_max_attempts"):
+        if getattr(a, key) < 1:
+            raise ConfigError(f"[api] {key}: 1 or more, please")
+    for key in ("webhook_timeout_seconds", "webhook_retry_max_seconds"):
+        if getattr(a, key) <= 0:
+            raise ConfigError(f"[api] {key}: must be positive")
+    if a.audit_days < 0:
+        raise ConfigError("[api] audit_days: 0 (for ever) or more, please")
 
 
 def _check_deliberation(settings: Settings) -> None:

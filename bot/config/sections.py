@@ -151,6 +151,22 @@ class DeliberationSettings:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """The open API (bot/api) and its webhooks (models/api)."""
+
+    # Requests one key may make a minute (every process together); more get 429.
+    rate_limit_per_minute: int = 600
+    # A webhook delivery: how long the platform has to answer, how many tries before the
+    # delivery is dead (shown in the console's 待发消息, `outbox retry` sends it again), and
+    # the longest wait between tries (doubling from [delivery] retry_base_seconds).
+    webhook_timeout_seconds: float = 5.0
+    webhook_max_attempts: int = 20
+    webhook_retry_max_seconds: float = 600.0
+    # Days the audit of API requests is kept (0 = for ever).
+    audit_days: int = 90
+
+
+@dataclass(frozen=True)
 class HealthSettings:
     # /readyz and `yishiting status` (bot/health.py): pushes due longer than backlog_seconds
     # count as backlog; more than max_backlog of them, or more than max_dead dead rows, fail.
@@ -195,6 +211,7 @@ SECTIONS: dict[str, type] = {
     "scheduler": SchedulerSettings,
     "polls": PollSettings,
     "deliberation": DeliberationSettings,
+    "api": ApiSettings,
     "health": HealthSettings,
     "metrics": MetricsSettings,
     "abuse": AbuseSettings,

@@ -14,6 +14,7 @@ from .checks import validate
 from .menu import Button
 from .sections import (
     AbuseSettings,
+    ApiSettings,
     AppSettings,
     ClassifierSettings,
     DeliberationSettings,
@@ -47,6 +48,7 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     polls: PollSettings = field(default_factory=PollSettings)
     deliberation: DeliberationSettings = field(default_factory=DeliberationSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     abuse: AbuseSettings = field(default_factory=AbuseSettings)

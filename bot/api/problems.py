@@ -1,0 +1,40 @@
+"""Problem details (RFC 9457): every refusal of the API is a JSON body a machine can read and a
+person can understand — `type` (about:blank: the status says it), `title` (the status's
+phrase), `status`, and `detail` in Chinese for the platform's staff; validation errors add
+`errors`, one entry per field. Words are in bot/api/texts.py."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from flask import Response
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, detail: str, **extra: Any) -> Response:
+    """A problem response with `status` and `detail` (and any extension members)."""
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
+    body["detail"] = detail
+    body.update(extra)
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+
+
+def api_error(exc: HTTPException) -> Response:
+    """An HTTP error on an API path (an unknown route, a wrong method, a body too large)."""
+    from . import texts
+
+    status = exc.code or 500
+    detail = {404: texts.NOT_FOUND, 405: texts.METHOD, 413: texts.TOO_LARGE}.get(status)
+    refused = problem(status, detail or exc.description or HTTPStatus(status).phrase)
+    if status == 405 and exc.get_response().headers.get("Allow"):
+        refused.headers["Allow"] = exc.get_response().headers["Allow"]
+    return refused
+
+
+def is_api_path(path: str) -> bool:
+    """Requests the API answers with problems instead of text or console pages."""
+    return path == "/api" or path.startswith(("/api/", "/open311/"))

@@ -1,0 +1,5 @@
+"""/api/v1 routes: subscriptions (see the module docstring of bot/api)."""
+
+from __future__ import annotations
+
+from .blueprint import bp, spec  # noqa: F401

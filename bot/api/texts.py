@@ -1,0 +1,16 @@
+"""What the API says to a platform's staff (problem `detail`s), in one place."""
+
+from __future__ import annotations
+
+NO_KEY = "缺少 API 密钥：请在请求头中发送 Authorization: Bearer <密钥>"
+UNKNOWN_KEY = "API 密钥无效：没有这个密钥"
+REVOKED_KEY = "API 密钥已被吊销（{at}），请向社区管理员申请新的密钥"
+MISSING_SCOPE = "此密钥没有 {scope} 权限"
+OTHER_COMMUNITY = "此密钥只能访问{community}的数据"
+RATE_LIMITED = "请求过于频繁：每个密钥每分钟最多 {limit} 次，请 {seconds} 秒后再试"
+INVALID = "请求内容不符合接口说明，见 errors"
+NOT_FOUND = "没有这个地址或资源"
+METHOD = "此地址不支持这个请求方法"
+TOO_LARGE = "请求体太大"
+SERVER = "服务器出错，请稍后重试"
+UNAVAILABLE = "数据库暂时不可用，请稍后重试"
