@@ -9,10 +9,10 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from conftest import write_config
-from processes import end, stop
+from processes import end
 from sqlalchemy import select
 
 from bot.config import Settings, load_settings
@@ -110,13 +110,14 @@ def test_housekeeping_slot_is_the_latest_time_not_after_now(settings: Settings) 
     assert housekeeping_slot(later, "03:30", tz) == datetime(2026, 11, 22, 3, 30, tzinfo=tz)
 
 
-def _scheduler_process(config: Path) -> subprocess.Popen[bytes]:
+def _scheduler_process(config: Path, log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """A `yishiting scheduler` process; its stderr to `log` when given, else a pipe."""
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "scheduler", "--config", str(config)],
         cwd=ROOT,
         env={**os.environ, "YISHITING_CONFIG": ""},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log if log is not None else subprocess.PIPE,
     )
 
 
@@ -130,10 +131,16 @@ def test_two_schedulers_never_run_the_same_job(tmp_path: Path, backend_settings:
     db = Database(load_settings(config, environ={}))
     first = _scheduler_process(config)
     second: subprocess.Popen[bytes] | None = None
+    second_log = tmp_path / "second.log"
     try:
         wait_for(lambda: len(runs(db, "sweep")) >= 2, 30, "the first scheduler's sweeps")
-        second = _scheduler_process(config)
-        time.sleep(3)
+        with second_log.open("wb") as log:
+            second = _scheduler_process(config, log)
+        # Under load a process can take seconds to start: wait until it waits for the lock
+        # (not a fixed time), then watch it keep waiting while the first one sweeps.
+        waiting = "waiting for its lock"
+        wait_for(lambda: waiting in second_log.read_text(), 60, "the second to wait")
+        time.sleep(2)
         during = runs(db, "sweep")
         assert len({run.runner for run in during}) == 1  # the second one only waits
         assert len({run.scheduled_for for run in during}) == len(during)
@@ -142,14 +149,15 @@ def test_two_schedulers_never_run_the_same_job(tmp_path: Path, backend_settings:
         first.wait()
         count = len(runs(db, "sweep"))
         wait_for(lambda: len(runs(db, "sweep")) >= count + 2, 30, "the second to take over")
-        status, err = stop(second)
+        second.send_signal(signal.SIGTERM)
+        status = second.wait(timeout=30)
     finally:
         for proc in (first, second):
             if proc is not None:
                 end(proc)  # never left running, whatever failed above
+    err = second_log.read_text()
     assert status == 0, err
     after = runs(db, "sweep")
     assert len({run.runner for run in after}) == 2
-    assert "waiting for its lock" in err
     assert len({run.scheduled_for for run in after}) == len(after)
     db.dispose()
