@@ -133,3 +133,12 @@ def test_places_say_nothing_of_households_or_residents(street: Flask) -> None:
     )
     for private in ("o_demo", "101", "household", "resident"):
         assert private not in bodies
+
+
+def test_a_name_no_community_could_have_is_400_on_every_database(street: Flask) -> None:
+    client = street.test_client()
+    key = bearer(make_key(street, "agenda:read,polls:read"))
+    for path in ("/api/v1/grids", "/api/v1/buildings", "/api/v1/agenda", "/api/v1/polls"):
+        for raw in ("community=%E4%B8%9C%00", "community=%FF%FE"):  # a NUL; not UTF-8
+            answer = client.get(path, headers=key, query_string=raw)
+            assert answer.status_code == 400, (path, raw)

@@ -24,7 +24,7 @@ from ..extension import yishiting
 from . import texts
 from .auth import caller, needs
 from .blueprint import bp, spec
-from .catalog import community_filter
+from .catalog import CommunityName, community_filter
 from .problems import problem
 from .schemas import answers
 
@@ -36,9 +36,7 @@ NUMBER = {"number": "编号（议题 #N、投票 #N 的 N）"}
 
 
 class PageQuery(BaseModel):
-    community: str | None = Field(
-        None, min_length=1, max_length=32, description="社区名称；社区密钥只能填本社区"
-    )
+    community: CommunityName | None = None
     cursor: str | None = CURSOR
     limit: int = LIMIT
 

@@ -3,13 +3,15 @@ grids, buildings). Any valid key may read them; a community's key sees its commu
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import current_app, request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from models.api import places
-from models.communities import community_by_name
+from models.communities import NAME_MAX, community_by_name
 from models.topics import enabled_topics
 
 from ..extension import yishiting
@@ -75,10 +77,20 @@ def community_filter(db: Session, name: str | None) -> int | None | Response:
     return found.id
 
 
+# A community as a filter names it: no control characters (a NUL is no text to PostgreSQL).
+CommunityName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=NAME_MAX,
+        pattern=r"^[^\x00-\x1f]+$",
+        description="社区名称（见 GET /api/v1/communities）；社区密钥只能填本社区",
+    ),
+]
+
+
 class PlacesQuery(BaseModel):
-    community: str | None = Field(
-        None, min_length=1, max_length=32, description="社区名称；社区密钥只能填本社区"
-    )
+    community: CommunityName | None = None
 
 
 class BuildingsQuery(PlacesQuery):
