@@ -24,7 +24,7 @@ from ..extension import yishiting
 from . import texts
 from .auth import caller, needs
 from .blueprint import bp, spec
-from .catalog import CommunityName, community_filter
+from .catalog import COMMUNITY, CommunityName, community_filter
 from .problems import problem
 from .schemas import answers
 
@@ -36,7 +36,7 @@ NUMBER = {"number": "编号（议题 #N、投票 #N 的 N）"}
 
 
 class PageQuery(BaseModel):
-    community: CommunityName | None = None
+    community: CommunityName | None = Field(None, description=COMMUNITY)
     cursor: str | None = CURSOR
     limit: int = LIMIT
 

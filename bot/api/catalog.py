@@ -84,13 +84,13 @@ CommunityName = Annotated[
         min_length=1,
         max_length=NAME_MAX,
         pattern=r"^[^\x00-\x1f]+$",
-        description="社区名称（见 GET /api/v1/communities）；社区密钥只能填本社区",
     ),
 ]
+COMMUNITY = "社区名称（见 GET /api/v1/communities）；社区密钥只能填本社区"
 
 
 class PlacesQuery(BaseModel):
-    community: CommunityName | None = None
+    community: CommunityName | None = Field(None, description=COMMUNITY)
 
 
 class BuildingsQuery(PlacesQuery):
