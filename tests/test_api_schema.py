@@ -91,8 +91,8 @@ def demo_street(backend_settings: Settings, clock: Clock) -> Iterator[Flask]:
 def keeps_to_the_document(app: Flask, examples: int) -> None:
     """Every operation of the app's document, `examples` valid and `examples` invalid
     requests each (the same ones every run), and valid ones on the demo's #1 and #2 where a
-    path names a number (random numbers find nothing); fails naming every operation that
-    broke."""
+    path names a number or an id (random ones find nothing); fails naming every operation
+    that broke."""
     schema = from_wsgi("/api/v1/openapi.json", app)
     # Every request carries the key (not a random Authorization): the routes, not the door.
     schema.config.generation.update(with_security_parameters=False)
@@ -105,9 +105,11 @@ def keeps_to_the_document(app: Flask, examples: int) -> None:
             (mode.value, operation.as_strategy(generation_mode=mode))
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
         ]
-        if "{number}" in operation.path:
+        numbers = _integer_path_parameters(operation.definition.raw)
+        if numbers:
             runs += [
-                (f"#{n}", operation.as_strategy(path_parameters={"number": n})) for n in (1, 2)
+                (f"#{n}", operation.as_strategy(path_parameters=dict.fromkeys(numbers, n)))
+                for n in (1, 2)
             ]
         for name, strategy in runs:
             try:
@@ -117,6 +119,15 @@ def keeps_to_the_document(app: Flask, examples: int) -> None:
             except Exception as failure:  # noqa: BLE001 - each operation's, reported together
                 failures.append(f"{operation.label} ({name}): {failure}")
     assert not failures, "\n\n".join(failures)
+
+
+def _integer_path_parameters(definition: dict[str, Any]) -> list[str]:
+    """The names of an operation's integer path parameters ({number}, {id}); [] when it
+    has another kind too (a made-up value would not be valid input)."""
+    found = [p for p in definition.get("parameters", ()) if p.get("in") == "path"]
+    if not found or any(p.get("schema", {}).get("type") != "integer" for p in found):
+        return []
+    return [p["name"] for p in found]
 
 
 def _walk(strategy: Any, key: dict[str, str], examples: int) -> None:
