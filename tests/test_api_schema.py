@@ -73,6 +73,7 @@ def test_every_operation_says_what_it_does(client: FlaskClient) -> None:
     for method, path, operation in operations:
         assert operation.get("summary", "").strip(), f"{method} {path}: no summary"
         assert operation.get("security") != [], f"{method} {path}: no key needed?"
+        assert operation.get("x-scope"), f"{method} {path}: no needs(scope)"
 
 
 @pytest.fixture
