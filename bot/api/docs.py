@@ -28,7 +28,8 @@ _PARAMETER = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")  # Flask's <int:number> → 
 
 
 def openapi_document() -> dict[str, Any]:
-    """The OpenAPI document: spectree's, with refusals typed application/problem+json."""
+    """The OpenAPI document: spectree's, with refusals typed application/problem+json and
+    each operation's scope as `x-scope` (what /api/docs shows as 所需权限)."""
     return _document(id(spec.spec))
 
 
