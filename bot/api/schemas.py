@@ -25,7 +25,7 @@ class Problem(BaseModel):
 
 
 class FieldError(BaseModel):
-    field: str = Field(description="出错的字段，如 body.text、query.limit")
+    field: str = Field(description="出错的字段（参数或请求体字段名），如 text、limit")
     message: str
 
 
