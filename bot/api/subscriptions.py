@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from flask import Response, current_app, request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
+
 from models.agenda import EVENTS as AGENDA_KINDS
 from models.api.webhooks import EVENT_TYPES, WebhookSubscription, scope_for
 

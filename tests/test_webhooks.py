@@ -1,0 +1,431 @@
+"""Outbound webhooks: a key subscribes (POST /api/v1/subscriptions), the domain records each
+event in its own transaction, the outbox workers deliver it signed, retried, in order per
+ticket — to a fake city platform that fails 30 % of deliveries (tests/city_platform.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from api_keys import bearer, make_key
+from city_platform import CityPlatform, verify
+from click.testing import CliRunner
+from conftest import Clock, db_of, make_app, staff
+from desk import Desk
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from bot.cli import main
+from bot.config import Settings
+from bot.db import Database
+from bot.delivery.webhooks import signature
+from bot.delivery.worker import Worker
+from bot.extension import yishiting
+from bot.filing import policy_from
+from models import OutboxMessage, Ticket
+from models.api.orders import HOTLINE, Order, file_order
+from models.api.webhooks import HOTLINE as WEBHOOK_HOTLINE
+from models.api.webhooks import WEBHOOK
+from models.lifecycle import SYSTEM, accept, resolve
+from models.outbox import DEAD, PENDING, SENDING, SENT, claim_due
+from models.ratings import rate
+
+SECRET = "platform-secret-0123456789"
+TICKET_EVENTS = ["ticket.created", "ticket.accepted", "ticket.resolved", "ticket.rejected"]
+
+
+def fast(settings: Settings) -> Settings:
+    """Deliveries tried again quickly, and a short timeout, so a test runs in seconds."""
+    return settings.replace(
+        api={"webhook_timeout_seconds": 0.4, "webhook_retry_max_seconds": 0.3},
+        delivery={"retry_base_seconds": 0.05, "poll_seconds": 0.05, "batch_size": 10},
+    )
+
+
+def subscribe(client: FlaskClient, key: str, url: str, events: list[str]) -> dict[str, object]:
+    answer = client.post(
+        "/api/v1/subscriptions",
+        json={"url": url, "events": events, "secret": SECRET},
+        headers=bearer(key),
+    )
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    return dict(answer.json or {})
+
+
+def send_order(app: Flask, client: FlaskClient, platform: CityPlatform, key: str, **order: str):
+    """The platform posts a work order. Until POST /api/v1/tickets is on this branch (the
+    tickets part of issue #18), the order goes through the domain operation that route calls."""
+    if any(
+        r.rule == "/api/v1/tickets" and "POST" in (r.methods or ())
+        for r in app.url_map.iter_rules()
+    ):
+        return platform.send_order(client, key, **order)["number"]
+    return file_directly(app, order["text"], order["source"], order.get("external_id"))
+
+
+def file_directly(app: Flask, text: str, source: str, external_id: str | None) -> int:
+    """A work order filed through the domain operation the API calls; its ticket's number."""
+    ys = yishiting(app)
+    with ys.db.session() as db:
+        order = Order(text, source, external_id, ys.conversation.clock())
+        return file_order(db, order, policy_from(ys.settings), ys.rulebook).number
+
+
+def unsent_webhooks(db: Database) -> int:
+    with db.session(read_only=True) as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.kind == WEBHOOK, OutboxMessage.status.in_((PENDING, SENDING)))
+            )
+            or 0
+        )
+
+
+def drain(settings: Settings, workers: int = 2, seconds: float = 60) -> list[Worker]:
+    """Run `workers` outbox workers (each with its own database pool, as separate processes
+    would) until no webhook delivery is pending."""
+    running = [Worker(settings, Database(settings), name=f"w{n}") for n in range(workers)]
+    threads = [threading.Thread(target=w.run, daemon=True) for w in running]
+    for thread in threads:
+        thread.start()
+    probe = Database(settings)
+    deadline = time.monotonic() + seconds
+    try:
+        while unsent_webhooks(probe) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        for worker in running:
+            worker.stop()
+        for thread in threads:
+            thread.join(timeout=10)
+        for worker in running:
+            worker.db.dispose()
+        probe.dispose()
+    return running
+
+
+@pytest.fixture
+def webhook_app(backend_settings: Settings, clock: Clock) -> Iterator[Flask]:
+    app = make_app(fast(backend_settings), clock=clock)
+    yield app
+    db_of(app).dispose()
+
+
+# -- the subscriptions API -------------------------------------------------------------------
+
+
+def test_subscribing_answers_201_with_the_subscription_but_never_its_secret(
+    app: Flask, client: FlaskClient
+) -> None:
+    key = make_key(app, "tickets:read")
+    made = subscribe(client, key, "https://platform.example/hooks", ["ticket.resolved"])
+    assert set(made) == {"id", "url", "events", "created_at"}
+    assert made["url"] == "https://platform.example/hooks"
+    assert made["events"] == ["ticket.resolved"]
+    listed = client.get("/api/v1/subscriptions", headers=bearer(key)).json
+    assert listed == {"items": [made]}
+    assert SECRET not in client.get("/api/v1/subscriptions", headers=bearer(key)).get_data(
+        as_text=True
+    )
+
+
+def test_a_bad_subscription_is_a_400_naming_each_field(app: Flask, client: FlaskClient) -> None:
+    key = make_key(app, "tickets:read,agenda:read")
+    answer = client.post(
+        "/api/v1/subscriptions",
+        json={"url": "ftp://platform.example/", "events": ["ticket.lost"], "secret": "short"},
+        headers=bearer(key),
+    )
+    assert answer.status_code == 400
+    assert answer.mimetype == "application/problem+json"
+    fields = {e["field"]: e["message"] for e in answer.json["errors"]}
+    assert "http://" in fields["url"]
+    assert "ticket.lost" in fields["events"]
+    assert "secret" in fields
+    too_long = {"url": "https://x.example/" + "a" * 500, "events": ["agenda.*"], "secret": SECRET}
+    answer = client.post("/api/v1/subscriptions", json=too_long, headers=bearer(key))
+    assert answer.status_code == 400 and answer.json["errors"][0]["field"] == "url"
+
+
+def test_a_key_subscribes_only_to_events_its_scopes_let_it_read(
+    app: Flask, client: FlaskClient
+) -> None:
+    polls_only = make_key(app, "polls:read")
+    body = {"url": "https://p.example/h", "events": ["ticket.created"], "secret": SECRET}
+    refused = client.post("/api/v1/subscriptions", json=body, headers=bearer(polls_only))
+    assert refused.status_code == 403 and "tickets:read" in refused.json["detail"]
+    tickets = make_key(app, "tickets:read")
+    body["events"] = ["ticket.created", "agenda.*"]
+    refused = client.post("/api/v1/subscriptions", json=body, headers=bearer(tickets))
+    assert refused.status_code == 403 and "agenda:read" in refused.json["detail"]
+
+
+def test_another_keys_subscription_is_404_and_deleting_stops_its_deliveries(
+    app: Flask, client: FlaskClient
+) -> None:
+    mine, theirs = make_key(app, "tickets:read"), make_key(app, "tickets:read", name="网格平台")
+    made = subscribe(client, mine, "https://p.example/h", ["ticket.created"])
+    assert client.get("/api/v1/subscriptions", headers=bearer(theirs)).json == {"items": []}
+    gone = client.delete(f"/api/v1/subscriptions/{made['id']}", headers=bearer(theirs))
+    assert gone.status_code == 404 and gone.mimetype == "application/problem+json"
+    assert (
+        client.delete(f"/api/v1/subscriptions/{made['id']}", headers=bearer(mine)).status_code
+        == 204
+    )
+    assert client.get("/api/v1/subscriptions", headers=bearer(mine)).json == {"items": []}
+    again = client.delete(f"/api/v1/subscriptions/{made['id']}", headers=bearer(mine))
+    assert again.status_code == 404
+
+
+def test_the_openapi_document_describes_the_subscription_routes(client: FlaskClient) -> None:
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert set(paths["/api/v1/subscriptions"]) == {"get", "post"}
+    deleting = paths["/api/v1/subscriptions/{subscription_id}"]["delete"]["responses"]
+    assert "204" in deleting and "application/problem+json" in deleting["404"]["content"]
+
+
+# -- events ------------------------------------------------------------------------------
+
+
+def rows_of(app: Flask) -> list[OutboxMessage]:
+    with db_of(app).session(read_only=True) as session:
+        found = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == WEBHOOK).order_by(OutboxMessage.id)
+        )
+        return list(found)
+
+
+def test_filing_without_a_subscription_records_no_delivery(app: Flask) -> None:
+    file_directly(app, "电梯坏了", HOTLINE, "A1")
+    assert rows_of(app) == []
+
+
+def test_events_carry_the_ticket_masked_unless_the_key_is_personal(
+    app: Flask, client: FlaskClient
+) -> None:
+    masked = make_key(app, "tickets:read", name="网格平台")
+    personal = make_key(app, "tickets:read,personal")
+    subscribe(client, masked, "https://grid.example/h", ["ticket.created"])
+    subscribe(client, personal, "https://12345.example/h", ["ticket.created", "ticket.resolved"])
+    ys = yishiting(app)
+    with ys.db.session() as db:
+        order = Order(
+            "3号楼电梯坏了", HOTLINE, "GD-7", ys.conversation.clock(), phone="13812345678"
+        )
+        file_order(db, order, policy_from(ys.settings), ys.rulebook)
+    grid, hotline = rows_of(app)
+    body = json.loads(hotline.payload["body"])
+    assert body["type"] == "ticket.created" and body["id"].startswith("evt_")
+    assert body["id"] == json.loads(grid.payload["body"])["id"]  # one event, two deliveries
+    assert body["data"]["ticket"]["phone"] == "13812345678"
+    assert body["data"]["ticket"]["external_id"] == "GD-7"
+    assert "timeline" not in body["data"]["ticket"]
+    assert json.loads(grid.payload["body"])["data"]["ticket"]["phone"] == "138****5678"
+    assert (
+        hotline.order_key == f"w{hotline.payload['subscription']}:t{grid.order_key.split(':t')[1]}"
+    )
+    assert hotline.person_id is None and hotline.dedupe_key.startswith("webhook:")
+
+
+def test_a_rejected_hotline_order_is_reported_as_tuidan_with_the_reason(
+    app: Flask, client: FlaskClient
+) -> None:
+    assert WEBHOOK_HOTLINE == HOTLINE
+    key = make_key(app, "tickets:read")
+    subscribe(client, key, "https://12345.example/h", ["ticket.rejected"])
+    ys = yishiting(app)
+    with ys.db.session() as db:
+        clock = ys.conversation.clock
+        hot = file_order(
+            db,
+            Order("楼下占道经营", HOTLINE, "GD-1", clock()),
+            policy_from(ys.settings),
+            ys.rulebook,
+        )
+        grid = file_order(
+            db, Order("楼道堆物", "grid", "WG-1", clock()), policy_from(ys.settings), ys.rulebook
+        )
+    from models.lifecycle import reject
+
+    for filed, reason in ((hot, "不属于本社区，属城管执法范围"), (grid, "已由物业处理")):
+        with ys.db.session() as db:
+            reject(db, db.get(Ticket, filed.ticket_id), SYSTEM, reason, clock())
+    datas = [json.loads(r.payload["body"])["data"] for r in rows_of(app)]
+    assert [(d["result"], d["reason"]) for d in datas] == [
+        ("退单", "不属于本社区，属城管执法范围"),
+        ("退回", "已由物业处理"),
+    ]
+    assert datas[0]["ticket"]["status"] == "rejected"
+
+
+def test_a_community_key_receives_only_its_communitys_tickets(
+    app: Flask, client: FlaskClient
+) -> None:
+    from models.communities import add_community
+
+    ys = yishiting(app)
+    with ys.db.session() as db:
+        west, _ = add_community(db, "西社区", datetime.now(UTC))
+        west_id = west.id
+    west_key = make_key(app, "tickets:read", community_id=west_id)
+    street_key = make_key(app, "tickets:read", name="街道平台")
+    subscribe(client, west_key, "https://west.example/h", ["ticket.created"])
+    subscribe(client, street_key, "https://street.example/h", ["ticket.created"])
+    with ys.db.session() as db:
+        for text, community in (("西边路灯坏了", west_id), ("东边路灯坏了", None)):
+            order = Order(text, "grid", None, ys.conversation.clock(), community_id=community)
+            file_order(db, order, policy_from(ys.settings), ys.rulebook)
+    got = [(r.payload["url"], r.payload["community_id"]) for r in rows_of(app)]
+    assert got.count(("https://street.example/h", west_id)) == 1
+    assert ("https://west.example/h", west_id) in got
+    assert len([u for u, _ in got if u == "https://west.example/h"]) == 1
+    assert len(got) == 3
+
+
+# -- delivery: signed, retried, in order, to the fake city platform --------------------------
+
+
+def test_a_city_platform_gets_every_event_signed_in_order_none_lost(
+    webhook_app: Flask, backend_settings: Settings, clock: Clock
+) -> None:
+    app, client = webhook_app, webhook_app.test_client()
+    settings = fast(backend_settings)
+    staff(app, "o_staff_li", "李主任", level=2)
+    key = make_key(app, "tickets:read,tickets:write")
+    desk = Desk(settings, clock)
+    try:
+        with CityPlatform(SECRET, fail_share=0.3, late_seconds=0.6) as platform:
+            subscribe(client, key, platform.url, [*TICKET_EVENTS, "ticket.rated"])
+            numbers = [
+                send_order(
+                    app,
+                    client,
+                    platform,
+                    key,
+                    text=f"{n}号楼门口路灯不亮了",
+                    source=src,
+                    external_id=f"{src}-{n}",
+                )
+                for n, src in enumerate([HOTLINE, "grid"] * 4, start=1)
+            ]
+            li = desk.chat("o_staff_li")
+            for number in numbers[:6]:
+                assert li.say(f"接单 {number}") is not None
+            for number in numbers[:3]:
+                li.say(f"办结 {number} 已更换灯泡")
+            li.say(f"退回 {numbers[3]} 不属于本社区，属市政路灯所")
+            ys = yishiting(app)
+            with ys.db.session() as db:  # through the lifecycle, as the console does
+                ticket = db.scalars(select(Ticket).where(Ticket.number == numbers[6])).one()
+                accept(db, ticket, SYSTEM, clock())
+                resolve(db, ticket, SYSTEM, "已修复", clock(), rating_days=3, followup_days=30)
+                rate(db, ticket, None, 1, clock(), UTC, sla_hours=48, actor=SYSTEM)
+            drain(settings, workers=2)
+            expected = _expected(app)
+            assert platform.bad == []
+            got = platform.events()
+            assert set(got) == set(expected)  # every event arrived
+            once = list(dict.fromkeys(got))
+            for number in numbers:  # per ticket, in the order they happened
+                of_ticket = [e for e in expected if expected[e] == number]
+                assert [e for e in once if e in of_ticket] == of_ticket
+            twice = {e for e in got if got.count(e) > 1}
+            assert twice <= platform.lost  # duplicates only where the answer was lost
+            assert platform.refused or platform.lost  # the platform did fail some deliveries
+            for headers in platform.headers:
+                assert headers["content-type"] == "application/json"
+    finally:
+        desk.close()
+    with db_of(app).session(read_only=True) as db:
+        statuses = db.scalars(select(OutboxMessage.status).where(OutboxMessage.kind == WEBHOOK))
+        assert set(statuses) == {SENT}
+
+
+def _expected(app: Flask) -> dict[str, int]:
+    """Every event recorded (its id → its ticket's number), in the order it was recorded."""
+    found: dict[str, int] = {}
+    for row in rows_of(app):
+        body = json.loads(row.payload["body"])
+        found[body["id"]] = body["data"]["ticket"]["number"]
+    return found
+
+
+def test_a_delivery_waits_while_an_older_one_of_its_ticket_is_being_sent(
+    webhook_app: Flask, backend_settings: Settings
+) -> None:
+    app, client = webhook_app, webhook_app.test_client()
+    settings = fast(backend_settings)
+    key = make_key(app, "tickets:read")
+    with CityPlatform(SECRET, fail_share=0) as platform:
+        subscribe(client, key, platform.url, TICKET_EVENTS)
+        number = send_order(
+            app, client, platform, key, text="路灯不亮", source="grid", external_id="W1"
+        )
+        ys = yishiting(app)
+        with ys.db.session() as db:
+            accept(
+                db,
+                db.scalars(select(Ticket).where(Ticket.number == number)).one(),
+                SYSTEM,
+                ys.conversation.clock(),
+            )
+        first, second = rows_of(app)
+        db = db_of(app)
+        now = datetime.now(UTC)
+        with db.transaction() as conn:  # another worker holds the older delivery
+            taken = claim_due(
+                conn, now=now, lease_until=now + timedelta(seconds=60), worker="other", limit=1
+            )
+        assert [t.id for t in taken] == [first.id]
+        worker = Worker(settings, Database(settings), name="w")
+        stats = worker.run_once()
+        worker.db.dispose()
+        assert stats.claimed == 1 and stats.sent == 0
+        assert platform.events() == []
+        after = {r.id: r for r in rows_of(app)}[second.id]
+        assert (after.status, after.attempts) == (PENDING, 0)  # no attempt counted
+        assert after.next_attempt_at > now
+
+
+def test_a_refusing_platform_makes_a_dead_delivery_that_outbox_retry_sends_again(
+    app: Flask, client: FlaskClient, settings: Settings, config_path: Path
+) -> None:
+    key = make_key(app, "tickets:read")
+    with CityPlatform(SECRET, status=410) as platform:
+        subscribe(client, key, platform.url, ["ticket.created"])
+        file_directly(app, "路灯不亮", "grid", "W2")
+        worker = Worker(fast(settings), Database(settings), name="w")
+        worker.run_once()
+        [row] = rows_of(app)
+        assert (row.status, row.attempts, row.last_error) == (DEAD, 1, "HTTP 410: not retried")
+        platform.status, platform.fail_share = None, 0
+        done = CliRunner().invoke(
+            main, ["outbox", "retry", "--config", str(config_path), str(row.id)]
+        )
+        assert done.exit_code == 0, done.output
+        worker.run_once()
+        worker.db.dispose()
+        [row] = rows_of(app)
+        assert row.status == SENT and row.channel == "webhook"
+        assert len(platform.events()) == 1
+
+
+def test_the_signature_is_hmac_sha256_of_the_timestamp_and_the_body() -> None:
+    body = b'{"id":"evt_1","type":"ticket.created"}'
+    header = signature(SECRET, 1_765_000_000, body)
+    mac = hmac.new(SECRET.encode(), b"1765000000." + body, hashlib.sha256).hexdigest()
+    assert header == f"t=1765000000,v1={mac}"
+    assert verify(SECRET, header, body, now=1_765_000_000 + 299)
+    assert not verify(SECRET, header, body, now=1_765_000_000 + 301)  # a replay, too late
+    assert not verify(SECRET, header, body + b" ", now=1_765_000_000)
+    assert not verify("another-secret-0000", header, body, now=1_765_000_000)
