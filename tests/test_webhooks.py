@@ -12,16 +12,18 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from api_keys import bearer, make_key
 from city_platform import CityPlatform, verify
 from click.testing import CliRunner
-from conftest import Clock, db_of, make_app, staff
+from conftest import CONSOLE_PASSWORD, Clock, console_login, csrf_token_of, db_of, make_app, staff
 from desk import Desk
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from werkzeug.test import TestResponse
 
 from bot.cli import main
 from bot.config import Settings
@@ -50,6 +52,11 @@ def fast(settings: Settings) -> Settings:
     )
 
 
+def json_of(answer: TestResponse) -> Any:
+    """An answer's JSON body (a problem's too)."""
+    return json.loads(answer.get_data(as_text=True))
+
+
 def subscribe(client: FlaskClient, key: str, url: str, events: list[str]) -> dict[str, object]:
     answer = client.post(
         "/api/v1/subscriptions",
@@ -60,14 +67,16 @@ def subscribe(client: FlaskClient, key: str, url: str, events: list[str]) -> dic
     return dict(answer.json or {})
 
 
-def send_order(app: Flask, client: FlaskClient, platform: CityPlatform, key: str, **order: str):
+def send_order(
+    app: Flask, client: FlaskClient, platform: CityPlatform, key: str, **order: str
+) -> int:
     """The platform posts a work order. Until POST /api/v1/tickets is on this branch (the
     tickets part of issue #18), the order goes through the domain operation that route calls."""
     if any(
         r.rule == "/api/v1/tickets" and "POST" in (r.methods or ())
         for r in app.url_map.iter_rules()
     ):
-        return platform.send_order(client, key, **order)["number"]
+        return int(platform.send_order(client, key, **order)["number"])
     return file_directly(app, order["text"], order["source"], order.get("external_id"))
 
 
@@ -148,13 +157,13 @@ def test_a_bad_subscription_is_a_400_naming_each_field(app: Flask, client: Flask
     )
     assert answer.status_code == 400
     assert answer.mimetype == "application/problem+json"
-    fields = {e["field"]: e["message"] for e in answer.json["errors"]}
+    fields = {e["field"]: e["message"] for e in json_of(answer)["errors"]}
     assert "http://" in fields["url"]
     assert "ticket.lost" in fields["events"]
     assert "secret" in fields
     too_long = {"url": "https://x.example/" + "a" * 500, "events": ["agenda.*"], "secret": SECRET}
     answer = client.post("/api/v1/subscriptions", json=too_long, headers=bearer(key))
-    assert answer.status_code == 400 and answer.json["errors"][0]["field"] == "url"
+    assert answer.status_code == 400 and json_of(answer)["errors"][0]["field"] == "url"
 
 
 def test_a_key_subscribes_only_to_events_its_scopes_let_it_read(
@@ -163,11 +172,11 @@ def test_a_key_subscribes_only_to_events_its_scopes_let_it_read(
     polls_only = make_key(app, "polls:read")
     body = {"url": "https://p.example/h", "events": ["ticket.created"], "secret": SECRET}
     refused = client.post("/api/v1/subscriptions", json=body, headers=bearer(polls_only))
-    assert refused.status_code == 403 and "tickets:read" in refused.json["detail"]
+    assert refused.status_code == 403 and "tickets:read" in json_of(refused)["detail"]
     tickets = make_key(app, "tickets:read")
     body["events"] = ["ticket.created", "agenda.*"]
     refused = client.post("/api/v1/subscriptions", json=body, headers=bearer(tickets))
-    assert refused.status_code == 403 and "agenda:read" in refused.json["detail"]
+    assert refused.status_code == 403 and "agenda:read" in json_of(refused)["detail"]
 
 
 def test_another_keys_subscription_is_404_and_deleting_stops_its_deliveries(
@@ -188,7 +197,7 @@ def test_another_keys_subscription_is_404_and_deleting_stops_its_deliveries(
 
 
 def test_the_openapi_document_describes_the_subscription_routes(client: FlaskClient) -> None:
-    paths = client.get("/api/v1/openapi.json").json["paths"]
+    paths = json_of(client.get("/api/v1/openapi.json"))["paths"]
     assert set(paths["/api/v1/subscriptions"]) == {"get", "post"}
     deleting = paths["/api/v1/subscriptions/{subscription_id}"]["delete"]["responses"]
     assert "204" in deleting and "application/problem+json" in deleting["404"]["content"]
@@ -232,7 +241,8 @@ def test_events_carry_the_ticket_masked_unless_the_key_is_personal(
     assert "timeline" not in body["data"]["ticket"]
     assert json.loads(grid.payload["body"])["data"]["ticket"]["phone"] == "138****5678"
     assert (
-        hotline.order_key == f"w{hotline.payload['subscription']}:t{grid.order_key.split(':t')[1]}"
+        hotline.order_key
+        == f"w{hotline.payload['subscription']}:t{str(grid.order_key).split(':t')[1]}"
     )
     assert hotline.person_id is None and hotline.dedupe_key.startswith("webhook:")
 
@@ -259,7 +269,7 @@ def test_a_rejected_hotline_order_is_reported_as_tuidan_with_the_reason(
 
     for filed, reason in ((hot, "不属于本社区，属城管执法范围"), (grid, "已由物业处理")):
         with ys.db.session() as db:
-            reject(db, db.get(Ticket, filed.ticket_id), SYSTEM, reason, clock())
+            reject(db, db.get_one(Ticket, filed.ticket_id), SYSTEM, reason, clock())
     datas = [json.loads(r.payload["body"])["data"] for r in rows_of(app)]
     assert [(d["result"], d["reason"]) for d in datas] == [
         ("退单", "不属于本社区，属城管执法范围"),
@@ -380,9 +390,8 @@ def test_a_delivery_waits_while_an_older_one_of_its_ticket_is_being_sent(
                 ys.conversation.clock(),
             )
         first, second = rows_of(app)
-        db = db_of(app)
         now = datetime.now(UTC)
-        with db.transaction() as conn:  # another worker holds the older delivery
+        with db_of(app).transaction() as conn:  # another worker holds the older delivery
             taken = claim_due(
                 conn, now=now, lease_until=now + timedelta(seconds=60), worker="other", limit=1
             )
@@ -429,3 +438,97 @@ def test_the_signature_is_hmac_sha256_of_the_timestamp_and_the_body() -> None:
     assert not verify(SECRET, header, body, now=1_765_000_000 + 301)  # a replay, too late
     assert not verify(SECRET, header, body + b" ", now=1_765_000_000)
     assert not verify("another-secret-0000", header, body, now=1_765_000_000)
+
+
+# -- the console's 待发消息 and the CLI ----------------------------------------------------------
+
+
+def test_webhook_rows_show_in_the_outbox_by_the_tickets_community(
+    app: Flask, client: FlaskClient, admin_client: FlaskClient, config_path: Path
+) -> None:
+    from bot.console.auth import hash_password
+    from models import ConsoleRole
+    from models.accounts import create_account
+    from models.communities import add_community
+
+    ys = yishiting(app)
+    with ys.db.session() as db:
+        west_id = add_community(db, "西社区", datetime.now(UTC))[0].id
+        create_account(
+            db,
+            "west",
+            hash_password(CONSOLE_PASSWORD),
+            ConsoleRole.ADMIN,
+            datetime.now(UTC),
+            None,
+            west_id,
+        )
+    subscribe(
+        client, make_key(app, "tickets:read"), "https://12345.example/hooks", ["ticket.created"]
+    )
+    with ys.db.session() as db:
+        for text, community in (("西边路灯坏了", west_id), ("东边路灯坏了", None)):
+            order = Order(text, "grid", None, ys.conversation.clock(), community_id=community)
+            file_order(db, order, policy_from(ys.settings), ys.rulebook)
+        db.execute(
+            update(OutboxMessage).values(
+                status=DEAD, attempts=20, last_error="gave up after 20 tries: HTTP 503"
+            )
+        )
+    west_row, home_row = (r.id for r in rows_of(app))
+
+    page = admin_client.get("/admin/outbox").get_data(as_text=True)
+    assert page.count("平台推送 ticket.created") == 2
+    assert "https://12345.example/hooks" in page and "HTTP 503" in page
+    west = app.test_client()
+    console_login(west, "west")
+    page = west.get("/admin/outbox").get_data(as_text=True)
+    assert f'data-message="{west_row}"' in page and f'data-message="{home_row}"' not in page
+    token = csrf_token_of(west.get("/admin/outbox"))
+    assert (
+        west.post(f"/admin/outbox/{home_row}/retry", data={"csrf_token": token}).status_code == 404
+    )
+    assert (
+        west.post(f"/admin/outbox/{west_row}/retry", data={"csrf_token": token}).status_code == 303
+    )
+
+    runner = CliRunner()
+    listed = runner.invoke(
+        main, ["outbox", "list", "--config", str(config_path), "--community", "西社区", "--json"]
+    )
+    assert [json.loads(line)["id"] for line in listed.output.splitlines()] == [west_row]
+    refused = runner.invoke(
+        main,
+        ["outbox", "retry", "--config", str(config_path), "--community", "西社区", str(home_row)],
+    )
+    assert refused.exit_code == 1
+    done = runner.invoke(main, ["outbox", "retry", "--config", str(config_path), str(home_row)])
+    assert done.exit_code == 0, done.output
+    with db_of(app).session(read_only=True) as db:
+        assert set(db.scalars(select(OutboxMessage.status))) == {PENDING}
+
+
+def test_the_outbox_community_filter_reads_a_webhook_rows_community_on_both_databases(
+    webhook_app: Flask,
+) -> None:
+    from models.communities import add_community
+    from models.outbox import counts_by_status, list_outbox, retry_all_dead
+
+    app = webhook_app
+    ys = yishiting(app)
+    with ys.db.session() as db:
+        west_id = add_community(db, "西社区", datetime.now(UTC))[0].id
+    subscribe(
+        app.test_client(), make_key(app, "tickets:read"), "https://p.example/h", ["ticket.created"]
+    )
+    with ys.db.session() as db:
+        for text, community in (("西边路灯坏了", west_id), ("东边路灯坏了", None)):
+            order = Order(text, "grid", None, ys.conversation.clock(), community_id=community)
+            file_order(db, order, policy_from(ys.settings), ys.rulebook)
+        db.execute(update(OutboxMessage).values(status=DEAD))
+    west_row, _ = (r.id for r in rows_of(app))
+    with ys.db.session() as db:
+        assert [r.id for r in list_outbox(db, community_id=west_id)] == [west_row]
+        assert counts_by_status(db, west_id) == {DEAD: 1}
+        assert retry_all_dead(db, datetime.now(UTC), west_id) == 1
+    assert [r.status for r in rows_of(app)] == [PENDING, DEAD]

@@ -152,6 +152,7 @@ def emit(
     if not subscriptions:
         return 0
     found: Ticket | None = None
+    community_id: int | None
     if ticket is not None:
         found = db.get(Ticket, ticket) if isinstance(ticket, int) else ticket
         assert found is not None
