@@ -160,7 +160,9 @@ class Worker:
         if not claimed:
             return stats
         # Stop sending while there is still time for one more call and for recording.
-        slowest = max(self.delivery.timeout_seconds, self.settings.api.webhook_timeout_seconds)
+        slowest = self.delivery.timeout_seconds
+        if any(row.kind == WEBHOOK for row in claimed):
+            slowest = max(slowest, self.settings.api.webhook_timeout_seconds)
         deadline = started + lease - 2 * slowest
         results: list[Result] = []
         unsent: list[int] = []
