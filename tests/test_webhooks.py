@@ -532,3 +532,39 @@ def test_the_outbox_community_filter_reads_a_webhook_rows_community_on_both_data
         assert counts_by_status(db, west_id) == {DEAD: 1}
         assert retry_all_dead(db, datetime.now(UTC), west_id) == 1
     assert [r.status for r in rows_of(app)] == [PENDING, DEAD]
+
+
+def test_agenda_events_go_to_agenda_subscribers_of_its_community_and_street_wide_to_all(
+    app: Flask, client: FlaskClient
+) -> None:
+    from models.communities import add_community
+    from models.proposals import create
+
+    ys = yishiting(app)
+    with ys.db.session() as db:
+        west_id = add_community(db, "西社区", datetime.now(UTC))[0].id
+    west = make_key(app, "agenda:read", community_id=west_id, name="西社区网格平台")
+    street = make_key(app, "agenda:read,tickets:read", name="街道平台")
+    subscribe(client, west, "https://west.example/h", ["agenda.*"])
+    subscribe(client, street, "https://street.example/h", ["agenda.accepted", "ticket.created"])
+    with ys.db.session() as db:
+        for title, community in (("东边加装电梯", 1), ("全街道垃圾分类", None)):
+            create(
+                db,
+                title,
+                "",
+                community,
+                datetime.now(UTC),
+                actor="管理员",
+                unit="household",
+                threshold=0,
+            )
+    got = [(r.payload["url"], json.loads(r.payload["body"])) for r in rows_of(app)]
+    assert [(url, body["data"]["agenda"]["title"]) for url, body in got] == [
+        ("https://street.example/h", "东边加装电梯"),
+        ("https://west.example/h", "全街道垃圾分类"),
+        ("https://street.example/h", "全街道垃圾分类"),
+    ]
+    body = got[0][1]
+    assert body["type"] == "agenda.accepted" and body["data"]["agenda"]["stage"] == "accepted"
+    assert body["data"]["agenda"]["event"]["kind"] == "accepted"
