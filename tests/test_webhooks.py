@@ -194,6 +194,8 @@ def test_another_keys_subscription_is_404_and_deleting_stops_its_deliveries(
     assert client.get("/api/v1/subscriptions", headers=bearer(mine)).json == {"items": []}
     again = client.delete(f"/api/v1/subscriptions/{made['id']}", headers=bearer(mine))
     assert again.status_code == 404
+    huge = client.delete(f"/api/v1/subscriptions/{10**30}", headers=bearer(mine))
+    assert huge.status_code == 404
 
 
 def test_the_openapi_document_describes_the_subscription_routes(client: FlaskClient) -> None:

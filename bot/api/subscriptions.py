@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from models.agenda import EVENTS as AGENDA_KINDS
 from models.api.webhooks import EVENT_TYPES, WebhookSubscription, scope_for
+from models.base import fits_id
 
 from ..extension import yishiting
 from . import texts
@@ -124,7 +125,7 @@ def delete_subscription(subscription_id: int) -> Response:
     """删除推送订阅：此后不再推送；尚未送达的推送也不再发送。"""
     ys = yishiting(current_app)
     with ys.db.session() as db:
-        sub = db.get(WebhookSubscription, subscription_id)
+        sub = db.get(WebhookSubscription, subscription_id) if fits_id(subscription_id) else None
         if sub is None or sub.key_id != caller().key_id or sub.deleted_at is not None:
             return problem(404, texts.NO_SUBSCRIPTION.format(id=subscription_id))
         sub.deleted_at = ys.conversation.clock()
