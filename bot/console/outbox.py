@@ -16,6 +16,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from models import ConsoleRole, OutboxMessage
+from models.api.webhooks import WEBHOOK
 from models.outbox import (
     DEAD,
     HELD,
@@ -28,7 +29,6 @@ from models.outbox import (
     retry,
     retry_all_dead,
 )
-from models.api.webhooks import WEBHOOK
 from models.places import mask_openid
 from models.scoping import outbox_community
 

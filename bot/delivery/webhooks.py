@@ -89,7 +89,7 @@ class Webhooks:
 
     # -- before the batch: in the claim's transaction ----------------------------------------
 
-    def prepare(self, conn: Connection, claimed: list[Claimed], now: datetime) -> None:
+    def prepare(self, conn: Connection, claimed: list[Claimed]) -> None:
         """Read what this batch's webhook rows need: their subscriptions, order keys, and the
         oldest unsent row of each key outside the batch (two queries; none without rows)."""
         self._pending, self._deferred = {}, []

@@ -151,7 +151,7 @@ class Worker:
                 worker=claim_id,
                 limit=self.delivery.batch_size,
             )
-            self.webhooks.prepare(conn, claimed, now)
+            self.webhooks.prepare(conn, claimed)
             recipients = _recipients(conn, {c.person_id for c in claimed if c.person_id})
             if any(a.subscription_maps for a in self.settings.accounts):
                 for person_id, templates in subscribed(conn, recipients).items():
