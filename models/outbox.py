@@ -229,7 +229,25 @@ def record_results(
     out is left to that worker).
     """
     changed = 0
+    # The common outcome, sent with no error, is written in one statement per channel.
+    sent: dict[str, list[int]] = {}
     for result in results:
+        if result.status == SENT and result.error is None and result.next_attempt_at is None:
+            sent.setdefault(result.channel or "", []).append(result.id)
+    for channel, ids in sent.items():
+        done_values: dict[str, Any] = {"status": SENT, "last_error": None, "sent_at": now}
+        if channel:
+            done_values["channel"] = channel
+        outcome = conn.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id.in_(ids), _TABLE.c.status == SENDING, _TABLE.c.claimed_by == worker)
+            .values(claimed_by=None, **done_values)
+        )
+        changed += int(cast(CursorResult[Any], outcome).rowcount)
+    done = {i for ids in sent.values() for i in ids}
+    for result in results:
+        if result.id in done:
+            continue
         values: dict[str, Any] = {"status": result.status, "last_error": result.error}
         if result.channel is not None:
             values["channel"] = result.channel
