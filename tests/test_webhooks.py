@@ -161,6 +161,13 @@ def test_a_bad_subscription_is_a_400_naming_each_field(app: Flask, client: Flask
     assert "http://" in fields["url"]
     assert "ticket.lost" in fields["events"]
     assert "secret" in fields
+    for url in ("http://[::1", "https://host.example/a\x00b", "https://a b.example/", "/hooks"):
+        body = {"url": url, "events": ["ticket.created"], "secret": SECRET}
+        answer = client.post("/api/v1/subscriptions", json=body, headers=bearer(key))
+        assert answer.status_code == 400, url
+    nul = {"url": "https://x.example/", "events": ["ticket.created"], "secret": SECRET + "\x00"}
+    answer = client.post("/api/v1/subscriptions", json=nul, headers=bearer(key))
+    assert answer.status_code == 400 and json_of(answer)["errors"][0]["field"] == "secret"
     too_long = {"url": "https://x.example/" + "a" * 500, "events": ["agenda.*"], "secret": SECRET}
     answer = client.post("/api/v1/subscriptions", json=too_long, headers=bearer(key))
     assert answer.status_code == 400 and json_of(answer)["errors"][0]["field"] == "url"

@@ -44,9 +44,20 @@ class SubscriptionIn(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(value)
+            good = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            good = False
+        if not good or not value.isprintable() or any(c.isspace() for c in value):
             raise ValueError(texts.BAD_WEBHOOK_URL)
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if not value.isprintable():  # a NUL or a newline cannot be stored or typed back
+            raise ValueError(texts.BAD_SECRET)
         return value
 
     @field_validator("events")
