@@ -168,6 +168,10 @@ def test_a_bad_subscription_is_a_400_naming_each_field(app: Flask, client: Flask
     nul = {"url": "https://x.example/", "events": ["ticket.created"], "secret": SECRET + "\x00"}
     answer = client.post("/api/v1/subscriptions", json=nul, headers=bearer(key))
     assert answer.status_code == 400 and json_of(answer)["errors"][0]["field"] == "secret"
+    form = client.post(
+        "/api/v1/subscriptions", data={"url": "https://x.example/"}, headers=bearer(key)
+    )
+    assert form.status_code == 400 and json_of(form)["errors"][0]["field"] == "body"
     too_long = {"url": "https://x.example/" + "a" * 500, "events": ["agenda.*"], "secret": SECRET}
     answer = client.post("/api/v1/subscriptions", json=too_long, headers=bearer(key))
     assert answer.status_code == 400 and json_of(answer)["errors"][0]["field"] == "url"

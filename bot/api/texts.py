@@ -17,6 +17,7 @@ UNAVAILABLE = "数据库暂时不可用，请稍后重试"
 
 # Webhook subscriptions (subscriptions.py)
 BAD_WEBHOOK_URL = "推送地址须为 http:// 或 https:// 开头的完整网址"
+JSON_BODY = "请求体须为 JSON（Content-Type: application/json）"
 BAD_SECRET = "签名密钥不能包含控制字符（换行、制表符等）"
 UNKNOWN_EVENT = "没有这种事件类型：{event}"
 EVENT_SCOPE = "此密钥没有 {scope} 权限，不能订阅 {event}"
