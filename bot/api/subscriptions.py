@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 
 from flask import Response, current_app, request
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, JsonValue, field_validator
 from sqlalchemy import select
 
 from models.agenda import EVENTS as AGENDA_KINDS
@@ -47,7 +47,9 @@ class SubscriptionIn(BaseModel):
         min_length=1,
         max_length=20,
         description="事件类型：" + "、".join(EVENT_TYPES) + "（agenda.* 为议题的全部事件）",
-        json_schema_extra={"items": {"type": "string", "enum": sorted(KNOWN_EVENTS)}},
+        json_schema_extra={
+            "items": {"type": "string", "enum": list[JsonValue](sorted(KNOWN_EVENTS))}
+        },
     )
     secret: str = Field(
         min_length=16,
