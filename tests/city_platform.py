@@ -6,7 +6,8 @@ It is an unreliable receiver on purpose: a share of deliveries (`fail_share`, 30
 half answered 500 before anything is done with them, half processed but answered too late
 (after the sender's timeout: the answer is lost, so the sender tries again and the platform
 sees the event twice, which it recognises by its event id). What it processed, in order, is
-in `processed`; the event ids whose answer was lost in `lost`.
+in `processed`; the event ids whose answer was (or, answered slowly, may have been) lost in
+`lost`.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class CityPlatform:
         self.secret = secret
         self.fail_share = fail_share
         self.late_seconds = late_seconds  # > the sender's timeout: the answer is lost
+        # An answer that took longer than this (a loaded machine) may have been lost too.
+        self.slow_seconds = late_seconds / 2 if late_seconds else float("inf")
         self.status = status  # answer every delivery with this status instead
         self.random = random.Random(seed)
         self.lock = threading.Lock()
@@ -134,6 +137,7 @@ class CityPlatform:
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                started = time.monotonic()
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, late = platform._receive(headers, body)
                 if late:
@@ -144,6 +148,9 @@ class CityPlatform:
                     self.end_headers()
                 except OSError:
                     pass  # the sender gave up waiting: this answer is lost
+                if status < 300 and time.monotonic() - started > platform.slow_seconds:
+                    with platform.lock:
+                        platform.lost.add(json.loads(body.decode("utf-8"))["id"])
 
             def log_message(self, *args: Any) -> None:
                 pass

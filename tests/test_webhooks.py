@@ -46,7 +46,7 @@ TICKET_EVENTS = ["ticket.created", "ticket.accepted", "ticket.resolved", "ticket
 def fast(settings: Settings) -> Settings:
     """Deliveries tried again quickly, and a short timeout, so a test runs in seconds."""
     return settings.replace(
-        api={"webhook_timeout_seconds": 0.4, "webhook_retry_max_seconds": 0.3},
+        api={"webhook_timeout_seconds": 1.5, "webhook_retry_max_seconds": 0.3},
         delivery={"retry_base_seconds": 0.05, "poll_seconds": 0.05, "batch_size": 10},
     )
 
@@ -149,7 +149,7 @@ def test_a_city_platform_gets_every_event_signed_in_order_none_lost(
     key = make_key(app, "tickets:read,tickets:write")
     desk = Desk(settings, clock)
     try:
-        with CityPlatform(SECRET, fail_share=0.3, late_seconds=0.6) as platform:
+        with CityPlatform(SECRET, fail_share=0.3, late_seconds=2.0) as platform:
             subscribe(client, key, platform.url, [*TICKET_EVENTS, "ticket.rated"])
             numbers = [
                 send_order(
