@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import counters
+from .api.webhooks import emit
 from .base import Base, UTCDateTime, fits_id
 
 PROPOSED, DECLINED, ACCEPTED = "proposed", "declined", "accepted"
@@ -242,6 +243,7 @@ def record(
     )
     db.add(event)
     db.flush()
+    emit(db, f"agenda.{kind}", now, agenda=item, event=event)
     return event
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from . import counters
+from .api.webhooks import emit
 from .outbox import enqueue
 from .prepared import Prepared, connection_of
 from .routing import Route
@@ -176,4 +177,5 @@ def file_ticket(
             event="filed",
         )
         enqueue(db, push, now)
+    emit(db, "ticket.created", now, ticket=ticket_id)  # one query when nobody subscribed
     return Filed(ticket_id, number, name, routed.assignee_id)

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from .api.webhooks import emit
 from .community_topics import SwitchedOff, enabled_in, sla_in
 from .flood import supporter_ids
 from .outbox import enqueue
@@ -288,6 +289,7 @@ def accept(db: Session, ticket: Ticket, actor: Actor, now: datetime) -> None:
         holder_must_be=None if actor.overrides else actor.id,
     )
     tell_resident(db, ticket, TICKET_ACCEPTED, now)
+    emit(db, "ticket.accepted", now, ticket=ticket)
 
 
 def add_note(db: Session, ticket: Ticket, actor: Actor, text: str, now: datetime) -> None:
@@ -336,6 +338,7 @@ def resolve(
     done = {"outcome": outcome, "resolved_at": now.isoformat()}
     tell_resident(db, ticket, TICKET_RESOLVED, now, topic=_topic_name(ticket), **done)
     tell_supporters(db, ticket, TICKET_SUPPORTED_RESOLVED, now, **done)
+    emit(db, "ticket.resolved", now, ticket=ticket)
     if ticket.person_id is None:
         return  # nobody to ask by chat: staff record the answer (电话回访, onbehalf.py)
     from .states import RATE, push_state
@@ -356,6 +359,7 @@ def reject(db: Session, ticket: Ticket, actor: Actor, reason: str, now: datetime
     move(db, ticket, "reject", actor, now, note=reason, values={"closed_at": now})
     tell_resident(db, ticket, TICKET_REJECTED, now, reason=reason)
     tell_supporters(db, ticket, TICKET_SUPPORTED_REJECTED, now, reason=reason)
+    emit(db, "ticket.rejected", now, ticket=ticket, reason=reason)  # + data.result: 退单/退回
 
 
 def route_under_topic(

@@ -37,8 +37,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     bindparam,
     func,
+    or_,
     select,
     text,
     update,
@@ -227,7 +229,25 @@ def record_results(
     out is left to that worker).
     """
     changed = 0
+    # The common outcome, sent with no error, is written in one statement per channel.
+    sent: dict[str, list[int]] = {}
     for result in results:
+        if result.status == SENT and result.error is None and result.next_attempt_at is None:
+            sent.setdefault(result.channel or "", []).append(result.id)
+    for channel, ids in sent.items():
+        done_values: dict[str, Any] = {"status": SENT, "last_error": None, "sent_at": now}
+        if channel:
+            done_values["channel"] = channel
+        outcome = conn.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id.in_(ids), _TABLE.c.status == SENDING, _TABLE.c.claimed_by == worker)
+            .values(claimed_by=None, **done_values)
+        )
+        changed += int(cast(CursorResult[Any], outcome).rowcount)
+    done = {i for ids in sent.values() for i in ids}
+    for result in results:
+        if result.id in done:
+            continue
         values: dict[str, Any] = {"status": result.status, "last_error": result.error}
         if result.channel is not None:
             values["channel"] = result.channel
@@ -316,13 +336,23 @@ def cancel_for(db: Session, person_id: int, reason: str = "cancelled") -> int:
     return int(cast(CursorResult[Any], outcome).rowcount)
 
 
+def of_community(community_id: int) -> Any:
+    """The condition for rows of `community_id`: those for its people, and those for no
+    person that name it in their payload (a webhook delivery: its ticket's or 议题's
+    community, models/api/webhooks.py). A broadcast names none: it is the street's."""
+    people = select(Person.id).where(Person.community_id == community_id)
+    named = OutboxMessage.payload["community_id"].as_integer() == community_id
+    return or_(
+        OutboxMessage.person_id.in_(people),
+        and_(OutboxMessage.person_id.is_(None), named),
+    )
+
+
 def _of_community(query: Any, community_id: int | None) -> Any:
-    """Rows for the people of `community_id` (None: every row). A broadcast has no person:
-    it is the street's (models/scoping.py)."""
+    """Rows of `community_id` (None: every row; see `of_community`)."""
     if community_id is None:
         return query
-    people = select(Person.id).where(Person.community_id == community_id)
-    return query.where(OutboxMessage.person_id.in_(people))
+    return query.where(of_community(community_id))
 
 
 def list_outbox(
@@ -380,8 +410,7 @@ def retry_all_dead(db: Session, now: datetime, community_id: int | None = None) 
     now, with a fresh count of tries."""
     query = update(_TABLE).where(_TABLE.c.status == DEAD)
     if community_id is not None:
-        people = select(Person.id).where(Person.community_id == community_id)
-        query = query.where(_TABLE.c.person_id.in_(people))
+        query = query.where(of_community(community_id))
     outcome = db.execute(
         query.values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None)
     )

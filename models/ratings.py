@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .api.webhooks import emit
 from .lifecycle import SYSTEM, Actor, move, push_assignee, record_event, route_again
 from .outbox import enqueue
 from .people import Person, Role
@@ -56,6 +57,7 @@ def rate(
     if score in (SATISFIED, FAIRLY_SATISFIED):
         values["closed_at"] = now
         move(db, ticket, "close", actor, now, note=f"rating {score}", values=values, event="rated")
+        emit(db, "ticket.rated", now, ticket=ticket)
         return
     values.update(
         reopen_count=Ticket.reopen_count + 1,
@@ -64,6 +66,7 @@ def rate(
         resolved_at=None,
     )
     move(db, ticket, "reopen", actor, now, note="rating 3", values=values, event="reopened")
+    emit(db, "ticket.rated", now, ticket=ticket)
     _reroute_if_holder_left(db, ticket, now)
     push_assignee(db, ticket, now, tz, "reopened", kind=TICKET_REOPENED)
     supervisor = duty_at_level(db.connection(), LEVEL_COMMUNITY, ticket.community_id)

@@ -54,7 +54,11 @@ def binding_community(db: Session, binding: Binding) -> int:
 
 
 def outbox_community(db: Session, message: OutboxMessage) -> int | None:
-    """An outbox row's community: its person's (a broadcast has none: street-level)."""
+    """An outbox row's community: its person's; a row for no person, the one its payload
+    names (a webhook delivery: its ticket's); a broadcast has none: street-level."""
+    if message.person_id is None:
+        named = message.payload.get("community_id") if isinstance(message.payload, dict) else None
+        return named if isinstance(named, int) else None
     return person_community(db, message.person_id)
 
 

@@ -18,3 +18,11 @@ NO_SUCH_COMMUNITY = "没有名为“{community}”的社区（见 GET /api/v1/co
 NO_SUCH_GRID = "没有编号为 {grid} 的网格（见 GET /api/v1/grids）"
 NO_SUCH_AGENDA = "没有议题 #{number}"
 NO_SUCH_POLL = "没有投票 #{number}"
+
+# Webhook subscriptions (subscriptions.py)
+BAD_WEBHOOK_URL = "推送地址须为 http:// 或 https:// 开头的完整网址"
+JSON_BODY = "请求体须为 JSON（Content-Type: application/json）"
+BAD_SECRET = "签名密钥不能包含控制字符（换行、制表符等）"
+UNKNOWN_EVENT = "没有这种事件类型：{event}"
+EVENT_SCOPE = "此密钥没有 {scope} 权限，不能订阅 {event}"
+NO_SUBSCRIPTION = "没有编号为 {id} 的推送订阅"

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Person, announce
+from models.api.webhooks import WEBHOOK
 from models.audience import PlaceError, followers, reaches, residents_of
 from models.outbox import STATUSES, OutboxMessage, counts_by_status, list_outbox, retry
 from models.scoping import outbox_community, scoped
@@ -109,7 +110,7 @@ def list_command(
         item = {
             "id": row.id,
             "kind": row.kind,
-            "to": openids.get(row.person_id) if row.person_id else "(broadcast)",
+            "to": openids.get(row.person_id) if row.person_id else _no_person(row),
             "status": row.status,
             "channel": row.channel,
             "attempts": row.attempts,
@@ -129,6 +130,12 @@ def list_command(
     if not as_json:
         summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "empty"
         click.echo(f"outbox: {summary}", err=True)
+
+
+def _no_person(row: OutboxMessage) -> str:
+    """Whom a row for no person is for: a webhook delivery's URL, else everyone (群发)."""
+    url = row.payload.get("url") if row.kind == WEBHOOK else None
+    return str(url) if url else "(broadcast)"
 
 
 @outbox.command("retry")

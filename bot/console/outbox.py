@@ -1,12 +1,14 @@
 """待发消息 (/admin/outbox): pushes that did not go out (dead), wait (pending, held), and retry.
 
 Counts by status, the rows newest first (keyset pages of 50), each with what the person
-reads (bot.delivery.render) in a details row. Retrying calls models.outbox.retry, as
+reads (bot.delivery.render) in a details row; a webhook delivery to a city platform shows its
+event type, its URL as the recipient and the body it posts. Retrying calls models.outbox.retry, as
 `yishiting outbox retry` does.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -14,6 +16,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from models import ConsoleRole, OutboxMessage
+from models.api.webhooks import WEBHOOK
 from models.outbox import (
     DEAD,
     HELD,
@@ -39,6 +42,7 @@ bp = Blueprint("console_outbox", __name__, url_prefix="/admin/outbox")
 bp.before_request(guard)
 
 PAGE = 50
+WEBHOOK_TITLE = "平台推送 {type}"  # a webhook delivery's row: its event type
 # The filter tabs: what each shows.
 FILTERS = {"": NEEDS_LOOK, DEAD: (DEAD,), PENDING: (PENDING,), HELD: (HELD,)}
 
@@ -53,7 +57,20 @@ class Shown:
     text: str
 
 
+def _webhook(item: OutboxRow) -> Shown:
+    """A delivery to a city platform: its event type, the URL, the body as it is posted."""
+    payload = item.message.payload
+    try:
+        body = json.dumps(json.loads(payload["body"]), ensure_ascii=False, indent=2)
+    except (KeyError, TypeError, ValueError):
+        body = str(payload.get("body", ""))
+    title = WEBHOOK_TITLE.format(type=payload.get("type", "?"))
+    return Shown(item, str(payload.get("url", "")), title, body)
+
+
 def _shown(item: OutboxRow) -> Shown:
+    if item.message.kind == WEBHOOK:
+        return _webhook(item)
     if item.openid is None:
         recipient = "（群发）"
     else:

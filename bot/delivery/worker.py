@@ -27,6 +27,7 @@ from sqlalchemy import Connection, select, update
 
 from models import Person
 from models.announcements import MASS_NOTICE
+from models.api.webhooks import WEBHOOK
 from models.outbox import (
     CANCELLED,
     DEAD,
@@ -48,6 +49,7 @@ from ..media.fetch import MediaFetcher
 from ..wechat.api import ChannelRefused, Permanent, QuotaReached, Transient, WindowClosed
 from .channels import Channels, Recipient
 from .templates import UnknownKind, render
+from .webhooks import Webhooks
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
         self.delivery = settings.delivery
         self.channels = Channels(settings, db, clock)
+        self.webhooks = Webhooks(settings)  # one HTTP session per worker, kept alive
         self._batches = 0
         self._stop = threading.Event()
         self._random = random.Random()
@@ -117,6 +120,7 @@ class Worker:
             if stats.claimed < self.delivery.batch_size and not fetched:
                 self._stop.wait(self.delivery.poll_seconds)
         self.channels.close()
+        self.webhooks.close()
         self.media.close()
         log.info("outbox worker %s stopped", self.name)
 
@@ -147,6 +151,7 @@ class Worker:
                 worker=claim_id,
                 limit=self.delivery.batch_size,
             )
+            self.webhooks.prepare(conn, claimed)
             recipients = _recipients(conn, {c.person_id for c in claimed if c.person_id})
             if any(a.subscription_maps for a in self.settings.accounts):
                 for person_id, templates in subscribed(conn, recipients).items():
@@ -155,7 +160,10 @@ class Worker:
         if not claimed:
             return stats
         # Stop sending while there is still time for one more call and for recording.
-        deadline = started + lease - 2 * self.delivery.timeout_seconds
+        slowest = self.delivery.timeout_seconds
+        if any(row.kind == WEBHOOK for row in claimed):
+            slowest = max(slowest, self.settings.api.webhook_timeout_seconds)
+        deadline = started + lease - 2 * slowest
         results: list[Result] = []
         unsent: list[int] = []
         cs_used: dict[int, int] = {}
@@ -164,10 +172,15 @@ class Worker:
             if time.monotonic() > deadline:
                 unsent.append(row.id)
                 continue
-            result = self._deliver(row, recipients, cs_used, window_shut)
-            results.append(result)
+            if row.kind == WEBHOOK:  # no person, no template: posted to the platform
+                webhook = self.webhooks.deliver(row, self.clock())
+                if webhook is not None:  # None: it waits for an older delivery
+                    results.append(webhook)
+                continue
+            results.append(self._deliver(row, recipients, cs_used, window_shut))
         finished = self.clock()
         with self.db.transaction() as conn:
+            self.webhooks.record(conn, claim_id)
             record_results(conn, results, worker=claim_id, now=finished)
             release(conn, unsent, worker=claim_id, now=finished)
             _record_budget(conn, cs_used, window_shut, self.delivery.cs_budget)
