@@ -331,6 +331,13 @@ def test_requests_open_and_closed_with_their_notes(
     for name, value in bad.items():
         answer = client.get(f"{V2}/requests.json", query_string={"api_key": secret, name: value})
         assert value in refusal(answer, 400)
+    too_many = ",".join(str(n) for n in range(1, 1002))
+    assert "1000" in refusal(
+        client.get(
+            f"{V2}/requests.json", query_string={"api_key": secret, "service_request_id": too_many}
+        ),
+        400,
+    )
     reversed_dates = {"start_date": "2026-12-02T00:00:00Z", "end_date": "2026-12-01T00:00:00Z"}
     assert "end_date" in refusal(
         client.get(f"{V2}/requests.json", query_string={"api_key": secret, **reversed_dates}), 400

@@ -88,6 +88,8 @@ def _codes(given: dict[str, str], name: str) -> tuple[int, ...]:
     if name not in given:
         return ()
     parts = [p.strip() for p in given[name].split(",") if p.strip()]
+    if len(parts) > MOST:
+        raise Refused(400, texts.O311_TOO_MANY.format(name=name, most=MOST))
     for part in parts:
         if not (part.isascii() and part.isdigit() and len(part) < 10):
             raise Refused(400, texts.O311_BAD_CODE.format(name=name, value=part[:40]))
@@ -154,11 +156,12 @@ def _service_request(
     ticket: Ticket, buildings: dict[int, str], reasons: dict[int, str]
 ) -> dict[str, Any]:
     topic = ticket.topic
+    closed = ticket.status not in OPEN_STATUSES  # a reopened ticket's old outcome is no note
     notes = reasons.get(ticket.id) if ticket.status == "rejected" else ticket.outcome
     return {
         "service_request_id": str(ticket.number),
-        "status": "open" if ticket.status in OPEN_STATUSES else "closed",
-        "status_notes": notes,
+        "status": "closed" if closed else "open",
+        "status_notes": notes if closed else None,
         "service_name": topic.name if topic is not None else None,
         "service_code": str(topic.id) if topic is not None else None,
         "description": ticket.text,
