@@ -310,6 +310,8 @@ def test_requests_open_and_closed_with_their_notes(
     assert ids(status="open") == [third]
     assert ids(status="closed") == [second, first]
     assert ids(status="open,closed") == [third, second, first]
+    both = client.get(f"{V2}/requests.json?status=open&status=closed&api_key={secret}")
+    assert [r["service_request_id"] for r in both.json] == [third, second, first]
     assert ids(service_code=lift) == [third, first]
     assert ids(service_request_id=f"{first},{third}") == [third, first]
     assert ids(service_request_id=first, status="open") == [first]  # ids override the rest

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, g, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from models.api.keys import Caller
@@ -47,6 +48,7 @@ PARAMETERS = frozenset(
         "status",
     }
 )
+LISTS = frozenset({"service_request_id", "service_code", "status"})
 
 
 class Refused(Exception):
@@ -71,14 +73,14 @@ def answer(body: Any) -> Response:
 def parameters() -> dict[str, str]:
     """The request's parameters: the query string, then a form or a JSON object body (its
     numbers read as text); blank values count as not given."""
-    given: dict[str, Any] = dict(request.args.items())
+    given: dict[str, Any] = _fields(request.args)
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             raise Refused(400, texts.O311_BAD_BODY)
         given.update(body)
     else:
-        given.update(request.form.items())
+        given.update(_fields(request.form))
     found: dict[str, str] = {}
     for name in PARAMETERS & given.keys():
         value = given[name]
@@ -87,6 +89,14 @@ def parameters() -> dict[str, str]:
         if value is not None and str(value).strip():
             found[name] = str(value)
     return found
+
+
+def _fields(values: MultiDict[str, str]) -> dict[str, Any]:
+    """A query string's or a form's fields; a list GeoReport lets a client repeat
+    (`status=open&status=closed`) is read as its comma-separated form."""
+    return {
+        name: ",".join(sent) if name in LISTS else sent[0] for name, sent in values.lists() if sent
+    }
 
 
 def key() -> Caller | None:

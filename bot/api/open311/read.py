@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from flask import current_app
@@ -102,9 +102,10 @@ def _moment(given: dict[str, str], name: str, tz: tzinfo) -> datetime | None:
     raw = given[name].strip()
     try:
         moment = datetime.fromisoformat(raw)
-    except ValueError:
+        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+        return moment.astimezone(UTC)  # (year 1 or 9999 with an offset: out of range)
+    except (ValueError, OverflowError):
         raise Refused(400, texts.O311_BAD_DATE.format(name=name, value=raw[:40])) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
 def _filters(given: dict[str, str], tz: tzinfo) -> Filters:
