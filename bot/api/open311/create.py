@@ -35,7 +35,7 @@ from models.rules import Classification, ClassifyText
 from models.tickets import Ticket
 from models.topics import Topic
 
-from ...extension import yishiting
+from ...extension import Yishiting, yishiting
 from ...filing import policy_from
 from .. import texts
 from ..auth import caller, needs
@@ -59,45 +59,54 @@ class Wanted:
 @bp.post("/requests.<fmt>", endpoint="create")
 @needs("tickets:write")
 def create_request(fmt: str) -> Response:
+    """File the service request; its number and a notice of who handles it by when."""
     given = parameters()
     wanted = _wanted(given)
     ys = yishiting(current_app)
-    now = ys.conversation.clock()
     with ys.db.session() as db:  # a Refused inside rolls the filing back
         community_id = jurisdiction(db, given.get("jurisdiction_id"), caller())
         if community_id is None and wanted.address is None and several_communities(db):
             raise Refused(400, texts.O311_NEED_JURISDICTION)
-        topic = db.get(Topic, wanted.topic_id)
-        if topic is None or not topic.enabled:
-            raise Refused(400, texts.O311_UNKNOWN_SERVICE.format(value=wanted.topic_id))
-        order = Order(
-            text=wanted.text,
-            source=SOURCE,
-            external_id=None,
-            now=now,
-            phone=wanted.phone,
-            building=wanted.address,
-            community_id=community_id,
-        )
-        try:
-            filed = file_order(db, order, policy_from(ys.settings), _under(topic.name))
-        except OrderError as exc:
-            raise Refused(400, _order_error(exc)) from None
-        ticket = db.get(Ticket, filed.ticket_id)
-        assert ticket is not None
-        if filed.intake is not None and filed.intake.outcome in (Outcome.FILED, Outcome.UNSURE):
-            _check_topic(db, ticket, topic)
-        notice = texts.O311_NOTICE.format(
-            number=ticket.number,
-            community=ticket.community.name,
-            due=_local(ticket, ys.settings.tz),
-        )
-        if wanted.has_coordinates and wanted.address is None:
-            notice += texts.O311_NO_COORDINATES
-        number = ticket.number
+        ticket = _file(db, wanted, community_id, ys)
+        number, notice = ticket.number, _notice(ticket, wanted, ys.settings.tz)
     return answer(
         [{"service_request_id": str(number), "service_notice": notice, "account_id": None}]
     )
+
+
+def _file(db: Session, wanted: Wanted, community_id: int | None, ys: Yishiting) -> Ticket:
+    """The ticket `wanted` is, filed through the one intake under its service's topic."""
+    topic = db.get(Topic, wanted.topic_id)
+    if topic is None or not topic.enabled:
+        raise Refused(400, texts.O311_UNKNOWN_SERVICE.format(value=wanted.topic_id))
+    order = Order(
+        text=wanted.text,
+        source=SOURCE,
+        external_id=None,
+        now=ys.conversation.clock(),
+        phone=wanted.phone,
+        building=wanted.address,
+        community_id=community_id,
+    )
+    try:
+        filed = file_order(db, order, policy_from(ys.settings), _under(topic.name))
+    except OrderError as exc:
+        raise Refused(400, _order_error(exc)) from None
+    ticket = db.get(Ticket, filed.ticket_id)
+    assert ticket is not None
+    if filed.intake is not None and filed.intake.outcome in (Outcome.FILED, Outcome.UNSURE):
+        _check_topic(db, ticket, topic)
+    return ticket
+
+
+def _notice(ticket: Ticket, wanted: Wanted, tz: tzinfo) -> str:
+    due = ticket.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if ticket.due_at else ""
+    notice = texts.O311_NOTICE.format(
+        number=ticket.number, community=ticket.community.name, due=due
+    )
+    if wanted.has_coordinates and wanted.address is None:
+        notice += texts.O311_NO_COORDINATES
+    return notice
 
 
 def _under(name: str) -> ClassifyText:
@@ -115,11 +124,6 @@ def _check_topic(db: Session, ticket: Ticket, topic: Topic) -> None:
         community = db.get(Community, ticket.community_id)
         where = community.name if community is not None else ""
         raise Refused(400, texts.O311_SERVICE_OFF.format(topic=topic.name, community=where))
-
-
-def _local(ticket: Ticket, tz: tzinfo) -> str:
-    due = ticket.due_at
-    return due.astimezone(tz).strftime("%Y-%m-%d %H:%M") if due is not None else ""
 
 
 def _wanted(given: dict[str, str]) -> Wanted:
