@@ -4,13 +4,17 @@ it until it is closed. Refusals are GeoReport's own `[{"code", "description"}]`.
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from api_keys import bearer, make_key
-from conftest import Clock, db_of, make_app, pushes_to, staff
+from conftest import Chat, Clock, LiveServer, WeChat, db_of, make_app, pushes_to, staff
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -257,6 +261,43 @@ def test_a_service_switched_off_where_the_ticket_lands_files_nothing(
         assert session.scalars(select(Ticket)).all() == []
     filed = client.post(f"{V2}/requests.json", data={**form, "jurisdiction_id": home_name(app)})
     assert filed.status_code == 200
+
+
+def over_http(url: str, form: dict[str, str] | None = None) -> tuple[int, Any]:
+    """What a GeoReport client does: a form-encoded POST (or a GET), JSON back."""
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    sent = urllib.request.Request(url, data=data)  # urllib: application/x-www-form-urlencoded
+    try:
+        with urllib.request.urlopen(sent, timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+def test_a_georeport_client_follows_its_request_while_staff_answer_by_chat(
+    app: Flask, live_server: LiveServer, wechat: WeChat
+) -> None:
+    staff(app, "o_staff_li", "李师傅", topics=(LIFT,))
+    secret = make_key(app, "tickets:read,tickets:write")
+    base = f"{live_server.url}{V2}"
+    status, services = over_http(f"{base}/services.json")
+    code = next(s["service_code"] for s in services if s["service_name"] == LIFT)
+
+    form = {"api_key": secret, "service_code": code, "description": "3号楼电梯停在5楼不动了"}
+    status, created = over_http(f"{base}/requests.json", form)
+    assert status == 200, created
+    number = created[0]["service_request_id"]
+    status, [shown] = over_http(f"{base}/requests/{number}.json?api_key={secret}")
+    assert (shown["status"], shown["status_notes"]) == ("open", None)
+
+    li = Chat(wechat, "o_staff_li")
+    li.say(f"接单 {number}")
+    li.say(f"办结 {number} 已更换电梯门机控制板")
+    status, [shown] = over_http(f"{base}/requests/{number}.json?api_key={secret}")
+    assert (shown["status"], shown["status_notes"]) == ("closed", "已更换电梯门机控制板")
+
+    status, refused = over_http(f"{base}/requests.json", {"service_code": code})
+    assert status == 401 and refused[0]["code"] == 401
 
 
 # -- following requests ---------------------------------------------------------------------
