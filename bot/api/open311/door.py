@@ -112,7 +112,7 @@ def jurisdiction(db: Session, name: str | None, caller: Caller | None) -> int | 
         return caller.community_id if caller is not None else None
     found = community_by_name(db, name) if len(name.strip()) <= NAME_MAX else None
     if found is None:
-        raise Refused(404, texts.O311_UNKNOWN_JURISDICTION.format(value=name))
+        raise Refused(404, texts.O311_UNKNOWN_JURISDICTION.format(value=name.strip()[:40]))
     if caller is not None and caller.community_id not in (None, found.id):
         own = db.get(Community, caller.community_id)
         raise Refused(403, texts.OTHER_COMMUNITY.format(community=own.name if own else ""))
@@ -136,7 +136,7 @@ def _secret() -> str | None:
 def _check() -> Response | None:
     fmt = (request.view_args or {}).get("fmt")
     if fmt is not None and fmt != FORMAT:
-        return open311_error(400, texts.O311_FORMAT.format(fmt=fmt))
+        return open311_error(400, texts.O311_FORMAT.format(fmt=fmt[:20]))
     secret = _secret()
     if secret is None and request.endpoint in KEYLESS:
         g.api_key_id = None  # audited, as a keyless request
