@@ -9,10 +9,11 @@ import json
 from http import HTTPStatus
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
+OPEN311 = "/open311/"  # GeoReport v2 refuses in its own shape (open311_error)
 
 
 def problem(status: int, detail: str, **extra: Any) -> Response:
@@ -23,13 +24,24 @@ def problem(status: int, detail: str, **extra: Any) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
 
 
+def open311_error(status: int, description: str) -> Response:
+    """A refusal as Open311 GeoReport v2 gives it: a JSON array of {code, description}."""
+    body = [{"code": status, "description": description}]
+    return Response(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json"
+    )
+
+
 def api_error(exc: HTTPException) -> Response:
-    """An HTTP error on an API path (an unknown route, a wrong method, a body too large)."""
+    """An HTTP error on an API path (an unknown route, a wrong method, a body too large):
+    a problem body, or under /open311/ GeoReport's own error array."""
     from . import texts
 
     status = exc.code or 500
     detail = {404: texts.NOT_FOUND, 405: texts.METHOD, 413: texts.TOO_LARGE}.get(status)
-    refused = problem(status, detail or exc.description or HTTPStatus(status).phrase)
+    detail = detail or exc.description or HTTPStatus(status).phrase
+    shape = open311_error if request.path.startswith(OPEN311) else problem
+    refused = shape(status, detail)
     if status == 405 and exc.get_response().headers.get("Allow"):
         refused.headers["Allow"] = exc.get_response().headers["Allow"]
     return refused

@@ -26,3 +26,32 @@ BAD_SECRET = "签名密钥不能包含控制字符（换行、制表符等）"
 UNKNOWN_EVENT = "没有这种事件类型：{event}"
 EVENT_SCOPE = "此密钥没有 {scope} 权限，不能订阅 {event}"
 NO_SUBSCRIPTION = "没有编号为 {id} 的推送订阅"
+
+# Open311 GeoReport v2 (/open311/v2): each refusal is [{"code": status, "description": …}].
+O311_NO_KEY = "缺少 API 密钥：请以 api_key 参数发送（或请求头 Authorization: Bearer <密钥>）"
+O311_FORMAT = "只提供 JSON 格式：请把地址中的 .{fmt} 换成 .json"
+O311_BAD_BODY = "请求体应为 JSON 对象或表单"
+O311_NOT_TEXT = "参数 {name} 应为文本或数字"
+O311_MISSING = "缺少参数 {name}"
+O311_TOO_LONG = "参数 {name} 太长：最多 {limit} 个字"
+O311_BAD_CODE = "参数 {name} 应为数字编号（可用逗号分隔），收到「{value}」"
+O311_TOO_MANY = "参数 {name} 最多 {most} 个编号"
+O311_UNKNOWN_SERVICE = "没有这个类别：service_code={value}（类别见 services.json）"
+O311_SERVICE_OFF = "类别「{topic}」在{community}未启用"
+O311_UNKNOWN_JURISDICTION = "没有这个社区：jurisdiction_id={value}（应为社区名称）"
+O311_NEED_JURISDICTION = (
+    "本街道有多个社区：请用 jurisdiction_id 写明社区名称，或用 address_string 写明楼栋"
+)
+O311_BAD_COORDINATE = "参数 {name} 应为坐标数值（lat 在 -90～90，long 在 -180～180）"
+O311_BAD_DATE = "参数 {name} 应为 ISO 8601 时间，如 2026-12-01T00:00:00+08:00，收到「{value}」"
+O311_DATES_REVERSED = "start_date 不能晚于 end_date"
+O311_BAD_STATUS = "参数 status 只能是 open 或 closed（可用逗号分隔），收到「{value}」"
+O311_NO_REQUEST = "没有这个诉求：{value}"
+O311_BAD_PHONE = "电话号码无效：{value}"
+O311_UNKNOWN_BUILDING = (
+    "没有找到楼栋「{value}」：address_string 应为楼栋名称，如 16号楼"
+    "（几个社区都有这个楼栋时，请同时给出 jurisdiction_id）"
+)
+O311_NOTICE = "已登记为诉求 #{number}，由{community}办理，办理时限 {due}。"
+O311_NO_COORDINATES = "坐标未保存：请用 address_string 写明楼栋。"
+O311_GROUP = "社区诉求"
