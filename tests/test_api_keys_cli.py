@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from api_keys import bearer
 from click.testing import CliRunner, Result
 from conftest import db_of
@@ -15,8 +16,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from bot.cli import main
-from models.api.keys import SHOWN, ApiKey, digest
-from models.communities import add_community
+from bot.config import Settings
+from bot.db import Database
+from models.api.key_admin import find_key
+from models.api.keys import SHOWN, ApiKey, ApiKeyError, digest
+from models.communities import STREET, add_community
 
 
 def cli(config: Path, *args: str) -> Result:
@@ -138,3 +142,27 @@ def test_revoke_refuses_what_it_cannot_name(app: Flask, config_path: Path) -> No
     assert cli(config_path, "revoke", first, "--community", "乙社区").exit_code == 0
     with db_of(app).session(read_only=True) as db:
         assert [k.revoked_at is not None for k in db.scalars(select(ApiKey))] == [True, False]
+
+
+def test_a_prefix_names_a_key_exactly_on_both_databases(backend_settings: Settings) -> None:
+    """Prefixes are mixed-case and hold `_`: neither SQLite's case-folding LIKE nor the
+    wildcard may make one prefix name another key."""
+    db = Database(backend_settings)
+    now = datetime.now(UTC)
+    try:
+        with db.session() as session:
+            for n, shown in enumerate(["yst_aBcDeF", "yst_AbCdEf", "yst1aBcDeF"]):
+                session.add(
+                    ApiKey(name=f"k{n}", shown=shown, key_hash=f"{n:064d}", scopes="tickets:read",
+                           created_by="测试", created_at=now)
+                )  # fmt: skip
+        with db.session() as session:
+            assert find_key(session, "yst_aBc", STREET).name == "k0"
+            assert find_key(session, "yst_AbC", STREET).name == "k1"
+            with pytest.raises(ApiKeyError) as several:
+                find_key(session, "yst", STREET)
+            assert several.value.reason == "several"
+            with pytest.raises(ApiKeyError):
+                find_key(session, "yst_abc", STREET)
+    finally:
+        db.dispose()

@@ -100,7 +100,8 @@ def find_key(db: Session, ref: str, scope: Scope) -> ApiKey:
     query = select(ApiKey).where(ApiKey.shown.startswith(ref, autoescape=True))
     if not scope.street:
         query = query.where(ApiKey.community_id == scope.community_id)
-    matches = list(db.scalars(query.order_by(ApiKey.id)))
+    # LIKE folds ASCII case on SQLite, and prefixes are mixed-case: compare exactly here.
+    matches = [k for k in db.scalars(query.order_by(ApiKey.id)) if k.shown.startswith(ref)]
     if not ref or not matches:
         raise ApiKeyError("no_key", ref)
     if len(matches) > 1:
