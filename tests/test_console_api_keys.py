@@ -7,10 +7,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from api_keys import bearer, make_key
-from conftest import CONSOLE_PASSWORD, Clock, console_login, csrf_token_of, db_of, make_account
+from conftest import (
+    CONSOLE_PASSWORD,
+    Clock,
+    LiveServer,
+    browser_login,
+    console_login,
+    csrf_token_of,
+    db_of,
+    make_account,
+)
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -178,3 +188,22 @@ def test_a_community_admin_manages_its_own_communitys_keys_only(
     with db_of(app).session(read_only=True) as db:
         made = db.scalars(select(ApiKey).where(ApiKey.name == "西网格")).one()
         assert made.community_id == west
+
+
+def test_in_a_browser_the_key_is_shown_once_and_revoked_with_a_click(app: Flask, page: Any) -> None:
+    """Headless Chromium: the form, the key on the answering page, gone after a reload."""
+    make_account(app, "boss", "admin")
+    with LiveServer(app) as server:
+        browser_login(page, server.url, "boss")
+        page.click("nav.mainnav >> text=接口")
+        page.fill("input[name=name]", "12345平台")
+        page.check("input[name=scopes][value='tickets:read']")
+        page.click("#new button[type=submit]")
+        secret = page.locator("#new-key").inner_text().strip()
+        assert secret.startswith("yst_") and "只显示这一次" in page.content()
+        page.goto(f"{server.url}{PAGE}")  # as if reloaded: the key is no longer anywhere
+        assert secret not in page.content() and f"{secret[:SHOWN]}…" in page.content()
+        page.click("text=#1")
+        page.click("button.danger")
+        page.wait_for_selector("text=已吊销")
+    assert app.test_client().get("/api/v1/topics", headers=bearer(secret)).status_code == 401
