@@ -139,6 +139,7 @@ def test_revoke_refuses_what_it_cannot_name(app: Flask, config_path: Path) -> No
     for ref in ("1", first[:SHOWN], first):
         refused = cli(config_path, "revoke", ref, "--community", "甲社区")
         assert refused.exit_code == 1 and "no API key" in refused.output
+        assert first not in refused.output  # a whole key is never repeated back in full
     assert cli(config_path, "revoke", first, "--community", "乙社区").exit_code == 0
     with db_of(app).session(read_only=True) as db:
         assert [k.revoked_at is not None for k in db.scalars(select(ApiKey))] == [True, False]

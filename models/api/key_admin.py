@@ -95,7 +95,7 @@ def find_key(db: Session, ref: str, scope: Scope) -> ApiKey:
     if len(ref) > SHOWN:
         whole = key_for(db, ref)  # the whole key, pasted: exact, by its hash
         if whole is None or not scope.owns(whole.community_id):
-            raise ApiKeyError("no_key", ref)
+            raise ApiKeyError("no_key", ref[:SHOWN] + "…")  # a key is not repeated in full
         return whole
     query = select(ApiKey).where(ApiKey.shown.startswith(ref, autoescape=True))
     if not scope.street:
