@@ -31,6 +31,7 @@ from models import (
     Ticket,
 )
 from models.accounts import create_account
+from models.api.keys import create_key
 from models.communities import add_community
 from models.outbox import DEAD, OutboxMessage
 from models.places import mask_openid
@@ -59,6 +60,8 @@ class Side:
     inbound: int = 0
     binding: int = 0
     account: int = 0
+    api_key: int = 0  # its id (接口密钥)
+    api_key_shown: str = ""  # the first characters it is listed by
     texts: list[str] = field(default_factory=list)
 
     @property
@@ -92,6 +95,7 @@ class Maker:
             "account": f"{tag}admin{base}",
             "agenda": f"{tag}社区北门加装健身器材{base}",
             "meeting": f"{tag}社区议事会{base}",
+            "api_key": f"{tag}平台{base}",
         }
         self.side.texts = [name, *self.texts.values()]
 
@@ -233,6 +237,16 @@ class Maker:
             side.community_id,
         )
         side.account = account.id
+        key, _ = create_key(
+            self.db,
+            name=self.texts["api_key"],
+            scopes=("tickets:read",),
+            community_id=side.community_id,
+            created_by=self.texts["account"],
+            now=now,
+        )
+        side.api_key, side.api_key_shown = key.id, key.shown
+        side.texts.append(key.shown)
 
 
 def build(db: Session, tag: str, name: str, base: int, now: datetime) -> Side:

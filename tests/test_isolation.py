@@ -44,6 +44,7 @@ from models import (
     TicketEvent,
 )
 from models.agenda import AgendaEvent
+from models.api.keys import ApiKey
 from models.outbox import DEAD, OutboxMessage
 from models.polls import Ballot
 
@@ -290,6 +291,20 @@ def recipes(a: Side, b: Side) -> dict[str, list[Visit]]:
         "console_outbox.retry_dead": [Visit("POST")],
         "console_inbound.index": [Visit("GET")],
         "console_inbound.retry": [Visit("POST", {"message_id": b.inbound})],
+        # API keys: A's own only; a key made here is A's whatever the form says.
+        "console_api_keys.index": [Visit("GET")],
+        "console_api_keys.create": [
+            Visit(
+                "POST",
+                form={
+                    "name": "甲平台",
+                    "scopes": "tickets:read",
+                    "community": str(b.community_id),
+                },
+            )
+        ],
+        "console_api_keys.show": [Visit("GET", {"key_id": b.api_key})],
+        "console_api_keys.revoke_key": [Visit("POST", {"key_id": b.api_key})],
     }
 
 
@@ -365,7 +380,15 @@ def b_state(app: Flask, b: Side) -> tuple[Any, ...]:
             ),
             _agenda_state(db, b),
             _meeting_state(db, b),
+            _api_key_state(db, b),
         )
+
+
+def _api_key_state(db: Any, b: Side) -> tuple[Any, ...]:
+    """B's API keys: how many, and whether its key is revoked."""
+    key = db.get(ApiKey, b.api_key)
+    count = db.scalar(select(func.count()).where(ApiKey.community_id == b.community_id))
+    return (key.revoked_at, key.revoked_by, count)
 
 
 def _agenda_state(db: Any, b: Side) -> tuple[Any, ...]:
@@ -679,6 +702,9 @@ def cli_recipes(b: Side) -> dict[str, list[list[str]]]:
         "places list": [[]],
         # Writes into A only: B's rows stay as they were and nothing of B's is printed.
         "places import": [[str(_places_file())]],
+        "api-key list": [[], ["--json"]],
+        "api-key create": [["--name", "甲平台", "--scope", "tickets:read"]],
+        "api-key revoke": [[str(b.api_key)], [b.api_key_shown]],
         "notify": [
             ["--all", "甲 通知"],
             ["--to", f"o-乙-resident-{b.ticket}", "甲 通知"],

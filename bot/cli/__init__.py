@@ -12,6 +12,7 @@ from . import (
     agenda,
     agenda_carrying,
     agenda_report,
+    api_keys,
     backup,
     check,
     classify,
@@ -82,3 +83,4 @@ main.add_command(backup.restore)
 main.add_command(status.status)
 main.add_command(menu.menu)
 main.add_command(check.check_config)
+main.add_command(api_keys.api_key)

@@ -18,6 +18,7 @@ from . import (
     agenda,
     agenda_carrying,
     agenda_export,
+    api_keys,
     auth,
     dashboard,
     inbound,
@@ -52,6 +53,7 @@ CONSOLE_BLUEPRINTS = (
     people.bp,
     outbox.bp,
     inbound.bp,
+    api_keys.bp,
 )
 
 csrf = CSRFProtect()
