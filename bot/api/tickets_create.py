@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import current_app, request
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
 
 from models.api.orders import Order, OrderError, file_order, store_answer, stored_answer
@@ -128,7 +128,10 @@ def _filed(
         filed = file_order(db, work_order, policy_from(ys.settings), ys.rulebook)
     except OrderError as exc:
         return problem(422, texts.ORDER_ERRORS[exc.reason].format(value=exc.value))
-    ticket = db.get(Ticket, filed.ticket_id)
+    # One query for the ticket, its topic and community, which the body names.
+    ticket = db.get(
+        Ticket, filed.ticket_id, options=[joinedload(Ticket.topic), joinedload(Ticket.community)]
+    )
     assert ticket is not None
     own = caller().community_id
     if own is not None and ticket.community_id != own:
