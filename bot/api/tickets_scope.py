@@ -16,10 +16,12 @@ from . import texts
 from .problems import problem
 
 
-def community_named(db: Session, name: str | None, who: Caller) -> int | None | Response:
+def community_named(
+    db: Session, name: str | None, who: Caller, *, unknown_ok: bool = False
+) -> int | None | Response:
     """The community a request names (by name), or the key's own when it names none (a
     street key: None, everywhere). A community key naming another is refused (403); a name
-    no community has, 422."""
+    no community has, 422 — or, for a filter (`unknown_ok`), NO_COMMUNITY: nothing matches."""
     if name is None or not name.strip():
         return who.community_id
     found = community_by_name(db, name)
@@ -27,8 +29,13 @@ def community_named(db: Session, name: str | None, who: Caller) -> int | None | 
         own = community_of(db, who.community_id)
         return problem(403, texts.OTHER_COMMUNITY.format(community=own))
     if found is None:
+        if unknown_ok:
+            return NO_COMMUNITY
         return problem(422, texts.UNKNOWN_COMMUNITY.format(name=name.strip()))
     return found.id
+
+
+NO_COMMUNITY = 0  # no community has this id: a filter by a name nobody has matches nothing
 
 
 def community_of(db: Session, community_id: int) -> str:
