@@ -7,7 +7,9 @@ the bare endpoint (`bench/bare_app.py`'s app, through Flask's test client), then
 orders (each its own external_id: every one filed — authenticated, validated, classified,
 routed, numbered, its holder's push queued, audited) through the app's test client. Prints
 each side's median requests/s over the rounds and the ratio. No sockets: what is measured is
-the app's own work per request, not a server's.
+the app's own work per request, not a server's. For scale, GET /api/v1/topics is timed in
+the same rounds: the door every API request passes (the key, the rate limit's count, the
+audit row) and a small read.
 
     .venv/bin/python bench/api.py [--requests 300] [--rounds 5] [--deliveries]
 
@@ -97,6 +99,16 @@ def time_bare(client: FlaskClient, requests: int) -> float:
     return requests / (time.perf_counter() - started)
 
 
+def time_door(client: FlaskClient, secret: str, requests: int) -> float:
+    """GET /api/v1/topics: the API's door alone (key, rate limit, audit) and a small read."""
+    headers = {"Authorization": f"Bearer {secret}"}
+    started = time.perf_counter()
+    for _ in range(requests):
+        answer = client.get("/api/v1/topics", headers=headers)
+        assert answer.status_code == 200
+    return requests / (time.perf_counter() - started)
+
+
 def time_orders(client: FlaskClient, secret: str, requests: int, first: int) -> float:
     headers = {"Authorization": f"Bearer {secret}"}
     started = time.perf_counter()
@@ -116,12 +128,19 @@ def measure(requests: int, rounds: int) -> dict[str, float]:
     api, bare = app.test_client(), bare_client()
     time_bare(bare, 50)  # warm-up: imports, first requests
     time_orders(api, secret, 20, 0)
-    bare_runs, api_runs = [], []
+    bare_runs, door_runs, api_runs = [], [], []
     for r in range(rounds):
         bare_runs.append(time_bare(bare, requests))
+        door_runs.append(time_door(api, secret, requests))
         api_runs.append(time_orders(api, secret, requests, 1000 + r * requests))
     bare_rps, api_rps = statistics.median(bare_runs), statistics.median(api_runs)
-    return {"bare_rps": bare_rps, "api_rps": api_rps, "ratio": api_rps / bare_rps}
+    door_rps = statistics.median(door_runs)
+    return {
+        "bare_rps": bare_rps,
+        "door_rps": door_rps,
+        "api_rps": api_rps,
+        "ratio": api_rps / bare_rps,
+    }
 
 
 def deliveries(argv: list[str]) -> dict[str, Any] | None:
@@ -153,6 +172,7 @@ def main() -> int:
     )
     print(f"{'endpoint':40} {'req/s':>8}")
     print(f"{'bare Flask (nothing)':40} {figures['bare_rps']:8.0f}")
+    print(f"{'GET /api/v1/topics (the door, for scale)':40} {figures['door_rps']:8.0f}")
     print(f"{'POST /api/v1/tickets (filed)':40} {figures['api_rps']:8.0f}")
     print(f"ratio api/bare = {figures['ratio']:.3f}")
     if args.deliveries:

@@ -112,6 +112,8 @@ def test_the_community_accepts_notes_and_resolves_signed_with_the_key(
     assert accepted.json["assignee"]["name"] == "王师傅"  # the holder keeps it
     noted = patch(client, secret, 1, {"note": "已联系维保单位"})
     assert noted.json["status"] == "in_progress"  # 备注 on an accepted ticket, as by chat
+    working = patch(client, secret, 1, {"status": "in_progress"})
+    assert working.status_code == 200 and working.json["status"] == "in_progress"
     done = patch(client, secret, 1, {"status": "resolved", "outcome": "已更换门机控制板"})
     assert done.status_code == 200
     assert done.json["status"] == "resolved" and done.json["outcome"] == "已更换门机控制板"
@@ -120,6 +122,7 @@ def test_the_community_accepts_notes_and_resolves_signed_with_the_key(
         ("note", "平台：12345平台"),
         ("accept", None),
         ("note", "平台：12345平台：已联系维保单位"),
+        ("note", "平台：12345平台"),
         ("note", "平台：12345平台"),
         ("resolve", "已更换门机控制板"),
     ]
@@ -143,6 +146,8 @@ def test_a_rejection_needs_its_reason_and_an_unheld_ticket_cannot_be_accepted(
     assert patch(client, secret, 1, {"outcome": "好了"}).status_code == 422
     assert patch(client, secret, 1, {}).status_code == 422
     assert patch(client, secret, 1, {"status": "closed"}).status_code == 400
+    working = patch(client, secret, 1, {"status": "in_progress", "note": "在查"})
+    assert working.status_code == 409 and working.json["current_status"] == "new"
     early = patch(client, secret, 1, {"status": "resolved", "outcome": "好了"})
     assert early.status_code == 409 and early.json["current_status"] == "new"
     rejected = patch(client, secret, 1, {"status": "rejected", "reason": "不属于本社区"})
