@@ -8,8 +8,10 @@ is answered from a new transaction); and a request sent again with the same
 `Idempotency-Key` gets the answer the first got (status and body), while the same key with
 another body is refused (422).
 
-Where an order without `community` or `building` goes, from a street key: where intake puts
-it — the bound resident's home when the phone finds one, else the first community."""
+A community's key files into its own community (naming another: 403); an order number that
+is another community's ticket is a 409, its content unsaid. Where an order without
+`community` or `building` goes, from a street key: where intake puts it — the bound
+resident's home when the phone finds one, else the first community."""
 
 from __future__ import annotations
 
