@@ -72,6 +72,21 @@ class NewTicket(BaseModel):
     )
 
 
+class OrderHeaders(BaseModel):
+    """The headers of POST /tickets the API reads (besides Authorization)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    idempotency_key: str | None = Field(
+        None,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,  # api_idempotency.idem_key
+        pattern=r"^[\x20-\x7e]+$",
+        description="幂等键：同一个键重发同一个请求，得到第一次的回答（状态码和内容）",
+    )
+
+
 class Who(BaseModel):
     """A staff member by name; a resident's name and openids only to `personal` keys."""
 
