@@ -171,6 +171,7 @@ OVERLONG = [
     ("text", "长" * 2001, "text"),
     ("source", "123\x0045", "source"),  # PostgreSQL cannot store NUL
     ("external_id", "", "external_id"),
+    ("due_at", "9999-12-31T23:00:00-05:00", "due_at"),  # past datetime's range in UTC
 ]
 
 

@@ -83,6 +83,8 @@ def test_filters_status_topic_and_updated_since(
     assert numbers("community=没有的社区") == []  # a filter nothing matches
     assert client.get("/api/v1/tickets?status=lost", headers=bearer(secret)).status_code == 400
     assert client.get("/api/v1/tickets?limit=101", headers=bearer(secret)).status_code == 400
+    far = "updated_since=0001-01-01T00:00:00%2B14:00"
+    assert client.get(f"/api/v1/tickets?{far}", headers=bearer(secret)).status_code == 400
     bad = client.get("/api/v1/tickets?cursor=bm90LW91cnM", headers=bearer(secret))
     assert bad.status_code == 400 and "cursor" in bad.json["detail"]
 

@@ -7,9 +7,9 @@ Single-line fields refuse control characters (PostgreSQL cannot store NUL)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from models.api.orders import EXTERNAL_MAX, SOURCE_MAX
 
@@ -19,16 +19,16 @@ PHONE_RAW_MAX = 32  # as typed (+86, spaces, dashes); 5 to 20 digits once read
 NAME_MAX = 64  # a building's or community's name as the platform writes it
 LINE = r"^[^\x00-\x1f\x7f]*$"  # one line, no control characters
 
-STATUSES = (
-    "new",
-    "accepted",
-    "in_progress",
-    "resolved",
-    "closed",
-    "reopened",
-    "rejected",
-    "escalated",
-)
+
+def _plausible(moment: datetime) -> datetime:
+    """A time a platform can mean: years 1970 to 9000 (0001-01-01 or 9999-12-31 in another
+    time zone would overflow Python's datetime when turned into UTC for the database)."""
+    if not 1970 <= moment.year <= 9000:
+        raise ValueError("year out of range (1970-9000)")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(_plausible)]
 Status = Literal[
     "new", "accepted", "in_progress", "resolved", "closed", "reopened", "rejected", "escalated"
 ]
@@ -67,7 +67,7 @@ class NewTicket(BaseModel):
         pattern=LINE,
         description="社区名称；社区密钥只能填自己的社区",
     )
-    due_at: datetime | None = Field(
+    due_at: Moment | None = Field(
         None, description="办理时限（ISO 8601；不带时区按 [app] timezone）；缺省按类别时限"
     )
 
@@ -143,7 +143,7 @@ class TicketQuery(BaseModel):
     status: Status | None = None
     topic: str | None = Field(None, max_length=NAME_MAX, pattern=LINE, description="类别名称")
     community: str | None = Field(None, max_length=NAME_MAX, pattern=LINE, description="社区名称")
-    updated_since: datetime | None = Field(
+    updated_since: Moment | None = Field(
         None, description="只列此时刻以后更新过的（ISO 8601；不带时区按 [app] timezone）"
     )
     limit: int = Field(20, ge=1, le=100)
