@@ -128,3 +128,37 @@ def file_order(db: Session, order: Order, policy: Policy, classify: ClassifyText
     result = intake(db, report, policy, classify)
     assert result.ticket_id is not None and result.number is not None  # api: always filed
     return FiledOrder(result.ticket_id, result.number, created=True, intake=result)
+
+
+def stored_answer(db: Session, key_id: int, idem_key: str) -> ApiIdempotency | None:
+    """The answer the key got for the request it sent with `idem_key`, if any."""
+    query = select(ApiIdempotency).where(
+        ApiIdempotency.key_id == key_id, ApiIdempotency.idem_key == idem_key
+    )
+    return db.scalars(query).one_or_none()
+
+
+def store_answer(
+    db: Session,
+    *,
+    key_id: int,
+    idem_key: str,
+    request_hash: str,
+    answer: tuple[int, dict[str, Any]],
+    now: datetime,
+) -> None:
+    """Keep the answer (status, body) to a request sent with an `Idempotency-Key`, in the
+    transaction that made it: the same key again is answered with it, never filed twice.
+    Two such requests at once: the unique (key_id, idem_key) refuses the second row."""
+    status, body = answer
+    db.add(
+        ApiIdempotency(
+            key_id=key_id,
+            idem_key=idem_key,
+            request_hash=request_hash,
+            status=status,
+            body=body,
+            created_at=now,
+        )
+    )
+    db.flush()
