@@ -69,14 +69,8 @@ def subscribe(client: FlaskClient, key: str, url: str, events: list[str]) -> dic
 def send_order(
     app: Flask, client: FlaskClient, platform: CityPlatform, key: str, **order: str
 ) -> int:
-    """The platform posts a work order. Until POST /api/v1/tickets is on this branch (the
-    tickets part of issue #18), the order goes through the domain operation that route calls."""
-    if any(
-        r.rule == "/api/v1/tickets" and "POST" in (r.methods or ())
-        for r in app.url_map.iter_rules()
-    ):
-        return int(platform.send_order(client, key, **order)["number"])
-    return file_directly(app, order["text"], order["source"], order.get("external_id"))
+    """The platform posts a work order through POST /api/v1/tickets."""
+    return int(platform.send_order(client, key, **order)["number"])
 
 
 def file_directly(app: Flask, text: str, source: str, external_id: str | None) -> int:
@@ -210,7 +204,7 @@ def test_a_delivery_waits_while_an_older_one_of_its_ticket_is_being_sent(
 ) -> None:
     app, client = webhook_app, webhook_app.test_client()
     settings = fast(backend_settings)
-    key = make_key(app, "tickets:read")
+    key = make_key(app, "tickets:read,tickets:write")
     with CityPlatform(SECRET, fail_share=0) as platform:
         subscribe(client, key, platform.url, TICKET_EVENTS)
         number = send_order(
