@@ -174,6 +174,8 @@ def file_ticket(
             due_at=due_at,
             tz=tz,
             event="filed",
+            source=origin.source,
+            external_id=origin.external_id,
         )
         enqueue(db, push, now)
     return Filed(ticket_id, number, name, routed.assignee_id)
