@@ -8,21 +8,16 @@ conversation service itself (tests/desk.py) on the app's database.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from conftest import db_of, pushes_to, staff
 from desk import Desk
 from flask import Flask
+from hotline_orders import ORDER_NO, send_order
 from sqlalchemy import select
 
-from bot.filing import policy_from
 from models import Person, ticket_by_number
-from models.api.orders import HOTLINE, Order, file_order
+from models.api.orders import HOTLINE
 from models.places import Binding, Building, Grid, approve_binding
-
-DUE = datetime(2030, 12, 7, 10, 0, tzinfo=UTC)  # 12月7日 18:00 in the community (UTC+8)
-ORDER_NO = "GD2026120600123"
 
 
 @pytest.fixture
@@ -48,24 +43,7 @@ def street(app: Flask, desk: Desk) -> Flask:
 
 
 def order(app: Flask, source: str = HOTLINE, number: str = ORDER_NO, phone: str = "") -> int:
-    """The platform sends a work order (as POST /api/v1/tickets files it); its ticket number."""
-    ys = app.extensions["yishiting"]
-    with db_of(app).session() as session:
-        filed = file_order(
-            session,
-            Order(
-                text="16号楼门口路灯不亮，晚上很黑",
-                source=source,
-                external_id=number,
-                now=datetime.now(UTC),
-                phone=phone or None,
-                building="16",
-                due_at=DUE,
-            ),
-            policy_from(ys.settings),
-            ys.rulebook.current().classify,
-        )
-    return filed.number
+    return send_order(app, source, number, phone=phone or None, building="16")
 
 
 def test_a_12345_order_reaches_the_grid_worker_who_takes_and_finishes_it(

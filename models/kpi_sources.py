@@ -1,0 +1,37 @@
+"""Where a ticket came from, as the KPIs and the console's filter group it: 微信 (wechat),
+12345 (the city hotline's orders), 代居民登记 (phone / visit / patrol, filed by staff), 网格平台
+(source "grid") and 其他平台 (any other platform's order) — words/channels.py SOURCE_GROUPS.
+
+One SQL expression per group, on the ticket's `channel` and `source` columns, so a count per
+group is one GROUP BY and a filter is one WHERE, the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, or_
+
+from words.channels import GRID, HOTLINE, ON_BEHALF_CHANNELS, SOURCE_GROUPS
+
+from .tickets import Ticket
+
+GROUPS = tuple(SOURCE_GROUPS)  # wechat, 12345, on_behalf, grid, other
+
+
+def in_group(group: str, table: Any = Ticket) -> ColumnElement[bool]:
+    """The tickets of `group` (one of GROUPS; KeyError otherwise)."""
+    channel, source = table.channel, table.source
+    api = channel == "api"
+    conditions: dict[str, ColumnElement[bool]] = {
+        "wechat": and_(channel != "api", channel.not_in(ON_BEHALF_CHANNELS)),
+        "12345": and_(api, source == HOTLINE),
+        "on_behalf": channel.in_(ON_BEHALF_CHANNELS),
+        "grid": and_(api, source == GRID),
+        "other": and_(api, or_(source.is_(None), source.not_in((HOTLINE, GRID)))),
+    }
+    return conditions[group]
+
+
+def group_of(table: Any = Ticket) -> ColumnElement[str]:
+    """The group of each ticket, as a column (for GROUP BY)."""
+    return case(*((in_group(g, table), g) for g in GROUPS[1:]), else_="wechat")
