@@ -82,3 +82,9 @@ def source_group(channel: str, source: str | None) -> str:
             return "12345"
         return "grid" if source == GRID else "other"
     return "on_behalf" if channel in ON_BEHALF_CHANNELS else "wechat"
+
+
+# The street dashboard's 12345 table and its XLSX sheet (models/kpi_hotline.py's rates).
+HOTLINE_SHEET = "12345三率"
+HOTLINE_HEADERS = ("社区", "12345工单", "退单", "响应率", "解决率", "满意率")
+HOTLINE_TOTAL = "全街道"
