@@ -92,3 +92,22 @@ def test_a_wechat_tickets_page_has_no_order_mark(
 ) -> None:
     html = admin_client.get("/admin/tickets/1").get_data(as_text=True)
     assert 'id="ticket-order"' not in html and "工单号" not in html
+
+
+def test_the_dashboard_counts_tickets_by_source_and_links_each_to_its_list(
+    desk_of_orders: WeChat, admin_client: FlaskClient
+) -> None:
+    html = admin_client.get("/admin").get_data(as_text=True)
+    table = html[
+        html.index('id="source-table"') : html.index("</table>", html.index("source-table"))
+    ]
+    rows = re.findall(
+        r'<a href="/admin/tickets\?source=(\w+)">([^<]+)</a></td><td>(\d+)</td>', table
+    )
+    assert rows == [
+        ("wechat", "微信", "1"),
+        ("12345", "12345", "1"),
+        ("on_behalf", "代居民登记", "1"),
+        ("grid", "网格平台", "1"),
+        ("other", "其他平台", "1"),
+    ]
