@@ -353,6 +353,7 @@ STAFF_DIGEST = _kind(
         "tickets": [
             {"number": 12, "topic": "噪音扰民", "due_at": _AT, "overdue": True},
             {"number": 13, "topic": None, "due_at": None, "overdue": False},
+            {"number": 14, "topic": "市政设施", "due_at": _AT, "overdue": False, "source": "12345"},
         ],
     },
 )

@@ -8,6 +8,8 @@ conversation service itself (tests/desk.py) on the app's database.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from conftest import db_of, pushes_to, staff
 from desk import Desk
@@ -17,6 +19,7 @@ from sqlalchemy import select
 
 from models import Person, ticket_by_number
 from models.api.orders import HOTLINE
+from models.digest import queue_morning_digest
 from models.places import Binding, Building, Grid, approve_binding
 
 
@@ -116,3 +119,13 @@ def test_a_wechat_ticket_is_sent_back_as_before(street: Flask, desk: Desk) -> No
     )
     assert zhao.say("退回 1 属于供电公司业务") == "#1 已退回，理由已告知居民。"
     assert pushes_to(street, "o_caller", "ticket.rejected")[-1].startswith("您反映的问题 #1 不属于")
+
+
+def test_the_morning_digest_marks_a_12345_order(street: Flask, desk: Desk) -> None:
+    number = order(street)
+    desk.chat("o_caller").say("3号楼楼道灯坏了，晚上一片漆黑")  # a WeChat ticket, unmarked
+    with db_of(street).session() as session:
+        assert queue_morning_digest(session, desk.clock(), ZoneInfo("Asia/Shanghai")) == 1
+    [digest] = pushes_to(street, "o_zhao", "staff.digest")
+    assert f"#{number} 【12345工单】" in digest
+    assert f"#{number + 1} 【" not in digest

@@ -325,7 +325,9 @@ def _digest(payload: dict[str, Any]) -> Rendered:
     for item in payload.get("tickets", []):
         late = "（已逾期）" if item.get("overdue") else ""
         topic = item.get("topic") or NO_TOPIC
-        lines.append(f"#{item['number']} {topic} 时限 {_when(item.get('due_at'))}{late}")
+        mark = order_mark(item.get("source"))
+        order = f"【{mark}】" if mark else ""
+        lines.append(f"#{item['number']} {order}{topic} 时限 {_when(item.get('due_at'))}{late}")
     lines.append("回复“待办”查看全部。")
     text = "\n".join(lines)
     fields = (str(payload["date"]), str(payload["open"]))
