@@ -176,7 +176,7 @@ def send_back(ctx: Context, args: str) -> str:
         reject(ctx.db, ticket, actor_for(ctx.db, ctx.person.id), reason, ctx.now)
         if not ticket.source:
             return texts.REJECTED.format(number=ticket.number)
-        return _order_rejected(ticket, reason)
+        return order_rejected(ticket, reason)
 
     number, reason = _number_and_rest(args)
     if number is not None and not reason:
@@ -187,7 +187,7 @@ def send_back(ctx: Context, args: str) -> str:
     return _on_ticket(ctx, args, "退回", texts.REJECT_USAGE, True, act)
 
 
-def _order_rejected(ticket: Ticket, reason: str) -> str:
+def order_rejected(ticket: Ticket, reason: str) -> str:
     """退单 of a 12345 order (退回 of another platform's): what happens next, and to whom."""
     source = ticket.source or ""
     return texts.REJECTED_ORDER.format(

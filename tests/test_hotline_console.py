@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Chat, WeChat, db_of, staff
+from conftest import Chat, WeChat, console_login, csrf_token_of, db_of, make_account, staff
 from flask import Flask
 from flask.testing import FlaskClient
 from hotline_orders import ORDER_NO, send_order
@@ -111,3 +111,29 @@ def test_the_dashboard_counts_tickets_by_source_and_links_each_to_its_list(
         ("grid", "网格平台", "1"),
         ("other", "其他平台", "1"),
     ]
+
+
+def test_a_12345_order_is_refused_from_the_console_with_a_reason_only(
+    app: Flask, desk_of_orders: WeChat
+) -> None:
+    make_account(app, "wang", "staff", openid="o_wang")
+    client = app.test_client()
+    assert console_login(client, "wang").status_code == 303
+    page = client.get("/admin/tickets/2").get_data(as_text=True)
+    assert "退单理由（不属于本社区的原因，将反馈12345热线重新派单）" in page
+    Chat(desk_of_orders, "o_wang").say("接单 2")
+
+    token = csrf_token_of(client.get("/admin/tickets/2"))
+    answer = client.post("/admin/tickets/2/reject", data={"csrf_token": token, "reason": " "})
+    shown = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "请填写退单理由（为何不属于本社区），理由将反馈派单平台。" in shown
+    with db_of(app).session(read_only=True) as session:
+        ticket = ticket_by_number(session, 2)
+        assert ticket is not None and ticket.status == "accepted"
+
+    token = csrf_token_of(client.get("/admin/tickets/2"))
+    answer = client.post(
+        "/admin/tickets/2/reject", data={"csrf_token": token, "reason": "该路段由邻街社区管辖"}
+    )
+    shown = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "#2 已退单（不属于本社区），将连同理由反馈12345热线重新派单。" in shown
