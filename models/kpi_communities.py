@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from .communities import community_names
 from .kpi import _count_if, _measures, _rate
-from .kpi_hotline import HotlineCounts, hotline_counts, hotline_measures
+from .kpi_hotline import HotlineCounts, by_community, due_measure
 from .tickets import OPEN_STATUSES, Ticket
 
 TREND_MONTHS = 6
@@ -157,25 +157,30 @@ def _month_rows(
     counts_now: bool,
 ) -> dict[int, Any]:
     """The counts of each community's tickets filed in [since, until), by community id; with
-    `counts_now`, also how many are open and overdue now."""
+    `counts_now`, also how many are open and overdue now, and its 12345 orders' counts
+    (`hotline`): the rows are then grouped by channel and source too, and summed here — a
+    12345 order's group carries its counts, cheaper than a CASE per count over every row."""
     is_open = Ticket.status.in_(OPEN_STATUSES)
     responded = and_(_responded_within(db, response_hours), Ticket.status != "rejected")
     now_counts = [
         _count_if(is_open).label("open"),
         _count_if(and_(is_open, Ticket.due_at < now)).label("overdue"),
-        *hotline_measures(_responded_within(db, response_hours), now),
+        due_measure(now),
     ]
+    groups = [Ticket.community_id, *((Ticket.channel, Ticket.source) if counts_now else ())]
     rows = db.execute(
         select(
-            Ticket.community_id,
+            *groups,
             *[m for m in _measures() if m.name in _RATE_NAMES],
             _count_if(responded).label("responded"),
             *(now_counts if counts_now else []),
         )
         .where(Ticket.created_at >= since, Ticket.created_at < until)
-        .group_by(Ticket.community_id)
-    )
-    return {row.community_id: row for row in rows}
+        .group_by(*groups)
+    ).all()
+    if not counts_now:
+        return {row.community_id: row for row in rows}
+    return by_community(rows)
 
 
 def _responded_within(db: Session, hours: float) -> ColumnElement[bool]:
@@ -212,7 +217,7 @@ def _figures(community_id: int, name: str, row: Any, counts_now: bool) -> Commun
         *rates,
         on_time_rate=_rate(row.on_time, row.timed),
         score=score(rates),
-        hotline=hotline_counts(row) if counts_now else None,
+        hotline=row.hotline if counts_now else None,
     )
 
 

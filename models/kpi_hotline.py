@@ -13,22 +13,27 @@ community and for the street, over the 12345 orders filed in a month (local time
 - 满意率 = rated 满意 or 基本满意 ÷ rated (the resident's rating, or the callback's).
 A rate whose denominator is 0 is None (undefined, shown —), never 0.
 
-The counts are extra conditional counts in the street dashboard's own month query (one pass
-over the month's tickets grouped by community, models/kpi_communities.py): no second query.
+The counts come from the street dashboard's own month query (models/kpi_communities.py): for
+the month shown it groups by community, channel and source, so a 12345 group's row carries
+kpi.py's counts of those orders, plus one more count (due now): no second query, and a seventh
+of the cost that a CASE per count over every row took (bench/README.md, issue #18).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_
 
-from .kpi_sources import in_group
+from words.channels import source_group
+
 from .tickets import Ticket
 
-_PREFIX = "hotline_"
+DUE = "due_now"
 
 
 @dataclass(frozen=True)
@@ -69,30 +74,37 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count(case((condition, 1)))
 
 
-def hotline_measures(responded_within: ColumnElement[bool], now: datetime) -> list[Any]:
-    """The labelled counts of HotlineCounts, to add to a query over tickets (grouped as the
-    caller likes); `responded_within` is the dialect's "accepted within the window"."""
-    order = in_group("12345")
-    kept = and_(order, Ticket.status != "rejected")
-    resolved = and_(
-        kept,
-        or_(
-            Ticket.status == "resolved",
-            and_(Ticket.status == "closed", Ticket.resolved_at.is_not(None)),
-        ),
+def due_measure(now: datetime) -> Any:
+    """The count of tickets due now (not 退回, and resolved or past their deadline): with
+    kpi.py's counts, what a 12345 group's row needs for HotlineCounts."""
+    resolved = or_(
+        Ticket.status == "resolved",
+        and_(Ticket.status == "closed", Ticket.resolved_at.is_not(None)),
     )
-    counted = {
-        "orders": order,
-        "refused": and_(order, Ticket.status == "rejected"),
-        "responded": and_(kept, responded_within),
-        "due": or_(resolved, and_(kept, Ticket.due_at < now)),
-        "resolved": resolved,
-        "satisfied": and_(order, Ticket.rating.in_((1, 2))),
-        "rated": and_(order, Ticket.rating.is_not(None)),
-    }
-    return [_count_if(c).label(_PREFIX + name) for name, c in counted.items()]
+    due = and_(Ticket.status != "rejected", or_(resolved, Ticket.due_at < now))
+    return _count_if(due).label(DUE)
 
 
-def hotline_counts(row: Any) -> HotlineCounts:
-    """The counts `hotline_measures` added to a result row."""
-    return HotlineCounts(*(getattr(row, _PREFIX + f.name) for f in fields(HotlineCounts)))
+def by_community(rows: Sequence[Any]) -> dict[int, Any]:
+    """Rows grouped by community, channel and source, carrying kpi.py's counts (tickets,
+    rejected, responded — within the window, not 退回 —, resolved, satisfied, rated …) and
+    `due_measure`: per community, every count summed, and its 12345 orders' as `hotline`."""
+    summed: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        counts = row._asdict()
+        names = [n for n in counts if n not in ("community_id", "channel", "source")]
+        mine = summed.setdefault(row.community_id, {**dict.fromkeys(names, 0)})
+        mine.setdefault("hotline", HotlineCounts())
+        for name in names:
+            mine[name] += counts[name]
+        if source_group(row.channel, row.source) == "12345":
+            mine["hotline"] += HotlineCounts(
+                orders=row.tickets,
+                refused=row.rejected,
+                responded=row.responded,
+                due=counts[DUE],
+                resolved=row.resolved,
+                satisfied=row.satisfied,
+                rated=row.rated,
+            )
+    return {cid: SimpleNamespace(community_id=cid, **c) for cid, c in summed.items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, or_
@@ -56,28 +57,35 @@ _SUMMED = ("tickets", "open", "resolved", "rejected", "satisfied", "rated")
 
 
 def source_shares(rows: Sequence[Any]) -> list[SourceShare]:
-    """The groups of rows grouped (at least) by channel and source, carrying kpi.py's
-    counts: one share per group with tickets, in GROUPS' order."""
-    totals: dict[str, dict[str, int]] = {}
+    """The groups of result rows grouped (at least) by channel and source, carrying kpi.py's
+    counts: one share per group with tickets, in GROUPS' order. Rows are read by position
+    (a Row's attribute lookup costs ten times as much, over thousands of rows)."""
+    if not rows:
+        return []
+    names = rows[0]._fields
+    origin = itemgetter(names.index("channel"), names.index("source"))
+    counts = itemgetter(*(names.index(n) for n in _SUMMED))
+    by_group: dict[str, list[tuple[int, ...]]] = {}
+    groups: dict[tuple[str, str | None], str] = {}  # a few (channel, source) pairs
     for row in rows:
-        group = source_group(row.channel, row.source)
-        counts = totals.setdefault(group, dict.fromkeys(_SUMMED, 0))
-        for name in _SUMMED:
-            counts[name] += getattr(row, name)
+        key = origin(row)
+        group = groups.get(key) or groups.setdefault(key, source_group(*key))
+        by_group.setdefault(group, []).append(counts(row))
     shares = []
     for group in GROUPS:
-        if group not in totals:
-            continue
-        c = totals[group]
-        handled = c["tickets"] - c["rejected"]
-        shares.append(
-            SourceShare(
-                group,
-                SOURCE_GROUPS[group],
-                c["tickets"],
-                c["open"],
-                c["resolved"] / handled if handled else None,
-                c["satisfied"] / c["rated"] if c["rated"] else None,
-            )
-        )
+        if group in by_group:
+            summed = [sum(column) for column in zip(*by_group[group], strict=True)]
+            shares.append(_share(group, dict(zip(_SUMMED, summed, strict=True))))
     return shares
+
+
+def _share(group: str, c: dict[str, int]) -> SourceShare:
+    handled = c["tickets"] - c["rejected"]
+    return SourceShare(
+        group,
+        SOURCE_GROUPS[group],
+        c["tickets"],
+        c["open"],
+        c["resolved"] / handled if handled else None,
+        c["satisfied"] / c["rated"] if c["rated"] else None,
+    )
