@@ -33,6 +33,7 @@ from models.onbehalf import reachable
 from models.reach import staff_community, ticket_in_reach
 from models.topics import enabled_topics
 from words import ACTION_NAMES, STATUS_NAMES, as_number, fold, when
+from words.channels import order_mark
 
 from . import texts
 from .router import Context, Router, split_word
@@ -59,6 +60,15 @@ def _holder(person: Person | None) -> str:
 
 def _topic(ticket: Ticket) -> str:
     return ticket.topic.name if ticket.topic is not None else texts.NO_TOPIC
+
+
+def _order(ticket: Ticket) -> str:
+    """A platform's work order marked in a list or reply: 【12345工单 GD…】 ("" otherwise)."""
+    mark = order_mark(ticket.source)
+    if not mark:
+        return ""
+    number = f" {ticket.external_id}" if ticket.external_id else ""
+    return texts.ORDER_TAG.format(mark=mark, external_id=number)
 
 
 def _on_ticket(
@@ -103,6 +113,7 @@ def todo(ctx: Context, args: str) -> str:
         lines.append(
             texts.TODO_LINE.format(
                 number=ticket.number,
+                order=_order(ticket),
                 topic=_topic(ticket),
                 status=STATUS_NAMES.get(ticket.status, ticket.status),
                 due=_when(ctx, ticket.due_at),
@@ -120,7 +131,10 @@ def take(ctx: Context, args: str) -> str:
     def act(ticket: Ticket, _rest: str) -> str:
         accept(ctx.db, ticket, actor_for(ctx.db, ctx.person.id), ctx.now)
         return texts.ACCEPTED.format(
-            number=ticket.number, topic=_topic(ticket), due=_when(ctx, ticket.due_at)
+            number=ticket.number,
+            order=_order(ticket),
+            topic=_topic(ticket),
+            due=_when(ctx, ticket.due_at),
         )
 
     return _on_ticket(ctx, args, "接单", None, False, act)
@@ -160,9 +174,29 @@ def finish(ctx: Context, args: str) -> str:
 def send_back(ctx: Context, args: str) -> str:
     def act(ticket: Ticket, reason: str) -> str:
         reject(ctx.db, ticket, actor_for(ctx.db, ctx.person.id), reason, ctx.now)
-        return texts.REJECTED.format(number=ticket.number)
+        if not ticket.source:
+            return texts.REJECTED.format(number=ticket.number)
+        return order_rejected(ticket, reason)
 
+    number, reason = _number_and_rest(args)
+    if number is not None and not reason:
+        # A work order's 退回 is reported to its platform: say so when asking for the reason.
+        ticket = ticket_in_reach(ctx.db, number, ctx.person.id, acting=True)
+        if ticket is not None and ticket.source:
+            return texts.REJECT_ORDER_USAGE.format(number=number, mark=order_mark(ticket.source))
     return _on_ticket(ctx, args, "退回", texts.REJECT_USAGE, True, act)
+
+
+def order_rejected(ticket: Ticket, reason: str) -> str:
+    """退单 of a 12345 order (退回 of another platform's): what happens next, and to whom."""
+    source = ticket.source or ""
+    return texts.REJECTED_ORDER.format(
+        number=ticket.number,
+        verb=texts.REJECTED_VERB.get(source, texts.REJECTED_VERB_OTHER),
+        platform=texts.REJECTED_PLATFORM.get(source, texts.REJECTED_PLATFORM_OTHER),
+        resident=texts.REJECTED_RESIDENT if ticket.person_id is not None else "",
+        reason=reason,
+    )
 
 
 @router.command(

@@ -111,7 +111,7 @@ TICKET_USAGE = "请在指令后写上诉求编号，如：{command} 12"
 TICKET_NOT_FOUND = "没有找到编号为 #{number} 的诉求，请核对编号。"
 TODO_EMPTY = "您目前没有待办的诉求。"
 TODO_HEADER = "您的待办诉求（按时限排序）："
-TODO_LINE = "#{number} {topic} · {status} · 时限 {due}{late}"
+TODO_LINE = "#{number} {order}{topic} · {status} · 时限 {due}{late}"
 TODO_LATE = "（已逾期）"
 TODO_SUPPORTERS = " · 附议 {count} 人"
 # Filed by staff for a resident the account cannot reach (models/onbehalf.py): call them.
@@ -120,7 +120,9 @@ QUERY_CALLBACK = "电话回访：{phone}（居民收不到微信通知，完整�
 QUERY_NO_PHONE = "未留电话"
 QUERY_ON_BEHALF = "登记渠道：{channel}（代居民登记）"
 TODO_FOOTER = "回复“接单 编号”“备注 编号 内容”“办结 编号 处理结果”“退回 编号 理由”处理。"
-ACCEPTED = "已接单 #{number}（{topic}），办理时限 {due}。处理完毕请回复“办结 {number} 处理结果”。"
+ACCEPTED = (
+    "已接单 #{number}{order}（{topic}），办理时限 {due}。处理完毕请回复“办结 {number} 处理结果”。"
+)
 TAKEN = "#{number} 已由{holder}接单，无需重复接单。"
 NOT_YOURS = "#{number} 目前由{holder}负责，如需转给您，请联系对方或社区负责人转派。"
 SOMEONE = "其他工作人员"
@@ -134,6 +136,22 @@ REJECT_USAGE = (
     "如：退回 12 属于供电公司业务，请拨打95598"
 )
 REJECTED = "#{number} 已退回，理由已告知居民。"
+# 退回 of a platform's work order: a 12345 order's is 退单 (not this community's), reported
+# back to the platform with the reason (webhooks); its caller, when bound, is told too.
+REJECTED_ORDER = (
+    "#{number} 已{verb}（不属于本社区），将连同理由反馈{platform}{resident}。\n理由：{reason}"
+)
+REJECTED_VERB = {"12345": "退单"}
+REJECTED_VERB_OTHER = "退回"
+REJECTED_PLATFORM = {"12345": "12345热线重新派单", "grid": "网格平台"}
+REJECTED_PLATFORM_OTHER = "来源平台"
+REJECTED_RESIDENT = "，并已告知反映问题的居民"
+REJECT_ORDER_USAGE = (
+    "#{number} 是{mark}：退回即退单（不属于本社区），理由将反馈平台，请写明理由，"
+    "如：退回 {number} 该路段属于邻街社区管辖"
+)
+# A platform's work order in staff lists: 【12345工单 GD2026120600123】
+ORDER_TAG = "【{mark}{external_id}】"
 REASSIGN_USAGE = "请回复“转派 编号 类别或工作人员姓名”，如：转派 12 环境卫生"
 REASSIGN_UNKNOWN = "没有叫“{target}”的类别或工作人员。可转派的类别：{topics}"
 REASSIGNED_TOPIC = "#{number} 已转派至【{topic}】，由{holder}办理。"

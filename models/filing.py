@@ -175,6 +175,8 @@ def file_ticket(
             due_at=due_at,
             tz=tz,
             event="filed",
+            source=origin.source,
+            external_id=origin.external_id,
         )
         enqueue(db, push, now)
     emit(db, "ticket.created", now, ticket=ticket_id)  # one query when nobody subscribed

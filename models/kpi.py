@@ -26,13 +26,15 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, and_, case, func, literal_column, null, or_, select, text
 from sqlalchemy.orm import Session
 
-from words.channels import CHANNEL_NAMES
+from words.channels import CHANNEL_NAMES, SOURCE_GROUPS
 
+from .kpi_sources import SourceShare, group_of, source_shares
 from .places import Grid
 from .tickets import OPEN_STATUSES, Ticket
 from .topics import Topic
 
-GROUPINGS = ("topic", "grid", "channel", "all")
+GROUPINGS = ("topic", "grid", "channel", "all")  # the CLI's --by
+BY_SOURCE = "source"  # 微信, 12345, 代居民登记, 网格平台, 其他平台 (models/kpi_sources.py)
 NO_TOPIC = "（未分类）"
 NO_GRID = "（未分网格）"
 TOTAL = "合计"
@@ -112,9 +114,11 @@ def _grouping(by: str) -> tuple[Any, Any, Any, str] | None:
     if by == "channel":
         # On the ticket itself: no table to join; every ticket has one (wechat by default).
         return Ticket.channel, None, None, TOTAL
+    if by == BY_SOURCE:
+        return group_of(), None, None, TOTAL
     if by == "all":
         return None
-    raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
+    raise ValueError(f"by must be one of {', '.join((*GROUPINGS, BY_SOURCE))}, not {by!r}")
 
 
 def kpis(
@@ -129,7 +133,8 @@ def kpis(
     """The figures of tickets created in [since, until): one row per group, then the total.
 
     `by`: "topic" (the unnamed group is 「（未分类）」), "grid" (「（未分网格）」), "channel"
-    (微信, 电话, 来访, 巡查: how each came in) or "all" (the total only). Groups without
+    (微信, 电话, 来访, 巡查, 平台: how each came in), "source" (微信, 12345, 代居民登记,
+    网格平台, 其他平台: models/kpi_sources.py) or "all" (the total only). Groups without
     tickets are left out; the biggest come first. `channel`: only tickets that came in so;
     `community_id`: only that community's (None: the whole street's).
     """
@@ -158,8 +163,11 @@ def kpis(
     query = select(name.label("group_name"), *_measures()).select_from(Ticket)
     if table is not None:
         query = query.outerjoin(table, join_on)
-    grouped = db.execute(query.where(in_period).group_by(name)).all()
-    names: dict[str, str] = CHANNEL_NAMES if by == "channel" else {}
+    # A CASE is grouped by its place: PostgreSQL does not match a repeated CASE's parameters.
+    grouped = db.execute(
+        query.where(in_period).group_by(text("1") if by == BY_SOURCE else name)
+    ).all()
+    names: dict[str, str] = {"channel": CHANNEL_NAMES, BY_SOURCE: SOURCE_GROUPS}.get(by, {})
     rows = []
     for r in grouped:
         key = r.group_name or unnamed
@@ -252,6 +260,7 @@ class Breakdown:
     topics: list[Share]
     grids: list[Share]
     channels: list[Share] = field(default_factory=list)  # name: 微信, 电话 ... (id None)
+    sources: list[SourceShare] = field(default_factory=list)  # 微信, 12345, 代居民登记 …
 
 
 def breakdown(
@@ -265,11 +274,12 @@ def breakdown(
             Ticket.topic_id,
             Ticket.grid_id,
             Ticket.channel,
+            Ticket.source,
             _count_if(Ticket.status.in_(OPEN_STATUSES)).label("open"),
             *_RATE_MEASURES,
         )
         .where(Ticket.created_at >= since, Ticket.created_at < until, *of_community(community_id))
-        .group_by(Ticket.topic_id, Ticket.grid_id, Ticket.channel)
+        .group_by(Ticket.topic_id, Ticket.grid_id, Ticket.channel, Ticket.source)
     ).all()
     by_topic: defaultdict[int | None, list[int]] = defaultdict(lambda: [0, 0])
     by_grid: defaultdict[int | None, list[int]] = defaultdict(lambda: [0, 0])
@@ -296,6 +306,7 @@ def breakdown(
         _shares(by_topic, topics, NO_TOPIC),
         _shares(by_grid, grids, NO_GRID),
         channels,
+        source_shares(rows),
     )
 
 

@@ -259,6 +259,8 @@ def push_assignee(
             event=f"{event}:{now.timestamp():.6f}",
             kind=kind,
             extra=extra or None,
+            source=ticket.source,
+            external_id=ticket.external_id,
         ),
         now,
     )
@@ -357,7 +359,8 @@ def reject(db: Session, ticket: Ticket, actor: Actor, reason: str, now: datetime
     """退回: not the committee's business; the resident is told why and where to go."""
     _check_holder(db, ticket, actor)
     move(db, ticket, "reject", actor, now, note=reason, values={"closed_at": now})
-    tell_resident(db, ticket, TICKET_REJECTED, now, reason=reason)
+    order = {"source": ticket.source} if ticket.source else {}  # 12345: 退单
+    tell_resident(db, ticket, TICKET_REJECTED, now, reason=reason, **order)
     tell_supporters(db, ticket, TICKET_SUPPORTED_REJECTED, now, reason=reason)
     emit(db, "ticket.rejected", now, ticket=ticket, reason=reason)  # + data.result: 退单/退回
 

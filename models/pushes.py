@@ -153,7 +153,11 @@ _STAFF_TICKET: dict[str, Any] = {
     "text": "楼下装修太吵",
     "due_at": _AT,
 }
-_MORE = {"supporters": 2}
+# A city platform's work order (channel "api"): its platform ("12345", "grid", …) and its own
+# order number, shown with the ticket (【12345工单】); absent for every other ticket, so their
+# payloads and keys are as before.
+_ORDER: dict[str, Any] = {"source": "12345", "external_id": "GD2026120600123"}
+_MORE = {"supporters": 2, **_ORDER}
 _HOLDER = "{ticket}:{event}:{to}"
 
 TICKET_ASSIGNED = _kind("ticket.assigned", S, _HOLDER, _STAFF_TICKET, _MORE)
@@ -186,7 +190,10 @@ _OUTCOME = {"outcome": "已协调施工方调整时间", "resolved_at": _AT}
 TICKET_ACCEPTED = _kind("ticket.accepted", R, _RESIDENT, _TICKET)
 TICKET_TRANSFERRED = _kind("ticket.transferred", R, _RESIDENT, {**_TICKET, "topic": "物业服务"})
 TICKET_HANDED_OVER = _kind("ticket.handed_over", R, _RESIDENT, {**_TICKET, "holder": "王芳"})
-TICKET_REJECTED = _kind("ticket.rejected", R, _RESIDENT, {**_TICKET, "reason": "属于物业合同纠纷"})
+# `source`: the order's platform, for a work order (a 12345 order's 退回 is 退单).
+TICKET_REJECTED = _kind(
+    "ticket.rejected", R, _RESIDENT, {**_TICKET, "reason": "属于物业合同纠纷"}, {"source": "12345"}
+)
 TICKET_RESOLVED = _kind(
     "ticket.resolved", R, _RESIDENT, {**_TICKET, "topic": "噪音扰民", **_OUTCOME}
 )
@@ -346,6 +353,7 @@ STAFF_DIGEST = _kind(
         "tickets": [
             {"number": 12, "topic": "噪音扰民", "due_at": _AT, "overdue": True},
             {"number": 13, "topic": None, "due_at": None, "overdue": False},
+            {"number": 14, "topic": "市政设施", "due_at": _AT, "overdue": False, "source": "12345"},
         ],
     },
 )

@@ -262,12 +262,17 @@ def assigned_push(
     event: str,
     kind: str | PushKind = TICKET_ASSIGNED,
     extra: dict[str, Any] | None = None,
+    source: str | None = None,
+    external_id: str | None = None,
 ) -> Push:
     """The push that tells staff a ticket is now theirs (filed, reassigned, escalated), or
-    any push of a ticket to its holder (`kind`, one of models/pushes.py's staff kinds)."""
+    any push of a ticket to its holder (`kind`, one of models/pushes.py's staff kinds).
+    A platform's work order (`source`, `external_id`) carries them, to be shown as one."""
     from .places import mask_phone
 
     declared = KINDS[kind] if isinstance(kind, str) else kind
+    if source:
+        extra = {**(extra or {}), **order_values(source, external_id)}
     return declared.push(
         assignee_id,
         ticket=ticket_id,
@@ -280,6 +285,14 @@ def assigned_push(
         event=event,
         **(extra or {}),
     )
+
+
+def order_values(source: str | None, external_id: str | None) -> dict[str, Any]:
+    """A work order's platform and number for a push's payload; nothing for other tickets
+    (their payloads, and so rows already queued, stay as they were)."""
+    if not source:
+        return {}
+    return {"source": source, "external_id": external_id}
 
 
 # Built once (with bound parameters): this runs for every attachment a resident sends.

@@ -46,3 +46,45 @@ CALLBACK_RESULTS = {
     "3": "不满意",
     "none": "未接通",
 }
+
+# -- work orders from city platforms (channel "api"; models/api/orders.py) ---------------------
+
+HOTLINE = "12345"  # the city hotline's source name (models/api/orders.py HOTLINE)
+GRID = "grid"  # a grid platform (网格化管理平台)
+
+# How staff see a platform's work order: 【12345工单】, 【网格平台工单】, else 【平台工单】.
+ORDER_MARKS = {HOTLINE: "12345工单", GRID: "网格平台工单"}
+OTHER_ORDER_MARK = "平台工单"
+ORDER_NUMBER = "工单号"
+
+# KPIs and the console's filter split tickets by where they came from (the lead's groups).
+SOURCE_GROUPS = {
+    "wechat": "微信",
+    "12345": "12345",
+    "on_behalf": "代居民登记",
+    "grid": "网格平台",
+    "other": "其他平台",
+}
+ON_BEHALF_CHANNELS = ("phone", "visit", "patrol")
+
+
+def order_mark(source: str | None) -> str:
+    """The mark of a platform's work order (without brackets), "" for any other ticket."""
+    if not source:
+        return ""
+    return ORDER_MARKS.get(source, OTHER_ORDER_MARK)
+
+
+def source_group(channel: str, source: str | None) -> str:
+    """The KPI group (a SOURCE_GROUPS key) of a ticket filed by `channel` from `source`."""
+    if channel == "api":
+        if source == HOTLINE:
+            return "12345"
+        return "grid" if source == GRID else "other"
+    return "on_behalf" if channel in ON_BEHALF_CHANNELS else "wechat"
+
+
+# The street dashboard's 12345 table and its XLSX sheet (models/kpi_hotline.py's rates).
+HOTLINE_SHEET = "12345三率"
+HOTLINE_HEADERS = ("社区", "12345工单", "退单", "响应率", "解决率", "满意率")
+HOTLINE_TOTAL = "全街道"

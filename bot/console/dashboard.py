@@ -79,6 +79,7 @@ def index() -> str:
         days=DAYS,
         channels=period.channels,
         channel_keys={name: key for key, name in CHANNEL_NAMES.items()},
+        sources=period.sources,
         agenda=agenda,
         year=moment.astimezone(tz).year,
         community_id=cid,

@@ -1,9 +1,11 @@
 """街道看板: the street office's view of its communities — a month's 接诉即办 rates, ranked,
 the trend over the months before, a drill-down into each community's own 工作台, and the
-month's table as CSV and XLSX; below it, each community's 议题 pipeline (models/kpi_agenda.py:
-items by stage now, the median days from 提议 to 立项 and to 完成 and the 满意率 over the last
-365 days), which the XLSX carries as a second sheet. The CSV stays the month's ranking alone:
-a CSV is one table, and the pipeline is not a month's figure.
+month's table as CSV and XLSX; the month's 12345 三率 per community and for the street
+(models/kpi_hotline.py), which the XLSX carries as a third sheet; below it, each community's
+议题 pipeline (models/kpi_agenda.py: items by stage now, the median days from 提议 to 立项
+and to 完成 and the 满意率 over the last 365 days), which the XLSX carries as a second
+sheet. The CSV stays the month's ranking alone: a CSV is one table, and the pipeline is not a
+month's figure.
 
 Street accounts only (community_id NULL): a community's account gets a 403 here — its own
 figures are on its 工作台, and another community's are not its business. The figures and the
@@ -32,7 +34,9 @@ from models.kpi_communities import (
     shift,
     trend,
 )
+from models.kpi_hotline import HotlineCounts
 from words.agenda_report import PIPELINE_HEADERS
+from words.channels import HOTLINE_HEADERS, HOTLINE_SHEET, HOTLINE_TOTAL
 from words.ranking import RANKING_HEADERS
 
 from ..spreadsheets import CSV, XLSX, Sheet, csv_bytes, xlsx_bytes
@@ -42,8 +46,9 @@ from .common import now, problem, reading, ys
 bp = Blueprint("console_street", __name__, url_prefix="/admin")
 bp.before_request(guard)
 
-# The ranking's rate columns (0-based), and the pipeline's 满意率.
+# The ranking's rate columns (0-based), and the pipeline's 满意率; the 12345 table's rates.
 RATE_COLUMNS = (5, 6, 7, 8)
+HOTLINE_RATES = (3, 4, 5)
 PIPELINE_RATE = len(PIPELINE_HEADERS) - 1
 
 
@@ -86,6 +91,7 @@ def _figures(month: date, months: int) -> list[tuple[date, list[CommunityMonth]]
 def index() -> str:
     _street_only()
     month = _month()
+    table = _figures(month, 1)[-1][1]
     return render_template(
         "console/street.html",
         title="街道看板",
@@ -93,13 +99,31 @@ def index() -> str:
         previous=month_label(shift(month, -1)),
         following=month_label(shift(month, 1)),
         headers=RANKING_HEADERS,
-        table=_figures(month, 1)[-1][1],
+        table=table,
+        hotline_headers=HOTLINE_HEADERS,
+        hotline=hotline_rows(table),
+        response_hours=f"{ys().settings.tickets.triage_hours:g}",
         trend_months=TREND_MONTHS,
         agenda_headers=PIPELINE_HEADERS,
         agenda=_pipeline(),
         window_days=WINDOW_DAYS,
         year=now().astimezone(ys().settings.tz).year,
     )
+
+
+def hotline_rows(table: list[CommunityMonth]) -> list[list[Any]]:
+    """The 12345 三率 per community (in the ranking's order), then the street's: the name, the
+    orders, the 退单, and the three rates (None: undefined)."""
+    rows, total = [], HotlineCounts()
+    for row in table:
+        counts = row.hotline or HotlineCounts()
+        total += counts
+        rows.append(_hotline_cells(row.community, counts))
+    return [*rows, _hotline_cells(HOTLINE_TOTAL, total)]
+
+
+def _hotline_cells(name: str, c: HotlineCounts) -> list[Any]:
+    return [name, c.orders, c.refused, c.response_rate, c.resolution_rate, c.satisfaction_rate]
 
 
 def _pipeline() -> list[list[object]]:
@@ -168,12 +192,18 @@ def export_xlsx() -> Response:
     议题 pipeline on a second sheet."""
     _street_only()
     month = _month()
+    table = _figures(month, 1)[-1][1]
     ranking = Sheet(
         month_label(month),
         RANKING_HEADERS,
-        [row.cells(lambda v: round(v, 4)) for row in _figures(month, 1)[-1][1]],
+        [row.cells(lambda v: round(v, 4)) for row in table],
         percent_columns=RATE_COLUMNS,
         widths={1: 16},
     )
     agenda = Sheet("议题进展", PIPELINE_HEADERS, _pipeline(), (PIPELINE_RATE,), {0: 16})
-    return _download(xlsx_bytes([ranking, agenda]), XLSX, month, "xlsx")
+    hotline = [
+        [round(v, 4) if n in HOTLINE_RATES and v is not None else v for n, v in enumerate(row)]
+        for row in hotline_rows(table)
+    ]
+    orders = Sheet(HOTLINE_SHEET, HOTLINE_HEADERS, hotline, HOTLINE_RATES, {0: 16})
+    return _download(xlsx_bytes([ranking, agenda, orders]), XLSX, month, "xlsx")

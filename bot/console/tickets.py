@@ -20,7 +20,14 @@ from models import ConsoleRole
 from models.lifecycle import TRANSITIONS
 from models.tickets import OPEN_STATUSES
 from words import ACTION_NAMES, STATUS_NAMES
-from words.channels import CALLBACK_RESULTS, CHANNEL_NAMES
+from words.channels import (
+    CALLBACK_RESULTS,
+    CHANNEL_NAMES,
+    HOTLINE,
+    ORDER_NUMBER,
+    SOURCE_GROUPS,
+    order_mark,
+)
 
 from . import tickets_new
 from .access import current_scope, guard, requires
@@ -78,7 +85,18 @@ FILTER_NAMES = {
     "assignee": "办理人",
     "page": "页码",
     "channel": "渠道",
+    "source": "来源",
 }
+# A platform's work order: how its timeline names its filing and its 退回 (12345: 退单).
+ORDER_EVENT_NAMES = {"filed": "平台派单", "reject": "退回平台（不属于本社区）"}
+HOTLINE_EVENT_NAMES = {"filed": "12345派单", "reject": "退单（不属于本社区）"}
+
+
+def event_names(source: str | None) -> dict[str, str]:
+    """The timeline's names for a ticket from `source` (None: filed in the account)."""
+    if not source:
+        return EVENT_NAMES
+    return {**EVENT_NAMES, **(HOTLINE_EVENT_NAMES if source == HOTLINE else ORDER_EVENT_NAMES)}
 
 
 def _id_or_none(args: MultiDict[str, str], name: str, errors: list[str]) -> int | str | None:
@@ -101,6 +119,14 @@ def _channel(args: MultiDict[str, str], errors: list[str]) -> str | None:
     return value
 
 
+def _source(args: MultiDict[str, str], errors: list[str]) -> str | None:
+    value = (args.get("source") or "").strip() or None
+    if value is not None and value not in SOURCE_GROUPS:
+        errors.append(BAD_FILTER.format(name=FILTER_NAMES["source"]))
+        return None
+    return value
+
+
 def parse_filters(args: MultiDict[str, str]) -> tuple[Filters, int, list[str]]:
     """The filters and page the query string asks for, and what was wrong with it."""
     errors: list[str] = []
@@ -118,6 +144,7 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[Filters, int, list[str]]:
         overdue=args.get("overdue") == "1",
         q=(args.get("q") or "").strip()[:50] or None,
         channel=_channel(args, errors),
+        source=_source(args, errors),
     )
     return filters, page if isinstance(page, int) and page >= 1 else 1, errors
 
@@ -154,6 +181,9 @@ def index() -> str:
         any_open=OPEN,
         may_file=current_user.may(ConsoleRole.STAFF),
         channels=CHANNEL_NAMES,
+        sources=SOURCE_GROUPS,
+        order_mark=order_mark,
+        order_number=ORDER_NUMBER,
     )
 
 
@@ -199,7 +229,9 @@ def show(number: int) -> str:
             now=now(),
             statuses=STATUS_NAMES,
             open_statuses=OPEN_STATUSES,
-            events=EVENT_NAMES,
+            events=event_names(detail.ticket.source),
+            order_mark=order_mark,
+            order_number=ORDER_NUMBER,
             notes=NOTE_NAMES,
             ratings=RATING_NAMES,
             attachment_names=ATTACHMENT_NAMES,

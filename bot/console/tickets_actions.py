@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from handlers import texts as chat
 from handlers.router import Options
+from handlers.staff import order_rejected
 from models import Person, Role, Ticket, ticket_by_number
 from models.communities import STREET, Scope
 from models.community_topics import SwitchedOff
@@ -47,6 +48,7 @@ TEXTS = {
     "note_empty": "请填写备注内容。",
     "outcome_empty": "请填写处理结果，结果会告知居民。",
     "reason_empty": "请填写退回理由，理由会告知居民（如应向哪个部门反映）。",
+    "order_reason_empty": "请填写退单理由（为何不属于本社区），理由将反馈派单平台。",
     "too_long": "内容太长了，请控制在 {limit} 字以内。",
     "target_empty": "请选择要转派的类别或工作人员。",
     "target_unknown": "没有找到要转派的类别或工作人员，请刷新页面后重新选择。",
@@ -161,8 +163,12 @@ def _resolve(move: Move) -> str:
 
 
 def _reject(move: Move) -> str:
-    reason = move.text("reason", "reason_empty")
+    """退回; a platform's work order's is reported back to it (12345: 退单), and says so."""
+    order = move.ticket.source
+    reason = move.text("reason", "order_reason_empty" if order else "reason_empty")
     reject(move.db, move.ticket, move.actor, reason, move.now)
+    if order:
+        return order_rejected(move.ticket, reason)
     return chat.REJECTED.format(number=move.ticket.number)
 
 

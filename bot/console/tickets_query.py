@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from models import Person, Role, Ticket
 from models.communities import HOME_ID, STREET, Scope
+from models.kpi_sources import in_group
 from models.places import Grid, approved_binding, mask_openid, mask_phone
 from models.scoping import scoped
 from models.tickets import OPEN_STATUSES, Attachment
@@ -43,6 +44,8 @@ class Filters:
     overdue: bool = False
     q: str | None = None  # a number (#12 or 12) or words in the text
     channel: str | None = None  # how it came in: wechat, or phone / visit / patrol (staff)
+    # Where it came from (models/kpi_sources.py): wechat, 12345, on_behalf, grid, other.
+    source: str | None = None
     # The community: a community account's own, always (scope.py); a street account's choice.
     community: int | None = None
 
@@ -56,6 +59,7 @@ class Filters:
             "overdue": "1" if self.overdue else None,
             "q": self.q,
             "channel": self.channel,
+            "source": self.source,
             "community": self.community,
         }
         return {key: str(value) for key, value in values.items() if value is not None}
@@ -74,6 +78,8 @@ class Row:
     supporters: int = 0  # 附议: other residents who reported the same problem
     channel: str = "wechat"  # how it came in (staff filed the others for a resident)
     community_id: int = HOME_ID
+    source: str | None = None  # a platform's work order: "12345", "grid", …
+    external_id: str | None = None  # its order number
 
     def overdue(self, now: datetime) -> bool:
         return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < now
@@ -100,6 +106,8 @@ def _where(query: AnySelect, filters: Filters, now: datetime) -> AnySelect:
         query = query.where(Ticket.status.in_(OPEN_STATUSES), Ticket.due_at < now)
     if filters.channel is not None:
         query = query.where(Ticket.channel == filters.channel)
+    if filters.source is not None:
+        query = query.where(in_group(filters.source))
     if filters.q:
         number = filters.q.lstrip("#＃")
         if number.isascii() and number.isdigit() and len(number) < 10:
@@ -154,6 +162,8 @@ def ticket_page(db: Session, filters: Filters, now: datetime, page: int) -> tupl
             Ticket.supporters,
             Ticket.channel,
             Ticket.community_id,
+            Ticket.source,
+            Ticket.external_id,
         )
         .outerjoin(Topic, Topic.id == Ticket.topic_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)

@@ -18,6 +18,7 @@ from typing import Any
 
 from models import pushes
 from models.pushes import PushKind
+from words.channels import HOTLINE, ORDER_NUMBER, order_mark
 
 from . import agenda
 from .rendered import Rendered, shorten
@@ -71,14 +72,30 @@ def _ticket_lines(payload: dict[str, Any]) -> list[str]:
     return lines
 
 
+def order_line(payload: dict[str, Any]) -> str:
+    """A platform's work order, first thing staff read: 【12345工单】#12 工单号 GD…，办理时限
+    12月7日 18:00 ("" for any other ticket)."""
+    mark = order_mark(payload.get("source"))
+    if not mark:
+        return ""
+    number = f" {ORDER_NUMBER} {payload['external_id']}" if payload.get("external_id") else ""
+    return f"【{mark}】#{payload['number']}{number}，办理时限 {_when(payload.get('due_at'))}"
+
+
 def _staff(title: str, footer: str) -> Callable[[dict[str, Any]], Rendered]:
-    """A push to the ticket's holder; the footer is what to reply (the next step)."""
+    """A push to the ticket's holder; the footer is what to reply (the next step). A work
+    order opens with its mark, number and deadline, and its headline names the platform."""
 
     def render_it(payload: dict[str, Any]) -> Rendered:
         lines = _ticket_lines(payload)
-        text = "\n".join([f"【{title.format(**payload)}】", *lines, footer.format(**payload)])
+        order = order_line(payload)
+        head = [order] if order else []
+        text = "\n".join(
+            [*head, f"【{title.format(**payload)}】", *lines, footer.format(**payload)]
+        )
+        mark = order_mark(payload.get("source"))
         return Rendered(
-            title=title.format(**payload),
+            title=f"{mark}·{title.format(**payload)}" if mark else title.format(**payload),
             text=text,
             fields=(
                 f"#{payload['number']}",
@@ -136,10 +153,24 @@ _transferred = _resident("诉求已转办", "您反映的问题 #{number} 已转
 _handed_over = _resident(
     "诉求办理人变更", "您反映的问题 #{number} 已改由社区工作人员{holder}继续办理。"
 )
-_rejected = _resident(
+_rejected_here = _resident(
     "诉求已退回",
     "您反映的问题 #{number} 不属于社区居委会的办理范围，已退回。\n说明：{reason}",
 )
+# A 12345 order sent back is 退单: the hotline dispatches it again to whoever it belongs to.
+_rejected_hotline = _resident(
+    "12345工单已退单",
+    "您通过12345热线反映的问题 #{number} 经社区核实不属于本社区办理范围，"
+    "已退回12345热线重新派单，并说明了原因。\n说明：{reason}",
+)
+
+
+def _rejected(payload: dict[str, Any]) -> Rendered:
+    if payload.get("source") == HOTLINE:
+        return _rejected_hotline(payload)
+    return _rejected_here(payload)
+
+
 _rating_reminder = _resident(
     "请评价办理结果",
     "您反映的问题 #{number} 已办结，还没收到您的评价。\n" + RATE_QUESTION,
@@ -294,7 +325,9 @@ def _digest(payload: dict[str, Any]) -> Rendered:
     for item in payload.get("tickets", []):
         late = "（已逾期）" if item.get("overdue") else ""
         topic = item.get("topic") or NO_TOPIC
-        lines.append(f"#{item['number']} {topic} 时限 {_when(item.get('due_at'))}{late}")
+        mark = order_mark(item.get("source"))
+        order = f"【{mark}】" if mark else ""
+        lines.append(f"#{item['number']} {order}{topic} 时限 {_when(item.get('due_at'))}{late}")
     lines.append("回复“待办”查看全部。")
     text = "\n".join(lines)
     fields = (str(payload["date"]), str(payload["open"]))

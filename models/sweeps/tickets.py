@@ -73,6 +73,8 @@ def _tell_holder(
         event=event,
         kind=kind,
         extra=extra,
+        source=ticket.source,
+        external_id=ticket.external_id,
     )
     enqueue(db, push, now)
 
