@@ -251,15 +251,15 @@ def test_a_community_key_reads_its_own_communitys_topics(app: Flask, whose: str 
 
 def test_the_audit_is_kept_audit_days_by_the_sweep(app: Flask, settings: Settings) -> None:
     from bot.schedule import SWEEPS
-    from models.api.audit import record_request
+    from models.api.audit import audit_request
     from models.sweeps.api_audit import forget_api_requests
 
     secret = make_key(app, "tickets:read")
     now = datetime.now(UTC)
-    with db_of(app).session() as db:
+    with db_of(app).transaction() as conn:
         for days in (400, 200, 91, 89, 0):
-            record_request(
-                db, key_id=key_id(app, secret), method="GET", route="/api/v1/topics",
+            audit_request(
+                conn, key_id=key_id(app, secret), method="GET", route="/api/v1/topics",
                 status=200, now=now - timedelta(days=days),
             )  # fmt: skip
     sweep = SWEEPS["api_audit"]  # registered with the scheduler's sweep

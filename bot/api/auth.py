@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
-from sqlalchemy import func, select, update
 from werkzeug.wrappers import Response
 
-from models.api.audit import ApiRequest, record_request
-from models.api.keys import ApiKey, Caller, key_for
+from models.api.audit import audit_request, door
+from models.api.keys import Caller
 
 from ..extension import yishiting
 from . import texts
@@ -67,39 +65,24 @@ def check_request(secret: str | None) -> Response | None:
         return problem(401, texts.NO_KEY)
     ys = yishiting(current_app)
     now = ys.conversation.clock()
-    with ys.db.session(read_only=True) as db:
-        key = key_for(db, secret)
-        if key is None:
-            return problem(401, texts.UNKNOWN_KEY)
-        g.api_key_id = key.id
-        if key.revoked_at is not None:
-            at = key.revoked_at.astimezone(ys.settings.tz).strftime("%Y-%m-%d %H:%M")
-            return problem(401, texts.REVOKED_KEY.format(at=at))
-        found = Caller(key.id, key.name, key.scope_set, key.community_id)
-        wait = _over_limit(db, key, now, ys.settings.api.rate_limit_per_minute)
-    if wait is not None:
-        limit = ys.settings.api.rate_limit_per_minute
+    with ys.db.reading() as conn:
+        found = door(conn, secret, now)
+    if found is None:
+        return problem(401, texts.UNKNOWN_KEY)
+    g.api_key_id = found.key_id
+    if found.revoked_at is not None:
+        at = found.revoked_at.astimezone(ys.settings.tz).strftime("%Y-%m-%d %H:%M")
+        return problem(401, texts.REVOKED_KEY.format(at=at))
+    limit = ys.settings.api.rate_limit_per_minute
+    if found.recent >= limit and found.oldest is not None:
+        wait = max(1, math.ceil(60 - (now - found.oldest).total_seconds()))
         refused = problem(429, texts.RATE_LIMITED.format(limit=limit, seconds=wait))
         refused.headers["Retry-After"] = str(wait)
         return refused
-    if scope != ANY_KEY and not found.may(scope):
+    if scope != ANY_KEY and scope not in found.scopes:
         return problem(403, texts.MISSING_SCOPE.format(scope=scope))
-    g.api_caller = found
+    g.api_caller = Caller(found.key_id, found.name, found.scopes, found.community_id)
     return None
-
-
-def _over_limit(db: Any, key: ApiKey, now: datetime, limit: int) -> int | None:
-    """Seconds to wait when the key made `limit` requests in the last minute, else None.
-    Refused requests (429) do not count: a client that waits as told gets through."""
-    since = now - timedelta(seconds=60)
-    count, oldest = db.execute(
-        select(func.count(), func.min(ApiRequest.at)).where(
-            ApiRequest.key_id == key.id, ApiRequest.at > since, ApiRequest.status != 429
-        )
-    ).one()
-    if count < limit:
-        return None
-    return max(1, math.ceil(60 - (now - oldest).total_seconds()))
 
 
 def audit(response: Response) -> Response:
@@ -107,18 +90,14 @@ def audit(response: Response) -> Response:
     if not hasattr(g, "api_key_id"):
         return response  # not an API route: nothing was asked of a key
     ys = yishiting(current_app)
-    now = ys.conversation.clock()
     rule = request.url_rule.rule if request.url_rule is not None else request.path
-    key_id = g.api_key_id
-    with ys.db.session() as db:
-        record_request(
-            db,
-            key_id=key_id,
+    with ys.db.transaction() as conn:
+        audit_request(
+            conn,
+            key_id=g.api_key_id,
             method=request.method,
             route=rule,
             status=response.status_code,
-            now=now,
+            now=ys.conversation.clock(),
         )
-        if key_id is not None:
-            db.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
     return response
