@@ -16,17 +16,21 @@ May 2024 in Shanghai; the response window is [tickets] triage_hours = 4 h; "now"
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Clock, console_login, db_of, make_account, make_app
+from click.testing import CliRunner
+from conftest import Clock, console_login, db_of, make_account, make_app, write_config
 from flask import Flask
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from bot.cli import main
 from bot.config import Settings
 from models import Ticket
 from models.communities import add_community
@@ -150,6 +154,26 @@ def test_tickets_split_by_source_with_their_rates(street: Flask) -> None:
         ("网格平台", 1),
         ("合计", 10),
     ]
+
+
+def test_the_report_command_splits_by_source(street: Flask, tmp_path: Path) -> None:
+    seed(street)
+    settings = street.extensions["yishiting"].settings
+    config = write_config(tmp_path / "report.toml", app={"database_url": settings.app.database_url})
+    done = CliRunner().invoke(
+        main,
+        ["report", "--config", str(config), "--by", "source", "--month", "2024-05", "--json"],
+    )
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.output)
+    assert data["by"] == "source"
+    assert {row["group"]: row["tickets"] for row in data["rows"]} == {
+        "12345": 6,
+        "代居民登记": 1,
+        "其他平台": 1,
+        "微信": 1,
+        "网格平台": 1,
+    }
 
 
 def _table(html: str, table_id: str) -> list[list[str]]:

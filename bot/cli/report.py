@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from models.intake import CHANNELS
-from models.kpi import GROUPINGS, KpiRow, kpis
+from models.kpi import BY_SOURCE, GROUPINGS, KpiRow, kpis
 from models.kpi_communities import (
     RATE_KEYS,
     CommunityMonth,
@@ -144,12 +144,16 @@ def _period(start: date | None, end: date | None, today: date) -> tuple[date, da
     help="One calendar month instead of --from/--to (--by community: default this month).",
 )
 @click.option(
-    "--by", type=click.Choice((*GROUPINGS, BY_COMMUNITY)), default="topic", show_default=True
+    "--by",
+    type=click.Choice((*GROUPINGS, BY_SOURCE, BY_COMMUNITY)),
+    default="topic",
+    show_default=True,
 )
 @click.option(
     "--channel",
     type=click.Choice(CHANNELS),
-    help="Only tickets that came in this way (wechat, or filed by staff: phone, visit, patrol).",
+    help="Only tickets that came in this way (wechat; filed by staff: phone, visit, patrol; "
+    "api: a city platform's work order).",
 )
 @community_option
 @click.option(
@@ -166,8 +170,9 @@ def report(
     as_json: bool,
 ) -> None:
     """Response, resolution, on-time, satisfaction and reopen rates of tickets filed from
-    --from to --to (both included, days in [app] timezone), per topic, per grid, per channel
-    or overall; every channel counts unless --channel picks one. --by community: each
+    --from to --to (both included, days in [app] timezone), per topic, per grid, per channel,
+    per source (微信, 12345, 代居民登记, 网格平台, 其他平台) or overall; every channel counts
+    unless --channel picks one. --by community: each
     community's 接诉即办 rates for a month, ranked."""
     in_month = _month_option(month)
     if in_month is not None and (start or end):
