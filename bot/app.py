@@ -165,7 +165,13 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_down(exc: OperationalError) -> Response:
+        from werkzeug.exceptions import ServiceUnavailable
+
+        from .api.problems import api_error, is_api_path
+
         log.error("database unavailable: %s", type(exc.orig).__name__)
+        if is_api_path(request.path):  # a platform retries on a 503 it can read
+            return api_error(ServiceUnavailable())
         return Response("503 database unavailable\n", status=503, mimetype="text/plain")
 
 

@@ -8,6 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from bot.app import create_app
+from bot.config import Settings
 from models.api.audit import ApiRequest
 from models.api.keys import key_for, revoke
 
@@ -53,3 +55,23 @@ def test_the_openapi_document_is_3_1_and_needs_no_key(client: FlaskClient) -> No
     assert "/api/v1/topics" in document["paths"]
     refusal = document["paths"]["/api/v1/topics"]["get"]["responses"]["401"]
     assert "application/problem+json" in refusal["content"]
+
+
+def test_a_database_that_cannot_be_reached_is_a_503_problem(settings: Settings) -> None:
+    gone = settings.replace(app={"database_url": "sqlite:////nonexistent/folder/x.db"})
+    app = create_app(gone)
+    answer = app.test_client().get("/api/v1/topics", headers=bearer("yst_any"))
+    assert answer.status_code == 503
+    assert answer.mimetype == "application/problem+json"
+    assert "数据库暂时不可用" in answer.json["detail"]
+
+
+def test_a_fault_in_a_route_is_a_500_problem_in_chinese(app: Flask) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/api/v1/broken", endpoint="api.broken", view_func=broken)
+    answer = app.test_client().get("/api/v1/broken")
+    assert answer.status_code == 500
+    assert answer.mimetype == "application/problem+json"
+    assert answer.json["detail"] == "服务器出错，请稍后重试"

@@ -9,11 +9,13 @@ the key, the route and the status, and when the key was last used.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
 from models.api.audit import audit_request, door
@@ -23,6 +25,7 @@ from ..extension import yishiting
 from . import texts
 from .problems import problem
 
+log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 ANY_KEY = "any"  # a route any valid key may call
 
@@ -91,13 +94,19 @@ def audit(response: Response) -> Response:
         return response  # not an API route: nothing was asked of a key
     ys = yishiting(current_app)
     rule = request.url_rule.rule if request.url_rule is not None else request.path
-    with ys.db.transaction() as conn:
-        audit_request(
-            conn,
-            key_id=g.api_key_id,
-            method=request.method,
-            route=rule,
-            status=response.status_code,
-            now=ys.conversation.clock(),
+    try:
+        with ys.db.transaction() as conn:
+            audit_request(
+                conn,
+                key_id=g.api_key_id,
+                method=request.method,
+                route=rule,
+                status=response.status_code,
+                now=ys.conversation.clock(),
+            )
+    except OperationalError:
+        # The database is down (the answer is most likely its 503): the answer still goes.
+        log.warning(
+            "API request not audited: the database is unavailable (%s %s)", request.method, rule
         )
     return response

@@ -38,7 +38,14 @@ def api_error(exc: HTTPException) -> Response:
     from . import texts
 
     status = exc.code or 500
-    detail = {404: texts.NOT_FOUND, 405: texts.METHOD, 413: texts.TOO_LARGE}.get(status)
+    known = {
+        404: texts.NOT_FOUND,
+        405: texts.METHOD,
+        413: texts.TOO_LARGE,
+        500: texts.SERVER,
+        503: texts.UNAVAILABLE,
+    }
+    detail = known.get(status)
     detail = detail or exc.description or HTTPStatus(status).phrase
     shape = open311_error if request.path.startswith(OPEN311) else problem
     refused = shape(status, detail)
