@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import http.cookiejar
 import ipaddress
+import json
 import os
 import re
 import shlex
@@ -323,6 +324,7 @@ def test_the_documented_production_setup_behind_nginx(
         announce_and_check_delivery(public, config, fake)
         wait_for(lambda: sweeps(), 20, "a sweep by the scheduler")
         assert_console_login_over_https(public, password)
+        assert_city_platforms_reach_the_api(public)
         assert_plain_http_redirects(nginx.http_port)
         assert_nightly_backup_runs(tmp_path / "backups", config)
     finally:
@@ -363,6 +365,14 @@ def assert_console_login_over_https(public: str, password: str) -> None:
     assert all(cookie.secure for cookie in jar), [c.name for c in jar]
     with opener.open(f"{public}/admin", timeout=10) as dashboard:
         assert "工作台" in dashboard.read().decode()
+
+
+def assert_city_platforms_reach_the_api(public: str) -> None:
+    """nginx proxies the open API and Open311: their documents answer without a key."""
+    with urllib.request.urlopen(f"{public}/api/v1/openapi.json", timeout=10) as document:
+        assert json.loads(document.read())["openapi"].startswith("3.1")
+    with urllib.request.urlopen(f"{public}/open311/v2/services.json", timeout=10) as services:
+        assert "service_code" in json.loads(services.read())[0]
 
 
 def assert_plain_http_redirects(http_port: int) -> None:
