@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from models import Person, Role, Ticket
 from models.community_topics import SwitchedOff
@@ -29,7 +30,7 @@ from models.lifecycle import (
     reject,
     resolve,
 )
-from models.onbehalf import reachable
+from models.onbehalf import needs_callback, reachable
 from models.reach import staff_community, ticket_in_reach
 from models.topics import enabled_topics
 from words import ACTION_NAMES, STATUS_NAMES, as_number, fold, when
@@ -163,7 +164,7 @@ def finish(ctx: Context, args: str) -> str:
             rating_days=ctx.options.rating_days,
             followup_days=ctx.options.followup_days,
         )
-        return texts.RESOLVED.format(number=ticket.number)
+        return resolved_reply(ctx.db, ticket)
 
     return _on_ticket(ctx, args, "办结", texts.RESOLVE_USAGE, True, act)
 
@@ -185,6 +186,17 @@ def send_back(ctx: Context, args: str) -> str:
         if ticket is not None and ticket.source:
             return texts.REJECT_ORDER_USAGE.format(number=number, mark=order_mark(ticket.source))
     return _on_ticket(ctx, args, "退回", texts.REJECT_USAGE, True, act)
+
+
+def resolved_reply(db: Session, ticket: Ticket) -> str:
+    """办结's answer: who learns the result — the resident by WeChat, the platform an order
+    came from, or nobody yet (staff call the resident back)."""
+    if not needs_callback(db, ticket):
+        return texts.RESOLVED.format(number=ticket.number)
+    if ticket.source:
+        platform = texts.RESOLVED_PLATFORM.get(ticket.source, texts.RESOLVED_PLATFORM_OTHER)
+        return texts.RESOLVED_ORDER.format(number=ticket.number, platform=platform)
+    return texts.RESOLVED_CALLBACK.format(number=ticket.number)
 
 
 def order_rejected(ticket: Ticket, reason: str) -> str:

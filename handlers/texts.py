@@ -131,6 +131,12 @@ NOTE_USAGE = "请回复“备注 编号 内容”，如：备注 12 已上门查
 NOTED = "已在 #{number} 的办理记录中添加备注。"
 RESOLVE_USAGE = "请回复“办结 编号 处理结果”，如：办结 12 已更换楼道灯泡"
 RESOLVED = "#{number} 已办结，处理结果已告知居民，并请居民评价。"
+# 办结 of a ticket whose resident the account cannot reach: a platform's order (the platform
+# gets the result and calls back itself), or one staff filed for someone (电话回访).
+RESOLVED_ORDER = "#{number} 已办结，办理结果将反馈{platform}。"
+RESOLVED_PLATFORM = {"12345": "12345热线", "grid": "网格平台"}
+RESOLVED_PLATFORM_OTHER = "来源平台"
+RESOLVED_CALLBACK = "#{number} 已办结。居民收不到微信通知，请电话回访告知结果并记录评价。"
 REJECT_USAGE = (
     "请回复“退回 编号 理由”，理由会告知居民（如应向哪个部门反映），"
     "如：退回 12 属于供电公司业务，请拨打95598"

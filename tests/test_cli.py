@@ -7,6 +7,7 @@ import re
 import shlex
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -116,6 +117,7 @@ def test_simulate_shows_the_pushes_a_message_caused(
         ],
     )
     assert added.exit_code == 0, added.output
+    subscribe_a_platform(settings)  # its webhook delivery is no one's WeChat push
     result = runner.invoke(
         main,
         [
@@ -132,6 +134,34 @@ def test_simulate_shows_the_pushes_a_message_caused(
     reply, _, pushed = result.stdout.partition("—— 推送给 o_wang ——")
     assert "#1" in reply and "电梯设施" in reply
     assert "【新诉求待办】" in pushed and "接单 1" in pushed
+    assert "群发" not in result.stdout and "no template" not in result.stdout
+
+
+def subscribe_a_platform(settings: Settings) -> None:
+    from models.api.keys import create_key, parse_scopes
+    from models.api.webhooks import WebhookSubscription
+
+    db = Database(settings)
+    now = datetime.now(UTC)
+    with db.session() as session:
+        key, _ = create_key(
+            session,
+            name="12345平台",
+            scopes=parse_scopes("tickets:read"),
+            community_id=None,
+            created_by="测试",
+            now=now,
+        )
+        session.add(
+            WebhookSubscription(
+                key_id=key.id,
+                url="http://127.0.0.1:9/hooks",
+                events="ticket.created",
+                secret="platform-secret-0123456789",
+                created_at=now,
+            )
+        )
+    db.dispose()
 
 
 def test_simulate_sends_events(config_path: Path, live_server: LiveServer) -> None:

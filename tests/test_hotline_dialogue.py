@@ -129,3 +129,34 @@ def test_the_morning_digest_marks_a_12345_order(street: Flask, desk: Desk) -> No
     [digest] = pushes_to(street, "o_zhao", "staff.digest")
     assert f"#{number} 【12345工单】" in digest
     assert f"#{number + 1} 【" not in digest
+
+
+def test_finishing_an_order_nobody_here_can_be_told_of_says_where_the_result_goes(
+    street: Flask, desk: Desk
+) -> None:
+    number = order(street)  # no phone: no resident the account reaches
+    zhao = desk.chat("o_zhao")
+    zhao.say(f"接单 {number}")
+    assert zhao.say(f"办结 {number} 已修复") == f"#{number} 已办结，办理结果将反馈12345热线。"
+
+
+def test_finishing_a_call_for_someone_the_account_cannot_reach_asks_for_a_call_back(
+    street: Flask, desk: Desk
+) -> None:
+    from bot.filing import file_on_behalf
+    from models.onbehalf import OnBehalf
+
+    ys = street.extensions["yishiting"]
+    with db_of(street).session() as session:
+        filed = file_on_behalf(
+            session,
+            OnBehalf("phone", "16号楼门口路灯不亮", desk.clock(), None, phone="13900002222"),
+            ys.settings,
+            ys.rulebook.current().classify,
+            recorder="测试",
+        )
+    zhao = desk.chat("o_zhao")
+    zhao.say(f"接单 {filed.number}")
+    assert zhao.say(f"办结 {filed.number} 已修复") == (
+        f"#{filed.number} 已办结。居民收不到微信通知，请电话回访告知结果并记录评价。"
+    )

@@ -102,6 +102,7 @@ def _pushes_after(settings: Settings, after: int) -> list[tuple[str, str]]:
     from sqlalchemy import select
 
     from models import OutboxMessage, Person
+    from models.api.webhooks import WEBHOOK
 
     from ..delivery import UnknownKind, render
 
@@ -110,7 +111,8 @@ def _pushes_after(settings: Settings, after: int) -> list[tuple[str, str]]:
         rows = session.execute(
             select(OutboxMessage.kind, OutboxMessage.payload, Person.openid)
             .outerjoin(Person, Person.id == OutboxMessage.person_id)
-            .where(OutboxMessage.id > after)
+            # A city platform's webhook deliveries are no one's WeChat push.
+            .where(OutboxMessage.id > after, OutboxMessage.kind != WEBHOOK)
             .order_by(OutboxMessage.id)
         ).all()
     db.dispose()

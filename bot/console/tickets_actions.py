@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from handlers import texts as chat
 from handlers.router import Options
-from handlers.staff import order_rejected
+from handlers.staff import order_rejected, resolved_reply
 from models import Person, Role, Ticket, ticket_by_number
 from models.communities import STREET, Scope
 from models.community_topics import SwitchedOff
@@ -159,7 +159,7 @@ def _resolve(move: Move) -> str:
         rating_days=move.options.rating_days,
         followup_days=move.options.followup_days,
     )
-    return chat.RESOLVED.format(number=move.ticket.number)
+    return resolved_reply(move.db, move.ticket)
 
 
 def _reject(move: Move) -> str:
