@@ -202,6 +202,8 @@ REFUSED = [
     ({"phone": "call me"}, "电话号码应为"),
     ({"text": " \u200b "}, "工单内容 text 不能为空"),
     ({"source": "   "}, "来源 source 不能为空"),
+    # Blank, it would file the order anew each time it is sent: no idempotency at all.
+    ({"external_id": "   "}, "工单编号 external_id 不能为空"),
     ({"due_at": "2020-01-01T00:00:00+08:00"}, "不能早于现在"),
     ({"community": "没有的社区"}, "没有这个社区：没有的社区"),
 ]
