@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from bot.api import texts
 from bot.config import Settings
 from models import Person, Ticket
 from models.api.orders import ApiIdempotency
@@ -280,3 +281,23 @@ def test_personal_data_only_to_a_key_with_personal(
     assert shown["resident"] == {"name": "张阿姨", "openid": "o_resident"}
     listed = client.get("/api/v1/tickets", headers=bearer(personal)).json["items"][0]
     assert listed["phone"] == "13812345678"
+
+
+def test_a_form_encoded_order_or_change_is_a_400_asking_for_json(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A platform posting its order as a form (as Open311 may) is told to send JSON, not
+    answered with a 500."""
+    prepare(app)
+    secret = make_key(app, "tickets:read,tickets:write")
+    created = client.post("/api/v1/tickets", data=ORDER, headers=bearer(secret))
+    assert created.status_code == 400, created.get_data(as_text=True)
+    assert created.mimetype == "application/problem+json"
+    assert created.json["errors"] == [{"field": "body", "message": texts.JSON_BODY}]
+    assert tickets_in(app) == 0
+    number = post(client, secret, ORDER).json["number"]
+    changed = client.patch(
+        f"/api/v1/tickets/{number}", data={"note": "已联系物业"}, headers=bearer(secret)
+    )
+    assert changed.status_code == 400, changed.get_data(as_text=True)
+    assert changed.json["errors"] == [{"field": "body", "message": texts.JSON_BODY}]
