@@ -16,7 +16,6 @@ from bot.extension import yishiting
 from bot.filing import policy_from
 from models import Ticket
 from models.api.orders import HOTLINE, Order, file_order
-from models.api.webhooks import HOTLINE as WEBHOOK_HOTLINE
 from models.lifecycle import SYSTEM, reject
 
 # -- the subscriptions API -------------------------------------------------------------------
@@ -144,7 +143,6 @@ def test_events_carry_the_ticket_masked_unless_the_key_is_personal(
 def test_a_rejected_hotline_order_is_reported_as_tuidan_with_the_reason(
     app: Flask, client: FlaskClient
 ) -> None:
-    assert WEBHOOK_HOTLINE == HOTLINE
     key = make_key(app, "tickets:read")
     subscribe(client, key, "https://12345.example/h", ["ticket.rejected"])
     ys = yishiting(app)
@@ -229,3 +227,16 @@ def test_agenda_events_go_to_agenda_subscribers_of_its_community_and_street_wide
     body = got[0][1]
     assert body["type"] == "agenda.accepted" and body["data"]["agenda"]["stage"] == "accepted"
     assert body["data"]["agenda"]["event"]["kind"] == "accepted"
+
+
+def test_the_hotline_and_its_tuidan_are_named_once() -> None:
+    """One name for the hotline's source: the work orders', the marks' and the 退单's."""
+    from words.channels import HOTLINE as WORDS_HOTLINE
+    from words.channels import rejected_result
+
+    assert HOTLINE is WORDS_HOTLINE
+    assert (rejected_result(HOTLINE), rejected_result("grid"), rejected_result(None)) == (
+        "退单",
+        "退回",
+        "退回",
+    )

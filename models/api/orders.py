@@ -13,6 +13,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, sele
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from words import clean
+from words.channels import HOTLINE as HOTLINE  # the city hotline: 【12345工单】, 退回 is 退单
 
 from ..base import Base, UTCDateTime
 from ..intake import Intake, Policy, Report, intake
@@ -20,8 +21,6 @@ from ..onbehalf import OnBehalfError, normalize_phone, resident_for
 from ..places import find_building
 from ..rules import ClassifyText
 from ..tickets import Ticket
-
-HOTLINE = "12345"  # the city hotline's source name: 【12345工单】, 退回 is 退单
 
 
 class ApiIdempotency(Base):

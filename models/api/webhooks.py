@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import ForeignKey, String, Table, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from words.channels import rejected_result
+
 from ..base import Base, UTCDateTime
 from ..communities import Community
 from ..outbox import PENDING, OutboxMessage
@@ -49,10 +51,6 @@ EVENT_TYPES = TICKET_EVENTS + AGENDA_EVENTS
 WEBHOOK = "webhook"  # the outbox kind of a delivery
 # The scope a key needs to receive each family of events.
 EVENT_SCOPES = {"ticket": "tickets:read", "agenda": "agenda:read"}
-# The city hotline's source (models/api/orders.py HOTLINE; imported from there it would close
-# a cycle: orders → intake → filing → here). Its 退回 is reported as 退单 (不属于本社区).
-HOTLINE = "12345"
-REJECTED_RESULT = {True: "退单", False: "退回"}
 
 
 class WebhookSubscription(Base):
@@ -216,7 +214,7 @@ def _ticket_data(
     data: dict[str, Any] = {"ticket": api_ticket(db, ticket, personal=personal, timeline=False)}
     data.update(extra)
     if event_type == "ticket.rejected":
-        data["result"] = REJECTED_RESULT[ticket.source == HOTLINE]
+        data["result"] = rejected_result(ticket.source)
     return data
 
 
