@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 
 from api_keys import bearer, make_key
+from conftest import csrf_token_of
 from flask import Flask
 from flask.testing import FlaskClient
 from test_webhooks import SECRET, file_directly, json_of, rows_of, subscribe
@@ -167,6 +168,36 @@ def test_a_rejected_hotline_order_is_reported_as_tuidan_with_the_reason(
         ("退回", "已由物业处理"),
     ]
     assert datas[0]["ticket"]["status"] == "rejected"
+
+
+def test_tuidan_is_reported_whichever_way_the_order_is_sent_back(
+    app: Flask, client: FlaskClient, admin_client: FlaskClient
+) -> None:
+    """退回 in the console and through PATCH reach the platform as 退单 with the reason, as
+    the chat's does (tests/test_hotline_roundtrip.py)."""
+    key = make_key(app, "tickets:read,tickets:write")
+    subscribe(client, key, "https://12345.example/h", ["ticket.rejected"])
+    by_console = file_directly(app, "楼下占道经营", HOTLINE, "GD-1")
+    by_api = file_directly(app, "马路中间有坑", HOTLINE, "GD-2")
+
+    page = f"/admin/tickets/{by_console}"
+    token = csrf_token_of(admin_client.get(page))
+    sent = admin_client.post(
+        f"{page}/reject", data={"csrf_token": token, "reason": "属城管执法范围"}
+    )
+    assert sent.status_code == 303
+    patched = client.patch(
+        f"/api/v1/tickets/{by_api}",
+        json={"status": "rejected", "reason": "属市政道路"},
+        headers=bearer(key),
+    )
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+
+    datas = [json.loads(r.payload["body"])["data"] for r in rows_of(app)]
+    assert [(d["ticket"]["number"], d["result"], d["reason"]) for d in datas] == [
+        (by_console, "退单", "属城管执法范围"),
+        (by_api, "退单", "属市政道路"),
+    ]
 
 
 def test_a_community_key_receives_only_its_communitys_tickets(
