@@ -87,8 +87,18 @@ def parameters() -> dict[str, str]:
         if isinstance(value, bool) or not isinstance(value, str | int | float | None):
             raise Refused(400, texts.O311_NOT_TEXT.format(name=name))
         if value is not None and str(value).strip():
-            found[name] = str(value)
+            found[name] = _storable(name, str(value))
     return found
+
+
+def _storable(name: str, value: str) -> str:
+    """`value` if it is UTF-8 text: JSON may escape half a surrogate pair (\\ud800), which
+    no database (nor a key's digest) takes."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Refused(400, texts.O311_BAD_CHARACTERS.format(name=name)) from None
+    return value
 
 
 def _fields(values: MultiDict[str, str]) -> dict[str, Any]:
@@ -134,7 +144,9 @@ def _secret() -> str | None:
             sent = body["api_key"]
     elif "api_key" in request.form:
         sent = request.form["api_key"]
-    return sent.strip() if isinstance(sent, str) and sent.strip() else bearer_secret()
+    if isinstance(sent, str) and sent.strip():
+        return _storable("api_key", sent.strip())
+    return bearer_secret()
 
 
 @bp.before_request
