@@ -260,6 +260,34 @@ def test_agenda_events_go_to_agenda_subscribers_of_its_community_and_street_wide
     assert body["data"]["agenda"]["event"]["kind"] == "accepted"
 
 
+def test_an_agenda_items_text_goes_only_to_a_key_with_personal(
+    app: Flask, client: FlaskClient
+) -> None:
+    """As GET /api/v1/agenda/{number} shows it: what the proposer wrote only with `personal`."""
+    from models.proposals import create
+
+    plain = make_key(app, "agenda:read", name="网格平台")
+    personal = make_key(app, "agenda:read,personal", name="街道平台")
+    subscribe(client, plain, "https://plain.example/h", ["agenda.*"])
+    subscribe(client, personal, "https://personal.example/h", ["agenda.*"])
+    wrote = "我是3号楼王阿姨，电话13812345678，想加装电梯"
+    with yishiting(app).db.session() as db:
+        create(
+            db,
+            "加装电梯",
+            wrote,
+            1,
+            datetime.now(UTC),
+            actor="管理员",
+            unit="household",
+            threshold=0,
+        )
+    got = {r.payload["url"]: json.loads(r.payload["body"])["data"]["agenda"] for r in rows_of(app)}
+    assert got["https://plain.example/h"]["text"] is None
+    assert got["https://personal.example/h"]["text"] == wrote
+    assert got["https://plain.example/h"]["title"] == "加装电梯"
+
+
 def test_the_hotline_and_its_tuidan_are_named_once() -> None:
     """One name for the hotline's source: the work orders', the marks' and the 退单's."""
     from words.channels import HOTLINE as WORDS_HOTLINE

@@ -174,7 +174,7 @@ def emit(
                 data = _ticket_data(db, found, event_type, personal, extra)
             else:
                 assert agenda is not None
-                data = {"agenda": agenda_data(db, agenda, event), **extra}
+                data = {"agenda": agenda_data(db, agenda, event, personal=personal), **extra}
             bodies[personal] = body_text(event_id, event_type, now, data)
         payload = {
             "subscription": sub.id,
@@ -218,8 +218,12 @@ def _ticket_data(
     return data
 
 
-def agenda_data(db: Session, item: AgendaItem, event: AgendaEvent | None) -> dict[str, Any]:
-    """A 议题 in a delivery: what it is, its stage, and the timeline line that was added."""
+def agenda_data(
+    db: Session, item: AgendaItem, event: AgendaEvent | None, *, personal: bool
+) -> dict[str, Any]:
+    """A 议题 in a delivery: what it is, its stage, and the timeline line that was added.
+    What the proposer wrote only for a key with `personal`, as GET /api/v1/agenda shows it
+    (models/api/agenda_polls.py api_agenda)."""
     community = None
     if item.community_id is not None:
         community = db.scalar(select(Community.name).where(Community.id == item.community_id))
@@ -228,7 +232,7 @@ def agenda_data(db: Session, item: AgendaItem, event: AgendaEvent | None) -> dic
         "title": item.title,
         "stage": item.stage,
         "community": community,  # None: the street's
-        "text": item.body,
+        "text": item.body if personal else None,
         "decision": item.decision,
         "result": item.result,
         "due_at": _iso(item.due_at),
