@@ -288,6 +288,33 @@ def test_an_agenda_items_text_goes_only_to_a_key_with_personal(
     assert got["https://plain.example/h"]["title"] == "加装电梯"
 
 
+def test_a_residents_objection_is_told_as_written_only_to_a_key_with_personal(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The API counts objections (GET /api/v1/agenda: `objections`); what a resident wrote
+    in one reaches a platform only with `personal`."""
+    from models.agenda import OBJECTION, record
+    from models.api.webhooks import RESIDENT_WRITTEN
+    from models.proposals import create
+
+    assert OBJECTION in RESIDENT_WRITTEN
+    plain = make_key(app, "agenda:read", name="网格平台")
+    personal = make_key(app, "agenda:read,personal", name="街道平台")
+    subscribe(client, plain, "https://plain.example/h", ["agenda.*"])
+    subscribe(client, personal, "https://personal.example/h", ["agenda.*"])
+    with yishiting(app).db.session() as db:
+        item = create(
+            db, "加装电梯", "", 1, datetime.now(UTC), actor="管理员", unit="household", threshold=0
+        )
+        record(db, item, OBJECTION, datetime.now(UTC), text="我是2单元刘某，反对：噪音太大")
+    got = {  # the last delivery to each: the objection
+        r.payload["url"]: json.loads(r.payload["body"])["data"]["agenda"]["event"]
+        for r in rows_of(app)
+    }
+    assert got["https://plain.example/h"] == {**got["https://personal.example/h"], "text": None}
+    assert got["https://personal.example/h"]["text"] == "我是2单元刘某，反对：噪音太大"
+
+
 def test_the_hotline_and_its_tuidan_are_named_once() -> None:
     """One name for the hotline's source: the work orders', the marks' and the 退单's."""
     from words.channels import HOTLINE as WORDS_HOTLINE

@@ -218,12 +218,17 @@ def _ticket_data(
     return data
 
 
+# Timeline lines whose text a resident wrote (models/agenda.py OBJECTION: 异议 as written;
+# agenda imports this module, so the name is not imported): told only to `personal` keys.
+RESIDENT_WRITTEN = frozenset({"objection"})
+
+
 def agenda_data(
     db: Session, item: AgendaItem, event: AgendaEvent | None, *, personal: bool
 ) -> dict[str, Any]:
     """A 议题 in a delivery: what it is, its stage, and the timeline line that was added.
-    What the proposer wrote only for a key with `personal`, as GET /api/v1/agenda shows it
-    (models/api/agenda_polls.py api_agenda)."""
+    What residents wrote (the proposal, an objection) only for a key with `personal`, as
+    GET /api/v1/agenda shows it (models/api/agenda_polls.py api_agenda)."""
     community = None
     if item.community_id is not None:
         community = db.scalar(select(Community.name).where(Community.id == item.community_id))
@@ -240,7 +245,8 @@ def agenda_data(
         "stage_at": _iso(item.stage_at),
     }
     if event is not None:
-        data["event"] = {"kind": event.kind, "at": _iso(event.at), "text": event.text}
+        text = event.text if personal or event.kind not in RESIDENT_WRITTEN else None
+        data["event"] = {"kind": event.kind, "at": _iso(event.at), "text": text}
     return data
 
 
