@@ -66,7 +66,9 @@ def change_ticket(number: int) -> Any:
     """以社区的名义办理：接单、处理中、办结（带处理结果）、退回（带理由），或只加备注。
     当前状态不允许的动作返回 409，并说明当前状态。"""
     change: TicketChange | None = request.context.json  # type: ignore[attr-defined]
-    if change is None:  # a form body
+    if change is None or request.get_json(silent=True) is None:
+        # A form, or no JSON at all (text/plain, malformed): spectree validated it as {},
+        # which would read as "nothing to do" (422) instead of "send JSON".
         return not_json()
     note, outcome, reason = (
         clean(v) if v else "" for v in (change.note, change.outcome, change.reason)
