@@ -39,7 +39,7 @@ from .audience import PlaceError, effective_community, lives_in, places_communit
 from .base import Base, UTCDateTime, fits_id
 from .outbox import enqueue
 from .people import Person
-from .places import APPROVED, Binding, Building, Household
+from .places import APPROVED, Binding, Building, Grid, Household
 from .pushes import POLL_HOUSEHOLD_VOTE
 
 LABELS = string.ascii_uppercase[:20]
@@ -233,6 +233,17 @@ def poll_by_number(db: Session, number: int) -> Poll | None:
     if not fits_id(number):
         return None
     return db.scalars(select(Poll).where(Poll.number == number)).one_or_none()
+
+
+def scope_text(db: Session, poll: Poll) -> str:
+    """Who a poll is for, as `poll show --json` and the API say it: all, grid:<name>,
+    building:<names>."""
+    if poll.scope == "grid":
+        grid = db.get(Grid, poll.scope_grid_id) if poll.scope_grid_id else None
+        return f"grid:{grid.name if grid is not None else poll.scope_grid_id}"
+    if poll.scope == "buildings":
+        return "building:" + ",".join(poll.buildings)
+    return poll.scope
 
 
 def building_in_scope(db: Session, poll: Poll, building_id: int | None) -> bool:

@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from bot.api import texts
 from bot.config import Settings
 from models import Person, Ticket
 from models.api.orders import ApiIdempotency
@@ -202,6 +203,8 @@ REFUSED = [
     ({"phone": "call me"}, "电话号码应为"),
     ({"text": " \u200b "}, "工单内容 text 不能为空"),
     ({"source": "   "}, "来源 source 不能为空"),
+    # Blank, it would file the order anew each time it is sent: no idempotency at all.
+    ({"external_id": "   "}, "工单编号 external_id 不能为空"),
     ({"due_at": "2020-01-01T00:00:00+08:00"}, "不能早于现在"),
     ({"community": "没有的社区"}, "没有这个社区：没有的社区"),
 ]
@@ -278,3 +281,52 @@ def test_personal_data_only_to_a_key_with_personal(
     assert shown["resident"] == {"name": "张阿姨", "openid": "o_resident"}
     listed = client.get("/api/v1/tickets", headers=bearer(personal)).json["items"][0]
     assert listed["phone"] == "13812345678"
+
+
+def test_a_form_encoded_order_or_change_is_a_400_asking_for_json(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A platform posting its order as a form (as Open311 may) is told to send JSON, not
+    answered with a 500."""
+    prepare(app)
+    secret = make_key(app, "tickets:read,tickets:write")
+    created = client.post("/api/v1/tickets", data=ORDER, headers=bearer(secret))
+    assert created.status_code == 400, created.get_data(as_text=True)
+    assert created.mimetype == "application/problem+json"
+    assert created.json["errors"] == [{"field": "body", "message": texts.JSON_BODY}]
+    assert tickets_in(app) == 0
+    number = post(client, secret, ORDER).json["number"]
+    changed = client.patch(
+        f"/api/v1/tickets/{number}", data={"note": "已联系物业"}, headers=bearer(secret)
+    )
+    assert changed.status_code == 400, changed.get_data(as_text=True)
+    assert changed.json["errors"] == [{"field": "body", "message": texts.JSON_BODY}]
+    plain = client.patch(
+        f"/api/v1/tickets/{number}",
+        data="已联系物业",
+        content_type="text/plain",
+        headers=bearer(secret),
+    )
+    assert plain.status_code == 400 and plain.json["errors"][0]["field"] == "body"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/v1/tickets"),
+        ("PATCH", "/api/v1/tickets/1"),
+        ("POST", "/api/v1/subscriptions"),
+        ("POST", "/open311/v2/requests.json"),
+    ],
+)
+def test_json_nested_past_the_parsers_depth_is_a_400_not_a_500(
+    app: Flask, client: FlaskClient, method: str, path: str
+) -> None:
+    """30 000 brackets fit in the body limit and overflow Python's JSON decoder: malformed
+    JSON, answered as any."""
+    secret = make_key(app, "tickets:read,tickets:write")
+    deep = '{"text": ' + "[" * 30000 + "]" * 30000 + "}"
+    answer = client.open(
+        path, method=method, data=deep, content_type="application/json", headers=bearer(secret)
+    )
+    assert answer.status_code == 400, answer.get_data()[:200]

@@ -87,6 +87,8 @@ def test_filters_status_topic_and_updated_since(
     assert client.get(f"/api/v1/tickets?{far}", headers=bearer(secret)).status_code == 400
     bad = client.get("/api/v1/tickets?cursor=bm90LW91cnM", headers=bearer(secret))
     assert bad.status_code == 400 and "cursor" in bad.json["detail"]
+    # Named as every other field is (spectree's own errors, /agenda's cursor): "cursor".
+    assert [e["field"] for e in bad.json["errors"]] == ["cursor"]
 
 
 def test_one_ticket_with_its_timeline_and_404_for_none(app: Flask, client: FlaskClient) -> None:

@@ -470,3 +470,34 @@ def test_json_only_and_unknown_paths_answer_as_georeport(client: FlaskClient) ->
     wrong = client.delete(f"{V2}/services.json")
     refusal(wrong, 405)
     assert "GET" in wrong.headers["Allow"]
+
+
+def test_a_json_post_with_its_api_key_and_a_list_for_a_field_is_told_which_field(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The key travels in the same JSON body as the bad field: the answer is the field's 400,
+    not a 401 saying the key is missing."""
+    secret = make_key(app, "tickets:write")
+    answer = client.post(
+        f"{V2}/requests.json",
+        json={"api_key": secret, "service_code": [1], "description": "电梯困人"},
+    )
+    assert "service_code" in refusal(answer, 400)
+    with db_of(app).session(read_only=True) as session:
+        assert session.scalars(select(Ticket)).all() == []
+
+
+def test_a_json_post_with_a_lone_surrogate_is_a_400_not_a_crash(
+    app: Flask, client: FlaskClient
+) -> None:
+    """JSON may escape half a UTF-16 pair (\\ud800); no database stores it: refused, named."""
+    secret = make_key(app, "tickets:write")
+    body = {"api_key": secret, "service_code": topic_id(app), "description": "电梯\ud800困人"}
+    raw = json.dumps(body)  # ASCII, with the escape as a client would send it
+    answer = client.post(f"{V2}/requests.json", data=raw, content_type="application/json")
+    assert "description" in refusal(answer, 400)
+    raw = json.dumps({**body, "api_key": "yst_\ud800", "description": "电梯困人"})
+    answer = client.post(f"{V2}/requests.json", data=raw, content_type="application/json")
+    assert "api_key" in refusal(answer, 400)
+    with db_of(app).session(read_only=True) as session:
+        assert session.scalars(select(Ticket)).all() == []

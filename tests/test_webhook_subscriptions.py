@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 
 from api_keys import bearer, make_key
+from conftest import csrf_token_of
 from flask import Flask
 from flask.testing import FlaskClient
 from test_webhooks import SECRET, file_directly, json_of, rows_of, subscribe
@@ -16,7 +17,6 @@ from bot.extension import yishiting
 from bot.filing import policy_from
 from models import Ticket
 from models.api.orders import HOTLINE, Order, file_order
-from models.api.webhooks import HOTLINE as WEBHOOK_HOTLINE
 from models.lifecycle import SYSTEM, reject
 
 # -- the subscriptions API -------------------------------------------------------------------
@@ -144,7 +144,6 @@ def test_events_carry_the_ticket_masked_unless_the_key_is_personal(
 def test_a_rejected_hotline_order_is_reported_as_tuidan_with_the_reason(
     app: Flask, client: FlaskClient
 ) -> None:
-    assert WEBHOOK_HOTLINE == HOTLINE
     key = make_key(app, "tickets:read")
     subscribe(client, key, "https://12345.example/h", ["ticket.rejected"])
     ys = yishiting(app)
@@ -169,6 +168,36 @@ def test_a_rejected_hotline_order_is_reported_as_tuidan_with_the_reason(
         ("退回", "已由物业处理"),
     ]
     assert datas[0]["ticket"]["status"] == "rejected"
+
+
+def test_tuidan_is_reported_whichever_way_the_order_is_sent_back(
+    app: Flask, client: FlaskClient, admin_client: FlaskClient
+) -> None:
+    """退回 in the console and through PATCH reach the platform as 退单 with the reason, as
+    the chat's does (tests/test_hotline_roundtrip.py)."""
+    key = make_key(app, "tickets:read,tickets:write")
+    subscribe(client, key, "https://12345.example/h", ["ticket.rejected"])
+    by_console = file_directly(app, "楼下占道经营", HOTLINE, "GD-1")
+    by_api = file_directly(app, "马路中间有坑", HOTLINE, "GD-2")
+
+    page = f"/admin/tickets/{by_console}"
+    token = csrf_token_of(admin_client.get(page))
+    sent = admin_client.post(
+        f"{page}/reject", data={"csrf_token": token, "reason": "属城管执法范围"}
+    )
+    assert sent.status_code == 303
+    patched = client.patch(
+        f"/api/v1/tickets/{by_api}",
+        json={"status": "rejected", "reason": "属市政道路"},
+        headers=bearer(key),
+    )
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+
+    datas = [json.loads(r.payload["body"])["data"] for r in rows_of(app)]
+    assert [(d["ticket"]["number"], d["result"], d["reason"]) for d in datas] == [
+        (by_console, "退单", "属城管执法范围"),
+        (by_api, "退单", "属市政道路"),
+    ]
 
 
 def test_a_community_key_receives_only_its_communitys_tickets(
@@ -229,3 +258,71 @@ def test_agenda_events_go_to_agenda_subscribers_of_its_community_and_street_wide
     body = got[0][1]
     assert body["type"] == "agenda.accepted" and body["data"]["agenda"]["stage"] == "accepted"
     assert body["data"]["agenda"]["event"]["kind"] == "accepted"
+
+
+def test_an_agenda_items_text_goes_only_to_a_key_with_personal(
+    app: Flask, client: FlaskClient
+) -> None:
+    """As GET /api/v1/agenda/{number} shows it: what the proposer wrote only with `personal`."""
+    from models.proposals import create
+
+    plain = make_key(app, "agenda:read", name="网格平台")
+    personal = make_key(app, "agenda:read,personal", name="街道平台")
+    subscribe(client, plain, "https://plain.example/h", ["agenda.*"])
+    subscribe(client, personal, "https://personal.example/h", ["agenda.*"])
+    wrote = "我是3号楼王阿姨，电话13812345678，想加装电梯"
+    with yishiting(app).db.session() as db:
+        create(
+            db,
+            "加装电梯",
+            wrote,
+            1,
+            datetime.now(UTC),
+            actor="管理员",
+            unit="household",
+            threshold=0,
+        )
+    got = {r.payload["url"]: json.loads(r.payload["body"])["data"]["agenda"] for r in rows_of(app)}
+    assert got["https://plain.example/h"]["text"] is None
+    assert got["https://personal.example/h"]["text"] == wrote
+    assert got["https://plain.example/h"]["title"] == "加装电梯"
+
+
+def test_a_residents_objection_is_told_as_written_only_to_a_key_with_personal(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The API counts objections (GET /api/v1/agenda: `objections`); what a resident wrote
+    in one reaches a platform only with `personal`."""
+    from models.agenda import OBJECTION, record
+    from models.api.webhooks import RESIDENT_WRITTEN
+    from models.proposals import create
+
+    assert OBJECTION in RESIDENT_WRITTEN
+    plain = make_key(app, "agenda:read", name="网格平台")
+    personal = make_key(app, "agenda:read,personal", name="街道平台")
+    subscribe(client, plain, "https://plain.example/h", ["agenda.*"])
+    subscribe(client, personal, "https://personal.example/h", ["agenda.*"])
+    with yishiting(app).db.session() as db:
+        item = create(
+            db, "加装电梯", "", 1, datetime.now(UTC), actor="管理员", unit="household", threshold=0
+        )
+        record(db, item, OBJECTION, datetime.now(UTC), text="我是2单元刘某，反对：噪音太大")
+    got = {  # the last delivery to each: the objection
+        r.payload["url"]: json.loads(r.payload["body"])["data"]["agenda"]["event"]
+        for r in rows_of(app)
+    }
+    assert got["https://plain.example/h"] == {**got["https://personal.example/h"], "text": None}
+    assert got["https://personal.example/h"]["text"] == "我是2单元刘某，反对：噪音太大"
+
+
+def test_the_hotline_and_its_tuidan_are_named_once() -> None:
+    """One name for the hotline's source: the work orders', the marks' and the 退单's."""
+    from words.channels import HOTLINE as WORDS_HOTLINE
+    from words.channels import rejected_result
+
+    assert HOTLINE is WORDS_HOTLINE
+    assert (rejected_result(HOTLINE), rejected_result("grid"), rejected_result(None)) == (
+        "退单",
+        "退回",
+        "退回",
+    )

@@ -75,6 +75,17 @@ def order_mark(source: str | None) -> str:
     return ORDER_MARKS.get(source, OTHER_ORDER_MARK)
 
 
+# What a 退回 of a work order is called to its platform (webhook data.result): the hotline's
+# is 退单 (不属于本社区, sent back for 12345 to dispatch again).
+REJECTED_RESULTS = {HOTLINE: "退单"}
+OTHER_REJECTED_RESULT = "退回"
+
+
+def rejected_result(source: str | None) -> str:
+    """data.result of a ticket.rejected delivery: 退单 for a 12345 order, else 退回."""
+    return REJECTED_RESULTS.get(source or "", OTHER_REJECTED_RESULT)
+
+
 def source_group(channel: str, source: str | None) -> str:
     """The KPI group (a SOURCE_GROUPS key) of a ticket filed by `channel` from `source`."""
     if channel == "api":

@@ -11,7 +11,22 @@ their own) when `init_api` imports it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask
+from flask.json.provider import DefaultJSONProvider
+
+
+class BoundedJSON(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested past the decoder's depth (30 000 brackets fit
+    in the body limit) is malformed JSON — a ValueError, which `get_json` answers as bad
+    input (spectree's and Open311's 400) — instead of a RecursionError and a 500."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc
 
 
 def init_api(app: Flask) -> list[Blueprint]:
@@ -21,6 +36,7 @@ def init_api(app: Flask) -> list[Blueprint]:
     from .blueprint import bp
 
     del agenda, catalog, subscriptions, tickets  # their routes are on `bp`
+    app.json = BoundedJSON(app)
     blueprints = [bp, docs.pages, open311.bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

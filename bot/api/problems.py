@@ -24,6 +24,14 @@ def problem(status: int, detail: str, **extra: Any) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
 
 
+def not_json() -> Response:
+    """A JSON route sent a form body (spectree validates JSON bodies only, and leaves the
+    route none): 400, asking for JSON, in the shape of every validation error."""
+    from . import texts
+
+    return problem(400, texts.INVALID, errors=[{"field": "body", "message": texts.JSON_BODY}])
+
+
 def open311_error(status: int, description: str) -> Response:
     """A refusal as Open311 GeoReport v2 gives it: a JSON array of {code, description}."""
     body = [{"code": status, "description": description}]

@@ -23,7 +23,7 @@ from ..extension import yishiting
 from . import texts
 from .auth import ANY_KEY, caller, needs
 from .blueprint import bp, spec
-from .problems import problem
+from .problems import not_json, problem
 from .schemas import Problem, answers
 
 # agenda.* is every event of a 议题; one kind of them may be asked for by name too.
@@ -104,7 +104,7 @@ def subscribe() -> tuple[SubscriptionOut, int] | Response:
     """订阅推送：把所列事件签名推送到 url（只推送本密钥有权读取、属于本社区的事件）。"""
     wanted: SubscriptionIn | None = request.context.json  # type: ignore[attr-defined]
     if wanted is None:  # a form body: spectree validates JSON bodies only
-        return problem(400, texts.INVALID, errors=[{"field": "body", "message": texts.JSON_BODY}])
+        return not_json()
     key = caller()
     for event in wanted.events:
         scope = scope_for(event)

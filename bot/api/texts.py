@@ -32,6 +32,7 @@ O311_NO_KEY = "缺少 API 密钥：请以 api_key 参数发送（或请求头 Au
 O311_FORMAT = "只提供 JSON 格式：请把地址中的 .{fmt} 换成 .json"
 O311_BAD_BODY = "请求体应为 JSON 对象或表单"
 O311_NOT_TEXT = "参数 {name} 应为文本或数字"
+O311_BAD_CHARACTERS = "参数 {name} 含有无法保存的字符（半个 UTF-16 代理对）"
 O311_MISSING = "缺少参数 {name}"
 O311_TOO_LONG = "参数 {name} 太长：最多 {limit} 个字"
 O311_BAD_CODE = "参数 {name} 应为数字编号（可用逗号分隔），收到「{value}」"

@@ -61,7 +61,7 @@ def list_tickets() -> Any:
             return problem(
                 400,
                 texts.BAD_CURSOR,
-                errors=[{"field": "query.cursor", "message": texts.BAD_CURSOR}],
+                errors=[{"field": "cursor", "message": texts.BAD_CURSOR}],
             )
         after = found
     ys = yishiting(current_app)

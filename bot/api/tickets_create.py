@@ -34,7 +34,7 @@ from ..filing import policy_from
 from . import texts
 from .auth import caller, needs
 from .blueprint import bp, spec
-from .problems import problem
+from .problems import not_json, problem
 from .schemas import Problem, answers
 from .tickets_schemas import NewTicket, OrderHeaders, TicketOut
 from .tickets_scope import aware, community_named
@@ -53,7 +53,9 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 def create_ticket() -> Any:
     """登记平台派来的工单（与其他渠道同一受理流程）；同一 source + external_id 再次提交返回
     已有诉求（200）。可带 Idempotency-Key 请求头：同一个键重发得到同一个回答。"""
-    order: NewTicket = request.context.json  # type: ignore[attr-defined]
+    order: NewTicket | None = request.context.json  # type: ignore[attr-defined]
+    if order is None:  # a form body
+        return not_json()
     # Checked by OrderHeaders (1 to 200 printable ASCII characters) when given.
     idem_key = request.headers.get(IDEMPOTENCY_HEADER)
     digest = _request_hash(order)

@@ -42,7 +42,7 @@ from ..extension import yishiting
 from . import texts
 from .auth import caller, needs
 from .blueprint import bp, spec
-from .problems import problem
+from .problems import not_json, problem
 from .schemas import Problem, answers
 from .tickets_schemas import TicketChange, TicketOut
 from .tickets_scope import not_found, visible_ticket
@@ -65,7 +65,11 @@ MOVE_OF = {  # the status asked for → the lifecycle's move (for the words of a
 def change_ticket(number: int) -> Any:
     """以社区的名义办理：接单、处理中、办结（带处理结果）、退回（带理由），或只加备注。
     当前状态不允许的动作返回 409，并说明当前状态。"""
-    change: TicketChange = request.context.json  # type: ignore[attr-defined]
+    change: TicketChange | None = request.context.json  # type: ignore[attr-defined]
+    if change is None or request.get_json(silent=True) is None:
+        # A form, or no JSON at all (text/plain, malformed): spectree validated it as {},
+        # which would read as "nothing to do" (422) instead of "send JSON".
+        return not_json()
     note, outcome, reason = (
         clean(v) if v else "" for v in (change.note, change.outcome, change.reason)
     )

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 from models.agenda import AgendaItem
 from models.communities import Community
 from models.paper_ballots import paper_ballots
-from models.places import Grid
-from models.polls import DRAFT, OPEN, Poll, tally
+from models.polls import DRAFT, OPEN, Poll, scope_text, tally
 
 
 def local_time(moment: datetime | None, tz: tzinfo) -> str:
@@ -21,15 +20,6 @@ def local_time(moment: datetime | None, tz: tzinfo) -> str:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
-
-
-def _scope_json(session: Session, poll: Poll) -> str:
-    if poll.scope == "grid":
-        grid = session.get(Grid, poll.scope_grid_id) if poll.scope_grid_id else None
-        return f"grid:{grid.name if grid is not None else poll.scope_grid_id}"
-    if poll.scope == "buildings":
-        return "building:" + ",".join(poll.buildings)
-    return poll.scope
 
 
 def _community_name(session: Session, poll: Poll) -> str | None:
@@ -59,7 +49,7 @@ def poll_json(session: Session, poll: Poll) -> dict[str, Any]:
         "title": poll.title,
         "description": poll.description,
         "options": dict(zip(poll.labels, poll.options, strict=True)),
-        "scope": _scope_json(session, poll),
+        "scope": scope_text(session, poll),
         "community": _community_name(session, poll),
         "unit": poll.unit,
         "eligibility": poll.eligibility,

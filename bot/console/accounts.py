@@ -15,7 +15,7 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from models import Community, ConsoleAccount, ConsoleRole, Person, Role
+from models import ConsoleAccount, ConsoleRole, Person, Role
 from models.accounts import (
     USERNAME_MAX,
     AccountError,
@@ -33,7 +33,14 @@ from . import people_texts as texts
 from .access import current_scope, requires
 from .auth import hash_password
 from .common import now, ok, problem, reading, small_int, writing
-from .scope import communities_shown, in_scope, staff_in_scope, street_only
+from .scope import (
+    NoCommunity,
+    assigned_community,
+    communities_shown,
+    in_scope,
+    staff_in_scope,
+    street_only,
+)
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
@@ -94,24 +101,6 @@ def _staff(db: Session, value: str) -> Person | None:
     return person
 
 
-class NoCommunity(ValueError):
-    """The community chosen does not exist."""
-
-
-def _community(db: Session, value: str) -> int | None:
-    """The community a new account works in: a community admin's own, always; a street
-    admin's choice ('' : a street account). NoCommunity for a choice that is not one."""
-    scope = current_scope()
-    if not scope.street:
-        return scope.community_id
-    if not value:
-        return None
-    number = small_int(value)
-    if number is None or db.get(Community, number) is None:
-        raise NoCommunity(value)
-    return number
-
-
 def _account_in_scope(db: Session, account_id: int) -> None:
     """Another community's account (or, for a community admin, a street account): 404."""
     account = db.get(ConsoleAccount, account_id)
@@ -141,7 +130,7 @@ def create() -> Response | tuple[str, int]:
             person = None
             errors.append(texts.STAFF_LINK_INVALID)
         try:
-            community_id = _community(db, form["community"])
+            community_id = assigned_community(db, form["community"])
         except NoCommunity:
             community_id = None
             errors.append(texts.COMMUNITY_INVALID)
@@ -207,7 +196,7 @@ def community(account_id: int) -> Response:
             problem(texts.ACCOUNT_UNKNOWN)
             return back
         try:
-            account.community_id = _community(db, request.form.get("community", ""))
+            account.community_id = assigned_community(db, request.form.get("community", ""))
         except NoCommunity:
             problem(texts.COMMUNITY_INVALID)
             return back

@@ -14,13 +14,13 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from models import Community, ConsoleRole
+from models import ConsoleRole
 from models.api.key_admin import key_in_scope, key_row, key_rows, requests_of
 from models.api.keys import ApiKeyError, create_key, parse_scopes, revoke
 
 from .access import current_scope, guard, requires
-from .common import now, ok, problem, reading, small_int, writing
-from .scope import communities_shown
+from .common import now, ok, problem, reading, writing
+from .scope import NoCommunity, assigned_community, communities_shown
 
 bp = Blueprint("console_api_keys", __name__, url_prefix="/admin/api-keys")
 bp.before_request(guard)
@@ -81,20 +81,6 @@ def index() -> tuple[str, int]:
         return _page(db)
 
 
-def _community(db: Session, value: str) -> int | None:
-    """The community a new key works in: a community admin's own, always; a street admin's
-    choice ('': the whole street). ApiKeyError for a choice that is no community."""
-    scope = current_scope()
-    if not scope.street:
-        return scope.community_id
-    if not value:
-        return None
-    number = small_int(value)
-    if number is None or db.get(Community, number) is None:
-        raise ApiKeyError("no_community", value)
-    return number
-
-
 @bp.route("", methods=["POST"], strict_slashes=False)
 @requires(ConsoleRole.ADMIN)
 def create() -> tuple[str, int]:
@@ -103,7 +89,10 @@ def create() -> tuple[str, int]:
     form: dict[str, object] = {"name": name, "scopes": chosen, "community": community}
     with writing() as db:
         try:
-            community_id = _community(db, community)
+            try:
+                community_id = assigned_community(db, community)
+            except NoCommunity:
+                raise ApiKeyError("no_community", community) from None
             key, secret = create_key(
                 db,
                 name=name,

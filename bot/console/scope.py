@@ -24,6 +24,7 @@ from models.scoping import scoped as scoped_in
 from models.staff import StaffMember, staff_members
 
 from .access import current_scope
+from .common import small_int
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -93,3 +94,22 @@ def chosen_community(db: Session, value: str | None) -> int | None:
         return None
     found = db.get(Community, int(value))
     return found.id if found is not None else None
+
+
+class NoCommunity(ValueError):
+    """The community chosen does not exist."""
+
+
+def assigned_community(db: Session, value: str) -> int | None:
+    """The community an account or an API key is given: a community admin's own, always; a
+    street admin's choice ('': the whole street). NoCommunity for a choice that is no
+    community (unlike `chosen_community`, a filter, which lets it pass as none)."""
+    scope: Scope = current_scope()
+    if not scope.street:
+        return scope.community_id
+    if not value:
+        return None
+    number = small_int(value)
+    if number is None or db.get(Community, number) is None:
+        raise NoCommunity(value)
+    return number

@@ -22,8 +22,7 @@ from ..agenda import AgendaItem, backing_counts
 from ..agenda_json import agenda_json
 from ..communities import community_names
 from ..people import Person
-from ..places import Grid
-from ..polls import CLOSED, DECIDED, Poll, ballot_counts, tally
+from ..polls import CLOSED, DECIDED, Poll, ballot_counts, scope_text, tally
 
 
 @dataclass(frozen=True)
@@ -144,7 +143,7 @@ def api_poll(db: Session, poll: Poll) -> dict[str, Any]:
         "title": poll.title,
         "description": poll.description,
         "options": dict(zip(poll.labels, poll.options, strict=True)),
-        "scope": _scope(db, poll),
+        "scope": scope_text(db, poll),
         "community": names.get(poll.community_id) if poll.community_id else None,
         "unit": poll.unit,
         "eligibility": poll.eligibility,
@@ -169,13 +168,3 @@ def api_poll(db: Session, poll: Poll) -> dict[str, Any]:
         "decided_at": _iso(poll.decided_at),
         "created_at": _iso(poll.created_at),
     }
-
-
-def _scope(db: Session, poll: Poll) -> str:
-    """As `poll show --json` says it: all, grid:<name>, building:<names>."""
-    if poll.scope == "grid":
-        grid = db.get(Grid, poll.scope_grid_id) if poll.scope_grid_id else None
-        return f"grid:{grid.name if grid is not None else poll.scope_grid_id}"
-    if poll.scope == "buildings":
-        return "building:" + ",".join(poll.buildings)
-    return poll.scope

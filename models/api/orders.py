@@ -13,6 +13,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, sele
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from words import clean
+from words.channels import HOTLINE as HOTLINE  # the city hotline: 【12345工单】, 退回 is 退单
 
 from ..base import Base, UTCDateTime
 from ..intake import Intake, Policy, Report, intake
@@ -20,8 +21,6 @@ from ..onbehalf import OnBehalfError, normalize_phone, resident_for
 from ..places import find_building
 from ..rules import ClassifyText
 from ..tickets import Ticket
-
-HOTLINE = "12345"  # the city hotline's source name: 【12345工单】, 退回 is 退单
 
 
 class ApiIdempotency(Base):
@@ -92,8 +91,10 @@ def file_order(db: Session, order: Order, policy: Policy, classify: ClassifyText
     source = order.source.strip()
     if not source or len(source) > SOURCE_MAX:
         raise OrderError("bad_source", order.source)
-    external_id = order.external_id.strip() if order.external_id else None
-    if external_id is not None and len(external_id) > EXTERNAL_MAX:
+    # None: a channel with no order numbers (Open311). Given but blank, it would file the
+    # same order again each time it is sent: refused like an overlong one.
+    external_id = order.external_id.strip() if order.external_id is not None else None
+    if external_id is not None and not 0 < len(external_id) <= EXTERNAL_MAX:
         raise OrderError("bad_external_id", external_id)
     if external_id:
         found = existing_order(db, source, external_id)
@@ -122,7 +123,7 @@ def file_order(db: Session, order: Order, policy: Policy, classify: ClassifyText
         building_id=building_id,
         community_id=order.community_id,
         source=source,
-        external_id=external_id or None,
+        external_id=external_id,
         due_at=order.due_at,
     )
     result = intake(db, report, policy, classify)

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import ForeignKey, String, Table, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from words.channels import rejected_result
+
 from ..base import Base, UTCDateTime
 from ..communities import Community
 from ..outbox import PENDING, OutboxMessage
@@ -49,10 +51,6 @@ EVENT_TYPES = TICKET_EVENTS + AGENDA_EVENTS
 WEBHOOK = "webhook"  # the outbox kind of a delivery
 # The scope a key needs to receive each family of events.
 EVENT_SCOPES = {"ticket": "tickets:read", "agenda": "agenda:read"}
-# The city hotline's source (models/api/orders.py HOTLINE; imported from there it would close
-# a cycle: orders → intake → filing → here). Its 退回 is reported as 退单 (不属于本社区).
-HOTLINE = "12345"
-REJECTED_RESULT = {True: "退单", False: "退回"}
 
 
 class WebhookSubscription(Base):
@@ -176,7 +174,7 @@ def emit(
                 data = _ticket_data(db, found, event_type, personal, extra)
             else:
                 assert agenda is not None
-                data = {"agenda": agenda_data(db, agenda, event), **extra}
+                data = {"agenda": agenda_data(db, agenda, event, personal=personal), **extra}
             bodies[personal] = body_text(event_id, event_type, now, data)
         payload = {
             "subscription": sub.id,
@@ -216,12 +214,21 @@ def _ticket_data(
     data: dict[str, Any] = {"ticket": api_ticket(db, ticket, personal=personal, timeline=False)}
     data.update(extra)
     if event_type == "ticket.rejected":
-        data["result"] = REJECTED_RESULT[ticket.source == HOTLINE]
+        data["result"] = rejected_result(ticket.source)
     return data
 
 
-def agenda_data(db: Session, item: AgendaItem, event: AgendaEvent | None) -> dict[str, Any]:
-    """A 议题 in a delivery: what it is, its stage, and the timeline line that was added."""
+# Timeline lines whose text a resident wrote (models/agenda.py OBJECTION: 异议 as written;
+# agenda imports this module, so the name is not imported): told only to `personal` keys.
+RESIDENT_WRITTEN = frozenset({"objection"})
+
+
+def agenda_data(
+    db: Session, item: AgendaItem, event: AgendaEvent | None, *, personal: bool
+) -> dict[str, Any]:
+    """A 议题 in a delivery: what it is, its stage, and the timeline line that was added.
+    What residents wrote (the proposal, an objection) only for a key with `personal`, as
+    GET /api/v1/agenda shows it (models/api/agenda_polls.py api_agenda)."""
     community = None
     if item.community_id is not None:
         community = db.scalar(select(Community.name).where(Community.id == item.community_id))
@@ -230,7 +237,7 @@ def agenda_data(db: Session, item: AgendaItem, event: AgendaEvent | None) -> dic
         "title": item.title,
         "stage": item.stage,
         "community": community,  # None: the street's
-        "text": item.body,
+        "text": item.body if personal else None,
         "decision": item.decision,
         "result": item.result,
         "due_at": _iso(item.due_at),
@@ -238,7 +245,8 @@ def agenda_data(db: Session, item: AgendaItem, event: AgendaEvent | None) -> dic
         "stage_at": _iso(item.stage_at),
     }
     if event is not None:
-        data["event"] = {"kind": event.kind, "at": _iso(event.at), "text": event.text}
+        text = event.text if personal or event.kind not in RESIDENT_WRITTEN else None
+        data["event"] = {"kind": event.kind, "at": _iso(event.at), "text": text}
     return data
 
 
