@@ -75,3 +75,8 @@ def test_a_fault_in_a_route_is_a_500_problem_in_chinese(app: Flask) -> None:
     assert answer.status_code == 500
     assert answer.mimetype == "application/problem+json"
     assert answer.json["detail"] == "服务器出错，请稍后重试"
+
+
+def test_answers_keep_chinese_as_written(app: Flask, client: FlaskClient) -> None:
+    answer = client.get("/api/v1/topics", headers=bearer(make_key(app, "tickets:read")))
+    assert "电梯设施" in answer.get_data(as_text=True)  # not \\u7535\\u68af…

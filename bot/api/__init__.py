@@ -20,7 +20,12 @@ from flask.json.provider import DefaultJSONProvider
 class BoundedJSON(DefaultJSONProvider):
     """Flask's JSON, except that a body nested past the decoder's depth (30 000 brackets fit
     in the body limit) is malformed JSON — a ValueError, which `get_json` answers as bad
-    input (spectree's and Open311's 400) — instead of a RecursionError and a 500."""
+    input (spectree's and Open311's 400) — instead of a RecursionError and a 500; and
+    answers keep Chinese as written and fields in their schema's order, as the bodies made
+    with json.dumps (a ticket filed, a webhook delivery) do."""
+
+    ensure_ascii = False
+    sort_keys = False
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:
