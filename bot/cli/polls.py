@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models.agenda import AgendaError
+from models.poll_json import poll_json
 from models.polls import (
     BOUND,
     CLOSED,
@@ -39,7 +40,7 @@ from models.publicity import open_agenda_poll
 from ..db import Database
 from .agenda import item_for
 from .common import community_option, config_option, row_in_scope, scope_of, settings_from
-from .poll_json import local_time, poll_json, print_poll
+from .poll_json import local_time, print_poll
 from .pollparams import Duration, IsoTime, Scope, aware, closing_time
 from .publicity import ACTOR, agenda_refusal
 

@@ -22,7 +22,8 @@ from ..agenda import AgendaItem, backing_counts
 from ..agenda_json import agenda_json
 from ..communities import community_names
 from ..people import Person
-from ..polls import CLOSED, DECIDED, Poll, ballot_counts, scope_text, tally
+from ..poll_json import poll_json
+from ..polls import CLOSED, DECIDED, Poll, ballot_counts
 
 
 @dataclass(frozen=True)
@@ -132,39 +133,10 @@ def _agenda_numbers(db: Session, ids: list[int]) -> dict[int, int]:
 def api_poll(db: Session, poll: Poll) -> dict[str, Any]:
     """The poll as `poll show --json` prints it, without who voted what; while it hides its
     results from residents (open, `hide_results`), without the counts either."""
-    result = tally(db, poll)
+    data = poll_json(db, poll)
+    del data["paper_ballots"]  # households and their choices: who voted what
     hidden = poll.hide_results and poll.status not in (CLOSED, DECIDED)
-    item = db.get(AgendaItem, poll.agenda_id) if poll.agenda_id is not None else None
-    names = community_names(db)
-    return {
-        "number": poll.number,
-        "agenda": item.number if item is not None else None,
-        "status": poll.status,
-        "title": poll.title,
-        "description": poll.description,
-        "options": dict(zip(poll.labels, poll.options, strict=True)),
-        "scope": scope_text(db, poll),
-        "community": names.get(poll.community_id) if poll.community_id else None,
-        "unit": poll.unit,
-        "eligibility": poll.eligibility,
-        "max_choices": poll.max_choices,
-        "anonymous": poll.anonymous,
-        "hide_results": poll.hide_results,
-        "results_hidden": hidden,
-        "counts": None if hidden else dict(result.counts),
-        "ballots": result.ballots,
-        "eligible": result.eligible,
-        "turnout": result.turnout,
-        "quorum": poll.quorum,
-        "threshold": poll.threshold,
-        "quorum_met": result.quorum_met,
-        "leaders": None if hidden else list(result.leaders),
-        "tie": None if hidden else result.tie,
-        "passed": None if hidden else result.passed,
-        "decision": poll.decision,
-        "opens_at": _iso(poll.opens_at),
-        "closes_at": _iso(poll.closes_at),
-        "closed_at": _iso(poll.closed_at),
-        "decided_at": _iso(poll.decided_at),
-        "created_at": _iso(poll.created_at),
-    }
+    data["results_hidden"] = hidden
+    if hidden:
+        data.update(counts=None, leaders=None, tie=None, passed=None)
+    return data
