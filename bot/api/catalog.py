@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from models.api import places
-from models.communities import NAME_MAX, community_by_name
+from models.communities import NAME_MAX
 from models.topics import enabled_topics
 
 from ..extension import yishiting
@@ -20,6 +20,7 @@ from .auth import ANY_KEY, caller, needs
 from .blueprint import bp, spec
 from .problems import problem
 from .schemas import answers
+from .scope import community_named
 
 
 class TopicOut(BaseModel):
@@ -60,21 +61,13 @@ def invalid(field: str, message: str) -> Response:
 
 
 def community_filter(db: Session, name: str | None) -> int | None | Response:
-    """The community a `community` filter names: its id; None when the filter is absent
-    and the key is the street's (everything). A community's key is held to its own
-    community (naming another: 403); a street key naming no community: 400."""
-    own = caller().community_id
-    if name is None:
-        return own
-    found = community_by_name(db, name)
-    if own is not None:
-        if found is None or found.id != own:
-            mine = places.community_name(db, own)
-            return problem(403, texts.OTHER_COMMUNITY.format(community=mine))
-        return own
-    if found is None:
-        return invalid("community", texts.NO_SUCH_COMMUNITY.format(community=name))
-    return found.id
+    """The community a `community` filter names (scope.py's rule); a name no community has,
+    from a street key: 400 naming the field."""
+
+    def unknown(given: str) -> Response:
+        return invalid("community", texts.NO_SUCH_COMMUNITY.format(community=given))
+
+    return community_named(db, name, caller(), unknown)
 
 
 # A community as a filter names it: no control characters (a NUL is no text to PostgreSQL).

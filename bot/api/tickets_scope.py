@@ -9,38 +9,29 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from models.api.keys import Caller
-from models.communities import Community, community_by_name
 from models.tickets import Ticket, ticket_by_number
 
-from . import texts
+from . import scope, texts
 from .problems import problem
 
 
 def community_named(
     db: Session, name: str | None, who: Caller, *, unknown_ok: bool = False
 ) -> int | None | Response:
-    """The community a request names (by name), or the key's own when it names none (a
-    street key: None, everywhere). A community key naming another is refused (403); a name
-    no community has, 422 — or, for a filter (`unknown_ok`), NO_COMMUNITY: nothing matches."""
-    if name is None or not name.strip():
-        return who.community_id
-    found = community_by_name(db, name)
-    if who.community_id is not None and (found is None or found.id != who.community_id):
-        own = community_of(db, who.community_id)
-        return problem(403, texts.OTHER_COMMUNITY.format(community=own))
-    if found is None:
+    """The community a ticket request names (scope.py's rule; a blank name names none); a
+    name no community has is 422 — or, for a filter (`unknown_ok`), NO_COMMUNITY: nothing
+    matches."""
+
+    def unknown(given: str) -> int | Response:
         if unknown_ok:
             return NO_COMMUNITY
-        return problem(422, texts.UNKNOWN_COMMUNITY.format(name=name.strip()))
-    return found.id
+        return problem(422, texts.UNKNOWN_COMMUNITY.format(name=given.strip()))
+
+    named = name if name is not None and name.strip() else None
+    return scope.community_named(db, named, who, unknown)
 
 
 NO_COMMUNITY = 0  # no community has this id: a filter by a name nobody has matches nothing
-
-
-def community_of(db: Session, community_id: int) -> str:
-    found = db.get(Community, community_id)
-    return found.name if found is not None else str(community_id)
 
 
 def visible_ticket(db: Session, number: int, who: Caller) -> Ticket | None:

@@ -15,10 +15,6 @@ from ..people import Person
 from ..places import Building, Grid
 
 
-def community_name(db: Session, community_id: int) -> str:
-    return db.scalar(select(Community.name).where(Community.id == community_id)) or ""
-
-
 def communities(db: Session, community_id: int | None) -> list[dict[str, Any]]:
     """Every community (`community_id`: only that one), oldest first, with its counts."""
     query = select(Community.id, Community.name).order_by(Community.id)
