@@ -13,6 +13,8 @@ from .counters import Counter
 from .flood import TicketSupporter
 from .inbound import InboundMessage, claim_inbound, dedupe_key, find_inbound, record_reply
 from .jobs import JobRun
+from .landmarks import Landmark
+from .learned import ClassifierModel
 from .meetings import Meeting, MeetingAgenda, MeetingInvite, Representative
 from .outbox import OutboxMessage, Push, enqueue
 from .people import Person, PersonRef, Role, set_following, touch_person
@@ -86,6 +88,8 @@ __all__ = [
     "Announced",
     "Announcement",
     "JobRun",
+    "Landmark",
+    "ClassifierModel",
     "OutboxMessage",
     "Push",
     "announce",

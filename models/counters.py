@@ -12,6 +12,7 @@ from .prepared import Prepared, connection_of
 
 TICKET_NUMBER = "ticket_number"
 RULES_VERSION = "rules_version"
+MODEL_VERSION = "model_version"  # bumped when a new classifier model is saved (learned.py)
 POLL_NUMBER = "poll_number"
 AGENDA_NUMBER = "agenda_number"  # 议题 #N
 MEETING_NUMBER = "meeting_number"  # 议事会 #M

@@ -64,6 +64,9 @@ _INSERT_KEYS = [
     "community_id",
     "source",
     "external_id",
+    "spot",
+    "spot_from",
+    "topic_by",
 ]
 _INSERT = Prepared(insert(_T).returning(_T.c.id), keys=_INSERT_KEYS)
 _EVENT = Prepared(
@@ -148,6 +151,9 @@ def file_ticket(
         "community_id": routed.community_id,
         "source": origin.source,
         "external_id": origin.external_id,
+        "spot": place.spot if place else None,
+        "spot_from": place.spot_from if place else None,
+        "topic_by": verdict.by if topic_id is not None else None,
     }
     [(ticket_id,)] = _INSERT.run(conn, values)
     _EVENT.run(

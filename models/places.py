@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy import Boolean, Float, ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from .base import Base, UTCDateTime
@@ -56,6 +56,10 @@ class Building(Base):
         ForeignKey("community.id"), server_default=str(HOME_ID)
     )
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), nullable=True)
+    # Where it stands (WGS-84, as a WeChat location message gives them), when the places
+    # file says: a location message is placed at the nearest building (landmarks.py).
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     grid: Mapped[Grid | None] = relationship(back_populates="buildings")
 
     __table_args__ = (UniqueConstraint("community_id", "name", name="uq_building_community_name"),)

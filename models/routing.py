@@ -56,6 +56,10 @@ class Place:
     phone: str | None = None  # as the resident gave it; show it masked
     building_id: int | None = None  # where near-duplicate reports are looked for (flood.py)
     community_id: int = HOME_ID  # the building's community
+    # Where the problem is, when the report named a place other than (or without) the home:
+    # then grid_id and building_id are that place's, `label` still the home (Ticket.spot).
+    spot: str | None = None
+    spot_from: str | None = None  # "text" or "location"
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,9 @@ class Classification:
     score: float
     unsure: bool  # the best topic missed the threshold or the margin
     candidates: tuple[tuple[str, float], ...] = field(default=())  # best first
+    # Who decided: "rules" (sure), "model" (the rules were unsure, the learned model was
+    # sure), None (unsure: the resident is asked, offered `candidates` first).
+    by: str | None = None
 
 
 ClassifyText = Callable[[str], Classification]

@@ -98,6 +98,16 @@ class Ticket(Base):
     # such near-duplicates are looked for.
     supporters: Mapped[int] = mapped_column(Integer, default=0)
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"), nullable=True)
+    # Where the problem is, when the report says so ("3号楼", "3号楼2单元501", "东门") or a
+    # WeChat location message showed it (models/landmarks.py), as the committee's places name
+    # it; `spot_from` says which ("text", "location"). Routing then uses that place's grid
+    # and `building_id` is that building; `place` stays the resident's home. None: the
+    # report named no place (routed by home, as before).
+    spot: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    spot_from: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Who set the topic at filing (models/rules.py Classification.by): "rules", "model", or
+    # None (unsure: triage, the resident was asked).
+    topic_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     # A city platform's work order (models/api/orders.py): the platform ("12345", "grid", as
     # its key sent it) and its own order number; the pair is unique, so an order sent twice
     # is one ticket. None for everything else.

@@ -143,7 +143,8 @@ class Classifier:
         best, best_score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         unsure = best_score < self.threshold or best_score - runner_up < self.margin
-        result = Classification(best, best_score, unsure, tuple(ranked[:5]))
+        by = None if unsure else "rules"
+        result = Classification(best, best_score, unsure, tuple(ranked[:5]), by)
         return result, dict(scores), vetoed
 
     def _order(self, topic: str) -> int:

@@ -57,9 +57,12 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("[web] trusted_proxies: the number of proxies in front, 0 to 5")
     if settings.media.max_bytes < 1:
         raise ConfigError("[media] max_bytes: must be positive")
-    for key in ("threshold", "margin", "reload_seconds"):
+    for key in ("threshold", "margin", "reload_seconds", "retrain_min_new"):
         if getattr(settings.classifier, key) < 0:
             raise ConfigError(f"[classifier] {key}: must not be negative")
+    for key in ("model_threshold", "model_margin"):
+        if not 0 <= getattr(settings.classifier, key) <= 1:
+            raise ConfigError(f"[classifier] {key}: a probability, from 0 to 1")
     if not settings.wecom.api_base_url.startswith(("http://", "https://")):
         raise ConfigError(
             f"[wecom] api_base_url: not an http(s) URL: {settings.wecom.api_base_url!r}"
