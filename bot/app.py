@@ -187,6 +187,8 @@ def build_conversation(
         threshold=settings.classifier.threshold,
         margin=settings.classifier.margin,
         reload_seconds=settings.classifier.reload_seconds,
+        model_threshold=settings.classifier.model_threshold,
+        model_margin=settings.classifier.model_margin,
     )
     options = Options(
         min_chars=settings.tickets.min_chars,

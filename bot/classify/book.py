@@ -3,13 +3,15 @@
 One classifier for the street's rules, and one for each community that has rules or settings
 of its own (models/community_topics.py), built when first needed.
 
-Every rule change bumps the `rules_version` counter in the same transaction; each process
-reads that one number at most every `reload_seconds` and rebuilds its classifier when it
-moved, so an admin's change applies everywhere within seconds.
+Every rule change bumps the `rules_version` counter in the same transaction, and every newly
+trained model the `model_version` counter (models/learned.py); each process reads those two
+numbers at most every `reload_seconds` and rebuilds its classifiers when one moved, so an
+admin's change and a new model apply everywhere within seconds.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -19,11 +21,15 @@ from sqlalchemy.orm import Session
 
 from models import Classification, TopicSpec, counters, load_specs, sync_topics, topic_by_name
 from models.community_topics import community_specs, customised_communities
+from models.learned import newest_model
 from words import clean
 
 from ..db import Database
 from .engine import Classifier, Explanation
+from .model import Model
 from .rulesfile import DEFAULT_RULES, load_rules_file
+
+log = logging.getLogger(__name__)
 
 
 class RuleBook:
@@ -37,16 +43,22 @@ class RuleBook:
         threshold: float,
         margin: float,
         reload_seconds: float,
+        model_threshold: float = 0.5,
+        model_margin: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.threshold = threshold
         self.margin = margin
+        self.model_threshold = model_threshold
+        self.model_margin = model_margin
         self.reload_seconds = reload_seconds
         self.clock = clock
         self._lock = threading.Lock()
         self._classifier: Classifier | None = None
-        self._version = -1
+        self._version = (-1, -1)  # the rules' and the model's
+        self.model: Model | None = None
+        self.model_id: int | None = None
         self._next_check = 0.0
         self._customised: frozenset[int] = frozenset()
         self._communities: dict[int, Classifier] = {}
@@ -60,10 +72,14 @@ class RuleBook:
         with self._lock:
             if self._classifier is None or now >= self._next_check:
                 with self.db.session(read_only=True) as db:
-                    version = counters.current(db, counters.RULES_VERSION)
+                    version = (
+                        counters.current(db, counters.RULES_VERSION),
+                        counters.current(db, counters.MODEL_VERSION),
+                    )
                     if self._classifier is None or version != self._version:
-                        specs = load_specs(db)
-                        self._classifier = Classifier(specs, self.threshold, self.margin)
+                        if version[1] != self._version[1]:
+                            self._load_model(db)
+                        self._classifier = self.build(load_specs(db))
                         self._customised = frozenset(customised_communities(db))
                         self._communities = {}
                         self._version = version
@@ -82,7 +98,7 @@ class RuleBook:
             version = self._version
             with self.db.session(read_only=True) as db:
                 specs = community_specs(db, community_id)
-            built = Classifier(specs, self.threshold, self.margin)
+            built = self.build(specs)
             if version == self._version:  # not rebuilt meanwhile: still this version's
                 self._communities[community_id] = built
             return built
@@ -101,8 +117,30 @@ class RuleBook:
             self._next_check = 0.0
 
     def build(self, specs: list[TopicSpec]) -> Classifier:
-        """A classifier for `specs` tuned like the live one (to try rules before saving them)."""
-        return Classifier(specs, self.threshold, self.margin)
+        """A classifier for `specs` tuned like the live one, with the model in use (to try
+        rules before saving them)."""
+        return Classifier(
+            specs,
+            self.threshold,
+            self.margin,
+            self.model,
+            self.model_threshold,
+            self.model_margin,
+        )
+
+    def _load_model(self, db: Session) -> None:
+        """The newest saved model; a row that cannot be read is skipped (the rules go on)."""
+        row = newest_model(db)
+        if row is None:
+            self.model, self.model_id = None, None
+            return
+        if row.id == self.model_id:
+            return
+        try:
+            self.model, self.model_id = Model.from_bytes(row.data), row.id
+        except ValueError:
+            log.exception("classifier model %s cannot be read: the rules decide alone", row.id)
+            self.model, self.model_id = None, None
 
 
 class MessageBooks:
@@ -148,7 +186,7 @@ class SessionBooks:
         found = self._communities.get(community_id)
         if found is None:
             specs = community_specs(self.db, community_id)
-            found = Classifier(specs, self.street.threshold, self.street.margin)
+            found = self.street.like(specs)
             self._communities[community_id] = found
         return found.classify
 

@@ -1,7 +1,16 @@
-"""The keyword classifier: jieba tokens looked up in an index of rule keywords.
+"""The classifier: jieba tokens looked up in an index of rule keywords, and when the rules are
+unsure, the learned model (model.py).
 
 Cost does not grow with the number of rules: each token (and each run of up to four adjacent
-tokens, and each part of a long token) is one dictionary lookup.
+tokens, and each part of a long token) is one dictionary lookup. The model runs only on the
+texts the rules are unsure of, on the same tokens.
+
+Who decides, in this order:
+1. the rules, when their best topic reaches the threshold and leads by the margin ("rules");
+2. the model, when its likeliest topic (among the topics this rule set has enabled) reaches
+   [classifier] model_threshold and leads by model_margin ("model");
+3. nobody: unsure. The candidates offered to the resident are then the model's likeliest,
+   with the rules' best among the first three.
 """
 
 from __future__ import annotations
@@ -10,11 +19,15 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import jieba
 
 from models import EXCLUDE, Classification, TopicSpec
 from words import fold
+
+if TYPE_CHECKING:
+    from .model import Model
 
 MAX_SPAN = 4  # adjacent tokens joined to find a phrase jieba cut apart
 
@@ -48,6 +61,17 @@ class Explanation:
     threshold: float = 0.0
     margin: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # The rules' own verdict, and what the model said when it was asked (the rules were
+    # unsure): its ranking and the features that weighed most for its likeliest topic.
+    rules_result: Classification | None = None
+    model_ranked: list[tuple[str, float]] = field(default_factory=list)
+    model_terms: list[tuple[str, float]] = field(default_factory=list)
+    model_threshold: float = 0.0
+    model_margin: float = 0.0
+
+    @property
+    def by(self) -> str | None:
+        return self.result.by
 
 
 def teach_jieba(keywords: Iterable[str]) -> None:
@@ -60,9 +84,20 @@ def teach_jieba(keywords: Iterable[str]) -> None:
 
 
 class Classifier:
-    def __init__(self, topics: Iterable[TopicSpec], threshold: float, margin: float) -> None:
+    def __init__(
+        self,
+        topics: Iterable[TopicSpec],
+        threshold: float,
+        margin: float,
+        model: Model | None = None,
+        model_threshold: float = 0.5,
+        model_margin: float = 0.1,
+    ) -> None:
         self.threshold = threshold
         self.margin = margin
+        self.model = model
+        self.model_threshold = model_threshold
+        self.model_margin = model_margin
         self.index: dict[str, list[Rule]] = defaultdict(list)
         self.topic_names: list[str] = []
         for topic in topics:
@@ -90,6 +125,17 @@ class Classifier:
         # finite, and this is the costliest lookup): the same work is never done twice.
         self._parts: dict[str, tuple[Rule, ...]] = {}
         teach_jieba(k for k in self.index if len(k) > 1)
+
+    def like(self, topics: Iterable[TopicSpec]) -> Classifier:
+        """A classifier for other rules, tuned like this one and with its model."""
+        return Classifier(
+            topics,
+            self.threshold,
+            self.margin,
+            self.model,
+            self.model_threshold,
+            self.model_margin,
+        )
 
     def tokens(self, folded: str) -> list[str]:
         """jieba's tokens (HMM off: every keyword is in the dictionary, and it is faster)."""
@@ -151,8 +197,31 @@ class Classifier:
         return self.topic_names.index(topic) if topic in self.topic_names else len(self.topic_names)
 
     def classify(self, text: str) -> Classification:
-        result, _, _ = self.decide(self.matches(self.tokens(fold(text))))
+        tokens = self.tokens(fold(text))
+        result, _, _ = self.decide(self.matches(tokens))
+        if result.unsure and self.model is not None:
+            return self.ask_model(text, tokens, result)[0]
         return result
+
+    def ask_model(
+        self, text: str, tokens: list[str], rules: Classification
+    ) -> tuple[Classification, list[tuple[str, float]]]:
+        """The verdict when the rules are unsure (`rules`) and a model is there, and the
+        model's ranking among this rule set's topics."""
+        assert self.model is not None
+        ranked = self.model.rank(text, tokens, among=self.topic_names)
+        if not ranked:
+            return rules, ranked
+        best, p = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        if p >= self.model_threshold and p - runner_up >= self.model_margin:
+            return Classification(best, p, False, tuple(ranked[:5]), "model"), ranked
+        offered = [name for name, _ in ranked[:3]]
+        if rules.topic is not None and rules.topic not in offered:
+            offered[-1] = rules.topic  # the rules' best is among the first three
+        probability = dict(ranked)
+        candidates = tuple((name, probability[name]) for name in offered)
+        return Classification(offered[0], probability[offered[0]], True, candidates), ranked
 
     def explain(self, text: str) -> Explanation:
         folded = fold(text)
@@ -160,6 +229,13 @@ class Classifier:
         matches = self.matches(tokens)
         result, scores, vetoed = self.decide(matches)
         shown = [t for t in tokens if t.strip()]
-        return Explanation(
+        exp = Explanation(
             text, folded, shown, matches, scores, vetoed, result, self.threshold, self.margin
         )
+        exp.rules_result = result
+        if result.unsure and self.model is not None:
+            exp.result, exp.model_ranked = self.ask_model(text, tokens, result)
+            if exp.model_ranked:
+                exp.model_terms = self.model.weigh(text, exp.model_ranked[0][0], tokens)
+            exp.model_threshold, exp.model_margin = self.model_threshold, self.model_margin
+        return exp

@@ -1,0 +1,240 @@
+"""The learned classifier: a linear model over character n-grams and jieba words.
+
+Trained with scikit-learn (TF-IDF weights, multinomial logistic regression) on labeled texts:
+the starter set the project ships (starter.jsonl) and the tickets whose topic a person
+confirmed. It is kept as plain numpy arrays — the vocabulary, the idf weights, one row of
+coefficients per topic — so loading one runs no pickle, and classifying a text is a few
+dictionary lookups and one small matrix product, without scikit-learn's per-call cost.
+
+The rules decide when they are sure (engine.py); the model is asked only when they are not.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jieba
+import numpy as np
+
+from words import fold
+
+from .evaluate import Labeled
+
+STARTER = Path(__file__).with_name("starter.jsonl")
+FORMAT = 1  # bumped when the arrays change meaning; older models are refused, not misread
+
+_SPLIT = re.compile(r"[\W_]+")
+_DIGITS = re.compile(r"\d+")
+WORD = "w:"  # the prefix of a jieba word among the character n-grams
+MAX_FEATURES = 300_000
+
+
+def tokenize(folded: str) -> list[str]:
+    """jieba's words, as the rules see them (engine.Classifier.tokens)."""
+    return list(jieba.lcut(folded, HMM=False))
+
+
+def features(folded: str, tokens: Sequence[str]) -> list[str]:
+    """A folded text's features: its character 1- to 3-grams within runs of letters and digits,
+    and its jieba words of two or more characters ("w:电梯"). Every number reads as 0, so
+    "3号楼" and "12号楼" teach the same thing."""
+    text = _DIGITS.sub("0", folded)
+    found: list[str] = []
+    for run in _SPLIT.split(text):
+        n = len(run)
+        for size in (1, 2, 3):
+            found.extend(run[i : i + size] for i in range(n - size + 1))
+    for token in tokens:
+        if len(token) > 1 and not _SPLIT.search(token):
+            found.append(WORD + _DIGITS.sub("0", token))
+    return found
+
+
+def shown(term: str) -> str:
+    """A feature as an admin reads it: the word without its prefix."""
+    return term[len(WORD) :] if term.startswith(WORD) else term
+
+
+@dataclass
+class Model:
+    labels: tuple[str, ...]
+    terms: list[str]
+    idf: np.ndarray  # (features,)
+    coef: np.ndarray  # (labels, features)
+    intercept: np.ndarray  # (labels,)
+    info: dict[str, Any] = field(default_factory=dict)
+    vocabulary: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.vocabulary = {term: i for i, term in enumerate(self.terms)}
+
+    # -- predicting ------------------------------------------------------------------------
+
+    def _vector(self, folded: str, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The text's TF-IDF vector as (feature indices, weights), as training made them."""
+        vocabulary = self.vocabulary
+        counts = Counter(
+            i for f in features(folded, tokens) if (i := vocabulary.get(f)) is not None
+        )
+        if not counts:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
+        index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        weights = (1.0 + np.log(tf)) * self.idf[index]
+        norm = float(np.sqrt(np.dot(weights, weights)))
+        return index, weights / norm if norm else weights
+
+    def scores(self, text: str, tokens: Sequence[str] | None = None) -> np.ndarray:
+        folded = fold(text)
+        index, weights = self._vector(folded, tokenize(folded) if tokens is None else tokens)
+        if len(index) == 0:
+            return self.intercept.copy()
+        return np.asarray(self.coef[:, index] @ weights + self.intercept)
+
+    def rank(
+        self,
+        text: str,
+        tokens: Sequence[str] | None = None,
+        among: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """(topic, probability), likeliest first; `among`: only these topics (the ones a rule
+        set has enabled), their probabilities summing to one."""
+        raw = self.scores(text, tokens)
+        labels = self.labels
+        if among is not None:
+            keep = [i for i, label in enumerate(labels) if label in among]
+            raw = raw[keep]
+            labels = tuple(labels[i] for i in keep)
+        if not labels:
+            return []
+        exp = np.exp(raw - raw.max())
+        probs = exp / exp.sum()
+        order = np.argsort(-probs, kind="stable")
+        return [(labels[i], float(probs[i])) for i in order]
+
+    def weigh(
+        self, text: str, topic: str, tokens: Sequence[str] | None = None, n: int = 5
+    ) -> list[tuple[str, float]]:
+        """The features of `text` that weighed most for `topic` (as shown to an admin), with
+        their weight in its score, heaviest first; only those that counted for it."""
+        if topic not in self.labels:
+            return []
+        folded = fold(text)
+        index, weights = self._vector(folded, tokenize(folded) if tokens is None else tokens)
+        if len(index) == 0:
+            return []
+        row = self.coef[self.labels.index(topic), index] * weights
+        best: dict[str, float] = {}
+        for i in np.argsort(-row, kind="stable"):
+            if row[i] <= 0 or len(best) == n:
+                break
+            term = shown(self.terms[int(index[i])])
+            best.setdefault(term, round(float(row[i]), 3))
+        return list(best.items())
+
+    # -- storing ---------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            format=np.array([FORMAT]),
+            labels=_text_array(self.labels),
+            terms=_text_array(self.terms),
+            idf=self.idf.astype(np.float32),
+            coef=self.coef.astype(np.float32),
+            intercept=self.intercept.astype(np.float32),
+            info=_text_array([json.dumps(self.info, ensure_ascii=False)]),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Model:
+        """A model `to_bytes` wrote; ValueError for anything else (no pickle is ever run)."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+                if int(arrays["format"][0]) != FORMAT:
+                    raise ValueError("a model of another format: train it again")
+                labels = tuple(_texts(arrays["labels"]))
+                terms = _texts(arrays["terms"])
+                idf, coef = arrays["idf"], arrays["coef"]
+                intercept = arrays["intercept"]
+                info = json.loads(_texts(arrays["info"])[0])
+        except (OSError, KeyError, IndexError, EOFError, ValueError) as exc:
+            raise ValueError(f"not a classifier model: {exc}") from None
+        if coef.shape != (len(labels), len(terms)) or idf.shape != (len(terms),):
+            raise ValueError("not a classifier model: its arrays do not fit together")
+        return cls(labels, terms, idf, coef, intercept, info)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_bytes(self.to_bytes())
+
+    @classmethod
+    def load(cls, path: str | Path) -> Model:
+        return cls.from_bytes(Path(path).read_bytes())
+
+
+def _text_array(texts: Sequence[str]) -> np.ndarray:
+    """Strings as one UTF-8 byte array, newline-separated (features never hold a newline)."""
+    return np.frombuffer("\n".join(texts).encode("utf-8"), dtype=np.uint8)
+
+
+def _texts(array: np.ndarray) -> list[str]:
+    return bytes(array.astype(np.uint8)).decode("utf-8").split("\n")
+
+
+def train(items: Sequence[Labeled], *, c: float = 10.0) -> Model:
+    """Learn a model from labeled texts (at least two labels). `c`: the inverse of the
+    regularisation (larger fits the examples more closely)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    labels = sorted({item.label for item in items})
+    if len(labels) < 2:
+        raise ValueError("needs labeled texts of at least two topics")
+    started = time.perf_counter()
+    docs = []
+    for item in items:
+        folded = fold(item.text)
+        docs.append(features(folded, tokenize(folded)))
+    vectorizer = TfidfVectorizer(
+        analyzer=_identity, sublinear_tf=True, max_features=MAX_FEATURES, dtype=np.float32
+    )
+    matrix = vectorizer.fit_transform(docs)
+    target = [labels.index(item.label) for item in items]
+    fitted = LogisticRegression(C=c, max_iter=2000).fit(matrix, target)
+    terms = [str(t) for t in vectorizer.get_feature_names_out()]
+    coef, intercept = fitted.coef_, fitted.intercept_
+    if len(labels) == 2:  # one row for the second label's odds: as two rows of a softmax
+        coef = np.vstack([np.zeros_like(coef), coef])
+        intercept = np.concatenate([[0.0], intercept])
+    counts = Counter(item.label for item in items)
+    info = {
+        "examples": len(items),
+        "labels": {label: counts[label] for label in labels},
+        "features": len(terms),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    return Model(
+        tuple(labels),
+        terms,
+        np.asarray(vectorizer.idf_, dtype=np.float32),
+        np.asarray(coef, dtype=np.float32),
+        np.asarray(intercept, dtype=np.float32),
+        info,
+    )
+
+
+def _identity(doc: list[str]) -> list[str]:
+    return doc
+
+
+__all__ = ["STARTER", "Model", "features", "shown", "tokenize", "train"]
