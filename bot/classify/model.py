@@ -19,6 +19,8 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from math import exp, log, sqrt
+from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +46,19 @@ def tokenize(folded: str) -> list[str]:
 
 
 def features(folded: str, tokens: Sequence[str]) -> list[str]:
-    """A folded text's features: its character 1- to 3-grams within runs of letters and digits,
-    and its jieba words of two or more characters ("w:电梯"). Every number reads as 0, so
-    "3号楼" and "12号楼" teach the same thing."""
-    text = _DIGITS.sub("0", folded)
+    """A folded text's features: its characters and character pairs within runs of letters and
+    digits, and its jieba words of two or more characters ("w:电梯"). Every number reads as 0,
+    so "3号楼" and "12号楼" teach the same thing. (Triples as well measured a point worse on
+    texts held out from training, with half again as many features.)"""
     found: list[str] = []
-    for run in _SPLIT.split(text):
-        n = len(run)
-        for size in (1, 2, 3):
-            found.extend(run[i : i + size] for i in range(n - size + 1))
-    for token in tokens:
-        if len(token) > 1 and not _SPLIT.search(token):
-            found.append(WORD + _DIGITS.sub("0", token))
+    for run in _SPLIT.split(_DIGITS.sub("0", folded)):
+        found += run  # its characters
+        found += map(add, run, run[1:])  # and its pairs
+    found += [
+        WORD + (token if token.isalpha() else _DIGITS.sub("0", token))
+        for token in tokens
+        if len(token) > 1 and token.isalnum()
+    ]
     return found
 
 
@@ -76,6 +79,11 @@ class Model:
 
     def __post_init__(self) -> None:
         self.vocabulary = {term: i for i, term in enumerate(self.terms)}
+        # For scoring one text at a time: the idf weights as Python floats (indexed one by
+        # one), each feature's coefficients as one contiguous row, the intercepts as a list.
+        self._idf: list[float] = self.idf.astype(np.float64).tolist()
+        self._rows = np.ascontiguousarray(self.coef.T, dtype=np.float64)
+        self._intercept: list[float] = self.intercept.astype(np.float64).tolist()
 
     # -- predicting ------------------------------------------------------------------------
 
@@ -93,12 +101,25 @@ class Model:
         norm = float(np.sqrt(np.dot(weights, weights)))
         return index, weights / norm if norm else weights
 
-    def scores(self, text: str, tokens: Sequence[str] | None = None) -> np.ndarray:
+    def scores(self, text: str, tokens: Sequence[str] | None = None) -> list[float]:
+        """Each label's score (its log-odds up to a constant), in `labels`' order: the same
+        numbers as `_vector`'s TF-IDF times the coefficients, computed for one short text
+        with as few calls as it takes (the model runs on every message)."""
         folded = fold(text)
-        index, weights = self._vector(folded, tokenize(folded) if tokens is None else tokens)
-        if len(index) == 0:
-            return self.intercept.copy()
-        return np.asarray(self.coef[:, index] @ weights + self.intercept)
+        found = features(folded, tokenize(folded) if tokens is None else tokens)
+        get, idf = self.vocabulary.get, self._idf
+        index: list[int] = []
+        weights: list[float] = []
+        for feature, count in Counter(found).items():
+            i = get(feature)
+            if i is not None:
+                index.append(i)
+                weights.append(idf[i] * (1.0 + log(count)) if count > 1 else idf[i])
+        if not index:
+            return list(self._intercept)
+        norm = sqrt(sum(w * w for w in weights))
+        summed: list[float] = (np.dot(weights, self._rows[index]) / norm).tolist()
+        return [a + b for a, b in zip(summed, self._intercept, strict=True)]
 
     def rank(
         self,
@@ -108,18 +129,18 @@ class Model:
     ) -> list[tuple[str, float]]:
         """(topic, probability), likeliest first; `among`: only these topics (the ones a rule
         set has enabled), their probabilities summing to one."""
-        raw = self.scores(text, tokens)
-        labels = self.labels
+        pairs = zip(self.labels, self.scores(text, tokens), strict=True)
         if among is not None:
-            keep = [i for i, label in enumerate(labels) if label in among]
-            raw = raw[keep]
-            labels = tuple(labels[i] for i in keep)
-        if not labels:
+            wanted = set(among)
+            pairs = (pair for pair in pairs if pair[0] in wanted)
+        kept = list(pairs)
+        if not kept:
             return []
-        exp = np.exp(raw - raw.max())
-        probs = exp / exp.sum()
-        order = np.argsort(-probs, kind="stable")
-        return [(labels[i], float(probs[i])) for i in order]
+        top = max(score for _, score in kept)
+        odds = [(label, exp(score - top)) for label, score in kept]
+        total = sum(o for _, o in odds)
+        odds.sort(key=lambda pair: -pair[1])
+        return [(label, o / total) for label, o in odds]
 
     def weigh(
         self, text: str, topic: str, tokens: Sequence[str] | None = None, n: int = 5
