@@ -184,6 +184,8 @@ def _ask_for_topic(
     community (the classifier's candidates, else the community's most filed; see
     models/topic_choice.py), then 更多类别 as the last number when there are more."""
     offered, enabled = likeliest_topics(ctx.db, community_id, candidates, ctx.now)
+    if not enabled:  # every topic switched off there: nothing to choose, staff sort it out
+        return texts.FILED_FOR_STAFF.format(number=number)
     more = len(enabled) > len(offered)
     _wait_for_topic(ctx, {"ticket": number, "options": offered, "more": more})
     shown = [*offered, texts.MORE_TOPICS] if more else offered

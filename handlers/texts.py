@@ -66,6 +66,9 @@ FILED_UNSURE = (
     "已登记您反映的问题，编号 #{number}。\n请问属于哪一类？请回复数字或类别名称：\n{options}\n"
     "都不是请回复“其他”，由工作人员分类。"
 )
+FILED_FOR_STAFF = (
+    "已登记您反映的问题，编号 #{number}，工作人员会为您分类处理。回复【我的】查看进度。"
+)
 TOPICS_ALL = (
     "#{number} 可选的全部类别，请回复数字或类别名称：\n{options}\n"
     "都不是请回复“其他”，由工作人员分类。"
@@ -82,7 +85,8 @@ OTHER = "其他"
 # What the resident may answer instead of a number (matched folded, without spaces or
 # punctuation): the whole list, or none of them (staff will sort it out).
 MORE_WORDS = frozenset(
-    "更多 更多类别 更多分类 全部 全部类别 所有 所有类别 其他类别 其它类别 别的类别 查看更多 more all".split()
+    "更多 更多类别 更多分类 全部 全部类别 所有 所有类别 其他类别 其它类别 别的类别 查看更多 "
+    "more all".split()
 )
 OTHER_WORDS = frozenset("其他 其它 都不是 都不对 不知道 不清楚 不确定 不好说 other".split())
 # A street-wide account's resident whose community is not known yet (handlers/report.py).

@@ -37,6 +37,7 @@ _PREFIXES = ("应该是", "应该算", "就是", "属于", "选择", "我选", "
 _SUFFIXES = ("方面的", "问题", "类别", "方面", "类的", "一类", "类", "吧", "的", "个", "项", "号")
 _NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
 _NOT_WORD = re.compile(r"[\W_]+")
+_AFFIXES_MAX = 3  # "应该是电梯方面的问题吧": 应该是 and 吧, 问题, 方面的
 _NEAR_MIN = 2  # a part of a name is read as that name from this many characters on
 
 
@@ -49,13 +50,12 @@ def choice_words(text: str) -> str:
     """The answer as a choice is read from it: `bare`, without the words around a choice
     (选, 是, 第…, …问题, …类, …个)."""
     answer = bare(text)
-    for prefix in _PREFIXES:
-        if answer.startswith(prefix) and len(answer) > len(prefix):
-            answer = answer[len(prefix) :]
-            break
-    for suffix in _SUFFIXES:
-        if answer.endswith(suffix) and len(answer) > len(suffix):
-            answer = answer[: -len(suffix)]
+    for _ in range(_AFFIXES_MAX):
+        prefix = next((p for p in _PREFIXES if answer.startswith(p) and answer != p), "")
+        answer = answer[len(prefix) :]
+        suffix = next((s for s in _SUFFIXES if answer.endswith(s) and answer != s), "")
+        answer = answer[: len(answer) - len(suffix)]
+        if not prefix and not suffix:
             break
     return answer
 
