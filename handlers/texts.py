@@ -81,7 +81,6 @@ TOPIC_KEPT = "#{number} 已由工作人员受理（{topic}），无需再选择�
 TOPIC_OTHER = "好的，#{number} 已转交工作人员分类处理。回复【我的】查看进度。"
 CHOICE_OUT_OF_RANGE = "请回复 1 到 {last} 之间的数字。"
 CHOICE_LEFT = "您之前反映的 #{number} 已转交工作人员分类处理。"
-OTHER = "其他"
 # What the resident may answer instead of a number (matched folded, without spaces or
 # punctuation): the whole list, or none of them (staff will sort it out).
 MORE_WORDS = frozenset(
