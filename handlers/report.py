@@ -31,6 +31,8 @@ from models.lifecycle import actor_for, route_under_topic
 from models.people import Role, set_community
 from models.routing import place_of
 from models.states import CHOOSE_COMMUNITY, CHOOSE_TOPIC
+from models.tickets import Ticket
+from models.topic_choice import bare, choice_number, choice_words, likeliest_topics, topic_named
 from words import clean, fold, meaningful_length
 from words.agenda import reads_like_proposal
 
@@ -178,57 +180,96 @@ def _outcome(ctx: Context, result: Intake) -> str:
 def _ask_for_topic(
     ctx: Context, number: int, candidates: list[str], community_id: int | None
 ) -> str:
-    """The CHOOSE_TOPIC question: the classifier's enabled candidates (else every topic
-    enabled in the ticket's community)."""
-    enabled = [t.name for t in enabled_topics(ctx.db, community_id)]
-    options = [name for name in candidates if name in enabled][:3] or enabled
+    """The CHOOSE_TOPIC question, short: the likeliest topics enabled in the ticket's
+    community (the classifier's candidates, else the community's most filed; see
+    models/topic_choice.py), then 更多类别 as the last number when there are more."""
+    offered, enabled = likeliest_topics(ctx.db, community_id, candidates, ctx.now)
+    if not enabled:  # every topic switched off there: nothing to choose, staff sort it out
+        return texts.FILED_FOR_STAFF.format(number=number)
+    more = len(enabled) > len(offered)
+    _wait_for_topic(ctx, {"ticket": number, "options": offered, "more": more})
+    shown = [*offered, texts.MORE_TOPICS] if more else offered
+    return texts.FILED_UNSURE.format(number=number, options=_numbered(shown))
+
+
+def _wait_for_topic(ctx: Context, values: dict[str, Any]) -> None:
     push_state(
         ctx.db,
         ctx.person.id,
         CHOOSE_TOPIC,
-        {"ticket": number, "options": options},
+        values,
         now=ctx.now,
         ttl=timedelta(minutes=ctx.options.choice_minutes),
     )
-    lines = [f"{i} {name}" for i, name in enumerate([*options, texts.OTHER], start=1)]
-    return texts.FILED_UNSURE.format(number=number, options="\n".join(lines))
 
 
 @router.state(CHOOSE_TOPIC)
 def choose_topic(ctx: Context, state: ConversationState) -> Reply | Pass:
-    """A number files the ticket under that topic; anything else leaves it for staff."""
+    """A number or a topic's name files the ticket under that topic; 更多类别 shows every
+    topic (the numbers then stand for that list); 其他 leaves it for staff; a command goes on
+    to its handler with the question still open; anything else leaves the ticket for staff
+    and goes on to its handler."""
     values: dict[str, Any] = state.values
     options: list[str] = values["options"]
+    # None: asked before the short question existed, when the last number was 其他.
+    more: bool | None = values.get("more")
     ticket = ticket_by_number(ctx.db, values["ticket"])
-    answer = fold(ctx.message.text or "").strip() if ctx.message.kind == "text" else ""
     if ticket is None:
         drop_state(ctx.db, state)
         return PASS
-    last = len(options) + 1
-    if answer.isdigit() and answer.isascii():
-        choice = int(answer)
+    # A recognised voice message answers as its words do ("二", "电梯").
+    text = (ctx.message.text or "") if ctx.message.kind in ("text", "voice") else ""
+    if text and ctx.router.find_command(text):
+        return PASS
+    whole = bare(text)
+    if (choice := choice_number(text)) is not None:
+        last = len(options) + (0 if more is False else 1)
         if not 1 <= choice <= last:
-            return texts.CHOICE_OUT_OF_RANGE.format(last=last)
-        drop_state(ctx.db, state)
-        if choice == last:
+            return texts.TOPIC_OUT_OF_RANGE.format(last=last)
+        if choice == last and more:
+            return _all_topics(ctx, state, ticket)
+        if choice == last and more is None:
+            drop_state(ctx.db, state)
             return texts.TOPIC_OTHER.format(number=ticket.number)
-        if ticket.status != "new" or ticket.topic_confirmed:
-            # Staff took it (接单) or put it under a topic (转派) meanwhile: theirs decides.
-            topic_name = ticket.topic.name if ticket.topic is not None else texts.NO_TOPIC
-            return texts.TOPIC_KEPT.format(number=ticket.number, topic=topic_name)
-        topic = topic_by_name(ctx.db, options[choice - 1])
-        if topic is None or not enabled_in(ctx.db, topic, ticket.community_id):
-            return texts.TOPIC_OTHER.format(number=ticket.number)  # staff will sort it out
-        resident = actor_for(ctx.db, ctx.person.id)
-        route_under_topic(
-            ctx.db, ticket, resident, topic, ctx.now, ctx.tz, event="topic_chosen", confirmed=False
-        )
-        return texts.TOPIC_CHOSEN.format(number=ticket.number, topic=topic.name)
-    drop_state(ctx.db, state)
-    if answer == texts.OTHER:
+        return _pick(ctx, state, ticket, options[choice - 1])
+    if whole in texts.MORE_WORDS or choice_words(text) in texts.MORE_WORDS:
+        return _all_topics(ctx, state, ticket)
+    if whole in texts.OTHER_WORDS or choice_words(text) in texts.OTHER_WORDS:
+        drop_state(ctx.db, state)
         return texts.TOPIC_OTHER.format(number=ticket.number)
+    enabled = [t.name for t in enabled_topics(ctx.db, ticket.community_id)]
+    if text and (named := topic_named(text, enabled)) is not None:
+        return _pick(ctx, state, ticket, named)
+    drop_state(ctx.db, state)
     ctx.notices.append(texts.CHOICE_LEFT.format(number=ticket.number))
     return PASS
+
+
+def _all_topics(ctx: Context, state: ConversationState, ticket: Ticket) -> str:
+    """更多类别: every topic enabled in the ticket's community, numbered; the question
+    stays (asked afresh), and its numbers now stand for this list."""
+    enabled = [t.name for t in enabled_topics(ctx.db, ticket.community_id)]
+    drop_state(ctx.db, state)
+    _wait_for_topic(ctx, {"ticket": ticket.number, "options": enabled, "more": False})
+    return texts.TOPICS_ALL.format(number=ticket.number, options=_numbered(enabled))
+
+
+def _pick(ctx: Context, state: ConversationState, ticket: Ticket, name: str) -> str:
+    """The resident's pick, unconfirmed (only staff confirm a topic); staff who took the
+    ticket or set its topic meanwhile decide."""
+    drop_state(ctx.db, state)
+    if ticket.status != "new" or ticket.topic_confirmed:
+        # Staff took it (接单) or put it under a topic (转派) meanwhile: theirs decides.
+        topic_name = ticket.topic.name if ticket.topic is not None else texts.NO_TOPIC
+        return texts.TOPIC_KEPT.format(number=ticket.number, topic=topic_name)
+    topic = topic_by_name(ctx.db, name)
+    if topic is None or not enabled_in(ctx.db, topic, ticket.community_id):
+        return texts.TOPIC_OTHER.format(number=ticket.number)  # staff will sort it out
+    resident = actor_for(ctx.db, ctx.person.id)
+    route_under_topic(
+        ctx.db, ticket, resident, topic, ctx.now, ctx.tz, event="topic_chosen", confirmed=False
+    )
+    return texts.TOPIC_CHOSEN.format(number=ticket.number, topic=topic.name)
 
 
 def _attach(ctx: Context) -> str | None:

@@ -60,14 +60,34 @@ FILED = (
     "已登记您反映的问题，编号 #{number}，类别：{topic}。\n"
     "我们会尽快安排工作人员处理。回复【我的】查看进度。"
 )
-FILED_UNSURE = "已登记您反映的问题，编号 #{number}。\n请问属于哪一类？回复数字：\n{options}"
+# The unsure question (handlers/report.py): the likeliest topics first, then 更多类别 (the
+# last number) for the whole list; a topic's name answers too; 其他 leaves it for staff.
+FILED_UNSURE = (
+    "已登记您反映的问题，编号 #{number}。\n请问属于哪一类？请回复数字或类别名称：\n{options}\n"
+    "都不是请回复“其他”，由工作人员分类。"
+)
+FILED_FOR_STAFF = (
+    "已登记您反映的问题，编号 #{number}，工作人员会为您分类处理。回复【我的】查看进度。"
+)
+TOPICS_ALL = (
+    "#{number} 可选的全部类别，请回复数字或类别名称：\n{options}\n"
+    "都不是请回复“其他”，由工作人员分类。"
+)
+MORE_TOPICS = "更多类别"
+TOPIC_OUT_OF_RANGE = "请回复 1 到 {last} 之间的数字，或类别名称。"
 SAME_AGAIN = "您刚才反映的问题已登记为 #{number}（{topic}），无需重复发送。回复【我的】查看进度。"
 TOPIC_CHOSEN = "好的，#{number} 已归入【{topic}】。回复【我的】查看进度。"
 TOPIC_KEPT = "#{number} 已由工作人员受理（{topic}），无需再选择类别。回复【我的】查看进度。"
 TOPIC_OTHER = "好的，#{number} 已转交工作人员分类处理。回复【我的】查看进度。"
 CHOICE_OUT_OF_RANGE = "请回复 1 到 {last} 之间的数字。"
 CHOICE_LEFT = "您之前反映的 #{number} 已转交工作人员分类处理。"
-OTHER = "其他"
+# What the resident may answer instead of a number (matched folded, without spaces or
+# punctuation): the whole list, or none of them (staff will sort it out).
+MORE_WORDS = frozenset(
+    "更多 更多类别 更多分类 全部 全部类别 所有 所有类别 其他类别 其它类别 别的类别 查看更多 "
+    "more all".split()
+)
+OTHER_WORDS = frozenset("其他 其它 都不是 都不对 不知道 不清楚 不确定 不好说 other".split())
 # A street-wide account's resident whose community is not known yet (handlers/report.py).
 ASK_COMMUNITY = "为了把您的诉求转给对应的社区，请问您住在哪个社区？回复数字：\n{options}"
 ASK_COMMUNITY_AGAIN = (
