@@ -189,6 +189,7 @@ def build_conversation(
         reload_seconds=settings.classifier.reload_seconds,
         model_threshold=settings.classifier.model_threshold,
         model_margin=settings.classifier.model_margin,
+        model_override=settings.classifier.model_override,
     )
     options = Options(
         min_chars=settings.tickets.min_chars,

@@ -43,8 +43,9 @@ class RuleBook:
         threshold: float,
         margin: float,
         reload_seconds: float,
-        model_threshold: float = 0.5,
-        model_margin: float = 0.1,
+        model_threshold: float = 0.3,
+        model_margin: float = 0.05,
+        model_override: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
@@ -52,6 +53,7 @@ class RuleBook:
         self.margin = margin
         self.model_threshold = model_threshold
         self.model_margin = model_margin
+        self.model_override = model_override
         self.reload_seconds = reload_seconds
         self.clock = clock
         self._lock = threading.Lock()
@@ -126,6 +128,7 @@ class RuleBook:
             self.model,
             self.model_threshold,
             self.model_margin,
+            self.model_override,
         )
 
     def _load_model(self, db: Session) -> None:

@@ -6,11 +6,19 @@ tokens, and each part of a long token) is one dictionary lookup. The model runs 
 texts the rules are unsure of, on the same tokens.
 
 Who decides, in this order:
-1. the rules, when their best topic reaches the threshold and leads by the margin ("rules");
-2. the model, when its likeliest topic (among the topics this rule set has enabled) reaches
-   [classifier] model_threshold and leads by model_margin ("model");
+1. the rules, when their best topic reaches the threshold and leads by the margin ("rules") —
+   unless the model is strongly against them: its likeliest topic (among the topics this
+   rule set has enabled) reaches [classifier] model_override and the rules' topic is less
+   than half as likely; then the model decides ("model"). When the rules' topic leads the
+   runner-up by twice the threshold or more, the model is not asked at all: on texts held
+   out from both, it was as often wrong as right against such rules, and this spares its
+   cost on a third of the messages;
+2. when the rules are unsure, the model, when its likeliest topic reaches model_threshold
+   and leads by model_margin ("model");
 3. nobody: unsure. The candidates offered to the resident are then the model's likeliest,
    with the rules' best among the first three.
+The numbers were chosen on texts the model was not trained on and the rules were not tuned
+on (bench/README.md, "Understanding residents").
 """
 
 from __future__ import annotations
@@ -90,14 +98,16 @@ class Classifier:
         threshold: float,
         margin: float,
         model: Model | None = None,
-        model_threshold: float = 0.5,
-        model_margin: float = 0.1,
+        model_threshold: float = 0.3,
+        model_margin: float = 0.05,
+        model_override: float = 0.5,
     ) -> None:
         self.threshold = threshold
         self.margin = margin
         self.model = model
         self.model_threshold = model_threshold
         self.model_margin = model_margin
+        self.model_override = model_override
         self.index: dict[str, list[Rule]] = defaultdict(list)
         self.topic_names: list[str] = []
         for topic in topics:
@@ -112,6 +122,7 @@ class Classifier:
                             Rule(topic.name, spec.keyword, spec.weight, spec.kind)
                         )
         self.index = dict(self.index)
+        self.topic_set = frozenset(self.topic_names)
         # The lengths keywords come in, longest first: the only sizes worth looking up
         # inside a long token.
         self.part_sizes = sorted({len(k) for k in self.index if len(k) > 1}, reverse=True)
@@ -135,6 +146,7 @@ class Classifier:
             self.model,
             self.model_threshold,
             self.model_margin,
+            self.model_override,
         )
 
     def tokens(self, folded: str) -> list[str]:
@@ -199,20 +211,32 @@ class Classifier:
     def classify(self, text: str) -> Classification:
         tokens = self.tokens(fold(text))
         result, _, _ = self.decide(self.matches(tokens))
-        if result.unsure and self.model is not None:
+        if self.model is not None and not self.beyond_doubt(result):
             return self.ask_model(text, tokens, result)[0]
         return result
+
+    def beyond_doubt(self, rules: Classification) -> bool:
+        """The rules are sure and their topic leads the runner-up by twice the threshold."""
+        if rules.unsure or not rules.candidates:
+            return False
+        runner_up = rules.candidates[1][1] if len(rules.candidates) > 1 else 0.0
+        return rules.candidates[0][1] - runner_up >= 2 * self.threshold
 
     def ask_model(
         self, text: str, tokens: list[str], rules: Classification
     ) -> tuple[Classification, list[tuple[str, float]]]:
-        """The verdict when the rules are unsure (`rules`) and a model is there, and the
-        model's ranking among this rule set's topics."""
+        """The verdict given the rules' (`rules`) and the model's, and the model's ranking
+        among this rule set's topics (see above)."""
         assert self.model is not None
-        ranked = self.model.rank(text, tokens, among=self.topic_names)
+        ranked = self.model.rank(text, tokens, among=self.topic_set)
         if not ranked:
             return rules, ranked
         best, p = ranked[0]
+        if not rules.unsure:
+            against = best != rules.topic and p >= self.model_override
+            if not against or dict(ranked).get(rules.topic or "", 0.0) * 2 > p:
+                return rules, ranked
+            return Classification(best, p, False, tuple(ranked[:5]), "model"), ranked
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         if p >= self.model_threshold and p - runner_up >= self.model_margin:
             return Classification(best, p, False, tuple(ranked[:5]), "model"), ranked
@@ -233,7 +257,7 @@ class Classifier:
             text, folded, shown, matches, scores, vetoed, result, self.threshold, self.margin
         )
         exp.rules_result = result
-        if result.unsure and self.model is not None:
+        if self.model is not None and not self.beyond_doubt(result):
             exp.result, exp.model_ranked = self.ask_model(text, tokens, result)
             if exp.model_ranked:
                 exp.model_terms = self.model.weigh(text, exp.model_ranked[0][0], tokens)

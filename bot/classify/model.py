@@ -17,7 +17,7 @@ import re
 import time
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from math import exp, log, sqrt
 from operator import add
@@ -79,11 +79,13 @@ class Model:
 
     def __post_init__(self) -> None:
         self.vocabulary = {term: i for i, term in enumerate(self.terms)}
-        # For scoring one text at a time: the idf weights as Python floats (indexed one by
-        # one), each feature's coefficients as one contiguous row, the intercepts as a list.
-        self._idf: list[float] = self.idf.astype(np.float64).tolist()
-        self._rows = np.ascontiguousarray(self.coef.T, dtype=np.float64)
-        self._intercept: list[float] = self.intercept.astype(np.float64).tolist()
+        # For scoring one text at a time: each feature's coefficients times its idf weight as
+        # one contiguous row, the squared idf weights (for the norm), the intercepts.
+        idf = self.idf.astype(np.float64)
+        self._rows = np.ascontiguousarray(self.coef.T * idf[:, None], dtype=np.float64)
+        self._idf: list[float] = idf.tolist()
+        self._idf_squared: list[float] = (idf * idf).tolist()
+        self._intercept = self.intercept.astype(np.float64)
 
     # -- predicting ------------------------------------------------------------------------
 
@@ -104,36 +106,35 @@ class Model:
     def scores(self, text: str, tokens: Sequence[str] | None = None) -> list[float]:
         """Each label's score (its log-odds up to a constant), in `labels`' order: the same
         numbers as `_vector`'s TF-IDF times the coefficients, computed for one short text
-        with as few calls as it takes (the model runs on every message)."""
+        with as few calls as it takes (the model runs on most messages)."""
         folded = fold(text)
         found = features(folded, tokenize(folded) if tokens is None else tokens)
-        get, idf = self.vocabulary.get, self._idf
-        index: list[int] = []
-        weights: list[float] = []
-        for feature, count in Counter(found).items():
-            i = get(feature)
-            if i is not None:
-                index.append(i)
-                weights.append(idf[i] * (1.0 + log(count)) if count > 1 else idf[i])
+        counts = Counter(found)
+        get = self.vocabulary.get
+        index = [i for i in map(get, counts) if i is not None]
         if not index:
-            return list(self._intercept)
-        norm = sqrt(sum(w * w for w in weights))
-        summed: list[float] = (np.dot(weights, self._rows[index]) / norm).tolist()
-        return [a + b for a, b in zip(summed, self._intercept, strict=True)]
+            return self._intercept.tolist()
+        if len(counts) == len(found):  # every feature once, the usual case: tf-weight 1
+            norm = sqrt(sum([self._idf_squared[i] for i in index]))
+            summed = self._rows[index].sum(axis=0)
+        else:
+            tf = [1.0 + log(c) for f, c in counts.items() if get(f) is not None]
+            idf = self._idf
+            norm = sqrt(sum([(t * idf[i]) ** 2 for t, i in zip(tf, index, strict=True)]))
+            summed = np.dot(tf, self._rows[index])
+        result: list[float] = (summed / norm + self._intercept).tolist()
+        return result
 
     def rank(
         self,
         text: str,
         tokens: Sequence[str] | None = None,
-        among: Sequence[str] | None = None,
+        among: Collection[str] | None = None,
     ) -> list[tuple[str, float]]:
         """(topic, probability), likeliest first; `among`: only these topics (the ones a rule
         set has enabled), their probabilities summing to one."""
         pairs = zip(self.labels, self.scores(text, tokens), strict=True)
-        if among is not None:
-            wanted = set(among)
-            pairs = (pair for pair in pairs if pair[0] in wanted)
-        kept = list(pairs)
+        kept = list(pairs) if among is None else [p for p in pairs if p[0] in among]
         if not kept:
             return []
         top = max(score for _, score in kept)

@@ -60,7 +60,7 @@ def validate(settings: Settings) -> Settings:
     for key in ("threshold", "margin", "reload_seconds", "retrain_min_new"):
         if getattr(settings.classifier, key) < 0:
             raise ConfigError(f"[classifier] {key}: must not be negative")
-    for key in ("model_threshold", "model_margin"):
+    for key in ("model_threshold", "model_margin", "model_override"):
         if not 0 <= getattr(settings.classifier, key) <= 1:
             raise ConfigError(f"[classifier] {key}: a probability, from 0 to 1")
     if not settings.wecom.api_base_url.startswith(("http://", "https://")):

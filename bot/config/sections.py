@@ -83,11 +83,14 @@ class ClassifierSettings:
     threshold: float = 2.0
     margin: float = 1.0
     reload_seconds: float = 2.0
-    # The learned model (bot/classify/model.py), asked when the rules are unsure: its topic
-    # wins when its probability is at least model_threshold and beats the runner-up's by
-    # model_margin; otherwise the resident is asked, offered the likeliest topics first.
-    model_threshold: float = 0.5
-    model_margin: float = 0.1
+    # The learned model (bot/classify/model.py, engine.py): when the rules are unsure, its
+    # topic wins when its probability is at least model_threshold and beats the runner-up's
+    # by model_margin (otherwise the resident is asked, offered the likeliest topics first);
+    # when the rules are sure, it overrules them only when its topic reaches model_override
+    # and theirs is less than half as likely.
+    model_threshold: float = 0.3
+    model_margin: float = 0.05
+    model_override: float = 0.5
     # Retrain nightly (at [scheduler] housekeeping_at) once this many tickets were confirmed
     # since the model in use was trained; 0 turns nightly training off.
     retrain_min_new: int = 20
