@@ -214,7 +214,7 @@ _MIN_LABELS = 4
 def _tags() -> dict[str, str]:
     import jieba.posseg  # its dictionary of tags loads once, and only when mining
 
-    return jieba.posseg.dt.word_tag_tab  # type: ignore[no-any-return]
+    return jieba.posseg.dt.word_tag_tab
 
 
 def carries_no_topic(word: str) -> bool:
