@@ -230,6 +230,20 @@ def _words(text: str) -> set[str]:
     return {w for w in jieba.lcut(fold(text), HMM=True) if not carries_no_topic(w)}
 
 
+_LONGEST = 8  # longer words are counted where jieba cuts them only
+
+
+def _written_in(folded: str, vocabulary: set[str]) -> set[str]:
+    """The words of `vocabulary` (2 to _LONGEST characters) written anywhere in `folded`."""
+    size = len(folded)
+    return {
+        folded[i:j]
+        for i in range(size)
+        for j in range(i + 2, min(i + _LONGEST, size) + 1)
+        if folded[i:j] in vocabulary
+    }
+
+
 def _evenly_spread(per_label: Counter[str], counts: Counter[str]) -> bool:
     """Whether a word found in `counts` texts per label is spread evenly over `per_label`."""
     labels = len(per_label)
@@ -246,12 +260,19 @@ def _evenly_spread(per_label: Counter[str], counts: Counter[str]) -> bool:
 def suggest(items: list[Labeled], top: int) -> list[TopicSpec]:
     """The `top` words per label that best separate it from the others (chi-square).
 
-    Only words that may name a topic (`carries_no_topic`), seen in at least two texts, more
-    often in the label than elsewhere and not spread evenly over the labels count. Weight
-    follows how reliably the word points to the label: 3 when ≥ 90% of the texts containing
-    it carry the label, 2 from 70%, else 1.
+    Candidates are the words jieba cuts that may name a topic (`carries_no_topic`); a text
+    contains a word wherever it is written in it, as the classifier finds a keyword inside a
+    longer token (电梯 in 电梯间), so the counts are those the rule will meet. Only words in at
+    least two texts, more often in the label than elsewhere and not spread evenly over the
+    labels count. Weight follows how reliably the word points to the label: 3 when ≥ 90% of
+    the texts containing it carry the label, 2 from 70%, else 1.
     """
-    docs = [(_words(item.text), item.label) for item in items]
+    cut = [_words(item.text) for item in items]
+    vocabulary = set().union(*cut)
+    docs = [
+        (words | _written_in(fold(item.text), vocabulary), item.label)
+        for words, item in zip(cut, items, strict=True)
+    ]
     n = len(docs)
     per_label = Counter(label for _, label in docs)
     with_word: Counter[str] = Counter()
