@@ -219,7 +219,9 @@ def _tags() -> dict[str, str]:
 
 def carries_no_topic(word: str) -> bool:
     """Whether `word` (folded) is a filler, a number, a code or a placeholder (see above)."""
-    if len(word) < 2 and not word.isascii() or not _WORDLIKE.match(word) or word in _STOPWORDS:
+    if (
+        len(word) < 2 or not _WORDLIKE.match(word) or word in _STOPWORDS
+    ):  # one character: too ambiguous
         return True
     if _NUMBER.search(word) or _PLACEHOLDER.search(word):
         return True

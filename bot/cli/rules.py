@@ -132,13 +132,14 @@ def suggest_rules(
             "with --effect stdout carries the table: write the rules with -o FILE"
         )
     items = _read(labeled)
+    # The rules to compare with are read first: a bad file or config stops before any output.
+    current, tuning, against = _current_rules(config_path, rules_file) if show_effect else _NO_RULES
     load_segmenter()
     specs = suggest(items, top)
     if output is not None or not show_effect:
         _write(output or "-", dump_rules(specs))
     if not show_effect:
         return
-    current, tuning, against = _current_rules(config_path, rules_file)
     report = effect(items, specs, current, tuning.threshold, tuning.margin)
     if as_json:
         click.echo(
@@ -146,6 +147,9 @@ def suggest_rules(
         )
     else:
         click.echo(render_effect(report, against or "no rules"))
+
+
+_NO_RULES: tuple[list[TopicSpec], ClassifierSettings, str | None] = ([], ClassifierSettings(), None)
 
 
 def _current_rules(
