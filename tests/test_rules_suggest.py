@@ -192,3 +192,12 @@ def test_effect_options_that_do_not_fit_are_refused(tmp_path: Path) -> None:
     assert json_alone.exit_code == 2 and "go with --effect" in json_alone.stderr
     plain = runner.invoke(main, ["rules", "suggest", str(labeled)], env=NO_CONFIG)
     assert plain.exit_code == 0 and "[[topic]]" in plain.stdout  # the rules file, as before
+
+
+def test_a_bad_rules_file_stops_before_anything_is_written(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[topic]]\nname = "噪音扰民"\nrules = [{ keyword = "" }]\n', encoding="utf-8")
+    out = tmp_path / "mined.toml"
+    result = effect(tmp_path, "--rules", str(bad), "-o", str(out))
+    assert result.exit_code == 1 and "bad.toml" in result.stderr
+    assert not out.exists() and result.stdout == ""
