@@ -9,11 +9,21 @@ from pathlib import Path
 
 import click
 
-from models import load_specs, plan_sync, sync_topics
+from models import TopicSpec, load_specs, plan_sync, sync_topics
 
 from ..classify import RulesFileError, dump_rules, load_rules_file
-from ..classify.evaluate import Labeled, backtest, read_labeled, render_report, suggest
+from ..classify.evaluate import (
+    Labeled,
+    backtest,
+    effect,
+    read_labeled,
+    render_effect,
+    render_report,
+    suggest,
+)
+from ..config import ClassifierSettings
 from ..db import Database
+from ..nlp import load_segmenter
 from .classify import build_classifier
 from .common import community_option, config_option, settings_from
 from .rules_own import COMMANDS
@@ -81,13 +91,87 @@ def import_rules(config_path: str | None, file: str, dry_run: bool, actor: str) 
     "-o",
     "--output",
     type=click.Path(dir_okay=False, allow_dash=True),
-    default="-",
-    help="The rules file to write (default: stdout).",
+    default=None,
+    help="The rules file to write (default: stdout; with --effect, only when given).",
 )
-def suggest_rules(labeled: str, top: int, output: str) -> None:
-    """Mine the keywords that best separate the labels in LABELED.jsonl, as a rules file."""
+@click.option(
+    "--effect",
+    "show_effect",
+    is_flag=True,
+    help="Print what each keyword would change on LABELED: the texts it matches, the share "
+    "carrying its topic, and the texts it fixes and breaks added to the current rules.",
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="With --effect: the current rules are this file (else the database's with --config, "
+    "else none).",
+)
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="With --effect: machine-readable output.")
+def suggest_rules(
+    labeled: str,
+    top: int,
+    output: str | None,
+    show_effect: bool,
+    rules_file: str | None,
+    config_path: str | None,
+    as_json: bool,
+) -> None:
+    """Mine the keywords that best separate the labels in LABELED.jsonl, as a rules file.
+
+    Words that name no topic are never suggested: fillers, numbers, codes, placeholders, time
+    words, and words spread evenly over the labels. With --effect, stdout carries a table (or
+    --json) of what each keyword would change; a text counts as right when the rules are sure
+    and their topic is its label."""
+    if not show_effect and (rules_file or as_json):
+        raise click.UsageError("--rules and --json go with --effect")
+    if show_effect and output == "-":
+        raise click.UsageError(
+            "with --effect stdout carries the table: write the rules with -o FILE"
+        )
     items = _read(labeled)
-    _write(output, dump_rules(suggest(items, top)))
+    # The rules to compare with are read first: a bad file or config stops before any output.
+    current, tuning, against = _current_rules(config_path, rules_file) if show_effect else _NO_RULES
+    load_segmenter()
+    specs = suggest(items, top)
+    if output is not None or not show_effect:
+        _write(output or "-", dump_rules(specs))
+    if not show_effect:
+        return
+    report = effect(items, specs, current, tuning.threshold, tuning.margin)
+    if as_json:
+        click.echo(
+            json.dumps({"against": against, **report.as_dict()}, ensure_ascii=False, indent=2)
+        )
+    else:
+        click.echo(render_effect(report, against or "no rules"))
+
+
+_NO_RULES: tuple[list[TopicSpec], ClassifierSettings, str | None] = ([], ClassifierSettings(), None)
+
+
+def _current_rules(
+    config_path: str | None, rules_file: str | None
+) -> tuple[list[TopicSpec], ClassifierSettings, str | None]:
+    """The rules a suggestion is measured against, the classifier's tuning, and their name."""
+    settings = settings_from(config_path) if config_path else None
+    tuning = settings.classifier if settings else ClassifierSettings()
+    if rules_file:
+        try:
+            return load_rules_file(rules_file), tuning, rules_file
+        except RulesFileError as exc:
+            raise click.ClickException(f"{rules_file}: {exc}") from None
+    if settings is None:
+        return [], tuning, None
+    db = Database(settings)
+    try:
+        with db.session(read_only=True) as session:
+            specs = load_specs(session)
+    finally:
+        db.dispose()
+    return specs, tuning, "the database's rules"
 
 
 @rules.command("backtest")
