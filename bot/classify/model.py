@@ -239,7 +239,7 @@ def train(items: Sequence[Labeled], *, c: float = 30.0) -> Model:
     # ConvergenceWarning is not news.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fitted = LogisticRegression(C=c, solver="saga", max_iter=300, tol=1e-4)
+        fitted = LogisticRegression(C=c, solver="saga", max_iter=300, tol=1e-4, random_state=0)
         fitted.fit(matrix, target)
     terms = [str(t) for t in vectorizer.get_feature_names_out()]
     coef, intercept = fitted.coef_, fitted.intercept_
