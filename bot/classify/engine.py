@@ -10,9 +10,9 @@ Who decides, in this order:
    unless the model is strongly against them: its likeliest topic (among the topics this
    rule set has enabled) reaches [classifier] model_override and the rules' topic is less
    than half as likely; then the model decides ("model"). When the rules' topic leads the
-   runner-up by twice the threshold or more, the model is not asked at all: on texts held
-   out from both, it was as often wrong as right against such rules, and this spares its
-   cost on a third of the messages;
+   runner-up by one and a half times the threshold or more, the model is not asked at all:
+   on texts held out from both it was then about as often wrong as right against them, and
+   this spares its cost on half the messages;
 2. when the rules are unsure, the model, when its likeliest topic reaches model_threshold
    and leads by model_margin ("model");
 3. nobody: unsure. The candidates offered to the resident are then the model's likeliest,
@@ -209,26 +209,27 @@ class Classifier:
         return self.topic_names.index(topic) if topic in self.topic_names else len(self.topic_names)
 
     def classify(self, text: str) -> Classification:
-        tokens = self.tokens(fold(text))
+        folded = fold(text)
+        tokens = self.tokens(folded)
         result, _, _ = self.decide(self.matches(tokens))
         if self.model is not None and not self.beyond_doubt(result):
-            return self.ask_model(text, tokens, result)[0]
+            return self.ask_model(folded, tokens, result)[0]
         return result
 
     def beyond_doubt(self, rules: Classification) -> bool:
-        """The rules are sure and their topic leads the runner-up by twice the threshold."""
+        """The rules are sure and their topic leads the runner-up by 1.5 times the threshold."""
         if rules.unsure or not rules.candidates:
             return False
         runner_up = rules.candidates[1][1] if len(rules.candidates) > 1 else 0.0
-        return rules.candidates[0][1] - runner_up >= 2 * self.threshold
+        return rules.candidates[0][1] - runner_up >= 1.5 * self.threshold
 
     def ask_model(
-        self, text: str, tokens: list[str], rules: Classification
+        self, folded: str, tokens: list[str], rules: Classification
     ) -> tuple[Classification, list[tuple[str, float]]]:
-        """The verdict given the rules' (`rules`) and the model's, and the model's ranking
-        among this rule set's topics (see above)."""
+        """The verdict given the rules' (`rules`) and the model's on the folded text and its
+        tokens, and the model's ranking among this rule set's topics (see above)."""
         assert self.model is not None
-        ranked = self.model.rank(text, tokens, among=self.topic_set)
+        ranked = self.model.rank(folded, tokens, among=self.topic_set, folded=True)
         if not ranked:
             return rules, ranked
         best, p = ranked[0]
@@ -258,7 +259,7 @@ class Classifier:
         )
         exp.rules_result = result
         if self.model is not None and not self.beyond_doubt(result):
-            exp.result, exp.model_ranked = self.ask_model(text, tokens, result)
+            exp.result, exp.model_ranked = self.ask_model(folded, tokens, result)
             if exp.model_ranked:
                 exp.model_terms = self.model.weigh(text, exp.model_ranked[0][0], tokens)
             exp.model_threshold, exp.model_margin = self.model_threshold, self.model_margin

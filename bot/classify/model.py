@@ -103,22 +103,27 @@ class Model:
         norm = float(np.sqrt(np.dot(weights, weights)))
         return index, weights / norm if norm else weights
 
-    def scores(self, text: str, tokens: Sequence[str] | None = None) -> list[float]:
+    def scores(
+        self, text: str, tokens: Sequence[str] | None = None, *, folded: bool = False
+    ) -> list[float]:
         """Each label's score (its log-odds up to a constant), in `labels`' order: the same
         numbers as `_vector`'s TF-IDF times the coefficients, computed for one short text
-        with as few calls as it takes (the model runs on most messages)."""
-        folded = fold(text)
-        found = features(folded, tokenize(folded) if tokens is None else tokens)
-        counts = Counter(found)
+        with as few calls as it takes (the model runs on about half the messages). `folded`:
+        `text` is folded already (words.fold)."""
+        if not folded:
+            text = fold(text)
+        found = features(text, tokenize(text) if tokens is None else tokens)
         get = self.vocabulary.get
-        index = [i for i in map(get, counts) if i is not None]
+        index = [i for i in map(get, found) if i is not None]
         if not index:
             return self._intercept.tolist()
-        if len(counts) == len(found):  # every feature once, the usual case: tf-weight 1
+        if len(set(index)) == len(index):  # every feature once: tf-weight 1
             norm = sqrt(sum([self._idf_squared[i] for i in index]))
             summed = self._rows[index].sum(axis=0)
-        else:
-            tf = [1.0 + log(c) for f, c in counts.items() if get(f) is not None]
+        else:  # sublinear tf, as TfidfVectorizer(sublinear_tf=True): 1 + log(count)
+            counts = Counter(index)
+            index = list(counts)
+            tf = [1.0 + log(c) for c in counts.values()]
             idf = self._idf
             norm = sqrt(sum([(t * idf[i]) ** 2 for t, i in zip(tf, index, strict=True)]))
             summed = np.dot(tf, self._rows[index])
@@ -130,10 +135,12 @@ class Model:
         text: str,
         tokens: Sequence[str] | None = None,
         among: Collection[str] | None = None,
+        *,
+        folded: bool = False,
     ) -> list[tuple[str, float]]:
         """(topic, probability), likeliest first; `among`: only these topics (the ones a rule
         set has enabled), their probabilities summing to one."""
-        pairs = zip(self.labels, self.scores(text, tokens), strict=True)
+        pairs = zip(self.labels, self.scores(text, tokens, folded=folded), strict=True)
         kept = list(pairs) if among is None else [p for p in pairs if p[0] in among]
         if not kept:
             return []
