@@ -123,6 +123,9 @@ class Classifier:
                         )
         self.index = dict(self.index)
         self.topic_set = frozenset(self.topic_names)
+        # The topics the model may name: only those enabled here (None: it knows no other).
+        covered = model is None or self.topic_set.issuperset(model.labels)
+        self._among = None if covered else self.topic_set
         # The lengths keywords come in, longest first: the only sizes worth looking up
         # inside a long token.
         self.part_sizes = sorted({len(k) for k in self.index if len(k) > 1}, reverse=True)
@@ -229,7 +232,7 @@ class Classifier:
         """The verdict given the rules' (`rules`) and the model's on the folded text and its
         tokens, and the model's ranking among this rule set's topics (see above)."""
         assert self.model is not None
-        ranked = self.model.rank(folded, tokens, among=self.topic_set, folded=True)
+        ranked = self.model.rank(folded, tokens, among=self._among, folded=True)
         if not ranked:
             return rules, ranked
         best, p = ranked[0]
@@ -245,8 +248,9 @@ class Classifier:
         if rules.topic is not None and rules.topic not in offered:
             offered[-1] = rules.topic  # the rules' best is among the first three
         probability = dict(ranked)
-        candidates = tuple((name, probability[name]) for name in offered)
-        return Classification(offered[0], probability[offered[0]], True, candidates), ranked
+        # (The rules' topic may be one the model never learned: a topic added since.)
+        candidates = tuple((name, probability.get(name, 0.0)) for name in offered)
+        return Classification(offered[0], candidates[0][1], True, candidates), ranked
 
     def explain(self, text: str) -> Explanation:
         folded = fold(text)

@@ -83,7 +83,6 @@ class Model:
         # one contiguous row, the squared idf weights (for the norm), the intercepts.
         idf = self.idf.astype(np.float64)
         self._rows = np.ascontiguousarray(self.coef.T * idf[:, None], dtype=np.float64)
-        self._idf: list[float] = idf.tolist()
         self._idf_squared: list[float] = (idf * idf).tolist()
         self._intercept = self.intercept.astype(np.float64)
 
@@ -117,16 +116,18 @@ class Model:
         index = [i for i in map(get, found) if i is not None]
         if not index:
             return self._intercept.tolist()
-        if len(set(index)) == len(index):  # every feature once: tf-weight 1
-            norm = sqrt(sum([self._idf_squared[i] for i in index]))
-            summed = self._rows[index].sum(axis=0)
-        else:  # sublinear tf, as TfidfVectorizer(sublinear_tf=True): 1 + log(count)
-            counts = Counter(index)
-            index = list(counts)
-            tf = [1.0 + log(c) for c in counts.values()]
-            idf = self._idf
-            norm = sqrt(sum([(t * idf[i]) ** 2 for t, i in zip(tf, index, strict=True)]))
-            summed = np.dot(tf, self._rows[index])
+        rows, squares = self._rows, self._idf_squared
+        summed = rows[index].sum(axis=0)  # each feature once per time it occurs
+        norm2 = sum([squares[i] for i in index])
+        if len(set(index)) != len(index):
+            # TfidfVectorizer(sublinear_tf=True) weighs a feature found c times 1 + log(c),
+            # not c: correct the few that repeat.
+            for i, c in Counter(index).items():
+                if c > 1:
+                    tf = 1.0 + log(c)
+                    summed += (tf - c) * rows[i]
+                    norm2 += (tf * tf - c) * squares[i]
+        norm = sqrt(norm2)
         result: list[float] = (summed / norm + self._intercept).tolist()
         return result
 
