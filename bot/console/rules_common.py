@@ -246,4 +246,3 @@ def explanation(exp: Explanation) -> dict[str, Any]:
         "margin": exp.margin,
         "model": model,
     }
-
