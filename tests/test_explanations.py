@@ -213,3 +213,37 @@ def test_a_staff_confirmation_and_a_ticket_filed_before_the_model_read_right(
     why = section(shown(boss.get("/admin/tickets/1")), "为什么是这个类别", "办理记录")
     assert "类别来源： 规则 → 工作人员确认" in why
     assert "工作人员确认 · 系统：电梯设施 → 电梯设施" in why
+
+
+# --- the console: the list marks what the model filed ---------------------------------------
+
+
+def model_marks(client: FlaskClient) -> list[int]:
+    """The numbers of the tickets the list marks 模型."""
+    page = client.get("/admin/tickets").get_data(as_text=True)
+    rows = re.findall(r'href="/admin/tickets/(\d+)"((?:(?!</tr>).)*)</tr>', page, re.S)
+    assert rows
+    return [int(number) for number, row in rows if ">模型</span>" in row]
+
+
+def test_the_list_marks_tickets_the_model_filed_until_staff_confirm_them(
+    backend_settings: Settings,
+) -> None:
+    app = make_app(backend_settings)
+    use_model(db_of(app), rulebook(app))
+    chat = Chat(WeChat(app.test_client(), backend_settings), "o_1")
+    chat.say(BY_MODEL)  # #1: the model's
+    chat.say(LIFT)  # #2: the rules'
+    boss = console(app)
+    assert model_marks(boss) == [1]
+
+    with db_of(app).session() as s:
+        noise = topic_by_name(s, "噪音扰民")
+        assert noise is not None
+        target = f"topic-{noise.id}"
+    token = csrf_token_of(boss.get("/admin/tickets/1"))
+    boss.post("/admin/tickets/1/reassign", data={"csrf_token": token, "target": target})
+    assert model_marks(boss) == []  # a person confirmed it: nothing left to check
+    why = section(shown(boss.get("/admin/tickets/1")), "为什么是这个类别", "办理记录")
+    assert "类别来源： 模型 → 工作人员确认" in why
+    app.extensions["yishiting"].db.dispose()
