@@ -226,7 +226,7 @@ def model_marks(client: FlaskClient) -> list[int]:
     return [int(number) for number, row in rows if ">模型</span>" in row]
 
 
-def test_the_list_marks_tickets_the_model_filed_until_staff_confirm_them(
+def test_the_list_marks_what_the_model_filed_and_the_dashboard_counts_who_filed_what(
     backend_settings: Settings,
 ) -> None:
     app = make_app(backend_settings)
@@ -234,6 +234,7 @@ def test_the_list_marks_tickets_the_model_filed_until_staff_confirm_them(
     chat = Chat(WeChat(app.test_client(), backend_settings), "o_1")
     chat.say(BY_MODEL)  # #1: the model's
     chat.say(LIFT)  # #2: the rules'
+    chat.say(NOBODY_SURE)  # #3: nobody's, the resident is asked
     boss = console(app)
     assert model_marks(boss) == [1]
 
@@ -246,4 +247,11 @@ def test_the_list_marks_tickets_the_model_filed_until_staff_confirm_them(
     assert model_marks(boss) == []  # a person confirmed it: nothing left to check
     why = section(shown(boss.get("/admin/tickets/1")), "为什么是这个类别", "办理记录")
     assert "类别来源： 模型 → 工作人员确认" in why
+
+    dashboard = shown(boss.get("/admin"))
+    table = section(dashboard, "自动分类", "规则不确定时由模型判断")
+    assert "规则确定 1 33% 0" in table
+    assert "模型判断 1 33% 1" in table  # and staff confirmed it since
+    assert "不确定，请居民选择 1 33% 0" in table
+    assert "类别未启用" not in table  # none: the row is left out
     app.extensions["yishiting"].db.dispose()
