@@ -155,7 +155,7 @@ def test_a_ticket_the_model_filed_says_so_with_todays_explanation(app: Flask, ch
     assert re.search(r"结果： 噪音扰民（规则无匹配，模型判断 \d+%）", why)
     assert "没有命中任何关键词" in why
     assert re.search(r"模型： 噪音扰民 \d+%", why)
-    assert re.search(r"模型依据 （噪音扰民，权重越大越像）： .*狗 \+0\.\d\d", why)
+    assert re.search(r"模型依据 （噪音扰民，数值越大越像该类）： .*狗 \+0\.\d\d", why)
 
     lift = section(shown(boss.get("/admin/tickets/2")), "为什么是这个类别", "办理记录")
     assert "类别来源： 规则" in lift and "登记时由关键词规则确定为“电梯设施”" in lift
@@ -175,7 +175,7 @@ def test_an_unsure_ticket_shows_the_residents_choice_then_staffs_move(
     boss = console(app)
     why = section(shown(boss.get("/admin/tickets/1")), "为什么是这个类别", "办理记录")
     assert "类别来源： 不确定 → 居民选择" in why
-    assert "登记时未能自动确定类别（规则和模型都不确定）" in why
+    assert "登记时未能自动确定类别，请居民选择" in why
     assert f"居民选择 · 居民：未分类 → {first.group(1)}" in why
     assert re.search(r"结果： 不确定：请居民在 \S+/\S+/\S+ 中选择", why)
     assert "（需 ≥50% 且领先 10%）" in why

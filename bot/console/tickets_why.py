@@ -92,7 +92,7 @@ def _filed_line(filed: str, topic: str | None) -> str:
     if filed == FILED_SWITCHED_OFF:
         return "登记时自动分类的类别在本社区未启用，诉求进入待分派。"
     if filed == FILED_UNSURE:
-        return "登记时未能自动确定类别（规则和模型都不确定），请居民选择或由工作人员分类。"
+        return "登记时未能自动确定类别，请居民选择或由工作人员分类。"
     return f"登记时由关键词规则确定为“{topic}”。"
 
 
