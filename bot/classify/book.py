@@ -218,8 +218,7 @@ def render_explanation(exp: Explanation) -> str:
     else:
         lines.append("命中：（无）")
     if exp.scores:
-        ranked = sorted(exp.scores.items(), key=lambda kv: -kv[1])
-        line = "得分：" + "，".join(f"{t} {s:g}" for t, s in ranked)
+        line = "得分：" + "，".join(f"{t} {s:g}" for t, s in ranked_scores(exp))
         if rules_unsure(exp):
             line += f"（规则需 ≥{exp.threshold:g} 且领先 {exp.margin:g}）"
         lines.append(line)
@@ -252,6 +251,14 @@ def verdict_of(exp: Explanation) -> str:
     if offered:
         return f"不确定：请居民在 {'/'.join(offered)} 中选择"
     return "无匹配，进入待分类"
+
+
+def ranked_scores(exp: Explanation) -> list[tuple[str, float]]:
+    """The rules' scores, best first, ties in the order the rules broke them (their verdict's
+    candidates), so the first is the rules' best."""
+    rules = exp.rules_result or exp.result
+    order = {name: i for i, (name, _) in enumerate(rules.candidates)}
+    return sorted(exp.scores.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order))))
 
 
 def rules_unsure(exp: Explanation) -> bool:

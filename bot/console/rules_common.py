@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.classify import Explanation
-from bot.classify.book import percent, rules_unsure, verdict_of
+from bot.classify.book import percent, ranked_scores, rules_unsure, verdict_of
 from bot.classify.evaluate import Labeled
 from models import KINDS, Change, ConsoleRole, RuleSpec, Topic, TopicSpec, sync_topics
 from models.communities import Community
@@ -217,7 +217,7 @@ def explanation(exp: Explanation) -> dict[str, Any]:
         per_topic.setdefault(m.rule.topic, []).append(
             {"keyword": m.rule.keyword, "weight": m.rule.weight, "kind": m.rule.kind}
         )
-    ranked = sorted(exp.scores.items(), key=lambda kv: -kv[1])
+    ranked = ranked_scores(exp)
     result = exp.result
     model = None
     if exp.model_ranked:
