@@ -172,7 +172,7 @@ def test_an_admin_asks_the_classifier_to_explain_itself(desk: Desk) -> None:
     reply = desk.chat("o_admin").say("分类 電梯又壞了，卡在半空")
     assert reply is not None
     assert "分词：" in reply and "电梯" in reply
-    assert reply.splitlines()[-1] == "结果：电梯设施（确定）"
+    assert reply.splitlines()[-1] == "结果：电梯设施（规则确定）"
     assert desk.chat("o_resident").say("分类 电梯") == texts.NOT_ALLOWED
 
 

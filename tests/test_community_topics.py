@@ -199,7 +199,7 @@ def test_an_admin_of_b_asking_the_classifier_by_chat_gets_b_s_rules(
     in_b = desk.chat("o_b").say(f"分类 {CANTEEN}") or ""
     in_a = desk.chat("o_a").say(f"分类 {CANTEEN}") or ""
 
-    assert "食堂→物业服务(+3)" in in_b and "结果：物业服务（确定）" in in_b
+    assert "食堂→物业服务(+3)" in in_b and "结果：物业服务（规则确定）" in in_b
     assert "命中：（无）" in in_a and "结果：无匹配，进入待分类" in in_a
 
 

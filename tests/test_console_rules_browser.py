@@ -3,10 +3,12 @@ try-a-message result change."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from conftest import Chat, LiveServer, browser_login, db_of, make_account
 from flask import Flask
+from small_model import BY_MODEL, NOBODY_SURE, use_model
 from sqlalchemy import select
 
 from models import Topic
@@ -44,7 +46,7 @@ def test_changing_a_keyword_rule_changes_the_try_a_message_result(
         try_message(page, "楼道里堆了很多杂物")
         verdict = page.locator('#try-result [data-field="verdict"]')
         verdict_says(page, "安全隐患")
-        assert "归入“安全隐患”" in verdict.inner_text()
+        assert "安全隐患（规则确定）" in verdict.inner_text()
         assert "杂物" in page.locator('#try-result [data-field="tokens"]').inner_text()
 
         page.click("table >> text=环境卫生")
@@ -61,6 +63,35 @@ def test_changing_a_keyword_rule_changes_the_try_a_message_result(
 
         try_message(page, "楼道里堆了很多杂物")
         verdict_says(page, "环境卫生")
-        assert "归入“环境卫生”（得分 5）" in verdict.inner_text()
+        assert "环境卫生（规则确定）" in verdict.inner_text()
         scores = page.locator('#try-result [data-field="scores"]').inner_text()
         assert scores.index("环境卫生") < scores.index("安全隐患")
+
+
+def test_the_try_box_shows_the_models_ranking_its_ngrams_and_who_decided(
+    app: Flask, page: Any
+) -> None:
+    make_account(app, "boss", "admin")
+    use_model(db_of(app), app.extensions["yishiting"].rulebook)
+    field = lambda name: page.locator(f'#try-result [data-field="{name}"]')  # noqa: E731
+    with LiveServer(app) as server:
+        browser_login(page, server.url, "boss")
+        page.click("nav.mainnav >> text=分类规则")
+        try_message(page, BY_MODEL)
+        verdict_says(page, "模型判断")
+        assert re.fullmatch(r"噪音扰民（规则无匹配，模型判断 \d+%）", field("verdict").inner_text())
+        assert "没有命中任何关键词" in field("matches").inner_text()
+        assert field("model").is_visible()
+        assert re.match(r"噪音扰民 \d+%，", field("model-ranked").inner_text())
+        assert field("model-for").inner_text() == "噪音扰民"
+        terms = field("model-terms").locator(".badge").all_inner_texts()
+        assert any(re.fullmatch(r"狗 \+0\.\d\d", t) for t in terms), terms
+
+        try_message(page, NOBODY_SURE)
+        verdict_says(page, "请居民在")
+        assert "需 ≥50% 且领先 10%" in field("model-need").inner_text()
+
+        try_message(page, "电梯又坏了，卡在半空")
+        verdict_says(page, "电梯设施（规则确定）")
+        assert not field("model").is_visible()
+        assert field("model-none").inner_text() == "规则已确定，未询问模型。"

@@ -208,7 +208,9 @@ def seed_default_topics(db: Session, now: datetime) -> list[str]:
 
 
 def render_explanation(exp: Explanation) -> str:
-    """The classifier's reasoning, for an admin reading it in the chat or a terminal."""
+    """The classifier's reasoning, for an admin reading it in the chat or a terminal: the
+    rules' tokens, hits, scores and vetoes; the model's ranking and the n-grams that weighed
+    most when it was asked; and who decided."""
     lines = [f"分词：{' / '.join(exp.tokens) or '（无）'}"]
     if exp.matches:
         hits = []
@@ -219,16 +221,55 @@ def render_explanation(exp: Explanation) -> str:
     else:
         lines.append("命中：（无）")
     if exp.scores:
-        ranked = sorted(exp.scores.items(), key=lambda kv: -kv[1])
-        lines.append("得分：" + "，".join(f"{t} {s:g}" for t, s in ranked))
+        line = "得分：" + "，".join(f"{t} {s:g}" for t, s in ranked_scores(exp))
+        if rules_unsure(exp):
+            line += f"（规则需 ≥{exp.threshold:g} 且领先 {exp.margin:g}）"
+        lines.append(line)
     if exp.vetoed:
         lines.append("被否决：" + "，".join(exp.vetoed))
-    result = exp.result
-    if result.topic is None:
-        verdict = "无匹配，进入待分类"
-    elif result.unsure:
-        verdict = f"{result.topic}（不确定：阈值 {exp.threshold:g}，领先差 {exp.margin:g}）"
-    else:
-        verdict = f"{result.topic}（确定）"
-    lines.append(f"结果：{verdict}")
+    if exp.model_ranked:
+        line = "模型：" + "，".join(f"{t} {percent(p)}" for t, p in exp.model_ranked[:3])
+        if exp.result.by != "model":
+            line += f"（需 ≥{percent(exp.model_threshold)} 且领先 {percent(exp.model_margin)}）"
+        lines.append(line)
+        terms = "，".join(f"{term} {weight:+.2f}" for term, weight in exp.model_terms)
+        lines.append(f"模型依据（{exp.model_ranked[0][0]}）：{terms or '（无）'}")
+    lines.append(f"结果：{verdict_of(exp)}")
     return "\n".join(lines)
+
+
+def verdict_of(exp: Explanation) -> str:
+    """Who put the text under which topic, in a few words (the chat's 结果 line and the
+    console's verdict): 电梯设施（规则确定）, 电梯设施（规则不确定，模型判断 82%）,
+    不确定：请居民在 A/B/C 中选择, 无匹配，进入待分类."""
+    result = exp.result
+    if result.topic is not None and not result.unsure:
+        if result.by == "model":
+            rules = "规则无匹配" if not exp.scores else "规则不确定"
+            return f"{result.topic}（{rules}，模型判断 {percent(result.score)}）"
+        return f"{result.topic}（规则确定）"
+    offered = [name for name, _ in result.candidates[:3]]
+    if not offered and result.topic is not None:
+        offered = [result.topic]
+    if offered:
+        return f"不确定：请居民在 {'/'.join(offered)} 中选择"
+    return "无匹配，进入待分类"
+
+
+def ranked_scores(exp: Explanation) -> list[tuple[str, float]]:
+    """The rules' scores, best first, ties in the order the rules broke them (their verdict's
+    candidates), so the first is the rules' best."""
+    rules = exp.rules_result or exp.result
+    order = {name: i for i, (name, _) in enumerate(rules.candidates)}
+    return sorted(exp.scores.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order))))
+
+
+def rules_unsure(exp: Explanation) -> bool:
+    """The rules matched something but were not sure of it."""
+    rules = exp.rules_result or exp.result
+    return bool(exp.scores) and rules.unsure
+
+
+def percent(p: float) -> str:
+    """A probability as an admin reads it: 82%, <1%."""
+    return "<1%" if 0 < p < 0.005 else f"{p:.0%}"

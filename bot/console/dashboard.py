@@ -29,6 +29,8 @@ from words.channels import CHANNEL_NAMES
 
 from .access import current_scope, guard, requires
 from .common import now, reading, small_int, ys
+from .filed_by import DAYS as FILED_BY_DAYS
+from .filed_by import filed_by
 
 bp = Blueprint("console_dashboard", __name__, url_prefix="/admin")
 bp.before_request(guard)
@@ -68,6 +70,7 @@ def index() -> str:
         period = breakdown(db, since=starts[0], until=starts[-1], community_id=cid)
         charts = chart_data(db, starts, period.topics, period.grids, cid)
         agenda = pipeline(db, moment, ALL if cid is None else cid)
+        by = filed_by(db, starts[-1 - FILED_BY_DAYS], cid)
         community_name = community.name if community else None
     return render_template(
         "console/dashboard.html",
@@ -85,6 +88,8 @@ def index() -> str:
         community_id=cid,
         stage_labels=STAGE_LABELS,
         window_days=WINDOW_DAYS,
+        filed_by=by,
+        filed_by_days=FILED_BY_DAYS,
     )
 
 

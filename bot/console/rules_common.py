@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.classify import Explanation
+from bot.classify.book import percent, ranked_scores, rules_unsure, verdict_of
 from bot.classify.evaluate import Labeled
 from models import KINDS, Change, ConsoleRole, RuleSpec, Topic, TopicSpec, sync_topics
 from models.communities import Community
@@ -208,14 +209,27 @@ def _value(key: str, value: Any) -> str:
 
 
 def explanation(exp: Explanation) -> dict[str, Any]:
-    """The classifier's reasoning as JSON: tokens, matched rules per topic, scores, verdict."""
+    """The classifier's reasoning as JSON: tokens, matched rules per topic, scores, and when
+    the rules were unsure and a model was asked, its ranking and the n-grams that weighed
+    most; the verdict says who decided (`by`: "rules", "model", None) in the chat's words."""
     per_topic: dict[str, list[dict[str, Any]]] = {}
     for m in exp.matches:
         per_topic.setdefault(m.rule.topic, []).append(
             {"keyword": m.rule.keyword, "weight": m.rule.weight, "kind": m.rule.kind}
         )
-    ranked = sorted(exp.scores.items(), key=lambda kv: -kv[1])
+    ranked = ranked_scores(exp)
     result = exp.result
+    model = None
+    if exp.model_ranked:
+        model = {
+            "ranked": [
+                {"topic": t, "p": round(p, 4), "shown": percent(p)} for t, p in exp.model_ranked[:5]
+            ],
+            "for": exp.model_ranked[0][0],
+            "terms": [{"term": term, "weight": w} for term, w in exp.model_terms],
+            "threshold": exp.model_threshold,
+            "margin": exp.model_margin,
+        }
     return {
         "tokens": exp.tokens,
         "matches": [{"topic": t, "rules": rules} for t, rules in per_topic.items()],
@@ -224,19 +238,11 @@ def explanation(exp: Explanation) -> dict[str, Any]:
         "topic": result.topic,
         "score": result.score,
         "unsure": result.unsure,
-        "verdict": verdict(exp),
+        "by": result.by,
+        "candidates": [name for name, _ in result.candidates],
+        "verdict": verdict_of(exp),
+        "rules_unsure": rules_unsure(exp),
         "threshold": exp.threshold,
         "margin": exp.margin,
+        "model": model,
     }
-
-
-def verdict(exp: Explanation) -> str:
-    result = exp.result
-    if result.topic is None:
-        return "没有命中任何规则 → 待分类（请居民选择，或由工作人员分类）"
-    if result.unsure:
-        return (
-            f"不确定（最接近“{result.topic}”，得分 {result.score:g}；需达到 {exp.threshold:g}"
-            f" 且领先第二名 {exp.margin:g}）→ 待分类，请居民选择"
-        )
-    return f"归入“{result.topic}”（得分 {result.score:g}）"

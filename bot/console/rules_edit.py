@@ -177,6 +177,7 @@ def backtest_change() -> tuple[Response, int] | Response:
     if not items:
         return jsonify({"error": "还没有已确认分类的诉求，无法回测。", "sample": 0}), 200
     book = ys().rulebook
+    book.current()  # the newest model loaded, so both sides are judged as the chat would
     before = backtest(book.build(specs), items)
     after = backtest(book.build(replace_topic(specs, changed)), items)
     return jsonify({"sample": len(items), "before": summary(before), "after": summary(after)})

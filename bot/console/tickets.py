@@ -35,6 +35,7 @@ from .common import now, ok, problem, reading, writing, ys
 from .scope import chosen_community, communities_shown, in_scope
 from .tickets_actions import ACTIONS, Refused, perform
 from .tickets_query import NONE, OPEN, PAGE_SIZE, Filters, choices, ticket_detail, ticket_page
+from .tickets_why import topic_story
 
 bp = Blueprint("console_tickets", __name__, url_prefix="/admin/tickets")
 bp.before_request(guard)
@@ -238,6 +239,7 @@ def show(number: int) -> str:
             channels=CHANNEL_NAMES,
             callback_results=CALLBACK_RESULTS,
             communities=communities,
+            why=topic_story(detail.ticket, detail.timeline),
         )
 
 

@@ -80,6 +80,13 @@ class Row:
     community_id: int = HOME_ID
     source: str | None = None  # a platform's work order: "12345", "grid", …
     external_id: str | None = None  # its order number
+    topic_by: str | None = None  # who set the topic at filing: "rules", "model", None
+    topic_confirmed: bool = False  # a person chose or confirmed it since
+
+    @property
+    def by_model(self) -> bool:
+        """Filed by the learned model and nobody has confirmed the topic yet (worth a look)."""
+        return self.topic_by == "model" and not self.topic_confirmed
 
     def overdue(self, now: datetime) -> bool:
         return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < now
@@ -164,6 +171,8 @@ def ticket_page(db: Session, filters: Filters, now: datetime, page: int) -> tupl
             Ticket.community_id,
             Ticket.source,
             Ticket.external_id,
+            Ticket.topic_by,
+            Ticket.topic_confirmed,
         )
         .outerjoin(Topic, Topic.id == Ticket.topic_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)

@@ -34,7 +34,7 @@
       if (data.empty) { result.hidden = true; return; }
       const verdict = field("verdict");
       verdict.replaceChildren(data.verdict);
-      verdict.className = data.topic && !data.unsure ? "verdict-sure" : "verdict-unsure";
+      verdict.className = data.by ? "verdict-sure" : "verdict-unsure";
       field("tokens").replaceChildren(...(data.tokens.length
         ? data.tokens.map((t) => el("span", { class: "badge" }, t)) : ["（无）"]));
       field("matches").replaceChildren(...(data.matches.length ? data.matches.map((m) =>
@@ -47,7 +47,23 @@
           el("td", {}, el("span", { class: "bar", style: "width:" + Math.max(4, 120 * s.score / top) + "px" }),
             String(s.score)))));
       field("vetoed").textContent = data.vetoed.length ? "被否决的分类：" + data.vetoed.join("、") : "";
+      showModel(data);
       result.hidden = false;
+    }
+
+    // The model is asked only when the rules are unsure: its ranking and its n-grams.
+    function showModel(data) {
+      const model = data.model;
+      field("model").hidden = !model;
+      if (model) {
+        field("model-ranked").textContent = model.ranked.slice(0, 3).map((r) => r.topic + " " + r.shown).join("，");
+        field("model-need").textContent = data.by === "model" ? "" :
+          "（需 ≥" + Math.round(model.threshold * 100) + "% 且领先 " + Math.round(model.margin * 100) + "%）";
+        field("model-for").textContent = model.for;
+        field("model-terms").replaceChildren(...(model.terms.length ? model.terms.map((t) =>
+          el("span", { class: "badge" }, t.term + " " + (t.weight >= 0 ? "+" : "") + t.weight.toFixed(2))) : ["（无）"]));
+      }
+      field("model-none").textContent = model ? "" : data.by === "rules" ? "规则已确定，未询问模型。" : "未使用模型。";
     }
 
     input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(analyse, 250); });
