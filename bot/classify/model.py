@@ -16,6 +16,7 @@ import json
 import re
 import time
 import warnings
+import zipfile
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -199,7 +200,7 @@ class Model:
                 idf, coef = arrays["idf"], arrays["coef"]
                 intercept = arrays["intercept"]
                 info = json.loads(_texts(arrays["info"])[0])
-        except (OSError, KeyError, IndexError, EOFError, ValueError) as exc:
+        except (OSError, KeyError, IndexError, EOFError, ValueError, zipfile.BadZipFile) as exc:
             raise ValueError(f"not a classifier model: {exc}") from None
         if coef.shape != (len(labels), len(terms)) or idf.shape != (len(terms),):
             raise ValueError("not a classifier model: its arrays do not fit together")
