@@ -6,11 +6,11 @@ read back the same, and refusing anything else."""
 from __future__ import annotations
 
 import pytest
+from small_model import BY_MODEL, NOBODY_SURE, small_model
 
 from bot.classify import Classifier, parse_rules
 from bot.classify.evaluate import Labeled
 from bot.classify.model import Model, train
-from tests.small_model import BY_MODEL, NOBODY_SURE, small_model
 
 RULES = """
 [[topic]]
@@ -34,6 +34,22 @@ rules = [{keyword = "垃圾", weight = 3}]
 [[topic]]
 name = "政策咨询"
 rules = [{keyword = "咨询", weight = 1}]
+
+[[topic]]
+name = "停车交通"
+rules = [{keyword = "停车", weight = 3}]
+
+[[topic]]
+name = "绿化园林"
+rules = [{keyword = "绿化", weight = 3}]
+
+[[topic]]
+name = "水电气暖"
+rules = [{keyword = "停水", weight = 3}]
+
+[[topic]]
+name = "养老助老"
+rules = [{keyword = "老人", weight = 3}]
 """
 
 
@@ -88,17 +104,20 @@ def test_the_rules_best_is_among_the_topics_offered() -> None:
 
 def test_a_model_strongly_against_weak_rules_overrules_them() -> None:
     model = train(
-        [Labeled(f"物业{n}号楼的狗天天叫很吵", "噪音扰民") for n in range(8)]
+        [Labeled(f"物业{n}号楼的狗天天叫", "噪音扰民") for n in range(8)]
         + [Labeled(f"电梯{n}号又停了", "电梯设施") for n in range(8)]
     )
-    # 物业 (3) against 吵 (2): the rules are sure of 物业服务, by a lead of 1 — not beyond
-    # doubt (1.5 times the threshold, 3).
-    text = "物业楼下的狗天天叫很吵"
-    assert classifier().classify(text).topic == "物业服务"
-    verdict = classifier(model).classify(text)
+    # 物业 (2.5) makes the rules sure of 物业服务 — but not beyond doubt (a lead of 1.5
+    # times the threshold, 3).
+    rules = parse_rules(
+        RULES.replace('keyword = "物业", weight = 3', 'keyword = "物业", weight = 2.5')
+    )
+    text = "物业楼下的狗天天叫"
+    assert Classifier(rules, 2.0, 1.0).classify(text).topic == "物业服务"
+    verdict = Classifier(rules, 2.0, 1.0, model).classify(text)
     assert (verdict.topic, verdict.by) == ("噪音扰民", "model")
     # Unless overruling is switched off.
-    kept = classifier(model, model_override=1.0).classify(text)
+    kept = Classifier(rules, 2.0, 1.0, model, model_override=1.0).classify(text)
     assert (kept.topic, kept.by) == ("物业服务", "rules")
 
 

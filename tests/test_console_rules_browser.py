@@ -11,6 +11,7 @@ from flask import Flask
 from small_model import BY_MODEL, NOBODY_SURE, use_model
 from sqlalchemy import select
 
+from bot.config import ClassifierSettings
 from models import Topic
 from models.tickets import Ticket, set_topic
 
@@ -89,7 +90,9 @@ def test_the_try_box_shows_the_models_ranking_its_ngrams_and_who_decided(
 
         try_message(page, NOBODY_SURE)
         verdict_says(page, "请居民在")
-        assert "需 ≥50% 且领先 10%" in field("model-need").inner_text()
+        tuning = ClassifierSettings()
+        need = f"需 ≥{tuning.model_threshold:.0%} 且领先 {tuning.model_margin:.0%}"
+        assert need in field("model-need").inner_text()
 
         try_message(page, "电梯又坏了，卡在半空")
         verdict_says(page, "电梯设施（规则确定）")
