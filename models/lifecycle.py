@@ -252,6 +252,7 @@ def push_assignee(
             assignee_id=ticket.assignee_id,
             topic=_topic_name(ticket),
             place=ticket.place,
+            spot=ticket.spot,
             phone=phone,
             text=ticket.text,
             due_at=ticket.due_at,

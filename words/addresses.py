@@ -24,7 +24,9 @@ _CN = f"[{_DIGITS}十百]"
 _NUM = rf"(?:\d{{1,3}}|{_CN}{{1,5}})"
 # Not inside a longer number, not the day of a date (12月3号楼下 is "on the 3rd, downstairs"),
 # not a count (这三栋楼, 几栋, 好几栋, 两栋楼).
-_BEFORE = rf"(?<![\d{_DIGITS}十百月.\-#/:：])(?<!这)(?<!那)(?<!几)(?<!整)(?<!好)(?<!共)(?<!每)(?<!同)(?<!另)(?<!哪)"
+_BEFORE = rf"(?<![\d{_DIGITS}十百月.\-#/:：])" + "".join(
+    f"(?<!{c})" for c in "这那几整好共每同另哪"
+)
 _SP = r"[ \t]?"
 _BUILDING = (
     rf"{_BEFORE}(?P<prefix>第{_SP})?(?P<b>{_NUM}){_SP}"
@@ -137,3 +139,14 @@ def _chinese(raw: str) -> str | None:
             return None
     total += digit or 0
     return str(total) if total else None
+
+
+def building_label(name: str) -> str:
+    """A building as people say it: "3" → "3号楼"; a name that is not a number as written."""
+    return f"{name}号楼" if name.isascii() and name.isdigit() else name
+
+
+def home_building(label: str) -> str:
+    """The building of a home label ("1-2-501" → "1号楼"; names may hold dashes)."""
+    parts = label.rsplit("-", 2)
+    return building_label(parts[0]) if len(parts) == 3 else label
