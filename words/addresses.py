@@ -150,3 +150,23 @@ def home_building(label: str) -> str:
     """The building of a home label ("1-2-501" → "1号楼"; names may hold dashes)."""
     parts = label.rsplit("-", 2)
     return building_label(parts[0]) if len(parts) == 3 else label
+
+
+# Where a ticket's problem is, as the staff push and the console say it (Ticket.spot/place).
+SPOT_WITH_HOME = "{spot}（居民住{home}）"
+SPOT_FROM = {"text": "从留言识别：{spot}", "location": "从位置消息：离{spot}最近"}
+
+
+def spot_text(spot: str | None, home: str | None) -> str:
+    """3号楼（居民住1号楼）when the report named a place other than the resident's home, 3号楼
+    when no home is known, else the home as ever (16-2-501); "" when neither is known."""
+    if spot:
+        return SPOT_WITH_HOME.format(spot=spot, home=home_building(home)) if home else spot
+    return home or ""
+
+
+def spot_reason(spot: str | None, spot_from: str | None) -> str:
+    """Why the ticket is there: 从留言识别：3号楼 / 从位置消息：离3号楼最近 ("" for the home)."""
+    if not spot or spot_from not in SPOT_FROM:
+        return ""
+    return SPOT_FROM[spot_from].format(spot=spot)

@@ -80,6 +80,7 @@ class Row:
     community_id: int = HOME_ID
     source: str | None = None  # a platform's work order: "12345", "grid", …
     external_id: str | None = None  # its order number
+    spot: str | None = None  # where the problem is, when the report named a place (3号楼)
 
     def overdue(self, now: datetime) -> bool:
         return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < now
@@ -164,6 +165,7 @@ def ticket_page(db: Session, filters: Filters, now: datetime, page: int) -> tupl
             Ticket.community_id,
             Ticket.source,
             Ticket.external_id,
+            Ticket.spot,
         )
         .outerjoin(Topic, Topic.id == Ticket.topic_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)

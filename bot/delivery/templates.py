@@ -18,7 +18,7 @@ from typing import Any
 
 from models import pushes
 from models.pushes import PushKind
-from words.addresses import home_building
+from words.addresses import spot_text
 from words.channels import HOTLINE, ORDER_NUMBER, order_mark
 
 from . import agenda
@@ -76,12 +76,8 @@ def place_line(spot: str | None, home: str | None, phone: str | None = None) -> 
     """地点：where the problem is — 3号楼（居民住1号楼）when the report named a place other
     than the resident's home, 3号楼 when no home is known, else the home (16-2-501) as ever;
     the resident's masked phone with it."""
-    call = f"居民电话 {phone}" if phone else ""
-    if spot:
-        lives = f"居民住{home_building(home)}" if home else ""
-        said = "，".join(part for part in (lives, call) if part)
-        return f"地点：{spot}（{said}）" if said else f"地点：{spot}"
-    return f"地点：{home}（{call}）" if call else f"地点：{home}"
+    where = spot_text(spot, home)
+    return f"地点：{where}（居民电话 {phone}）" if phone else f"地点：{where}"
 
 
 def order_line(payload: dict[str, Any]) -> str:
