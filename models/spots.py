@@ -63,6 +63,10 @@ class Spot:
     source: str  # TEXT or LOCATION
     landmark: bool = False  # a named place, not a building
     metres: float | None = None  # LOCATION: how far the location was from it
+    # A building's parts: its name as stored ("3"), the unit and room the text gave.
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
 
 
 _B = cast(Table, Building.__table__)
@@ -106,6 +110,14 @@ _ROWS = Prepared(
 _NUMBERED = re.compile(r"^第?0*(\d{1,4})[ ]?(?:号楼|号|栋|幢|#楼?|座)?$")
 
 
+def building_key(name: str) -> str:
+    """How a building's name is matched: its number ("3号楼", "03", "3" → "3"), else the name
+    folded."""
+    folded = fold(name).strip()
+    number = _NUMBERED.match(folded)
+    return str(int(number.group(1))) if number else folded
+
+
 @dataclass(frozen=True)
 class _Place:
     name: str  # as stored
@@ -138,7 +150,7 @@ class _Places:
             if not is_place:
                 number = _NUMBERED.match(folded)
                 if number:
-                    self.by_number.setdefault(str(int(number.group(1))), place)
+                    self.by_number.setdefault(building_key(folded), place)
                     continue
                 if len(folded) < 2:
                     continue  # a one-letter building ("A") would match inside any word
@@ -184,14 +196,25 @@ def spot_from_text(places: _Places, text: str, home_building_id: int | None = No
     if mentions:
         # A building named as the writer's home is the last choice.
         mention, place = min(mentions, key=lambda pair: pair[0].home)
-        return Spot(_spot_name(place.name, mention), place.building_id, place.grid_id, TEXT)
+        return Spot(
+            _spot_name(place.name, mention),
+            place.building_id,
+            place.grid_id,
+            TEXT,
+            building=place.name,
+            unit=mention.unit,
+            room=mention.room,
+        )
     if places.pattern is None:
         return None
     found = places.pattern.search(fold(text))
     if found is None:
         return None
     place = places.by_name[found.group()]
-    return Spot(place.name, place.building_id, place.grid_id, TEXT, landmark=place.landmark)
+    building = None if place.landmark else place.name
+    return Spot(
+        place.name, place.building_id, place.grid_id, TEXT, place.landmark, building=building
+    )
 
 
 def _spot_name(building: str, mention: Mention) -> str:
@@ -215,7 +238,16 @@ def spot_near(places: _Places, location: tuple[float, float]) -> Spot | None:
         return None
     metres, place = best
     name = place.name if place.landmark else building_label(place.name)
-    return Spot(name, place.building_id, place.grid_id, LOCATION, place.landmark, round(metres))
+    building = None if place.landmark else place.name
+    return Spot(
+        name,
+        place.building_id,
+        place.grid_id,
+        LOCATION,
+        place.landmark,
+        round(metres),
+        building=building,
+    )
 
 
 def distance(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -23,9 +23,10 @@ _CN = f"[{_DIGITS}十百]"
 # A number: ASCII digits (full-width ones are folded) or a Chinese numeral up to 999.
 _NUM = rf"(?:\d{{1,3}}|{_CN}{{1,5}})"
 # Not inside a longer number, not the day of a date (12月3号楼下 is "on the 3rd, downstairs"),
-# not a count (这三栋楼, 几栋, 好几栋, 两栋楼).
-_BEFORE = rf"(?<![\d{_DIGITS}十百月.\-#/:：])" + "".join(
-    f"(?<!{c})" for c in "这那几整好共每同另哪"
+# not a count (这三栋楼, 几栋, 好几栋, 有3栋楼, 两栋楼), not a weekday (周三号楼下).
+_BEFORE = (
+    rf"(?=[\d{_DIGITS}十百第])"  # (fails fast where no number starts: most of a text)
+    rf"(?<![\d{_DIGITS}十百月.\-#/:：这那几整好共每同另哪有周])(?<!星期)(?<!礼拜)"
 )
 _SP = r"[ \t]?"
 _BUILDING = (
@@ -35,7 +36,7 @@ _BUILDING = (
 _UNIT = rf"[ \t,，、]?(?P<u>\d{{1,2}}|{_CN}{{1,3}}){_SP}单元"
 _ROOM = r"[ \t,，、\-]?(?P<r>\d{3,4})(?!\d)(?:[ \t]?(?:室|号房|号|房))?"
 # What may not follow a room number: a count, money, a length, a time, a year.
-_NOT_ROOM = r"(?![ \t]?(?:块|元|个|人|米|平|斤|天|次|分|点|年|月|日|岁|%|毫|多|w|万|k))"
+_NOT_ROOM = r"(?![ \t]?(?:块|元|个|人|米|平|斤|天(?!天)|次|分|点|年|月|日|岁|%|毫|多|w|万|k))"
 _WORDY = re.compile(rf"{_BUILDING}(?:{_UNIT})?(?:{_ROOM}{_NOT_ROOM})?")
 # 3-2-501: building-unit-room, each short, not part of a date (2026-12-05), a phone number
 # (138-1234-5678) or a longer dash run.
