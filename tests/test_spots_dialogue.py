@@ -189,3 +189,13 @@ def test_the_push_payload_keeps_the_spot(community: Desk) -> None:
             select(OutboxMessage.payload).where(OutboxMessage.kind == "ticket.assigned")
         ).one()
     assert payload["spot"] == "3号楼"
+
+
+def test_a_topic_chosen_later_keeps_the_ticket_where_the_problem_is(community: Desk) -> None:
+    resident = lives_in_building_1(community)
+    reply = resident.say("3号楼那个事情到底什么时候能有个说法啊")
+    assert reply is not None and "请问属于哪一类" in reply
+    assert ticket_of(community, 1)["holder"] == "o_grid2"
+    resident.say("1")
+    assert ticket_of(community, 1)["holder"] == "o_grid2"
+    assert ticket_of(community, 1)["spot"] == "3号楼"
