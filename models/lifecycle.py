@@ -189,7 +189,7 @@ def route_again(db: Session, ticket: Ticket, topic_id: int | None) -> Route:
     building, as when it was filed; a ticket staff filed for someone unknown has no resident,
     so by its building."""
     if ticket.spot is not None:
-        place = Place(
+        spot = Place(
             ticket.grid_id,
             ticket.place or "",
             None,
@@ -198,7 +198,7 @@ def route_again(db: Session, ticket: Ticket, topic_id: int | None) -> Route:
             ticket.spot,
             ticket.spot_from,
         )
-        return route_at(db, place, topic_id, ticket.community_id)
+        return route_at(db, spot, topic_id, ticket.community_id)
     if ticket.person_id is None:
         place = building_place(db, ticket.building_id) if ticket.building_id else None
         return route_at(db, place, topic_id, ticket.community_id)
