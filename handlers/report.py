@@ -3,8 +3,11 @@
 Free text that is not a command, a greeting or too short is filed under the topic the
 classifier finds; when it is unsure, the ticket is filed at once (nothing waits unfiled) and
 the resident is asked to pick a topic. An image, location, voice or video sent shortly after
-joins their newest ticket. What becomes of a report (the same text again, 附议, the open-ticket
-cap, filing) is decided by models/intake.py, as for every channel; this module only words it.
+joins their newest ticket; one sent before any ticket is kept for [tickets] attach_minutes
+and joins the ticket their next text files (a location then says where the problem is, unless
+the text names a place: models/spots.py). What becomes of a report (the same text again,
+附议, the open-ticket cap, filing) is decided by models/intake.py, as for every channel; this
+module only words it.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from models import (
 )
 from models.communities import community_names
 from models.community_topics import enabled_in
-from models.intake import Intake, Outcome, Report, intake
+from models.intake import Hint, Intake, Outcome, Report, intake
 from models.lifecycle import actor_for, route_under_topic
 from models.people import Role, set_community
 from models.routing import place_of
-from models.states import CHOOSE_COMMUNITY, CHOOSE_TOPIC
+from models.spots import location_of
+from models.states import CHOOSE_COMMUNITY, CHOOSE_TOPIC, HELD
 from models.tickets import Ticket
 from models.topic_choice import bare, choice_number, choice_words, likeliest_topics, topic_named
 from words import clean, fold, meaningful_length
@@ -62,17 +66,17 @@ def on_voice(ctx: Context) -> Reply:
     """A recognised voice message is the words it carries; otherwise it is an attachment."""
     if ctx.message.text:
         return on_text(ctx)
-    return _attach(ctx) or texts.VOICE_UNRECOGNISED
+    return _attach(ctx) or _hold(ctx, texts.VOICE_UNRECOGNISED)
 
 
 @router.message("image")
 def on_image(ctx: Context) -> Reply:
-    return _attach(ctx) or texts.IMAGE
+    return _attach(ctx) or _hold(ctx, texts.IMAGE)
 
 
 @router.message("video", "shortvideo")
 def on_video(ctx: Context) -> Reply:
-    return _attach(ctx) or texts.VIDEO
+    return _attach(ctx) or _hold(ctx, texts.VIDEO)
 
 
 @router.message("location")
@@ -80,7 +84,7 @@ def on_location(ctx: Context) -> Reply:
     if (attached := _attach(ctx)) is not None:
         return attached
     label = ctx.message.details.get("label")
-    return texts.LOCATION.format(label=label) if label else texts.LOCATION_NO_LABEL
+    return _hold(ctx, texts.LOCATION.format(label=label) if label else texts.LOCATION_NO_LABEL)
 
 
 def file_request(ctx: Context, text: str) -> str:
@@ -89,11 +93,54 @@ def file_request(ctx: Context, text: str) -> str:
         return _ask_for_community(ctx, text, communities)
     # The resident's own community; for someone with none (street staff), the account's.
     community_id = ctx.person.community_id or ctx.community_id
+    return _say(ctx, _take_in(ctx, text, community_id, ctx.hint), text)
+
+
+def _take_in(ctx: Context, text: str, community_id: int | None, hint: Hint | None) -> Intake:
+    """The one intake, with what the person sent just before (held: a photo, a location)
+    joining the ticket it files; a held location is where the problem is unless the text
+    says."""
+    held = [state for state in ctx.pending_states() if state.kind == HELD]
+    locations = [location_of(state.values["details"]) for state in held]
+    location = next((found for found in locations if found is not None), None)  # the latest
     report = Report(
-        text, "wechat", ctx.person.id, ctx.now, hint=ctx.hint, community_id=community_id
+        text,
+        "wechat",
+        ctx.person.id,
+        ctx.now,
+        hint=hint,
+        community_id=community_id,
+        location=location,
     )
     result = intake(ctx.db, report, ctx.options.intake, ctx.classify)
-    return _say(ctx, result, text)
+    if held and result.outcome in (Outcome.FILED, Outcome.UNSURE):
+        ticket = ticket_by_number(ctx.db, result.number) if result.number is not None else None
+        if ticket is not None:
+            for state in reversed(held):  # in the order they were sent
+                values = state.values
+                attach(ctx.db, ticket, values["kind"], values["details"], state.created_at)
+                drop_state(ctx.db, state)
+    return result
+
+
+def _hold(ctx: Context, reply: str) -> str:
+    """Keep the message for [tickets] attach_minutes: the ticket the person's next text files
+    takes it (`_take_in`); unused, it simply expires. The answer is the usual one."""
+    push_state(
+        ctx.db,
+        ctx.person.id,
+        HELD,
+        {"kind": ctx.message.kind, "details": dict(ctx.message.details)},
+        now=ctx.now,
+        ttl=timedelta(minutes=ctx.options.attach_minutes),
+    )
+    return reply
+
+
+@router.state(HELD)
+def held(ctx: Context, state: ConversationState) -> Pass:
+    """A held attachment asks nothing: every message goes on to its handler."""
+    return PASS
 
 
 def _communities_to_ask(ctx: Context) -> list[tuple[int, str]] | None:
@@ -144,8 +191,7 @@ def choose_community(ctx: Context, state: ConversationState) -> Reply | Pass:
     drop_state(ctx.db, state)
     community_id, name = int(options[choice - 1][0]), str(options[choice - 1][1])
     set_community(ctx.db, ctx.person.id, community_id)
-    report = Report(values["text"], "wechat", ctx.person.id, ctx.now, community_id=community_id)
-    result = intake(ctx.db, report, ctx.options.intake, ctx.classify)
+    result = _take_in(ctx, values["text"], community_id, None)
     said = _say(ctx, result, values["text"])
     return texts.COMMUNITY_CHOSEN.format(community=name) + "\n" + said
 

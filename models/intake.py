@@ -39,6 +39,7 @@ from .people import Person, Role
 from .prepared import Prepared, connection_of
 from .routing import Place, Route, building_place, place_of, route_at
 from .rules import Classification, ClassifyText, classifier_in
+from .spots import Spot, spot_in
 from .tickets import IS_OPEN, SAME_TEXT, Ticket, open_tickets_of
 
 # "api": a city platform's work order (models/api/orders.py), with its source and number.
@@ -71,6 +72,9 @@ class Hint:
     topic_id: int | None  # None: no such enabled topic (triage)
     sla_hours: float | None  # None: the triage deadline
     route: Route
+    # The text whose place (spots.py) the route holds: intake looks again for another text,
+    # or when the report brings a location.
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,9 @@ class Report:
     source: str | None = None
     external_id: str | None = None
     due_at: datetime | None = None
+    # A WeChat location message (lat, lon) sent with the report: where the problem is, unless
+    # the text names a place (spots.py).
+    location: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -140,7 +147,7 @@ def intake(
     if hint is not None:
         place = hint.route.place
     else:
-        place = _place(db, report.person_id, report.building_id, report.phone)
+        place = _locate(db, report, community_id)
     # The community the ticket will belong to (as routing.py decides it): its rules classify.
     rules = classifier_in(classify, home_of(place, community_id))
     if report.person_id is not None and _own_words(report, role):
@@ -240,6 +247,54 @@ def _place(
     return place_of(db, person_id) if person_id is not None else None
 
 
+def _locate(db: Session, report: Report, community_id: int | None) -> Place | None:
+    """Where the report is about: the building the channel names; else the place its text
+    (or its location) names in the community it belongs to, with the resident's home as
+    `label`; else the home."""
+    home = _place(db, report.person_id, report.building_id, report.phone)
+    if report.building_id is not None:
+        return home  # the channel (staff filing, a platform's order) said where
+    return _where(db, home, community_id, report.text, report.location)
+
+
+def _where(
+    db: Session,
+    home: Place | None,
+    community_id: int | None,
+    text: str,
+    location: tuple[float, float] | None,
+) -> Place | None:
+    """`home` moved to the place `text` or `location` names (spots.py), if any. Only the
+    places of the report's own community count (its home's, else the one given): the other
+    communities of the street have their 3号楼 too, and a ticket stays in its community."""
+    community = home_of(home, community_id)
+    spot = spot_in(db, text, location, community, home.building_id if home else None)
+    return at_spot(home, spot, community)
+
+
+def at_spot(home: Place | None, spot: Spot | None, community_id: int) -> Place | None:
+    """The Place of a report about `spot` from someone living at `home`: routed by the
+    spot's grid (a place with neither grid nor building routes as the home), near-duplicates
+    looked for in its building, the home kept as the label. The resident's own building
+    named again (3号楼 from 3-2-501) is just the home: it says less than the home does."""
+    if spot is None:
+        return home
+    if home is not None and not spot.landmark and spot.building_id == home.building_id:
+        return home
+    grid_id, building_id = spot.grid_id, spot.building_id
+    if grid_id is None and building_id is None and home is not None:
+        grid_id, building_id = home.grid_id, home.building_id
+    return Place(
+        grid_id,
+        home.label if home is not None else "",
+        home.phone if home is not None else None,
+        building_id,
+        community_id,
+        spot=spot.name,
+        spot_from=spot.source,
+    )
+
+
 def _second(
     db: Session,
     report: Report,
@@ -277,6 +332,8 @@ def _same_inputs(report: Report, hint: Hint | None, community_id: int | None) ->
     not seen before has no approved household, whoever they turn out to be."""
     if hint is None or hint.building_id != report.building_id:
         return None
+    if report.location is not None or (report.building_id is None and hint.text != report.text):
+        return None  # its place was looked for in other words
     if hint.route.place is None and hint.community_id != community_id:
         return None
     place = hint.route.place
@@ -347,10 +404,12 @@ def hint_for(
     # The person's own community first, as file_request gives it (handlers/report.py).
     community_id = (person[0][1] if person else None) or community_id
     place = _place(db, person_id, building_id, phone)
+    if building_id is None:  # as intake decides it (_locate)
+        place = _where(db, place, community_id, text, None)
     home = home_of(place, community_id)
     verdict = classifier_in(classify, home)(text)
     topic = verdict.topic if not verdict.unsure else None
     found = enabled_topic(db, topic, home) if topic else None
     topic_id, sla_hours = found if found else (None, None)
     routed = route_at(db, place, topic_id, community_id)
-    return Hint(person_id, building_id, community_id, topic, topic_id, sla_hours, routed)
+    return Hint(person_id, building_id, community_id, topic, topic_id, sla_hours, routed, text)

@@ -45,7 +45,7 @@ from .pushes import (
     TICKET_TRANSFERRED,
     PushKind,
 )
-from .routing import Route, building_place, duty_at_level, route, route_at
+from .routing import Place, Route, building_place, duty_at_level, route, route_at
 from .staff import LEVEL_COMMUNITY
 from .tickets import OPEN_STATUSES, Ticket, TicketEvent, assigned_push
 from .topics import Topic
@@ -185,7 +185,20 @@ def _check_holder(db: Session, ticket: Ticket, actor: Actor) -> None:
 
 def route_again(db: Session, ticket: Ticket, topic_id: int | None) -> Route:
     """Route an existing ticket afresh: by where its resident lives, as when it was filed;
-    a ticket staff filed for someone unknown has no resident, so by its building."""
+    a ticket about a place its report named (Ticket.spot: 3号楼, 东门) by that place's grid and
+    building, as when it was filed; a ticket staff filed for someone unknown has no resident,
+    so by its building."""
+    if ticket.spot is not None:
+        spot = Place(
+            ticket.grid_id,
+            ticket.place or "",
+            None,
+            ticket.building_id,
+            ticket.community_id,
+            ticket.spot,
+            ticket.spot_from,
+        )
+        return route_at(db, spot, topic_id, ticket.community_id)
     if ticket.person_id is None:
         place = building_place(db, ticket.building_id) if ticket.building_id else None
         return route_at(db, place, topic_id, ticket.community_id)
@@ -252,6 +265,7 @@ def push_assignee(
             assignee_id=ticket.assignee_id,
             topic=_topic_name(ticket),
             place=ticket.place,
+            spot=ticket.spot,
             phone=phone,
             text=ticket.text,
             due_at=ticket.due_at,

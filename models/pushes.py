@@ -157,7 +157,9 @@ _STAFF_TICKET: dict[str, Any] = {
 # order number, shown with the ticket (【12345工单】); absent for every other ticket, so their
 # payloads and keys are as before.
 _ORDER: dict[str, Any] = {"source": "12345", "external_id": "GD2026120600123"}
-_MORE = {"supporters": 2, **_ORDER}
+# Where the problem is when the report named a place other than the home (Ticket.spot):
+# shown as 地点：3号楼（居民住1号楼）.
+_MORE = {"supporters": 2, **_ORDER, "spot": "3号楼"}
 _HOLDER = "{ticket}:{event}:{to}"
 
 TICKET_ASSIGNED = _kind("ticket.assigned", S, _HOLDER, _STAFF_TICKET, _MORE)

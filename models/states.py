@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, delete, select, update
+from sqlalchemy import ForeignKey, String, Text, case, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime
@@ -31,6 +31,9 @@ CHOOSE_BIND_COMMUNITY = "bind_community"  # 绑定: the building is in several c
 # 议: a finished 议题's 评议 (1 满意 2 基本满意 3 不满意) and its 回头看 (1 held 2 did not).
 AGENDA_RATE = "agenda_rate"
 AGENDA_REVIEW = "agenda_review"
+# Not a question: a photo, location, voice or video sent before any text, kept for [tickets]
+# attach_minutes to join the ticket the person's next text files (handlers/report.py).
+HELD = "held"
 STATES = (
     CHOOSE_TOPIC,
     RATE,
@@ -41,6 +44,7 @@ STATES = (
     CHOOSE_BIND_COMMUNITY,
     AGENDA_RATE,
     AGENDA_REVIEW,
+    HELD,
 )
 
 
@@ -78,9 +82,13 @@ def push_state(
         expires_at=now + ttl,
     )
     db.add(state)
-    db.execute(
-        update(Person).where(Person.id == person_id).values(state_expires_at=state.expires_at)
+    # The latest expiry of all the person's states (a short one pushed after a long one
+    # must not hide it).
+    later = case(
+        (Person.state_expires_at > state.expires_at, Person.state_expires_at),
+        else_=state.expires_at,
     )
+    db.execute(update(Person).where(Person.id == person_id).values(state_expires_at=later))
     return state
 
 

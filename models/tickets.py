@@ -274,6 +274,7 @@ def assigned_push(
     extra: dict[str, Any] | None = None,
     source: str | None = None,
     external_id: str | None = None,
+    spot: str | None = None,
 ) -> Push:
     """The push that tells staff a ticket is now theirs (filed, reassigned, escalated), or
     any push of a ticket to its holder (`kind`, one of models/pushes.py's staff kinds).
@@ -283,6 +284,8 @@ def assigned_push(
     declared = KINDS[kind] if isinstance(kind, str) else kind
     if source:
         extra = {**(extra or {}), **order_values(source, external_id)}
+    if spot:
+        extra = {**(extra or {}), "spot": spot}
     return declared.push(
         assignee_id,
         ticket=ticket_id,

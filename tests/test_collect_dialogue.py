@@ -125,7 +125,10 @@ def test_greetings_and_too_short_texts_are_not_filed(resident: Resident) -> None
     assert resident.say("我的") == texts.MINE_EMPTY
 
 
-def test_a_photo_sent_after_a_request_joins_it(chat: Chat, clock: Clock, app: Flask) -> None:
+def test_a_photo_sent_before_or_after_a_request_joins_it(
+    chat: Chat, clock: Clock, app: Flask
+) -> None:
+    # Sent first: the usual answer, and it waits for the words (it joins the ticket they file).
     assert chat.send("image", PicUrl="http://x/a.jpg", MediaId="m1") == texts.IMAGE
     number = number_in(chat.say("单元门口的垃圾桶满了好几天没人清运"))
     assert chat.send("image", PicUrl="http://x/b.jpg", MediaId="m2") == (
@@ -136,7 +139,7 @@ def test_a_photo_sent_after_a_request_joins_it(chat: Chat, clock: Clock, app: Fl
     )
     clock.advance(minutes=11)
     assert chat.send("image", PicUrl="http://x/c.jpg", MediaId="m3") == texts.IMAGE
-    assert "附件：2 个" in (chat.say(f"查询 {number}") or "")
+    assert "附件：3 个" in (chat.say(f"查询 {number}") or "")
 
 
 def test_a_recognised_voice_message_is_filed_like_text(chat: Chat) -> None:

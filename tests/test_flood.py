@@ -110,9 +110,25 @@ def test_a_different_problem_or_another_building_is_a_new_ticket(
 
     assert "#1" in (zhang.say(ELEVATOR) or "")
     assert "#2" in (chen.say("16号楼2单元的路灯又坏了，晚上一直很黑") or "")
-    assert "#3" in (far.say(ELEVATOR) or "")  # building 18
-    assert "#4" in (unbound.say(ELEVATOR) or "")  # nobody knows where they live
+    lift_at_home = ELEVATOR.removeprefix("16号楼")  # naming no building: the writer's home
+    assert "#3" in (far.say(lift_at_home) or "")  # building 18
+    assert "#4" in (unbound.say(lift_at_home) or "")  # nobody knows where they live
     assert tickets_filed(app) == 4
+
+
+def test_naming_the_building_makes_it_the_same_problem_wherever_the_writer_lives(
+    building: tuple[Flask, WeChat],
+) -> None:
+    """Where the problem is (models/spots.py), not only where the writer lives: a resident of
+    building 18, or one nobody knows, writing about 16号楼's lift seconds the ticket about it."""
+    app, wechat = building
+    zhang, far = Chat(wechat, "o_zhang"), Chat(wechat, "o_far")
+    unbound = Chat(wechat, "o_unbound")
+
+    assert "#1" in (zhang.say(ELEVATOR) or "")
+    assert "记一次附议" in (far.say(ELEVATOR) or "")
+    assert "记一次附议" in (unbound.say(ELEVATOR) or "")
+    assert tickets_filed(app) == 1
 
 
 def test_the_staffs_push_and_later_pushes_show_the_support(

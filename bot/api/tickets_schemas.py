@@ -118,7 +118,10 @@ class TicketOut(BaseModel):
     source: str | None
     external_id: str | None
     channel: str
-    place: str | None
+    place: str | None = Field(description="居民住址（户），如 16-2-501")
+    spot: str | None = Field(
+        description="问题所在地点（居民留言或位置消息指明时），如 3号楼、3号楼2单元501、东门"
+    )
     phone: str | None = Field(description="无 personal 权限时打码，如 138****5678")
     resident: Who | None
     assignee: Who | None

@@ -22,7 +22,13 @@ from models.places import (
     pending_bindings,
     reject_binding,
 )
-from models.placesfile import PlacesFileError, import_places, parse_places, places_overview
+from models.placesfile import (
+    PlacesFileError,
+    import_places,
+    landmarks_overview,
+    parse_places,
+    places_overview,
+)
 
 from ..db import Database
 from . import privacy
@@ -105,10 +111,11 @@ def list_places(config_path: str | None, community: str | None) -> None:
         with db.session(read_only=True) as session:
             scope = scope_of(session, community)
             grids = places_overview(session, scope.community_id)
+            landmarks = landmarks_overview(session, scope.community_id)
             several = len(community_names(session)) > 1
     finally:
         db.dispose()
-    if not grids:
+    if not grids and not landmarks:
         click.echo("no places yet: yishiting places import FILE")
     shown: str | None = None
     for grid in grids:
@@ -118,8 +125,26 @@ def list_places(config_path: str | None, community: str | None) -> None:
         households = sum(count for _, count in grid.buildings)
         title = grid.name if grid.name is not None else "(no grid)"
         click.echo(f"{title}  worker: {grid.worker or '-'}  households: {households}")
-        for building, count in grid.buildings:
-            click.echo(f"  {building}: {count} household(s)")
+        at = grid.coordinates or (None,) * len(grid.buildings)
+        for (building, count), where in zip(grid.buildings, at, strict=True):
+            located = f"  at {where[0]:.6f},{where[1]:.6f}" if where else ""
+            click.echo(f"  {building}: {count} household(s){located}")
+    shown = None
+    for landmark in landmarks:
+        if several and landmark.community != shown:
+            click.echo(f"[{landmark.community}] places")
+            shown = landmark.community
+        elif not several and shown is None:
+            click.echo("places")
+            shown = landmark.community
+        parts = [f"aliases: {'、'.join(landmark.aliases)}"] if landmark.aliases else []
+        if landmark.building:
+            parts.append(f"building {landmark.building}")
+        if landmark.grid:
+            parts.append(f"grid {landmark.grid}")
+        if landmark.at:
+            parts.append(f"at {landmark.at[0]:.6f},{landmark.at[1]:.6f}")
+        click.echo(f"  {landmark.name}  {'  '.join(parts)}".rstrip())
 
 
 # -- residents ------------------------------------------------------------------------------

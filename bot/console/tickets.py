@@ -20,6 +20,7 @@ from models import ConsoleRole
 from models.lifecycle import TRANSITIONS
 from models.tickets import OPEN_STATUSES
 from words import ACTION_NAMES, STATUS_NAMES
+from words.addresses import spot_reason, spot_text
 from words.channels import (
     CALLBACK_RESULTS,
     CHANNEL_NAMES,
@@ -185,6 +186,7 @@ def index() -> str:
         sources=SOURCE_GROUPS,
         order_mark=order_mark,
         order_number=ORDER_NUMBER,
+        spot_text=spot_text,
     )
 
 
@@ -233,6 +235,8 @@ def show(number: int) -> str:
             events=event_names(detail.ticket.source),
             order_mark=order_mark,
             order_number=ORDER_NUMBER,
+            spot_text=spot_text,
+            spot_reason=spot_reason,
             notes=NOTE_NAMES,
             ratings=RATING_NAMES,
             attachment_names=ATTACHMENT_NAMES,

@@ -82,6 +82,7 @@ class Row:
     external_id: str | None = None  # its order number
     topic_by: str | None = None  # who set the topic at filing: "rules", "model", None
     topic_confirmed: bool = False  # a person chose or confirmed it since
+    spot: str | None = None  # where the problem is, when the report named a place (3号楼)
 
     @property
     def by_model(self) -> bool:
@@ -173,6 +174,7 @@ def ticket_page(db: Session, filters: Filters, now: datetime, page: int) -> tupl
             Ticket.external_id,
             Ticket.topic_by,
             Ticket.topic_confirmed,
+            Ticket.spot,
         )
         .outerjoin(Topic, Topic.id == Ticket.topic_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)

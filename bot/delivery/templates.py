@@ -18,6 +18,7 @@ from typing import Any
 
 from models import pushes
 from models.pushes import PushKind
+from words.addresses import spot_text
 from words.channels import HOTLINE, ORDER_NUMBER, order_mark
 
 from . import agenda
@@ -64,12 +65,19 @@ def _ticket_lines(payload: dict[str, Any]) -> list[str]:
     lines = [f"编号：#{payload['number']}", f"类别：{payload.get('topic') or NO_TOPIC}"]
     if payload.get("supporters"):
         lines.append(f"附议：另有 {payload['supporters']} 位居民反映了同样的问题")
-    if payload.get("place"):
-        who = f"（居民电话 {payload['phone']}）" if payload.get("phone") else ""
-        lines.append(f"地点：{payload['place']}{who}")
+    if payload.get("place") or payload.get("spot"):
+        lines.append(place_line(payload.get("spot"), payload.get("place"), payload.get("phone")))
     lines.append(f"内容：{shorten(str(payload.get('text', '')), 200)}")
     lines.append(f"办理时限：{_when(payload.get('due_at'))}")
     return lines
+
+
+def place_line(spot: str | None, home: str | None, phone: str | None = None) -> str:
+    """地点：where the problem is — 3号楼（居民住1号楼）when the report named a place other
+    than the resident's home, 3号楼 when no home is known, else the home (16-2-501) as ever;
+    the resident's masked phone with it."""
+    where = spot_text(spot, home)
+    return f"地点：{where}（居民电话 {phone}）" if phone else f"地点：{where}"
 
 
 def order_line(payload: dict[str, Any]) -> str:

@@ -49,7 +49,8 @@ def api_ticket(
         "source": ticket.source,
         "external_id": ticket.external_id,
         "channel": ticket.channel,
-        "place": ticket.place,
+        "place": ticket.place,  # the resident's home
+        "spot": ticket.spot,  # where the problem is, when the report named it (3号楼)
         "phone": phone,
         "resident": _who(resident, personal),
         "assignee": _who(holder, personal),

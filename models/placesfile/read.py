@@ -1,4 +1,6 @@
-"""Reading a places file: TOML `[[grid]]` and `[[household]]` tables, checked line by line.
+"""Reading a places file: TOML `[[grid]]`, `[[household]]`, `[[building]]` (a building's
+coordinates) and `[[place]]` (a named place that is not a building: a gate, a square, the car
+park) tables, checked line by line.
 
 A row may name its community (`community = "…"` or `"社区" = "…"`); rows without one go
 where the import puts them (write.py)."""
@@ -44,9 +46,36 @@ class HouseholdSpec:
 
 
 @dataclass(frozen=True)
+class BuildingSpec:
+    """A building's coordinates (WGS-84, as a WeChat location message gives them)."""
+
+    name: str
+    lat: float | None
+    lon: float | None
+    line: int = 0
+    community: str | None = None
+
+
+@dataclass(frozen=True)
+class LandmarkSpec:
+    """A `[[place]]`: a name residents use for a spot, the building it stands by, its grid."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    building: str | None = None
+    grid: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    line: int = 0
+    community: str | None = None
+
+
+@dataclass(frozen=True)
 class PlacesSpec:
     grids: tuple[GridSpec, ...]
     households: tuple[HouseholdSpec, ...]
+    buildings: tuple[BuildingSpec, ...] = ()
+    places: tuple[LandmarkSpec, ...] = ()
 
 
 _TOML_LINE = re.compile(r"at line (\d+)")
@@ -55,6 +84,12 @@ _HEADER = re.compile(r"^\s*\[\[\s*(\w+)\s*\]\]")
 _COMMUNITY_KEYS = ("community", "社区")
 _GRID_KEYS = {"name", "worker", "buildings", *_COMMUNITY_KEYS}
 _HOUSEHOLD_KEYS = {"building", "unit", "room", *_COMMUNITY_KEYS}
+_BUILDING_KEYS = {"name", "lat", "lon", *_COMMUNITY_KEYS}
+_PLACE_KEYS = {"name", "aliases", "building", "grid", "lat", "lon", *_COMMUNITY_KEYS}
+_KINDS = ("grid", "household", "building", "place")
+# The landmark table's columns: name String(32), aliases String(200) comma-joined.
+NAME_LIMIT = 32
+ALIASES_LIMIT = 200
 
 
 class _Tables:
@@ -103,14 +138,18 @@ def parse_places(text: str) -> PlacesSpec:
         ) from None
     tables = _Tables(text)
     for key in data:
-        if key not in ("grid", "household"):
+        if key not in _KINDS:
             raise PlacesFileError(
-                tables.top_level(key), f"unknown key {key!r} (expected [[grid]] or [[household]])"
+                tables.top_level(key),
+                f"unknown key {key!r} (expected [[grid]], [[household]], [[building]] or "
+                "[[place]])",
             )
     raw_grids = _table_list(data, "grid", tables)
     raw_households = _table_list(data, "household", tables)
-    if not raw_grids and not raw_households:
-        raise PlacesFileError(0, "no [[grid]] or [[household]] tables")
+    raw_buildings = _table_list(data, "building", tables)
+    raw_places = _table_list(data, "place", tables)
+    if not (raw_grids or raw_households or raw_buildings or raw_places):
+        raise PlacesFileError(0, "no [[grid]], [[household]], [[building]] or [[place]] tables")
     grids: list[GridSpec] = []
     # (community, building) → the grid that lists it: names are unique within a community
     grid_of: dict[tuple[str | None, str], str] = {}
@@ -135,7 +174,114 @@ def parse_places(text: str) -> PlacesSpec:
         if any((h.community, h.label) == same for h in households):
             raise PlacesFileError(household.line, f"household {household.label} is listed twice")
         households.append(household)
-    return PlacesSpec(tuple(grids), tuple(households))
+    buildings: list[BuildingSpec] = []
+    for index, raw in enumerate(raw_buildings):
+        row = _building(raw, index, tables)
+        if any((b.community, b.name) == (row.community, row.name) for b in buildings):
+            raise PlacesFileError(row.line, f"[[building]] {row.name!r} is listed twice")
+        buildings.append(row)
+    places: list[LandmarkSpec] = []
+    for index, raw in enumerate(raw_places):
+        place = _place(raw, index, tables)
+        if any((p.community, p.name) == (place.community, place.name) for p in places):
+            raise PlacesFileError(place.line, f"[[place]] {place.name!r} is listed twice")
+        places.append(place)
+    return PlacesSpec(tuple(grids), tuple(households), tuple(buildings), tuple(places))
+
+
+def _unknown_keys(
+    raw: dict[str, Any], kind: str, allowed: set[str], index: int, tables: _Tables
+) -> None:
+    for key in raw:
+        if key not in allowed:
+            raise PlacesFileError(tables.line(kind, index, key), f"[[{kind}]]: unknown key {key!r}")
+
+
+def _name(raw: dict[str, Any], kind: str, index: int, tables: _Tables, key: str = "name") -> str:
+    value = _text(raw.get(key))
+    if not value or len(value) > NAME_LIMIT:
+        reason = "is missing" if key not in raw else f"must be text of 1 to {NAME_LIMIT} characters"
+        at = tables.line(kind, index, key) if key in raw else tables.line(kind, index)
+        raise PlacesFileError(at, f"[[{kind}]]: {key} {reason}")
+    return value
+
+
+def _coordinates(
+    raw: dict[str, Any], kind: str, index: int, tables: _Tables, name: str
+) -> tuple[float | None, float | None]:
+    """lat and lon (both or neither), degrees within range."""
+    if "lat" not in raw and "lon" not in raw:
+        return None, None
+    values: list[float] = []
+    for key, limit in (("lat", 90.0), ("lon", 180.0)):
+        value = raw.get(key)
+        at = tables.line(kind, index, key) if key in raw else tables.line(kind, index)
+        if value is None:
+            raise PlacesFileError(
+                at, f"[[{kind}]] {name!r}: lat and lon go together ({key} is missing)"
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not -limit <= value <= limit
+        ):
+            raise PlacesFileError(
+                at,
+                f"[[{kind}]] {name!r}: {key} must be a number of degrees "
+                f"from {-limit:g} to {limit:g}",
+            )
+        values.append(float(value))
+    return values[0], values[1]
+
+
+def _building(raw: dict[str, Any], index: int, tables: _Tables) -> BuildingSpec:
+    _unknown_keys(raw, "building", _BUILDING_KEYS, index, tables)
+    name = _name(raw, "building", index, tables)
+    lat, lon = _coordinates(raw, "building", index, tables, name)
+    line = tables.line("building", index, "name")
+    return BuildingSpec(name, lat, lon, line, _community(raw, "building", index, tables))
+
+
+def _place(raw: dict[str, Any], index: int, tables: _Tables) -> LandmarkSpec:
+    _unknown_keys(raw, "place", _PLACE_KEYS, index, tables)
+    name = _name(raw, "place", index, tables)
+    raw_aliases = raw.get("aliases", [])
+    at = tables.line("place", index, "aliases")
+    if not isinstance(raw_aliases, list):
+        raise PlacesFileError(at, f'[[place]] {name!r}: aliases must be a list, e.g. ["东大门"]')
+    aliases: list[str] = []
+    for alias in raw_aliases:
+        text = _text(alias)
+        if not text or "," in text or len(text) > NAME_LIMIT:
+            raise PlacesFileError(
+                at,
+                f"[[place]] {name!r}: alias {alias!r} must be text of 1 to {NAME_LIMIT} "
+                "characters without a comma",
+            )
+        if text != name and text not in aliases:
+            aliases.append(text)
+    if len(",".join(aliases)) > ALIASES_LIMIT:
+        raise PlacesFileError(
+            at,
+            f"[[place]] {name!r}: the aliases are too long together "
+            f"({len(','.join(aliases))} characters, at most {ALIASES_LIMIT} with commas)",
+        )
+    building = (_text(raw.get("building")) or None) if "building" in raw else None
+    if "building" in raw and (building is None or len(building) > NAME_LIMIT):
+        raise PlacesFileError(
+            tables.line("place", index, "building"),
+            f"[[place]] {name!r}: building must be a building's name (text of 1 to 32 characters)",
+        )
+    grid = (_text(raw.get("grid")) or None) if "grid" in raw else None
+    if "grid" in raw and (grid is None or len(grid) > 64):
+        raise PlacesFileError(
+            tables.line("place", index, "grid"),
+            f"[[place]] {name!r}: grid must be a grid's name (text of 1 to 64 characters)",
+        )
+    lat, lon = _coordinates(raw, "place", index, tables, name)
+    line = tables.line("place", index, "name")
+    community = _community(raw, "place", index, tables)
+    return LandmarkSpec(name, tuple(aliases), building, grid, lat, lon, line, community)
 
 
 def _table_list(data: dict[str, Any], key: str, tables: _Tables) -> list[dict[str, Any]]:

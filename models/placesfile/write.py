@@ -1,4 +1,5 @@
-"""Making what a places file lists: grids, buildings and households, each in its community."""
+"""Making what a places file lists: grids, buildings (and their coordinates), households and
+named places (landmarks), each in its community."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..communities import HOME_ID, Community, community_by_name
+from ..landmarks import Landmark
 from ..people import Person, Role
 from ..places import Building, Grid, Household, building_by_name, grid_by_name, household_at
-from .read import GridSpec, HouseholdSpec, PlacesFileError, PlacesSpec
+from .read import BuildingSpec, GridSpec, HouseholdSpec, LandmarkSpec, PlacesFileError, PlacesSpec
+
+_Row = GridSpec | HouseholdSpec | BuildingSpec | LandmarkSpec
 
 
 def import_places(
@@ -29,7 +33,7 @@ def import_places(
     named = community_id is not None or len(ids) > 1  # say which community each change is in
     names = {cid: name for name, cid in ids.items() if name is not None}
 
-    def where(row: GridSpec | HouseholdSpec) -> int:
+    def where(row: _Row) -> int:
         return ids[row.community]
 
     in_file = {(where(grid), b) for grid in spec.grids for b in grid.buildings}
@@ -41,13 +45,31 @@ def import_places(
                 f"household {household.label}: building {household.building!r} is in no grid "
                 "(list it under a [[grid]])",
             )
+    in_file |= {(where(b), b.name) for b in spec.buildings}
+    grids_known = {(where(g), g.name) for g in spec.grids} | {
+        (cid, name) for cid, name in db.execute(select(Grid.community_id, Grid.name))
+    }
+    for place in spec.places:
+        if place.building is not None and (where(place), place.building) not in in_file | known:
+            raise PlacesFileError(
+                place.line, f"[[place]] {place.name!r}: no building {place.building!r}"
+            )
+        if place.grid is not None and (where(place), place.grid) not in grids_known:
+            raise PlacesFileError(place.line, f"[[place]] {place.name!r}: no grid {place.grid!r}")
     changes: list[str] = []
     for grid in spec.grids:
         cid = where(grid)
         changes += _in(names, cid, named, _import_grid(db, grid, now, cid))
+    for building in spec.buildings:
+        cid = where(building)
+        changes += _in(names, cid, named, _import_building(db, building, cid))
     for household in spec.households:
         cid = where(household)
         changes += _in(names, cid, named, _import_household(db, household, cid))
+    db.flush()
+    for place in spec.places:
+        cid = where(place)
+        changes += _in(names, cid, named, _import_place(db, place, cid))
     db.flush()
     return changes
 
@@ -59,7 +81,7 @@ def _communities(db: Session, spec: PlacesSpec, community_id: int | None) -> dic
     ids: dict[str | None, int] = {None: home.id if home is not None else HOME_ID}
     if home is not None:
         ids[home.name] = home.id
-    rows: list[GridSpec | HouseholdSpec] = [*spec.grids, *spec.households]
+    rows: list[_Row] = [*spec.grids, *spec.households, *spec.buildings, *spec.places]
     for row in rows:
         if row.community is None or row.community in ids:
             continue
@@ -160,3 +182,58 @@ def _import_household(db: Session, spec: HouseholdSpec, community_id: int) -> li
         household.listed = True
         return [f"~ household {spec.label}: listed"]
     return []
+
+
+def _where(lat: float | None, lon: float | None) -> str:
+    return f"{lat:.6f},{lon:.6f}" if lat is not None and lon is not None else "(none)"
+
+
+def _import_building(db: Session, spec: BuildingSpec, community_id: int) -> list[str]:
+    """A building's coordinates; the building is made (in no grid) when it is new."""
+    building = building_by_name(db, spec.name, community_id)
+    if building is None:
+        db.add(Building(name=spec.name, community_id=community_id, lat=spec.lat, lon=spec.lon))
+        db.flush()
+        return [f"+ building {spec.name} (no grid) at {_where(spec.lat, spec.lon)}"]
+    if (building.lat, building.lon) == (spec.lat, spec.lon):
+        return []
+    before = _where(building.lat, building.lon)
+    building.lat, building.lon = spec.lat, spec.lon
+    return [f"~ building {spec.name}: at {before} → {_where(spec.lat, spec.lon)}"]
+
+
+def _import_place(db: Session, spec: LandmarkSpec, community_id: int) -> list[str]:
+    """A named place as the file writes it (a key it leaves out is cleared: the file is the
+    place's whole description)."""
+    building = building_by_name(db, spec.building, community_id) if spec.building else None
+    grid = grid_by_name(db, spec.grid, community_id) if spec.grid else None
+    values = {
+        "aliases": ",".join(spec.aliases),
+        "building_id": building.id if building is not None else None,
+        "grid_id": grid.id if grid is not None else None,
+        "lat": spec.lat,
+        "lon": spec.lon,
+    }
+    found = db.scalars(
+        select(Landmark).where(Landmark.community_id == community_id, Landmark.name == spec.name)
+    ).one_or_none()
+    if found is None:
+        db.add(Landmark(name=spec.name, community_id=community_id, **values))
+        return [f"+ place {spec.name}{_about(spec)}"]
+    changed = [key for key, value in values.items() if getattr(found, key) != value]
+    if not changed:
+        return []
+    for key in changed:
+        setattr(found, key, values[key])
+    return [f"~ place {spec.name}: {', '.join(changed)}{_about(spec)}"]
+
+
+def _about(spec: LandmarkSpec) -> str:
+    parts = [f"aliases {'、'.join(spec.aliases)}"] if spec.aliases else []
+    if spec.building:
+        parts.append(f"building {spec.building}")
+    if spec.grid:
+        parts.append(f"grid {spec.grid}")
+    if spec.lat is not None:
+        parts.append(f"at {_where(spec.lat, spec.lon)}")
+    return f" ({'; '.join(parts)})" if parts else ""

@@ -66,6 +66,7 @@ def _tell_holder(
         assignee_id=recipient,
         topic=ticket.topic.name if ticket.topic else None,
         place=ticket.place,
+        spot=ticket.spot,
         phone=None,
         text=ticket.text,
         due_at=ticket.due_at,

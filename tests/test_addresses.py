@@ -1,0 +1,93 @@
+"""Building, unit and room numbers in residents' words (words/addresses.py): the usual forms,
+and the traps — floors, dates, times, counts, money, phone numbers — that are no building."""
+
+from __future__ import annotations
+
+import pytest
+
+from words.addresses import address_mentions, home_building, spot_reason, spot_text
+
+
+def parts(text: str) -> list[tuple[str, str | None, str | None]]:
+    return [(m.building, m.unit, m.room) for m in address_mentions(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3号楼电梯坏了", ("3", None, None)),
+        ("3栋门口堆满了垃圾", ("3", None, None)),
+        ("三栋的路灯不亮", ("3", None, None)),
+        ("三号楼楼下有人吵", ("3", None, None)),
+        ("3幢楼顶漏水", ("3", None, None)),
+        ("第3栋的水管爆了", ("3", None, None)),
+        ("3#楼门禁坏了", ("3", None, None)),
+        ("3 号楼停电了", ("3", None, None)),
+        ("３号楼停电了", ("3", None, None)),
+        ("十二栋漏水", ("12", None, None)),
+        ("十八号楼的电梯", ("18", None, None)),
+        ("二十一栋", ("21", None, None)),
+        ("3栋2单元楼道灯坏了", ("3", "2", None)),
+        ("3号楼二单元门坏了", ("3", "2", None)),
+        ("3-2-501家里漏水", ("3", "2", "501")),
+        ("3号楼2单元501室楼上漏水", ("3", "2", "501")),
+        ("3号楼2单元501漏水", ("3", "2", "501")),
+        ("3栋2单元501", ("3", "2", "501")),
+        ("3号楼501室", ("3", None, "501")),
+        ("12号楼 300块钱的罚款", ("12", None, None)),
+        ("2号楼3楼楼道", ("2", None, None)),
+    ],
+)
+def test_the_usual_forms_are_read(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert parts(text) == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家住3楼，楼道灯坏了",
+        "5楼楼道堆满了杂物",
+        "我家3楼楼道灯坏了",
+        "三楼有人装修",
+        "3号停水，怎么没通知",
+        "12月5号物业说来修",
+        "12月3号楼下又停水了",
+        "下午3点开始停电",
+        "来了3个人修，还是没修好",
+        "收了300块物业费",
+        "电话13812345678",
+        "打138-1234-5678",
+        "2026-12-05开始的",
+        "3单元门口有垃圾",
+        "501漏水",
+        "两栋楼之间的路灯坏了",
+        "这三栋楼都停电了",
+        "同一栋楼的人都知道",
+        "一栋楼都停水了",
+        "九座的车停在消防通道",
+    ],
+)
+def test_floors_dates_times_counts_money_and_phones_are_no_building(text: str) -> None:
+    assert parts(text) == []
+
+
+def test_each_mention_has_its_span_in_the_text_as_written() -> None:
+    text = "你好，３号楼2单元电梯坏了"
+    [mention] = address_mentions(text)
+    assert text[mention.start : mention.end] == "３号楼2单元"
+
+
+def test_a_home_named_in_passing_is_marked_so() -> None:
+    first, second = address_mentions("我住1号楼，3号楼电梯坏了")
+    assert (first.building, first.home) == ("1", True)
+    assert (second.building, second.home) == ("3", False)
+
+
+def test_how_a_spot_is_shown() -> None:
+    assert home_building("1-2-501") == "1号楼"
+    assert home_building("A-1-2-501") == "A-1"  # a building name with a dash
+    assert spot_text("3号楼", "1-2-501") == "3号楼（居民住1号楼）"
+    assert spot_text("3号楼", None) == "3号楼"
+    assert spot_text(None, "1-2-501") == "1-2-501"
+    assert spot_reason("3号楼", "text") == "从留言识别：3号楼"
+    assert spot_reason("3号楼", "location") == "从位置消息：离3号楼最近"

@@ -1,0 +1,173 @@
+"""Building, unit and room numbers in what residents write: 3号楼, 三栋, 3-2-501, 3栋2单元501.
+
+`address_mentions(text)` finds them, pure and fast (one regular expression over the folded
+text), each with its span in the text as written and its parts as ASCII digits ("3", "2",
+"501"). It knows no community: whether a building 3 exists is models/spots.py's question.
+
+What is NOT a building, on purpose (a wrong place routes to the wrong person):
+- a floor: 我家住3楼, 5楼楼道 — "楼" straight after a number without 号/栋/幢/# is a floor;
+- a date or a time: 3号停水, 12月3号楼下停水, 3点; a count or money: 3个人, 300块, 两栋楼之间;
+- a phone number or a long number; a unit or a room without its building (3单元, 501).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .folding import fold
+
+_DIGITS = "零〇一二两三四五六七八九"
+_CN = f"[{_DIGITS}十百]"
+# A number: ASCII digits (full-width ones are folded) or a Chinese numeral up to 999.
+_NUM = rf"(?:\d{{1,3}}|{_CN}{{1,5}})"
+# Not inside a longer number, not the day of a date (12月3号楼下 is "on the 3rd, downstairs"),
+# not a count (这三栋楼, 几栋, 好几栋, 有3栋楼, 两栋楼), not a weekday (周三号楼下).
+_BEFORE = (
+    rf"(?=[\d{_DIGITS}十百第])"  # (fails fast where no number starts: most of a text)
+    rf"(?<![\d{_DIGITS}十百月.\-#/:：这那几整好共每同另哪有周])(?<!星期)(?<!礼拜)"
+)
+_SP = r"[ \t]?"
+_BUILDING = (
+    rf"{_BEFORE}(?P<prefix>第{_SP})?(?P<b>{_NUM}){_SP}"
+    r"(?P<mark>号楼|号栋|栋楼?|幢楼?|#楼|座楼?)"
+)
+_UNIT = rf"[ \t,，、]?(?P<u>\d{{1,2}}|{_CN}{{1,3}}){_SP}单元"
+_ROOM = r"[ \t,，、\-]?(?P<r>\d{3,4})(?!\d)(?:[ \t]?(?:室|号房|号|房))?"
+# What may not follow a room number: a count, money, a length, a time, a year.
+_NOT_ROOM = r"(?![ \t]?(?:块|元|个|人|米|平|斤|天(?!天)|次|分|点|年|月|日|岁|%|毫|多|w|万|k))"
+_WORDY = re.compile(rf"{_BUILDING}(?:{_UNIT})?(?:{_ROOM}{_NOT_ROOM})?")
+# 3-2-501: building-unit-room, each short, not part of a date (2026-12-05), a phone number
+# (138-1234-5678) or a longer dash run.
+_DASHED = re.compile(r"(?<![\d\-./:])(?P<b>\d{1,3})-(?P<u>\d{1,2})-(?P<r>\d{3,4})(?![\d\-./:])")
+# "我住1号楼" / "我家在3栋": the writer's home named in passing, not (necessarily) the problem.
+_HOME_BEFORE = re.compile(r"(?:住|住在|家在|家是|家住)[ \t]?(?:第)?$")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A building (with its unit and room when given) named in a text."""
+
+    start: int  # the span in the text as written
+    end: int
+    building: str  # "3" (Chinese numerals made digits: 十二 → "12")
+    unit: str | None = None
+    room: str | None = None
+    home: bool = False  # written as where the writer lives (我住1号楼)
+
+
+def address_mentions(text: str) -> list[Mention]:
+    """Every building/unit/room named in `text`, in order."""
+    folded = _folded(text)
+    found: list[Mention] = []
+    taken: list[tuple[int, int]] = []
+    for match in _DASHED.finditer(folded):
+        found.append(_mention(folded, match, match.group("b")))
+        taken.append(match.span())
+    for match in _WORDY.finditer(folded):
+        if any(a < match.end() and match.start() < b for a, b in taken):
+            continue
+        building = _number(match.group("b"))
+        if building is None or building == "0":
+            continue
+        if _is_count(match):
+            continue
+        found.append(_mention(folded, match, building))
+    found.sort(key=lambda m: m.start)
+    return found
+
+
+def _is_count(match: re.Match[str]) -> bool:
+    """两栋楼 / 一栋楼: a number of buildings, not building 2 (两 is never a building's name;
+    一栋楼/一幢楼 means "a whole building")."""
+    raw = match.group("b")
+    if match.group("mark").startswith("座") and not raw.isascii():
+        return True  # 九座: seats; a 座 building is written with digits (3座)
+    if match.group("prefix"):
+        return False
+    return raw.startswith("两") or (raw == "一" and match.group("mark") in ("栋楼", "幢楼"))
+
+
+def _mention(folded: str, match: re.Match[str], building: str) -> Mention:
+    unit = match.group("u") if "u" in match.re.groupindex else None
+    room = match.group("r") if "r" in match.re.groupindex else None
+    home = _HOME_BEFORE.search(folded, max(0, match.start() - 4), match.start()) is not None
+    return Mention(
+        match.start(),
+        match.end(),
+        building,
+        _number(unit) if unit else None,
+        room,
+        home,
+    )
+
+
+def _folded(text: str) -> str:
+    """The text folded for matching, one character for one (spans hold for the original)."""
+    folded = fold(text)
+    if len(folded) == len(text):
+        return folded
+    return "".join(fold(c) or " " for c in text)  # an invisible character became nothing
+
+
+def _number(raw: str) -> str | None:
+    """ASCII digits for a number as written ("03" → "3", "十二" → "12"); None if malformed."""
+    if raw.isascii():
+        return str(int(raw)) if raw.isdigit() else None
+    return _chinese(raw)
+
+
+@lru_cache(maxsize=512)
+def _chinese(raw: str) -> str | None:
+    values = {c: i for i, c in enumerate("零一二三四五六七八九")}
+    values.update({"〇": 0, "两": 2})
+    total, digit = 0, None
+    for char in raw:
+        if char in "零〇" and total:
+            continue  # 一百零八
+        if char in values:
+            if digit is not None:  # 十二三: two digits in a row is no number we read
+                return None
+            digit = values[char]
+        elif char == "百":
+            total += (digit if digit is not None else 1) * 100
+            digit = None
+        elif char == "十":
+            total += (digit if digit is not None else 1) * 10
+            digit = None
+        else:
+            return None
+    total += digit or 0
+    return str(total) if total else None
+
+
+def building_label(name: str) -> str:
+    """A building as people say it: "3" → "3号楼"; a name that is not a number as written."""
+    return f"{name}号楼" if name.isascii() and name.isdigit() else name
+
+
+def home_building(label: str) -> str:
+    """The building of a home label ("1-2-501" → "1号楼"; names may hold dashes)."""
+    parts = label.rsplit("-", 2)
+    return building_label(parts[0]) if len(parts) == 3 else label
+
+
+# Where a ticket's problem is, as the staff push and the console say it (Ticket.spot/place).
+SPOT_WITH_HOME = "{spot}（居民住{home}）"
+SPOT_FROM = {"text": "从留言识别：{spot}", "location": "从位置消息：离{spot}最近"}
+
+
+def spot_text(spot: str | None, home: str | None) -> str:
+    """3号楼（居民住1号楼）when the report named a place other than the resident's home, 3号楼
+    when no home is known, else the home as ever (16-2-501); "" when neither is known."""
+    if spot:
+        return SPOT_WITH_HOME.format(spot=spot, home=home_building(home)) if home else spot
+    return home or ""
+
+
+def spot_reason(spot: str | None, spot_from: str | None) -> str:
+    """Why the ticket is there: 从留言识别：3号楼 / 从位置消息：离3号楼最近 ("" for the home)."""
+    if not spot or spot_from not in SPOT_FROM:
+        return ""
+    return SPOT_FROM[spot_from].format(spot=spot)
