@@ -12,7 +12,17 @@ import click
 from models import load_specs, plan_sync, sync_topics
 
 from ..classify import RulesFileError, dump_rules, load_rules_file
-from ..classify.evaluate import Labeled, backtest, read_labeled, render_report, suggest
+from ..classify.evaluate import (
+    COMBINED,
+    MODEL,
+    RULES,
+    Labeled,
+    backtest_sides,
+    read_labeled,
+    render_report,
+    render_sides,
+    suggest,
+)
 from ..db import Database
 from .classify import build_classifier
 from .common import community_option, config_option, settings_from
@@ -94,24 +104,42 @@ def suggest_rules(labeled: str, top: int, output: str) -> None:
 @config_option
 @click.argument("labeled", type=click.Path(dir_okay=False, exists=True))
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False), help="A rules file.")
+@click.option(
+    "--model",
+    "model_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="A model file (`model train -o`); with the database's rules, its model by default.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @community_option
 def backtest_rules(
     config_path: str | None,
     labeled: str,
     rules_file: str | None,
+    model_file: str | None,
     as_json: bool,
     community: str | None,
 ) -> None:
     """Precision, recall, F1 per topic, accuracy, the share unsure, the confusions (with
-    --community, of the rules that community runs on)."""
+    --community, of the rules that community runs on). With a learned model: rules only,
+    model only and combined side by side, then the combined details."""
     items = _read(labeled)
-    classifier = build_classifier(config_path, rules_file, community)
+    classifier = build_classifier(config_path, rules_file, community, model_file)
+    sides = (RULES, MODEL, COMBINED) if classifier.model is not None else (COMBINED,)
     show = len(items) >= 200 and sys.stderr.isatty()
     with click.progressbar(items, label="classifying", file=sys.stderr, hidden=not show) as bar:
-        report = backtest(classifier, bar)
+        reports = backtest_sides(classifier, bar, sides)
+    report = reports[COMBINED]
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        found = report.as_dict()
+        if classifier.model is not None:
+            found["rules_only"] = reports[RULES].as_dict()
+            found["model_only"] = reports[MODEL].as_dict()
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    elif classifier.model is not None:
+        click.echo(render_sides(reports))
+        click.echo("\ncombined (the rules, and the model when they are unsure):")
+        click.echo(render_report(report))
     else:
         click.echo(render_report(report))
 
