@@ -128,10 +128,10 @@ def show_model(config_path: str | None, model_file: str | None, as_json: bool) -
         shown = _file_facts(Path(model_file))
     else:
         shown = _database_facts(config_path)
+    tz = shown.pop("_tz", None)
     if as_json:
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
-    tz = shown.pop("_tz", None)
     for line in _render(shown, tz):
         click.echo(line)
 
