@@ -13,8 +13,12 @@ from click.testing import CliRunner
 from conftest import Clock
 from desk import Desk
 from sqlalchemy import select
-from test_model_cli import PROBE, REPORTS, confirm, file_reports, stored
+from test_model_cli import LABELED, PROBE, REPORTS, confirm, file_reports, stored
 
+from bot.classify import training
+from bot.classify.evaluate import Labeled
+from bot.classify.model import Model
+from bot.classify.training import train_items
 from bot.cli import main
 from bot.config import Settings
 from bot.db import Database
@@ -158,24 +162,65 @@ def test_a_model_the_scheduler_trains_reaches_a_running_process(
         desk.close()
 
 
-def test_init_saves_the_starter_model_once(
-    empty_config_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    starter = tmp_path / "starter.jsonl"
-    starter.write_text(
+STARTER = [
+    ("孔雀在花坛里吃花", "绿化园林"),
+    ("孔雀把草坪踩坏了", "绿化园林"),
+    ("电梯坏了卡在三楼", "电梯设施"),
+    ("电梯门夹人", "电梯设施"),
+]
+
+
+def write_starter(path: Path, items: list[tuple[str, str]] = STARTER) -> Path:
+    path.write_text(
         "".join(
-            json.dumps({"text": t, "label": label}, ensure_ascii=False) + "\n"
-            for t, label in [
-                ("孔雀在花坛里吃花", "绿化园林"),
-                ("孔雀把草坪踩坏了", "绿化园林"),
-                ("电梯坏了卡在三楼", "电梯设施"),
-                ("电梯门夹人", "电梯设施"),
-            ]
+            json.dumps({"text": t, "label": label}, ensure_ascii=False) + "\n" for t, label in items
         ),
         encoding="utf-8",
     )
-    monkeypatch.setattr("bot.classify.model.STARTER", starter)
+    return path
+
+
+def test_the_starter_model_is_trained_once_per_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.classify.model.STARTER", write_starter(tmp_path / "starter.jsonl"))
+    monkeypatch.setattr(training, "_memo", {})
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    first = training.starter_model_bytes(cache)
+    assert first is not None
+    [kept] = cache.glob("yishiting-starter-*.model")
+    assert kept.read_bytes() == first and kept.stat().st_mode & 0o077 == 0
+    assert Model.from_bytes(first).labels == ("电梯设施", "绿化园林")
+
+    # Another process on this machine reads the file instead of training: a model put there
+    # (with other labels) is what it gets.
+    other = train_items([Labeled(t, label) for t, label in LABELED], []).model.to_bytes()
+    kept.write_bytes(other)
+    monkeypatch.setattr(training, "_memo", {})
+    assert training.starter_model_bytes(cache) == other
+    assert training.starter_model_bytes(cache) == other  # and keeps it for the process
+
+    # A damaged file is trained afresh and replaced.
+    kept.write_bytes(b"not a model")
+    monkeypatch.setattr(training, "_memo", {})
+    again = training.starter_model_bytes(cache)
+    assert again is not None and Model.from_bytes(again).labels == ("电梯设施", "绿化园林")
+    assert kept.read_bytes() == again
+
+    # A changed starter set is another model, in another file.
+    write_starter(tmp_path / "starter.jsonl", [*STARTER, ("楼上装修电钻太吵", "噪音扰民")])
+    changed = training.starter_model_bytes(cache)
+    assert changed is not None and len(Model.from_bytes(changed).labels) == 3
+    assert len(list(cache.glob("yishiting-starter-*.model"))) == 2
+
+
+def test_init_saves_the_starter_model_once(
+    empty_config_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.classify.model.STARTER", write_starter(tmp_path / "starter.jsonl"))
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setattr(training, "_memo", {})  # as in a new process
     result = CliRunner().invoke(main, ["init", "--config", str(empty_config_path)])
     assert result.exit_code == 0, result.output
     assert (
