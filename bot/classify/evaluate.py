@@ -13,10 +13,9 @@ from typing import Any
 import jieba
 
 from models import RuleSpec, TopicSpec
-from models.rules import Classification
 from words import fold
 
-from .engine import Classifier
+from .engine import Classification, Classifier
 
 _WORDLIKE = re.compile(r"^[\w]+$")
 _DIGITS = re.compile(r"^[\d.]+$")
@@ -253,16 +252,4 @@ def suggest(items: list[Labeled], top: int) -> list[TopicSpec]:
     return specs
 
 
-__all__ = [
-    "COMBINED",
-    "MODEL",
-    "RULES",
-    "Labeled",
-    "Report",
-    "backtest",
-    "backtest_sides",
-    "read_labeled",
-    "render_report",
-    "render_sides",
-    "suggest",
-]
+__all__ = ["Labeled", "Report", "backtest", "read_labeled", "render_report", "suggest"]

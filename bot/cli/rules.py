@@ -12,17 +12,7 @@ import click
 from models import load_specs, plan_sync, sync_topics
 
 from ..classify import RulesFileError, dump_rules, load_rules_file
-from ..classify.evaluate import (
-    COMBINED,
-    MODEL,
-    RULES,
-    Labeled,
-    backtest_sides,
-    read_labeled,
-    render_report,
-    render_sides,
-    suggest,
-)
+from ..classify.evaluate import Labeled, backtest, read_labeled, render_report, suggest
 from ..db import Database
 from .classify import build_classifier
 from .common import community_option, config_option, settings_from
@@ -125,22 +115,30 @@ def backtest_rules(
     model only and combined side by side, then the combined details."""
     items = _read(labeled)
     classifier = build_classifier(config_path, rules_file, community, model_file)
-    sides = (RULES, MODEL, COMBINED) if classifier.model is not None else (COMBINED,)
     show = len(items) >= 200 and sys.stderr.isatty()
+    if classifier.model is None:
+        with click.progressbar(items, label="classifying", file=sys.stderr, hidden=not show) as bar:
+            report = backtest(classifier, bar)
+        click.echo(
+            json.dumps(report.as_dict(), ensure_ascii=False, indent=2)
+            if as_json
+            else render_report(report)
+        )
+        return
+    # With a model: rules only, model only and combined side by side, then the combined details.
+    from ..classify.evaluate import COMBINED, MODEL, RULES, backtest_sides, render_sides
+
     with click.progressbar(items, label="classifying", file=sys.stderr, hidden=not show) as bar:
-        reports = backtest_sides(classifier, bar, sides)
+        reports = backtest_sides(classifier, bar)
     report = reports[COMBINED]
     if as_json:
         found = report.as_dict()
-        if classifier.model is not None:
-            found["rules_only"] = reports[RULES].as_dict()
-            found["model_only"] = reports[MODEL].as_dict()
+        found["rules_only"] = reports[RULES].as_dict()
+        found["model_only"] = reports[MODEL].as_dict()
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
-    elif classifier.model is not None:
-        click.echo(render_sides(reports))
-        click.echo("\ncombined (the rules, and the model when they are unsure):")
-        click.echo(render_report(report))
     else:
+        click.echo(render_sides(reports))
+        click.echo("\ncombined (as the classifier runs: the rules, and the model):")
         click.echo(render_report(report))
 
 
