@@ -13,7 +13,15 @@ from click.testing import CliRunner
 from conftest import Clock
 from desk import Desk
 from sqlalchemy import select
-from test_model_cli import LABELED, PROBE, REPORTS, confirm, file_reports, stored
+from test_model_cli import (
+    LABELED,
+    PROBE,
+    REPORTS,
+    confirm,
+    file_reports,
+    leave_out_the_starter_set,
+    stored,
+)
 
 from bot.classify import training
 from bot.classify.evaluate import Labeled
@@ -72,6 +80,7 @@ def test_the_nightly_retrain_waits_for_enough_newly_confirmed_tickets(
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    leave_out_the_starter_set(monkeypatch)
     desk = Desk(nights, clock)
     file_reports(desk, REPORTS)
     desk.close()
@@ -120,11 +129,12 @@ def test_no_nightly_retrain_when_it_is_switched_off(
 
 
 def test_a_model_the_scheduler_trains_reaches_a_running_process(
-    settings: Settings, config_path: Path, clock: Clock
+    settings: Settings, config_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A live conversation service is unsure of a text; the scheduler, in its own thread with
     its own database handle, retrains on the tickets staff confirmed; within reload_seconds
     the same text from another resident is filed by the model."""
+    leave_out_the_starter_set(monkeypatch)
     live = settings.replace(classifier={"reload_seconds": 1, "retrain_min_new": 3})
     desk = Desk(live, clock)
     try:

@@ -232,7 +232,14 @@ def retrain_if_due(db: Database, *, now: datetime, minimum: int, by: str = "sche
 
 # -- the starter model, cached ---------------------------------------------------------------
 
-_memo: dict[str, bytes] = {}
+
+@dataclass(frozen=True)
+class StarterModel:
+    data: bytes  # as saved
+    info: dict[str, Any]  # what it learned from (Model.info)
+
+
+_memo: dict[str, StarterModel] = {}
 
 
 def starter_key() -> str | None:
@@ -248,7 +255,7 @@ def starter_key() -> str | None:
     return digest.hexdigest()[:24]
 
 
-def starter_model_bytes(folder: Path | None = None) -> bytes | None:
+def starter_model(folder: Path | None = None) -> StarterModel | None:
     """The starter model (trained once per machine), or None while no starter set exists."""
     key = starter_key()
     if key is None:
@@ -257,26 +264,30 @@ def starter_model_bytes(folder: Path | None = None) -> bytes | None:
     if found is not None:
         return found
     path = (folder or Path(tempfile.gettempdir())) / f"yishiting-starter-{key}.model"
-    data = _read_cached(path)
-    if data is None:
+    found = _read_cached(path)
+    if found is None:
         trained = train_items(starter_items(), [], by="init")
-        data = trained.model.to_bytes()
-        _write_atomically(path, data)
-    _memo[key] = data
-    return data
+        found = StarterModel(trained.model.to_bytes(), trained.model.info)
+        _write_atomically(path, found.data)
+    _memo[key] = found
+    return found
 
 
-def _read_cached(path: Path) -> bytes | None:
+def starter_model_bytes(folder: Path | None = None) -> bytes | None:
+    found = starter_model(folder)
+    return found.data if found is not None else None
+
+
+def _read_cached(path: Path) -> StarterModel | None:
     """The cached model if this user wrote it (another user's file in a shared temp
     directory is not trusted) and it reads as a model."""
     try:
         if path.stat().st_uid != os.getuid():
             return None
         data = path.read_bytes()
-        learned.Model.from_bytes(data)
+        return StarterModel(data, learned.Model.from_bytes(data).info)
     except (OSError, ValueError):
         return None
-    return data
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -293,14 +304,13 @@ def seed_starter_model(session: Session, now: datetime) -> ClassifierModel | Non
     """When no model exists yet, save the starter model as the one in use (init)."""
     if newest_model(session) is not None:
         return None
-    data = starter_model_bytes()
-    if data is None:
+    starter = starter_model()
+    if starter is None:
         return None
-    info = learned.Model.from_bytes(data).info
-    info = {**info, "by": "init", "trained_at": now.isoformat(timespec="seconds")}
+    info = {**starter.info, "by": "init", "trained_at": now.isoformat(timespec="seconds")}
     return save_model(
         session,
-        data,
+        starter.data,
         now=now,
         by="init",
         examples=int(info.get("examples", 0)),
