@@ -14,10 +14,15 @@ topic still trains — the Classifier only ranks the topics a rule set has enabl
 ticket the classifier filed that nobody confirmed, never a text retention or an erasure
 replaced, never the held-out set.
 
+Texts are cut into words with the rules' keywords taught to jieba first (all the database's;
+the starter rules' for the starter model), as every Classifier teaches them before it asks the
+model, so a text yields the same features when the model learns and when it is asked.
+
 The starter model is the same for every new database on a machine, so `init` keeps it: per
-process, and on disk in the system temp directory under a hash of the starter set, the model
-format, the code that makes features and trains, and the scikit-learn version; only the
-first `init` on a machine trains it (the test suite calls `init` many times).
+process, and on disk in the system temp directory under a hash of the starter set, the
+starter rules, the model format, the code that makes features and trains, and the
+scikit-learn, numpy and jieba versions; only the first `init` on a machine trains it (the test
+suite calls `init` many times).
 """
 
 from __future__ import annotations
@@ -38,14 +43,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Ticket
+from models import KeywordRule, Ticket
 from models.learned import ClassifierModel, newest_model, save_model
 from models.privacy import ERASED_TEXT, EXPIRED_TEXT
 from models.tickets import confirmed_tickets
+from words import fold
 
 from ..db import Database
 from . import model as learned
+from .engine import teach_jieba
 from .evaluate import Labeled, read_labeled
+from .rulesfile import DEFAULT_RULES, load_rules_file
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +128,23 @@ def confirmed_examples(db: Session) -> ConfirmedExamples:
     return ConfirmedExamples(items, last)
 
 
+def teach_keywords(keywords: Sequence[str]) -> None:
+    """Teach jieba the rules' keywords before training, as every Classifier does before it
+    asks the model: a text is cut into the same words when the model learns and when it
+    is asked (电梯坏了 one word, not 电梯 + 坏了, when it is a keyword)."""
+    teach_jieba(key for key in (fold(k).strip() for k in keywords) if len(key) > 1)
+
+
+def database_keywords(db: Session) -> list[str]:
+    """Every keyword of the database's rules, the street's and each community's."""
+    return list(db.scalars(select(KeywordRule.keyword).distinct()))
+
+
+def default_keywords() -> list[str]:
+    """The starter rules' keywords (what `init` seeds)."""
+    return [rule.keyword for topic in load_rules_file(DEFAULT_RULES) for rule in topic.rules]
+
+
 def count_confirmed(db: Session) -> int:
     """Confirmed tickets a training would learn from now (as `confirmed_examples` counts)."""
     query = select(func.count(Ticket.id)).where(
@@ -174,6 +199,7 @@ def train_from_database(db: Database, *, by: str, now: datetime) -> Trained:
     started = time.perf_counter()
     with db.session(read_only=True) as session:
         found = confirmed_examples(session)
+        teach_keywords(database_keywords(session))
     starter = starter_items()
     trained = train_items(starter, found.items, last_ticket_id=found.last_ticket_id, by=by, now=now)
     trained.seconds = time.perf_counter() - started
@@ -249,6 +275,7 @@ def starter_key() -> str | None:
     digest = hashlib.sha256()
     digest.update(learned.STARTER.read_bytes())
     digest.update(Path(learned.__file__).read_bytes())  # features, training's settings
+    digest.update(Path(DEFAULT_RULES).read_bytes())  # the words jieba is taught
     digest.update(f"format {learned.FORMAT}".encode())
     for package in ("scikit-learn", "numpy", "jieba"):
         digest.update(f"{package} {metadata.version(package)}".encode())
@@ -266,6 +293,7 @@ def starter_model(folder: Path | None = None) -> StarterModel | None:
     path = (folder or Path(tempfile.gettempdir())) / f"yishiting-starter-{key}.model"
     found = _read_cached(path)
     if found is None:
+        teach_keywords(default_keywords())
         trained = train_items(starter_items(), [], by="init")
         found = StarterModel(trained.model.to_bytes(), trained.model.info)
         _write_atomically(path, found.data)
