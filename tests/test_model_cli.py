@@ -125,7 +125,7 @@ def test_show_a_model_file(model_file: Path) -> None:
     result = run("model", "show", str(model_file), env=NO_CONFIG)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"{model_file}: trained 20") and lines[0].endswith(" by cli")
+    assert lines[0].startswith(f"{model_file}: trained 20") and lines[0].endswith(" UTC by cli")
     assert lines[1] == "learned from 12 labeled texts: l.jsonl"
     assert lines[2] == "3 topics: 噪音扰民 4  电梯设施 4  绿化园林 4"
     facts = json.loads(run("model", "show", str(model_file), "--json", env=NO_CONFIG).stdout)

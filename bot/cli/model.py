@@ -221,6 +221,6 @@ def _local(iso: str | None, tz: tzinfo | None) -> str:
     if not iso:
         return "(time unknown)"
     moment = datetime.fromisoformat(iso)
-    if tz is not None:
-        moment = moment.astimezone(tz)
-    return moment.strftime("%Y-%m-%d %H:%M")
+    if tz is None:  # a model file, read without a config: as it was stored
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
