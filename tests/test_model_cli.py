@@ -385,3 +385,25 @@ def test_the_model_row_is_saved_and_read_on_both_databases(backend_settings: Set
     db.dispose()
     assert loaded.rank(PROBE) == trained.model.rank(PROBE)
     assert loaded.terms == trained.model.terms
+
+
+def test_tickets_teach_their_topic_under_its_current_name_even_switched_off(
+    desk: Desk, settings: Settings, config_path: Path
+) -> None:
+    from models import Topic, topic_by_name
+
+    file_reports(desk, REPORTS[:3])
+    for number, topic in ((1, "电梯设施"), (2, "噪音扰民"), (3, "绿化园林")):
+        confirm(config_path, number, topic)
+    db = Database(settings)
+    with db.session() as s:  # renamed by hand in the database; another switched off
+        lift = topic_by_name(s, "电梯设施")
+        noise = topic_by_name(s, "噪音扰民")
+        assert isinstance(lift, Topic) and isinstance(noise, Topic)
+        lift.name = "电梯维修"
+        noise.enabled = False
+    db.dispose()
+    assert run("model", "train", "--config", str(config_path)).exit_code == 0
+    _, model = stored(settings)
+    assert model is not None
+    assert set(model.labels) == {"电梯维修", "噪音扰民", "绿化园林"}
