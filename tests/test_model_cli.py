@@ -407,3 +407,22 @@ def test_tickets_teach_their_topic_under_its_current_name_even_switched_off(
     _, model = stored(settings)
     assert model is not None
     assert set(model.labels) == {"电梯维修", "噪音扰民", "绿化园林"}
+
+
+def test_a_text_retention_replaced_is_not_learned(
+    desk: Desk, settings: Settings, config_path: Path
+) -> None:
+    from models.privacy import EXPIRED_TEXT
+
+    file_reports(desk, REPORTS[:3])
+    for number, topic in ((1, "电梯设施"), (2, "噪音扰民"), (3, "绿化园林")):
+        confirm(config_path, number, topic)
+    db = Database(settings)
+    with db.session() as s:  # as [privacy] retain_days leaves an old closed ticket
+        s.query(Ticket).filter(Ticket.number == 3).one().text = EXPIRED_TEXT
+    db.dispose()
+    result = run("model", "train", "--config", str(config_path))
+    assert result.exit_code == 0, result.output
+    row, model = stored(settings)
+    assert row is not None and model is not None
+    assert row.confirmed == 2 and set(model.labels) == {"电梯设施", "噪音扰民"}
