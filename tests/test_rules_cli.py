@@ -161,9 +161,9 @@ def test_classify_reads_jsonl_and_echoes_ids(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert out == [
-        {"id": 7, "topic": "电梯设施", "score": 3.0, "unsure": False},
-        {"id": "a-1", "topic": None, "score": 0.0, "unsure": True},
-        {"id": None, "topic": None, "score": 0.0, "unsure": True},
+        {"id": 7, "topic": "电梯设施", "score": 3.0, "unsure": False, "by": "rules"},
+        {"id": "a-1", "topic": None, "score": 0.0, "unsure": True, "by": None},
+        {"id": None, "topic": None, "score": 0.0, "unsure": True, "by": None},
     ]
 
 

@@ -18,7 +18,7 @@ import jieba
 from models import INCLUDE, RuleSpec, TopicSpec
 from words import fold
 
-from .engine import Classifier
+from .engine import Classification, Classifier
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,52 @@ class Report:
         }
 
 
-def backtest(classifier: Classifier, items: Iterable[Labeled]) -> Report:
-    """Classify every text; compare the `topic` (unsure ones included) with the label."""
-    pairs: list[tuple[str, str | None, bool]] = []
+# Who decides, in a backtest: the rules alone, the model alone, both as the classifier runs.
+RULES, MODEL, COMBINED = "rules", "model", "combined"
+_NOBODY = Classification(None, 0.0, True, ())
+
+
+def backtest(classifier: Classifier, items: Iterable[Labeled], side: str = COMBINED) -> Report:
+    """Classify every text; compare the `topic` (unsure ones included) with the label.
+    `side`: who decides — the classifier as it runs (COMBINED: the rules, and the model when
+    they are unsure), its rules alone (RULES) or its model alone (MODEL)."""
+    return backtest_sides(classifier, items, (side,))[side]
+
+
+def backtest_sides(
+    classifier: Classifier,
+    items: Iterable[Labeled],
+    sides: tuple[str, ...] = (RULES, MODEL, COMBINED),
+) -> dict[str, Report]:
+    """One report per side (see `backtest`), each text segmented once. The model alone is its
+    likeliest topic among the rule set's, unsure below model_threshold / model_margin."""
+    pairs: dict[str, list[tuple[str, str | None, bool]]] = {side: [] for side in sides}
     for item in items:
-        verdict = classifier.classify(item.text)
-        pairs.append((item.label, verdict.topic, verdict.unsure))
+        for side, verdict in _verdicts(classifier, item.text, sides).items():
+            pairs[side].append((item.label, verdict.topic, verdict.unsure))
+    return {side: _score(found) for side, found in pairs.items()}
+
+
+def _verdicts(
+    classifier: Classifier, text: str, sides: tuple[str, ...]
+) -> dict[str, Classification]:
+    found: dict[str, Classification] = {}
+    if COMBINED in sides:
+        found[COMBINED] = classifier.classify(text)  # exactly what the deployment does
+    if RULES in sides or MODEL in sides:
+        tokens = classifier.tokens(fold(text))
+        if RULES in sides:
+            found[RULES] = classifier.decide(classifier.matches(tokens))[0]
+        if MODEL in sides:
+            found[MODEL] = (
+                classifier.ask_model(text, tokens, _NOBODY)[0]
+                if classifier.model is not None
+                else _NOBODY
+            )
+    return found
+
+
+def _score(pairs: list[tuple[str, str | None, bool]]) -> Report:
     total = len(pairs)
     correct = sum(1 for label, got, _ in pairs if got == label)
     unsure = sum(1 for _, _, u in pairs if u)
@@ -127,6 +167,24 @@ def backtest(classifier: Classifier, items: Iterable[Labeled]) -> Report:
         confusions=[(a, b, n) for (a, b), n in confusions],
         unmatched=sum(1 for _, got, _ in pairs if got is None),
     )
+
+
+_SIDE_NAMES = {RULES: "rules only", MODEL: "model only", COMBINED: "combined"}
+
+
+def render_sides(reports: dict[str, Report]) -> str:
+    """The sides next to each other (accuracy counts unsure as wrong)."""
+    total = next(iter(reports.values())).total if reports else 0
+    lines = [
+        f"texts: {total}",
+        f"{'':<14}{'accuracy':>9}{'unsure':>8}{'when sure':>11}{'macro-F1':>10}",
+    ]
+    for side, r in reports.items():
+        lines.append(
+            f"{_SIDE_NAMES.get(side, side):<14}{r.accuracy:>9.1%}{r.unsure_share:>8.1%}"
+            f"{r.confident_accuracy:>11.1%}{r.macro_f1:>10.3f}"
+        )
+    return "\n".join(lines)
 
 
 def render_report(report: Report) -> str:

@@ -22,6 +22,7 @@ from . import (
     inbound,
     meetings,
     menu,
+    model,
     people,
     polls,
     publicity,
@@ -56,6 +57,7 @@ main.add_command(serve.serve)
 main.add_command(simulate.simulate)
 main.add_command(classify.classify)
 main.add_command(rules.rules)
+main.add_command(model.model)
 main.add_command(tickets.tickets)
 tickets.tickets.add_command(tickets_file.file_ticket)
 main.add_command(community.community)

@@ -1,4 +1,5 @@
-"""`classify`: JSONL texts in, JSONL verdicts out — against the database's rules or a file."""
+"""`classify`: JSONL texts in, JSONL verdicts out — against the database's rules and model, or
+a rules file and a model file."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
 
 from ..classify import Classifier, Explanation, RulesFileError, load_rules_file
+from ..classify.model import Model
 from ..config import ClassifierSettings, Settings
 from ..db import Database
 from ..nlp import load_segmenter
@@ -20,28 +23,59 @@ from .common import community_option, config_option, scope_of, settings_from
 
 
 def build_classifier(
-    config_path: str | None, rules: str | None, community: str | None = None
+    config_path: str | None,
+    rules: str | None,
+    community: str | None = None,
+    model_file: str | None = None,
 ) -> Classifier:
     """From a rules file (no database, config optional) or from the database's rules: the
-    street-wide ones, or those `community` (a name) runs on."""
+    street-wide ones, or those `community` (a name) runs on. The model the rules fall back on:
+    `model_file`, else with the database's rules the database's model in use (none with a
+    rules file)."""
     if rules and community is not None:
         raise click.UsageError("--community classifies with the database's rules, not --rules")
     settings = settings_from(config_path) if (config_path or not rules) else None
     tuning = settings.classifier if settings else ClassifierSettings()
     load_segmenter()
+    model = load_model_file(Path(model_file)) if model_file else None
     if rules:
         try:
             specs = load_rules_file(rules)
         except RulesFileError as exc:
             raise click.ClickException(f"{rules}: {exc}") from None
     else:
-        specs = _specs_from_database(settings, community)
-    return Classifier(specs, tuning.threshold, tuning.margin)
+        specs, stored = _from_database(settings, community)
+        model = model or stored
+    return Classifier(
+        specs,
+        tuning.threshold,
+        tuning.margin,
+        model,
+        tuning.model_threshold,
+        tuning.model_margin,
+    )
 
 
-def _specs_from_database(settings: Settings | None, community: str | None) -> list[Any]:
+def load_model_file(path: Path) -> Model:
+    """A model file `yishiting model train -o` wrote, or exit with the reason."""
+    try:
+        return Model.load(path)
+    except OSError as exc:
+        raise click.ClickException(f"{path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        reason = str(exc) if "format" in str(exc) else "not a classifier model"
+        raise click.ClickException(
+            f"{path}: {reason} (`yishiting model train LABELED.jsonl -o MODEL` writes one)"
+        ) from None
+
+
+def _from_database(
+    settings: Settings | None, community: str | None
+) -> tuple[list[Any], Model | None]:
+    """The rules `community` runs on (the street's without one), and the model in use."""
     from models import load_specs
     from models.community_topics import community_specs
+    from models.learned import newest_model
 
     assert settings is not None
     db = Database(settings)
@@ -52,18 +86,34 @@ def _specs_from_database(settings: Settings | None, community: str | None) -> li
                 specs = load_specs(session)
             else:
                 specs = community_specs(session, scope.community_id)
+            row = newest_model(session)
+            data = row.data if row is not None else None
     finally:
         db.dispose()
     if not specs:
         raise click.ClickException("no topics in the database: run `yishiting init` first")
-    return specs
+    try:
+        model = Model.from_bytes(data) if data is not None else None
+    except ValueError as exc:
+        click.echo(f"warning: the model in use cannot be read ({exc}): rules only", err=True)
+        model = None
+    return specs, model
 
 
 @click.command()
 @config_option
 @click.option("--rules", "rules", type=click.Path(dir_okay=False), help="Use this rules file.")
 @click.option(
-    "--explain", is_flag=True, help="Add tokens, matched rules, scores and vetoes to each line."
+    "--model",
+    "model_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="The learned model to fall back on when the rules are unsure (a file `model train "
+    "-o` wrote; default: with the database's rules, the database's model).",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Add tokens, matched rules, scores, vetoes and the model's ranking and terms.",
 )
 @click.option(
     "--jobs",
@@ -74,14 +124,22 @@ def _specs_from_database(settings: Settings | None, community: str | None) -> li
 )
 @community_option
 def classify(
-    config_path: str | None, rules: str | None, explain: bool, jobs: int, community: str | None
+    config_path: str | None,
+    rules: str | None,
+    model_file: str | None,
+    explain: bool,
+    jobs: int,
+    community: str | None,
 ) -> None:
-    """Read {"id","text"} JSON lines on stdin; write {"id","topic","score","unsure"} lines.
+    """Read {"id","text"} JSON lines on stdin; write {"id","topic","score","unsure","by"}
+    lines ("by": "rules", "model" when the rules were unsure and the model decided, null when
+    unsure).
 
     With --community NAME, with the rules that community runs on (the street's, with its own
     keywords and without the topics it switched off)."""
     global _classifier, _explain
-    _classifier, _explain = build_classifier(config_path, rules, community), explain
+    _classifier = build_classifier(config_path, rules, community, model_file)
+    _explain = explain
     chunks = _chunks(sys.stdin, CHUNK_LINES)
     first = next(chunks, None)
     second = next(chunks, None)
@@ -142,6 +200,7 @@ def _classify_chunk(chunk: Chunk) -> tuple[str, list[str]]:
                 "topic": verdict.topic,
                 "score": verdict.score,
                 "unsure": verdict.unsure,
+                "by": verdict.by,
             }
         out.append(json.dumps(record, ensure_ascii=False) + "\n")
     return "".join(out), problems
@@ -164,6 +223,7 @@ def _explained(item_id: Any, exp: Explanation) -> dict[str, Any]:
         "topic": exp.result.topic,
         "score": exp.result.score,
         "unsure": exp.result.unsure,
+        "by": exp.by,
         "tokens": exp.tokens,
         "matches": [
             {
@@ -178,4 +238,8 @@ def _explained(item_id: Any, exp: Explanation) -> dict[str, Any]:
         "scores": exp.scores,
         "vetoed": exp.vetoed,
         "candidates": [list(c) for c in exp.result.candidates],
+        # The model's ranking and the terms that weighed most for its likeliest topic, when
+        # the rules were unsure and it was asked (else empty).
+        "model": [[topic, round(p, 4)] for topic, p in exp.model_ranked],
+        "model_terms": [[term, weight] for term, weight in exp.model_terms],
     }

@@ -178,25 +178,51 @@ def _current_rules(
 @config_option
 @click.argument("labeled", type=click.Path(dir_okay=False, exists=True))
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False), help="A rules file.")
+@click.option(
+    "--model",
+    "model_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="A model file (`model train -o`); with the database's rules, its model by default.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @community_option
 def backtest_rules(
     config_path: str | None,
     labeled: str,
     rules_file: str | None,
+    model_file: str | None,
     as_json: bool,
     community: str | None,
 ) -> None:
     """Precision, recall, F1 per topic, accuracy, the share unsure, the confusions (with
-    --community, of the rules that community runs on)."""
+    --community, of the rules that community runs on). With a learned model: rules only,
+    model only and combined side by side, then the combined details."""
     items = _read(labeled)
-    classifier = build_classifier(config_path, rules_file, community)
+    classifier = build_classifier(config_path, rules_file, community, model_file)
     show = len(items) >= 200 and sys.stderr.isatty()
+    if classifier.model is None:
+        with click.progressbar(items, label="classifying", file=sys.stderr, hidden=not show) as bar:
+            report = backtest(classifier, bar)
+        click.echo(
+            json.dumps(report.as_dict(), ensure_ascii=False, indent=2)
+            if as_json
+            else render_report(report)
+        )
+        return
+    # With a model: rules only, model only and combined side by side, then the combined details.
+    from ..classify.evaluate import COMBINED, MODEL, RULES, backtest_sides, render_sides
+
     with click.progressbar(items, label="classifying", file=sys.stderr, hidden=not show) as bar:
-        report = backtest(classifier, bar)
+        reports = backtest_sides(classifier, bar)
+    report = reports[COMBINED]
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        found = report.as_dict()
+        found["rules_only"] = reports[RULES].as_dict()
+        found["model_only"] = reports[MODEL].as_dict()
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
     else:
+        click.echo(render_sides(reports))
+        click.echo("\ncombined (as the classifier runs: the rules, and the model):")
         click.echo(render_report(report))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from models.communities import rename_home
 
 from ..classify import seed_default_topics
+from ..classify.training import seed_starter_model
 from ..config import Settings, UnsafeStart, refuse_unsafe_start
 from ..db import Database
 from .admin import FIRST_ADMIN, create_first_admin
@@ -46,11 +47,19 @@ def init(config_path: str | None, demo: bool) -> None:
     with db.session() as session:
         rename_home(session, settings.app.community_name)
         seeded = seed_default_topics(session, datetime.now(UTC))
+        # A new community has the learned fallback from day one (trained once per machine).
+        starter = seed_starter_model(session, datetime.now(UTC))
+        starter_examples = starter.examples if starter is not None else 0
         first_password = create_first_admin(session)
     demo_changes = _add_demo(db) if demo else []
     db.dispose()
     if seeded:
         click.echo(f"seeded {len(seeded)} topics with starter keyword rules: {'、'.join(seeded)}")
+    if starter_examples:
+        click.echo(
+            f"learned classifier: the starter model ({starter_examples} labeled examples) is in "
+            "use when the rules are unsure; `yishiting model train` adds confirmed tickets"
+        )
     if demo:
         for change in demo_changes:
             click.echo(f"demo: {change}")

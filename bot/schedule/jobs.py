@@ -2,7 +2,9 @@
 
 Timers live in the domain tables (DESIGN.md "Time"): the `sweep` job, every few seconds, runs
 every registered sweep function, and each acts on whatever is due by then. A later feature
-adds its own with `@register_sweep("name")`. The daily `housekeeping` job trims old rows.
+adds its own with `@register_sweep("name")`. The daily `housekeeping` job trims old rows; the
+nightly `retrain` job, at the same time, retrains the learned classifier when enough tickets
+were confirmed since the model in use learned ([classifier] retrain_min_new).
 
 A run is recorded in `job_run` under its slot (the sweep's interval slot, the housekeeping's
 day) before it starts; the slot is unique, so a run can never happen twice, even with two
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 SWEEP_ID = "sweep"
 HOUSEKEEPING_ID = "housekeeping"
 DIGEST_ID = "digest"
+RETRAIN_ID = "retrain"
 
 # A sweep function: (session, now, settings) -> a short summary of what it did, or None.
 SweepFunc = Callable[[Session, datetime, Settings], str | None]
@@ -167,6 +170,32 @@ def retention(db: Database, now: datetime, retain_days: int, folder: Path) -> st
         f"{counts['inbound_messages']} messages older than {retain_days} days; "
         f"deleted {len(files)} media files of old tickets and {orphans} unreferenced"
     )
+
+
+def retrain() -> None:
+    """Nightly, at `[scheduler] housekeeping_at`: a new model when at least `[classifier]
+    retrain_min_new` tickets were confirmed since the one in use (0: never). Every process
+    loads it within `[classifier] reload_seconds`."""
+    from ..classify.training import retrain_if_due
+
+    runtime = _runtime()
+    settings = runtime.settings
+    minimum = settings.classifier.retrain_min_new
+    if minimum <= 0:
+        return
+    now = runtime.clock()
+    slot = housekeeping_slot(now, settings.scheduler.housekeeping_at, settings.tz)
+    run_id = _claim_slot(runtime.db, RETRAIN_ID, slot, now)
+    if run_id is None:
+        log.info("retrain for %s already ran; skipped", slot.isoformat())
+        return
+    try:
+        summary = retrain_if_due(runtime.db, now=now, minimum=minimum)
+    except Exception:
+        log.exception("retrain failed")
+        summary = "failed (see the scheduler's log); the model in use stays"
+    _finish(runtime.db, run_id, runtime.clock(), summary)
+    log.info("retrain: %s", summary)
 
 
 def morning_digest() -> None:

@@ -194,6 +194,10 @@ class Timekeeper:
                 jobs.housekeeping,
                 CronTrigger(hour=hour, minute=minute, second=second, timezone=self.settings.tz),
             ),
+            jobs.RETRAIN_ID: (
+                jobs.retrain,
+                CronTrigger(hour=hour, minute=minute, second=second, timezone=self.settings.tz),
+            ),
         }
         for job_id, (func, trigger) in wanted.items():
             existing = scheduler.get_job(job_id)
