@@ -53,6 +53,7 @@ def build_classifier(
         model,
         tuning.model_threshold,
         tuning.model_margin,
+        tuning.model_override,
     )
 
 
