@@ -7,7 +7,15 @@ text), each with its span in the text as written and its parts as ASCII digits (
 What is NOT a building, on purpose (a wrong place routes to the wrong person):
 - a floor: 我家住3楼, 5楼楼道 — "楼" straight after a number without 号/栋/幢/# is a floor;
 - a date or a time: 3号停水, 12月3号楼下停水, 3点; a count or money: 3个人, 300块, 两栋楼之间;
-- a phone number or a long number; a unit or a room without its building (3单元, 501).
+- a phone number or a long number; a unit or a room without its building (3单元, 501);
+- a day before "楼下/楼道…" after a day word (今天20号楼下: "today, the 20th, downstairs");
+- several buildings at once (3、5栋, 1到5号楼, 3号、5号、8号楼): no one place is the problem's;
+- a count with 以上/以下/左右 (2栋以上); seats (7座车);
+- a building of another estate (隔壁小区3号楼, 对面小区的8栋).
+
+`stands_alone(folded, start, end)` tells whether a place's name found inside a text is that
+place (东门口, 在广场上) and not part of another word or another estate's (万达广场, 广场舞,
+隔壁小区的东门).
 """
 
 from __future__ import annotations
@@ -26,12 +34,13 @@ _NUM = rf"(?:\d{{1,3}}|{_CN}{{1,5}})"
 # not a count (这三栋楼, 几栋, 好几栋, 有3栋楼, 两栋楼), not a weekday (周三号楼下).
 _BEFORE = (
     rf"(?=[\d{_DIGITS}十百第])"  # (fails fast where no number starts: most of a text)
-    rf"(?<![\d{_DIGITS}十百月.\-#/:：这那几整好共每同另哪有周])(?<!星期)(?<!礼拜)"
+    rf"(?<![\d{_DIGITS}十百月.\-#/这那几整好共每同另哪有周])(?<!星期)(?<!礼拜)(?<!\d[:：])"
 )
 _SP = r"[ \t]?"
 _BUILDING = (
     rf"{_BEFORE}(?P<prefix>第{_SP})?(?P<b>{_NUM}){_SP}"
     r"(?P<mark>号楼|号栋|栋楼?|幢楼?|#楼|座楼?)"
+    r"(?!以上|以下|以内|左右|上下|多栋|多幢)"  # a count: 2栋以上, 3栋左右
 )
 _UNIT = rf"[ \t,，、]?(?P<u>\d{{1,2}}|{_CN}{{1,3}}){_SP}单元"
 _ROOM = r"[ \t,，、\-]?(?P<r>\d{3,4})(?!\d)(?:[ \t]?(?:室|号房|号|房))?"
@@ -43,6 +52,21 @@ _WORDY = re.compile(rf"{_BUILDING}(?:{_UNIT})?(?:{_ROOM}{_NOT_ROOM})?")
 _DASHED = re.compile(r"(?<![\d\-./:])(?P<b>\d{1,3})-(?P<u>\d{1,2})-(?P<r>\d{3,4})(?![\d\-./:])")
 # "我住1号楼" / "我家在3栋": the writer's home named in passing, not (necessarily) the problem.
 _HOME_BEFORE = re.compile(r"(?:住|住在|家在|家是|家住)[ \t]?(?:第)?$")
+# Another estate's building or place: 隔壁小区3号楼, 对面小区的8栋, 旁边那个小区的东门.
+_ELSEWHERE = re.compile(
+    r"(?:隔壁|对面|旁边|附近|别的|其他|其它|另一个|另外一个|另外的|外面的?|人家|周边)"
+    r"(?:那个|的|这个)?(?:小区|社区|楼盘|院子|大院|家属院|单位|学校|工地|商场)"
+    r"[^，。,.!?！？；;\s]{0,4}$"
+)
+# Several numbers in a row (a list or a range): 3号、5号、8号楼, 3、5栋, 1到5号楼, 3-5栋.
+_NUMBER_BEFORE = rf"(?:\d|[{_DIGITS}十])(?:号楼|号|栋|幢|#)?[ \t]?"
+_LISTED_BEFORE = re.compile(rf"{_NUMBER_BEFORE}(?:、|到|至|~|-|—)$")
+_LISTED_AFTER = re.compile(rf"^[ \t]?(?:、|到|至|~|—)[ \t]?第?(?:\d|[{_DIGITS}十])")
+# A day before 楼下/楼上/楼道…: 今天20号楼下, 昨天3号楼道里 ("on the 20th, downstairs").
+_DAY_WORD = re.compile(r"(?:今天|昨天|明天|前天|后天|那天|当天|这天|每天|本月|这个月|上个月|下个月|月底|月初|日子)[ \t，,]?$")
+_AFTER_DAY = "下上道里前后梯口"
+# Seats, not a building: 7座车, 5座的车.
+_SEATS_AFTER = re.compile(r"^(?:的)?(?:车|轿车|商务|越野|位|椅|SUV|suv)")
 
 
 @dataclass(frozen=True)
@@ -71,7 +95,7 @@ def address_mentions(text: str) -> list[Mention]:
         building = _number(match.group("b"))
         if building is None or building == "0":
             continue
-        if _is_count(match):
+        if _is_count(match) or _not_ours(folded, match):
             continue
         found.append(_mention(folded, match, building))
     found.sort(key=lambda m: m.start)
@@ -87,6 +111,47 @@ def _is_count(match: re.Match[str]) -> bool:
     if match.group("prefix"):
         return False
     return raw.startswith("两") or (raw == "一" and match.group("mark") in ("栋楼", "幢楼"))
+
+
+def _not_ours(folded: str, match: re.Match[str]) -> bool:
+    """Whether a building-like match is a list or range of buildings, a date, seats, or a
+    building of another estate."""
+    start, end = match.start(), match.end()
+    before = folded[max(0, start - 12) : start]
+    if match.group("mark") in ("号楼", "号栋") and folded[end : end + 1] in tuple(_AFTER_DAY):
+        if _DAY_WORD.search(before):
+            return True
+    if match.group("mark").startswith("座") and _SEATS_AFTER.match(folded[end : end + 3]):
+        return True
+    if _LISTED_BEFORE.search(before) or _LISTED_AFTER.match(folded[end : end + 4]):
+        return True
+    return _ELSEWHERE.search(before) is not None
+
+
+def stands_alone(folded: str, start: int, end: int) -> bool:
+    """Whether a place's name found at folded[start:end] names that place: not inside a longer
+    word (万达广场, 跳广场舞) and not another estate's (隔壁小区的东门)."""
+    if start:
+        char = folded[start - 1]
+        if _is_han(char) and char not in _JOINS:
+            return False
+    if folded[end : end + 1] in _NAME_GOES_ON:
+        return False
+    return _ELSEWHERE.search(folded, max(0, start - 12), start) is None
+
+
+# Characters that may stand before a place's name without making it part of another word:
+# particles, prepositions, directions (在东门, 小区东门, 到地库, 楼下广场, 去车库).
+_JOINS = frozenset(
+    "在到去从的了是里区和跟与及把往向朝对近边面旁个那这上下前后左右中内外进出过经就都也还着呢吗啊呀吧"
+    "有没被让给离靠挨要想说看找等停放堆摆占堵门口院期"
+)
+# What may not follow a place's name: 广场舞 is a dance.
+_NAME_GOES_ON = frozenset("舞")
+
+
+def _is_han(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
 
 
 def _mention(folded: str, match: re.Match[str], building: str) -> Mention:
