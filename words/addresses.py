@@ -35,6 +35,8 @@ _NUM = rf"(?:\d{{1,3}}|{_CN}{{1,5}})"
 _BEFORE = (
     rf"(?=[\d{_DIGITS}十百第])"  # (fails fast where no number starts: most of a text)
     rf"(?<![\d{_DIGITS}十百月.\-#/这那几整好共每同另哪有周])(?<!星期)(?<!礼拜)(?<!\d[:：])"
+    # B3栋 (another block's naming), 中山路5号楼 (a street address, not the 小区's building)
+    r"(?<![A-Za-z路街巷弄])"
 )
 _SP = r"[ \t]?"
 _BUILDING = (
@@ -42,29 +44,41 @@ _BUILDING = (
     r"(?P<mark>号楼|号栋|栋楼?|幢楼?|#楼|座楼?)"
     r"(?!以上|以下|以内|左右|上下|多栋|多幢)"  # a count: 2栋以上, 3栋左右
 )
-_UNIT = rf"[ \t,，、]?(?P<u>\d{{1,2}}|{_CN}{{1,3}}){_SP}单元"
+_UNIT = rf"(?:[ \t,，、]|的)?(?P<u>\d{{1,2}}|{_CN}{{1,3}}){_SP}单元"
 _ROOM = r"[ \t,，、\-]?(?P<r>\d{3,4})(?!\d)(?:[ \t]?(?:室|号房|号|房))?"
 # What may not follow a room number: a count, money, a length, a time, a year.
-_NOT_ROOM = r"(?![ \t]?(?:块|元|个|人|米|平|斤|天(?!天)|次|分|点|年|月|日|岁|%|毫|多|w|万|k))"
+_NOT_ROOM = r"(?![ \t]?(?:块|元|个|人|米|平|斤|天(?!天)|次|分|点|年|月|日|岁|%|毫|多|w|万|k|路))"
+# 110/119/120 followed by 来/到/车…: the police, firemen, an ambulance — not room 110.
+_CALLED = re.compile(r"^(?:110|119|120|122)(?=[ \t]?(?:来|到|车|急|出|报|打|的车|救))")
 _WORDY = re.compile(rf"{_BUILDING}(?:{_UNIT})?(?:{_ROOM}{_NOT_ROOM})?")
 # 3-2-501: building-unit-room, each short, not part of a date (2026-12-05), a phone number
 # (138-1234-5678) or a longer dash run.
 _DASHED = re.compile(r"(?<![\d\-./:])(?P<b>\d{1,3})-(?P<u>\d{1,2})-(?P<r>\d{3,4})(?![\d\-./:])")
 # "我住1号楼" / "我家在3栋": the writer's home named in passing, not (necessarily) the problem.
-_HOME_BEFORE = re.compile(r"(?:住|住在|家在|家是|家住)[ \t]?(?:第)?$")
+_HOME_BEFORE = re.compile(
+    r"(?:住|住在|住的是|家在|家是|家住|我家|我是|我们是|本人是)[ \t]?(?:第)?$"
+)
+# "不是3号楼，是5号楼": a building named to say it is not the one.
+_DENIED_BEFORE = re.compile(r"(?:不是|并非|不在|而非)[ \t]?(?:第)?$")
 # Another estate's building or place: 隔壁小区3号楼, 对面小区的8栋, 旁边那个小区的东门.
 _ELSEWHERE = re.compile(
     r"(?:隔壁|对面|旁边|附近|别的|其他|其它|另一个|另外一个|另外的|外面的?|人家|周边)"
     r"(?:那个|的|这个)?(?:小区|社区|楼盘|院子|大院|家属院|单位|学校|工地|商场)"
     r"[^，。,.!?！？；;\s]{0,4}$"
 )
-# Several numbers in a row (a list or a range): 3号、5号、8号楼, 3、5栋, 1到5号楼, 3-5栋.
-_NUMBER_BEFORE = rf"(?:\d|[{_DIGITS}十])(?:号楼|号|栋|幢|#)?[ \t]?"
-_LISTED_BEFORE = re.compile(rf"{_NUMBER_BEFORE}(?:、|到|至|~|-|—)$")
-_LISTED_AFTER = re.compile(rf"^[ \t]?(?:、|到|至|~|—)[ \t]?第?(?:\d|[{_DIGITS}十])")
+# Several buildings at once: a list (3号、5号、8号楼, 3、5栋, 3号楼、5号楼) or a range whose first
+# number stands bare (1到5号楼, 1号到5号楼, 3-5栋); "从2号楼到5号楼" is a way between two.
+_N = rf"(?:\d|[{_DIGITS}十])"
+_LISTED_BEFORE = re.compile(
+    rf"{_N}(?:号楼|号|栋|幢|#)?[ \t]?、[ \t]?$|{_N}号?[ \t]?(?:到|至|~|-|—)[ \t]?$"
+)
+_LISTED_AFTER = re.compile(rf"^[ \t]?、[ \t]?第?{_N}")
 # A day before 楼下/楼上/楼道…: 今天20号楼下, 昨天3号楼道里 ("on the 20th, downstairs").
-_DAY_WORD = re.compile(r"(?:今天|昨天|明天|前天|后天|那天|当天|这天|每天|本月|这个月|上个月|下个月|月底|月初|日子)[ \t，,]?$")
-_AFTER_DAY = "下上道里前后梯口"
+_DAY_WORD = re.compile(
+    r"(?:今天|昨天|明天|前天|后天|那天|当天|这天|每天|本月|这个月|上个月|下个月|月底|月初|日子)"
+    r"[ \t，,]?$"
+)
+_AFTER_DAY = frozenset("下上道里前后梯口")
 # Seats, not a building: 7座车, 5座的车.
 _SEATS_AFTER = re.compile(r"^(?:的)?(?:车|轿车|商务|越野|位|椅|SUV|suv)")
 
@@ -97,6 +111,8 @@ def address_mentions(text: str) -> list[Mention]:
             continue
         if _is_count(match) or _not_ours(folded, match):
             continue
+        if _DENIED_BEFORE.search(folded, max(0, match.start() - 4), match.start()):
+            continue
         found.append(_mention(folded, match, building))
     found.sort(key=lambda m: m.start)
     return found
@@ -118,7 +134,7 @@ def _not_ours(folded: str, match: re.Match[str]) -> bool:
     building of another estate."""
     start, end = match.start(), match.end()
     before = folded[max(0, start - 12) : start]
-    if match.group("mark") in ("号楼", "号栋") and folded[end : end + 1] in tuple(_AFTER_DAY):
+    if match.group("mark") in ("号楼", "号栋") and folded[end : end + 1] in _AFTER_DAY:
         if _DAY_WORD.search(before):
             return True
     if match.group("mark").startswith("座") and _SEATS_AFTER.match(folded[end : end + 3]):
@@ -144,7 +160,7 @@ def stands_alone(folded: str, start: int, end: int) -> bool:
 # particles, prepositions, directions (在东门, 小区东门, 到地库, 楼下广场, 去车库).
 _JOINS = frozenset(
     "在到去从的了是里区和跟与及把往向朝对近边面旁个那这上下前后左右中内外进出过经就都也还着呢吗啊呀吧"
-    "有没被让给离靠挨要想说看找等停放堆摆占堵门口院期"
+    "有没被让给离靠挨要想说看找等停放堆摆占堵门口院期们咱走开关锁修扫绕守管用装拆建通回来"
 )
 # What may not follow a place's name: 广场舞 is a dance.
 _NAME_GOES_ON = frozenset("舞")
@@ -157,6 +173,8 @@ def _is_han(char: str) -> bool:
 def _mention(folded: str, match: re.Match[str], building: str) -> Mention:
     unit = match.group("u") if "u" in match.re.groupindex else None
     room = match.group("r") if "r" in match.re.groupindex else None
+    if room and match.re is _WORDY and _CALLED.match(folded[match.start("r") : match.end() + 3]):
+        room = None
     home = _HOME_BEFORE.search(folded, max(0, match.start() - 4), match.start()) is not None
     return Mention(
         match.start(),
