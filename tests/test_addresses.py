@@ -49,6 +49,8 @@ def parts(text: str) -> list[tuple[str, str | None, str | None]]:
         ("小区门口的3号楼下有个坑", ("3", None, None)),
         ("今天13号，8号楼又停水了", ("8", None, None)),
         ("明天9号楼要停电吗", ("9", None, None)),
+        ("去年2号楼就说要修的", ("2", None, None)),
+        ("3号楼5楼漏水", ("3", None, None)),
     ],
 )
 def test_the_usual_forms_are_read(text: str, expected: tuple[str, str | None, str | None]) -> None:
@@ -92,6 +94,9 @@ def test_the_usual_forms_are_read(text: str, expected: tuple[str, str | None, st
         "中山路5号楼下的公交站",
         "B3栋的电梯",
         "3-501的空调滴水",
+        "3号楼4号楼5号楼都停水了",
+        "3号楼、5号楼都停电了",
+        "上次3号楼漏水的事没人管，现在我们家也漏了",
     ],
 )
 def test_floors_dates_times_counts_money_and_phones_are_no_building(text: str) -> None:
@@ -114,6 +119,10 @@ def test_a_building_said_not_to_be_the_one_is_no_mention() -> None:
     assert parts("不是3号楼，是5号楼的电梯坏了") == [("5", None, None)]
 
 
+def test_a_way_between_two_buildings_names_both() -> None:
+    assert parts("从2号楼到5号楼的路灯坏了") == [("2", None, None), ("5", None, None)]
+
+
 def test_i_am_of_building_3_is_a_home() -> None:
     first, second = address_mentions("我是3号楼的，5号楼门口有垃圾")
     assert (first.building, first.home, second.home) == ("3", True, False)
@@ -131,6 +140,7 @@ def test_i_am_of_building_3_is_a_home() -> None:
         ("广场舞的音箱太大声", "广场", False),
         ("隔壁小区的东门天天堵车", "东门", False),
         ("单元大门关不上", "大门", False),
+        ("请问地下车库的灯什么时候修", "地下车库", True),  # a longer name is a word by itself
     ],
 )
 def test_a_places_name_counts_only_as_a_word_of_its_own(text: str, name: str, alone: bool) -> None:

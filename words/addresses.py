@@ -67,12 +67,19 @@ _ELSEWHERE = re.compile(
     r"[^，。,.!?！？；;\s]{0,4}$"
 )
 # Several buildings at once: a list (3号、5号、8号楼, 3、5栋, 3号楼、5号楼) or a range whose first
-# number stands bare (1到5号楼, 1号到5号楼, 3-5栋); "从2号楼到5号楼" is a way between two.
+# number stands bare (1到5号楼, 1号到5号楼, 3-5栋), or buildings one after another (3号楼4号楼);
+# "从2号楼到5号楼" is a way between two.
 _N = rf"(?:\d|[{_DIGITS}十])"
 _LISTED_BEFORE = re.compile(
     rf"{_N}(?:号楼|号|栋|幢|#)?[ \t]?、[ \t]?$|{_N}号?[ \t]?(?:到|至|~|-|—)[ \t]?$"
+    rf"|{_N}(?:号楼|栋|幢)[ \t]?$"  # 3号楼4号楼5号楼
 )
-_LISTED_AFTER = re.compile(rf"^[ \t]?、[ \t]?第?{_N}")
+_LISTED_AFTER = re.compile(
+    rf"^[ \t]?(?:、[ \t]?第?{_N}|第?(?:\d{{1,3}}|{_CN}{{1,5}})[ \t]?(?:号楼|栋|幢))"
+)
+# "上次3号楼漏水…，现在我们家也漏了": a building of an earlier matter, the problem now elsewhere.
+_PAST_BEFORE = re.compile(r"(?:上次|上回|上一次|之前|以前|去年|前年)[^，。,.!?！？；;]{0,3}$")
+_NOW_AFTER = re.compile(r"[，。,.!?！？；;][^，。,.!?！？；;]{0,4}(?:这次|这回|现在|如今|今天)")
 # A day before 楼下/楼上/楼道…: 今天20号楼下, 昨天3号楼道里 ("on the 20th, downstairs").
 _DAY_WORD = re.compile(
     r"(?:今天|昨天|明天|前天|后天|那天|当天|这天|每天|本月|这个月|上个月|下个月|月底|月初|日子)"
@@ -139,15 +146,19 @@ def _not_ours(folded: str, match: re.Match[str]) -> bool:
             return True
     if match.group("mark").startswith("座") and _SEATS_AFTER.match(folded[end : end + 3]):
         return True
-    if _LISTED_BEFORE.search(before) or _LISTED_AFTER.match(folded[end : end + 4]):
+    if _LISTED_BEFORE.search(before) or _LISTED_AFTER.match(folded[end : end + 8]):
+        return True
+    if _PAST_BEFORE.search(before) and _NOW_AFTER.search(folded, end):
         return True
     return _ELSEWHERE.search(before) is not None
 
 
 def stands_alone(folded: str, start: int, end: int) -> bool:
     """Whether a place's name found at folded[start:end] names that place: not inside a longer
-    word (万达广场, 跳广场舞) and not another estate's (隔壁小区的东门)."""
-    if start:
+    word (万达广场, 跳广场舞) and not another estate's (隔壁小区的东门). A name of two characters
+    must follow a particle, a direction or a verb (在广场, 小区东门, 到车库) or nothing; a longer
+    one (地下车库, 中心广场) is a word by itself."""
+    if start and end - start <= 2:
         char = folded[start - 1]
         if _is_han(char) and char not in _JOINS:
             return False
@@ -161,6 +172,7 @@ def stands_alone(folded: str, start: int, end: int) -> bool:
 _JOINS = frozenset(
     "在到去从的了是里区和跟与及把往向朝对近边面旁个那这上下前后左右中内外进出过经就都也还着呢吗啊呀吧"
     "有没被让给离靠挨要想说看找等停放堆摆占堵门口院期们咱走开关锁修扫绕守管用装拆建通回来"
+    "问请查为或同比像连自由"
 )
 # What may not follow a place's name: 广场舞 is a dance.
 _NAME_GOES_ON = frozenset("舞")
