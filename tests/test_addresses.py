@@ -51,6 +51,9 @@ def parts(text: str) -> list[tuple[str, str | None, str | None]]:
         ("明天9号楼要停电吗", ("9", None, None)),
         ("去年2号楼就说要修的", ("2", None, None)),
         ("3号楼5楼漏水", ("3", None, None)),
+        ("3栋2-501漏水", ("3", "2", "501")),
+        ("3号楼2门501的空调滴水", ("3", "2", "501")),
+        ("3号楼2门口有垃圾", ("3", None, None)),
     ],
 )
 def test_the_usual_forms_are_read(text: str, expected: tuple[str, str | None, str | None]) -> None:
@@ -96,6 +99,8 @@ def test_the_usual_forms_are_read(text: str, expected: tuple[str, str | None, st
         "3-501的空调滴水",
         "3号楼4号楼5号楼都停水了",
         "3号楼、5号楼都停电了",
+        "开发商当年盖了3栋房子",
+        "旁边新建了5栋楼房",
         "上次3号楼漏水的事没人管，现在我们家也漏了",
     ],
 )

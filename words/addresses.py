@@ -42,9 +42,15 @@ _SP = r"[ \t]?"
 _BUILDING = (
     rf"{_BEFORE}(?P<prefix>第{_SP})?(?P<b>{_NUM}){_SP}"
     r"(?P<mark>号楼|号栋|栋楼?|幢楼?|#楼|座楼?)"
-    r"(?!以上|以下|以内|左右|上下|多栋|多幢)"  # a count: 2栋以上, 3栋左右
+    # a count: 2栋以上, 3栋左右, 盖了3栋房子, 3栋别墅, 3栋楼房
+    r"(?!以上|以下|以内|左右|上下|多栋|多幢|房|楼房|别墅|建筑|大楼|高楼|新楼|老楼)"
 )
-_UNIT = rf"(?:[ \t,，、]|的)?(?P<u>\d{{1,2}}|{_CN}{{1,3}}){_SP}单元"
+# The unit: 2单元; 2门 before a room (3号楼2门501, as Beijing writes it); 2- before a room
+# (3栋2-501).
+_UNIT = (
+    rf"(?:[ \t,，、]|的)?(?P<u>\d{{1,2}}|{_CN}{{1,3}}){_SP}"
+    r"(?:单元|门(?=[ \t]?\d{3,4}(?!\d))|-(?=\d{3,4}(?!\d)))"
+)
 _ROOM = r"[ \t,，、\-]?(?P<r>\d{3,4})(?!\d)(?:[ \t]?(?:室|号房|号|房))?"
 # What may not follow a room number: a count, money, a length, a time, a year.
 _NOT_ROOM = r"(?![ \t]?(?:块|元|个|人|米|平|斤|天(?!天)|次|分|点|年|月|日|岁|%|毫|多|w|万|k|路))"
