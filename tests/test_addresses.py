@@ -145,6 +145,9 @@ def test_i_am_of_building_3_is_a_home() -> None:
         ("广场舞的音箱太大声", "广场", False),
         ("隔壁小区的东门天天堵车", "东门", False),
         ("单元大门关不上", "大门", False),
+        ("南门大街上的公交站", "南门", False),
+        ("东门路口的红绿灯坏了", "东门", True),
+        ("东门路灯不亮", "东门", True),
         ("请问地下车库的灯什么时候修", "地下车库", True),  # a longer name is a word by itself
     ],
 )

@@ -168,7 +168,7 @@ def stands_alone(folded: str, start: int, end: int) -> bool:
         char = folded[start - 1]
         if _is_han(char) and char not in _JOINS:
             return False
-    if folded[end : end + 1] in _NAME_GOES_ON:
+    if _NAME_GOES_ON.match(folded[end : end + 3]) and (end - start <= 2 or folded[end] == "舞"):
         return False
     return _ELSEWHERE.search(folded, max(0, start - 12), start) is None
 
@@ -180,8 +180,9 @@ _JOINS = frozenset(
     "有没被让给离靠挨要想说看找等停放堆摆占堵门口院期们咱走开关锁修扫绕守管用装拆建通回来"
     "问请查为或同比像连自由"
 )
-# What may not follow a place's name: 广场舞 is a dance.
-_NAME_GOES_ON = frozenset("舞")
+# What may not follow a place's name: 广场舞 is a dance; 东门路, 南门大街 are the city's streets
+# (东门路口, 东门路边, 东门路灯 are still at the gate).
+_NAME_GOES_ON = re.compile(r"^(?:舞|路(?![口边灯面上旁])|大街|大道|街(?!边|上))")
 
 
 def _is_han(char: str) -> bool:
