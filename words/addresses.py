@@ -11,7 +11,7 @@ What is NOT a building, on purpose (a wrong place routes to the wrong person):
 - a day before "楼下/楼道…" after a day word (今天20号楼下: "today, the 20th, downstairs");
 - several buildings at once (3、5栋, 1到5号楼, 3号、5号、8号楼): no one place is the problem's;
 - a count with 以上/以下/左右 (2栋以上); seats (7座车);
-- a building of another estate (隔壁小区3号楼, 对面小区的8栋).
+- a building of another estate (隔壁小区3号楼, 对面小区的8栋, 对面写字楼5栋, 万科城2号楼).
 
 `stands_alone(folded, start, end)` tells whether a place's name found inside a text is that
 place (东门口, 在广场上) and not part of another word or another estate's (万达广场, 广场舞,
@@ -69,8 +69,14 @@ _DENIED_BEFORE = re.compile(r"(?:不是|并非|不在|而非)[ \t]?(?:第)?$")
 # Another estate's building or place: 隔壁小区3号楼, 对面小区的8栋, 旁边那个小区的东门.
 _ELSEWHERE = re.compile(
     r"(?:隔壁|对面|旁边|附近|别的|其他|其它|另一个|另外一个|另外的|外面的?|人家|周边)"
-    r"(?:那个|的|这个)?(?:小区|社区|楼盘|院子|大院|家属院|单位|学校|工地|商场)"
+    r"(?:那个|的|这个)?(?:小区|社区|楼盘|院子|大院|家属院|单位|学校|工地|商场|写字楼|大厦|医院"
+    r"|公司|工厂|厂区|酒店|宾馆|商城|园区|新村)"
     r"[^，。,.!?！？；;\s]{0,4}$"
+)
+# A building named after another estate's or building's name: 万科城2号楼, 阳光花园3栋, XX大厦5座.
+# (The 小区 writing to its own committee calls its buildings by number alone, or 小区里3号楼.)
+_NAMED_BEFORE = re.compile(
+    r"(?:城|苑|府|湾|邸|公寓|大厦|花园|家园|新村|华庭|商城|写字楼|医院|学校|公司|酒店)的?[ \t]?$"
 )
 # Several buildings at once: a list (3号、5号、8号楼, 3、5栋, 3号楼、5号楼) or a range whose first
 # number stands bare (1到5号楼, 1号到5号楼, 3-5栋), or buildings one after another (3号楼4号楼);
@@ -156,7 +162,7 @@ def _not_ours(folded: str, match: re.Match[str]) -> bool:
         return True
     if _PAST_BEFORE.search(before) and _NOW_AFTER.search(folded, end):
         return True
-    return _ELSEWHERE.search(before) is not None
+    return _ELSEWHERE.search(before) is not None or _NAMED_BEFORE.search(before) is not None
 
 
 def stands_alone(folded: str, start: int, end: int) -> bool:
