@@ -37,7 +37,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType
 
 from words import fold
-from words.addresses import Mention, address_mentions, building_label
+from words.addresses import Mention, address_mentions, building_label, stands_alone
 
 from .landmarks import Landmark
 from .places import Building
@@ -193,28 +193,41 @@ def spot_from_text(places: _Places, text: str, home_building_id: int | None = No
         for m in address_mentions(text)
         if m.building in places.by_number
     ]
-    if mentions:
-        # A building named as the writer's home is the last choice.
-        mention, place = min(mentions, key=lambda pair: pair[0].home)
-        return Spot(
-            _spot_name(place.name, mention),
-            place.building_id,
-            place.grid_id,
-            TEXT,
-            building=place.name,
-            unit=mention.unit,
-            room=mention.room,
-        )
+    # A building named as the writer's home (我住1号楼) is the last choice, after a place.
+    if mentions and not all(m.home for m, _ in mentions):
+        return _building_spot(*min(mentions, key=lambda pair: pair[0].home))
+    landmark = _landmark_in(places, text)
+    if landmark is not None:
+        return landmark
+    return _building_spot(*mentions[0]) if mentions else None
+
+
+def _building_spot(mention: Mention, place: _Place) -> Spot:
+    return Spot(
+        _spot_name(place.name, mention),
+        place.building_id,
+        place.grid_id,
+        TEXT,
+        building=place.name,
+        unit=mention.unit,
+        room=mention.room,
+    )
+
+
+def _landmark_in(places: _Places, text: str) -> Spot | None:
+    """The first of the community's named places the text names (as a word of its own)."""
     if places.pattern is None:
         return None
-    found = places.pattern.search(fold(text))
-    if found is None:
-        return None
-    place = places.by_name[found.group()]
-    building = None if place.landmark else place.name
-    return Spot(
-        place.name, place.building_id, place.grid_id, TEXT, place.landmark, building=building
-    )
+    folded = fold(text)
+    for found in places.pattern.finditer(folded):
+        if not stands_alone(folded, found.start(), found.end()):
+            continue
+        place = places.by_name[found.group()]
+        building = None if place.landmark else place.name
+        return Spot(
+            place.name, place.building_id, place.grid_id, TEXT, place.landmark, building=building
+        )
+    return None
 
 
 def _spot_name(building: str, mention: Mention) -> str:

@@ -1,7 +1,8 @@
 """Place extraction on labeled residents' messages (bench/places.py): precision ≥ 0.95 — a
 wrong place routes a ticket to the wrong person.
 
-`places_dev` is the places engineer's own development set (tuned on); `places_heldout` was
+`places_dev` is the places engineer's own development set (tuned on), `places_dev2` a second
+one written by another engineer before changing the extractor (then tuned on); `places_heldout` was
 written by another engineer and is never tuned on: the honest measure, guarded once it is in
 the repository.
 """
@@ -31,7 +32,8 @@ def bench_places() -> ModuleType:
 @pytest.mark.parametrize(
     "name, min_precision, min_recall",
     [
-        ("places_dev", 0.95, 0.90),  # recorded 1.000 / 1.000 (bench/README.md)
+        ("places_dev", 0.95, 0.90),  # recorded 1.000 / 0.988 (bench/README.md)
+        ("places_dev2", 0.95, 0.90),  # recorded 1.000 / 1.000; main gave 0.855 / 0.986
         ("places_heldout", 0.95, 0.0),  # recall recorded, not guarded: written apart
     ],
 )

@@ -54,6 +54,10 @@ def test_only_the_reports_community_counts_and_a_location_finds_the_nearest(
             worded = spot_in(session, "东门的灯坏了", (31.2301, 121.4701), HOME_ID)
             assert worded is not None and (worded.name, worded.source) == ("东门", "text")
             assert spot_in(session, "路灯坏了", (31.2400, 121.4700), HOME_ID) is None  # 1.1 km
+            # A place wins over a building named only as the writer's home.
+            gate_home = spot_in(session, "我住1号楼，东门口的地面塌了", None, HOME_ID)
+            assert gate_home is not None and gate_home.name == "东门"
+            assert spot_in(session, "我住1号楼，楼道灯坏了", None, HOME_ID).name == "1号楼"  # type: ignore[union-attr]
             # A community whose places file has no coordinates: a location finds nothing.
             assert spot_in(session, "路灯坏了", (31.2300, 121.4710), other.id) is None
     finally:
