@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bot.classify import DEFAULT_RULES, Classifier, load_rules_file  # noqa: E402
 from bot.classify.evaluate import backtest, read_labeled  # noqa: E402
 from bot.classify.model import STARTER, Model, train  # noqa: E402
+from bot.classify.training import teach_keywords  # noqa: E402
 from bot.config import ClassifierSettings  # noqa: E402
 from models import TopicSpec  # noqa: E402
 
@@ -70,6 +71,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
+    # As a deployment trains (bot/classify/training.py): jieba taught the rules' keywords.
+    teach_keywords([rule.keyword for spec in load_rules_file(args.rules) for rule in spec.rules])
     model = train(read_labeled(args.train))
     seconds = time.perf_counter() - started
     ways = three_ways(args.rules, model)

@@ -107,10 +107,14 @@ def test_a_model_strongly_against_weak_rules_overrules_them() -> None:
         [Labeled(f"物业{n}号楼的狗天天叫", "噪音扰民") for n in range(8)]
         + [Labeled(f"电梯{n}号又停了", "电梯设施") for n in range(8)]
     )
-    # 物业 (2.5) makes the rules sure of 物业服务 — but not beyond doubt (a lead of 1.5
-    # times the threshold, 3).
+    # 物业 (2.5) against 天天 (1): the rules are sure of 物业服务, by a lead of 1.5 — less
+    # than the threshold (2), so not beyond doubt.
     rules = parse_rules(
-        RULES.replace('keyword = "物业", weight = 3', 'keyword = "物业", weight = 2.5')
+        RULES.replace('keyword = "物业", weight = 3', 'keyword = "物业", weight = 2.5').replace(
+            '{keyword = "楼上", weight = 1},\n]',
+            '{keyword = "楼上", weight = 1},\n    {keyword = "天天", weight = 1},\n]',
+            1,
+        )
     )
     text = "物业楼下的狗天天叫"
     assert Classifier(rules, 2.0, 1.0).classify(text).topic == "物业服务"
