@@ -231,13 +231,17 @@ def test_backtest_puts_rules_model_and_both_side_by_side(
     assert text.exit_code == 0, text.output
     lines = text.stdout.splitlines()
     assert lines[0] == "texts: 3"
-    assert lines[1].split() == ["accuracy", "unsure", "when", "sure", "macro-F1"]
+    assert lines[1].split() == [
+        *("filed", "right", "unsure", "when", "sure", "best", "topic", "macro-F1")
+    ]
     rules_only, model_only, combined = (line.split() for line in lines[2:5])
     assert rules_only[:4] == ["rules", "only", "66.7%", "33.3%"]  # the peacock: no rule
     assert model_only[:2] == ["model", "only"]
     assert combined[:3] == ["combined", "100.0%", "0.0%"]
     report = json.loads(run(*args, "--json", env=NO_CONFIG).stdout)
     assert (report["accuracy"], report["unsure_share"]) == (1.0, 0.0)  # combined
+    assert report["filed_right"] == 1.0  # right, and nothing was asked
+    assert report["rules_only"]["filed_right"] == pytest.approx(0.6667, abs=1e-3)
     assert report["rules_only"]["unsure_share"] == pytest.approx(0.3333, abs=1e-3)
     assert report["model_only"]["total"] == 3
     plain = json.loads(
