@@ -141,9 +141,9 @@ def test_a_report_goes_to_the_grid_worker_of_the_residents_own_community(street:
 def test_without_a_place_the_residents_community_decides_and_staff_climb_to_the_street(
     street: Street,
 ) -> None:
-    # 新 has no household yet: the ticket is 和平社区's; nobody there handles lifts, so the
-    # street's lift contact takes it — not another community's staff.
-    assert street.report("新", LIFT) == "孙"
+    # 新 has no household yet and names no building: the ticket is 和平社区's; nobody there
+    # handles lifts, so the street's lift contact takes it — not another community's staff.
+    assert street.report("新", "电梯又坏了，困住了两个老人") == "孙"
     assert street.last_community == street.peace
     # Nothing fits: 和平社区's own supervisor, not the street's.
     assert street.report("新", UNCLEAR) == "周主任"
