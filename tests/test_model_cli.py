@@ -171,6 +171,13 @@ def test_something_else_is_not_a_model(tmp_path: Path) -> None:
     assert "not a classifier model" in result.stderr and "pickle" not in result.stderr
 
 
+def test_a_model_given_as_the_rules_is_named_as_a_model(model_file: Path) -> None:
+    result = run("classify", "--rules", str(model_file), input="电梯坏了\n", env=NO_CONFIG)
+    assert result.exit_code == 1
+    assert "a classifier model" in result.stderr and "not a rules file" in result.stderr
+    assert "codec" not in result.stderr
+
+
 def test_classify_falls_back_on_the_model_and_says_who_decided(
     rules_file: Path, model_file: Path
 ) -> None:
