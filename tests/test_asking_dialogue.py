@@ -19,8 +19,9 @@ from desk import Desk, Resident
 from flask import Flask
 from sqlalchemy import select, update
 
+from bot.classify.training import seed_starter_model
 from handlers import texts
-from models import Person, drop_state, pending_states, push_state, ticket_by_number
+from models import Person, Role, drop_state, pending_states, push_state, ticket_by_number
 from models.communities import HOME_ID, add_community
 from models.community_topics import set_override
 from models.staff import add_staff
@@ -305,3 +306,28 @@ def test_how_loose_a_name_may_be() -> None:
     assert topic_named("其他问题", names) is None
     assert choice_number("３") == 3 and choice_number("我选三") == 3
     assert choice_number("3号楼") is None
+
+
+def test_a_phone_number_alone_is_asked_about_not_filed_under_the_lift_by_the_model(
+    desk: Desk,
+) -> None:
+    """On a new deployment (init's starter model), a resident who sends only their phone
+    number or a number is asked, as before the model: its prior for digits (49 % 电梯设施)
+    routed such a message to the lift's staff without asking."""
+    with desk.db.session() as session:
+        seed_starter_model(session, datetime.now(UTC))
+    desk.conversation.rulebook.refresh()
+    resident = desk.chat("o_resident")
+    reply = resident.say("13800138000") or ""
+    assert reply.startswith("已登记您反映的问题，编号 #1。\n请问属于哪一类？")
+    assert topic_of(desk, 1) == (None, False)
+    assert resident.say("2") is not None  # answers the question
+    resident.say("电梯又坏了，卡在半空")  # words still go to the model and the rules
+    assert topic_of(desk, 2)[0] == "电梯设施"
+    admin = desk.chat("o_admin")
+    with desk.db.session() as session:
+        session.add(Person(openid="o_admin", role=Role.ADMIN, first_seen_at=NOW, last_seen_at=NOW))
+    lines = (admin.say("分类 13800138000") or "").splitlines()
+    [model_line] = [line for line in lines if line.startswith("模型：")]
+    assert model_line.endswith("（只有数字或符号，模型不作判断）")
+    assert lines[-1].startswith("结果：不确定：请居民在 ")

@@ -25,7 +25,7 @@ from models.learned import newest_model
 from words import clean
 
 from ..db import Database
-from .engine import Classifier, Explanation
+from .engine import Classifier, Explanation, has_words
 from .model import Model
 from .rulesfile import DEFAULT_RULES, load_rules_file
 
@@ -229,7 +229,9 @@ def render_explanation(exp: Explanation) -> str:
         lines.append("被否决：" + "，".join(exp.vetoed))
     if exp.model_ranked:
         line = "模型：" + "，".join(f"{t} {percent(p)}" for t, p in exp.model_ranked[:3])
-        if exp.result.by != "model":
+        if exp.result.by != "model" and not has_words(exp.folded):
+            line += "（只有数字或符号，模型不作判断）"
+        elif exp.result.by != "model":
             line += f"（需 ≥{percent(exp.model_threshold)} 且领先 {percent(exp.model_margin)}）"
         lines.append(line)
         terms = "，".join(f"{term} {weight:+.2f}" for term, weight in exp.model_terms)
