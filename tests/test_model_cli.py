@@ -178,6 +178,22 @@ def test_a_model_given_as_the_rules_is_named_as_a_model(model_file: Path) -> Non
     assert "codec" not in result.stderr
 
 
+def test_a_model_of_other_topics_is_warned_about(tmp_path: Path, rules_file: Path) -> None:
+    """A model trained on labels these rules do not have (another taxonomy, codes) would
+    never decide: said once on stderr, the lines still classified by the rules."""
+    other = write_labeled(tmp_path / "o.jsonl", [("电梯坏了", "A01"), ("太吵了", "B02")])
+    out = tmp_path / "other.model"
+    assert run("model", "train", str(other), "-o", str(out), env=NO_CONFIG).exit_code == 0
+    args = ["classify", "--rules", str(rules_file), "--model", str(out)]
+    result = run(*args, input='{"text": "电梯坏了"}\n', env=NO_CONFIG)
+    assert result.exit_code == 0
+    assert (
+        result.stderr
+        == f"warning: {out} learned none of these rules' topics (A01、B02): it will never decide\n"
+    )
+    assert json.loads(result.stdout)["by"] == "rules"
+
+
 def test_classify_falls_back_on_the_model_and_says_who_decided(
     rules_file: Path, model_file: Path
 ) -> None:
