@@ -283,3 +283,13 @@ def test_a_ticket_of_digits_alone_says_the_model_does_not_decide_it(app: Flask) 
     )
     why = section(shown(boss.get("/admin/tickets/1")), "为什么是这个类别", "办理记录")
     assert "（只有数字或符号，模型不作判断）" in why and "（需 ≥" not in why
+
+
+def test_the_chat_explains_a_long_text_down_to_its_verdict(desk: Desk) -> None:
+    """A chat reply is cut at 600 characters: a long text's words are shown in part, so that
+    the hits and 结果 still arrive."""
+    admin_on_desk(desk)
+    reply = desk.chat("o_admin").say("分类 " + "楼上装修吵" * 400) or ""
+    lines = reply.splitlines()
+    assert lines[0].endswith(" …（共 1200 个词）")
+    assert lines[-1].startswith("结果：") and len(reply) < 600

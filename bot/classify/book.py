@@ -207,11 +207,18 @@ def seed_default_topics(db: Session, now: datetime) -> list[str]:
     return [spec.name for spec in missing]
 
 
+# The words shown of a long text: a chat reply is cut at 600 characters (bot/wechat), and
+# the hits and the verdict come after them.
+SHOWN_TOKENS = 40
+
+
 def render_explanation(exp: Explanation) -> str:
     """The classifier's reasoning, for an admin reading it in the chat or a terminal: the
     rules' tokens, hits, scores and vetoes; the model's ranking and the n-grams that weighed
     most when it was asked; and who decided."""
-    lines = [f"分词：{' / '.join(exp.tokens) or '（无）'}"]
+    shown = exp.tokens[:SHOWN_TOKENS]
+    more = f" …（共 {len(exp.tokens)} 个词）" if len(exp.tokens) > SHOWN_TOKENS else ""
+    lines = [f"分词：{' / '.join(shown) or '（无）'}{more}"]
     if exp.matches:
         hits = []
         for m in exp.matches:
