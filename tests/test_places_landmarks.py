@@ -191,3 +191,17 @@ def test_a_place_may_not_take_a_word_an_imported_place_or_building_has(
     result = run(config_path, "places", "import", places_file(tmp_path, again))
     assert result.exit_code == 0, result.stderr
     assert "~ place 东门: aliases" in result.stdout
+
+
+@pytest.mark.parametrize("written", ["3号楼", "03", "第3栋"])
+def test_a_building_row_for_a_building_written_another_way_is_refused(
+    config_path: Path, tmp_path: Path, written: str
+) -> None:
+    """Coordinates for 3号楼 when the community lists building 3 made a second building, in
+    no grid, that reports and location messages never reached."""
+    assert run(config_path, "places", "import", places_file(tmp_path)).exit_code == 0
+    later = tmp_path / "later.toml"
+    later.write_text(f'[[building]]\nname = "{written}"\nlat = 31.2\nlon = 121.4\n', "utf-8")
+    result = run(config_path, "places", "import", str(later))
+    assert result.exit_code == 1
+    assert f"[[building]] '{written}' is building '3' written another way" in result.stderr

@@ -94,9 +94,17 @@ def _refuse_names_said_twice(db: Session, spec: PlacesSpec, where: Callable[[_Ro
             if word.strip():
                 owner.setdefault((cid, building_key(word)), f"place {name!r}")
     for building in spec.buildings:
-        owner.setdefault(
+        # 3号楼 or 03 beside building 3: a second building that reports and locations would
+        # never reach (they go to the first), its coordinates not the real one's.
+        taken = owner.setdefault(
             (where(building), building_key(building.name)), f"building {building.name!r}"
         )
+        if taken != f"building {building.name!r}":
+            raise PlacesFileError(
+                building.line,
+                f"[[building]] {building.name!r} is {taken} written another way "
+                "(write its name as it is listed)",
+            )
     for place in spec.places:
         cid = where(place)
         mine = f"place {place.name!r}"
