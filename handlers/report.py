@@ -62,13 +62,20 @@ def on_text(ctx: Context) -> Reply:
     return file_request(ctx, text)
 
 
+# Words that only introduce where someone lives or how to reach them (我住…, 联系电话：…).
+_ONLY_WHO = re.compile(
+    r"联系方式|联系电话|联系人|电话号码|手机号码?|电话|手机|号码|我住在?|我家|住在|住|我|是|的|在"
+)
+
+
 def _says_more_than_where(text: str) -> bool:
-    """Whether the text has a word besides the buildings and rooms it names and its numbers:
-    "3号楼2单元" or a phone number alone is no report (the model would file it under some
+    """Whether the text has a word besides the buildings and rooms it names, its numbers and
+    the words that introduce an address or a phone number: "3号楼2单元", "我住3号楼2单元501"
+    or "联系电话：13800138000" alone is no report (the model would file it under some
     topic); "3号楼漏水" is."""
     for mention in reversed(address_mentions(text)):
         text = text[: mention.start] + text[mention.end :]
-    return any(char.isalpha() for char in fold(text))
+    return any(char.isalpha() for char in _ONLY_WHO.sub("", fold(text)))
 
 
 @router.message("voice")

@@ -308,7 +308,16 @@ def test_how_loose_a_name_may_be() -> None:
     assert choice_number("3号楼") is None
 
 
-@pytest.mark.parametrize("alone", ["13800138000", "3号楼2单元", "三栋二单元 13800138000"])
+@pytest.mark.parametrize(
+    "alone",
+    [
+        "13800138000",
+        "3号楼2单元",
+        "三栋二单元 13800138000",
+        "我住3号楼2单元501",
+        "联系电话：13800138000",
+    ],
+)
 def test_a_phone_number_or_a_place_alone_asks_for_more_and_files_nothing(
     desk: Desk, alone: str
 ) -> None:
