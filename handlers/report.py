@@ -62,9 +62,10 @@ def on_text(ctx: Context) -> Reply:
     return file_request(ctx, text)
 
 
-# Words that only introduce where someone lives or how to reach them (我住…, 联系电话：…).
+# Words that only introduce where someone lives or how to reach them (我住…, 联系电话：…),
+# and the words of an address (12层, 3单元).
 _ONLY_WHO = re.compile(
-    r"联系方式|联系电话|联系人|电话号码|手机号码?|电话|手机|号码|我住在?|我家|住在|住|我|是|的|在"
+    r"联系方式|联系电话|联系人|电话号码|手机号码?|电话|手机|号码|我住在?|我家|住在|住|我|是|的|在|层|楼|单元|室|号|栋"
 )
 
 

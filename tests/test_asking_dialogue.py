@@ -316,6 +316,7 @@ def test_how_loose_a_name_may_be() -> None:
         "三栋二单元 13800138000",
         "我住3号楼2单元501",
         "联系电话：13800138000",
+        "1号楼 12层",
     ],
 )
 def test_a_phone_number_or_a_place_alone_asks_for_more_and_files_nothing(
