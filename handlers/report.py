@@ -38,6 +38,7 @@ from models.states import CHOOSE_COMMUNITY, CHOOSE_TOPIC, HELD
 from models.tickets import Ticket
 from models.topic_choice import bare, choice_number, choice_words, likeliest_topics, topic_named
 from words import clean, fold, meaningful_length
+from words.addresses import address_mentions
 from words.agenda import reads_like_proposal
 
 from . import agenda_texts, texts
@@ -56,9 +57,26 @@ def on_text(ctx: Context) -> Reply:
     text = clean(ctx.message.text or "")
     if _PUNCTUATION.sub("", fold(text)) in texts.GREETINGS:
         return texts.GREETING
-    if meaningful_length(text) < ctx.options.min_chars:
+    if meaningful_length(text) < ctx.options.min_chars or not _says_more_than_where(text):
         return texts.TOO_SHORT
     return file_request(ctx, text)
+
+
+# Words that only introduce where someone lives or how to reach them (我住…, 联系电话：…),
+# and the words of an address (12层, 3单元).
+_ONLY_WHO = re.compile(
+    r"联系方式|联系电话|联系人|电话号码|手机号码?|电话|手机|号码|我住在?|我家|住在|住|我|是|的|在|层|楼|单元|室|号|栋"
+)
+
+
+def _says_more_than_where(text: str) -> bool:
+    """Whether the text has a word besides the buildings and rooms it names, its numbers and
+    the words that introduce an address or a phone number: "3号楼2单元", "我住3号楼2单元501"
+    or "联系电话：13800138000" alone is no report (the model would file it under some
+    topic); "3号楼漏水" is."""
+    for mention in reversed(address_mentions(text)):
+        text = text[: mention.start] + text[mention.end :]
+    return any(char.isalpha() for char in _ONLY_WHO.sub("", fold(text)))
 
 
 @router.message("voice")

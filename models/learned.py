@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, LargeBinary, String, Text, select
+from sqlalchemy import Integer, LargeBinary, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import counters
@@ -65,10 +65,10 @@ def save_model(
     old = db.scalars(
         select(ClassifierModel.id).order_by(ClassifierModel.id.desc()).offset(KEEP)
     ).all()
-    for model_id in old:
-        stale = db.get(ClassifierModel, model_id)
-        if stale is not None:
-            db.delete(stale)
+    if old:
+        # One statement, without loading the old models' bytes; a row another training
+        # saving at the same moment deleted first is simply gone (no stale-row warning).
+        db.execute(delete(ClassifierModel).where(ClassifierModel.id.in_(old)))
     counters.bump(db, counters.MODEL_VERSION)
     return row
 

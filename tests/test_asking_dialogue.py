@@ -19,8 +19,9 @@ from desk import Desk, Resident
 from flask import Flask
 from sqlalchemy import select, update
 
+from bot.classify.training import seed_starter_model
 from handlers import texts
-from models import Person, drop_state, pending_states, push_state, ticket_by_number
+from models import Person, Role, drop_state, pending_states, push_state, ticket_by_number
 from models.communities import HOME_ID, add_community
 from models.community_topics import set_override
 from models.staff import add_staff
@@ -305,3 +306,45 @@ def test_how_loose_a_name_may_be() -> None:
     assert topic_named("其他问题", names) is None
     assert choice_number("３") == 3 and choice_number("我选三") == 3
     assert choice_number("3号楼") is None
+
+
+@pytest.mark.parametrize(
+    "alone",
+    [
+        "13800138000",
+        "3号楼2单元",
+        "三栋二单元 13800138000",
+        "我住3号楼2单元501",
+        "联系电话：13800138000",
+        "1号楼 12层",
+    ],
+)
+def test_a_phone_number_or_a_place_alone_asks_for_more_and_files_nothing(
+    desk: Desk, alone: str
+) -> None:
+    """On a new deployment (init's starter model), a resident who sends only their phone
+    number or only where (a follow-up to what they wrote, often) is asked to say more, as
+    for a too short text: the model filed 13800138000 under 电梯设施 and 3号楼2单元 under
+    物业服务 and pushed them to staff."""
+    with desk.db.session() as session:
+        seed_starter_model(session, datetime.now(UTC))
+    desk.conversation.rulebook.refresh()
+    resident = desk.chat("o_resident")
+    assert resident.say(alone) == texts.TOO_SHORT
+    filed = resident.say("3号楼漏水") or ""  # a place and a word is a report
+    assert filed.startswith("已登记您反映的问题，编号 #1，类别：水电气暖。")
+
+
+def test_the_model_does_not_decide_a_text_of_digits_alone(desk: Desk) -> None:
+    """Where a number alone reaches the classifier (分类, `classify`, a ticket staff file),
+    the model's prior for digits (49 % 电梯设施) decides nothing: nobody is sure."""
+    with desk.db.session() as session:
+        seed_starter_model(session, datetime.now(UTC))
+        session.add(Person(openid="o_admin", role=Role.ADMIN, first_seen_at=NOW, last_seen_at=NOW))
+    desk.conversation.rulebook.refresh()
+    lines = (desk.chat("o_admin").say("分类 13800138000") or "").splitlines()
+    [model_line] = [line for line in lines if line.startswith("模型：")]
+    assert model_line.endswith("（只有数字或符号，模型不作判断）")
+    assert lines[-1].startswith("结果：不确定：请居民在 ")
+    sure = (desk.chat("o_admin").say("分类 电梯又坏了，卡在半空") or "").splitlines()
+    assert sure[-1] == "结果：电梯设施（规则确定）"

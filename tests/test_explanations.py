@@ -110,6 +110,10 @@ def test_the_try_box_gives_the_models_ranking_and_ngrams_when_the_rules_are_unsu
     unsure = admin_client.get("/admin/rules/try", query_string={"text": NOBODY_SURE}).get_json()
     assert unsure["by"] is None and len(unsure["candidates"]) == 3
     assert unsure["verdict"] == f"不确定：请居民在 {'/'.join(unsure['candidates'])} 中选择"
+    assert unsure["model"]["words"] is True  # the page says what the model would have needed
+
+    digits = admin_client.get("/admin/rules/try", query_string={"text": "13800138000"}).get_json()
+    assert digits["by"] is None and digits["model"]["words"] is False  # 只有数字或符号
 
 
 def test_the_backtest_of_an_unsaved_rule_judges_with_the_model_too(
@@ -260,3 +264,32 @@ def test_the_list_marks_what_the_model_filed_and_the_dashboard_counts_who_filed_
     assert "不确定，请居民选择 1 33% 0" in table
     assert "类别未启用" not in table  # none: the row is left out
     app.extensions["yishiting"].db.dispose()
+
+
+def test_a_ticket_of_digits_alone_says_the_model_does_not_decide_it(app: Flask) -> None:
+    """A ticket staff filed with only a phone number (or filed so before): its page says why
+    the model, whatever its percentage, did not decide."""
+    use_model(db_of(app), rulebook(app))
+    boss = console(app)
+    token = csrf_token_of(boss.get("/admin/tickets/new"))
+    boss.post(
+        "/admin/tickets/new",
+        data={
+            "csrf_token": token,
+            "channel": "phone",
+            "phone": "13900001111",
+            "text": "13800138000",
+        },
+    )
+    why = section(shown(boss.get("/admin/tickets/1")), "为什么是这个类别", "办理记录")
+    assert "（只有数字或符号，模型不作判断）" in why and "（需 ≥" not in why
+
+
+def test_the_chat_explains_a_long_text_down_to_its_verdict(desk: Desk) -> None:
+    """A chat reply is cut at 600 characters: a long text's words are shown in part, so that
+    the hits and 结果 still arrive."""
+    admin_on_desk(desk)
+    reply = desk.chat("o_admin").say("分类 " + "楼上装修吵" * 400) or ""
+    lines = reply.splitlines()
+    assert lines[0].endswith(" …（共 1200 个词）")
+    assert lines[-1].startswith("结果：") and len(reply) < 600

@@ -121,6 +121,38 @@ def test_a_labeled_file_needs_an_output(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "-o MODEL" in result.stderr
 
 
+def test_a_file_in_another_encoding_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = write_labeled(tmp_path / "l.jsonl")
+    gbk = '{"text": "电梯坏了", "label": "电梯设施"}\n'.encode("gbk")
+    path.write_bytes(path.read_bytes() + gbk)
+    result = run("model", "train", str(path), "-o", str(tmp_path / "m"), env=NO_CONFIG)
+    assert result.exit_code == 1
+    assert "line 13: not UTF-8" in result.stderr and "codec" not in result.stderr
+
+
+def test_a_labeled_file_saved_with_a_bom_is_read(tmp_path: Path) -> None:
+    path = write_labeled(tmp_path / "l.jsonl")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as Excel and Notepad save UTF-8
+    result = run("model", "train", str(path), "-o", str(tmp_path / "m"), env=NO_CONFIG)
+    assert result.exit_code == 0, result.output
+    assert "learned from 12 labeled texts" in result.stdout
+
+
+@pytest.mark.parametrize("where", ["folder", "missing/m.model"])
+def test_an_output_that_cannot_be_written_is_said_plainly(tmp_path: Path, where: str) -> None:
+    (tmp_path / "folder").mkdir()
+    labeled = write_labeled(tmp_path / "l.jsonl")
+    out = tmp_path / where
+    result = run("model", "train", str(labeled), "-o", str(out), env=NO_CONFIG)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot write {out}: ")
+    assert (
+        "Traceback" not in result.output
+        and result.exception is None
+        or isinstance(result.exception, SystemExit)
+    )
+
+
 def test_show_a_model_file(model_file: Path) -> None:
     result = run("model", "show", str(model_file), env=NO_CONFIG)
     assert result.exit_code == 0, result.output
@@ -137,6 +169,29 @@ def test_something_else_is_not_a_model(tmp_path: Path) -> None:
     result = run("model", "show", str(path), env=NO_CONFIG)
     assert result.exit_code == 1
     assert "not a classifier model" in result.stderr and "pickle" not in result.stderr
+
+
+def test_a_model_given_as_the_rules_is_named_as_a_model(model_file: Path) -> None:
+    result = run("classify", "--rules", str(model_file), input="电梯坏了\n", env=NO_CONFIG)
+    assert result.exit_code == 1
+    assert "a classifier model" in result.stderr and "not a rules file" in result.stderr
+    assert "codec" not in result.stderr
+
+
+def test_a_model_of_other_topics_is_warned_about(tmp_path: Path, rules_file: Path) -> None:
+    """A model trained on labels these rules do not have (another taxonomy, codes) would
+    never decide: said once on stderr, the lines still classified by the rules."""
+    other = write_labeled(tmp_path / "o.jsonl", [("电梯坏了", "A01"), ("太吵了", "B02")])
+    out = tmp_path / "other.model"
+    assert run("model", "train", str(other), "-o", str(out), env=NO_CONFIG).exit_code == 0
+    args = ["classify", "--rules", str(rules_file), "--model", str(out)]
+    result = run(*args, input='{"text": "电梯坏了"}\n', env=NO_CONFIG)
+    assert result.exit_code == 0
+    assert (
+        result.stderr
+        == f"warning: {out} learned none of these rules' topics (A01、B02): it will never decide\n"
+    )
+    assert json.loads(result.stdout)["by"] == "rules"
 
 
 def test_classify_falls_back_on_the_model_and_says_who_decided(
@@ -238,6 +293,22 @@ def test_backtest_puts_rules_model_and_both_side_by_side(
     assert rules_only[:4] == ["rules", "only", "66.7%", "33.3%"]  # the peacock: no rule
     assert model_only[:2] == ["model", "only"]
     assert combined[:3] == ["combined", "100.0%", "0.0%"]
+    # A text the rules are unsure about counts as wrong even when their likeliest topic is
+    # its label: the resident was asked.
+    tied = write_labeled(
+        tmp_path / "tied.jsonl", [("电梯太吵", "电梯设施"), ("电梯坏了", "电梯设施")]
+    )
+    lines = run(
+        "rules",
+        "backtest",
+        str(tied),
+        "--rules",
+        str(rules_file),
+        "--model",
+        str(model_file),
+        env=NO_CONFIG,
+    ).stdout.splitlines()
+    assert lines[2].split()[:4] == ["rules", "only", "50.0%", "50.0%"]
     report = json.loads(run(*args, "--json", env=NO_CONFIG).stdout)
     assert (report["accuracy"], report["unsure_share"]) == (1.0, 0.0)  # combined
     assert report["filed_right"] == 1.0  # right, and nothing was asked

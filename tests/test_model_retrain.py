@@ -4,7 +4,9 @@ and every running process filing with it within [classifier] reload_seconds."""
 from __future__ import annotations
 
 import json
+import threading
 import time
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.schedule import Timekeeper, jobs
 from models import JobRun, Ticket
+from models.learned import ClassifierModel
 
 
 def runs(settings: Settings, job: str) -> list[JobRun]:
@@ -245,3 +248,49 @@ def test_init_saves_the_starter_model_once(
     lines = shown.stdout.splitlines()
     assert lines[0].startswith("model #1 (in use): trained 20") and lines[0].endswith(" by init")
     assert lines[1] == "learned from 4 labeled texts: 4 of the starter set, 0 confirmed ticket(s)"
+
+
+def test_two_trainings_saved_at_the_same_moment_keep_the_last_five(
+    backend_settings: Settings,
+) -> None:
+    """`model train` run twice at once (or while the nightly retrain saves): both saves
+    succeed, the last one is in use, and nothing is warned about an old row the other save
+    deleted first."""
+    db = Database(backend_settings)
+    now = datetime.now(UTC)
+    model = train_items([Labeled(t, label) for t, label in LABELED], []).model.to_bytes()
+
+    def save(by: str) -> None:
+        with db.session() as session:
+            training.save_model(
+                session, model, now=now, by=by, examples=12, confirmed=0, last_ticket_id=None
+            )
+
+    for n in range(5):
+        save(f"earlier {n}")
+    problems: list[BaseException] = []
+
+    def the_other_training() -> None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                save("second")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            problems.append(exc)
+
+    with db.session() as session:
+        training.save_model(
+            session, model, now=now, by="first", examples=12, confirmed=0, last_ticket_id=None
+        )
+        session.flush()
+        other = threading.Thread(target=the_other_training)
+        other.start()
+        time.sleep(1)  # the other save waits for this one on PostgreSQL
+    other.join()
+    with db.session(read_only=True) as session:
+        kept = list(session.scalars(select(ClassifierModel).order_by(ClassifierModel.id)))
+        shown = [(row.created_by) for row in kept]
+    db.dispose()
+    assert problems == []
+    assert shown[-2:] == ["first", "second"]  # the last saved is in use
+    assert len(shown) <= 6  # each trims what it saw; the next save trims to five

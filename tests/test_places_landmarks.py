@@ -125,6 +125,14 @@ LONG_ALIASES = ", ".join(f'"地库{n:03}号"' for n in range(30))  # 30 × 6 + 2
         (('building = "1"', 'building = "25"'), 15, "no building '25'"),
         (('name = "地下车库"', 'name = "东门"'), 22, "[[place]] '东门' is listed twice"),
         (('name = "地下车库"', 'name = "地下车库"\nfloor = -1'), 23, "unknown key 'floor'"),
+        # A word that names two places: a report naming it would go to either.
+        (
+            ('aliases = ["地库"]', 'aliases = ["东门"]'),
+            22,
+            "alias '东门' already names place '东门'",
+        ),
+        (('name = "地下车库"', 'name = "東門"'), 22, "its name already names place '东门'"),
+        (('aliases = ["地库"]', 'aliases = ["3号楼"]'), 22, "'3号楼' reads as building 3"),
     ],
 )
 def test_a_bad_place_row_is_refused_with_its_line_and_reason(
@@ -167,3 +175,33 @@ def test_the_longest_names_fit_both_databases(backend_settings: Settings) -> Non
         db.dispose()
     with pytest.raises(PlacesFileError, match="too long together"):
         parse_places(text.replace("'", '"').replace("别名00号门口小路", "别名00号门口小路啊啊"))
+
+
+def test_a_place_may_not_take_a_word_an_imported_place_or_building_has(
+    config_path: Path, tmp_path: Path
+) -> None:
+    assert run(config_path, "places", "import", places_file(tmp_path)).exit_code == 0
+    later = tmp_path / "later.toml"
+    later.write_text('[[place]]\nname = "南门"\naliases = ["东大门"]\n', encoding="utf-8")
+    result = run(config_path, "places", "import", str(later))
+    assert result.exit_code == 1
+    assert "'南门': its alias '东大门' already names place '东门'" in result.stderr
+    # The place itself, described again with other aliases, is no clash.
+    again = PLACES.replace('aliases = ["东大门", "东边大门"]', 'aliases = ["东大门", "正门"]')
+    result = run(config_path, "places", "import", places_file(tmp_path, again))
+    assert result.exit_code == 0, result.stderr
+    assert "~ place 东门: aliases" in result.stdout
+
+
+@pytest.mark.parametrize("written", ["3号楼", "03", "第3栋"])
+def test_a_building_row_for_a_building_written_another_way_is_refused(
+    config_path: Path, tmp_path: Path, written: str
+) -> None:
+    """Coordinates for 3号楼 when the community lists building 3 made a second building, in
+    no grid, that reports and location messages never reached."""
+    assert run(config_path, "places", "import", places_file(tmp_path)).exit_code == 0
+    later = tmp_path / "later.toml"
+    later.write_text(f'[[building]]\nname = "{written}"\nlat = 31.2\nlon = 121.4\n', "utf-8")
+    result = run(config_path, "places", "import", str(later))
+    assert result.exit_code == 1
+    assert f"[[building]] '{written}' is building '3' written another way" in result.stderr

@@ -25,7 +25,7 @@ from models.learned import newest_model
 from words import clean
 
 from ..db import Database
-from .engine import Classifier, Explanation
+from .engine import Classifier, Explanation, has_words
 from .model import Model
 from .rulesfile import DEFAULT_RULES, load_rules_file
 
@@ -207,11 +207,18 @@ def seed_default_topics(db: Session, now: datetime) -> list[str]:
     return [spec.name for spec in missing]
 
 
+# The words shown of a long text: a chat reply is cut at 600 characters (bot/wechat), and
+# the hits and the verdict come after them.
+SHOWN_TOKENS = 40
+
+
 def render_explanation(exp: Explanation) -> str:
     """The classifier's reasoning, for an admin reading it in the chat or a terminal: the
     rules' tokens, hits, scores and vetoes; the model's ranking and the n-grams that weighed
     most when it was asked; and who decided."""
-    lines = [f"分词：{' / '.join(exp.tokens) or '（无）'}"]
+    shown = exp.tokens[:SHOWN_TOKENS]
+    more = f" …（共 {len(exp.tokens)} 个词）" if len(exp.tokens) > SHOWN_TOKENS else ""
+    lines = [f"分词：{' / '.join(shown) or '（无）'}{more}"]
     if exp.matches:
         hits = []
         for m in exp.matches:
@@ -229,7 +236,9 @@ def render_explanation(exp: Explanation) -> str:
         lines.append("被否决：" + "，".join(exp.vetoed))
     if exp.model_ranked:
         line = "模型：" + "，".join(f"{t} {percent(p)}" for t, p in exp.model_ranked[:3])
-        if exp.result.by != "model":
+        if exp.result.by != "model" and not has_words(exp.folded):
+            line += "（只有数字或符号，模型不作判断）"
+        elif exp.result.by != "model":
             line += f"（需 ≥{percent(exp.model_threshold)} 且领先 {percent(exp.model_margin)}）"
         lines.append(line)
         terms = "，".join(f"{term} {weight:+.2f}" for term, weight in exp.model_terms)

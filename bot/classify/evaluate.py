@@ -30,8 +30,12 @@ class Labeled:
 def read_labeled(path: Path) -> list[Labeled]:
     """`{"text", "label"}` JSON lines (other fields ignored); a bad line stops with its number."""
     items = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:  # utf-8-sig: a file saved by Excel or Notepad starts with a BOM
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise ValueError(f"line {number}: not UTF-8 text") from None
             if not line.strip():
                 continue
             try:

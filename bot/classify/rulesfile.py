@@ -98,9 +98,17 @@ def load_rules_file(
     path: str | Path, current: Mapping[str, TopicSpec] | None = None
 ) -> list[TopicSpec]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesFileError(0, f"cannot read {path}: {exc}") from None
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise RulesFileError(0, f"cannot read {path}: {exc.strerror or exc}") from None
+    if data.startswith(b"PK\x03\x04"):  # a zip: what `model train -o` writes
+        raise RulesFileError(
+            0, "a classifier model (what `model train -o` writes), not a rules file"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RulesFileError(0, "not a rules file: not UTF-8 text") from None
     return parse_rules(text, current)
 
 

@@ -46,6 +46,13 @@ def build_classifier(
     else:
         specs, stored = _from_database(settings, community)
         model = model or stored
+    enabled = {spec.name for spec in specs if spec.enabled}
+    if model is not None and model_file and not enabled & set(model.labels):
+        click.echo(
+            f"warning: {model_file} learned none of these rules' topics "
+            f"({'、'.join(model.labels)}): it will never decide",
+            err=True,
+        )
     return Classifier(
         specs,
         tuning.threshold,

@@ -40,7 +40,7 @@ def model() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),  # a folder or a path that cannot be written: said when writing
     help="With LABELED: the model file to write (no database).",
 )
 @click.option(
@@ -93,7 +93,10 @@ def _train_file(labeled: Path, output: Path, by: str) -> None:
         trained = train_items(items, [], by=by, now=datetime.now(UTC), source=labeled.name)
     except TrainingError as exc:
         raise click.ClickException(f"{labeled}: cannot train: {exc}") from None
-    trained.model.save(output)
+    try:
+        trained.model.save(output)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
     _describe(trained, str(labeled))
     click.echo(f"wrote {output}")
 

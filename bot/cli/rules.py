@@ -237,5 +237,8 @@ def _write(file: str, text: str) -> None:
     if file == "-":
         sys.stdout.write(text)
     else:
-        Path(file).write_text(text, encoding="utf-8")
+        try:
+            Path(file).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {file}: {exc.strerror or exc}") from None
         click.echo(f"wrote {file}", err=True)

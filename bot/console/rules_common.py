@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.classify import Explanation
 from bot.classify.book import percent, ranked_scores, rules_unsure, verdict_of
+from bot.classify.engine import has_words
 from bot.classify.evaluate import Labeled
 from models import KINDS, Change, ConsoleRole, RuleSpec, Topic, TopicSpec, sync_topics
 from models.communities import Community
@@ -229,6 +230,8 @@ def explanation(exp: Explanation) -> dict[str, Any]:
             "terms": [{"term": term, "weight": w} for term, w in exp.model_terms],
             "threshold": exp.model_threshold,
             "margin": exp.model_margin,
+            # False: digits or symbols alone, which the model never decides, however sure.
+            "words": has_words(exp.folded),
         }
     return {
         "tokens": exp.tokens,

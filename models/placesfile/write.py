@@ -3,6 +3,7 @@ named places (landmarks), each in its community."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from ..communities import HOME_ID, Community, community_by_name
 from ..landmarks import Landmark
 from ..people import Person, Role
 from ..places import Building, Grid, Household, building_by_name, grid_by_name, household_at
+from ..spots import building_key
 from .read import BuildingSpec, GridSpec, HouseholdSpec, LandmarkSpec, PlacesFileError, PlacesSpec
 
 _Row = GridSpec | HouseholdSpec | BuildingSpec | LandmarkSpec
@@ -56,6 +58,7 @@ def import_places(
             )
         if place.grid is not None and (where(place), place.grid) not in grids_known:
             raise PlacesFileError(place.line, f"[[place]] {place.name!r}: no grid {place.grid!r}")
+    _refuse_names_said_twice(db, spec, where)
     changes: list[str] = []
     for grid in spec.grids:
         cid = where(grid)
@@ -72,6 +75,54 @@ def import_places(
         changes += _in(names, cid, named, _import_place(db, place, cid))
     db.flush()
     return changes
+
+
+def _refuse_names_said_twice(db: Session, spec: PlacesSpec, where: Callable[[_Row], int]) -> None:
+    """A word residents write for a place (its name or an alias, folded: 東門 is 东门) must
+    name one place or building of its community: otherwise a report naming it would go to
+    whichever was read first, without anyone noticing."""
+    owner: dict[tuple[int, str], str] = {}  # (community, word) → what it names
+    for cid, name in db.execute(select(Building.community_id, Building.name)):
+        owner.setdefault((cid, building_key(name)), f"building {name!r}")
+    in_file = {(where(place), place.name) for place in spec.places}
+    for cid, name, aliases in db.execute(
+        select(Landmark.community_id, Landmark.name, Landmark.aliases)
+    ):
+        if (cid, name) in in_file:
+            continue  # the file describes it anew
+        for word in [name, *(aliases or "").split(",")]:
+            if word.strip():
+                owner.setdefault((cid, building_key(word)), f"place {name!r}")
+    for building in spec.buildings:
+        # 3号楼 or 03 beside building 3: a second building that reports and locations would
+        # never reach (they go to the first), its coordinates not the real one's.
+        taken = owner.setdefault(
+            (where(building), building_key(building.name)), f"building {building.name!r}"
+        )
+        if taken != f"building {building.name!r}":
+            raise PlacesFileError(
+                building.line,
+                f"[[building]] {building.name!r} is {taken} written another way "
+                "(write its name as it is listed)",
+            )
+    for place in spec.places:
+        cid = where(place)
+        mine = f"place {place.name!r}"
+        for word in [place.name, *place.aliases]:
+            if building_key(word).isdigit():
+                raise PlacesFileError(
+                    place.line,
+                    f"[[place]] {place.name!r}: {word!r} reads as building "
+                    f"{building_key(word)} (list it as a [[building]])",
+                )
+            taken = owner.setdefault((cid, building_key(word)), mine)
+            if taken != mine:
+                said = "its name" if word == place.name else f"its alias {word!r}"
+                raise PlacesFileError(
+                    place.line,
+                    f"[[place]] {place.name!r}: {said} already names {taken} "
+                    "(a report naming it would go to either)",
+                )
 
 
 def _communities(db: Session, spec: PlacesSpec, community_id: int | None) -> dict[str | None, int]:

@@ -57,7 +57,7 @@
       field("model").hidden = !model;
       if (model) {
         field("model-ranked").textContent = model.ranked.slice(0, 3).map((r) => r.topic + " " + r.shown).join("，");
-        field("model-need").textContent = data.by === "model" ? "" :
+        field("model-need").textContent = data.by === "model" ? "" : !model.words ? "（只有数字或符号，模型不作判断）" :
           "（需 ≥" + Math.round(model.threshold * 100) + "% 且领先 " + Math.round(model.margin * 100) + "%）";
         field("model-for").textContent = model.for;
         field("model-terms").replaceChildren(...(model.terms.length ? model.terms.map((t) =>
