@@ -248,12 +248,14 @@ def _place(
 
 
 def _locate(db: Session, report: Report, community_id: int | None) -> Place | None:
-    """Where the report is about: the building the channel names; else the place its text
-    (or its location) names in the community it belongs to, with the resident's home as
-    `label`; else the home."""
+    """Where the report is about: a platform order's building; else the place its text (or
+    its location) names in the community it belongs to, with the resident's home as `label`;
+    else the home — the building staff give when filing for a resident is where the caller
+    lives (the console's form asks for the resident's 楼栋), so "3号楼电梯又停了" from a caller
+    of 1号楼 goes to building 3, as it does when the resident writes it."""
     home = _place(db, report.person_id, report.building_id, report.phone)
-    if report.building_id is not None:
-        return home  # the channel (staff filing, a platform's order) said where
+    if report.building_id is not None and report.channel == "api":
+        return home  # the platform's order says where the problem is
     return _where(db, home, community_id, report.text, report.location)
 
 
@@ -332,7 +334,7 @@ def _same_inputs(report: Report, hint: Hint | None, community_id: int | None) ->
     not seen before has no approved household, whoever they turn out to be."""
     if hint is None or hint.building_id != report.building_id:
         return None
-    if report.location is not None or (report.building_id is None and hint.text != report.text):
+    if report.location is not None or hint.text != report.text:
         return None  # its place was looked for in other words
     if hint.route.place is None and hint.community_id != community_id:
         return None

@@ -199,3 +199,29 @@ def test_a_topic_chosen_later_keeps_the_ticket_where_the_problem_is(community: D
     resident.say("1")
     assert ticket_of(community, 1)["holder"] == "o_grid2"
     assert ticket_of(community, 1)["spot"] == "3号楼"
+
+
+def test_staff_filing_for_a_caller_routes_by_the_place_the_caller_names(
+    community: Desk,
+) -> None:
+    """The building staff give is where the caller lives (the form's 楼栋); the problem's
+    place in what they wrote down still decides, as when residents write it themselves. A
+    platform's order names where the problem is: its building stands."""
+    from models.intake import Policy, Report, intake
+    from models.places import building_by_name
+
+    def file(channel: str, text: str) -> dict[str, object]:
+        with community.db.session() as session:
+            home = building_by_name(session, "1")
+            assert home is not None
+            report = Report(text, channel, None, NOW, phone="13800138000", building_id=home.id)
+            number = intake(session, report, Policy(), community.conversation.rulebook).number
+        assert number is not None
+        return ticket_of(community, number)
+
+    by_phone = file("phone", "3号楼电梯又停了，有人被困")
+    assert (by_phone["holder"], by_phone["spot"]) == ("o_grid2", "3号楼")
+    assert str(by_phone["place"]).startswith("1")  # the caller's home, as given
+
+    order = file("api", "3号楼电梯又停了，有人被困")
+    assert (order["holder"], order["spot"]) == ("o_grid1", None)
