@@ -2,8 +2,8 @@
 unsure, the learned model (model.py).
 
 Cost does not grow with the number of rules: each token (and each run of up to four adjacent
-tokens, and each part of a long token) is one dictionary lookup. The model runs only on the
-texts the rules are unsure of, on the same tokens.
+tokens, and each part of a long token) is one dictionary lookup. The model runs on the same
+tokens, and only on the texts the rules are not beyond doubt about (below).
 
 Who decides, in this order:
 1. the rules, when their best topic reaches the threshold and leads by the margin ("rules") —
