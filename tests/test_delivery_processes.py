@@ -121,7 +121,10 @@ def stop(*workers: subprocess.Popen[bytes]) -> None:
 def test_two_workers_deliver_a_thousand_pushes_exactly_once(
     tmp_path: Path, pg_url: str, fake: FakeWeChat
 ) -> None:
-    config = worker_config(tmp_path, pg_url, fake)
+    # A lease long enough that a worker stalled by a busy machine (the whole suite on two
+    # cores) still records its batch before the lease ends: past it, the other worker may take
+    # the rows again — at least once is the design, exactly once is what this test checks.
+    config = worker_config(tmp_path, pg_url, fake, lease_seconds=15.0)
     queue_pushes(config, 1000)
     workers = [start_worker(config), start_worker(config)]
     try:
