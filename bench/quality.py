@@ -8,7 +8,7 @@ Trains the model on `--train` (the shipped starter set), then classifies each he
 from the rules and never trained or tuned on) three ways, with the default [classifier]
 numbers:
 - rules: the keyword rules only (as before issue #19);
-- model: the model only (topics without rules, so the model decides every text);
+- model: the model only (its likeliest topic, unsure below model_threshold / model_margin);
 - combined: what the bot runs (bot/classify/engine.py: the rules when sure, the model when
   they are unsure or it is strongly against them, else the resident is asked).
 For each: accuracy counting unsure as wrong (the share filed right without asking), the
@@ -29,37 +29,40 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.classify import DEFAULT_RULES, Classifier, load_rules_file  # noqa: E402
-from bot.classify.evaluate import backtest, read_labeled  # noqa: E402
+from bot.classify.evaluate import backtest_sides, read_labeled  # noqa: E402
 from bot.classify.model import STARTER, Model, train  # noqa: E402
 from bot.classify.training import teach_keywords  # noqa: E402
 from bot.config import ClassifierSettings  # noqa: E402
-from models import TopicSpec  # noqa: E402
 
 HELDOUT = (ROOT / "tests/data/classify_heldout.jsonl", ROOT / "tests/data/labeled_test.jsonl")
 
 
-def three_ways(rules_file: Path, model: Model) -> dict[str, Classifier]:
-    """The rules alone, the model alone and both, tuned as the bot's defaults."""
+def classifier(rules_file: Path, model: Model) -> Classifier:
+    """The rules and the model, tuned as the bot's defaults."""
     tuning = ClassifierSettings()
-    specs = load_rules_file(rules_file)
-    bare = [TopicSpec(spec.name, sort_order=spec.sort_order) for spec in specs]
-    numbers = (tuning.model_threshold, tuning.model_margin, tuning.model_override)
-    return {
-        "rules": Classifier(specs, tuning.threshold, tuning.margin),
-        "model": Classifier(bare, tuning.threshold, tuning.margin, model, *numbers),
-        "combined": Classifier(specs, tuning.threshold, tuning.margin, model, *numbers),
-    }
+    return Classifier(
+        load_rules_file(rules_file),
+        tuning.threshold,
+        tuning.margin,
+        model,
+        tuning.model_threshold,
+        tuning.model_margin,
+        tuning.model_override,
+    )
 
 
-def measure(classifier: Classifier, path: Path) -> dict[str, Any]:
-    report = backtest(classifier, read_labeled(path))
-    right = report.confident_accuracy * (1 - report.unsure_share)  # filed right, not asked
+def measure(classifier: Classifier, path: Path) -> dict[str, dict[str, Any]]:
+    """Each way (rules, model, combined) on the labeled texts at `path`, as `rules backtest
+    --model` reports them side by side."""
     return {
-        "accuracy": round(right, 4),
-        "unsure": round(report.unsure_share, 4),
-        "wrong": round(1 - right - report.unsure_share, 4),
-        "macro_f1": round(report.macro_f1, 4),
-        "texts": report.total,
+        way: {
+            "accuracy": round(r.filed_right, 4),
+            "unsure": round(r.unsure_share, 4),
+            "wrong": round(1 - r.filed_right - r.unsure_share, 4),
+            "macro_f1": round(r.macro_f1, 4),
+            "texts": r.total,
+        }
+        for way, r in backtest_sides(classifier, read_labeled(path)).items()
     }
 
 
@@ -75,11 +78,8 @@ def main() -> None:
     teach_keywords([rule.keyword for spec in load_rules_file(args.rules) for rule in spec.rules])
     model = train(read_labeled(args.train))
     seconds = time.perf_counter() - started
-    ways = three_ways(args.rules, model)
-    results = {
-        str(path.name): {name: measure(c, path) for name, c in ways.items()}
-        for path in args.heldout
-    }
+    both = classifier(args.rules, model)
+    results = {str(path.name): measure(both, path) for path in args.heldout}
     if args.json:
         print(json.dumps({"train_seconds": round(seconds, 1), "sets": results}, indent=2))
         return
