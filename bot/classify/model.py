@@ -89,46 +89,37 @@ class Model:
 
     # -- predicting ------------------------------------------------------------------------
 
-    def _vector(self, folded: str, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The text's TF-IDF vector as (feature indices, weights), as training made them."""
-        vocabulary = self.vocabulary
-        counts = Counter(
-            i for f in features(folded, tokens) if (i := vocabulary.get(f)) is not None
-        )
-        if not counts:
-            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
-        index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        weights = (1.0 + np.log(tf)) * self.idf[index]
-        norm = float(np.sqrt(np.dot(weights, weights)))
-        return index, weights / norm if norm else weights
-
-    def scores(
-        self, text: str, tokens: Sequence[str] | None = None, *, folded: bool = False
-    ) -> list[float]:
-        """Each label's score (its log-odds up to a constant), in `labels`' order: the same
-        numbers as `_vector`'s TF-IDF times the coefficients, computed for one short text
-        with as few calls as it takes (the model runs on about half the messages). `folded`:
-        `text` is folded already (words.fold)."""
+    def _weighted(
+        self, text: str, tokens: Sequence[str] | None, folded: bool
+    ) -> tuple[list[int], list[float] | None, float]:
+        """The text's TF-IDF vector as training made it: the vocabulary's features it holds
+        (each once), their tf weights (None when each was found once, the usual case: all 1;
+        else 1 + log(count), as TfidfVectorizer(sublinear_tf=True)), and the vector's norm.
+        `_rows` already carry the idf weights."""
         if not folded:
             text = fold(text)
         found = features(text, tokenize(text) if tokens is None else tokens)
         get = self.vocabulary.get
         index = [i for i in map(get, found) if i is not None]
+        squares = self._idf_squared
+        if len(set(index)) == len(index):
+            return index, None, sqrt(sum([squares[i] for i in index]))
+        counts = Counter(index)
+        tf = [1.0 + log(c) for c in counts.values()]
+        norm = sqrt(sum([t * t * squares[i] for t, i in zip(tf, counts, strict=True)]))
+        return list(counts), tf, norm
+
+    def scores(
+        self, text: str, tokens: Sequence[str] | None = None, *, folded: bool = False
+    ) -> list[float]:
+        """Each label's score (its log-odds up to a constant), in `labels`' order, computed
+        for one short text with as few calls as it takes (the model runs on about one
+        message in five). `folded`: `text` is folded already (words.fold)."""
+        index, tf, norm = self._weighted(text, tokens, folded)
         if not index:
             return self._intercept.tolist()
-        rows, squares = self._rows, self._idf_squared
-        summed = rows[index].sum(axis=0)  # each feature once per time it occurs
-        norm2 = sum([squares[i] for i in index])
-        if len(set(index)) != len(index):
-            # TfidfVectorizer(sublinear_tf=True) weighs a feature found c times 1 + log(c),
-            # not c: correct the few that repeat.
-            for i, c in Counter(index).items():
-                if c > 1:
-                    tf = 1.0 + log(c)
-                    summed += (tf - c) * rows[i]
-                    norm2 += (tf * tf - c) * squares[i]
-        norm = sqrt(norm2)
+        rows = self._rows[index]
+        summed = rows.sum(axis=0) if tf is None else np.dot(tf, rows)
         result: list[float] = (summed / norm + self._intercept).tolist()
         return result
 
@@ -159,11 +150,12 @@ class Model:
         their weight in its score, heaviest first; only those that counted for it."""
         if topic not in self.labels:
             return []
-        folded = fold(text)
-        index, weights = self._vector(folded, tokenize(folded) if tokens is None else tokens)
-        if len(index) == 0:
+        index, tf, norm = self._weighted(text, tokens, False)
+        if not index:
             return []
-        row = self.coef[self.labels.index(topic), index] * weights
+        row = self._rows[index, self.labels.index(topic)] / norm
+        if tf is not None:
+            row *= tf
         best: dict[str, float] = {}
         for i in np.argsort(-row, kind="stable"):
             if row[i] <= 0 or len(best) == n:
